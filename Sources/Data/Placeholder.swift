@@ -1,0 +1,1 @@
+// Data pipeline: tokenizer, vocabulary, shards, masking (see issue 3).

@@ -1,0 +1,1 @@
+// HuggingFace checkpoint interop and safetensors (see issue 2).

@@ -1,0 +1,79 @@
+/// Sizes and hyper-parameters of a BERT encoder with a masked-language-modelling head.
+///
+/// Mirrors the fields of HuggingFace's `BertConfig` that the architecture depends on. A value
+/// type, separate from the model that uses it, so that checkpoints, the CLI and the trainer can
+/// pass it around and compare it.
+public struct BertConfig: Codable, Equatable, Sendable {
+    /// Number of rows in the word-embedding table (and of MLM logits).
+    public var vocabSize: Int
+    /// Width H of every hidden state.
+    public var hiddenSize: Int
+    /// Number L of encoder layers.
+    public var numLayers: Int
+    /// Number A of attention heads; `hiddenSize` must be divisible by it.
+    public var numHeads: Int
+    /// Width of the feed-forward layer (4H in the standard sizes).
+    public var intermediateSize: Int
+    /// Rows of the position-embedding table: the longest sequence the model accepts.
+    public var maxPositions: Int
+    /// Rows of the token-type (segment) embedding table.
+    public var typeVocabSize: Int
+    /// LayerNorm epsilon (BERT uses 1e-12).
+    public var layerNormEps: Float
+    /// Dropout probability after embeddings, attention output and feed-forward output.
+    public var hiddenDropout: Float
+    /// Dropout probability on attention probabilities.
+    public var attentionDropout: Float
+    /// Standard deviation of the normal initialisation of weight matrices.
+    public var initializerRange: Float
+    /// Id of the padding token; its word-embedding row is initialised to zero as in HuggingFace.
+    public var padTokenId: Int
+
+    /// Size of one attention head, H / A.
+    public var headSize: Int { hiddenSize / numHeads }
+
+    public init(vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int,
+                intermediateSize: Int? = nil, maxPositions: Int = 512, typeVocabSize: Int = 2,
+                layerNormEps: Float = 1e-12, hiddenDropout: Float = 0.1, attentionDropout: Float = 0.1,
+                initializerRange: Float = 0.02, padTokenId: Int = 0) {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        self.numHeads = numHeads
+        self.intermediateSize = intermediateSize ?? 4 * hiddenSize
+        self.maxPositions = maxPositions
+        self.typeVocabSize = typeVocabSize
+        self.layerNormEps = layerNormEps
+        self.hiddenDropout = hiddenDropout
+        self.attentionDropout = attentionDropout
+        self.initializerRange = initializerRange
+        self.padTokenId = padTokenId
+    }
+
+    /// The standard BERT sizes (Turc et al. 2019 and Devlin et al. 2019) by name.
+    public static let namedSizes: [(name: String, layers: Int, hidden: Int, heads: Int)] = [
+        ("tiny", 2, 128, 2), ("mini", 4, 256, 4), ("small", 4, 512, 8),
+        ("medium", 8, 512, 8), ("base", 12, 768, 12),
+    ]
+
+    /// A standard configuration by name (`tiny`, `mini`, `small`, `medium`, `base`), or nil.
+    public static func named(_ name: String, vocabSize: Int) -> BertConfig? {
+        guard let s = namedSizes.first(where: { $0.name == name.lowercased() }) else { return nil }
+        return BertConfig(vocabSize: vocabSize, hiddenSize: s.hidden, numLayers: s.layers, numHeads: s.heads)
+    }
+
+    /// Checks internal consistency; returns a one-line description of the first problem, or nil.
+    public func validationError() -> String? {
+        if vocabSize < 5 { return "vocab size \(vocabSize) is too small (needs at least the 5 special tokens)" }
+        if hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || intermediateSize <= 0 {
+            return "model sizes must be positive (hidden \(hiddenSize), layers \(numLayers), heads \(numHeads), intermediate \(intermediateSize))"
+        }
+        if hiddenSize % numHeads != 0 { return "hidden size \(hiddenSize) is not divisible by \(numHeads) heads" }
+        if maxPositions <= 0 || typeVocabSize <= 0 { return "max positions and type vocab size must be positive" }
+        if !(0..<1).contains(hiddenDropout) || !(0..<1).contains(attentionDropout) {
+            return "dropout must be in [0, 1)"
+        }
+        if padTokenId < 0 || padTokenId >= vocabSize { return "pad token id \(padTokenId) outside vocab" }
+        return nil
+    }
+}

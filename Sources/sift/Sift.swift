@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `sift` command-line tool: a distributed BERT pretrainer that backpropagates only the
+/// samples with the largest approximate (early-exit) losses.
+@main
+struct Sift: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sift",
+        abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
+        subcommands: [])
+}

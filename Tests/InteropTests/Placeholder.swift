@@ -1,0 +1,2 @@
+import XCTest
+final class InteropPlaceholderTests: XCTestCase { func testNothing() {} }
