@@ -1,0 +1,72 @@
+import Communication
+import Kernels
+import Foundation
+
+/// Sums gradients over ranks in buckets, overlapping communication with the rest of the backward.
+///
+/// The flat gradient buffer is cut, from its end towards its start, into contiguous buckets of about
+/// `bucketBytes`: backward finishes gradients in that order (head, last layer, …, embeddings), so a
+/// bucket's non-blocking allreduce can start as soon as backward reports that every gradient at or
+/// after the bucket's start is final, as PyTorch DDP and Horovod do. The plan is a pure function of
+/// the parameter count and bucket size, so every rank issues the same collectives in the same order.
+public final class GradientBuckets {
+    /// Element ranges of the buckets, in the order they are reduced (highest offsets first).
+    public let ranges: [Range<Int>]
+    private let gradients: FloatBuffer
+    private let communicator: Communicator
+    private var pending: [PendingReduction?]
+    private var nextToStart = 0
+    /// Whether buckets start during backward (`true`) or only after it (`false`, for measuring).
+    public let overlap: Bool
+
+    /// - Parameters:
+    ///   - gradients: the flat gradient buffer (reduced in place).
+    ///   - bucketBytes: target size of one bucket in bytes.
+    ///   - overlap: start buckets during backward.
+    public init(gradients: FloatBuffer, communicator: Communicator, bucketBytes: Int, overlap: Bool) {
+        self.gradients = gradients
+        self.communicator = communicator
+        self.overlap = overlap
+        self.ranges = GradientBuckets.plan(count: gradients.count, bucketElements: max(1, bucketBytes / 4))
+        self.pending = Array(repeating: nil, count: ranges.count)
+    }
+
+    /// Cuts `0..<count` into ranges of `bucketElements` from the end; the last range (at offset 0) may be shorter.
+    public static func plan(count: Int, bucketElements: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var end = count
+        while end > 0 {
+            let start = max(0, end - bucketElements)
+            ranges.append(start..<end)
+            end = start
+        }
+        return ranges
+    }
+
+    /// Called by backward: every gradient at offsets `>= offset` is final. Starts the buckets that
+    /// became ready and drives MPI's progress engine for those in flight.
+    public func gradientsReady(from offset: Int) {
+        guard overlap else { return }
+        while nextToStart < ranges.count && ranges[nextToStart].lowerBound >= offset {
+            start(nextToStart)
+        }
+        for p in pending.prefix(nextToStart) { p?.poll() }
+    }
+
+    /// Starts any buckets not yet started and waits for all of them.
+    /// - Returns: seconds spent waiting here, i.e. communication not hidden behind backward.
+    public func finish() -> Double {
+        let t0 = Date()
+        while nextToStart < ranges.count { start(nextToStart) }
+        for p in pending { p?.wait() }
+        pending = Array(repeating: nil, count: ranges.count)
+        nextToStart = 0
+        return Date().timeIntervalSince(t0)
+    }
+
+    private func start(_ i: Int) {
+        let r = ranges[i]
+        pending[i] = communicator.startAllreduceSum(gradients.pointer + r.lowerBound, count: r.count)
+        nextToStart = i + 1
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Kernels
+import Model
+
+/// What a training checkpoint records besides the three flat buffers.
+public struct CheckpointState: Codable, Equatable, Sendable {
+    /// Format version of the file.
+    public var version: Int = 1
+    public var config: BertConfig
+    /// Optimizer steps completed.
+    public var step: Int
+    /// The run's seed; with `step` it fixes the data position and every random draw that follows.
+    public var seed: UInt64
+    /// Cumulative candidates scored and samples backpropagated, over all ranks.
+    public var samplesScored: Int
+    public var samplesBackpropagated: Int
+    /// Training wall time so far, seconds (for `--time-budget` across resumes).
+    public var elapsedSeconds: Double
+    /// The settings that must not change across a resume (policy, batch, ρ, …), as a string.
+    public var runFingerprint: String
+    /// Hash of the vocabulary the model was trained with.
+    public var vocabHash: String
+}
+
+/// Why a checkpoint could not be read or written.
+public enum CheckpointError: Error, CustomStringConvertible {
+    case notACheckpoint(path: String)
+    case truncated(path: String, expected: Int, actual: Int)
+    case checksumMismatch(path: String)
+    case badHeader(path: String, reason: String)
+    case wrongModel(path: String, reason: String)
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notACheckpoint(let p): return "\(p) is not a sift checkpoint (bad magic bytes)"
+        case .truncated(let p, let e, let a): return "checkpoint \(p) is truncated: \(a) bytes, expected \(e)"
+        case .checksumMismatch(let p): return "checkpoint \(p) is corrupt: checksum mismatch"
+        case .badHeader(let p, let r): return "checkpoint \(p) has an unreadable header: \(r)"
+        case .wrongModel(let p, let r): return "checkpoint \(p) does not match this run: \(r)"
+        case .io(let p, let r): return "cannot access checkpoint \(p): \(r)"
+        }
+    }
+}
+
+/// Training checkpoints: weights, both AdamW moments and the run state in one file.
+///
+/// Layout: 8 magic bytes `SIFTCKPT`, a little-endian UInt64 header length, the JSON header
+/// (`CheckpointState`), then parameters, first and second moments as raw little-endian Float32
+/// (each `layout.totalCount` values), then a UInt64 `Checksum64` of every byte before it. Files are
+/// written to a temporary name, fsynced, renamed to `step-NNNNNNNN.ckpt` and the directory fsynced,
+/// so a crash at any point leaves either the old set of checkpoints or the old set plus a complete new one.
+public enum TrainingCheckpoint {
+    static let magic: [UInt8] = Array("SIFTCKPT".utf8)
+
+    /// File name of the checkpoint for `step`.
+    public static func fileName(step: Int) -> String { String(format: "step-%08d.ckpt", step) }
+
+    /// Writes a checkpoint into `directory` and deletes all but the newest `keep` checkpoints.
+    /// - Returns: the path written.
+    @discardableResult
+    public static func save(state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer,
+                            directory: String, keep: Int) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let header = try JSONEncoder().encode(state)
+        let final = (directory as NSString).appendingPathComponent(fileName(step: state.step))
+        let temp = (directory as NSString).appendingPathComponent(".tmp-\(getpid())-\(fileName(step: state.step))")
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CheckpointError.io(path: temp, reason: String(cString: strerror(errno))) }
+        var checksum = Checksum64()
+        func write(_ p: UnsafeRawPointer, _ n: Int) throws {
+            checksum.update(p, count: n)
+            var done = 0
+            while done < n {
+                let w = Foundation.write(fd, p + done, n - done)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    close(fd); unlink(temp)
+                    throw CheckpointError.io(path: temp, reason: reason)
+                }
+                done += w
+            }
+        }
+        var length = UInt64(header.count).littleEndian
+        try magic.withUnsafeBytes { try write($0.baseAddress!, 8) }
+        try withUnsafeBytes(of: &length) { try write($0.baseAddress!, 8) }
+        try header.withUnsafeBytes { try write($0.baseAddress!, header.count) }
+        for buffer in [parameters, m, v] { try write(UnsafeRawPointer(buffer.pointer), buffer.count * 4) }
+        var sum = checksum.value.littleEndian
+        try withUnsafeBytes(of: &sum) { p in
+            var done = 0
+            while done < 8 { let w = Foundation.write(fd, p.baseAddress! + done, 8 - done); if w <= 0 { break }; done += w }
+            if done < 8 { close(fd); unlink(temp); throw CheckpointError.io(path: temp, reason: "short write") }
+        }
+        if fsync(fd) != 0 {
+            let reason = String(cString: strerror(errno)); close(fd); unlink(temp)
+            throw CheckpointError.io(path: temp, reason: reason)
+        }
+        close(fd)
+        guard rename(temp, final) == 0 else {
+            let reason = String(cString: strerror(errno)); unlink(temp)
+            throw CheckpointError.io(path: final, reason: reason)
+        }
+        fsyncDirectory(directory)
+        // Older checkpoints go only after the new one is durable.
+        let all = list(directory: directory)
+        if keep > 0 && all.count > keep {
+            for old in all.prefix(all.count - keep) { unlink(old.path) }
+            fsyncDirectory(directory)
+        }
+        return final
+    }
+
+    /// Checkpoint files in `directory`, oldest first, as (step, path).
+    public static func list(directory: String) -> [(step: Int, path: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".ckpt"),
+                  let step = Int(name.dropFirst(5).dropLast(5)) else { return nil }
+            return (step, (directory as NSString).appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Reads and verifies a checkpoint.
+    /// - Returns: the state and the three buffers (parameters, m, v), each of the configuration's parameter count.
+    public static func load(path: String) throws -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.io(path: path, reason: "cannot read file")
+        }
+        guard data.count >= 24 else { throw CheckpointError.truncated(path: path, expected: 24, actual: data.count) }
+        return try data.withUnsafeBytes { raw -> (CheckpointState, FloatBuffer, FloatBuffer, FloatBuffer) in
+            let base = raw.baseAddress!
+            guard Array(raw.prefix(8)) == magic else { throw CheckpointError.notACheckpoint(path: path) }
+            let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            guard headerLength > 0, headerLength < data.count else {
+                throw CheckpointError.truncated(path: path, expected: 16 + max(headerLength, 0), actual: data.count)
+            }
+            let state: CheckpointState
+            do {
+                state = try JSONDecoder().decode(CheckpointState.self, from: Data(raw[16..<(16 + headerLength)]))
+            } catch {
+                throw CheckpointError.badHeader(path: path, reason: "\(error)")
+            }
+            if let problem = state.config.validationError() { throw CheckpointError.badHeader(path: path, reason: problem) }
+            let count = ParameterLayout(config: state.config).totalCount
+            let expected = 16 + headerLength + 3 * count * 4 + 8
+            guard data.count == expected else { throw CheckpointError.truncated(path: path, expected: expected, actual: data.count) }
+            var checksum = Checksum64()
+            checksum.update(base, count: expected - 8)
+            let stored = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: expected - 8, as: UInt64.self))
+            guard stored == checksum.value else { throw CheckpointError.checksumMismatch(path: path) }
+            var buffers: [FloatBuffer] = []
+            for k in 0..<3 {
+                let b = FloatBuffer(count: count)
+                memcpy(b.pointer, base + 16 + headerLength + k * count * 4, count * 4)
+                buffers.append(b)
+            }
+            return (state, buffers[0], buffers[1], buffers[2])
+        }
+    }
+
+    /// The newest checkpoint in `directory` that verifies; corrupt ones are reported through `warn`
+    /// and skipped, so a crash during a save falls back to the previous checkpoint.
+    public static func loadNewestValid(directory: String, warn: (String) -> Void) -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)? {
+        for entry in list(directory: directory).reversed() {
+            do {
+                let c = try load(path: entry.path)
+                return (c.state, c.parameters, c.m, c.v, entry.path)
+            } catch {
+                warn("skipping checkpoint: \(error)")
+            }
+        }
+        return nil
+    }
+
+    static func fsyncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}

@@ -1,0 +1,79 @@
+import Selection
+
+/// Everything a training run is configured with, validated before any MPI work starts.
+public struct TrainingOptions: Sendable {
+    /// Samples backpropagated per optimizer step, over all ranks (b).
+    public var batchSize: Int = 32
+    /// Selection fraction ρ in (0, 1]: the pool holds b/ρ candidates.
+    public var selectFraction: Double = 0.5
+    public var policy: SelectionPolicy = .sift
+    /// Encoder layer (1-based) whose output the approximate loss is computed from.
+    public var exitLayer: Int = 1
+    /// Largest number of samples one forward/backward call processes on a rank; larger per-rank
+    /// shares are split into micro-batches whose gradients accumulate.
+    public var microBatch: Int = 32
+    public var learningRate: Float = 1e-3
+    public var warmupSteps: Int = 100
+    public var weightDecay: Float = 0.01
+    public var clipNorm: Float = 1.0
+    public var seed: UInt64 = 1234
+    /// Optimizer steps; also the length of the learning-rate schedule.
+    public var steps: Int = 1000
+    /// Stop after this much training wall time (seconds), if set.
+    public var timeBudget: Double? = nil
+    /// Stop when validation accuracy reaches this fraction, if set.
+    public var targetAccuracy: Double? = nil
+    public var evalEvery: Int = 100
+    /// Validation samples evaluated (the first ones of the held-out split); nil for all.
+    public var evalSamples: Int? = 512
+    public var checkpointDirectory: String? = nil
+    public var checkpointEvery: Int = 0
+    public var keepCheckpoints: Int = 3
+    public var resume: Bool = false
+    /// Move selected samples between ranks so each backpropagates b/p (±1).
+    public var rebalance: Bool = true
+    /// Start bucket allreduces during backward.
+    public var overlap: Bool = true
+    public var bucketBytes: Int = 4 << 20
+    /// Compare replica checksums every this many steps (0: never).
+    public var checkReplicasEvery: Int = 50
+    public var metricsPath: String? = nil
+    /// Optional JSON Lines log of every pool, its losses and the selection (for tests and analysis).
+    public var selectionLogPath: String? = nil
+    /// Print a progress line every this many steps.
+    public var logEvery: Int = 10
+
+    public init() {}
+
+    /// Number of candidates per step, B = b/ρ rounded to the nearest integer (b for vanilla).
+    public var poolSize: Int {
+        policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
+    }
+
+    /// The first problem with these options for a model of `numLayers` layers, or nil.
+    public func validationError(numLayers: Int, ranks: Int) -> String? {
+        if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
+        if !(selectFraction > 0 && selectFraction <= 1) { return "--select-fraction must be in (0, 1] (got \(selectFraction))" }
+        if exitLayer < 1 || exitLayer > numLayers {
+            return "--exit-layer must be between 1 and the model's \(numLayers) layers (got \(exitLayer))"
+        }
+        if batchSize < ranks { return "--batch-size \(batchSize) is smaller than the \(ranks) ranks: every rank needs at least one sample" }
+        if poolSize < ranks { return "candidate pool of \(poolSize) is smaller than the \(ranks) ranks" }
+        if microBatch < 1 { return "--micro-batch must be at least 1" }
+        if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be positive (got \(learningRate))" }
+        if warmupSteps < 0 { return "--warmup must be non-negative" }
+        if steps < 1 { return "--steps must be at least 1" }
+        if let t = timeBudget, !(t > 0) { return "--time-budget must be positive" }
+        if let a = targetAccuracy, !(a > 0 && a <= 1) { return "--target-accuracy must be in (0, 1]" }
+        if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 { return "intervals must be non-negative" }
+        if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1" }
+        if bucketBytes < 4096 { return "--bucket-mb is too small" }
+        if resume && checkpointDirectory == nil { return "--resume needs --checkpoint-dir" }
+        return nil
+    }
+
+    /// Settings a resumed run must share with the run that wrote the checkpoint.
+    public var fingerprint: String {
+        "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer) lr=\(learningRate) warmup=\(warmupSteps) steps=\(steps) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+    }
+}

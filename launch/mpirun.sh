@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Launches sift under mpirun with the settings this machine needs.
+#
+#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--tcp-only] [--] SIFT_ARGS...
+#
+# - OPENBLAS_NUM_THREADS = cores / ranks-per-node (at least 1), so ranks do not fight over cores;
+# - --oversubscribe when more ranks than cores run on this machine (said so on stderr);
+# - OMPI_ALLOW_RUN_AS_ROOT* when run as root;
+# - --max-restarts K relaunches the job after a failure (a killed rank ends the whole MPI job);
+#   the training command must then use --checkpoint-dir and --resume to continue where it stopped.
+# The sift binary is $SIFT_BINARY, or the release build of this checkout.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+np=2
+hostfile=""
+max_restarts=0
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -np|-n) np="$2"; shift 2 ;;
+        --hostfile) hostfile="$2"; shift 2 ;;
+        --max-restarts) max_restarts="$2"; shift 2 ;;
+        --tcp-only) extra+=(--mca btl tcp,self --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
+        --mca) extra+=(--mca "$2" "$3"); shift 3 ;;
+        --) shift; break ;;
+        *) break ;;
+    esac
+done
+if ! [[ "$np" =~ ^[1-9][0-9]*$ ]]; then echo "error: -np must be a positive integer (got '$np')" >&2; exit 2; fi
+if ! [[ "$max_restarts" =~ ^[0-9]+$ ]]; then echo "error: --max-restarts must be a non-negative integer" >&2; exit 2; fi
+bin="${SIFT_BINARY:-$here/../.build/release/sift}"
+if [ ! -x "$bin" ]; then echo "error: sift binary not found at $bin (run launch/setup.sh first)" >&2; exit 2; fi
+
+cores=$(nproc)
+args=(-np "$np")
+if [ -n "$hostfile" ]; then
+    if [ ! -r "$hostfile" ]; then echo "error: cannot read hostfile $hostfile" >&2; exit 2; fi
+    # Each non-comment line: HOST [slots=N] ... ; reject anything else before mpirun sees it.
+    lineno=0; slots_total=0
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        line="${line%%#*}"; [ -z "${line// /}" ] && continue
+        if ! [[ "$line" =~ ^[[:space:]]*[A-Za-z0-9._-]+([[:space:]]+(slots|max_slots|max-slots)=[0-9]+)*[[:space:]]*$ ]]; then
+            echo "error: $hostfile:$lineno: expected 'HOST [slots=N]', got '$line'" >&2; exit 2
+        fi
+        s=$(sed -n 's/.*[[:space:]]slots=\([0-9]*\).*/\1/p' <<<"$line"); slots_total=$((slots_total + ${s:-1}))
+    done < "$hostfile"
+    args+=(--hostfile "$hostfile")
+    per_node=$(( (np + slots_total - 1) / slots_total )); [ "$per_node" -lt 1 ] && per_node=1
+    if [ "$np" -gt "$slots_total" ]; then
+        echo "note: $np ranks exceed the $slots_total slots in $hostfile; oversubscribing" >&2
+        args+=(--oversubscribe)
+    fi
+else
+    per_node=$np
+    if [ "$np" -gt "$cores" ]; then
+        echo "note: $np ranks on $cores cores: oversubscribed, so this run cannot show speed-up" >&2
+        args+=(--oversubscribe)
+    fi
+fi
+threads=$(( cores / per_node )); [ "$threads" -lt 1 ] && threads=1
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$threads}"
+args+=(--bind-to none -x OPENBLAS_NUM_THREADS)
+if [ "$(id -u)" -eq 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    args+=(--allow-run-as-root)
+fi
+
+attempt=0
+while :; do
+    mpirun "${args[@]}" "${extra[@]}" "$bin" "$@"
+    rc=$?
+    [ $rc -eq 0 ] && exit 0
+    # Exit code 2 is a usage/validation error: restarting cannot fix it.
+    if [ $rc -eq 2 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
+    attempt=$((attempt + 1))
+    echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts" >&2
+done

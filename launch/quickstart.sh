@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# README's main command: from a fresh machine to a BERT-mini trained with SIFT on 2 ranks.
+#   default corpus (Debian's python3.11-doc reST sources) → WordPiece vocab → shards →
+#   `sift train` (mini, SIFT at exit layer 1, ρ = 0.5, 2 ranks) → validation accuracy + exported model.
+# Outputs go to $SIFT_WORK (default: ./work-data). Extra arguments are passed to `sift train`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(launch/setup.sh | tail -n 1)
+export SIFT_BINARY="$bin"
+work="${SIFT_WORK:-work-data}"
+corpus="${SIFT_CORPUS:-/usr/share/doc/python3.11/html/_sources}"
+mkdir -p "$work"
+if [ ! -f "$work/vocab.txt" ]; then
+    "$bin" vocab --corpus "$corpus" --size 8192 --out "$work/vocab.txt"
+fi
+if [ ! -f "$work/dataset/manifest.json" ]; then
+    "$bin" prepare --corpus "$corpus" --vocab "$work/vocab.txt" --seq-len 128 --out "$work/dataset"
+fi
+launch/mpirun.sh -np 2 -- train \
+    --config mini --data "$work/dataset" \
+    --policy sift --exit-layer 1 --select-fraction 0.5 \
+    --batch-size 32 --steps 300 --warmup 30 --lr 1e-3 \
+    --eval-every 50 --eval-samples 256 \
+    --checkpoint-dir "$work/checkpoints" --checkpoint-every 100 \
+    --metrics "$work/metrics.jsonl" --export "$work/model" --overwrite-export "$@"
