@@ -71,8 +71,8 @@ while :; do
     mpirun "${args[@]}" "${extra[@]}" "$bin" "$@"
     rc=$?
     [ $rc -eq 0 ] && exit 0
-    # Exit code 2 is a usage/validation error: restarting cannot fix it.
-    if [ $rc -eq 2 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
+    # Exit codes 2 and 64 are usage/validation errors: restarting cannot fix them.
+    if [ $rc -eq 2 ] || [ $rc -eq 64 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
     attempt=$((attempt + 1))
     echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts" >&2
 done

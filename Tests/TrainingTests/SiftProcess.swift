@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+
+/// Runs the release `sift` binary, directly or under `mpirun`, for tests that need real processes.
+enum SiftProcess {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var timedOut: Bool
+    }
+
+    /// The binary under test: $SIFT_BINARY (set by launch/test.sh), else this checkout's release build.
+    static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["SIFT_BINARY"] { return b }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/release/sift").path
+    }
+
+    /// Runs `sift ARGS` on `ranks` ranks with mpirun (oversubscribed, one OpenBLAS thread each), or
+    /// directly when `ranks` is nil. Kills the job after `timeout` seconds so a hang fails the test
+    /// instead of stalling CI.
+    static func run(_ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
+                    extraMPIArgs: [String] = [], environment: [String: String] = [:]) throws -> Output {
+        let p = Process()
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        if let ranks {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+            p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS"]
+                + extraMPIArgs + [binary] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+        }
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("sift-out-\(UUID().uuidString)")
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sift-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+        p.standardOutput = try FileHandle(forWritingTo: outURL)
+        p.standardError = try FileHandle(forWritingTo: errURL)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while p.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                p.terminate()
+                Thread.sleep(forTimeInterval: 2)
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        p.waitUntilExit()
+        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        return Output(status: p.terminationStatus, stdout: out, stderr: err, timedOut: timedOut)
+    }
+}
