@@ -20,6 +20,18 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var runFingerprint: String
     /// Hash of the vocabulary the model was trained with.
     public var vocabHash: String
+
+    public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
+                elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {
+        self.config = config
+        self.step = step
+        self.seed = seed
+        self.samplesScored = samplesScored
+        self.samplesBackpropagated = samplesBackpropagated
+        self.elapsedSeconds = elapsedSeconds
+        self.runFingerprint = runFingerprint
+        self.vocabHash = vocabHash
+    }
 }
 
 /// Why a checkpoint could not be read or written.

@@ -1,0 +1,91 @@
+import XCTest
+import Kernels
+import Model
+import Training
+
+/// Checkpoints: bit-exact round trip, and every kind of damage detected without losing older ones.
+final class CheckpointTests: XCTestCase {
+    let config = BertConfig(vocabSize: 13, hiddenSize: 4, numLayers: 2, numHeads: 2, intermediateSize: 8, maxPositions: 8)
+
+    func state(step: Int) -> CheckpointState {
+        CheckpointState(config: config, step: step, seed: 7, samplesScored: step * 10, samplesBackpropagated: step * 5,
+                        elapsedSeconds: Double(step), runFingerprint: "test", vocabHash: "abc")
+    }
+
+    func buffers(_ salt: Int) -> (FloatBuffer, FloatBuffer, FloatBuffer) {
+        let n = ParameterLayout(config: config).totalCount
+        return (FloatBuffer((0..<n).map { Float($0 * salt) * 0.001 }),
+                FloatBuffer((0..<n).map { Float(-$0) * 1e-7 - Float(salt) }),
+                FloatBuffer((0..<n).map { Float($0 % 7) + .ulpOfOne }))
+    }
+
+    func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "sift-ckpt-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    func testRoundTripIsBitExact() throws {
+        let dir = tempDir()
+        let (p, m, v) = buffers(3)
+        let path = try TrainingCheckpoint.save(state: state(step: 5), parameters: p, m: m, v: v, directory: dir, keep: 3)
+        let loaded = try TrainingCheckpoint.load(path: path)
+        XCTAssertEqual(loaded.state, state(step: 5))
+        XCTAssertEqual(loaded.parameters.array.map(\.bitPattern), p.array.map(\.bitPattern))
+        XCTAssertEqual(loaded.m.array.map(\.bitPattern), m.array.map(\.bitPattern))
+        XCTAssertEqual(loaded.v.array.map(\.bitPattern), v.array.map(\.bitPattern))
+    }
+
+    func testKeepsOnlyNewestAndSkipsDamagedOnes() throws {
+        let dir = tempDir()
+        for step in 1...4 {
+            let (p, m, v) = buffers(step)
+            try TrainingCheckpoint.save(state: state(step: step), parameters: p, m: m, v: v, directory: dir, keep: 2)
+        }
+        XCTAssertEqual(TrainingCheckpoint.list(directory: dir).map(\.step), [3, 4])
+        // Corrupt the newest (one flipped byte in the weights): loading falls back to step 3.
+        let newest = TrainingCheckpoint.list(directory: dir).last!.path
+        var bytes = [UInt8](FileManager.default.contents(atPath: newest)!)
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: newest))
+        XCTAssertThrowsError(try TrainingCheckpoint.load(path: newest)) { error in
+            XCTAssertTrue("\(error)".contains("checksum"), "\(error)")
+        }
+        var warnings: [String] = []
+        let fallback = TrainingCheckpoint.loadNewestValid(directory: dir) { warnings.append($0) }
+        XCTAssertEqual(fallback?.state.step, 3)
+        XCTAssertEqual(warnings.count, 1)
+    }
+
+    func testTruncatedAndForeignFilesAreRejected() throws {
+        let dir = tempDir()
+        let (p, m, v) = buffers(1)
+        let path = try TrainingCheckpoint.save(state: state(step: 1), parameters: p, m: m, v: v, directory: dir, keep: 3)
+        let full = FileManager.default.contents(atPath: path)!
+        for cut in [0, 7, 20, full.count / 3, full.count - 1] {
+            try full.prefix(cut).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try TrainingCheckpoint.load(path: path), "cut at \(cut)")
+        }
+        try Data("not a checkpoint at all, just text".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TrainingCheckpoint.load(path: path)) { XCTAssertTrue("\($0)".contains("not a sift checkpoint")) }
+    }
+}
+
+/// The checksum depends on the bytes only, not on how they were split across updates.
+final class ChecksumTests: XCTestCase {
+    func testSplitIndependenceAndSensitivity() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var whole = Checksum64(); whole.update(bytes)
+        for cut in [1, 3, 7, 8, 9, 500, 999] {
+            var split = Checksum64()
+            split.update(Array(bytes[..<cut])); split.update(Array(bytes[cut...]))
+            XCTAssertEqual(split.value, whole.value, "split at \(cut)")
+        }
+        var shorter = Checksum64(); shorter.update(Array(bytes.dropLast()))
+        XCTAssertNotEqual(shorter.value, whole.value)
+        var flipped = bytes; flipped[123] ^= 1
+        var other = Checksum64(); other.update(flipped)
+        XCTAssertNotEqual(other.value, whole.value)
+    }
+}
