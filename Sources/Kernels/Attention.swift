@@ -1,0 +1,92 @@
+/// Multi-head scaled dot-product self-attention core over `[B*T, H]` activations.
+///
+/// Q, K, V and the context are row-major `[B*T, H]` with head `h` occupying columns
+/// `h*d ..< (h+1)*d` (d = H / A). Each (sample, head) block is addressed as a strided sgemm view
+/// (pointer offset `b*T*H + h*d`, leading dimension H) — never copied.
+public enum Attention {
+    /// Sizes of one attention call.
+    public struct Shape: Sendable {
+        public var batch: Int, seqLen: Int, hidden: Int, heads: Int
+        public init(batch: Int, seqLen: Int, hidden: Int, heads: Int) {
+            self.batch = batch; self.seqLen = seqLen; self.hidden = hidden; self.heads = heads
+        }
+        public var headSize: Int { hidden / heads }
+        /// Floats in one `[B, A, T, T]` probability tensor.
+        public var probabilityCount: Int { batch * heads * seqLen * seqLen }
+    }
+
+    /// Dropout on attention probabilities: one key per sample (index `b`), element index
+    /// `h*T*T + i*T + j` within the sample.
+    public struct DropoutKeys {
+        public var probability: Float
+        public var keys: UnsafePointer<UInt64>
+        public init(probability: Float, keys: UnsafePointer<UInt64>) { self.probability = probability; self.keys = keys }
+    }
+
+    /// Forward: `probs[b,h] = softmax(Q_h K_h^T / √d + keyBias[b])`, then (optionally) dropout into
+    /// `droppedProbs`, and `context_h = P' · V_h`.
+    ///
+    /// - keyBias: `[B*T]` additive mask per key position (0 or `Softmax.maskedBias`).
+    /// - probs: `[B, A, T, T]` output, saved for backward.
+    /// - droppedProbs: `[B, A, T, T]` output when `dropout` is non-nil (ignored otherwise).
+    /// - context: `[B*T, H]` output.
+    public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               keyBias: UnsafePointer<Float>, shape s: Shape,
+                               probs: UnsafeMutablePointer<Float>, droppedProbs: UnsafeMutablePointer<Float>?,
+                               dropout: DropoutKeys?, context: UnsafeMutablePointer<Float>) {
+        let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
+        let scale = 1 / Float(d).squareRoot()
+        for b in 0..<s.batch {
+            let rowBase = b * T * H
+            for h in 0..<s.heads {
+                let qh = q + rowBase + h * d, kh = k + rowBase + h * d, vh = v + rowBase + h * d
+                let p = probs + (b * s.heads + h) * TT
+                BLAS.gemm(transposeB: true, m: T, n: T, k: d, alpha: scale, a: qh, lda: H, b: kh, ldb: H,
+                          c: p, ldc: T)
+                Softmax.forward(x: p, y: p, rows: T, columns: T, columnBias: keyBias + b * T)
+                var used = UnsafePointer(p)
+                if let dropout, let droppedProbs {
+                    let pd = droppedProbs + (b * s.heads + h) * TT
+                    Dropout.forward(x: p, y: pd, count: TT, probability: dropout.probability,
+                                    key: dropout.keys[b], firstIndex: h * TT)
+                    used = UnsafePointer(pd)
+                }
+                BLAS.gemm(m: T, n: d, k: T, a: used, lda: T, b: vh, ldb: H, c: context + rowBase + h * d, ldc: H)
+            }
+        }
+    }
+
+    /// Backward of `forward`. Writes (=) `dq`, `dk`, `dv` (`[B*T, H]`). `scratch` holds `T*T` floats.
+    /// `probs`/`droppedProbs`/`dropout` must be what `forward` used.
+    public static func backward(dContext: UnsafePointer<Float>,
+                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                probs: UnsafePointer<Float>, droppedProbs: UnsafePointer<Float>?,
+                                dropout: DropoutKeys?, shape s: Shape,
+                                dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
+        let scale = 1 / Float(d).squareRoot()
+        for b in 0..<s.batch {
+            let rowBase = b * T * H
+            for h in 0..<s.heads {
+                let o = rowBase + h * d
+                let p = probs + (b * s.heads + h) * TT
+                let used = (dropout != nil ? droppedProbs.map { $0 + (b * s.heads + h) * TT } : nil) ?? p
+                let dch = dContext + o
+                // dV_h = P'^T · dC_h
+                BLAS.gemm(transposeA: true, m: T, n: d, k: T, a: used, lda: T, b: dch, ldb: H, c: dv + o, ldc: H)
+                // dP' = dC_h · V_h^T
+                BLAS.gemm(transposeB: true, m: T, n: T, k: d, a: dch, lda: H, b: v + o, ldb: H, c: scratch, ldc: T)
+                if let dropout {
+                    Dropout.backward(dy: scratch, dx: scratch, count: TT, probability: dropout.probability,
+                                     key: dropout.keys[b], firstIndex: h * TT)
+                }
+                Softmax.backward(y: p, dy: scratch, dx: scratch, rows: T, columns: T)
+                // S = scale · Q K^T  ⇒  dQ = scale · dS K,  dK = scale · dS^T Q
+                BLAS.gemm(m: T, n: d, k: T, alpha: scale, a: scratch, lda: T, b: k + o, ldb: H, c: dq + o, ldc: H)
+                BLAS.gemm(transposeA: true, m: T, n: d, k: T, alpha: scale, a: scratch, lda: T, b: q + o, ldb: H,
+                          c: dk + o, ldc: H)
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// Row-wise LayerNorm `y = (x - mean) · rstd · gamma + beta` over the last dimension.
+public enum LayerNorm {
+    /// Normalises `rows` rows of `width` values. Saves per-row `mean[rows]` and
+    /// `rstd[rows] = 1/sqrt(var + eps)` (biased variance, as PyTorch) for the backward pass.
+    /// `y` must not alias `x` (the backward pass recomputes x̂ from `x`).
+    @inlinable
+    public static func forward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                               y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
+                               rstd: UnsafeMutablePointer<Float>?, rows: Int, width: Int, eps: Float) {
+        let inverseWidth = 1 / Float(width)
+        for r in 0..<rows {
+            let xr = x + r * width, yr = y + r * width
+            var sum: Float = 0
+            for c in 0..<width { sum += xr[c] }
+            let m = sum * inverseWidth
+            var squares: Float = 0
+            for c in 0..<width { let d = xr[c] - m; squares += d * d }
+            let s = 1 / (squares * inverseWidth + eps).squareRoot()
+            for c in 0..<width { yr[c] = (xr[c] - m) * s * gamma[c] + beta[c] }
+            mean?[r] = m
+            rstd?[r] = s
+        }
+    }
+
+    /// Backward of `forward`.
+    ///
+    /// `dx = rstd · (g - mean(g) - x̂ · mean(g · x̂))` with `g = dy · gamma`; written (=) into `dx`, or
+    /// added (+=) when `accumulateInput`. `dGamma += Σ dy · x̂`, `dBeta += Σ dy`. `dx` must not alias `dy`
+    /// unless `accumulateInput` is false (then aliasing is allowed: each row is read before written).
+    @inlinable
+    public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>, accumulateInput: Bool,
+                                dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
+                                rows: Int, width: Int) {
+        let inverseWidth = 1 / Float(width)
+        for r in 0..<rows {
+            let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+            let m = mean[r], s = rstd[r]
+            var sumG: Float = 0, sumGX: Float = 0
+            for c in 0..<width {
+                let xhat = (xr[c] - m) * s
+                let g = dyr[c] * gamma[c]
+                sumG += g
+                sumGX += g * xhat
+                dGamma[c] += dyr[c] * xhat
+                dBeta[c] += dyr[c]
+            }
+            let meanG = sumG * inverseWidth, meanGX = sumGX * inverseWidth
+            if accumulateInput {
+                for c in 0..<width {
+                    let xhat = (xr[c] - m) * s
+                    dxr[c] += s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                }
+            } else {
+                for c in 0..<width {
+                    let xhat = (xr[c] - m) * s
+                    dxr[c] = s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Kernels
+
+extension BertForMaskedLM {
+    /// Backward of the head from `head.logits` (holding dlogits): parameter gradients, then the
+    /// gradient w.r.t. the last hidden state written (=) into `dHidden [B*T, H]` (zero at unmasked rows).
+    func headBackward(rows m: Int, into dHidden: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int) {
+        let H = config.hiddenSize, V = config.vocabSize, o = layout.head
+        Linear.backward(dy: head.logits, x: head.normed, weight: w(layout.embeddings.wordEmbeddings),
+                        dx: head.gradNormed, accumulateInput: false, dWeight: g(layout.embeddings.wordEmbeddings),
+                        dBias: g(o.decoderBias), rows: m, inFeatures: H, outFeatures: V)
+        LayerNorm.backward(x: head.transformAct, dy: head.gradNormed, gamma: w(o.layerNormGamma), mean: head.mean,
+                           rstd: head.rstd, dx: head.gradAct, accumulateInput: false, dGamma: g(o.layerNormGamma),
+                           dBeta: g(o.layerNormBeta), rows: m, width: H)
+        GELU.backward(x: head.transformPre, dy: head.gradAct, dx: head.gradAct, count: m * H)
+        Linear.backward(dy: head.gradAct, x: head.gathered, weight: w(o.transformWeight), dx: head.gradGathered,
+                        accumulateInput: false, dWeight: g(o.transformWeight), dBias: g(o.transformBias),
+                        rows: m, inFeatures: H, outFeatures: H)
+        dHidden.update(repeating: 0, count: B * T * H)
+        Embedding.scatterAdd(dOut: head.gradGathered, ids: head.rows, rows: m, width: H, dTable: dHidden)
+    }
+
+    /// Backward of `layerForward`: accumulates parameter gradients and writes (=) `dInput` from `dOutput`.
+    func layerBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>,
+                       dOutput: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>,
+                       batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
+        let dSum = ws.gradSum!, dTmp = ws.gradTmp!
+        // Output LayerNorm: dSum = d(outputSum).
+        LayerNorm.backward(x: a.outputSum, dy: dOutput, gamma: w(o.outputLayerNormGamma), mean: a.outputMean,
+                           rstd: a.outputRstd, dx: dSum, accumulateInput: false, dGamma: g(o.outputLayerNormGamma),
+                           dBeta: g(o.outputLayerNormBeta), rows: N, width: H)
+        // FFN branch (through its dropout); the residual branch keeps dSum as d(attentionNormed).
+        var dDense = UnsafeMutablePointer(dSum)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dSum, count: N * H)
+            hiddenDropout(dTmp, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            dDense = dTmp
+        }
+        Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
+                        accumulateInput: false, dWeight: g(o.outputWeight), dBias: g(o.outputBias),
+                        rows: N, inFeatures: I, outFeatures: H)
+        GELU.backward(x: a.intermediatePre, dy: ws.gradIntermediate, dx: ws.gradIntermediate, count: N * I)
+        Linear.backward(dy: ws.gradIntermediate, x: a.attentionNormed, weight: w(o.intermediateWeight), dx: dSum,
+                        accumulateInput: true, dWeight: g(o.intermediateWeight), dBias: g(o.intermediateBias),
+                        rows: N, inFeatures: H, outFeatures: I)
+        // Attention LayerNorm: dInput = d(attentionSum), which is also the residual part of d(x).
+        LayerNorm.backward(x: a.attentionSum, dy: dSum, gamma: w(o.attentionLayerNormGamma), mean: a.attentionMean,
+                           rstd: a.attentionRstd, dx: dInput, accumulateInput: false,
+                           dGamma: g(o.attentionLayerNormGamma), dBeta: g(o.attentionLayerNormBeta), rows: N, width: H)
+        var dAttnOut = UnsafeMutablePointer(dInput)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dInput, count: N * H)
+            hiddenDropout(dTmp, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            dAttnOut = dTmp
+        }
+        Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,
+                        accumulateInput: false, dWeight: g(o.attentionOutputWeight), dBias: g(o.attentionOutputBias),
+                        rows: N, inFeatures: H, outFeatures: H)
+        let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
+        Attention.backward(dContext: ws.gradContext, q: a.q, k: a.k, v: a.v, probs: a.probs,
+                           droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
+                           shape: shape, dq: ws.gradQ, dk: ws.gradK, dv: ws.gradV, scratch: ws.attentionScratch)
+        Linear.backward(dy: ws.gradQ, x: x, weight: w(o.queryWeight), dx: dInput, accumulateInput: true,
+                        dWeight: g(o.queryWeight), dBias: g(o.queryBias), rows: N, inFeatures: H, outFeatures: H)
+        Linear.backward(dy: ws.gradK, x: x, weight: w(o.keyWeight), dx: dInput, accumulateInput: true,
+                        dWeight: g(o.keyWeight), dBias: g(o.keyBias), rows: N, inFeatures: H, outFeatures: H)
+        Linear.backward(dy: ws.gradV, x: x, weight: w(o.valueWeight), dx: dInput, accumulateInput: true,
+                        dWeight: g(o.valueWeight), dBias: g(o.valueBias), rows: N, inFeatures: H, outFeatures: H)
+    }
+
+    /// Backward of `embeddingsForward` from `dHidden` (overwritten).
+    func embeddingsBackward(_ ws: Workspace, dHidden: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>,
+                            types: UnsafePointer<Int32>, batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, N = B * T, e = layout.embeddings
+        if let dropoutKeys {
+            hiddenDropout(dHidden, site: DropoutSite.embeddings, batch: B, seqLen: T, keys: dropoutKeys)
+        }
+        let dSum = ws.gradSum!
+        LayerNorm.backward(x: ws.embeddingSum, dy: dHidden, gamma: w(e.layerNormGamma), mean: ws.embeddingMean,
+                           rstd: ws.embeddingRstd, dx: dSum, accumulateInput: false, dGamma: g(e.layerNormGamma),
+                           dBeta: g(e.layerNormBeta), rows: N, width: H)
+        Embedding.scatterAdd(dOut: dSum, ids: ids, rows: N, width: H, dTable: g(e.wordEmbeddings))
+        Embedding.scatterAdd(dOut: dSum, ids: types, rows: N, width: H, dTable: g(e.tokenTypeEmbeddings))
+        let dPosition = g(e.positionEmbeddings), slab = T * H
+        for b in 0..<B {
+            let src = dSum + b * slab
+            for i in 0..<slab { dPosition[i] += src[i] }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import Kernels
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// HuggingFace `BertForMaskedLM` (post-LN BERT encoder + MLM head with decoder tied to the word
+/// embeddings), with a hand-written backward pass over one flat parameter buffer.
+///
+/// Not thread-safe: each instance owns its activation workspaces; use one model per thread.
+public final class BertForMaskedLM {
+    public let config: BertConfig
+    public let layout: ParameterLayout
+    /// Weights, `layout.totalCount` floats in `layout` order.
+    public let parameters: FloatBuffer
+    /// Gradients in the same layout. `forwardBackward` accumulates into it; the caller zeroes it.
+    public let gradients: FloatBuffer
+
+    let training: Workspace
+    let scoring: Workspace
+    let head: HeadWorkspace
+    /// Samples per chunk in `evaluate`/`maskedLogits`, bounding scoring memory.
+    public var scoringChunk = 32
+
+    /// A freshly initialised model as HuggingFace's `_init_weights`: Normal(0, initializerRange)
+    /// matrices and embeddings, zero biases, LayerNorm gamma 1 / beta 0, pad row of the word
+    /// embeddings zero. Values come from a counter-based generator keyed by (seed, tensor index,
+    /// element index), so they do not depend on anything else.
+    public convenience init(config: BertConfig, seed: UInt64) {
+        let layout = ParameterLayout(config: config)
+        let p = FloatBuffer(count: layout.totalCount)
+        for (t, tensor) in layout.tensors.enumerated() {
+            let base = p.pointer + tensor.offset
+            switch tensor.initialisation {
+            case .zeros: base.update(repeating: 0, count: tensor.count)
+            case .ones: base.update(repeating: 1, count: tensor.count)
+            case .normal:
+                let key = CounterHash.key(seed, 0x1417, UInt64(t))
+                for i in 0..<tensor.count {
+                    // Box-Muller on two counter-based uniforms.
+                    let u1 = max(Double(CounterHash.mix(key ^ UInt64(2 * i)) >> 11) * 0x1p-53, 0x1p-60)
+                    let u2 = Double(CounterHash.mix(key ^ UInt64(2 * i + 1)) >> 11) * 0x1p-53
+                    let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+                    base[i] = Float(z) * config.initializerRange
+                }
+            }
+        }
+        (p.pointer + layout.embeddings.wordEmbeddings + config.padTokenId * config.hiddenSize)
+            .update(repeating: 0, count: config.hiddenSize)
+        self.init(config: config, parameters: p)
+    }
+
+    /// A model using `parameters` (laid out as `ParameterLayout(config:)`) as its weights, not copied.
+    public init(config: BertConfig, parameters: FloatBuffer) {
+        let layout = ParameterLayout(config: config)
+        precondition(parameters.count == layout.totalCount,
+                     "parameter buffer has \(parameters.count) floats, layout needs \(layout.totalCount)")
+        precondition(config.validationError() == nil, config.validationError() ?? "")
+        self.config = config
+        self.layout = layout
+        self.parameters = parameters
+        self.gradients = FloatBuffer(count: layout.totalCount)
+        training = Workspace(config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
+                             withBackward: true, withDroppedProbs: config.attentionDropout > 0)
+        scoring = Workspace(config: config, cachedLayers: 1, hiddenSlots: 2, withBackward: false, withDroppedProbs: false)
+        head = HeadWorkspace(config: config)
+    }
+
+    // MARK: Public API
+
+    /// Early-exit approximate losses: embeddings + layers 1...exitLayer (1-based; `exitLayer ==
+    /// numLayers` gives the exact loss), then the shared MLM head on that layer's output. No dropout,
+    /// no activation cache (one layer's activations, processed `scoringChunk` samples at a time).
+    /// One `SampleLoss` per sample. The batch must satisfy `validationError(for:) == nil`.
+    public func evaluate(_ batch: MLMBatch, exitLayer: Int) -> [SampleLoss] {
+        var results = [SampleLoss](repeating: SampleLoss(), count: batch.count)
+        score(batch, exitLayer: exitLayer) { first, m in
+            self.runHead(rows: m, lossWeight: nil)
+            self.accumulate(into: &results, firstSample: first, seqLen: batch.seqLen, rows: m)
+        }
+        return results
+    }
+
+    /// Per-sample mean loss of `evaluate` (nats per masked token; 0 for a sample without masks).
+    public func approximateLosses(_ batch: MLMBatch, exitLayer: Int) -> [Float] {
+        evaluate(batch, exitLayer: exitLayer).map(\.meanLoss)
+    }
+
+    /// MLM logits at the masked positions (labels != -100) after `exitLayer` layers, in row-major
+    /// position order: flat positions `b*T + t` and logits `[M, V]`. For cross-checking against HuggingFace.
+    public func maskedLogits(_ batch: MLMBatch, exitLayer: Int) -> (positions: [Int], logits: [Float]) {
+        var positions: [Int] = [], logits: [Float] = []
+        score(batch, exitLayer: exitLayer) { first, m in
+            self.headForward(rows: m)
+            for r in 0..<m { positions.append(first * batch.seqLen + Int(self.head.rows[r])) }
+            logits.append(contentsOf: UnsafeBufferPointer(start: self.head.logits, count: m * self.config.vocabSize))
+        }
+        return (positions, logits)
+    }
+
+    /// Full forward with activation cache and hand-written backward.
+    ///
+    /// Accumulates (+=) `lossWeight · ∂(Σ over all masked tokens of CE)/∂θ` into `gradients` (the
+    /// caller zeroes). `dropoutSeed == nil` disables dropout; otherwise every dropout mask element is a
+    /// counter-based hash of (dropoutSeed, batch.sampleIndices[b], site, element index within the
+    /// sample), so a sample gets the same masks whichever rank or batch slot processes it.
+    ///
+    /// `onGradientsReady(offset)` is called when every gradient at flat offsets >= `offset` is final
+    /// for this call: after the head (`layout.head.start`), after each layer going down
+    /// (`layout.layers[l].start`), and last with 0 after the embeddings (tied word embeddings finish last).
+    public func forwardBackward(_ batch: MLMBatch, lossWeight: Float, dropoutSeed: UInt64?,
+                                onGradientsReady: ((Int) -> Void)? = nil) -> [SampleLoss] {
+        precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
+        let B = batch.count, T = batch.seqLen, L = config.numLayers
+        var results = [SampleLoss](repeating: SampleLoss(), count: B)
+        if B == 0 { onGradientsReady?(layout.head.start); for l in stride(from: L - 1, through: 0, by: -1) { onGradientsReady?(layout.layers[l].start) }; onGradientsReady?(0); return results }
+        let ws = training
+        ws.reserve(batch: B, seqLen: T)
+        let dropout = dropoutSeed.map { seed -> UnsafePointer<UInt64> in
+            fillDropoutKeys(ws, seed: seed, sampleIndices: batch.sampleIndices, firstSample: 0, count: B)
+            return UnsafePointer(ws.dropoutKeys)
+        }
+        batch.inputIds.withUnsafeBufferPointer { ids in
+        batch.tokenTypeIds.withUnsafeBufferPointer { types in
+        batch.attentionMask.withUnsafeBufferPointer { mask in
+            fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
+            embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
+                              dropoutKeys: dropout)
+            for l in 0..<L {
+                layerForward(l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1],
+                             batch: B, seqLen: T, dropoutKeys: dropout)
+            }
+            let m = gatherMaskedRows(batch, firstSample: 0, count: B, from: ws.hidden[L])
+            runHead(rows: m, lossWeight: lossWeight)
+            accumulate(into: &results, firstSample: 0, seqLen: T, rows: m)
+            headBackward(rows: m, into: ws.gradA, batch: B, seqLen: T)
+            onGradientsReady?(layout.head.start)
+            var dOut = ws.gradA!, dIn = ws.gradB!
+            for l in stride(from: L - 1, through: 0, by: -1) {
+                layerBackward(l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
+                              dropoutKeys: dropout)
+                onGradientsReady?(layout.layers[l].start)
+                swap(&dOut, &dIn)
+            }
+            embeddingsBackward(ws, dHidden: dOut, ids: ids.baseAddress!, types: types.baseAddress!, batch: B,
+                               seqLen: T, dropoutKeys: dropout)
+            onGradientsReady?(0)
+        } } }
+        return results
+    }
+
+    // MARK: Shared steps
+
+    /// Runs embeddings and layers 1...exitLayer on chunks of the batch and calls `body(firstSample, M)`
+    /// with the chunk's masked rows gathered into the head workspace.
+    func score(_ batch: MLMBatch, exitLayer: Int, _ body: (Int, Int) -> Void) {
+        precondition((1...config.numLayers).contains(exitLayer), "exitLayer \(exitLayer) outside 1...\(config.numLayers)")
+        precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
+        let T = batch.seqLen, ws = scoring
+        batch.inputIds.withUnsafeBufferPointer { ids in
+        batch.tokenTypeIds.withUnsafeBufferPointer { types in
+        batch.attentionMask.withUnsafeBufferPointer { mask in
+            var first = 0
+            while first < batch.count {
+                let B = min(max(scoringChunk, 1), batch.count - first)
+                ws.reserve(batch: B, seqLen: T)
+                let o = first * T
+                fillKeyBias(ws, mask: mask.baseAddress! + o, count: B * T)
+                embeddingsForward(ws, ids: ids.baseAddress! + o, types: types.baseAddress! + o, batch: B, seqLen: T,
+                                  dropoutKeys: nil)
+                for l in 0..<exitLayer {
+                    layerForward(l, ws, cache: ws.layers[0], input: ws.hidden[l % 2], output: ws.hidden[(l + 1) % 2],
+                                 batch: B, seqLen: T, dropoutKeys: nil)
+                }
+                let m = gatherMaskedRows(batch, firstSample: first, count: B, from: ws.hidden[exitLayer % 2])
+                body(first, m)
+                first += B
+            }
+        } } }
+    }
+
+    /// Adds the head's per-row losses to per-sample results.
+    func accumulate(into results: inout [SampleLoss], firstSample: Int, seqLen: Int, rows m: Int) {
+        for r in 0..<m {
+            let b = firstSample + Int(head.rows[r]) / seqLen
+            results[b].lossSum += head.losses[r]
+            results[b].maskedTokens += 1
+            if head.correct[r] { results[b].correct += 1 }
+        }
+    }
+
+    func fillKeyBias(_ ws: Workspace, mask: UnsafePointer<Int32>, count: Int) {
+        for i in 0..<count { ws.keyBias[i] = mask[i] != 0 ? 0 : Softmax.maskedBias }
+    }
+
+    /// Dropout key for (site, sample slot) is `dropoutKeys[site * count + b]`.
+    func fillDropoutKeys(_ ws: Workspace, seed: UInt64, sampleIndices: [Int], firstSample: Int, count: Int) {
+        let sites = Workspace.siteCount(layers: config.numLayers)
+        for s in 0..<sites {
+            for b in 0..<count {
+                ws.dropoutKeys[s * count + b] = CounterHash.key(seed, UInt64(bitPattern: Int64(sampleIndices[firstSample + b])),
+                                                                UInt64(s))
+            }
+        }
+    }
+}

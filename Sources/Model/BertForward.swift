@@ -1,0 +1,124 @@
+import Kernels
+
+/// Dropout site numbers (part of the dropout key): 0 = embeddings, then per layer l
+/// 1 + 3l = attention probabilities, 2 + 3l = attention output, 3 + 3l = FFN output.
+enum DropoutSite {
+    static let embeddings = 0
+    static func attentionProbs(_ l: Int) -> Int { 1 + 3 * l }
+    static func attentionOutput(_ l: Int) -> Int { 2 + 3 * l }
+    static func ffnOutput(_ l: Int) -> Int { 3 + 3 * l }
+}
+
+extension BertForMaskedLM {
+    @inline(__always) func w(_ offset: Int) -> UnsafeMutablePointer<Float> { parameters.pointer + offset }
+    @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<Float> { gradients.pointer + offset }
+
+    /// Applies hidden dropout per sample slab of `T*H` floats, in place.
+    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, batch B: Int, seqLen T: Int,
+                       keys: UnsafePointer<UInt64>, backward: Bool = false) {
+        let p = config.hiddenDropout, slab = T * config.hiddenSize
+        if p == 0 { return }
+        for b in 0..<B {
+            Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: keys[site * B + b])
+        }
+    }
+
+    /// `hidden[0] = dropout(LayerNorm(word[id] + position[t] + tokenType[tt]))`.
+    func embeddingsForward(_ ws: Workspace, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
+                           batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, N = B * T, e = layout.embeddings
+        Embedding.gather(table: w(e.wordEmbeddings), ids: ids, rows: N, width: H, out: ws.embeddingSum, accumulate: false)
+        Embedding.gather(table: w(e.tokenTypeEmbeddings), ids: types, rows: N, width: H, out: ws.embeddingSum,
+                         accumulate: true)
+        let position = w(e.positionEmbeddings), slab = T * H
+        for b in 0..<B {
+            let dst = ws.embeddingSum + b * slab
+            for i in 0..<slab { dst[i] += position[i] }
+        }
+        LayerNorm.forward(x: ws.embeddingSum, gamma: w(e.layerNormGamma), beta: w(e.layerNormBeta), y: ws.hidden[0],
+                          mean: ws.embeddingMean, rstd: ws.embeddingRstd, rows: N, width: H, eps: config.layerNormEps)
+        if let dropoutKeys {
+            hiddenDropout(ws.hidden[0], site: DropoutSite.embeddings, batch: B, seqLen: T, keys: dropoutKeys)
+        }
+    }
+
+    /// One post-LN encoder layer: `output = LN(h1 + drop(FFN(h1)))`, `h1 = LN(x + drop(Attn(x)))`.
+    /// `input` and `output` must differ.
+    func layerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
+                      output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+                      dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l]
+        Linear.forward(x: x, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: N, inFeatures: H, outFeatures: H)
+        Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
+        Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
+        let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
+        let attentionDropout = attentionDropoutKeys(l, batch: B, keys: dropoutKeys)
+        Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, probs: a.probs,
+                          droppedProbs: a.droppedProbs, dropout: attentionDropout, context: a.context)
+        Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
+                       y: a.attentionSum, rows: N, inFeatures: H, outFeatures: H)
+        if let dropoutKeys {
+            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+        }
+        for i in 0..<N * H { a.attentionSum[i] += x[i] }
+        LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
+                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: N, width: H,
+                          eps: config.layerNormEps)
+        Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
+                       y: a.intermediatePre, rows: N, inFeatures: H, outFeatures: I)
+        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: N * I)
+        Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
+                       rows: N, inFeatures: I, outFeatures: H)
+        if let dropoutKeys {
+            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+        }
+        for i in 0..<N * H { a.outputSum[i] += a.attentionNormed[i] }
+        LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
+                          mean: a.outputMean, rstd: a.outputRstd, rows: N, width: H, eps: config.layerNormEps)
+    }
+
+    func attentionDropoutKeys(_ l: Int, batch B: Int, keys: UnsafePointer<UInt64>?) -> Attention.DropoutKeys? {
+        guard let keys, config.attentionDropout > 0 else { return nil }
+        return Attention.DropoutKeys(probability: config.attentionDropout,
+                                     keys: keys + DropoutSite.attentionProbs(l) * B)
+    }
+
+    /// Copies the rows with a label (in position order) from `hidden` into the head workspace, with
+    /// their labels and positions relative to `firstSample`. Returns M.
+    func gatherMaskedRows(_ batch: MLMBatch, firstSample: Int, count: Int, from hiddenStates: UnsafePointer<Float>) -> Int {
+        let T = batch.seqLen, H = config.hiddenSize
+        var m = 0
+        batch.labels.withUnsafeBufferPointer { labels in
+            let base = firstSample * T
+            for i in 0..<count * T where labels[base + i] != MLMBatch.ignoredLabel { m += 1 }
+            head.reserve(m)
+            var r = 0
+            for i in 0..<count * T where labels[base + i] != MLMBatch.ignoredLabel {
+                head.rows[r] = Int32(i)
+                head.labels[r] = labels[base + i]
+                r += 1
+            }
+        }
+        Embedding.gatherRows(hiddenStates, rowIndices: head.rows, rows: m, width: H, out: head.gathered)
+        return m
+    }
+
+    /// MLM head on the M gathered rows: transform dense, GELU, LayerNorm, tied decoder → `head.logits [M, V]`.
+    func headForward(rows m: Int) {
+        let H = config.hiddenSize, V = config.vocabSize, o = layout.head
+        Linear.forward(x: head.gathered, weight: w(o.transformWeight), bias: w(o.transformBias), y: head.transformPre,
+                       rows: m, inFeatures: H, outFeatures: H)
+        GELU.forward(x: head.transformPre, y: head.transformAct, count: m * H)
+        LayerNorm.forward(x: head.transformAct, gamma: w(o.layerNormGamma), beta: w(o.layerNormBeta), y: head.normed,
+                          mean: head.mean, rstd: head.rstd, rows: m, width: H, eps: config.layerNormEps)
+        Linear.forward(x: head.normed, weight: w(layout.embeddings.wordEmbeddings), bias: w(o.decoderBias),
+                       y: head.logits, rows: m, inFeatures: H, outFeatures: V)
+    }
+
+    /// Head forward plus cross-entropy; with `lossWeight` the logits are replaced by their gradient.
+    func runHead(rows m: Int, lossWeight: Float?) {
+        headForward(rows: m)
+        CrossEntropy.forwardBackward(logits: head.logits, labels: head.labels, rows: m, classes: config.vocabSize,
+                                     losses: head.losses, correct: head.correct, gradientScale: lossWeight)
+    }
+}

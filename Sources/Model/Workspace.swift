@@ -1,0 +1,143 @@
+import Kernels
+
+/// Pointers to one encoder layer's saved activations (N = B*T rows).
+struct LayerActivations {
+    var q, k, v: UnsafeMutablePointer<Float>            // [N, H]
+    var probs: UnsafeMutablePointer<Float>              // [B, A, T, T] softmax output
+    var droppedProbs: UnsafeMutablePointer<Float>?      // [B, A, T, T] after attention dropout
+    var context: UnsafeMutablePointer<Float>            // [N, H]
+    var attentionSum: UnsafeMutablePointer<Float>       // [N, H] x + dropout(dense(context)), LN input
+    var attentionMean, attentionRstd: UnsafeMutablePointer<Float> // [N]
+    var attentionNormed: UnsafeMutablePointer<Float>    // [N, H]
+    var intermediatePre: UnsafeMutablePointer<Float>    // [N, I] before GELU
+    var intermediateAct: UnsafeMutablePointer<Float>    // [N, I] after GELU
+    var outputSum: UnsafeMutablePointer<Float>          // [N, H] LN input
+    var outputMean, outputRstd: UnsafeMutablePointer<Float> // [N]
+}
+
+/// Carves named arrays out of one flat buffer: a first pass with no base only counts.
+struct Carver {
+    let base: UnsafeMutablePointer<Float>?
+    var used = 0
+    mutating func take(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = (base ?? UnsafeMutablePointer(bitPattern: 64)!) + used
+        used += (n + 15) / 16 * 16
+        return p
+    }
+}
+
+/// Activation and gradient workspace for up to `batchCapacity` sequences of up to `seqCapacity`
+/// tokens, in one flat buffer (like llm.c's ActivationTensors). Grown, never shrunk, when a larger
+/// batch arrives, so steady-state steps allocate nothing.
+///
+/// `cachedLayers` layer caches are kept (all L for training; 1, reused, for early-exit scoring)
+/// and `hiddenSlots` `[N, H]` hidden-state buffers (L+1 for training; 2, ping-ponged, for scoring).
+final class Workspace {
+    let config: BertConfig
+    let cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool
+    private(set) var batchCapacity = 0, seqCapacity = 0
+    private var storage = FloatBuffer(count: 0)
+
+    var keyBias: UnsafeMutablePointer<Float>! = nil         // [N] additive attention mask
+    var embeddingSum: UnsafeMutablePointer<Float>! = nil    // [N, H] LN input
+    var embeddingMean: UnsafeMutablePointer<Float>! = nil, embeddingRstd: UnsafeMutablePointer<Float>! = nil
+    var hidden: [UnsafeMutablePointer<Float>] = []          // hiddenSlots × [N, H]
+    var layers: [LayerActivations] = []
+    // Backward-only buffers.
+    var gradA: UnsafeMutablePointer<Float>! = nil, gradB: UnsafeMutablePointer<Float>! = nil // [N, H] ping-pong
+    var gradSum: UnsafeMutablePointer<Float>! = nil, gradTmp: UnsafeMutablePointer<Float>! = nil // [N, H]
+    var gradContext: UnsafeMutablePointer<Float>! = nil     // [N, H]
+    var gradQ: UnsafeMutablePointer<Float>! = nil, gradK: UnsafeMutablePointer<Float>! = nil
+    var gradV: UnsafeMutablePointer<Float>! = nil           // [N, H]
+    var gradIntermediate: UnsafeMutablePointer<Float>! = nil // [N, I]
+    var attentionScratch: UnsafeMutablePointer<Float>! = nil // [T, T]
+    /// Dropout keys per (site, sample): `[sites × batchCapacity]`.
+    var dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+
+    init(config: BertConfig, cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool) {
+        self.config = config; self.cachedLayers = cachedLayers; self.hiddenSlots = hiddenSlots
+        self.withBackward = withBackward; self.withDroppedProbs = withDroppedProbs
+    }
+
+    deinit { dropoutKeys.deallocate() }
+
+    /// Dropout sites: embeddings, then per layer attention probabilities, attention output, FFN output.
+    static func siteCount(layers: Int) -> Int { 1 + 3 * layers }
+
+    /// Makes room for `batch` sequences of `seqLen` tokens.
+    func reserve(batch: Int, seqLen: Int) {
+        if batch <= batchCapacity && seqLen <= seqCapacity { return }
+        let b = max(batch, batchCapacity), t = max(seqLen, seqCapacity)
+        var counter = Carver(base: nil)
+        carve(&counter, batch: b, seqLen: t)
+        storage = FloatBuffer(count: counter.used)
+        var real = Carver(base: storage.pointer)
+        carve(&real, batch: b, seqLen: t)
+        dropoutKeys.deallocate()
+        dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: Workspace.siteCount(layers: config.numLayers) * b)
+        batchCapacity = b; seqCapacity = t
+    }
+
+    private func carve(_ c: inout Carver, batch: Int, seqLen: Int) {
+        let n = batch * seqLen, H = config.hiddenSize, I = config.intermediateSize
+        let probs = batch * config.numHeads * seqLen * seqLen
+        keyBias = c.take(n)
+        embeddingSum = c.take(n * H); embeddingMean = c.take(n); embeddingRstd = c.take(n)
+        hidden = (0..<hiddenSlots).map { _ in c.take(n * H) }
+        layers = (0..<cachedLayers).map { _ in
+            LayerActivations(q: c.take(n * H), k: c.take(n * H), v: c.take(n * H), probs: c.take(probs),
+                             droppedProbs: withDroppedProbs ? c.take(probs) : nil,
+                             context: c.take(n * H), attentionSum: c.take(n * H),
+                             attentionMean: c.take(n), attentionRstd: c.take(n), attentionNormed: c.take(n * H),
+                             intermediatePre: c.take(n * I), intermediateAct: c.take(n * I),
+                             outputSum: c.take(n * H), outputMean: c.take(n), outputRstd: c.take(n))
+        }
+        if withBackward {
+            gradA = c.take(n * H); gradB = c.take(n * H); gradSum = c.take(n * H); gradTmp = c.take(n * H)
+            gradContext = c.take(n * H); gradQ = c.take(n * H); gradK = c.take(n * H); gradV = c.take(n * H)
+            gradIntermediate = c.take(n * I); attentionScratch = c.take(seqLen * seqLen)
+        }
+    }
+}
+
+/// Buffers of the MLM head over M gathered (masked) rows, grown with M.
+final class HeadWorkspace {
+    let config: BertConfig
+    private(set) var capacity = 0
+    private var storage = FloatBuffer(count: 0)
+    var gathered: UnsafeMutablePointer<Float>! = nil       // [M, H]
+    var transformPre: UnsafeMutablePointer<Float>! = nil   // [M, H] dense output, GELU input
+    var transformAct: UnsafeMutablePointer<Float>! = nil   // [M, H] GELU output, LN input
+    var mean: UnsafeMutablePointer<Float>! = nil, rstd: UnsafeMutablePointer<Float>! = nil // [M]
+    var normed: UnsafeMutablePointer<Float>! = nil         // [M, H] decoder input
+    var logits: UnsafeMutablePointer<Float>! = nil         // [M, V], overwritten by dlogits
+    var gradNormed: UnsafeMutablePointer<Float>! = nil, gradAct: UnsafeMutablePointer<Float>! = nil
+    var gradGathered: UnsafeMutablePointer<Float>! = nil   // [M, H]
+    var losses: UnsafeMutablePointer<Float>! = nil         // [M]
+    var rows = UnsafeMutablePointer<Int32>.allocate(capacity: 1)   // flat position b*T+t of each masked row
+    var labels = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var correct = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+
+    init(config: BertConfig) { self.config = config }
+    deinit { rows.deallocate(); labels.deallocate(); correct.deallocate() }
+
+    func reserve(_ m: Int) {
+        if m <= capacity { return }
+        let cap = max(m, capacity * 3 / 2, 16)
+        let H = config.hiddenSize, V = config.vocabSize
+        var counter = Carver(base: nil)
+        carve(&counter, cap, H, V)
+        storage = FloatBuffer(count: counter.used)
+        var real = Carver(base: storage.pointer)
+        carve(&real, cap, H, V)
+        rows.deallocate(); labels.deallocate(); correct.deallocate()
+        rows = .allocate(capacity: cap); labels = .allocate(capacity: cap); correct = .allocate(capacity: cap)
+        capacity = cap
+    }
+
+    private func carve(_ c: inout Carver, _ m: Int, _ H: Int, _ V: Int) {
+        gathered = c.take(m * H); transformPre = c.take(m * H); transformAct = c.take(m * H)
+        mean = c.take(m); rstd = c.take(m); normed = c.take(m * H); logits = c.take(m * V)
+        gradNormed = c.take(m * H); gradAct = c.take(m * H); gradGathered = c.take(m * H); losses = c.take(m)
+    }
+}

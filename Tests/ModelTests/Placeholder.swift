@@ -1,2 +1,0 @@
-import XCTest
-final class ModelPlaceholderTests: XCTestCase { func testNothing() {} }
