@@ -162,7 +162,7 @@ final class SafetensorsTests: XCTestCase {
         let path = dir + "/keep.safetensors"
         try Data("precious".utf8).write(to: URL(fileURLWithPath: path))
         let v: [Float] = [1, 2, 3]
-        v.withUnsafeBufferPointer { p in
+        try v.withUnsafeBufferPointer { p in
             assertThrows(try SafetensorsWriter.write([.init(name: "w", shape: [2, 2], data: p.baseAddress!, count: 3)], to: path),
                          containing: ["'w'", "[2, 2]"])
             assertThrows(try SafetensorsWriter.write([.init(name: "w", shape: [3], data: p.baseAddress!, count: 3),
