@@ -1,1 +1,0 @@
-// HuggingFace checkpoint interop and safetensors (see issue 2).

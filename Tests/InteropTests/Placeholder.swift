@@ -1,2 +1,0 @@
-import XCTest
-final class InteropPlaceholderTests: XCTestCase { func testNothing() {} }
