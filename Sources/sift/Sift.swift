@@ -7,5 +7,5 @@ struct Sift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
-        subcommands: [ExportCommand.self, ImportCommand.self, DebugSelectCommand.self])
+        subcommands: [ExportCommand.self, ImportCommand.self, BenchCommand.self, DebugSelectCommand.self])
 }
