@@ -7,5 +7,5 @@ struct Sift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
-        subcommands: [])
+        subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self])
 }
