@@ -60,7 +60,9 @@ else
 fi
 threads=$(( cores / per_node )); [ "$threads" -lt 1 ] && threads=1
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$threads}"
-args+=(--bind-to none -x OPENBLAS_NUM_THREADS)
+# Ranks' stdout is a pseudo-terminal under mpirun whatever ours is: tell them which display to use.
+if [ -t 1 ]; then export SIFT_PROGRESS="${SIFT_PROGRESS:-bar}"; else export SIFT_PROGRESS="${SIFT_PROGRESS:-plain}"; fi
+args+=(--bind-to none -x OPENBLAS_NUM_THREADS -x SIFT_PROGRESS)
 if [ "$(id -u)" -eq 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     args+=(--allow-run-as-root)

@@ -7,5 +7,7 @@ struct Sift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
-        subcommands: [ExportCommand.self, ImportCommand.self, BenchCommand.self, DebugSelectCommand.self])
+        subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
+                      ScoreCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self,
+                      DebugSelectCommand.self])
 }

@@ -1,0 +1,71 @@
+/// Which held-out part of a prepared dataset to read.
+public enum DatasetSplit: String, Codable, Sendable, CaseIterable {
+    case train
+    case validation
+}
+
+/// One binary shard: `sequences × seqLen` little-endian token ids.
+public struct ShardInfo: Codable, Equatable, Sendable {
+    /// File name relative to the dataset directory.
+    public var file: String
+    public var sequences: Int
+    /// FNV-1a 64 (hex) of the shard's bytes.
+    public var fnv1a64: String
+}
+
+/// `manifest.json` of a dataset written by `sift prepare`. Its presence marks a complete
+/// dataset: it is written last, inside a temporary directory that is renamed into place.
+public struct DatasetManifest: Codable, Equatable, Sendable {
+    public static let formatName = "sift-mlm-shards"
+    public static let fileName = "manifest.json"
+
+    public var format: String = DatasetManifest.formatName
+    public var version: Int = 1
+    /// Tokens per sequence, including [CLS] and [SEP].
+    public var seqLen: Int
+    public var vocabSize: Int
+    /// FNV-1a 64 (hex) of the vocab.txt bytes.
+    public var vocabHash: String
+    public var cased: Bool
+    /// "uint16" or "uint32"; ids are little-endian.
+    public var tokenDtype: String
+    public var seed: UInt64
+    public var validationFraction: Double
+    /// Sequences per shard file (the last shard of a split may hold fewer).
+    public var sequencesPerShard: Int
+    public var documents: Int
+    public var trainDocuments: Int
+    public var validationDocuments: Int
+    /// Content tokens from the corpus (excluding [CLS]/[SEP]/[PAD] added by packing).
+    public var tokens: Int
+    public var trainTokens: Int
+    public var validationTokens: Int
+    public var trainSequences: Int
+    public var validationSequences: Int
+    public var corpusBytes: Int
+    public var invalidUTF8Sequences: Int
+    public var skippedBinaryFiles: Int
+    public var trainShards: [ShardInfo]
+    public var validationShards: [ShardInfo]
+
+    /// Bytes per stored token id.
+    public var tokenBytes: Int { tokenDtype == "uint16" ? 2 : 4 }
+
+    public func shards(_ split: DatasetSplit) -> [ShardInfo] { split == .train ? trainShards : validationShards }
+    public func sequences(_ split: DatasetSplit) -> Int { split == .train ? trainSequences : validationSequences }
+
+    /// The settings that define "the same dataset" (everything except the corpus contents):
+    /// a differing value means an existing output directory holds a different dataset.
+    public func settingsDifference(from other: DatasetManifest) -> String? {
+        if seqLen != other.seqLen { return "seq-len \(other.seqLen) vs \(seqLen)" }
+        if vocabHash != other.vocabHash { return "vocab hash \(other.vocabHash) vs \(vocabHash)" }
+        if vocabSize != other.vocabSize { return "vocab size \(other.vocabSize) vs \(vocabSize)" }
+        if cased != other.cased { return "cased \(other.cased) vs \(cased)" }
+        if seed != other.seed { return "seed \(other.seed) vs \(seed)" }
+        if validationFraction != other.validationFraction {
+            return "validation fraction \(other.validationFraction) vs \(validationFraction)"
+        }
+        if sequencesPerShard != other.sequencesPerShard { return "sequences per shard \(other.sequencesPerShard) vs \(sequencesPerShard)" }
+        return nil
+    }
+}

@@ -1,0 +1,42 @@
+/// A source of model-ready MLM samples, as consumed by the trainer. Every output buffer is
+/// `seqLen` Int32 values long; `labels` is -100 where no loss is taken. `fill` must be
+/// deterministic in (index, epoch) and must not allocate.
+public protocol MLMSampleSource {
+    var count: Int { get }
+    var seqLen: Int { get }
+    func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+              tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+              labels: UnsafeMutablePointer<Int32>)
+}
+
+/// One split of a `ShardedDataset` with MLM masking applied on the fly.
+/// For validation, pass a masker with a dedicated seed and always use `epoch: 0` so the
+/// masks are fixed.
+public struct MaskedDatasetSamples: MLMSampleSource, @unchecked Sendable {
+    public let dataset: ShardedDataset
+    public let split: DatasetSplit
+    public let masker: MLMMasker
+
+    public init(dataset: ShardedDataset, split: DatasetSplit, masker: MLMMasker) {
+        self.dataset = dataset
+        self.split = split
+        self.masker = masker
+    }
+
+    public var count: Int { dataset.count(split) }
+    public var seqLen: Int { dataset.seqLen }
+
+    /// `index` is the global sequence index within the split; it also keys the mask randomness.
+    public func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+                     tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+                     labels: UnsafeMutablePointer<Int32>) {
+        let n = dataset.seqLen
+        dataset.copySequence(split, index: index, into: inputIds)
+        let pad = masker.padId
+        for i in 0..<n {
+            tokenTypeIds[i] = 0
+            attentionMask[i] = inputIds[i] == pad ? 0 : 1
+        }
+        masker.mask(tokens: inputIds, length: n, epoch: epoch, globalIndex: index, inputIds: inputIds, labels: labels)
+    }
+}

@@ -1,1 +1,0 @@
-// Data pipeline: tokenizer, vocabulary, shards, masking (see issue 3).

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Statistics of one optimizer step, identical on every rank.
+struct StepRecord {
+    var step: Int
+    /// Mean cross-entropy over the masked tokens of the globally selected samples (with dropout), nats.
+    var trainLoss: Double
+    var learningRate: Float
+    /// Global gradient norm before clipping.
+    var gradientNorm: Double
+    /// The smallest approximate loss that was selected (b-th largest), nil for vanilla.
+    var threshold: Float?
+    var meanCandidateLoss: Double?
+    var meanSelectedLoss: Double?
+    /// Selected candidates per rank's share, before rebalancing.
+    var selectedPerRank: [Int]
+    var imbalance: Double
+    var maskedTokens: Int
+    /// Tokens backpropagated this step.
+    var tokens: Int
+
+    func json(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
+              evaluation: EvaluationResult?, ranks: Int) -> String {
+        func opt(_ x: Double?) -> String { x.map { String(format: "%.6f", $0) } ?? "null" }
+        var s = "{\"step\":\(step),\"elapsed\":\(String(format: "%.3f", elapsed)),\"ranks\":\(ranks)"
+        s += ",\"samples_scored\":\(samplesScored),\"samples_backpropagated\":\(samplesBackpropagated)"
+        s += ",\"train_loss\":\(String(format: "%.6f", trainLoss)),\"lr\":\(String(format: "%.6g", learningRate))"
+        s += ",\"grad_norm\":\(String(format: "%.6f", gradientNorm)),\"threshold\":\(opt(threshold.map(Double.init)))"
+        s += ",\"mean_candidate_loss\":\(opt(meanCandidateLoss)),\"mean_selected_loss\":\(opt(meanSelectedLoss))"
+        s += ",\"selected_per_rank\":[\(selectedPerRank.map(String.init).joined(separator: ","))]"
+        s += ",\"imbalance\":\(String(format: "%.4f", imbalance)),\"masked_tokens\":\(maskedTokens)"
+        s += ",\"times\":\(times.json)"
+        if let e = evaluation {
+            s += ",\"val_loss\":\(String(format: "%.6f", e.loss)),\"val_accuracy\":\(String(format: "%.6f", e.accuracy))"
+        }
+        return s + "}"
+    }
+}
+
+/// Rank 0's progress display: a live line redrawn in place on a terminal, plain lines in a log.
+final class ProgressLine {
+    private let enabled: Bool
+    private let output: (String) -> Void
+    private let live: Bool
+    private var drawn = false
+
+    init(enabled: Bool, output: @escaping (String) -> Void) {
+        self.enabled = enabled
+        self.output = output
+        // mpirun hands ranks a pseudo-terminal even when its own output is a file, so the launcher
+        // says which it is through SIFT_PROGRESS (bar or plain); without it, ask the terminal.
+        switch ProcessInfo.processInfo.environment["SIFT_PROGRESS"] {
+        case "bar": live = enabled
+        case "plain": live = false
+        default: live = enabled && isatty(STDOUT_FILENO) != 0
+        }
+    }
+
+    func update(step: Int, of total: Int, record: StepRecord, evaluation: EvaluationResult?, tokensPerSecond: Double,
+                elapsed: Double, stepsDone: Int, force: Bool) {
+        guard enabled, live || force else { return }
+        let remaining = stepsDone > 0 ? elapsed / Double(stepsDone) * Double(total - step) : 0
+        var line = String(format: "step %d/%d | loss %.4f", step, total, record.trainLoss)
+        if let e = evaluation { line += String(format: " | val acc %.2f%%", 100 * e.accuracy) }
+        line += String(format: " | %.0f tok/s", tokensPerSecond)
+        if let t = record.threshold { line += String(format: " | threshold %.3f", t) }
+        line += String(format: " | imbalance %.2f | ETA %@", record.imbalance, formatDuration(remaining))
+        if live {
+            let width = 30, filled = total > 0 ? width * step / total : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            print("\r[\(bar)] \(line)\u{1B}[K", terminator: "")
+            fflush(stdout)
+            drawn = true
+        } else {
+            output(line)
+        }
+    }
+
+    func finish() {
+        if drawn { print(""); drawn = false }
+    }
+}
+
+/// "1h02m", "3m05s" or "12s".
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}

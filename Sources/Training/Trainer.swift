@@ -1,0 +1,388 @@
+import Communication
+import Data
+import Foundation
+import Kernels
+import Model
+import Selection
+
+/// Result of evaluating the held-out split.
+public struct EvaluationResult: Sendable {
+    /// Mean cross-entropy over masked tokens, nats.
+    public var loss: Double
+    /// Correct argmax predictions over masked tokens.
+    public var accuracy: Double
+    public var maskedTokens: Int
+}
+
+/// What a finished run reports.
+public struct TrainingSummary: Sendable {
+    public var steps: Int
+    public var samplesScored: Int
+    public var samplesBackpropagated: Int
+    public var elapsedSeconds: Double
+    public var finalEvaluation: EvaluationResult?
+    /// Wall time and backpropagated samples when `--target-accuracy` was first reached.
+    public var targetReached: (seconds: Double, samples: Int, step: Int)?
+    /// Summed phase times of this rank over the steps of this process.
+    public var phaseTimes: PhaseTimes
+    public var stepsTimed: Int
+}
+
+/// The data-parallel SIFT training loop: every rank holds a full replica of the model.
+///
+/// One step: draw a pool of B = b/ρ candidates from the deterministic stream; each rank scores its
+/// share with the early-exit loss; ranks agree on the global top b (`GlobalSelection`); each rank
+/// forwards and backpropagates its (rebalanced) part of the selection with loss weight
+/// 1/(global masked tokens), so the summed gradient is that of the mean loss over all selected
+/// tokens; gradients are summed over ranks in buckets overlapped with backward; every rank applies
+/// the same AdamW update. Every random draw is keyed by (seed, step, global sample index), so the
+/// selection and the weights do not depend on the number of ranks.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let model: BertForMaskedLM
+    public let communicator: Communicator
+    let train: MLMSampleSource
+    let validation: MLMSampleSource?
+    let vocabHash: String
+    let optimizer: AdamW
+    let buckets: GradientBuckets
+    let schedule: LearningRateSchedule
+    let stream: CandidateStream
+    let selection: GlobalSelection
+    /// Reusable batches indexed by sample count, so steady-state steps allocate none.
+    private var batchCache: [MLMBatch?]
+    private var step = 0
+    private var samplesScored = 0
+    private var samplesBackpropagated = 0
+    private var elapsedBefore = 0.0
+    private let output: (String) -> Void
+
+    /// - Parameters:
+    ///   - train: training samples (masked at load time, keyed by epoch and global index).
+    ///   - validation: held-out samples with fixed masks, or nil to skip evaluation.
+    ///   - output: where rank 0's progress lines go.
+    public init(options: TrainingOptions, model: BertForMaskedLM, communicator: Communicator,
+                train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
+                output: @escaping (String) -> Void) {
+        self.options = options
+        self.model = model
+        self.communicator = communicator
+        self.train = train
+        self.validation = validation
+        self.vocabHash = vocabHash
+        self.output = output
+        optimizer = AdamW(layout: model.layout, weightDecay: options.weightDecay)
+        buckets = GradientBuckets(gradients: model.gradients, communicator: communicator,
+                                  bucketBytes: options.bucketBytes, overlap: options.overlap)
+        schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
+                                        totalSteps: options.steps)
+        stream = CandidateStream(sampleCount: train.count, seed: options.seed)
+        selection = GlobalSelection(communicator: communicator)
+        batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
+    }
+
+    private var isRoot: Bool { communicator.isRoot }
+
+    // MARK: - Resume
+
+    /// Loads the newest valid checkpoint (read by rank 0, broadcast to all ranks) if `--resume` was
+    /// given and one exists. Every rank returns the same answer.
+    public func resumeIfRequested() throws {
+        guard options.resume, let dir = options.checkpointDirectory else { return }
+        var header: [UInt8] = []
+        var loaded: (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)?
+        if isRoot {
+            loaded = TrainingCheckpoint.loadNewestValid(directory: dir) { self.output("warning: \($0)") }
+            if let l = loaded { header = (try? JSONEncoder().encode(l.state)).map { Array($0) } ?? [] }
+        }
+        header = communicator.broadcast(header)
+        if header.isEmpty {
+            if isRoot { output("no valid checkpoint in \(dir); starting from step 0") }
+            return
+        }
+        let state = try JSONDecoder().decode(CheckpointState.self, from: Data(header))
+        guard state.config == model.config else {
+            throw TrainingError(message: "checkpoint in \(dir) was written for a different model configuration")
+        }
+        guard state.runFingerprint == options.fingerprint else {
+            throw TrainingError(message: "checkpoint in \(dir) was written with different settings (\(state.runFingerprint)); this run has (\(options.fingerprint))")
+        }
+        for (k, target) in [model.parameters, optimizer.m, optimizer.v].enumerated() {
+            if let l = loaded { target.copy(from: [l.parameters, l.m, l.v][k]) }
+            communicator.broadcast(target.pointer, count: target.count)
+        }
+        step = state.step
+        samplesScored = state.samplesScored
+        samplesBackpropagated = state.samplesBackpropagated
+        elapsedBefore = state.elapsedSeconds
+        if isRoot { output("resumed from \(loaded!.path) at step \(step)") }
+    }
+
+    // MARK: - Batches
+
+    private func batch(count: Int) -> MLMBatch {
+        if count < batchCache.count, let b = batchCache[count] { return b }
+        let b = MLMBatch(count: count, seqLen: train.seqLen)
+        if count < batchCache.count { batchCache[count] = b }
+        return b
+    }
+
+    /// Fills a batch with the given global samples (index, epoch) from `source`.
+    private func fill(_ samples: ArraySlice<(index: Int, epoch: Int)>, from source: MLMSampleSource) -> MLMBatch {
+        var b = batch(count: samples.count)
+        let T = source.seqLen
+        b.inputIds.withUnsafeMutableBufferPointer { ids in
+            b.tokenTypeIds.withUnsafeMutableBufferPointer { types in
+                b.attentionMask.withUnsafeMutableBufferPointer { mask in
+                    b.labels.withUnsafeMutableBufferPointer { labels in
+                        for (row, s) in samples.enumerated() {
+                            source.fill(index: s.index, epoch: s.epoch,
+                                        inputIds: ids.baseAddress! + row * T,
+                                        tokenTypeIds: types.baseAddress! + row * T,
+                                        attentionMask: mask.baseAddress! + row * T,
+                                        labels: labels.baseAddress! + row * T)
+                        }
+                    }
+                }
+            }
+        }
+        for (row, s) in samples.enumerated() { b.sampleIndices[row] = s.index }
+        return b
+    }
+
+    private static func maskedCount(_ b: MLMBatch) -> Int {
+        var n = 0
+        for l in b.labels where l != -100 { n += 1 }
+        return n
+    }
+
+    // MARK: - Evaluation
+
+    /// Validation MLM loss and accuracy over the first `evalSamples` held-out samples, spread over ranks.
+    public func evaluate() -> EvaluationResult? {
+        guard let validation else { return nil }
+        let n = min(options.evalSamples ?? validation.count, validation.count)
+        let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
+        var sums = [0.0, 0.0, 0.0]
+        var start = mine.lowerBound
+        while start < mine.upperBound {
+            let end = min(start + options.microBatch, mine.upperBound)
+            let samples = (start..<end).map { (index: $0, epoch: 0) }
+            let b = fill(samples[...], from: validation)
+            for s in model.evaluate(b, exitLayer: model.config.numLayers) {
+                sums[0] += Double(s.lossSum); sums[1] += Double(s.maskedTokens); sums[2] += Double(s.correct)
+            }
+            start = end
+        }
+        sums = communicator.allreduceSum(sums)
+        guard sums[1] > 0 else { return EvaluationResult(loss: 0, accuracy: 0, maskedTokens: 0) }
+        return EvaluationResult(loss: sums[0] / sums[1], accuracy: sums[2] / sums[1], maskedTokens: Int(sums[1]))
+    }
+
+    // MARK: - The step
+
+    /// Runs one optimizer step and returns its statistics (identical on every rank except `times`).
+    func trainStep(times: inout PhaseTimes, selectionLog: JSONLinesWriter?) throws -> StepRecord {
+        let p = communicator.size, rank = communicator.rank
+        let B = options.poolSize, b = options.batchSize
+        let (pool, epochs) = stream.candidates(from: step * B, count: B)
+        let share = GlobalSelection.share(poolSize: B, rank: rank, size: p)
+
+        // 1. Score this rank's share of the pool at the exit layer.
+        var localLosses: [Float] = []
+        if options.policy.scores {
+            let exit = options.policy == .exact ? model.config.numLayers : options.exitLayer
+            localLosses.reserveCapacity(share.count)
+            var start = share.lowerBound
+            while start < share.upperBound {
+                let end = min(start + options.microBatch, share.upperBound)
+                let samples = (start..<end).map { (index: pool[$0], epoch: epochs[$0]) }
+                let batch = timed(&times.data) { fill(samples[...], from: train) }
+                localLosses += timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
+                start = end
+            }
+        }
+
+        // 2. Agree on the global selection.
+        let result = timed(&times.selection) {
+            selection.select(localLosses: localLosses, pool: pool, count: b, policy: options.policy,
+                             seed: options.seed, step: step)
+        }
+        if result.poolLosses.contains(where: { !$0.isFinite }) {
+            throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
+        }
+        let assigned = GlobalSelection.assignment(result, poolSize: B, rank: rank, size: p, rebalance: options.rebalance)
+
+        // 3. Fill the micro-batches and agree on the global number of masked tokens (the loss normaliser).
+        var microBatches: [MLMBatch] = []
+        var localMasked = 0
+        timed(&times.data) {
+            var start = 0
+            while start < assigned.count {
+                let end = min(start + options.microBatch, assigned.count)
+                let samples = assigned[start..<end].map { (index: pool[$0], epoch: epochs[$0]) }
+                let mb = fill(samples[...], from: train)
+                localMasked += Trainer.maskedCount(mb)
+                microBatches.append(mb)
+                start = end
+            }
+        }
+        let globalMasked = timed(&times.waiting) { communicator.allreduceSum(localMasked) }
+        guard globalMasked > 0 else { throw TrainingError(message: "selected samples have no masked tokens at step \(step + 1)") }
+
+        // 4. Forward and backward; the last micro-batch's backward starts the bucket allreduces.
+        model.gradients.zero()
+        let dropoutSeed = CounterHash.bits(options.seed, 0xD809, UInt64(step), 0)
+        var lossSum = 0.0
+        timed(&times.forwardBackward) {
+            for (k, mb) in microBatches.enumerated() {
+                let last = k == microBatches.count - 1
+                let stats = model.forwardBackward(mb, lossWeight: 1 / Float(globalMasked), dropoutSeed: dropoutSeed,
+                                                  onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
+                for s in stats { lossSum += Double(s.lossSum) }
+            }
+        }
+        times.exposedAllreduce += buckets.finish()
+
+        // 5. Clip and update.
+        let (norm, lr) = timed(&times.optimizer) { () -> (Double, Float) in
+            let norm = globalNorm(model.gradients)
+            let scale: Float = norm > Double(options.clipNorm) ? Float(Double(options.clipNorm) / norm) : 1
+            let lr = schedule.rate(at: step + 1)
+            if norm.isFinite {
+                optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr,
+                                 step: step + 1, gradientScale: scale)
+            }
+            return (norm, lr)
+        }
+        let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
+        let trainLoss = totals[0] / Double(globalMasked)
+        if !norm.isFinite || !trainLoss.isFinite {
+            throw TrainingError(message: "non-finite \(norm.isFinite ? "loss" : "gradient norm") at step \(step + 1): training has diverged (lower --lr?)")
+        }
+
+        step += 1
+        samplesScored += options.policy.scores ? B : 0
+        samplesBackpropagated += b
+        let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
+        if let log = selectionLog {
+            let poolJSON = pool.map(String.init).joined(separator: ",")
+            let lossJSON = result.poolLosses.map { String(format: "%.9g", $0) }.joined(separator: ",")
+            let selJSON = result.selectedPositions.map { String(pool[$0]) }.joined(separator: ",")
+            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)],\"selected\":[\(selJSON)]}")
+        }
+        return StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
+                          threshold: result.threshold,
+                          meanCandidateLoss: mean(result.poolLosses), meanSelectedLoss: mean(selectedLosses),
+                          selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
+                          maskedTokens: globalMasked, tokens: b * train.seqLen)
+    }
+
+    private func mean(_ xs: [Float]) -> Double? {
+        xs.isEmpty ? nil : xs.reduce(0.0) { $0 + Double($1) } / Double(xs.count)
+    }
+
+    // MARK: - The loop
+
+    /// Trains until `--steps`, `--time-budget` or `--target-accuracy` stops it, evaluating,
+    /// checkpointing and logging along the way.
+    public func run() throws -> TrainingSummary {
+        let metrics = try isRoot ? options.metricsPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
+        let selectionLog = try isRoot ? options.selectionLogPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
+        let progress = ProgressLine(enabled: isRoot, output: output)
+        let started = Date()
+        var totalTimes = PhaseTimes()
+        var stepsTimed = 0
+        var lastEval: EvaluationResult?
+        var targetReached: (seconds: Double, samples: Int, step: Int)?
+        let firstStep = step
+        var lastTokensPerSecond = 0.0
+
+        func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) }
+
+        while step < options.steps {
+            var times = PhaseTimes()
+            let t0 = Date()
+            let record = try trainStep(times: &times, selectionLog: selectionLog)
+            let stepSeconds = Date().timeIntervalSince(t0)
+            totalTimes.add(times)
+            stepsTimed += 1
+            lastTokensPerSecond = Double(record.tokens) / stepSeconds
+
+            if options.checkReplicasEvery > 0 && step % options.checkReplicasEvery == 0 {
+                try checkReplicas()
+            }
+            var evaluation: EvaluationResult?
+            if options.evalEvery > 0 && step % options.evalEvery == 0 && step < options.steps {
+                evaluation = evaluate()
+                lastEval = evaluation ?? lastEval
+            }
+            // Every rank must take the same stop decision: use the slowest rank's clock.
+            let now = communicator.allreduceMax(elapsed())
+            if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, targetReached == nil {
+                targetReached = (now, samplesBackpropagated, step)
+            }
+            metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                       elapsed: now, times: times, evaluation: evaluation, ranks: communicator.size))
+            progress.update(step: step, of: options.steps, record: record, evaluation: lastEval,
+                            tokensPerSecond: lastTokensPerSecond, elapsed: now - elapsedBefore,
+                            stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
+
+            let outOfTime = options.timeBudget.map { now >= $0 } ?? false
+            let stop = outOfTime || targetReached != nil
+            if let dir = options.checkpointDirectory,
+               (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop || step == options.steps {
+                try saveCheckpoint(directory: dir, elapsed: now)
+            }
+            if stop {
+                if isRoot {
+                    progress.finish()
+                    output(outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
+                                     : String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
+                                              100 * options.targetAccuracy!, step, targetReached!.seconds, targetReached!.samples))
+                }
+                break
+            }
+        }
+        progress.finish()
+        let final = evaluate()
+        if let f = final, isRoot {
+            output(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", f.loss, 100 * f.accuracy, f.maskedTokens))
+            metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
+                                  step, f.loss, f.accuracy, elapsed()))
+        }
+        return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                               elapsedSeconds: elapsed(), finalEvaluation: final, targetReached: targetReached,
+                               phaseTimes: totalTimes, stepsTimed: stepsTimed)
+    }
+
+    /// Stops every rank with an error if the replicas' weights differ.
+    func checkReplicas() throws {
+        var c = Checksum64()
+        c.update(UnsafeRawPointer(model.parameters.pointer), count: model.parameters.count * 4)
+        let all = communicator.allgather(c.value)
+        if Set(all).count > 1 {
+            let bad = all.indices.filter { all[$0] != all[0] }
+            throw TrainingError(message: "model replicas diverged at step \(step): ranks \(bad) differ from rank 0")
+        }
+    }
+
+    /// Rank 0 writes a checkpoint; every rank learns whether it succeeded.
+    func saveCheckpoint(directory: String, elapsed: Double) throws {
+        var failure: String?
+        if isRoot {
+            let state = CheckpointState(config: model.config, step: step, seed: options.seed,
+                                        samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                        elapsedSeconds: elapsed, runFingerprint: options.fingerprint, vocabHash: vocabHash)
+            do {
+                try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
+                                            directory: directory, keep: options.keepCheckpoints)
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        if !communicator.allAgree(failure == nil) {
+            throw TrainingError(message: "checkpoint at step \(step) could not be written\(failure.map { ": " + $0 } ?? " (see rank 0)"); older checkpoints are kept")
+        }
+    }
+}

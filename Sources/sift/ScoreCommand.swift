@@ -1,0 +1,99 @@
+import ArgumentParser
+import Data
+import Foundation
+import Model
+
+/// `sift score`: per-sample MLM losses at an exit layer and at the last layer, to inspect what SIFT
+/// would select and to cross-check the model against other implementations.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Print each sample's loss at an exit layer and at the last layer.",
+        discussion: """
+        Input is JSON Lines, one sample per line: {"input_ids": [...], "labels": [...]} with optional \
+        token_type_ids and attention_mask; labels are -100 where nothing is predicted (HuggingFace's \
+        convention). A sample's loss is the mean cross-entropy (nats) over its predicted tokens.
+        """)
+
+    @Option(help: "Model: a HuggingFace-format directory, a checkpoint file, or a checkpoint directory.")
+    var model: String
+    @Option(help: "Encoder layer (1…L) for the approximate loss (default: L, the exact loss).")
+    var exitLayer: Int?
+    @Flag(help: "One JSON object per sample instead of a table.")
+    var json = false
+    @Option(help: "Samples per forward pass.")
+    var batchSize: Int = 32
+    @Argument(help: "JSON Lines file of samples (standard input if omitted).")
+    var input: String?
+
+    func validate() throws {
+        if let e = exitLayer, e < 1 { throw ValidationError("--exit-layer must be at least 1 (got \(e))") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        do { try score() } catch let e as ExitCode { throw e } catch { fail("\(error)") }
+    }
+
+    private func score() throws {
+        let loaded = try LoadedModel.load(model)
+        for w in loaded.warnings { printError("warning: \(w)") }
+        let config = loaded.config
+        let exit = exitLayer ?? config.numLayers
+        guard exit <= config.numLayers else {
+            fail("--exit-layer \(exit) is beyond the model's \(config.numLayers) layers", code: 2)
+        }
+        var path = input
+        var tempPath: String?
+        if path == nil {
+            // PremaskedSamples reads files; standard input goes through a private temporary file.
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let t = NSTemporaryDirectory() + "sift-score-\(getpid()).jsonl"
+            try data.write(to: URL(fileURLWithPath: t))
+            path = t
+            tempPath = t
+        }
+        defer { if let t = tempPath { unlink(t) } }
+        let samples = try PremaskedSamples(path: path!, vocabSize: config.vocabSize, padId: Int32(config.padTokenId))
+        guard samples.seqLen <= config.maxPositions else {
+            fail("samples of \(samples.seqLen) tokens exceed the model's \(config.maxPositions) positions", code: 2)
+        }
+        let bert = BertForMaskedLM(config: config, parameters: loaded.parameters)
+        if !json {
+            print("model: \(loaded.description), L\(config.numLayers)/H\(config.hiddenSize); exit layer \(exit)")
+            print(String(format: "%8@  %12@  %12@  %6@", "index", "exit_loss", "final_loss", "masked"))
+        }
+        var start = 0
+        while start < samples.count {
+            let end = min(start + batchSize, samples.count)
+            var batch = MLMBatch(count: end - start, seqLen: samples.seqLen)
+            let T = samples.seqLen
+            batch.inputIds.withUnsafeMutableBufferPointer { ids in
+                batch.tokenTypeIds.withUnsafeMutableBufferPointer { types in
+                    batch.attentionMask.withUnsafeMutableBufferPointer { mask in
+                        batch.labels.withUnsafeMutableBufferPointer { labels in
+                            for i in start..<end {
+                                let r = (i - start) * T
+                                samples.fill(index: i, epoch: 0, inputIds: ids.baseAddress! + r, tokenTypeIds: types.baseAddress! + r,
+                                             attentionMask: mask.baseAddress! + r, labels: labels.baseAddress! + r)
+                            }
+                        }
+                    }
+                }
+            }
+            if let problem = batch.validationError(for: config) { fail("\(problem)", code: 2) }
+            let atExit = bert.evaluate(batch, exitLayer: exit)
+            let atEnd = exit == config.numLayers ? atExit : bert.evaluate(batch, exitLayer: config.numLayers)
+            for k in 0..<batch.count {
+                let index = start + k
+                if json {
+                    print(String(format: "{\"index\": %d, \"exit_layer\": %d, \"exit_loss\": %.7g, \"final_loss\": %.7g, \"masked_tokens\": %d}",
+                                 index, exit, atExit[k].meanLoss, atEnd[k].meanLoss, atEnd[k].maskedTokens))
+                } else {
+                    print(String(format: "%8d  %12.6f  %12.6f  %6d", index, atExit[k].meanLoss, atEnd[k].meanLoss, atEnd[k].maskedTokens))
+                }
+            }
+            start = end
+        }
+    }
+}

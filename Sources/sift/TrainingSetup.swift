@@ -1,0 +1,107 @@
+import Data
+import Foundation
+import Interop
+import Kernels
+import Model
+import Training
+
+/// The data sources, model and options of a `sift train` run, built and checked on every rank
+/// before any collective call, so that a bad input is reported instead of hanging the job.
+struct TrainingSetup {
+    var options: TrainingOptions
+    var model: BertForMaskedLM
+    var train: MLMSampleSource
+    var validation: MLMSampleSource?
+    var vocabHash: String
+    var vocabPath: String?
+    var warnings: [String] = []
+
+    static func make(_ cmd: TrainCommand, ranks: Int) throws -> TrainingSetup {
+        var warnings: [String] = []
+        // Vocabulary: explicit, or the dataset's own copy.
+        var vocabPath = cmd.vocab
+        if vocabPath == nil, let dir = cmd.data {
+            let candidate = (dir as NSString).appendingPathComponent("vocab.txt")
+            if FileManager.default.fileExists(atPath: candidate) { vocabPath = candidate }
+        }
+        let initial = try cmd.initFrom.map { try LoadedModel.load($0) }
+        if vocabPath == nil { vocabPath = initial?.vocabPath }
+        guard let vocabPath else { throw SetupError("no vocabulary: pass --vocab FILE (the vocab.txt the data was prepared with)") }
+        let vocabulary = try Vocabulary(path: vocabPath)
+
+        // Data.
+        let train: MLMSampleSource
+        var validation: MLMSampleSource?
+        if let dir = cmd.data {
+            let dataset = try ShardedDataset(directory: dir)
+            guard dataset.vocabHash == vocabulary.hash else {
+                throw SetupError("dataset \(dir) was prepared with a different vocabulary (hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
+            }
+            if let s = cmd.seqLen, s != dataset.seqLen {
+                throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")
+            }
+            guard dataset.count(.train) > 0 else { throw SetupError("dataset \(dir) has no training sequences") }
+            train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed))
+            if dataset.count(.validation) > 0 {
+                validation = MaskedDatasetSamples(dataset: dataset, split: .validation,
+                                                  masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed ^ 0x5A11_DA7E))
+            } else {
+                warnings.append("dataset \(dir) has no validation split; evaluation is skipped")
+            }
+        } else {
+            let path = cmd.trainJsonl!
+            let samples = try PremaskedSamples(path: path, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: cmd.seqLen)
+            guard samples.count > 0 else { throw SetupError("\(path) holds no samples") }
+            train = samples
+            if let v = cmd.validationJsonl {
+                validation = try PremaskedSamples(path: v, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)
+            }
+        }
+
+        // Model.
+        var config: BertConfig
+        let model: BertForMaskedLM
+        if let initial {
+            config = initial.config
+            guard config.vocabSize == vocabulary.count else {
+                throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has \(vocabulary.count) tokens")
+            }
+            warnings += initial.warnings
+            config.hiddenDropout = cmd.dropout
+            config.attentionDropout = cmd.dropout
+            model = BertForMaskedLM(config: config, parameters: initial.parameters)
+        } else {
+            if let named = BertConfig.named(cmd.config, vocabSize: vocabulary.count) {
+                config = named
+            } else {
+                guard let data = FileManager.default.contents(atPath: cmd.config) else { throw SetupError("cannot read --config \(cmd.config)") }
+                let parsed = try HuggingFaceConfig.parse(data, path: cmd.config)
+                config = parsed.config
+                warnings += parsed.warnings
+                guard config.vocabSize == vocabulary.count else {
+                    throw SetupError("--config has vocab_size \(config.vocabSize) but \(vocabPath) has \(vocabulary.count) tokens")
+                }
+            }
+            config.padTokenId = Int(vocabulary.padId)
+            config.hiddenDropout = cmd.dropout
+            config.attentionDropout = cmd.dropout
+            if let problem = config.validationError() { throw SetupError("model configuration: \(problem)") }
+            model = BertForMaskedLM(config: config, seed: cmd.seed)
+        }
+        guard train.seqLen <= config.maxPositions else {
+            throw SetupError("sequence length \(train.seqLen) exceeds the model's \(config.maxPositions) positions")
+        }
+        let options = cmd.options(numLayers: config.numLayers, ranks: ranks)
+        if let problem = options.validationError(numLayers: config.numLayers, ranks: ranks) { throw SetupError(problem) }
+        if let dir = cmd.export, FileManager.default.fileExists(atPath: dir), !cmd.overwriteExport {
+            throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
+        }
+        return TrainingSetup(options: options, model: model, train: train, validation: validation,
+                             vocabHash: vocabulary.hash, vocabPath: vocabPath, warnings: warnings)
+    }
+}
+
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
