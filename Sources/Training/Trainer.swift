@@ -329,7 +329,8 @@ public final class Trainer {
                             stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
 
             let outOfTime = options.timeBudget.map { now >= $0 } ?? false
-            let stop = outOfTime || targetReached != nil
+            let paused = options.stopAfter.map { step >= $0 } ?? false
+            let stop = outOfTime || targetReached != nil || paused
             if let dir = options.checkpointDirectory,
                (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop || step == options.steps {
                 try saveCheckpoint(directory: dir, elapsed: now)
@@ -337,7 +338,8 @@ public final class Trainer {
             if stop {
                 if isRoot {
                     progress.finish()
-                    output(outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
+                    output(paused ? "stopped after step \(step) as asked (--stop-after); continue with --resume"
+                           : outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
                                      : String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
                                               100 * options.targetAccuracy!, step, targetReached!.seconds, targetReached!.samples))
                 }

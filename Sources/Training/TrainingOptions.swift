@@ -19,6 +19,9 @@ public struct TrainingOptions: Sendable {
     public var seed: UInt64 = 1234
     /// Optimizer steps; also the length of the learning-rate schedule.
     public var steps: Int = 1000
+    /// Stop (with a checkpoint) once this optimizer step is reached, keeping the schedule of `steps`:
+    /// splits one run into several jobs, e.g. to fit a cluster's time limit.
+    public var stopAfter: Int? = nil
     /// Stop after this much training wall time (seconds), if set.
     public var timeBudget: Double? = nil
     /// Stop when validation accuracy reaches this fraction, if set.
@@ -63,6 +66,7 @@ public struct TrainingOptions: Sendable {
         if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be positive (got \(learningRate))" }
         if warmupSteps < 0 { return "--warmup must be non-negative" }
         if steps < 1 { return "--steps must be at least 1" }
+        if let s = stopAfter, s < 1 { return "--stop-after must be at least 1" }
         if let t = timeBudget, !(t > 0) { return "--time-budget must be positive" }
         if let a = targetAccuracy, !(a > 0 && a <= 1) { return "--target-accuracy must be in (0, 1]" }
         if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 { return "intervals must be non-negative" }

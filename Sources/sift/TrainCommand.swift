@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 1234
     @Option(help: "Optimizer steps (also the length of the learning-rate schedule).")
     var steps: Int = 1000
+    @Option(help: "Stop with a checkpoint at this step, keeping the --steps schedule (continue later with --resume).")
+    var stopAfter: Int?
     @Option(help: "Stop after this many seconds of training.")
     var timeBudget: Double?
     @Option(help: "Stop when validation accuracy reaches this fraction (e.g. 0.3).")
@@ -123,7 +125,7 @@ struct TrainCommand: ParsableCommand {
         o.batchSize = batchSize; o.selectFraction = selectFraction; o.policy = SelectionPolicy(rawValue: policy) ?? .sift
         o.exitLayer = exitLayer; o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
         o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed; o.steps = steps
-        o.timeBudget = timeBudget; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
+        o.stopAfter = stopAfter; o.timeBudget = timeBudget; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
         o.evalSamples = evalSamples == 0 ? nil : evalSamples
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap

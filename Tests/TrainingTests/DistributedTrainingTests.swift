@@ -1,0 +1,128 @@
+import Foundation
+import Selection
+import Training
+import XCTest
+
+/// Real multi-rank training runs (mpirun, oversubscribed): results must not depend on the rank count,
+/// the selection must equal a serial top-b, and a resumed run must equal an uninterrupted one.
+final class DistributedTrainingTests: XCTestCase {
+    func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    /// Selected global indices per step, and pool/losses, from a --selection-log file.
+    func selections(_ path: String) throws -> [(pool: [Int], losses: [Float], selected: [Int])] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return ((o["pool"] as! [Int]), (o["losses"] as! [NSNumber]).map { $0.floatValue }, (o["selected"] as! [Int]))
+        }
+    }
+
+    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+        var diff = 0.0, norm = 0.0
+        for i in a.indices { diff += Double(a[i] - b[i]) * Double(a[i] - b[i]); norm += Double(a[i]) * Double(a[i]) }
+        return (diff / max(norm, 1e-30)).squareRoot()
+    }
+
+    func runPolicyAtOneTwoThreeRanks(_ policy: String) throws {
+        let p = try TrainingFixture.paths()
+        var weights: [[Float]] = []
+        var selected: [[[Int]]] = []
+        for ranks in 1...3 {
+            let dir = tempDir("inv-\(policy)-\(ranks)")
+            let log = dir + "/selection.jsonl"
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
+                                                                         extra: ["--selection-log", log]),
+                                          ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(policy) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
+            XCTAssertFalse(out.timedOut)
+            let ckpt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last)
+            XCTAssertEqual(ckpt.step, 4)
+            weights.append(try TrainingCheckpoint.load(path: ckpt.path).parameters.array)
+            let steps = try selections(log)
+            XCTAssertEqual(steps.count, 4)
+            if policy != "vanilla" {
+                for s in steps {
+                    // The distributed choice equals a serial top-b over the same candidates, ties included.
+                    let serial = TopSelection.top(scores: s.losses, globalIndices: s.pool, count: 12).map { s.pool[$0] }
+                    XCTAssertEqual(s.selected, serial)
+                    XCTAssertEqual(s.pool.count, 24)
+                }
+            }
+            selected.append(steps.map(\.selected))
+        }
+        XCTAssertEqual(selected[0], selected[1], "\(policy): selection differs between 1 and 2 ranks")
+        XCTAssertEqual(selected[0], selected[2], "\(policy): selection differs between 1 and 3 ranks")
+        XCTAssertLessThan(relativeDifference(weights[0], weights[1]), 1e-5, "\(policy): weights 1 vs 2 ranks")
+        XCTAssertLessThan(relativeDifference(weights[0], weights[2]), 1e-5, "\(policy): weights 1 vs 3 ranks")
+    }
+
+    func testSiftIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("sift") }
+
+    func testVanillaIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("vanilla") }
+
+    func testResumeIsBitIdentical() throws {
+        let p = try TrainingFixture.paths()
+        let straight = tempDir("straight"), split = tempDir("split")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        // The same run interrupted after step 3 (checkpointed there), then resumed to step 6.
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
+                                                                       extra: ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: 2)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: split).last?.step, 3)
+        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
+                                                                        extra: ["--resume"]), ranks: 2)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("resumed from"), second.stdout)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(x.state.step, 6)
+        XCTAssertEqual(y.state.step, 6)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+        XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ")
+        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+    }
+
+    func testBadFlagsFailClearlyOnEveryRankWithoutHanging() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("bad")
+        let cases: [([String], String)] = [
+            (["--exit-layer", "0"], "exit-layer"),
+            (["--exit-layer", "3"], "exit-layer"),
+            (["--select-fraction", "0"], "select-fraction"),
+            (["--select-fraction", "1.5"], "select-fraction"),
+            (["--batch-size", "0"], "batch-size"),
+            (["--policy", "best"], "policy"),
+            (["--lr", "-1"], "lr"),
+        ]
+        for (flags, needle) in cases {
+            var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
+            for i in stride(from: 0, to: flags.count, by: 2) {
+                if let at = args.firstIndex(of: flags[i]) { args[at + 1] = flags[i + 1] } else { args += [flags[i], flags[i + 1]] }
+            }
+            let out = try SiftProcess.run(args, ranks: 2, timeout: 60)
+            XCTAssertFalse(out.timedOut, "\(flags) hung")
+            XCTAssertNotEqual(out.status, 0, "\(flags) was accepted")
+            XCTAssertTrue(out.stderr.contains(needle), "\(flags): \(out.stderr)")
+            XCTAssertFalse(out.stderr.contains("Fatal error"), "\(flags) trapped: \(out.stderr)")
+        }
+        // Missing data, and a batch smaller than the rank count, found after MPI starts: agreed, no hang.
+        var missing = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
+        missing[missing.firstIndex(of: "--data")! + 1] = dir + "/no-such-dataset"
+        let m = try SiftProcess.run(missing, ranks: 2, timeout: 60)
+        XCTAssertFalse(m.timedOut)
+        XCTAssertNotEqual(m.status, 0)
+        XCTAssertTrue(m.stderr.contains("no-such-dataset"), m.stderr)
+        var tooSmall = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
+        tooSmall[tooSmall.firstIndex(of: "--batch-size")! + 1] = "2"
+        let t = try SiftProcess.run(tooSmall, ranks: 3, timeout: 60)
+        XCTAssertFalse(t.timedOut)
+        XCTAssertNotEqual(t.status, 0)
+        XCTAssertTrue(t.stderr.contains("batch-size"), t.stderr)
+    }
+}
