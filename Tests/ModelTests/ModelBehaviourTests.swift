@@ -131,6 +131,22 @@ final class ModelBehaviourTests: XCTestCase {
         for b in 0..<batch.count { XCTAssertEqual(Double(losses[b].lossSum), perSample[b], accuracy: 1e-4) }
     }
 
+    func testBatchWithoutMaskedTokensAndEmptyBatch() {
+        let config = Fixtures.smallConfig(dropout: 0.1)
+        let model = Fixtures.randomModel(config, seed: 26)
+        var batch = Fixtures.batch(config)
+        batch.labels = batch.labels.map { _ in -100 }
+        model.gradients.zero()
+        let losses = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: 3)
+        XCTAssertEqual(losses, [SampleLoss](repeating: SampleLoss(), count: 3))
+        XCTAssertTrue(model.gradients.array.allSatisfy { $0 == 0 })
+        XCTAssertEqual(model.evaluate(batch, exitLayer: 1), losses)
+        var calls = 0
+        XCTAssertEqual(model.forwardBackward(MLMBatch(count: 0, seqLen: 7), lossWeight: 1, dropoutSeed: nil) { _ in calls += 1 }, [])
+        XCTAssertEqual(calls, config.numLayers + 2)
+        XCTAssertEqual(model.evaluate(MLMBatch(count: 0, seqLen: 7), exitLayer: 2), [])
+    }
+
     func testInvalidBatchIsReported() {
         let config = Fixtures.smallConfig()
         var batch = Fixtures.batch(config)
