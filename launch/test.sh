@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds release, and runs every test, including the
-# multi-rank ones that launch ranks with mpirun.
+# multi-rank ones that launch ranks with mpirun. Ends with one line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(launch/setup.sh | tail -n 1)
 export SIFT_BINARY="$bin"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-swift test -c release "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test -c release --disable-swift-testing "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# XCTest's summary of the whole run: "Executed N tests, with M failures ..." after "Suite 'All tests'".
+summary=$(grep -E -A1 "Test Suite '(All tests|Selected tests)'" "$log" | grep -o "Executed [0-9]* tests\?, with [0-9]* failures\?" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+    total=$(awk '{print $2}' <<<"$summary")
+    failed=$(awk '{print $5}' <<<"$summary")
+    echo "$((total - failed)) passed, $failed failed"
+fi
+exit "$status"
