@@ -21,6 +21,8 @@ struct ScoreCommand: ParsableCommand {
     var exitLayer: Int?
     @Flag(help: "One JSON object per sample instead of a table.")
     var json = false
+    @Option(help: "Also write the MLM logits at every predicted position (at the exit layer) to this JSON Lines file.")
+    var logits: String?
     @Option(help: "Samples per forward pass.")
     var batchSize: Int = 32
     @Argument(help: "JSON Lines file of samples (standard input if omitted).")
@@ -63,6 +65,13 @@ struct ScoreCommand: ParsableCommand {
             print("model: \(loaded.description), L\(config.numLayers)/H\(config.hiddenSize); exit layer \(exit)")
             print(String(format: "%8@  %12@  %12@  %6@", "index", "exit_loss", "final_loss", "masked"))
         }
+        var logitsOut: FileHandle?
+        if let logits {
+            guard FileManager.default.createFile(atPath: logits, contents: nil), let h = FileHandle(forWritingAtPath: logits) else {
+                fail("cannot write --logits file \(logits)")
+            }
+            logitsOut = h
+        }
         var start = 0
         while start < samples.count {
             let end = min(start + batchSize, samples.count)
@@ -84,6 +93,14 @@ struct ScoreCommand: ParsableCommand {
             if let problem = batch.validationError(for: config) { fail("\(problem)", code: 2) }
             let atExit = bert.evaluate(batch, exitLayer: exit)
             let atEnd = exit == config.numLayers ? atExit : bert.evaluate(batch, exitLayer: config.numLayers)
+            if let out = logitsOut {
+                let (positions, values) = bert.maskedLogits(batch, exitLayer: exit)
+                let V = config.vocabSize
+                for (row, flat) in positions.enumerated() {
+                    let numbers = (0..<V).map { String(format: "%.7g", values[row * V + $0]) }.joined(separator: ",")
+                    out.write("{\"index\": \(start + flat / T), \"position\": \(flat % T), \"logits\": [\(numbers)]}\n".data(using: .utf8)!)
+                }
+            }
             for k in 0..<batch.count {
                 let index = start + k
                 if json {
