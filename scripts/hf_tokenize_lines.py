@@ -1,0 +1,7 @@
+import sys, json
+from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
+cased = len(sys.argv) > 3
+t = BertTokenizerLegacy(sys.argv[1], do_lower_case=not cased)
+with open(sys.argv[2], encoding="utf-8", errors="replace", newline="\n") as f:
+    for line in f.read().split("\n"):
+        print(json.dumps(t.encode(line, add_special_tokens=False), separators=(",", ":")))
