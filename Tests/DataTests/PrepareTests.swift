@@ -155,4 +155,26 @@ final class PrepareTests: XCTestCase {
         XCTAssertTrue(tokens.contains("supercalifragilistic"))
         XCTAssertEqual(Set(tokens).count, tokens.count, "no duplicates")
     }
+
+    func testLargeVocabularyUsesUInt32Shards() throws {
+        let dir = makeTempDirectory("big")
+        // filler tokens first so that real tokens get ids above 65535
+        let tokens = (0..<70_000).map { "filler\($0)" } + HFReference.vocabTokens
+        let vocabPath = dir + "/vocab.txt"
+        writeFile(vocabPath, tokens.joined(separator: "\n") + "\n")
+        writeFile(dir + "/corpus.txt", "hello world, running\n\nunaffable cafe\n")
+        let vocab = try Vocabulary(path: vocabPath)
+        let out = dir + "/ds"
+        let m = try DatasetPreparer.prepare(.init(corpus: [dir + "/corpus.txt"], vocabPath: vocabPath, seqLen: 8,
+                                                  outDirectory: out, validationFraction: 0.5), warn: { _ in })
+        XCTAssertEqual(m.tokenDtype, "uint32")
+        let dataset = try ShardedDataset(directory: out)
+        try dataset.verify()
+        let tokenizer = BertTokenizer(vocabulary: vocab, cased: false)
+        let expected = ["hello world, running", "unaffable cafe"].map { tokenizer.encode($0) }
+        XCTAssertTrue(expected.allSatisfy { $0.allSatisfy { $0 > 65535 } })
+        let all = unpackDocuments(dataset, .train, vocab: vocab) + unpackDocuments(dataset, .validation, vocab: vocab)
+        XCTAssertEqual(Set(all.map { $0.map(String.init).joined(separator: ",") }),
+                       Set(expected.map { $0.map(String.init).joined(separator: ",") }))
+    }
 }
