@@ -2,7 +2,7 @@
 /// same vocab.txt: `BasicTokenizer` followed by greedy longest-match-first WordPiece with
 /// `##` continuation pieces; a word longer than 100 scalars, or one that cannot be covered by
 /// vocabulary pieces, becomes a single [UNK].
-public struct BertTokenizer: Sendable {
+public final class BertTokenizer: Sendable {
     /// HuggingFace's `max_input_chars_per_word`.
     public static let maxWordScalars = 100
 
@@ -41,13 +41,18 @@ public struct BertTokenizer: Sendable {
     /// Candidate pieces never exceed the longest vocabulary entry, which leaves the greedy
     /// longest-match result unchanged while bounding the work per word.
     public func wordPiece(_ word: String, _ body: (Int32, String) -> Void) {
+        // Whole word in the vocabulary is the common case; ≤ 100 UTF-8 bytes implies ≤ 100 scalars.
+        if word.utf8.count <= Self.maxWordScalars, let id = vocabulary.id(of: word) {
+            body(id, word)
+            return
+        }
         let chars = Array(word.unicodeScalars)
         if chars.count > Self.maxWordScalars {
             body(vocabulary.unkId, "[UNK]")
             return
         }
         if let id = vocabulary.id(of: word) {
-            body(id, word)  // whole word in the vocabulary: the common case
+            body(id, word)
             return
         }
         var found: [(Int32, String)] = []

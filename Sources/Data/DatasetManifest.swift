@@ -56,16 +56,22 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
 
     /// The settings that define "the same dataset" (everything except the corpus contents):
     /// a differing value means an existing output directory holds a different dataset.
+    /// `other` is the existing dataset, `self` the requested one.
     public func settingsDifference(from other: DatasetManifest) -> String? {
-        if seqLen != other.seqLen { return "seq-len \(other.seqLen) vs \(seqLen)" }
-        if vocabHash != other.vocabHash { return "vocab hash \(other.vocabHash) vs \(vocabHash)" }
-        if vocabSize != other.vocabSize { return "vocab size \(other.vocabSize) vs \(vocabSize)" }
-        if cased != other.cased { return "cased \(other.cased) vs \(cased)" }
-        if seed != other.seed { return "seed \(other.seed) vs \(seed)" }
-        if validationFraction != other.validationFraction {
-            return "validation fraction \(other.validationFraction) vs \(validationFraction)"
+        func differ(_ name: String, _ existing: Any, _ requested: Any) -> String {
+            "existing \(name) \(existing), requested \(requested)"
         }
-        if sequencesPerShard != other.sequencesPerShard { return "sequences per shard \(other.sequencesPerShard) vs \(sequencesPerShard)" }
+        if seqLen != other.seqLen { return differ("seq-len", other.seqLen, seqLen) }
+        if vocabHash != other.vocabHash { return differ("vocab hash", other.vocabHash, vocabHash) }
+        if vocabSize != other.vocabSize { return differ("vocab size", other.vocabSize, vocabSize) }
+        if cased != other.cased { return differ("cased", other.cased, cased) }
+        if seed != other.seed { return differ("seed", other.seed, seed) }
+        if validationFraction != other.validationFraction {
+            return differ("validation fraction", other.validationFraction, validationFraction)
+        }
+        if sequencesPerShard != other.sequencesPerShard {
+            return differ("sequences per shard", other.sequencesPerShard, sequencesPerShard)
+        }
         return nil
     }
 }

@@ -20,7 +20,8 @@ public final class ShardedDataset: @unchecked Sendable {
         let path: String
         let info: ShardInfo
     }
-    private let mapped: [DatasetSplit: [Mapped]]
+    private let trainShards: [Mapped]
+    private let validationShards: [Mapped]
     private let tokenBytes: Int
     private let sequenceBytes: Int
 
@@ -66,13 +67,12 @@ public final class ShardedDataset: @unchecked Sendable {
             for m in opened { munmap(UnsafeMutableRawPointer(mutating: m.base), m.bytes) }
             throw error
         }
-        self.mapped = mapped
+        self.trainShards = mapped[.train]!
+        self.validationShards = mapped[.validation]!
     }
 
     deinit {
-        for list in mapped.values {
-            for m in list { munmap(UnsafeMutableRawPointer(mutating: m.base), m.bytes) }
-        }
+        for m in trainShards + validationShards { munmap(UnsafeMutableRawPointer(mutating: m.base), m.bytes) }
     }
 
     private static func map(_ path: String, expectedBytes: Int, info: ShardInfo) throws -> Mapped {
@@ -96,7 +96,7 @@ public final class ShardedDataset: @unchecked Sendable {
     /// Copies sequence `index` (0 ≤ index < count(split)) of `split` into `into[0..<seqLen]`.
     public func copySequence(_ split: DatasetSplit, index: Int, into: UnsafeMutablePointer<Int32>) {
         precondition(index >= 0 && index < count(split), "sequence index \(index) out of range for \(split.rawValue)")
-        let shard = mapped[split]![index / manifest.sequencesPerShard]
+        let shard = (split == .train ? trainShards : validationShards)[index / manifest.sequencesPerShard]
         let src = shard.base + (index % manifest.sequencesPerShard) * sequenceBytes
         let n = manifest.seqLen
         if tokenBytes == 2 {
@@ -113,7 +113,7 @@ public final class ShardedDataset: @unchecked Sendable {
     /// Recomputes every shard checksum and compares it with the manifest.
     public func verify() throws {
         for split in DatasetSplit.allCases {
-            for m in mapped[split]! {
+            for m in split == .train ? trainShards : validationShards {
                 var h = FNV1a64()
                 h.update(UnsafeRawBufferPointer(start: m.base, count: m.bytes))
                 if h.hex != m.info.fnv1a64 {

@@ -35,7 +35,8 @@ struct PrepareCommand: ParsableCommand {
                          m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
                          m.seqLen, Double(m.corpusBytes) / 1e6, seconds, Double(m.corpusBytes) / 1e6 / seconds))
         } catch let error as DataError {
-            throw ValidationError(error.description)
+            // DataError's description is the one-line message; no usage dump for data problems.
+            throw ExitMessage(error.description)
         }
     }
 }

@@ -48,7 +48,8 @@ struct TokenizeCommand: ParsableCommand {
             }
             if !pending.isEmpty { emit(pending) }
         } catch let error as DataError {
-            throw ValidationError(error.description)
+            // DataError's description is the one-line message; no usage dump for data problems.
+            throw ExitMessage(error.description)
         }
     }
 }

@@ -35,7 +35,8 @@ struct VocabCommand: ParsableCommand {
             warnLine("wrote \(tokens.count) tokens to \(out)" + String(format: " (%d distinct words, %.1f MB in %.1f s)",
                             builder.wordCounts.count, Double(reader.bytesRead) / 1e6, seconds))
         } catch let error as DataError {
-            throw ValidationError(error.description)
+            // DataError's description is the one-line message; no usage dump for data problems.
+            throw ExitMessage(error.description)
         }
     }
 }
@@ -43,4 +44,11 @@ struct VocabCommand: ParsableCommand {
 /// Writes one line to standard error.
 func warnLine(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// A failure reported as a single "Error: …" line (ArgumentParser prints non-validation errors
+/// without the usage text).
+struct ExitMessage: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
