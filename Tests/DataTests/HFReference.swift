@@ -3,7 +3,7 @@ import Foundation
 import Data
 
 /// Expected ids were produced ONCE by hand with HuggingFace transformers 5.24.0 and pasted here:
-///     pip install transformers && python3 scripts/hf_tokenizer_reference.py
+///     pip install transformers && python3 tools/hf_tokenizer_reference.py
 /// The reference is the Python `BertTokenizerLegacy` (the classic slow `BertTokenizer`);
 /// where the Rust-backed `BertTokenizer` of transformers 5 disagrees it is noted per line.
 enum HFReference {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the HuggingFace BertTokenizer ids that Tests/DataTests/TokenizerReferenceTests.swift pastes in.
 
-Run once by hand:  pip install transformers && python3 scripts/hf_tokenizer_reference.py
+Run once by hand:  pip install transformers && python3 tools/hf_tokenizer_reference.py
 (transformers 5.24.0; the slow Python tokenizer is `BertTokenizerLegacy`, the default
 `BertTokenizer` is the Rust-backed one; both are printed and must agree on these strings).
 """

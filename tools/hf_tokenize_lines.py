@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cross-check: print HuggingFace BertTokenizerLegacy ids per line, to diff against `sift tokenize`.
-Usage: python3 scripts/hf_tokenize_lines.py VOCAB TEXTFILE [cased]
+Usage: python3 tools/hf_tokenize_lines.py VOCAB TEXTFILE [cased]
 (the last printed line is for the empty string after the final newline)."""
 import sys, json
 from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
