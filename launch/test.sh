@@ -13,11 +13,12 @@ set +e
 swift test -c release --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# XCTest's summary of the whole run: "Executed N tests, with M failures ..." after "Suite 'All tests'".
-summary=$(grep -E -A1 "Test Suite '(All tests|Selected tests)'" "$log" | grep -o "Executed [0-9]* tests\?, with [0-9]* failures\?" | tail -n 1 || true)
+# XCTest's summary of the whole run: "Executed N tests, with [K tests skipped and] M failures ...".
+summary=$(grep -E -A1 "Test Suite '(All tests|Selected tests)'" "$log" | grep -E "Executed [0-9]+ tests?" | tail -n 1 || true)
 if [ -n "$summary" ]; then
-    total=$(awk '{print $2}' <<<"$summary")
-    failed=$(awk '{print $5}' <<<"$summary")
-    echo "$((total - failed)) passed, $failed failed"
+    total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+    failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+    skipped=$(grep -oE "[0-9]+ tests? skipped" <<<"$summary" | grep -oE "^[0-9]+" || echo 0)
+    echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 fi
 exit "$status"

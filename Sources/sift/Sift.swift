@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `sift` command-line tool: a distributed BERT pretrainer that backpropagates only the
 /// samples with the largest approximate (early-exit) losses.
@@ -10,4 +11,19 @@ struct Sift: ParsableCommand {
         subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
                       ScoreCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self,
                       DebugSelectCommand.self])
+
+    /// Runs the command; every failure becomes one `error: …` line on standard error and a non-zero
+    /// exit (64 for bad flags, as ArgumentParser does), with no usage dump that would bury it.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = Sift.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("error: \(message)")
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
