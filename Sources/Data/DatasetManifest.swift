@@ -18,6 +18,8 @@ public struct ShardInfo: Codable, Equatable, Sendable {
 public struct DatasetManifest: Codable, Equatable, Sendable {
     public static let formatName = "sift-mlm-shards"
     public static let fileName = "manifest.json"
+    /// The copy of the vocabulary the dataset was tokenized with.
+    public static let vocabFileName = "vocab.txt"
 
     public var format: String = DatasetManifest.formatName
     public var version: Int = 1

@@ -167,6 +167,11 @@ public struct DatasetPreparer {
 
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // The dataset carries its own vocabulary, so training needs only the dataset directory.
+            guard let vocabBytes = fm.contents(atPath: options.vocabPath) else {
+                throw DataError.unreadable(path: options.vocabPath, reason: "read failed")
+            }
+            try AtomicFile.writeAndSync([UInt8](vocabBytes), to: (temp as NSString).appendingPathComponent(DatasetManifest.vocabFileName))
             let json = try encoder.encode(manifest)
             try AtomicFile.writeAndSync([UInt8](json), to: (temp as NSString).appendingPathComponent(DatasetManifest.fileName))
             AtomicFile.syncDirectory(temp)
