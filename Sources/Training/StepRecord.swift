@@ -18,6 +18,9 @@ struct StepRecord {
     var maskedTokens: Int
     /// Tokens backpropagated this step.
     var tokens: Int
+    /// Spearman correlation of approximate and exact pool losses, and overlap of their top-b sets,
+    /// on steps where fidelity was measured.
+    var fidelity: (spearman: Double?, overlap: Double)? = nil
 
     func json(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
               evaluation: EvaluationResult?, ranks: Int) -> String {
@@ -30,6 +33,9 @@ struct StepRecord {
         s += ",\"selected_per_rank\":[\(selectedPerRank.map(String.init).joined(separator: ","))]"
         s += ",\"imbalance\":\(String(format: "%.4f", imbalance)),\"masked_tokens\":\(maskedTokens)"
         s += ",\"times\":\(times.json)"
+        if let f = fidelity {
+            s += ",\"fidelity_spearman\":\(opt(f.spearman)),\"fidelity_top_overlap\":\(String(format: "%.4f", f.overlap))"
+        }
         if let e = evaluation {
             s += ",\"val_loss\":\(String(format: "%.6f", e.loss)),\"val_accuracy\":\(String(format: "%.6f", e.accuracy))"
         }

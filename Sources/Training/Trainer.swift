@@ -55,6 +55,8 @@ public final class Trainer {
     private var samplesScored = 0
     private var samplesBackpropagated = 0
     private var elapsedBefore = 0.0
+    /// Seconds spent on measurements that must not count as training time (fidelity checks).
+    private var offTheClock = 0.0
     private let output: (String) -> Void
 
     /// - Parameters:
@@ -211,6 +213,23 @@ public final class Trainer {
         if result.poolLosses.contains(where: { !$0.isFinite }) {
             throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
         }
+        // Off the clock (the caller subtracts it): exact losses of the same pool, to log fidelity.
+        var fidelity: (spearman: Double?, overlap: Double)?
+        if options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && options.policy.scores {
+            let t0 = Date()
+            var exact: [Float] = []
+            var start = share.lowerBound
+            while start < share.upperBound {
+                let end = min(start + options.microBatch, share.upperBound)
+                let samples = (start..<end).map { (index: pool[$0], epoch: epochs[$0]) }
+                exact += model.approximateLosses(fill(samples[...], from: train), exitLayer: model.config.numLayers)
+                start = end
+            }
+            let allExact = communicator.allgatherv(exact)
+            fidelity = (SelectionFidelity.spearman(result.poolLosses, allExact),
+                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: allExact, globalIndices: pool, count: b))
+            offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
+        }
         let assigned = GlobalSelection.assignment(result, poolSize: B, rank: rank, size: p, rebalance: options.rebalance)
 
         // 3. Fill the micro-batches and agree on the global number of masked tokens (the loss normaliser).
@@ -275,7 +294,7 @@ public final class Trainer {
                           threshold: result.threshold,
                           meanCandidateLoss: mean(result.poolLosses), meanSelectedLoss: mean(selectedLosses),
                           selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
-                          maskedTokens: globalMasked, tokens: b * train.seqLen)
+                          maskedTokens: globalMasked, tokens: b * train.seqLen, fidelity: fidelity)
     }
 
     private func mean(_ xs: [Float]) -> Double? {
@@ -298,13 +317,14 @@ public final class Trainer {
         let firstStep = step
         var lastTokensPerSecond = 0.0
 
-        func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) }
+        func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) - offTheClock }
 
         while step < options.steps {
             var times = PhaseTimes()
             let t0 = Date()
+            let offBefore = offTheClock
             let record = try trainStep(times: &times, selectionLog: selectionLog)
-            let stepSeconds = Date().timeIntervalSince(t0)
+            let stepSeconds = Date().timeIntervalSince(t0) - (offTheClock - offBefore)
             totalTimes.add(times)
             stepsTimed += 1
             lastTokensPerSecond = Double(record.tokens) / stepSeconds

@@ -43,6 +43,9 @@ public struct TrainingOptions: Sendable {
     public var metricsPath: String? = nil
     /// Optional JSON Lines log of every pool, its losses and the selection (for tests and analysis).
     public var selectionLogPath: String? = nil
+    /// Every this many steps also compute the pool's exact losses (off the clock) and log how well
+    /// the approximate losses rank them (0: never).
+    public var fidelityEvery: Int = 0
     /// Print a progress line every this many steps.
     public var logEvery: Int = 10
 
@@ -69,7 +72,7 @@ public struct TrainingOptions: Sendable {
         if let s = stopAfter, s < 1 { return "--stop-after must be at least 1" }
         if let t = timeBudget, !(t > 0) { return "--time-budget must be positive" }
         if let a = targetAccuracy, !(a > 0 && a <= 1) { return "--target-accuracy must be in (0, 1]" }
-        if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 { return "intervals must be non-negative" }
+        if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 || fidelityEvery < 0 { return "intervals must be non-negative" }
         if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
         if resume && checkpointDirectory == nil { return "--resume needs --checkpoint-dir" }

@@ -93,6 +93,8 @@ struct TrainCommand: ParsableCommand {
     var bucketMb: Double = 4
     @Option(help: "Compare replica checksums every this many steps (0: never).")
     var checkReplicasEvery: Int = 50
+    @Option(help: "Every this many steps, also compute the pool's exact losses (off the clock) and log their rank correlation with the approximate ones (0: never).")
+    var fidelityEvery: Int = 0
     @Option(help: "Print a progress line every this many steps.")
     var logEvery: Int = 10
 
@@ -130,7 +132,7 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap
         o.bucketBytes = Int(bucketMb * 1_048_576); o.checkReplicasEvery = checkReplicasEvery
-        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery
+        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.fidelityEvery = fidelityEvery
         return o
     }
 
