@@ -58,6 +58,8 @@ public final class Trainer {
     /// Seconds spent on measurements that must not count as training time (fidelity checks).
     private var offTheClock = 0.0
     private let output: (String) -> Void
+    /// Aborts the job when a phase stalls (nil when disabled).
+    private let watchdog: Watchdog?
 
     /// - Parameters:
     ///   - train: training samples (masked at load time, keyed by epoch and global index).
@@ -81,6 +83,9 @@ public final class Trainer {
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         selection = GlobalSelection(communicator: communicator)
         batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
+        watchdog = options.watchdogSeconds > 0
+            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank) { communicator.abort(code: 4) }
+            : nil
     }
 
     private var isRoot: Bool { communicator.isRoot }
@@ -163,6 +168,7 @@ public final class Trainer {
     /// Validation MLM loss and accuracy over the first `evalSamples` held-out samples, spread over ranks.
     public func evaluate() -> EvaluationResult? {
         guard let validation else { return nil }
+        watchdog?.enter(.evaluation, step: step)
         let n = min(options.evalSamples ?? validation.count, validation.count)
         let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0, 0.0]
@@ -189,6 +195,11 @@ public final class Trainer {
         let B = options.poolSize, b = options.batchSize
         let (pool, epochs) = stream.candidates(from: step * B, count: B)
         let share = GlobalSelection.share(poolSize: B, rank: rank, size: p)
+        let stepNumber = step + 1
+        watchdog?.enter(.scoring, step: stepNumber)
+        if options.debugStallRank == rank && options.debugStallStep == stepNumber {
+            while true { Thread.sleep(forTimeInterval: 3600) }
+        }
 
         // 1. Score this rank's share of the pool at the exit layer.
         var localLosses: [Float] = []
@@ -206,6 +217,7 @@ public final class Trainer {
         }
 
         // 2. Agree on the global selection.
+        watchdog?.enter(.selection, step: stepNumber)
         let result = timed(&times.selection) {
             selection.select(localLosses: localLosses, pool: pool, count: b, policy: options.policy,
                              seed: options.seed, step: step)
@@ -246,10 +258,12 @@ public final class Trainer {
                 start = end
             }
         }
+        watchdog?.enter(.synchronisation, step: stepNumber)
         let globalMasked = timed(&times.waiting) { communicator.allreduceSum(localMasked) }
         guard globalMasked > 0 else { throw TrainingError(message: "selected samples have no masked tokens at step \(step + 1)") }
 
         // 4. Forward and backward; the last micro-batch's backward starts the bucket allreduces.
+        watchdog?.enter(.forwardBackward, step: stepNumber)
         model.gradients.zero()
         let dropoutSeed = CounterHash.bits(options.seed, 0xD809, UInt64(step), 0)
         var lossSum = 0.0
@@ -261,7 +275,10 @@ public final class Trainer {
                 for s in stats { lossSum += Double(s.lossSum) }
             }
         }
+        if options.debugNaNStep == stepNumber && rank == 0 { model.gradients[0] = .nan }
+        watchdog?.enter(.allreduce, step: stepNumber)
         times.exposedAllreduce += buckets.finish()
+        watchdog?.enter(.optimizer, step: stepNumber)
 
         // 5. Clip and update.
         let (norm, lr) = timed(&times.optimizer) { () -> (Double, Float) in
@@ -274,6 +291,7 @@ public final class Trainer {
             }
             return (norm, lr)
         }
+        watchdog?.enter(.synchronisation, step: stepNumber)
         let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
         let trainLoss = totals[0] / Double(globalMasked)
         if !norm.isFinite || !trainLoss.isFinite {
@@ -328,6 +346,7 @@ public final class Trainer {
             totalTimes.add(times)
             stepsTimed += 1
             lastTokensPerSecond = Double(record.tokens) / stepSeconds
+            if options.debugStepDelay > 0 { Thread.sleep(forTimeInterval: options.debugStepDelay) }
 
             if options.checkReplicasEvery > 0 && step % options.checkReplicasEvery == 0 {
                 try checkReplicas()
@@ -368,6 +387,7 @@ public final class Trainer {
         }
         progress.finish()
         let final = evaluate()
+        watchdog?.stop()
         if let f = final, isRoot {
             output(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", f.loss, 100 * f.accuracy, f.maskedTokens))
             metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
@@ -391,6 +411,7 @@ public final class Trainer {
 
     /// Rank 0 writes a checkpoint; every rank learns whether it succeeded.
     func saveCheckpoint(directory: String, elapsed: Double) throws {
+        watchdog?.enter(.checkpoint, step: step)
         var failure: String?
         if isRoot {
             let state = CheckpointState(config: model.config, step: step, seed: options.seed,

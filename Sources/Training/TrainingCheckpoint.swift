@@ -115,6 +115,10 @@ public enum TrainingCheckpoint {
             throw CheckpointError.io(path: final, reason: reason)
         }
         fsyncDirectory(directory)
+        // Temporary files of a writer that crashed mid-save are garbage once a newer save succeeded.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".tmp-") {
+            unlink((directory as NSString).appendingPathComponent(name))
+        }
         // Older checkpoints go only after the new one is durable.
         let all = list(directory: directory)
         if keep > 0 && all.count > keep {

@@ -46,6 +46,15 @@ public struct TrainingOptions: Sendable {
     /// Every this many steps also compute the pool's exact losses (off the clock) and log how well
     /// the approximate losses rank them (0: never).
     public var fidelityEvery: Int = 0
+    /// Abort the job when one phase of a step lasts longer than this many seconds (0: never).
+    public var watchdogSeconds: Double = 900
+    /// Fault injection for tests: rank `debugStallRank` hangs at step `debugStallStep`.
+    public var debugStallRank: Int? = nil
+    public var debugStallStep: Int? = nil
+    /// Fault injection for tests: rank 0's gradients become NaN at this step.
+    public var debugNaNStep: Int? = nil
+    /// Fault injection for tests: sleep this long after every step (to kill a run midway).
+    public var debugStepDelay: Double = 0
     /// Print a progress line every this many steps.
     public var logEvery: Int = 10
 
@@ -74,6 +83,7 @@ public struct TrainingOptions: Sendable {
         if let a = targetAccuracy, !(a > 0 && a <= 1) { return "--target-accuracy must be in (0, 1]" }
         if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 || fidelityEvery < 0 { return "intervals must be non-negative" }
         if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1" }
+        if !(watchdogSeconds >= 0) { return "--watchdog-seconds must be non-negative" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
         if resume && checkpointDirectory == nil { return "--resume needs --checkpoint-dir" }
         return nil

@@ -95,6 +95,12 @@ struct TrainCommand: ParsableCommand {
     var checkReplicasEvery: Int = 50
     @Option(help: "Every this many steps, also compute the pool's exact losses (off the clock) and log their rank correlation with the approximate ones (0: never).")
     var fidelityEvery: Int = 0
+    @Option(help: "Abort the job when one phase of a step lasts longer than this many seconds (0: never).")
+    var watchdogSeconds: Double = 900
+    @Option(help: .hidden) var debugStallRank: Int?
+    @Option(help: .hidden) var debugStallStep: Int?
+    @Option(help: .hidden) var debugNanStep: Int?
+    @Option(help: .hidden) var debugStepDelay: Double = 0
     @Option(help: "Print a progress line every this many steps.")
     var logEvery: Int = 10
 
@@ -132,7 +138,7 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap
         o.bucketBytes = Int(bucketMb * 1_048_576); o.checkReplicasEvery = checkReplicasEvery
-        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.fidelityEvery = fidelityEvery
+        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.debugStallRank = debugStallRank; o.debugStallStep = debugStallStep; o.debugNaNStep = debugNanStep; o.debugStepDelay = debugStepDelay; o.fidelityEvery = fidelityEvery
         return o
     }
 

@@ -34,6 +34,9 @@ struct TrainingSetup {
         var validation: MLMSampleSource?
         if let dir = cmd.data {
             let dataset = try ShardedDataset(directory: dir)
+            // Checksums are read once at start-up (seconds even for GBs), so a corrupt shard is an
+            // error now rather than silently wrong training data.
+            try dataset.verify()
             guard dataset.vocabHash == vocabulary.hash else {
                 throw SetupError("dataset \(dir) was prepared with a different vocabulary (hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
             }

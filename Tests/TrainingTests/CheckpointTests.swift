@@ -89,3 +89,71 @@ final class ChecksumTests: XCTestCase {
         XCTAssertNotEqual(other.value, whole.value)
     }
 }
+
+/// A writer that crashes mid-save or runs out of disk never costs the previous checkpoint.
+final class CheckpointDurabilityTests: XCTestCase {
+    let config = BertConfig(vocabSize: 13, hiddenSize: 4, numLayers: 2, numHeads: 2, intermediateSize: 8, maxPositions: 8)
+
+    func state(_ step: Int) -> CheckpointState {
+        CheckpointState(config: config, step: step, seed: 1, samplesScored: 0, samplesBackpropagated: 0,
+                        elapsedSeconds: 0, runFingerprint: "t", vocabHash: "v")
+    }
+
+    func buffers() -> (FloatBuffer, FloatBuffer, FloatBuffer) {
+        let n = ParameterLayout(config: config).totalCount
+        return (FloatBuffer((0..<n).map { Float($0) }), FloatBuffer(count: n), FloatBuffer(count: n))
+    }
+
+    func testCrashAtAnyPointOfASaveLeavesTheLastGoodCheckpoint() throws {
+        let dir = NSTemporaryDirectory() + "sift-crash-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (p, m, v) = buffers()
+        let good = try TrainingCheckpoint.save(state: state(1), parameters: p, m: m, v: v, directory: dir, keep: 5)
+        let full = FileManager.default.contents(atPath: good)!
+        // A crash before the rename leaves a partial temporary file; one during a copy by hand, a
+        // short final file. Every cut point must fall back to step 1.
+        for cut in stride(from: 0, to: full.count, by: max(1, full.count / 17)) {
+            try full.prefix(cut).write(to: URL(fileURLWithPath: dir + "/.tmp-999-step-00000002.ckpt"))
+            try full.prefix(cut).write(to: URL(fileURLWithPath: dir + "/step-00000003.ckpt"))
+            var warnings: [String] = []
+            let loaded = TrainingCheckpoint.loadNewestValid(directory: dir) { warnings.append($0) }
+            XCTAssertEqual(loaded?.state.step, 1, "cut at \(cut)")
+            XCTAssertEqual(warnings.count, 1)
+        }
+        // The next successful save clears the crashed writer's temporary file.
+        try TrainingCheckpoint.save(state: state(4), parameters: p, m: m, v: v, directory: dir, keep: 5)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        XCTAssertFalse(names.contains { $0.hasPrefix(".tmp-") }, "\(names)")
+    }
+
+    func testFullDiskGivesAClearErrorAndKeepsOlderCheckpoints() throws {
+        let dir = NSTemporaryDirectory() + "sift-full-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run(); mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (not root?)") }
+        defer {
+            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [dir]
+            try? u.run(); u.waitUntilExit()
+        }
+        let (p, m, v) = buffers()
+        let first = try TrainingCheckpoint.save(state: state(1), parameters: p, m: m, v: v, directory: dir, keep: 3)
+        let bytes = FileManager.default.contents(atPath: first)
+        // Fill the rest of the filesystem.
+        let filler = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: dir + "/filler", contents: nil); return dir + "/filler" }())!
+        let chunk = Data(count: 4096)
+        while (try? filler.write(contentsOf: chunk)) != nil {}
+        try? filler.close()
+        XCTAssertThrowsError(try TrainingCheckpoint.save(state: state(2), parameters: p, m: m, v: v, directory: dir, keep: 3)) { error in
+            XCTAssertTrue("\(error)".contains("No space left"), "\(error)")
+        }
+        XCTAssertEqual(TrainingCheckpoint.list(directory: dir).map(\.step), [1])
+        XCTAssertEqual(FileManager.default.contents(atPath: first), bytes)
+        XCTAssertNoThrow(try TrainingCheckpoint.load(path: first))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix(".tmp-") })
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Training
+import XCTest
+
+/// Injected failures: a stalled rank, a NaN on one rank, a killed rank, a crashed or starved
+/// checkpoint writer. Each must end in a clear outcome, never a hang or a lost checkpoint.
+final class ReliabilityTests: XCTestCase {
+    func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "sift-rel-\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testWatchdogEndsJobWhenOneRankStalls() throws {
+        let p = try TrainingFixture.paths()
+        let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: tempDir("stall"),
+                                                  extra: ["--watchdog-seconds", "3", "--debug-stall-rank", "1", "--debug-stall-step", "2"])
+        let started = Date()
+        let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
+        XCTAssertFalse(out.timedOut, "the job hung despite the watchdog")
+        XCTAssertNotEqual(out.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60)
+        XCTAssertTrue(out.stderr.contains("watchdog: rank 1 stalled"), out.stderr)
+        XCTAssertTrue(out.stderr.contains("phase 'scoring' of step 2"), out.stderr)
+    }
+
+    func testNonFiniteGradientOnOneRankStopsEveryRankWithTheStep() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("nan")
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir,
+                                                                     extra: ["--debug-nan-step", "3", "--checkpoint-every", "1"]),
+                                      ranks: 2, timeout: 90)
+        XCTAssertFalse(out.timedOut)
+        XCTAssertEqual(out.status, 1, out.stderr)
+        XCTAssertTrue(out.stderr.contains("non-finite gradient norm at step 3"), out.stderr)
+        // Nothing was trained on the NaN: the newest checkpoint is the last good step.
+        XCTAssertEqual(TrainingCheckpoint.list(directory: dir).last?.step, 2)
+    }
+
+    func testKilledRankIsRelaunchedAndFinishesBitIdentical() throws {
+        let p = try TrainingFixture.paths()
+        let straight = tempDir("straight")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: straight), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+
+        let killed = tempDir("killed")
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path)
+        launcher.arguments = ["-np", "2", "--max-restarts", "2", "--"]
+            + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: killed,
+                                             extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.5"])
+        var env = ProcessInfo.processInfo.environment
+        env["SIFT_BINARY"] = SiftProcess.binary
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        launcher.environment = env
+        let errPath = killed + "-stderr.txt"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath) }
+        launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        launcher.standardOutput = FileHandle.nullDevice
+        try launcher.run()
+        defer { if launcher.isRunning { launcher.terminate() } }
+
+        // Wait for step 3's checkpoint, then SIGKILL one rank (a `sift` process of this run).
+        let deadline = Date().addingTimeInterval(120)
+        while (TrainingCheckpoint.list(directory: killed).last?.step ?? 0) < 3 {
+            XCTAssertTrue(launcher.isRunning, "the run ended before it could be interrupted")
+            guard Date() < deadline, launcher.isRunning else { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let victim = try XCTUnwrap(rankPIDs(matching: killed).first, "no rank process found")
+        XCTAssertEqual(kill(victim, SIGKILL), 0)
+
+        while launcher.isRunning && Date() < deadline.addingTimeInterval(120) { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertFalse(launcher.isRunning, "relaunched job did not finish")
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        XCTAssertEqual(launcher.terminationStatus, 0, stderr)
+        XCTAssertTrue(stderr.contains("restart 1 of 2"), stderr)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: killed).last!.path)
+        XCTAssertEqual(y.state.step, 8)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ after the restart")
+        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "optimizer state differs after the restart")
+    }
+
+    /// Processes whose executable is the sift binary and whose command line mentions `needle`.
+    func rankPIDs(matching needle: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
+                  exe.hasSuffix("/sift"),
+                  let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmd, as: UTF8.self).contains(needle)
+        }.sorted()
+    }
+
+    func testResumeWithAnotherModelSizeIsRefusedAndKeepsTheCheckpoint() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("wrongcfg")
+        XCTAssertEqual(try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir), ranks: 2).status, 0)
+        let path = try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last?.path)
+        let before = FileManager.default.contents(atPath: path)
+        var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir, extra: ["--resume"])
+        args[args.firstIndex(of: "--config")! + 1] = "mini"
+        let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
+        XCTAssertFalse(out.timedOut)
+        XCTAssertEqual(out.status, 1)
+        XCTAssertTrue(out.stderr.contains("different model configuration"), out.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: path), before)
+    }
+}
