@@ -144,6 +144,7 @@ public enum TrainingCheckpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError.io(path: path, reason: "cannot read file")
         }
+        guard data.prefix(8).elementsEqual(magic.prefix(data.count)) else { throw CheckpointError.notACheckpoint(path: path) }
         guard data.count >= 24 else { throw CheckpointError.truncated(path: path, expected: 24, actual: data.count) }
         return try data.withUnsafeBytes { raw -> (CheckpointState, FloatBuffer, FloatBuffer, FloatBuffer) in
             let base = raw.baseAddress!

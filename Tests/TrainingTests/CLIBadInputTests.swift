@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+
+/// Bad input through the real CLI: one `error:` line, a non-zero exit, no trap, no hang, and
+/// nothing already on disk damaged. docs/RELIABILITY.md lists these cases.
+final class CLIBadInputTests: XCTestCase {
+    func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "sift-bad-\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    /// Runs sift and checks the failure is clean; returns stderr.
+    @discardableResult
+    func expectFailure(_ args: [String], ranks: Int? = nil, mentions needle: String,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let out = try SiftProcess.run(args, ranks: ranks, timeout: 90)
+        XCTAssertFalse(out.timedOut, "\(args) hung", file: file, line: line)
+        XCTAssertNotEqual(out.status, 0, "\(args) succeeded", file: file, line: line)
+        XCTAssertTrue(out.stderr.contains("error: "), "\(args): \(out.stderr)", file: file, line: line)
+        XCTAssertTrue(out.stderr.contains(needle), "\(args) should mention '\(needle)': \(out.stderr)", file: file, line: line)
+        XCTAssertFalse(out.stderr.contains("Fatal error"), "\(args) trapped", file: file, line: line)
+        return out.stderr
+    }
+
+    func snapshot(_ dir: String) -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in (try? FileManager.default.subpathsOfDirectory(atPath: dir)) ?? [] {
+            if let d = FileManager.default.contents(atPath: dir + "/" + name) { files[name] = d }
+        }
+        return files
+    }
+
+    func copyDataset(_ p: TrainingFixture.Paths) throws -> String {
+        let d = tempDir("ds") + "/dataset"
+        try FileManager.default.copyItem(atPath: p.dataset, toPath: d)
+        return d
+    }
+
+    func testCorpusProblems() throws {
+        let p = try TrainingFixture.paths()
+        let empty = tempDir("empty")
+        try expectFailure(["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: empty)
+        let binary = tempDir("binary")
+        try Data([0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2, 0, 255]).write(to: URL(fileURLWithPath: binary + "/a.bin"))
+        try expectFailure(["prepare", "--corpus", binary, "--vocab", p.vocab, "--out", binary + "/out"], mentions: "binary")
+        try expectFailure(["prepare", "--corpus", binary + "/missing", "--vocab", p.vocab, "--out", binary + "/o2"], mentions: "missing")
+        // An existing directory that is not a dataset is refused and left as it was.
+        let precious = tempDir("precious")
+        try "keep me".write(toFile: precious + "/notes.txt", atomically: true, encoding: .utf8)
+        let before = snapshot(precious)
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", p.vocab, "--out", precious], mentions: precious)
+        XCTAssertEqual(snapshot(precious), before)
+    }
+
+    func testVocabularyProblems() throws {
+        let p = try TrainingFixture.paths()
+        let d = tempDir("vocab")
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/none.txt", "--out", d + "/o"], mentions: "none.txt")
+        let text = try String(contentsOfFile: p.vocab, encoding: .utf8)
+        try text.replacingOccurrences(of: "[MASK]\n", with: "").write(toFile: d + "/nomask.txt", atomically: true, encoding: .utf8)
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/nomask.txt", "--out", d + "/o"], mentions: "[MASK]")
+        try (text + "[CLS]\n").write(toFile: d + "/dup.txt", atomically: true, encoding: .utf8)
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/dup.txt", "--out", d + "/o"], mentions: "dup")
+        try expectFailure(["tokenize", "--vocab", d + "/none.txt"], mentions: "none.txt")
+    }
+
+    func testShardProblemsStopTrainingBeforeAnyStep() throws {
+        let p = try TrainingFixture.paths()
+        let ckpt = tempDir("ck")
+        // Truncated shard.
+        let truncated = try copyDataset(p)
+        let shard = truncated + "/train-00000.bin"
+        let bytes = FileManager.default.contents(atPath: shard)!
+        try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: shard))
+        var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: ckpt)
+        args[args.firstIndex(of: "--data")! + 1] = truncated
+        try expectFailure(args, ranks: 2, mentions: "train-00000.bin")
+        // One flipped byte: checksum mismatch.
+        let flipped = try copyDataset(p)
+        var b = [UInt8](FileManager.default.contents(atPath: flipped + "/train-00000.bin")!)
+        b[b.count / 2] ^= 1
+        try Data(b).write(to: URL(fileURLWithPath: flipped + "/train-00000.bin"))
+        args[args.firstIndex(of: "--data")! + 1] = flipped
+        try expectFailure(args, ranks: 2, mentions: "checksum")
+        // A vocabulary other than the one the shards were made with.
+        let other = tempDir("othervocab") + "/vocab.txt"
+        try (String(contentsOfFile: p.vocab, encoding: .utf8) + "zzzextra\n").write(toFile: other, atomically: true, encoding: .utf8)
+        var mismatch = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: ckpt)
+        mismatch[mismatch.firstIndex(of: "--vocab")! + 1] = other
+        try expectFailure(mismatch, ranks: 2, mentions: "different vocabulary")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.dataset + "/manifest.json"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: ckpt).filter { $0.hasSuffix(".ckpt") }, [])
+    }
+
+    func testFlagRanges() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("flags")
+        let cases: [(String, String, String)] = [
+            ("--micro-batch", "0", "micro-batch"), ("--warmup", "-1", "warmup"), ("--steps", "0", "steps"),
+            ("--dropout", "1", "dropout"), ("--time-budget", "0", "time-budget"), ("--target-accuracy", "1.5", "target-accuracy"),
+            ("--keep-checkpoints", "0", "keep-checkpoints"), ("--seq-len", "4", "seq-len"), ("--seq-len", "64", "seq-len"),
+            ("--config", "huge", "config"), ("--watchdog-seconds", "-1", "watchdog"), ("--eval-samples", "-3", "eval-samples"),
+        ]
+        for (flag, value, needle) in cases {
+            var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
+            if let i = args.firstIndex(of: flag) { args[i + 1] = value } else { args += [flag, value] }
+            try expectFailure(args, ranks: 2, mentions: needle)
+        }
+        try expectFailure(["train", "--data", p.dataset, "--resume"], mentions: "checkpoint-dir")
+        try expectFailure(["train", "--data", p.dataset, "--no-such-flag"], mentions: "no-such-flag")
+    }
+
+    func testModelAndCheckpointProblems() throws {
+        let d = tempDir("models")
+        try "not a model".write(toFile: d + "/model.txt", atomically: true, encoding: .utf8)
+        let samples = d + "/s.jsonl"
+        try "{\"input_ids\": [2, 4, 3], \"labels\": [-100, 7, -100]}\n".write(toFile: samples, atomically: true, encoding: .utf8)
+        try expectFailure(["score", "--model", d + "/model.txt", samples], mentions: "not a sift checkpoint")
+        try expectFailure(["score", "--model", d + "/nothing", samples], mentions: "does not exist")
+        try FileManager.default.createDirectory(atPath: d + "/hf", withIntermediateDirectories: true)
+        try expectFailure(["import", "--hf", d + "/hf", "--out", d + "/imported"], mentions: "config.json")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/imported"))
+        try "{\"model_type\": \"bert\", \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}"
+            .write(toFile: d + "/hf/config.json", atomically: true, encoding: .utf8)
+        try expectFailure(["import", "--hf", d + "/hf", "--out", d + "/imported"], mentions: "model.safetensors")
+        // A safetensors file whose tensor has an unsupported dtype.
+        let header = "{\"bert.embeddings.word_embeddings.weight\":{\"dtype\":\"I8\",\"shape\":[30,8],\"data_offsets\":[0,240]}}"
+        var file = Data()
+        var n = UInt64(header.utf8.count).littleEndian
+        withUnsafeBytes(of: &n) { file.append(contentsOf: $0) }
+        file.append(contentsOf: Array(header.utf8))
+        file.append(Data(count: 240))
+        try file.write(to: URL(fileURLWithPath: d + "/hf/model.safetensors"))
+        try expectFailure(["import", "--hf", d + "/hf", "--out", d + "/imported"], mentions: "I8")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/imported"))
+    }
+
+    func testHostfileProblems() throws {
+        let launcher = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path
+        let d = tempDir("hosts")
+        func run(_ hostfile: String, np: String = "2") throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: launcher)
+            p.arguments = ["-np", np, "--hostfile", hostfile, "--", "debug-select"]
+            var env = ProcessInfo.processInfo.environment
+            env["SIFT_BINARY"] = SiftProcess.binary
+            p.environment = env
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let deadline = Date().addingTimeInterval(60)
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            if p.isRunning { p.terminate(); XCTFail("launcher hung on \(hostfile)") }
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        try "localhost slots=2\nnode one slots=x\n".write(toFile: d + "/syntax", atomically: true, encoding: .utf8)
+        let (s1, e1) = try run(d + "/syntax")
+        XCTAssertEqual(s1, 2); XCTAssertTrue(e1.contains("syntax:2"), e1)
+        let (s2, e2) = try run(d + "/missing")
+        XCTAssertEqual(s2, 2); XCTAssertTrue(e2.contains("cannot read hostfile"), e2)
+        let (s3, _) = try run(d + "/syntax", np: "zero")
+        XCTAssertEqual(s3, 2)
+        try "no-such-host-sift.invalid slots=1\n".write(toFile: d + "/unknown", atomically: true, encoding: .utf8)
+        let (s4, e4) = try run(d + "/unknown")
+        XCTAssertNotEqual(s4, 0, e4)
+    }
+}
