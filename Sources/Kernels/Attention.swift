@@ -36,9 +36,10 @@ public enum Attention {
                                dropout: DropoutKeys?, context: UnsafeMutablePointer<Float>) {
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
-        for b in 0..<s.batch {
+        Parallel.forTasks(s.batch * s.heads) { task, _ in
+            let b = task / s.heads, h = task % s.heads
             let rowBase = b * T * H
-            for h in 0..<s.heads {
+            do {
                 let qh = q + rowBase + h * d, kh = k + rowBase + h * d, vh = v + rowBase + h * d
                 let p = probs + (b * s.heads + h) * TT
                 BLAS.gemm(transposeB: true, m: T, n: T, k: d, alpha: scale, a: qh, lda: H, b: kh, ldb: H,
@@ -56,7 +57,8 @@ public enum Attention {
         }
     }
 
-    /// Backward of `forward`. Writes (=) `dq`, `dk`, `dv` (`[B*T, H]`). `scratch` holds `T*T` floats.
+    /// Backward of `forward`. Writes (=) `dq`, `dk`, `dv` (`[B*T, H]`). `scratch` holds
+    /// `T*T*Parallel.maximumWorkers` floats (one `[T, T]` block per worker).
     /// `probs`/`droppedProbs`/`dropout` must be what `forward` used.
     public static func backward(dContext: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -66,9 +68,11 @@ public enum Attention {
                                 dv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
-        for b in 0..<s.batch {
+        Parallel.forTasks(s.batch * s.heads) { task, worker in
+            let b = task / s.heads, h = task % s.heads
             let rowBase = b * T * H
-            for h in 0..<s.heads {
+            let scratch = scratch + worker * TT
+            do {
                 let o = rowBase + h * d
                 let p = probs + (b * s.heads + h) * TT
                 let used = (dropout != nil ? droppedProbs.map { $0 + (b * s.heads + h) * TT } : nil) ?? p

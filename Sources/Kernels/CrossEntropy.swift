@@ -9,20 +9,25 @@ public enum CrossEntropy {
                                        rows: Int, classes: Int,
                                        losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>,
                                        gradientScale: Float?) {
-        for r in 0..<rows {
-            let z = logits + r * classes
-            let label = Int(labels[r])
-            var maximum = z[0], argmax = 0
-            for c in 1..<max(classes, 1) where z[c] > maximum { maximum = z[c]; argmax = c }
-            var sum: Float = 0
-            for c in 0..<classes { sum += expf(z[c] - maximum) }
-            let logSum = logf(sum) + maximum
-            losses[r] = logSum - z[label]
-            correct[r] = argmax == label
-            if let scale = gradientScale {
-                let inverse = scale / sum
-                for c in 0..<classes { z[c] = expf(z[c] - maximum) * inverse }
-                z[label] -= scale
+        Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
+            for r in range {
+                let z = logits + r * classes
+                let label = Int(labels[r])
+                var maximum = z[0], argmax = 0
+                for c in 1..<max(classes, 1) where z[c] > maximum { maximum = z[c]; argmax = c }
+                let target = z[label]
+                var sum: Float = 0
+                if let scale = gradientScale {
+                    // Keep exp(z - max) in place so the gradient pass does not recompute it.
+                    for c in 0..<classes { let e = expf(z[c] - maximum); z[c] = e; sum += e }
+                    let inverse = scale / sum
+                    for c in 0..<classes { z[c] *= inverse }
+                    z[label] -= scale
+                } else {
+                    for c in 0..<classes { sum += expf(z[c] - maximum) }
+                }
+                losses[r] = logf(sum) + maximum - target
+                correct[r] = argmax == label
             }
         }
     }

@@ -36,9 +36,11 @@ public enum Dropout {
     public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
                                probability p: Float, key: UInt64, firstIndex: Int = 0) {
         let scale = 1 / (1 - p)
-        for i in 0..<count {
-            let u = CounterHash.uniform(key: key, index: UInt64(firstIndex + i))
-            y[i] = u >= p ? x[i] * scale : 0
+        Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
+            for i in range {
+                let u = CounterHash.uniform(key: key, index: UInt64(firstIndex + i))
+                y[i] = u >= p ? x[i] * scale : 0
+            }
         }
     }
 

@@ -11,13 +11,16 @@ public enum Embedding {
         }
     }
 
-    /// `dTable[ids[r], :] += dOut[r, :]` (rows sharing an id add up).
+    /// `dTable[ids[r], :] += dOut[r, :]` (rows sharing an id add up, in row order). Threads split the
+    /// columns, so rows sharing an id never race and the sums match a serial loop bit for bit.
     @inlinable
     public static func scatterAdd(dOut: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, width: Int,
                                   dTable: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let src = dOut + r * width, dst = dTable + Int(ids[r]) * width
-            for c in 0..<width { dst[c] += src[c] }
+        Parallel.forRanges(width, minimumPerWorker: rows >= 1024 ? 64 : width) { columns in
+            for r in 0..<rows {
+                let src = dOut + r * width, dst = dTable + Int(ids[r]) * width
+                for c in columns { dst[c] += src[c] }
+            }
         }
     }
 

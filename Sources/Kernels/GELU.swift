@@ -6,9 +6,11 @@ public enum GELU {
     /// `y[i] = gelu(x[i])` for `count` elements; `x` and `y` may alias.
     @inlinable
     public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + erff(v * inverseSqrt2))
+        Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
+            for i in range {
+                let v = x[i]
+                y[i] = 0.5 * v * (1 + erff(v * inverseSqrt2))
+            }
         }
     }
 
@@ -17,11 +19,13 @@ public enum GELU {
     @inlinable
     public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                 count: Int) {
-        for i in 0..<count {
-            let v = x[i]
-            let cdf = 0.5 * (1 + erff(v * inverseSqrt2))
-            let pdf = inverseSqrt2Pi * expf(-0.5 * v * v)
-            dx[i] = dy[i] * (cdf + v * pdf)
+        Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
+            for i in range {
+                let v = x[i]
+                let cdf = 0.5 * (1 + erff(v * inverseSqrt2))
+                let pdf = inverseSqrt2Pi * expf(-0.5 * v * v)
+                dx[i] = dy[i] * (cdf + v * pdf)
+            }
         }
     }
 }

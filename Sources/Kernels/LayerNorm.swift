@@ -8,17 +8,19 @@ public enum LayerNorm {
                                y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
                                rstd: UnsafeMutablePointer<Float>?, rows: Int, width: Int, eps: Float) {
         let inverseWidth = 1 / Float(width)
-        for r in 0..<rows {
-            let xr = x + r * width, yr = y + r * width
-            var sum: Float = 0
-            for c in 0..<width { sum += xr[c] }
-            let m = sum * inverseWidth
-            var squares: Float = 0
-            for c in 0..<width { let d = xr[c] - m; squares += d * d }
-            let s = 1 / (squares * inverseWidth + eps).squareRoot()
-            for c in 0..<width { yr[c] = (xr[c] - m) * s * gamma[c] + beta[c] }
-            mean?[r] = m
-            rstd?[r] = s
+        Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 15) / max(width, 1))) { range in
+            for r in range {
+                let xr = x + r * width, yr = y + r * width
+                var sum: Float = 0
+                for c in 0..<width { sum += xr[c] }
+                let m = sum * inverseWidth
+                var squares: Float = 0
+                for c in 0..<width { let d = xr[c] - m; squares += d * d }
+                let s = 1 / (squares * inverseWidth + eps).squareRoot()
+                for c in 0..<width { yr[c] = (xr[c] - m) * s * gamma[c] + beta[c] }
+                mean?[r] = m
+                rstd?[r] = s
+            }
         }
     }
 
@@ -34,28 +36,41 @@ public enum LayerNorm {
                                 dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                 rows: Int, width: Int) {
         let inverseWidth = 1 / Float(width)
-        for r in 0..<rows {
-            let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
-            let m = mean[r], s = rstd[r]
-            var sumG: Float = 0, sumGX: Float = 0
-            for c in 0..<width {
-                let xhat = (xr[c] - m) * s
-                let g = dyr[c] * gamma[c]
-                sumG += g
-                sumGX += g * xhat
-                dGamma[c] += dyr[c] * xhat
-                dBeta[c] += dyr[c]
-            }
-            let meanG = sumG * inverseWidth, meanGX = sumGX * inverseWidth
-            if accumulateInput {
-                for c in 0..<width {
+        // Parameter gradients first, with threads splitting the columns: each column still sums its
+        // rows in order, so the result does not depend on the thread count (and `dx` may alias `dy`).
+        Parallel.forRanges(width, minimumPerWorker: rows >= 1024 ? 64 : width) { columns in
+            for r in 0..<rows {
+                let xr = x + r * width, dyr = dy + r * width
+                let m = mean[r], s = rstd[r]
+                for c in columns {
                     let xhat = (xr[c] - m) * s
-                    dxr[c] += s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                    dGamma[c] += dyr[c] * xhat
+                    dBeta[c] += dyr[c]
                 }
-            } else {
+            }
+        }
+        Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 15) / max(width, 1))) { range in
+            for r in range {
+                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+                let m = mean[r], s = rstd[r]
+                var sumG: Float = 0, sumGX: Float = 0
                 for c in 0..<width {
                     let xhat = (xr[c] - m) * s
-                    dxr[c] = s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                    let g = dyr[c] * gamma[c]
+                    sumG += g
+                    sumGX += g * xhat
+                }
+                let meanG = sumG * inverseWidth, meanGX = sumGX * inverseWidth
+                if accumulateInput {
+                    for c in 0..<width {
+                        let xhat = (xr[c] - m) * s
+                        dxr[c] += s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                    }
+                } else {
+                    for c in 0..<width {
+                        let xhat = (xr[c] - m) * s
+                        dxr[c] = s * (dyr[c] * gamma[c] - meanG - xhat * meanGX)
+                    }
                 }
             }
         }

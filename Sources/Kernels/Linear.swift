@@ -36,12 +36,15 @@ public enum Linear {
     }
 
     /// `sums[c] += Σ_r m[r, c]` over a row-major `[rows, columns]` matrix (row-wise so it vectorises).
+    /// Threads split the columns, so every sum adds its rows in the same order as a serial loop.
     @inlinable
     public static func columnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
                                   into sums: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = m + r * columns
-            for c in 0..<columns { sums[c] += row[c] }
+        Parallel.forRanges(columns, minimumPerWorker: rows >= 1024 ? 64 : columns) { cols in
+            for r in 0..<rows {
+                let row = m + r * columns
+                for c in cols { sums[c] += row[c] }
+            }
         }
     }
 }

@@ -82,9 +82,12 @@ extension BertForMaskedLM {
         Embedding.scatterAdd(dOut: dSum, ids: ids, rows: N, width: H, dTable: g(e.wordEmbeddings))
         Embedding.scatterAdd(dOut: dSum, ids: types, rows: N, width: H, dTable: g(e.tokenTypeEmbeddings))
         let dPosition = g(e.positionEmbeddings), slab = T * H
-        for b in 0..<B {
-            let src = dSum + b * slab
-            for i in 0..<slab { dPosition[i] += src[i] }
+        // Threads split the positions; each element still adds the samples in order.
+        Parallel.forRanges(slab, minimumPerWorker: 1 << 14) { range in
+            for b in 0..<B {
+                let src = dSum + b * slab
+                for i in range { dPosition[i] += src[i] }
+            }
         }
     }
 }

@@ -30,11 +30,7 @@ extension BertForMaskedLM {
         Embedding.gather(table: w(e.wordEmbeddings), ids: ids, rows: N, width: H, out: ws.embeddingSum, accumulate: false)
         Embedding.gather(table: w(e.tokenTypeEmbeddings), ids: types, rows: N, width: H, out: ws.embeddingSum,
                          accumulate: true)
-        let position = w(e.positionEmbeddings), slab = T * H
-        for b in 0..<B {
-            let dst = ws.embeddingSum + b * slab
-            for i in 0..<slab { dst[i] += position[i] }
-        }
+        Vector.addToEachRow(w(e.positionEmbeddings), into: ws.embeddingSum, rows: B, n: T * H)
         LayerNorm.forward(x: ws.embeddingSum, gamma: w(e.layerNormGamma), beta: w(e.layerNormBeta), y: ws.hidden[0],
                           mean: ws.embeddingMean, rstd: ws.embeddingRstd, rows: N, width: H, eps: config.layerNormEps)
         if let dropoutKeys {
@@ -60,7 +56,7 @@ extension BertForMaskedLM {
         if let dropoutKeys {
             hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
         }
-        for i in 0..<N * H { a.attentionSum[i] += x[i] }
+        Vector.add(x, into: a.attentionSum, count: N * H)
         LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
                           y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: N, width: H,
                           eps: config.layerNormEps)
@@ -72,7 +68,7 @@ extension BertForMaskedLM {
         if let dropoutKeys {
             hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
         }
-        for i in 0..<N * H { a.outputSum[i] += a.attentionNormed[i] }
+        Vector.add(a.attentionNormed, into: a.outputSum, count: N * H)
         LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
                           mean: a.outputMean, rstd: a.outputRstd, rows: N, width: H, eps: config.layerNormEps)
     }

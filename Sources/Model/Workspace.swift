@@ -50,7 +50,7 @@ final class Workspace {
     var gradQ: UnsafeMutablePointer<Float>! = nil, gradK: UnsafeMutablePointer<Float>! = nil
     var gradV: UnsafeMutablePointer<Float>! = nil           // [N, H]
     var gradIntermediate: UnsafeMutablePointer<Float>! = nil // [N, I]
-    var attentionScratch: UnsafeMutablePointer<Float>! = nil // [T, T]
+    var attentionScratch: UnsafeMutablePointer<Float>! = nil // [workers, T, T]
     /// Dropout keys per (site, sample): `[sites × batchCapacity]`.
     var dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
@@ -95,7 +95,7 @@ final class Workspace {
         if withBackward {
             gradA = c.take(n * H); gradB = c.take(n * H); gradSum = c.take(n * H); gradTmp = c.take(n * H)
             gradContext = c.take(n * H); gradQ = c.take(n * H); gradK = c.take(n * H); gradV = c.take(n * H)
-            gradIntermediate = c.take(n * I); attentionScratch = c.take(seqLen * seqLen)
+            gradIntermediate = c.take(n * I); attentionScratch = c.take(seqLen * seqLen * Parallel.maximumWorkers)
         }
     }
 }

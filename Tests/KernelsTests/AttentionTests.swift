@@ -52,7 +52,7 @@ final class AttentionTests: XCTestCase {
         var probs = [Float](repeating: 0, count: shape.probabilityCount), dropped = probs
         var ctx = [Float](repeating: 0, count: n)
         var dq = [Float](repeating: 0, count: n), dk = dq, dv = dq
-        var scratch = [Float](repeating: 0, count: shape.seqLen * shape.seqLen)
+        var scratch = [Float](repeating: 0, count: shape.seqLen * shape.seqLen * Parallel.maximumWorkers)
         q.ptr { qp in k.ptr { kp in v.ptr { vp in bias.ptr { bp in probs.ptr { pp in dropped.ptr { dp in ctx.ptr { cp in
             keys.withUnsafeBufferPointer { kb in
                 let d = dropout.map { Attention.DropoutKeys(probability: $0, keys: kb.baseAddress!) }
