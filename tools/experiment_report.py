@@ -7,8 +7,9 @@ DIR/accuracy_vs_time.png, DIR/accuracy_vs_samples.png). Standard library only.
 import json, os, subprocess, sys
 
 out, budget, date, machine = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-names = ["vanilla", "sift-exit1", "sift-exit2", "exact"]
-labels = {"vanilla": "vanilla", "sift-exit1": "SIFT, exit layer 1", "sift-exit2": "SIFT, exit layer 2", "exact": "exact loss (selective backprop)"}
+names = ["vanilla", "sift-exit1", "sift-exit2", "exact", "sift-exit1-warm200"]
+labels = {"vanilla": "vanilla", "sift-exit1": "SIFT, exit layer 1", "sift-exit2": "SIFT, exit layer 2", "exact": "exact loss (selective backprop)",
+          "sift-exit1-warm200": "SIFT, exit layer 1, after 200 plain steps"}
 curves, steps, fidelity, final = {}, {}, {}, {}
 for n in names:
     path = os.path.join(out, n + ".jsonl")

@@ -3,9 +3,10 @@ import Selection
 /// The deterministic order in which training samples are offered as candidates.
 ///
 /// Position `p` of the stream is sample `permutation(epoch: p / N)[p % N]`, where each epoch's
-/// permutation is a Fisher–Yates shuffle keyed by (seed, epoch). Step `s` draws the pool at stream
-/// positions `s·B ..< (s+1)·B`, so the data position is a function of the step alone: resuming needs
-/// no saved reader state, and every rank computes the same pool.
+/// permutation is a Fisher–Yates shuffle keyed by (seed, epoch). Step `s` draws its pool from the
+/// stream position `TrainingOptions.streamStart(atStep: s)` (`s·B` without a selection warm-up), so
+/// the data position is a function of the step alone: resuming needs no saved reader state, and
+/// every rank computes the same pool.
 public final class CandidateStream {
     /// Number of training samples N.
     public let sampleCount: Int

@@ -192,8 +192,9 @@ public final class Trainer {
     /// Runs one optimizer step and returns its statistics (identical on every rank except `times`).
     func trainStep(times: inout PhaseTimes, selectionLog: JSONLinesWriter?) throws -> StepRecord {
         let p = communicator.size, rank = communicator.rank
-        let B = options.poolSize, b = options.batchSize
-        let (pool, epochs) = stream.candidates(from: step * B, count: B)
+        let B = options.poolSize(atStep: step), b = options.batchSize
+        let policy: SelectionPolicy = options.selects(atStep: step) ? options.policy : .vanilla
+        let (pool, epochs) = stream.candidates(from: options.streamStart(atStep: step), count: B)
         let share = GlobalSelection.share(poolSize: B, rank: rank, size: p)
         let stepNumber = step + 1
         watchdog?.enter(.scoring, step: stepNumber)
@@ -203,8 +204,8 @@ public final class Trainer {
 
         // 1. Score this rank's share of the pool at the exit layer.
         var localLosses: [Float] = []
-        if options.policy.scores {
-            let exit = options.policy == .exact ? model.config.numLayers : options.exitLayer
+        if policy.scores {
+            let exit = policy == .exact ? model.config.numLayers : options.exitLayer
             localLosses.reserveCapacity(share.count)
             var start = share.lowerBound
             while start < share.upperBound {
@@ -219,7 +220,7 @@ public final class Trainer {
         // 2. Agree on the global selection.
         watchdog?.enter(.selection, step: stepNumber)
         let result = timed(&times.selection) {
-            selection.select(localLosses: localLosses, pool: pool, count: b, policy: options.policy,
+            selection.select(localLosses: localLosses, pool: pool, count: b, policy: policy,
                              seed: options.seed, step: step)
         }
         if result.poolLosses.contains(where: { !$0.isFinite }) {
@@ -227,7 +228,7 @@ public final class Trainer {
         }
         // Off the clock (the caller subtracts it): exact losses of the same pool, to log fidelity.
         var fidelity: (spearman: Double?, overlap: Double)?
-        if options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && options.policy.scores {
+        if options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && policy.scores {
             let t0 = Date()
             var exact: [Float] = []
             var start = share.lowerBound
@@ -299,7 +300,7 @@ public final class Trainer {
         }
 
         step += 1
-        samplesScored += options.policy.scores ? B : 0
+        samplesScored += policy.scores ? B : 0
         samplesBackpropagated += b
         let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
         if let log = selectionLog {

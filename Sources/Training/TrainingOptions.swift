@@ -9,6 +9,9 @@ public struct TrainingOptions: Sendable {
     public var policy: SelectionPolicy = .sift
     /// Encoder layer (1-based) whose output the approximate loss is computed from.
     public var exitLayer: Int = 1
+    /// Optimizer steps of plain training (pool = b, no scoring) before a selecting policy starts
+    /// selecting: early on, the highest-loss samples are the outliers the model cannot learn from yet.
+    public var selectionWarmup: Int = 0
     /// Largest number of samples one forward/backward call processes on a rank; larger per-rank
     /// shares are split into micro-batches whose gradients accumulate.
     public var microBatch: Int = 32
@@ -65,6 +68,19 @@ public struct TrainingOptions: Sendable {
         policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
     }
 
+    /// Whether step `step` (0-based) selects: false for vanilla and during the selection warm-up.
+    public func selects(atStep step: Int) -> Bool { policy != .vanilla && step >= selectionWarmup }
+
+    /// Candidates drawn at step `step` (0-based): b during the selection warm-up, `poolSize` after.
+    public func poolSize(atStep step: Int) -> Int { selects(atStep: step) ? poolSize : batchSize }
+
+    /// Position in the candidate stream where step `step`'s pool starts: a function of the step
+    /// alone, so a resumed run draws the same pools.
+    public func streamStart(atStep step: Int) -> Int {
+        let plain = min(step, policy == .vanilla ? step : selectionWarmup)
+        return plain * batchSize + (step - plain) * poolSize
+    }
+
     /// The first problem with these options for a model of `numLayers` layers, or nil.
     public func validationError(numLayers: Int, ranks: Int) -> String? {
         if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
@@ -75,6 +91,7 @@ public struct TrainingOptions: Sendable {
         if batchSize < ranks { return "--batch-size \(batchSize) is smaller than the \(ranks) ranks: every rank needs at least one sample" }
         if poolSize < ranks { return "candidate pool of \(poolSize) is smaller than the \(ranks) ranks" }
         if microBatch < 1 { return "--micro-batch must be at least 1" }
+        if selectionWarmup < 0 { return "--selection-warmup must be non-negative (got \(selectionWarmup))" }
         if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be positive (got \(learningRate))" }
         if warmupSteps < 0 { return "--warmup must be non-negative" }
         if steps < 1 { return "--steps must be at least 1" }
@@ -91,6 +108,6 @@ public struct TrainingOptions: Sendable {
 
     /// Settings a resumed run must share with the run that wrote the checkpoint.
     public var fingerprint: String {
-        "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer) lr=\(learningRate) warmup=\(warmupSteps) steps=\(steps) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+        "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(selectionWarmup > 0 ? " selection-warmup=\(selectionWarmup)" : "") lr=\(learningRate) warmup=\(warmupSteps) steps=\(steps) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
     }
 }

@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     var policy: String = "sift"
     @Option(help: "Encoder layer (1…L) whose output gives the approximate loss.")
     var exitLayer: Int = 1
+    @Option(help: "Steps of plain training (no scoring, pool = b) before sift/exact/proportional start selecting.")
+    var selectionWarmup: Int = 0
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradient accumulation beyond it).")
     var microBatch: Int = 32
     @Option(help: "Peak learning rate.")
@@ -131,7 +133,7 @@ struct TrainCommand: ParsableCommand {
     func options(numLayers: Int, ranks: Int) -> TrainingOptions {
         var o = TrainingOptions()
         o.batchSize = batchSize; o.selectFraction = selectFraction; o.policy = SelectionPolicy(rawValue: policy) ?? .sift
-        o.exitLayer = exitLayer; o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
+        o.exitLayer = exitLayer; o.selectionWarmup = selectionWarmup; o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
         o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed; o.steps = steps
         o.stopAfter = stopAfter; o.timeBudget = timeBudget; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
         o.evalSamples = evalSamples == 0 ? nil : evalSamples
@@ -162,7 +164,7 @@ struct TrainCommand: ParsableCommand {
         let model = setup.model
         let opts = setup.options
         say("sift train: \(opts.policy.rawValue) on \(comm.size) rank(s), model L\(model.config.numLayers)/H\(model.config.hiddenSize)/A\(model.config.numHeads) (\(model.layout.totalCount) parameters), \(setup.train.count) training samples of \(setup.train.seqLen) tokens")
-        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), exit layer \(opts.exitLayer), lr \(opts.learningRate), \(opts.steps) steps")
+        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), exit layer \(opts.exitLayer)\(opts.selectionWarmup > 0 && opts.policy != .vanilla ? " after \(opts.selectionWarmup) plain steps" : ""), lr \(opts.learningRate), \(opts.steps) steps")
 
         let trainer = Trainer(options: opts, model: model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, output: say)

@@ -61,6 +61,49 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(relativeDifference(weights[0], weights[2]), 1e-5, "\(policy): weights 1 vs 3 ranks")
     }
 
+    func testStreamPositionsTileTheStreamThroughTheSelectionWarmup() {
+        for policy in [SelectionPolicy.sift, .vanilla, .exact] {
+            for warm in [0, 1, 3] {
+                var o = TrainingOptions()
+                o.policy = policy; o.batchSize = 8; o.selectFraction = 0.25; o.selectionWarmup = warm
+                XCTAssertEqual(o.streamStart(atStep: 0), 0)
+                for s in 0..<10 {
+                    XCTAssertEqual(o.streamStart(atStep: s + 1) - o.streamStart(atStep: s), o.poolSize(atStep: s), "\(policy) warm-up \(warm) step \(s)")
+                    XCTAssertEqual(o.poolSize(atStep: s), policy == .vanilla || s < warm ? 8 : 32)
+                }
+            }
+        }
+    }
+
+    /// With `--selection-warmup 2` the first two steps are plain steps drawing exactly vanilla's pools;
+    /// step 3 then scores the next b/ρ stream positions (vanilla's steps 3 and 4) and keeps the top b.
+    func testSelectionWarmupTrainsPlainlyThenSelects() throws {
+        let p = try TrainingFixture.paths()
+        let warmDir = tempDir("warm"), plainDir = tempDir("plain")
+        let warmLog = warmDir + "/selection.jsonl", plainLog = plainDir + "/selection.jsonl"
+        let warm = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: warmDir + "/ckpt",
+                                                                      extra: ["--selection-warmup", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+        XCTAssertEqual(warm.status, 0, warm.stderr)
+        let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: plainDir + "/ckpt",
+                                                                       extra: ["--selection-log", plainLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let w = try selections(warmLog), v = try selections(plainLog)
+        XCTAssertEqual(w.count, 4)
+        XCTAssertEqual(v.count, 4)
+        for s in 0..<2 {
+            XCTAssertEqual(w[s].pool, v[s].pool, "warm-up step \(s + 1) draws vanilla's pool")
+            XCTAssertEqual(Set(w[s].selected), Set(w[s].pool), "warm-up step \(s + 1) backpropagates its whole pool")
+            XCTAssertTrue(w[s].losses.isEmpty, "warm-up step \(s + 1) scores nothing")
+        }
+        XCTAssertEqual(w[2].pool, v[2].pool + v[3].pool, "the first selecting step draws the next b/ρ positions")
+        XCTAssertEqual(w[2].losses.count, 24)
+        XCTAssertEqual(w[2].selected, TopSelection.top(scores: w[2].losses, globalIndices: w[2].pool, count: 12).map { w[2].pool[$0] })
+        // The first two (plain) steps give vanilla's weights: compare the step-2 checkpoints.
+        let w2 = try XCTUnwrap(TrainingCheckpoint.list(directory: warmDir + "/ckpt").first { $0.step == 2 })
+        let v2 = try XCTUnwrap(TrainingCheckpoint.list(directory: plainDir + "/ckpt").first { $0.step == 2 })
+        XCTAssertEqual(try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
+    }
+
     func testSiftIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("sift") }
 
     func testVanillaIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("vanilla") }
