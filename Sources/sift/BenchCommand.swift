@@ -64,6 +64,12 @@ struct BenchCommand: ParsableCommand {
         for s in only.split(separator: ",") where !Self.sectionNames.contains(String(s)) {
             throw ValidationError("--only: unknown section '\(s)' (expected \(Self.sectionNames.joined(separator: ", ")))")
         }
+        if let json {
+            let dir = (json as NSString).deletingLastPathComponent
+            guard FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir) else {
+                throw ValidationError("--json: cannot write to directory '\(dir.isEmpty ? "." : dir)'")
+            }
+        }
         if let threads, threads.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) {
             throw ValidationError("--threads must be a comma-separated list of positive integers")
         }
@@ -403,8 +409,11 @@ struct BenchCommand: ParsableCommand {
             }
         }
         say(table.render())
-        say("  s/step: vanilla = forward+backward + AdamW; SIFT adds scoring the pool at the exit layer + top-b. "
-            + "tokens/s are backpropagated tokens per rank. (FLOPs): what the FLOP count predicts. MFU against the sgemm peak above.")
+        say("  s/step: vanilla = forward+backward + AdamW; SIFT adds scoring the pool of b/ρ at the exit layer + choosing the top b.")
+        say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
+        say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
+        say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
+        say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
         if let t = target {
             let overhead = t["overhead"] as! Double, predicted = t["predicted_overhead"] as! Double
             say("  SIFT target — BERT-base, exit layer 1, ρ = 0.5, b = \(t["batch"]!): a SIFT step costs \(signedPct(overhead)) over a vanilla step "

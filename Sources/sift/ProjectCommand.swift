@@ -50,6 +50,8 @@ struct ProjectCommand: ParsableCommand {
     var nodes: String = "8,16,32,64,128,256,512,1024"
     @Option(help: "JSON from `sift bench --json`: per-sample compute times of --config.")
     var bench: String?
+    @Option(help: "JSON from launch/scaling.sh: per-sample compute times from its 1-rank runs of --config.")
+    var scaling: String?
     @Option(help: "Forward+backward milliseconds per sample on one node (instead of --bench).")
     var forwardBackwardMs: Double?
     @Option(help: "Scoring milliseconds per candidate at --exit-layer on one node.")
@@ -96,8 +98,14 @@ struct ProjectCommand: ParsableCommand {
         if (forwardBackwardMs == nil) != (scoringMs == nil) {
             throw ValidationError("give both --forward-backward-ms and --scoring-ms")
         }
-        if check == nil && bench == nil && forwardBackwardMs == nil && gflops == nil {
-            throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --forward-backward-ms and --scoring-ms, or --gflops")
+        if let json {
+            let dir = (json as NSString).deletingLastPathComponent
+            guard FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir) else {
+                throw ValidationError("--json: cannot write to directory '\(dir.isEmpty ? "." : dir)'")
+            }
+        }
+        if check == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
+            throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE (from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
         }
     }
 
@@ -188,6 +196,7 @@ struct ProjectCommand: ParsableCommand {
                                    optimizerPerStep: optimizerMs / 1e3), "flags")
         }
         if let bench { return try profileFromBench(bench) }
+        if let scaling { return try profileFromScaling(scaling) }
         let rate = gflops! * 1e9
         let masked = max(1, Int((Double(seqLen) * 0.15).rounded()))
         let fb = BertForMaskedLM.trainingFLOPs(config: model, batch: 1, seqLen: seqLen, maskedTokens: masked) / rate
@@ -223,6 +232,35 @@ struct ProjectCommand: ParsableCommand {
         return (ComputeProfile(forwardBackwardPerSample: fb / Double(b) / ranks, scoringPerSample: sc / Double(pool) / ranks,
                                dataPerSample: dataMs / 1e3, optimizerPerStep: opt),
                 "\(path): \(Int(ranks)) rank(s) × \(threads) thread(s) at once, b = \(b); a node = this machine, so per-sample times ÷ \(Int(ranks))")
+    }
+
+    /// Reads launch/scaling.sh's JSON: per-sample times from its weak-scaling 1-rank runs (one core,
+    /// one OpenBLAS thread). A node is this machine, so per-sample times are divided by its cores, as
+    /// if every core ran a rank at the measured rate.
+    func profileFromScaling(_ path: String) throws -> (ComputeProfile, String) {
+        let root = try readJSON(path)
+        guard let name = root["config"] as? String, let runs = root["runs"] as? [[String: Any]] else {
+            throw ValidationError("\(path) is not a launch/scaling.sh JSON (needs config and runs)")
+        }
+        guard name == config.lowercased(), (root["vocab_size"] as? Int) == vocabSize else {
+            throw ValidationError("\(path) measured \(name) with vocab \(root["vocab_size"] ?? "?"); pass --config \(name) --vocab-size \(root["vocab_size"] ?? "?")")
+        }
+        func oneRank(_ policy: String) -> (b: Int, times: [String: Double])? {
+            guard let r = runs.first(where: { $0["mode"] as? String == "weak" && $0["policy"] as? String == policy && $0["ranks"] as? Int == 1 }),
+                  let b = r["batch_size"] as? Int, let t = r["times"] as? [String: Any] else { return nil }
+            return (b, t.compactMapValues { ($0 as? Double) ?? ($0 as? Int).map(Double.init) })
+        }
+        guard let v = oneRank("vanilla"), let s = oneRank("sift") else {
+            throw ValidationError("\(path) has no 1-rank weak-scaling runs of vanilla and sift")
+        }
+        let threads = root["threads_per_rank"] as? Int ?? 1
+        let perNode = Double(max(1, (root["cores"] as? Int ?? 1) / max(1, threads)))
+        let pool = ScalingModel.poolSize(globalBatch: s.b, policy: .sift(selectFraction: selectFraction))
+        return (ComputeProfile(forwardBackwardPerSample: (v.times["forward_backward"] ?? 0) / Double(v.b) / perNode,
+                               scoringPerSample: (s.times["scoring"] ?? 0) / Double(pool) / perNode,
+                               dataPerSample: (v.times["data"] ?? 0) / Double(v.b) / perNode,
+                               optimizerPerStep: v.times["optimizer"] ?? 0),
+                "\(path): 1-rank runs on one core; a node = this machine's \(Int(perNode)) cores, so per-sample times ÷ \(Int(perNode))")
     }
 
     // MARK: - Check against measurements
