@@ -409,6 +409,9 @@ struct BenchCommand: ParsableCommand {
             }
         }
         say(table.render())
+        if rows.contains(where: { ($0["mfu"] as? Double ?? 0) > 1 }) {
+            say("  note: MFU above 100% means the sgemm peak was measured while the cores were busier than during the steps (other processes?)")
+        }
         say("  s/step: vanilla = forward+backward + AdamW; SIFT adds scoring the pool of b/ρ at the exit layer + choosing the top b.")
         say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")

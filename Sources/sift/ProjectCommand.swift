@@ -156,8 +156,8 @@ struct ProjectCommand: ParsableCommand {
                 let eOff = scaling.efficiency(ranks: p, globalBatch: b, baselineBatch: baseline, policy: policy, overlap: false)
                 table.add(["\(p)", "\(b)", formatSeconds(s.compute), formatSeconds(s.allreduce), formatSeconds(s.exposedAllreduceWithOverlap),
                            formatSeconds(s.selectionExchange + s.synchronisation), formatSeconds(s.stepSeconds(overlap: true)),
-                           formatSeconds(s.stepSeconds(overlap: false)), fmt(s.samplesPerSecond(overlap: true), 1),
-                           fmt(s.samplesPerSecond(overlap: false), 1), pct(eOn), pct(eOff)])
+                           formatSeconds(s.stepSeconds(overlap: false)), rate(s.samplesPerSecond(overlap: true)),
+                           rate(s.samplesPerSecond(overlap: false)), pct(eOn), pct(eOff)])
                 out.append(["policy": policy == .vanilla ? "vanilla" : "sift", "nodes": p, "global_batch": b,
                             "compute_seconds": s.compute, "scoring_seconds": s.scoring, "allreduce_seconds": s.allreduce,
                             "exposed_allreduce_with_overlap_seconds": s.exposedAllreduceWithOverlap,
@@ -253,9 +253,11 @@ struct ProjectCommand: ParsableCommand {
         guard let v = oneRank("vanilla"), let s = oneRank("sift") else {
             throw ValidationError("\(path) has no 1-rank weak-scaling runs of vanilla and sift")
         }
+        guard exitLayer == 1 else { throw ValidationError("\(path) measured SIFT at exit layer 1; pass --exit-layer 1") }
         let threads = root["threads_per_rank"] as? Int ?? 1
         let perNode = Double(max(1, (root["cores"] as? Int ?? 1) / max(1, threads)))
-        let pool = ScalingModel.poolSize(globalBatch: s.b, policy: .sift(selectFraction: selectFraction))
+        // The runs scored b/0.5 candidates whatever --select-fraction says.
+        let pool = ScalingModel.poolSize(globalBatch: s.b, policy: .sift(selectFraction: 0.5))
         return (ComputeProfile(forwardBackwardPerSample: (v.times["forward_backward"] ?? 0) / Double(v.b) / perNode,
                                scoringPerSample: (s.times["scoring"] ?? 0) / Double(pool) / perNode,
                                dataPerSample: (v.times["data"] ?? 0) / Double(v.b) / perNode,
@@ -345,6 +347,9 @@ struct ProjectCommand: ParsableCommand {
                            "mean_abs_relative_error_multi_rank": errors.isEmpty ? NSNull() : errors.reduce(0, +) / Double(errors.count) as Any], to: json)
         }
     }
+
+    /// Samples per second: one decimal below 100, none above.
+    func rate(_ x: Double) -> String { fmt(x, x < 100 ? 1 : 0) }
 
     func readJSON(_ path: String) throws -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
