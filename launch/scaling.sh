@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
         --ranks) ranks="$2"; shift 2 ;;
         --per-rank-batch) per_rank="$2"; shift 2 ;;
         --global-batch) global="$2"; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "error: unknown option $1 (see launch/scaling.sh --help)" >&2; exit 2 ;;
         *) positional+=("$1"); shift ;;
     esac
