@@ -59,6 +59,21 @@ public final class Communicator: @unchecked Sendable {
     /// Blocks until every rank has reached the barrier.
     public func barrier() { check(MPI_Barrier(comm), "MPI_Barrier") }
 
+    /// A barrier that sleeps between checks instead of spinning. OpenMPI's blocking calls busy-poll
+    /// when ranks do not exceed cores, so ranks waiting in `barrier()` would take cores from a rank
+    /// measuring alone (`sift bench`); waiting here costs a millisecond of latency instead.
+    public func quietBarrier(pollInterval: Double = 0.001) {
+        guard size > 1 else { return }
+        var request: MPI_Request? = sift_mpi_request_null()
+        check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier")
+        var flag: Int32 = 0
+        while true {
+            MPI_Test(&request, &flag, sift_mpi_status_ignore())
+            if flag != 0 { return }
+            usleep(useconds_t(pollInterval * 1e6))
+        }
+    }
+
     /// In-place sum over ranks of `count` floats.
     public func allreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) {
         guard size > 1, count > 0 else { return }

@@ -1,0 +1,297 @@
+import Foundation
+import Model
+
+/// How ranks exchange bytes in the scaling model.
+///
+/// Two media, because the machine we can measure is not the machine we plan for: across nodes each
+/// rank has its own network link, whose transfers a NIC performs while the cores compute; within one
+/// node every transfer is a copy through the one shared memory system, made by the same cores that
+/// compute, and all ranks' copies compete for the same memory bandwidth.
+public enum CommunicationMedium: Sendable, Equatable {
+    /// One full-duplex link per rank of `bandwidth` bytes/s; every message costs `latency` seconds.
+    case network(bandwidth: Double, latency: Double)
+    /// Ranks on one machine: transfers are single copies through memory (OpenMPI's shared-memory
+    /// transport with CMA). `copyBandwidth` and `triadBandwidth` are the machine's aggregate STREAM
+    /// rates (bytes/s, STREAM's counting: copy moves 2 bytes of traffic per byte copied, triad 3 per
+    /// byte written) with all ranks streaming at once; `latency` is one small-message exchange.
+    case sharedMemory(copyBandwidth: Double, triadBandwidth: Double, latency: Double)
+
+    /// Seconds per message.
+    public var latency: Double {
+        switch self {
+        case .network(_, let l), .sharedMemory(_, _, let l): return l
+        }
+    }
+
+    /// Whether a transfer can proceed while the rank computes. A NIC moves bytes by DMA, so the
+    /// allreduce of early buckets can hide behind backward; shared-memory copies are made by the
+    /// cores themselves, which are busy with backward, so on one node nothing is hidden.
+    public var overlapsCompute: Bool {
+        if case .network = self { return true }
+        return false
+    }
+}
+
+/// A named network description for `sift project --interconnect`.
+public struct Interconnect: Sendable, Equatable {
+    public var name: String
+    /// Nominal link rate in Gbit/s (decimal: 25 GbE is 25·10⁹ bit/s). MPI typically reaches 80–95% of it.
+    public var bandwidthGbps: Double
+    /// One-way small-message MPI latency in microseconds.
+    public var latencyMicroseconds: Double
+    public var summary: String
+
+    public init(name: String, bandwidthGbps: Double, latencyMicroseconds: Double, summary: String) {
+        self.name = name
+        self.bandwidthGbps = bandwidthGbps
+        self.latencyMicroseconds = latencyMicroseconds
+        self.summary = summary
+    }
+
+    /// Typical figures, not measurements: nominal link rates and the small-message MPI latencies
+    /// usually quoted for each fabric (TCP over Ethernet; verbs over InfiniBand).
+    public static let presets: [Interconnect] = [
+        Interconnect(name: "10gbe", bandwidthGbps: 10, latencyMicroseconds: 30, summary: "10 Gb/s Ethernet, TCP"),
+        Interconnect(name: "25gbe", bandwidthGbps: 25, latencyMicroseconds: 20, summary: "25 Gb/s Ethernet, TCP"),
+        Interconnect(name: "100gbe", bandwidthGbps: 100, latencyMicroseconds: 10, summary: "100 Gb/s Ethernet, TCP"),
+        Interconnect(name: "roce-100", bandwidthGbps: 100, latencyMicroseconds: 3, summary: "100 Gb/s Ethernet, RoCE"),
+        Interconnect(name: "ib-edr", bandwidthGbps: 100, latencyMicroseconds: 1.2, summary: "InfiniBand EDR (100 Gb/s)"),
+        Interconnect(name: "ib-hdr", bandwidthGbps: 200, latencyMicroseconds: 1.0, summary: "InfiniBand HDR (200 Gb/s)"),
+        Interconnect(name: "ib-ndr", bandwidthGbps: 400, latencyMicroseconds: 1.0, summary: "InfiniBand NDR (400 Gb/s)"),
+    ]
+
+    public static func preset(named name: String) -> Interconnect? {
+        presets.first { $0.name == name.lowercased() }
+    }
+
+    public var medium: CommunicationMedium {
+        .network(bandwidth: bandwidthGbps * 1e9 / 8, latency: latencyMicroseconds * 1e-6)
+    }
+}
+
+/// Measured compute costs of one rank, the inputs that do not depend on the number of ranks.
+public struct ComputeProfile: Sendable, Equatable {
+    /// Seconds of forward and backward per backpropagated sample.
+    public var forwardBackwardPerSample: Double
+    /// Seconds of early-exit scoring per candidate (0 for vanilla-only use).
+    public var scoringPerSample: Double
+    /// Seconds of reading and masking per sample loaded (each candidate, and each selected sample again).
+    public var dataPerSample: Double
+    /// Seconds of the optimizer per step (gradient norm, clipping, AdamW): a pass over the whole
+    /// replica, independent of the batch.
+    public var optimizerPerStep: Double
+    /// Fraction of forward+backward spent in backward: 2/3 by the FLOP count (backward runs two
+    /// products per forward product).
+    public var backwardFraction: Double
+
+    public init(forwardBackwardPerSample: Double, scoringPerSample: Double, dataPerSample: Double = 0,
+                optimizerPerStep: Double = 0, backwardFraction: Double = 2.0 / 3) {
+        self.forwardBackwardPerSample = forwardBackwardPerSample
+        self.scoringPerSample = scoringPerSample
+        self.dataPerSample = dataPerSample
+        self.optimizerPerStep = optimizerPerStep
+        self.backwardFraction = backwardFraction
+    }
+}
+
+/// Which step is projected.
+public enum ProjectedPolicy: Sendable, Equatable {
+    /// Every sample of the batch is backpropagated; no scoring, no loss exchange.
+    case vanilla
+    /// Score b/ρ candidates, exchange their losses, backpropagate the top b.
+    case sift(selectFraction: Double)
+}
+
+/// The predicted cost of one step at a given number of ranks, in seconds of the slowest rank.
+public struct StepPrediction: Sendable, Equatable {
+    public var ranks: Int
+    /// Samples backpropagated per step over all ranks.
+    public var globalBatch: Int
+    /// Samples the busiest rank backpropagates (⌈b/p⌉).
+    public var perRankBatch: Int
+    /// Candidates the busiest rank scores (0 for vanilla).
+    public var perRankPool: Int
+    /// Data + scoring + forward/backward + optimizer on the busiest rank.
+    public var compute: Double
+    /// The scoring part of `compute`.
+    public var scoring: Double
+    /// The whole gradient allreduce, start to end, if nothing overlapped it.
+    public var allreduce: Double
+    /// The part of `allreduce` left after backward ends when buckets start during backward.
+    public var exposedAllreduceWithOverlap: Double
+    /// Allgather of the pool's losses (SIFT only).
+    public var selectionExchange: Double
+    /// Small blocking allreduces (masked-token count, loss sum, the stop decision).
+    public var synchronisation: Double
+
+    /// Exposed communication of the step, with or without overlapping the allreduce with backward.
+    public func communication(overlap: Bool) -> Double {
+        (overlap ? exposedAllreduceWithOverlap : allreduce) + selectionExchange + synchronisation
+    }
+
+    /// Seconds per step.
+    public func stepSeconds(overlap: Bool) -> Double { compute + communication(overlap: overlap) }
+
+    /// Backpropagated samples per second over all ranks.
+    public func samplesPerSecond(overlap: Bool) -> Double { Double(globalBatch) / stepSeconds(overlap: overlap) }
+}
+
+/// A latency–bandwidth model of a data-parallel sift step, for projecting past the ranks we can run.
+///
+/// Per step and rank: compute = data + scoring + forward/backward + optimizer from measured
+/// per-sample times (the busiest rank's share); the gradient allreduce is a ring per bucket; SIFT adds
+/// an allgather of the pool's losses; three small allreduces synchronise. Pure arithmetic, no MPI.
+///
+/// Assumptions, stated so they can be checked:
+/// - every rank computes at the measured rate whatever p is (`computeScale` models oversubscribed cores);
+/// - ring allreduce per bucket (each of `buckets` rings pays 2(p−1) latencies; the bytes add up to S);
+/// - small collectives (loss allgather, 8-byte allreduces) use ⌈log₂ p⌉ rounds (recursive doubling / Bruck);
+/// - with overlap, buckets that become final during backward are reduced while backward runs, the
+///   network keeping up with backward at best: exposed = max(0, ring(S − S_tail) − t_backward) + ring(S_tail),
+///   where S_tail are the buckets final only when backward ends (those holding the embeddings, whose
+///   word-embedding gradient is also the tied decoder's) and t_backward is the last micro-batch's backward;
+/// - no load imbalance, jitter or contention beyond the medium's own (the trainer rebalances the
+///   selection, so ranks differ by at most one sample).
+public struct ScalingModel: Sendable {
+    /// Bytes of the gradient summed every step (parameters × 4).
+    public var gradientBytes: Double
+    /// Bytes in buckets that become final only when backward ends, so never overlap it.
+    public var tailBytes: Double
+    /// Number of buckets the gradient is reduced in, and how many of them are in the tail.
+    public var buckets: Int
+    public var tailBuckets: Int
+    public var compute: ComputeProfile
+    public var medium: CommunicationMedium
+    /// Samples per forward/backward call: the allreduce starts only in the last micro-batch's backward.
+    public var microBatch: Int
+    /// Small blocking allreduces per step (masked-token count, loss sum, the slowest clock for stopping).
+    public var smallCollectivesPerStep: Int = 3
+
+    /// A model from raw sizes; `tailBytes ≤ gradientBytes`, `tailBuckets ≤ buckets`.
+    public init(gradientBytes: Double, tailBytes: Double, buckets: Int, tailBuckets: Int,
+                compute: ComputeProfile, medium: CommunicationMedium, microBatch: Int = 32) {
+        precondition(gradientBytes >= 0 && tailBytes >= 0 && tailBytes <= gradientBytes, "bad byte counts")
+        precondition(buckets >= 1 && tailBuckets >= 0 && tailBuckets <= buckets, "bad bucket counts")
+        self.gradientBytes = gradientBytes
+        self.tailBytes = tailBytes
+        self.buckets = buckets
+        self.tailBuckets = tailBuckets
+        self.compute = compute
+        self.medium = medium
+        self.microBatch = max(1, microBatch)
+    }
+
+    /// A model of `config`'s gradient cut into buckets exactly as the trainer cuts it.
+    public init(config: BertConfig, bucketBytes: Int, compute: ComputeProfile, medium: CommunicationMedium,
+                microBatch: Int = 32) {
+        let split = ScalingModel.bucketSplit(config: config, bucketBytes: bucketBytes)
+        self.init(gradientBytes: split.bytes, tailBytes: split.tailBytes, buckets: split.buckets,
+                  tailBuckets: split.tailBuckets, compute: compute, medium: medium, microBatch: microBatch)
+    }
+
+    /// The trainer's bucket plan for `config` (`GradientBuckets.plan`): total bytes and buckets, and
+    /// the bytes and buckets that reach below the first encoder layer (the embeddings), which start
+    /// only after backward's last report.
+    public static func bucketSplit(config: BertConfig, bucketBytes: Int)
+        -> (bytes: Double, buckets: Int, tailBytes: Double, tailBuckets: Int) {
+        let layout = ParameterLayout(config: config)
+        let plan = GradientBuckets.plan(count: layout.totalCount, bucketElements: max(1, bucketBytes / 4))
+        let firstLayer = layout.layers.first?.start ?? layout.head.start
+        let tail = plan.filter { $0.lowerBound < firstLayer }
+        return (Double(layout.totalCount * 4), plan.count, Double(tail.reduce(0) { $0 + $1.count } * 4), tail.count)
+    }
+
+    // MARK: Collectives
+
+    /// Seconds of a ring allreduce of `bytes` in `buckets` separate rings over `ranks` ranks.
+    ///
+    /// Network: 2(p−1)·α per ring, and each rank sends (and receives) 2(p−1)/p·S over its own link:
+    /// t = 2(p−1)·α·buckets + 2(p−1)/p · S/β.
+    ///
+    /// Shared memory: the same ring, but every byte moves through the one memory system. In each of
+    /// the p−1 reduce-scatter steps every rank reads a peer's chunk of S/p and its own and writes the
+    /// sum (STREAM triad's 2 reads + 1 write): 3S bytes of traffic over the node per step. In each of
+    /// the p−1 allgather steps every rank copies a chunk (read + write): 2S per step. So
+    /// t = 2(p−1)·α·buckets + (p−1)·S·(3/B_triad + 2/B_copy). This is a bound: it assumes single-copy
+    /// transfers (CMA), buffers far larger than the caches, and memory bandwidth as the only limit.
+    /// Copy-in/copy-out through a bounce buffer would double the copy traffic; gradients that fit in
+    /// the last-level cache can beat it.
+    public static func ringAllreduceSeconds(bytes: Double, ranks p: Int, buckets: Int, medium: CommunicationMedium) -> Double {
+        guard p > 1, bytes > 0 else { return 0 }
+        let steps = Double(p - 1)
+        let latency = 2 * steps * Double(max(1, buckets)) * medium.latency
+        switch medium {
+        case .network(let bandwidth, _):
+            return latency + 2 * steps / Double(p) * bytes / bandwidth
+        case .sharedMemory(let copy, let triad, _):
+            return latency + steps * bytes * (3 / triad + 2 / copy)
+        }
+    }
+
+    /// Seconds of an allgather in which the ranks together contribute `totalBytes` (everyone ends with
+    /// all of it): ⌈log₂ p⌉ latencies (Bruck) and (p−1)/p·n received per rank; on shared memory every
+    /// rank copies its missing (p−1)/p·n, 2(p−1)·n bytes of traffic over the node.
+    public static func allgatherSeconds(totalBytes: Double, ranks p: Int, medium: CommunicationMedium) -> Double {
+        guard p > 1 else { return 0 }
+        let rounds = ceil(log2(Double(p)))
+        switch medium {
+        case .network(let bandwidth, let latency):
+            return rounds * latency + Double(p - 1) / Double(p) * totalBytes / bandwidth
+        case .sharedMemory(let copy, _, let latency):
+            return rounds * latency + 2 * Double(p - 1) * totalBytes / copy
+        }
+    }
+
+    /// Seconds of one allreduce of a few bytes: ⌈log₂ p⌉ latencies (recursive doubling).
+    public static func smallAllreduceSeconds(ranks p: Int, medium: CommunicationMedium) -> Double {
+        p > 1 ? ceil(log2(Double(p))) * medium.latency : 0
+    }
+
+    // MARK: Steps
+
+    /// Candidates per step for `globalBatch` backpropagated samples: b/ρ rounded as the trainer does.
+    public static func poolSize(globalBatch: Int, policy: ProjectedPolicy) -> Int {
+        switch policy {
+        case .vanilla: return globalBatch
+        case .sift(let rho): return Int((Double(globalBatch) / rho).rounded())
+        }
+    }
+
+    /// One step at `ranks` ranks backpropagating `globalBatch` samples in all.
+    /// - Parameter computeScale: multiplies every compute time, e.g. p/cores when ranks share cores.
+    public func predict(ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1) -> StepPrediction {
+        precondition(p >= 1 && globalBatch >= 1, "ranks and batch must be positive")
+        let perRank = (globalBatch + p - 1) / p
+        let pool = ScalingModel.poolSize(globalBatch: globalBatch, policy: policy)
+        let scored = policy == .vanilla ? 0 : (pool + p - 1) / p
+        let c = compute
+        let scoring = computeScale * Double(scored) * c.scoringPerSample
+        let work = computeScale * (Double(perRank) * c.forwardBackwardPerSample
+                                   + Double(scored + perRank) * c.dataPerSample + c.optimizerPerStep)
+        let total = ScalingModel.ringAllreduceSeconds(bytes: gradientBytes, ranks: p, buckets: buckets, medium: medium)
+        var exposed = total
+        if medium.overlapsCompute {
+            let body = ScalingModel.ringAllreduceSeconds(bytes: gradientBytes - tailBytes, ranks: p,
+                                                         buckets: buckets - tailBuckets, medium: medium)
+            let tail = ScalingModel.ringAllreduceSeconds(bytes: tailBytes, ranks: p, buckets: tailBuckets, medium: medium)
+            let backward = computeScale * c.backwardFraction * c.forwardBackwardPerSample * Double(min(perRank, microBatch))
+            exposed = min(total, max(0, body - backward) + tail)
+        }
+        let exchange = policy == .vanilla ? 0
+            : ScalingModel.allgatherSeconds(totalBytes: Double(4 * pool), ranks: p, medium: medium)
+        let sync = Double(smallCollectivesPerStep) * ScalingModel.smallAllreduceSeconds(ranks: p, medium: medium)
+        return StepPrediction(ranks: p, globalBatch: globalBatch, perRankBatch: perRank, perRankPool: scored,
+                              compute: scoring + work, scoring: scoring, allreduce: total,
+                              exposedAllreduceWithOverlap: exposed, selectionExchange: exchange, synchronisation: sync)
+    }
+
+    /// Parallel efficiency of `ranks` ranks against one: throughput_p / (p · throughput_1), where the
+    /// single rank backpropagates `baselineBatch` per step. Weak scaling passes the per-rank batch (so
+    /// this is throughput_p/(p·throughput_1)); strong scaling passes the global batch (speedup / p).
+    public func efficiency(ranks p: Int, globalBatch: Int, baselineBatch: Int, policy: ProjectedPolicy,
+                           overlap: Bool) -> Double {
+        let one = predict(ranks: 1, globalBatch: baselineBatch, policy: policy).samplesPerSecond(overlap: overlap)
+        let many = predict(ranks: p, globalBatch: globalBatch, policy: policy).samplesPerSecond(overlap: overlap)
+        return many / (Double(p) * one)
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Model
+import Training
+import XCTest
+
+/// `sift bench` and `sift project` through the real binary: bad flags fail cleanly, the JSON holds
+/// what the tables show and agrees with the FLOP count and the scaling model. No timing assertions:
+/// only relations that hold whatever the machine's speed.
+final class BenchProjectCLITests: XCTestCase {
+    func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "sift-bench-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    func runOK(_ args: [String], ranks: Int? = nil) throws -> String {
+        let out = try SiftProcess.run(args, ranks: ranks, timeout: 240)
+        XCTAssertFalse(out.timedOut, "\(args) hung")
+        XCTAssertEqual(out.status, 0, "\(args): \(out.stderr)")
+        return out.stdout
+    }
+
+    func readJSON(_ path: String) throws -> [String: Any] {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: path), "no \(path)")
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func expectFailure(_ args: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = try SiftProcess.run(args, timeout: 60)
+        XCTAssertNotEqual(out.status, 0, "\(args) succeeded", file: file, line: line)
+        XCTAssertTrue(out.stderr.hasPrefix("error: "), "\(args): \(out.stderr)", file: file, line: line)
+        XCTAssertEqual(out.stderr.split(separator: "\n").count, 1, "\(args): \(out.stderr)", file: file, line: line)
+        XCTAssertTrue(out.stderr.contains(needle), "\(args) should mention '\(needle)': \(out.stderr)", file: file, line: line)
+    }
+
+    func testBadFlags() throws {
+        try expectFailure(["bench", "--only", "sgemm,bogus"], mentions: "bogus")
+        try expectFailure(["bench", "--configs", "tiny,huge"], mentions: "huge")
+        try expectFailure(["bench", "--exit-layers", "1,x"], mentions: "'x'")
+        try expectFailure(["bench", "--json", "/nonexistent-dir/b.json"], mentions: "/nonexistent-dir")
+        try expectFailure(["project", "--gflops", "100", "--interconnect", "pigeon"], mentions: "pigeon")
+        try expectFailure(["project"], mentions: "--bench")
+        try expectFailure(["project", "--gflops", "100", "--nodes", "8,x"], mentions: "--nodes")
+        try expectFailure(["project", "--gflops", "100", "--exit-layer", "13"], mentions: "--exit-layer")
+        try expectFailure(["project", "--forward-backward-ms", "10"], mentions: "--scoring-ms")
+        try expectFailure(["project", "--check", "/nonexistent/scaling.json"], mentions: "/nonexistent/scaling.json")
+        let d = tempDir()
+        try "{\"runs\": []}".write(toFile: d + "/bad.json", atomically: true, encoding: .utf8)
+        try expectFailure(["project", "--check", d + "/bad.json"], mentions: "scaling.sh")
+        try expectFailure(["project", "--bench", d + "/bad.json"], mentions: "step")
+    }
+
+    /// One rank, tiny model, step section only: every row is in the JSON, the SIFT rows are the vanilla
+    /// step plus scoring, and the predicted overhead is the extra FLOPs over the vanilla FLOPs.
+    func testStepJSONAgreesWithItself() throws {
+        let d = tempDir()
+        let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
+                                "--repeats", "1", "--exit-layers", "1,mid", "--json", d + "/bench.json"])
+        XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
+        let root = try readJSON(d + "/bench.json")
+        let steps = try XCTUnwrap(root["steps"] as? [[String: Any]])
+        XCTAssertEqual(steps.map { $0["step"] as? String }, ["vanilla", "sift", "sift"])
+        XCTAssertEqual(steps.map { $0["exit_layer"] as? Int }, [nil, 1, 2])
+        let vanilla = steps[0]
+        let v = try XCTUnwrap(vanilla["seconds"] as? Double), vFLOPs = try XCTUnwrap(vanilla["flops"] as? Double)
+        XCTAssertEqual(v, (vanilla["forward_backward_seconds"] as! Double) + (vanilla["optimizer_seconds"] as! Double), accuracy: 1e-12)
+        for sift in steps.dropFirst() {
+            let s = try XCTUnwrap(sift["seconds"] as? Double), sc = try XCTUnwrap(sift["scoring_seconds"] as? Double)
+            XCTAssertEqual(sift["pool"] as? Int, 4)
+            XCTAssertEqual(s, v + sc, accuracy: 1e-9)
+            XCTAssertEqual(try XCTUnwrap(sift["overhead"] as? Double), s / v - 1, accuracy: 1e-9)
+            let flops = try XCTUnwrap(sift["flops"] as? Double)
+            XCTAssertEqual(try XCTUnwrap(sift["predicted_overhead"] as? Double), (flops - vFLOPs) / vFLOPs, accuracy: 1e-9)
+            XCTAssertEqual(try XCTUnwrap(sift["scoring_share"] as? Double), sc / s, accuracy: 1e-9)
+        }
+        // Exit layer 2 scores through one more layer than exit layer 1.
+        XCTAssertGreaterThan(steps[2]["flops"] as! Double, steps[1]["flops"] as! Double)
+        // No base in the run: no verdict.
+        XCTAssertTrue(root["sift_target"] is NSNull)
+        XCTAssertTrue(stdout.contains("not measured"), stdout)
+
+        // sift project reads the bench JSON for the same model.
+        let projected = try runOK(["project", "--bench", d + "/bench.json", "--config", "tiny", "--vocab-size", "400",
+                                   "--nodes", "2,4", "--json", d + "/project.json"])
+        XCTAssertTrue(projected.contains("SIFT"), projected)
+        let rows = try XCTUnwrap(try readJSON(d + "/project.json")["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 6)
+        let compute = try XCTUnwrap(try readJSON(d + "/project.json")["compute"] as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(compute["forward_backward_seconds_per_sample"] as? Double),
+                       (vanilla["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
+    }
+
+    /// Two ranks: the allreduce rows' bound is the scaling model's ring bound on the memory rates the
+    /// same run measured.
+    func testAllreduceBoundIsTheModelsRingBound() throws {
+        let d = tempDir()
+        _ = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "memory,allreduce", "--repeats", "1",
+                       "--json", d + "/bench.json"], ranks: 2)
+        let root = try readJSON(d + "/bench.json")
+        let memory = try XCTUnwrap(root["memory"] as? [String: Any])
+        let all = try XCTUnwrap(memory["all_ranks"] as? [String: Any])
+        let copy = try XCTUnwrap(all["copy_bytes_per_s"] as? Double), triad = try XCTUnwrap(all["triad_bytes_per_s"] as? Double)
+        let allreduce = try XCTUnwrap(root["allreduce"] as? [String: Any])
+        let row = try XCTUnwrap((allreduce["gradients"] as? [[String: Any]])?.first)
+        let bytes = Double(ParameterLayout(config: BertConfig.named("tiny", vocabSize: 400)!).totalCount * 4)
+        XCTAssertEqual(row["bytes"] as? Double, bytes)
+        let bound = try XCTUnwrap(row["ring_bound_seconds"] as? Double)
+        XCTAssertEqual(bound, ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: 2, buckets: 1,
+                                                                medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: 0)),
+                       accuracy: bound * 1e-9)
+        XCTAssertGreaterThan(try XCTUnwrap(allreduce["latency_seconds"] as? Double), 0)
+    }
+
+    func testProjectionFromTheFLOPCount() throws {
+        let d = tempDir()
+        let out = try runOK(["project", "--gflops", "5000", "--interconnect", "ib-hdr", "--nodes", "8,1024", "--json", d + "/p.json"])
+        XCTAssertTrue(out.contains("InfiniBand HDR"), out)
+        let root = try readJSON(d + "/p.json")
+        XCTAssertEqual(root["gradient_bytes"] as? Double,
+                       Double(ParameterLayout(config: BertConfig.named("base", vocabSize: 30522)!).totalCount * 4))
+        let rows = try XCTUnwrap(root["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["nodes"] as? Int }, [1, 8, 1024, 1, 8, 1024])
+        for row in rows {
+            let on = try XCTUnwrap(row["step_seconds_overlap"] as? Double), off = try XCTUnwrap(row["step_seconds_no_overlap"] as? Double)
+            XCTAssertLessThanOrEqual(on, off)
+            if row["nodes"] as? Int == 1 { XCTAssertEqual(row["efficiency_overlap"] as? Double, 1) }
+        }
+        // Strong scaling splits the global batch.
+        let strong = try runOK(["project", "--gflops", "5000", "--global-batch", "4096", "--nodes", "64", "--json", d + "/s.json"])
+        XCTAssertTrue(strong.contains("strong scaling"), strong)
+        let srows = try XCTUnwrap(try readJSON(d + "/s.json")["rows"] as? [[String: Any]])
+        XCTAssertEqual(srows.map { $0["global_batch"] as? Int }, [4096, 4096, 4096, 4096])
+    }
+
+    /// `--check` on a hand-made scaling JSON: the 1-rank prediction is exactly the compute the
+    /// 1-rank run's time split measured, and more ranks add communication.
+    func testCheckUsesTheOneRankRunAsItsInput() throws {
+        let d = tempDir()
+        func run(_ mode: String, _ policy: String, _ p: Int, _ b: Int, step: Double) -> [String: Any] {
+            ["mode": mode, "policy": policy, "ranks": p, "batch_size": b, "select_fraction": 0.5, "step_seconds": step,
+             "times": ["data": 0.001, "scoring": policy == "sift" ? 0.05 : 0, "selection": 0.0, "forward_backward": 0.4,
+                       "exposed_allreduce": 0.0, "optimizer": 0.02, "waiting": 0.0]]
+        }
+        let scaling: [String: Any] = [
+            "config": "tiny", "vocab_size": 400, "cores": 2, "threads_per_rank": 1, "bucket_mb": 4.0, "micro_batch": 32,
+            "memory": ["all_ranks": ["copy_bytes_per_s": 1e10, "triad_bytes_per_s": 1e10]], "latency_seconds": 1e-6,
+            "runs": [run("weak", "vanilla", 1, 8, step: 0.43), run("weak", "vanilla", 2, 16, step: 0.45),
+                     run("weak", "vanilla", 4, 32, step: 0.9), run("weak", "sift", 1, 8, step: 0.48),
+                     run("weak", "sift", 2, 16, step: 0.5)]]
+        try JSONSerialization.data(withJSONObject: scaling).write(to: URL(fileURLWithPath: d + "/scaling.json"))
+        let out = try runOK(["project", "--check", d + "/scaling.json", "--json", d + "/check.json"])
+        XCTAssertTrue(out.contains("oversubscribed"), out)
+        let rows = try XCTUnwrap(try readJSON(d + "/check.json")["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 5)
+        func predicted(_ policy: String, _ p: Int) -> Double {
+            rows.first { $0["policy"] as? String == policy && $0["ranks"] as? Int == p }!["predicted_step_seconds"] as! Double
+        }
+        XCTAssertEqual(predicted("vanilla", 1), 0.001 + 0.4 + 0.02, accuracy: 1e-12)
+        XCTAssertEqual(predicted("sift", 1), 0.001 + 0.05 + 0.4 + 0.02, accuracy: 1e-12)
+        XCTAssertGreaterThan(predicted("vanilla", 2), predicted("vanilla", 1))
+        // Four ranks on two cores: compute twice as slow, plus communication.
+        XCTAssertGreaterThan(predicted("vanilla", 4), 2 * predicted("vanilla", 1))
+    }
+}
