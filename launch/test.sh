@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(launch/setup.sh | tail -n 1)
 export SIFT_BINARY="$bin"
+# The reference safetensors reader (small, from PyPI) lets the interop test check our files against it.
+if ! python3 -c "import safetensors.numpy, numpy" 2>/dev/null; then
+    python3 -m pip install -q safetensors numpy >&2 || echo "note: could not install safetensors/numpy from PyPI; that cross-check will be skipped" >&2
+fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 log=$(mktemp)
