@@ -268,15 +268,17 @@ public final class Trainer {
         model.gradients.zero()
         let dropoutSeed = CounterHash.bits(options.seed, 0xD809, UInt64(step), 0)
         var lossSum = 0.0
+        // Fault injection: rank 0's gradients become NaN through its loss weight, before any bucket's
+        // allreduce starts (writing into the buffer afterwards would race with the in-place reduction).
+        let lossWeight: Float = options.debugNaNStep == stepNumber && rank == 0 ? .nan : 1 / Float(globalMasked)
         timed(&times.forwardBackward) {
             for (k, mb) in microBatches.enumerated() {
                 let last = k == microBatches.count - 1
-                let stats = model.forwardBackward(mb, lossWeight: 1 / Float(globalMasked), dropoutSeed: dropoutSeed,
+                let stats = model.forwardBackward(mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed,
                                                   onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
                 for s in stats { lossSum += Double(s.lossSum) }
             }
         }
-        if options.debugNaNStep == stepNumber && rank == 0 { model.gradients[0] = .nan }
         watchdog?.enter(.allreduce, step: stepNumber)
         times.exposedAllreduce += buckets.finish()
         watchdog?.enter(.optimizer, step: stepNumber)
