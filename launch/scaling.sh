@@ -4,7 +4,7 @@
 #
 #   launch/scaling.sh [--quick] [--out DIR] [--ranks "1 2 4"] [--per-rank-batch N] [--global-batch N] [CONFIG] [STEPS]
 #
-#   CONFIG, STEPS      model size and optimizer steps per run (default: mini 6; the first step is a warm-up
+#   CONFIG, STEPS      model size and optimizer steps per run (default: mini 10; the first step is a warm-up
 #                      and is not counted, so STEPS must be at least 2)
 #   --quick            smoke check: tiny, 3 steps
 #   --per-rank-batch   weak scaling: samples backpropagated per rank per step (default 8)
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=mini
-steps=6
+steps=10
 per_rank=8
 global=16
 ranks="1 2 4"
