@@ -12,7 +12,7 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project",
         abstract: "Project step time and parallel efficiency to many nodes from measured compute times and an interconnect model.",
         discussion: """
-        A node is one rank running at the measured per-sample rate (from --bench, the per-sample flags or \
+        A node is one rank running at the measured per-sample rate (from --bench, --scaling, the per-sample flags or \
         --gflops). Per step: compute = data + scoring + forward/backward + optimizer of the busiest rank; \
         the gradient is reduced by a ring per bucket, 2(p−1)·α per bucket + 2(p−1)/p·S/β; SIFT adds an \
         allgather of the pool's losses; three small allreduces synchronise. With overlap, buckets final \
