@@ -4,9 +4,9 @@
 #
 #   launch/scaling.sh [--quick] [--out DIR] [--ranks "1 2 4"] [--per-rank-batch N] [--global-batch N] [CONFIG] [STEPS]
 #
-#   CONFIG, STEPS      model size and optimizer steps per run (default: mini 10; the first step is a warm-up
+#   CONFIG, STEPS      model size and optimizer steps per run (default: mini 6; the first step is a warm-up
 #                      and is not counted, so STEPS must be at least 2)
-#   --quick            smoke check: tiny, 3 steps
+#   --quick            smoke check: tiny, 3 steps (more STEPS, e.g. "mini 12", average out step-to-step noise)
 #   --per-rank-batch   weak scaling: samples backpropagated per rank per step (default 8)
 #   --global-batch     strong scaling: samples backpropagated per step over all ranks (default 16)
 #   --out DIR          where runs, logs and JSON go (default $SIFT_WORK/scaling)
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=mini
-steps=10
+steps=6
 per_rank=8
 global=16
 ranks="1 2 4"
