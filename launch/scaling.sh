@@ -5,8 +5,8 @@
 #   launch/scaling.sh [--quick] [--out DIR] [--ranks "1 2 4"] [--per-rank-batch N] [--global-batch N] [CONFIG] [STEPS]
 #
 #   CONFIG, STEPS      model size and optimizer steps per run (default: mini 6; the first step is a warm-up
-#                      and is not counted, so STEPS must be at least 2)
-#   --quick            smoke check: tiny, 3 steps (more STEPS, e.g. "mini 12", average out step-to-step noise)
+#                      and is not counted, so STEPS must be at least 2; more, e.g. "mini 12", average out noise)
+#   --quick            smoke check: tiny, 3 steps
 #   --per-rank-batch   weak scaling: samples backpropagated per rank per step (default 8)
 #   --global-batch     strong scaling: samples backpropagated per step over all ranks (default 16)
 #   --out DIR          where runs, logs and JSON go (default $SIFT_WORK/scaling)
