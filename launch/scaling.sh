@@ -5,7 +5,7 @@
 #   launch/scaling.sh [--quick] [--out DIR] [--ranks "1 2 4"] [--per-rank-batch N] [--global-batch N] [CONFIG] [STEPS]
 #
 #   CONFIG, STEPS      model size and optimizer steps per run (default: mini 6; the first step is a warm-up
-#                      and is not counted, so STEPS must be at least 2)
+#                      and is not counted, so STEPS must be at least 2; more, e.g. "mini 12", average out noise)
 #   --quick            smoke check: tiny, 3 steps
 #   --per-rank-batch   weak scaling: samples backpropagated per rank per step (default 8)
 #   --global-batch     strong scaling: samples backpropagated per step over all ranks (default 16)
@@ -74,6 +74,10 @@ for p in $ranks; do
     fi
 done
 echo "  runs, logs and JSON in $out"
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if awk "BEGIN { exit !($load >= 1) }"; then
+    echo "  note: 1-minute load average $load before starting: if other processes are running, they slow these runs unevenly"
+fi
 
 # Memory bandwidth and small-message latency with every core busy, for the model check.
 bench_ranks=$cores; [ "$bench_ranks" -lt 2 ] && bench_ranks=2
@@ -149,6 +153,10 @@ for r in runs:
     print(f"| {r['ranks']}{over} | {r['mode']} | {r['policy']} | {r['batch_size']} | {r['per_rank_batch']} | {r['step_seconds']:.3f} | "
           f"{r['samples_per_second']:.1f} | {100 * r['efficiency']:.0f}% | {share(r['compute_seconds'])} | "
           f"{share(r['communication_seconds'])} | {share(r['waiting_seconds'])} |")
+share = machine.get("lowest_cpu_share_of_wall_time")
+if share is not None and share < 0.8:
+    print(f"\nwarning: during the memory/latency measurement a rank was on a CPU only {100 * share:.0f}% of the time: "
+          "other processes competed for the cores; these numbers (and the check below) understate the machine")
 print(f"\nwrote {os.path.join(out, 'scaling.json')}")
 PY
 

@@ -12,7 +12,7 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project",
         abstract: "Project step time and parallel efficiency to many nodes from measured compute times and an interconnect model.",
         discussion: """
-        A node is one rank running at the measured per-sample rate (from --bench, the per-sample flags or \
+        A node is one rank running at the measured per-sample rate (from --bench, --scaling, the per-sample flags or \
         --gflops). Per step: compute = data + scoring + forward/backward + optimizer of the busiest rank; \
         the gradient is reduced by a ring per bucket, 2(p−1)·α per bucket + 2(p−1)/p·S/β; SIFT adds an \
         allgather of the pool's losses; three small allreduces synchronise. With overlap, buckets final \
@@ -290,10 +290,21 @@ struct ProjectCommand: ParsableCommand {
         print("compute per sample from each group's 1-rank run; predicted = compute + ring allreduce + loss allgather + 3 small allreduces\n")
 
         func double(_ r: [String: Any], _ k: String) -> Double? { (r[k] as? Double) ?? (r[k] as? Int).map(Double.init) }
-        var table = TextTable(["mode", "policy", "ranks", "measured step", "predicted", "error", "measured comm+wait", "predicted comm",
-                               "measured eff.", "predicted eff."], alignments: [.left, .left] + Array(repeating: .right, count: 8))
+        // How far the trainer's own allreduce (non-blocking 4 MiB buckets, timed by `sift bench` on this
+        // config's gradient) is from the memory bound: a second prediction uses it instead of the bound,
+        // to show how much of the error is the communication model and how much the compute.
+        var allreduceEfficiency: Double?
+        if let rows = root["allreduce"] as? [[String: Any]], let row = rows.first(where: { $0["config"] as? String == name }),
+           let bound = double(row, "ring_bound_seconds"), let bucketed = double(row, "bucketed_seconds"), bucketed > 0 {
+            allreduceEfficiency = bound / bucketed
+            print("the trainer's bucketed allreduce of this gradient ran at \(pct(bound / bucketed, 0)) of the bound in `sift bench` "
+                  + "(\(double(row, "ranks").map { "\(Int($0))" } ?? "?") ranks); 'w/ measured allreduce' divides the predicted allreduce by that\n")
+        }
+        var table = TextTable(["mode", "policy", "ranks", "measured step", "predicted", "error", "w/ measured allreduce", "error ",
+                               "measured compute", "predicted compute", "measured comm+wait", "predicted comm",
+                               "measured eff.", "predicted eff."], alignments: [.left, .left] + Array(repeating: .right, count: 12))
         var out: [[String: Any]] = []
-        var errors: [Double] = []
+        var errors: [Double] = [], calibratedErrors: [Double] = []
         for mode in ["weak", "strong"] {
             for policyName in ["vanilla", "sift"] {
                 let group = runs.filter { ($0["mode"] as? String) == mode && ($0["policy"] as? String) == policyName }
@@ -319,17 +330,25 @@ struct ProjectCommand: ParsableCommand {
                     let s = scaling.predict(ranks: p, globalBatch: b, policy: policy, computeScale: scale)
                     let predicted = s.stepSeconds(overlap: true)
                     let error = predicted / measured - 1
-                    if p > 1 { errors.append(abs(error)) }
+                    let calibrated = allreduceEfficiency.map { predicted - s.allreduce + s.allreduce / $0 }
+                    if p > 1 {
+                        errors.append(abs(error))
+                        if let c = calibrated { calibratedErrors.append(abs(c / measured - 1)) }
+                    }
                     let measuredComm = ["exposed_allreduce", "selection", "waiting"].reduce(0.0) { $0 + (double(t, $1) ?? 0) }
+                    let measuredCompute = ["data", "scoring", "forward_backward", "optimizer"].reduce(0.0) { $0 + (double(t, $1) ?? 0) }
                     let measuredEff = (Double(b) / measured) / (Double(p) * Double(b1) / measuredOne)
                     let predictedEff = s.samplesPerSecond(overlap: true) / (Double(p) * predictedOne.samplesPerSecond(overlap: true))
                     table.add([mode, policyName, "\(p)\(scale > 1 ? " (oversubscribed)" : "")", formatSeconds(measured), formatSeconds(predicted),
-                               signedPct(error), formatSeconds(measuredComm), formatSeconds(s.communication(overlap: true)),
+                               signedPct(error), formatSeconds(calibrated), signedPct(calibrated.map { $0 / measured - 1 }),
+                               formatSeconds(measuredCompute), formatSeconds(s.compute),
+                               formatSeconds(measuredComm), formatSeconds(s.communication(overlap: true)),
                                pct(measuredEff), pct(predictedEff)])
                     out.append(["mode": mode, "policy": policyName, "ranks": p, "batch_size": b, "measured_step_seconds": measured,
                                 "predicted_step_seconds": predicted, "relative_error": error, "compute_scale": scale,
                                 "predicted_compute_seconds": s.compute, "predicted_communication_seconds": s.communication(overlap: true),
-                                "measured_communication_and_waiting_seconds": measuredComm,
+                                "measured_communication_and_waiting_seconds": measuredComm, "measured_compute_seconds": measuredCompute,
+                                "predicted_step_seconds_with_measured_allreduce": jsonValue(calibrated),
                                 "measured_efficiency": measuredEff, "predicted_efficiency": predictedEff])
                 }
             }
@@ -338,15 +357,23 @@ struct ProjectCommand: ParsableCommand {
         print(table.render())
         if !errors.isEmpty {
             let mean = errors.reduce(0, +) / Double(errors.count)
-            print("\nmean |error| over the multi-rank runs: \(pct(mean)); largest \(pct(errors.max()!)). "
-                  + "1-rank rows are the inputs (error = what the time split leaves out: selection, waiting, bookkeeping).")
+            print("\nmean |error| over the multi-rank runs: \(pct(mean)); largest \(pct(errors.max()!))"
+                  + (calibratedErrors.isEmpty ? "" : "; with the measured allreduce: mean \(pct(calibratedErrors.reduce(0, +) / Double(calibratedErrors.count))), largest \(pct(calibratedErrors.max()!))")
+                  + ". 1-rank rows are the inputs (their error is what the time split leaves out: selection, waiting, bookkeeping).")
         }
-        print("measured comm+wait = exposed allreduce + selection (loss exchange, waiting for the slowest scorer) + waiting, from the time split.")
+        print("measured compute = data + scoring + forward/backward + optimizer; measured comm+wait = exposed allreduce + selection")
+        print("(loss exchange, waiting for the slowest scorer) + waiting; both from rank 0's time split. Steps are wall-clock means.")
         if let json {
             try writeJSON(["check": path, "config": name, "vocab_size": vocab, "rows": out,
-                           "mean_abs_relative_error_multi_rank": errors.isEmpty ? NSNull() : errors.reduce(0, +) / Double(errors.count) as Any], to: json)
+                           "mean_abs_relative_error_multi_rank": errors.isEmpty ? NSNull() : errors.reduce(0, +) / Double(errors.count) as Any,
+                           "mean_abs_relative_error_multi_rank_with_measured_allreduce":
+                               calibratedErrors.isEmpty ? NSNull() : calibratedErrors.reduce(0, +) / Double(calibratedErrors.count) as Any,
+                           "allreduce_fraction_of_bound": jsonValue(allreduceEfficiency)], to: json)
         }
     }
+
+    /// `x`, or JSON null.
+    func jsonValue<T>(_ x: T?) -> Any { x.map { $0 as Any } ?? NSNull() }
 
     /// Samples per second: one decimal below 100, none above.
     func rate(_ x: Double) -> String { fmt(x, x < 100 ? 1 : 0) }
