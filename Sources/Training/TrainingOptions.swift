@@ -76,8 +76,9 @@ public struct TrainingOptions: Sendable {
 
     /// Position in the candidate stream where step `step`'s pool starts: a function of the step
     /// alone, so a resumed run draws the same pools.
+    /// (For vanilla `poolSize` is b, so the warm-up split changes nothing.)
     public func streamStart(atStep step: Int) -> Int {
-        let plain = min(step, policy == .vanilla ? step : selectionWarmup)
+        let plain = min(step, selectionWarmup)
         return plain * batchSize + (step - plain) * poolSize
     }
 
