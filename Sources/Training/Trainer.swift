@@ -339,7 +339,8 @@ public final class Trainer {
             let poolJSON = pool.map(String.init).joined(separator: ",")
             let lossJSON = result.poolLosses.map { String(format: "%.9g", $0) }.joined(separator: ",")
             let selJSON = result.selectedPositions.map { String(pool[$0]) }.joined(separator: ",")
-            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)],\"selected\":[\(selJSON)]}")
+            let scoreJSON = localScores == nil ? "" : ",\"scores\":[" + result.poolScores.map { String(format: "%.9g", $0) }.joined(separator: ",") + "]"
+            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)]\(scoreJSON),\"selected\":[\(selJSON)]}")
         }
         return StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
                           threshold: result.threshold,
