@@ -65,14 +65,17 @@ final class ProgressLine {
     func update(step: Int, of total: Int, record: StepRecord, evaluation: EvaluationResult?, tokensPerSecond: Double,
                 elapsed: Double, stepsDone: Int, force: Bool) {
         guard enabled, live || force else { return }
-        let remaining = stepsDone > 0 ? elapsed / Double(stepsDone) * Double(total - step) : 0
-        var line = String(format: "step %d/%d | loss %.4f", step, total, record.trainLoss)
+        // total 0: the run's length is not known yet (a schedule still being fitted to a time budget).
+        let remaining = stepsDone > 0 && total > 0 ? elapsed / Double(stepsDone) * Double(total - step) : 0
+        var line = total > 0 ? String(format: "step %d/%d | loss %.4f", step, total, record.trainLoss)
+                             : String(format: "step %d | loss %.4f", step, record.trainLoss)
         if let e = evaluation { line += String(format: " | val acc %.2f%%", 100 * e.accuracy) }
         line += String(format: " | %.0f tok/s", tokensPerSecond)
         if let t = record.threshold { line += String(format: " | threshold %.3f", t) }
-        line += String(format: " | imbalance %.2f | ETA %@", record.imbalance, formatDuration(remaining))
+        line += String(format: " | imbalance %.2f", record.imbalance)
+        if total > 0 { line += " | ETA " + formatDuration(remaining) }
         if live {
-            let width = 30, filled = total > 0 ? width * step / total : width
+            let width = 30, filled = total > 0 ? width * step / total : 0
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             print("\r[\(bar)] \(line)\u{1B}[K", terminator: "")
             fflush(stdout)

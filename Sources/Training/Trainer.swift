@@ -409,7 +409,7 @@ public final class Trainer {
             }
             metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                        elapsed: now, times: times, evaluation: evaluation, ranks: communicator.size))
-            progress.update(step: step, of: min(stepLimit, options.steps), record: record, evaluation: lastEval,
+            progress.update(step: step, of: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps, record: record, evaluation: lastEval,
                             tokensPerSecond: lastTokensPerSecond, elapsed: now - elapsedBefore,
                             stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
 
