@@ -1,3 +1,4 @@
+import Selection
 import Foundation
 import Kernels
 import Model
@@ -32,6 +33,8 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var fittedSchedule: FittedSchedule? = nil
     /// The rolling score history of the `relative` selection rule, oldest first.
     public var scoreHistory: [Float]? = nil
+    /// The stale-score table (`--stale-scores`), nil when scores are always fresh.
+    public var staleScores: StaleScoreTable.Snapshot? = nil
 
     public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
                 elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {
