@@ -21,6 +21,8 @@ struct StepRecord {
     /// Spearman correlation of approximate and exact pool losses, and overlap of their top-b sets,
     /// on steps where fidelity was measured.
     var fidelity: (spearman: Double?, overlap: Double)? = nil
+    /// The pool and its selection, kept only when a selection log is written.
+    var selection: SelectionTrace? = nil
 
     func json(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
               evaluation: EvaluationResult?, ranks: Int) -> String {

@@ -186,12 +186,6 @@ public final class Trainer {
         return b
     }
 
-    private static func maskedCount(_ b: MLMBatch) -> Int {
-        var n = 0
-        for l in b.labels where l != -100 { n += 1 }
-        return n
-    }
-
     // MARK: - Evaluation
 
     /// Validation MLM loss and accuracy over the first `evalSamples` held-out samples, spread over ranks.
@@ -201,15 +195,11 @@ public final class Trainer {
         let n = min(options.evalSamples ?? validation.count, validation.count)
         let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0, 0.0]
-        var start = mine.lowerBound
-        while start < mine.upperBound {
-            let end = min(start + options.microBatch, mine.upperBound)
-            let samples = (start..<end).map { (index: $0, epoch: 0) }
-            let b = fill(samples[...], from: validation)
+        inMicroBatches(Array(mine)) { indices in
+            let b = fill(indices.map { (index: $0, epoch: 0) }[...], from: validation)
             for s in model.evaluate(b, exitLayer: model.config.numLayers) {
                 sums[0] += Double(s.lossSum); sums[1] += Double(s.maskedTokens); sums[2] += Double(s.correct)
             }
-            start = end
         }
         sums = communicator.allreduceSum(sums)
         guard sums[1] > 0 else { return EvaluationResult(loss: 0, accuracy: 0, maskedTokens: 0) }
@@ -218,118 +208,173 @@ public final class Trainer {
 
     // MARK: - The step
 
-    /// Runs one optimizer step and returns its statistics (identical on every rank except `times`).
-    func trainStep(times: inout PhaseTimes, selectionLog: JSONLinesWriter?) throws -> StepRecord {
-        let p = communicator.size, rank = communicator.rank
-        let B = options.poolSize(atStep: step), b = options.batchSize
+    /// One step's candidates: the pool drawn from the stream, their epochs, this rank's share of pool
+    /// positions, the policy in force (vanilla during the sifting delay) and which positions need a
+    /// fresh score (false: a stale score is reused). The same on every rank but for `share`.
+    struct StepPlan {
+        var pool: [Int]
+        var epochs: [Int]
+        var share: Range<Int>
+        var policy: SelectionPolicy
+        var fresh: [Bool]
+
+        /// (global index, epoch) of pool positions, as `fill` takes them.
+        func samples<C: Collection<Int>>(_ positions: C) -> ArraySlice<(index: Int, epoch: Int)> {
+            positions.map { (index: pool[$0], epoch: epochs[$0]) }[...]
+        }
+    }
+
+    private func planStep() -> StepPlan {
+        let B = options.poolSize(atStep: step)
         let policy: SelectionPolicy = options.selects(atStep: step) ? options.policy : .vanilla
         let (pool, epochs) = stream.candidates(from: options.streamStart(atStep: step), count: B)
-        let share = GlobalSelection.share(poolSize: B, rank: rank, size: p)
-        let stepNumber = step + 1
-        watchdog?.enter(.scoring, step: stepNumber)
-        if options.debugStallRank == rank && options.debugStallStep == stepNumber {
+        let fresh: [Bool] = policy.scores ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
+        return StepPlan(pool: pool, epochs: epochs, share: GlobalSelection.share(poolSize: B, rank: communicator.rank, size: communicator.size),
+                        policy: policy, fresh: fresh)
+    }
+
+    /// Calls `body` on consecutive pieces of `items` of at most `--micro-batch` elements.
+    private func inMicroBatches<T>(_ items: [T], _ body: (ArraySlice<T>) throws -> Void) rethrows {
+        var start = 0
+        while start < items.count {
+            let end = min(start + options.microBatch, items.count)
+            try body(items[start..<end])
+            start = end
+        }
+    }
+
+    /// Runs one optimizer step — score, select, backpropagate, update — and returns its statistics
+    /// (identical on every rank except `times`).
+    func trainStep(times: inout PhaseTimes) throws -> StepRecord {
+        let plan = planStep()
+        watchdog?.enter(.scoring, step: step + 1)
+        if options.faults.stallRank == communicator.rank && options.faults.stallStep == step + 1 {
             while true { Thread.sleep(forTimeInterval: 3600) }
         }
+        let (losses, scores) = score(plan, times: &times)
+        watchdog?.enter(.selection, step: step + 1)
+        let result = try select(plan, losses: losses, scores: scores, times: &times)
+        let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.policy.scores
+            ? measureFidelity(plan, result) : nil
+        let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
+        let (norm, lr) = update(times: &times)
+        watchdog?.enter(.synchronisation, step: step + 1)
+        let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
+        let trainLoss = totals[0] / Double(globalMasked)
+        if !norm.isFinite || !trainLoss.isFinite {
+            throw TrainingError(message: "non-finite \(norm.isFinite ? "loss" : "gradient norm") at step \(step + 1): training has diverged (lower --lr?)")
+        }
 
-        // 1. Score this rank's share of the pool at the exit layer.
-        // Pool positions that need a fresh score: all of them, unless a recent enough score is stored
-        // (the table is the same on every rank, so every rank knows which).
-        let fresh: [Bool] = policy.scores ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
-        let reducible = options.score == .reducible && policy.scores
-        var localLosses = [Float](repeating: 0, count: policy.scores ? share.count : 0)
-        var localScores: [Float]? = reducible ? [Float](repeating: 0, count: share.count) : nil
-        if policy.scores {
-            let exit = policy == .exact ? model.config.numLayers : options.exitLayer
-            let toScore = share.filter { fresh[$0] }
-            var start = 0
-            while start < toScore.count {
-                let end = min(start + options.microBatch, toScore.count)
-                let samples = toScore[start..<end].map { (index: pool[$0], epoch: epochs[$0]) }
-                let batch = timed(&times.data) { fill(samples[...], from: train) }
-                let losses = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
-                for (row, loss) in losses.enumerated() {
-                    let at = toScore[start + row] - share.lowerBound
-                    localLosses[at] = loss
-                    if reducible, let reference {
-                        // Reducible score: what the model still gets wrong beyond a unigram model.
-                        let T = batch.seqLen
-                        localScores![at] = batch.labels.withUnsafeBufferPointer {
-                            loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T)
-                        }
+        step += 1
+        samplesScored += plan.fresh.lazy.filter { $0 }.count
+        samplesBackpropagated += options.batchSize
+        let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
+        var record = StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
+                                threshold: result.threshold,
+                                meanCandidateLoss: mean(result.poolLosses), meanSelectedLoss: mean(selectedLosses),
+                                selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
+                                maskedTokens: globalMasked, tokens: options.batchSize * train.seqLen, fidelity: fidelity)
+        if options.selectionLogPath != nil {
+            record.selection = SelectionTrace(pool: plan.pool, losses: result.poolLosses,
+                                              scores: scores == nil ? nil : result.poolScores,
+                                              selected: result.selectedPositions.map { plan.pool[$0] })
+        }
+        return record
+    }
+
+    /// 1. Scores this rank's share of the pool at the exit layer (the last layer for `exact`): the
+    /// approximate losses and, for `--score reducible`, the scores; stale entries come from the table.
+    private func score(_ plan: StepPlan, times: inout PhaseTimes) -> (losses: [Float], scores: [Float]?) {
+        guard plan.policy.scores else { return ([], nil) }
+        let reducible = options.score == .reducible
+        var losses = [Float](repeating: 0, count: plan.share.count)
+        var scores: [Float]? = reducible ? losses : nil
+        let exit = plan.policy == .exact ? model.config.numLayers : options.exitLayer
+        let toScore = plan.share.filter { plan.fresh[$0] }
+        inMicroBatches(toScore) { positions in
+            let batch = timed(&times.data) { fill(plan.samples(positions), from: train) }
+            let fresh = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
+            for (row, loss) in fresh.enumerated() {
+                let at = positions[positions.startIndex + row] - plan.share.lowerBound
+                losses[at] = loss
+                if reducible, let reference {
+                    // Reducible score: what the model still gets wrong beyond a unigram model.
+                    let T = batch.seqLen
+                    scores![at] = batch.labels.withUnsafeBufferPointer {
+                        loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T)
                     }
-                }
-                start = end
-            }
-            if let table = staleTable {
-                for position in share where !fresh[position] {
-                    let e = table.entry(pool[position])
-                    localLosses[position - share.lowerBound] = e.loss
-                    if reducible { localScores![position - share.lowerBound] = e.score }
                 }
             }
         }
+        if let table = staleTable {
+            for position in plan.share where !plan.fresh[position] {
+                let e = table.entry(plan.pool[position])
+                losses[position - plan.share.lowerBound] = e.loss
+                if reducible { scores![position - plan.share.lowerBound] = e.score }
+            }
+        }
+        return (losses, scores)
+    }
 
-        // 2. Agree on the global selection.
-        watchdog?.enter(.selection, step: stepNumber)
+    /// 2. Agrees on the global selection (one allgather), updates the stale-score table with the fresh scores.
+    private func select(_ plan: StepPlan, losses: [Float], scores: [Float]?, times: inout PhaseTimes) throws -> GlobalSelectionResult {
         let result = timed(&times.selection) {
-            selection.select(localLosses: localLosses, localScores: localScores, pool: pool, count: b, policy: policy,
-                             rule: options.effectiveRule, history: &history, beta: options.beta,
+            selection.select(localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
+                             policy: plan.policy, rule: options.effectiveRule, history: &history, beta: options.beta,
                              seed: options.seed, step: step)
         }
         if result.poolLosses.contains(where: { !$0.isFinite }) {
             throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
         }
-        // Off the clock (the caller subtracts it): exact losses of the same pool, to log fidelity.
-        var fidelity: (spearman: Double?, overlap: Double)?
-        if options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && policy.scores {
-            let t0 = Date()
-            var exact: [Float] = []
-            var start = share.lowerBound
-            while start < share.upperBound {
-                let end = min(start + options.microBatch, share.upperBound)
-                let samples = (start..<end).map { (index: pool[$0], epoch: epochs[$0]) }
-                exact += model.approximateLosses(fill(samples[...], from: train), exitLayer: model.config.numLayers)
-                start = end
-            }
-            let allExact = communicator.allgatherv(exact)
-            fidelity = (SelectionFidelity.spearman(result.poolLosses, allExact),
-                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: allExact, globalIndices: pool, count: b))
-            offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
-        }
-        let freshCount = fresh.lazy.filter { $0 }.count
         if staleTable != nil {
-            for (position, isFresh) in fresh.enumerated() where isFresh {
-                staleTable!.record(pool[position], loss: result.poolLosses[position], score: result.poolScores[position], step: step)
+            for (position, isFresh) in plan.fresh.enumerated() where isFresh {
+                staleTable!.record(plan.pool[position], loss: result.poolLosses[position], score: result.poolScores[position], step: step)
             }
         }
-        let assigned = GlobalSelection.assignment(result, poolSize: B, rank: rank, size: p, rebalance: options.rebalance)
+        return result
+    }
 
-        // 3. Fill the micro-batches and agree on the global number of masked tokens (the loss normaliser).
+    /// Off the clock (the loop subtracts it): Spearman correlation and top-b overlap of the losses the
+    /// selection used with the exact losses of the same pool.
+    private func measureFidelity(_ plan: StepPlan, _ result: GlobalSelectionResult) -> (spearman: Double?, overlap: Double) {
+        let t0 = Date()
+        var exact: [Float] = []
+        inMicroBatches(Array(plan.share)) { positions in
+            exact += model.approximateLosses(fill(plan.samples(positions), from: train), exitLayer: model.config.numLayers)
+        }
+        let all = communicator.allgatherv(exact)
+        let fidelity = (SelectionFidelity.spearman(result.poolLosses, all),
+                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: all, globalIndices: plan.pool, count: options.batchSize))
+        offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
+        return fidelity
+    }
+
+    /// 3. Forward and backward of this rank's part of the selection with loss weight 1/(global masked
+    /// tokens), so the summed gradient is that of the mean over all selected tokens; the last micro-batch's
+    /// backward starts the bucket allreduces. Returns this rank's loss sum and the global masked count.
+    private func backpropagate(_ plan: StepPlan, _ result: GlobalSelectionResult, times: inout PhaseTimes) throws -> (lossSum: Double, globalMasked: Int) {
+        let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
+                                                  size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []
         var localMasked = 0
         timed(&times.data) {
-            var start = 0
-            while start < assigned.count {
-                let end = min(start + options.microBatch, assigned.count)
-                let samples = assigned[start..<end].map { (index: pool[$0], epoch: epochs[$0]) }
-                let mb = fill(samples[...], from: train)
-                localMasked += Trainer.maskedCount(mb)
+            inMicroBatches(assigned) { positions in
+                let mb = fill(plan.samples(positions), from: train)
+                localMasked += mb.maskedTokenCount
                 microBatches.append(mb)
-                start = end
             }
         }
-        watchdog?.enter(.synchronisation, step: stepNumber)
+        watchdog?.enter(.synchronisation, step: step + 1)
         let globalMasked = timed(&times.waiting) { communicator.allreduceSum(localMasked) }
         guard globalMasked > 0 else { throw TrainingError(message: "selected samples have no masked tokens at step \(step + 1)") }
 
-        // 4. Forward and backward; the last micro-batch's backward starts the bucket allreduces.
-        watchdog?.enter(.forwardBackward, step: stepNumber)
+        watchdog?.enter(.forwardBackward, step: step + 1)
         model.gradients.zero()
         let dropoutSeed = CounterHash.bits(options.seed, 0xD809, UInt64(step), 0)
         var lossSum = 0.0
         // Fault injection: rank 0's gradients become NaN through its loss weight, before any bucket's
         // allreduce starts (writing into the buffer afterwards would race with the in-place reduction).
-        let lossWeight: Float = options.debugNaNStep == stepNumber && rank == 0 ? .nan : 1 / Float(globalMasked)
+        let lossWeight: Float = options.faults.nanStep == step + 1 && communicator.rank == 0 ? .nan : 1 / Float(globalMasked)
         timed(&times.forwardBackward) {
             for (k, mb) in microBatches.enumerated() {
                 let last = k == microBatches.count - 1
@@ -338,12 +383,16 @@ public final class Trainer {
                 for s in stats { lossSum += Double(s.lossSum) }
             }
         }
-        watchdog?.enter(.allreduce, step: stepNumber)
+        watchdog?.enter(.allreduce, step: step + 1)
         times.exposedAllreduce += buckets.finish()
-        watchdog?.enter(.optimizer, step: stepNumber)
+        return (lossSum, globalMasked)
+    }
 
-        // 5. Clip and update.
-        let (norm, lr) = timed(&times.optimizer) { () -> (Double, Float) in
+    /// 4. Clips the summed gradients to `--clip-norm` and applies AdamW at the schedule's rate; a
+    /// non-finite norm skips the update (the caller then stops with an error).
+    private func update(times: inout PhaseTimes) -> (norm: Double, learningRate: Float) {
+        watchdog?.enter(.optimizer, step: step + 1)
+        return timed(&times.optimizer) { () -> (Double, Float) in
             let norm = globalNorm(model.gradients)
             let scale: Float = norm > Double(options.clipNorm) ? Float(Double(options.clipNorm) / norm) : 1
             let lr = schedule.rate(at: step + 1)
@@ -353,29 +402,6 @@ public final class Trainer {
             }
             return (norm, lr)
         }
-        watchdog?.enter(.synchronisation, step: stepNumber)
-        let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
-        let trainLoss = totals[0] / Double(globalMasked)
-        if !norm.isFinite || !trainLoss.isFinite {
-            throw TrainingError(message: "non-finite \(norm.isFinite ? "loss" : "gradient norm") at step \(step + 1): training has diverged (lower --lr?)")
-        }
-
-        step += 1
-        samplesScored += freshCount
-        samplesBackpropagated += b
-        let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
-        if let log = selectionLog {
-            let poolJSON = pool.map(String.init).joined(separator: ",")
-            let lossJSON = result.poolLosses.map { String(format: "%.9g", $0) }.joined(separator: ",")
-            let selJSON = result.selectedPositions.map { String(pool[$0]) }.joined(separator: ",")
-            let scoreJSON = localScores == nil ? "" : ",\"scores\":[" + result.poolScores.map { String(format: "%.9g", $0) }.joined(separator: ",") + "]"
-            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)]\(scoreJSON),\"selected\":[\(selJSON)]}")
-        }
-        return StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
-                          threshold: result.threshold,
-                          meanCandidateLoss: mean(result.poolLosses), meanSelectedLoss: mean(selectedLosses),
-                          selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
-                          maskedTokens: globalMasked, tokens: b * train.seqLen, fidelity: fidelity)
     }
 
     private func mean(_ xs: [Float]) -> Double? {
@@ -384,19 +410,15 @@ public final class Trainer {
 
     // MARK: - The loop
 
-    /// Trains until `--steps`, `--time-budget` or `--target-accuracy` stops it, evaluating,
-    /// checkpointing and logging along the way.
+    /// Trains until `--steps`, `--time-budget`, `--target-accuracy`, `--stop-after` or a preemption
+    /// signal stops it, evaluating, checkpointing and reporting along the way.
     public func run() throws -> TrainingSummary {
-        let metrics = try isRoot ? options.metricsPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
-        let selectionLog = try isRoot ? options.selectionLogPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
-        let progress = ProgressLine(enabled: isRoot, output: output)
+        let observer = try StepObserver(options: options, isRoot: isRoot, output: output)
         let started = Date()
         var totalTimes = PhaseTimes()
         var stepsTimed = 0
-        var lastEval: EvaluationResult?
         var targetReached: (seconds: Double, samples: Int, step: Int)?
         let firstStep = step
-        var lastTokensPerSecond = 0.0
 
         func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) - offTheClock }
 
@@ -404,15 +426,14 @@ public final class Trainer {
             var times = PhaseTimes()
             let t0 = Date()
             let offBefore = offTheClock
-            let record = try trainStep(times: &times, selectionLog: selectionLog)
+            let record = try trainStep(times: &times)
             let stepSeconds = Date().timeIntervalSince(t0) - (offTheClock - offBefore)
             if options.fitsScheduleToBudget && fittedSchedule == nil {
                 calibrate(stepSeconds: stepSeconds, elapsed: elapsed())
             }
             totalTimes.add(times)
             stepsTimed += 1
-            lastTokensPerSecond = Double(record.tokens) / stepSeconds
-            if options.debugStepDelay > 0 { Thread.sleep(forTimeInterval: options.debugStepDelay) }
+            if options.faults.stepDelay > 0 { Thread.sleep(forTimeInterval: options.faults.stepDelay) }
 
             if options.checkReplicasEvery > 0 && step % options.checkReplicasEvery == 0 {
                 try checkReplicas()
@@ -423,7 +444,6 @@ public final class Trainer {
                 let e0 = Date()
                 evaluation = evaluate()
                 offTheClock += communicator.allreduceMax(Date().timeIntervalSince(e0))
-                lastEval = evaluation ?? lastEval
             }
             // Every rank must take the same stop decision: the slowest rank's clock, and whether any rank
             // was asked to stop (preemption), agreed in one collective.
@@ -433,11 +453,11 @@ public final class Trainer {
             if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, targetReached == nil {
                 targetReached = (now, samplesBackpropagated, step)
             }
-            metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                       elapsed: now, times: times, evaluation: evaluation, ranks: communicator.size))
-            progress.update(step: step, of: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps, record: record, evaluation: lastEval,
-                            tokensPerSecond: lastTokensPerSecond, elapsed: now - elapsedBefore,
-                            stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
+            observer.stepFinished(record, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                  elapsed: now, runElapsed: now - elapsedBefore, stepsDone: step - firstStep,
+                                  total: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps,
+                                  times: times, evaluation: evaluation, ranks: communicator.size,
+                                  tokensPerSecond: Double(record.tokens) / stepSeconds)
 
             let outOfTime = options.timeBudget.map { now >= $0 } ?? false
             let paused = options.stopAfter.map { step >= $0 } ?? false
@@ -447,14 +467,11 @@ public final class Trainer {
                 try saveCheckpoint(directory: dir, elapsed: now)
             }
             if stop {
-                if isRoot {
-                    progress.finish()
-                    output(preempted ? "preempted at step \(step); continue with --resume"
-                           : paused ? "stopped after step \(step) as asked (--stop-after); continue with --resume"
-                           : outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
-                                     : String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
-                                              100 * options.targetAccuracy!, step, targetReached!.seconds, targetReached!.samples))
-                }
+                observer.say(preempted ? "preempted at step \(step); continue with --resume"
+                             : paused ? "stopped after step \(step) as asked (--stop-after); continue with --resume"
+                             : outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
+                             : String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
+                                      100 * options.targetAccuracy!, step, targetReached!.seconds, targetReached!.samples))
                 if preempted {
                     // No final evaluation: the scheduler's grace period is for the checkpoint.
                     watchdog?.stop()
@@ -465,14 +482,10 @@ public final class Trainer {
                 break
             }
         }
-        progress.finish()
+        observer.finish()
         let final = evaluate()
         watchdog?.stop()
-        if let f = final, isRoot {
-            output(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", f.loss, 100 * f.accuracy, f.maskedTokens))
-            metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
-                                  step, f.loss, f.accuracy, elapsed()))
-        }
+        if let f = final { observer.finished(step: step, final: f, elapsed: elapsed()) }
         return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                elapsedSeconds: elapsed(), finalEvaluation: final, targetReached: targetReached,
                                phaseTimes: totalTimes, stepsTimed: stepsTimed)

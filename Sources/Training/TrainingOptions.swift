@@ -1,6 +1,18 @@
 import Selection
 
 /// Everything a training run is configured with, validated before any MPI work starts.
+/// Faults the reliability tests inject through hidden `sift train` flags.
+public struct FaultInjection: Sendable, Equatable {
+    /// Rank `stallRank` hangs at step `stallStep` (1-based), to exercise the watchdog.
+    public var stallRank: Int? = nil
+    public var stallStep: Int? = nil
+    /// Rank 0's gradients become NaN at this step (1-based).
+    public var nanStep: Int? = nil
+    /// Seconds to sleep after every step, so a test can interrupt a run midway.
+    public var stepDelay: Double = 0
+    public init() {}
+}
+
 public struct TrainingOptions: Sendable {
     /// Samples backpropagated per optimizer step, over all ranks (b).
     public var batchSize: Int = 32
@@ -69,13 +81,8 @@ public struct TrainingOptions: Sendable {
     public var fidelityEvery: Int = 0
     /// Abort the job when one phase of a step lasts longer than this many seconds (0: never).
     public var watchdogSeconds: Double = 900
-    /// Fault injection for tests: rank `debugStallRank` hangs at step `debugStallStep`.
-    public var debugStallRank: Int? = nil
-    public var debugStallStep: Int? = nil
-    /// Fault injection for tests: rank 0's gradients become NaN at this step.
-    public var debugNaNStep: Int? = nil
-    /// Fault injection for tests: sleep this long after every step (to kill a run midway).
-    public var debugStepDelay: Double = 0
+    /// Faults injected by the reliability tests (hidden flags); none in a real run.
+    public var faults = FaultInjection()
     /// Print a progress line every this many steps.
     public var logEvery: Int = 10
 

@@ -138,7 +138,7 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap
         o.bucketBytes = Int(bucketMb * 1_048_576); o.checkReplicasEvery = checkReplicasEvery
-        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.debugStallRank = debugStallRank; o.debugStallStep = debugStallStep; o.debugNaNStep = debugNanStep; o.debugStepDelay = debugStepDelay; o.fidelityEvery = fidelityEvery
+        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.faults.stallRank = debugStallRank; o.faults.stallStep = debugStallStep; o.faults.nanStep = debugNanStep; o.faults.stepDelay = debugStepDelay; o.fidelityEvery = fidelityEvery
         return o
     }
 

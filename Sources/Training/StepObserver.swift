@@ -1,0 +1,68 @@
+import Foundation
+
+/// The global indices, losses (and scores) of one step's pool and the selected samples, for the
+/// `--selection-log` file.
+struct SelectionTrace {
+    var pool: [Int]
+    var losses: [Float]
+    /// The scores the rule ranked by, when they differ from the losses (`--score reducible`).
+    var scores: [Float]?
+    var selected: [Int]
+
+    func json(step: Int) -> String {
+        func floats(_ xs: [Float]) -> String { xs.map { String(format: "%.9g", $0) }.joined(separator: ",") }
+        var s = "{\"step\":\(step),\"pool\":[\(pool.map(String.init).joined(separator: ","))],\"losses\":[\(floats(losses))]"
+        if let scores { s += ",\"scores\":[\(floats(scores))]" }
+        return s + ",\"selected\":[\(selected.map(String.init).joined(separator: ","))]}"
+    }
+}
+
+/// Everything rank 0 reports about a run as it goes: the per-step metrics file, the selection log and
+/// the progress line. Other ranks hold an observer that writes nothing.
+final class StepObserver {
+    private let metrics: JSONLinesWriter?
+    private let selectionLog: JSONLinesWriter?
+    private let progress: ProgressLine
+    private let output: (String) -> Void
+    private let logEvery: Int
+    private var lastEvaluation: EvaluationResult?
+
+    init(options: TrainingOptions, isRoot: Bool, output: @escaping (String) -> Void) throws {
+        metrics = try isRoot ? options.metricsPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
+        selectionLog = try isRoot ? options.selectionLogPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
+        progress = ProgressLine(enabled: isRoot, output: output)
+        self.output = isRoot ? output : { _ in }
+        logEvery = max(1, options.logEvery)
+    }
+
+    /// Records a finished step: its metrics line, its selection, and the progress line.
+    /// - Parameters:
+    ///   - total: the run's length in steps, 0 while it is not known (a schedule being fitted).
+    ///   - elapsed: training seconds so far (all ranks agree), `runElapsed` those of this process.
+    func stepFinished(_ record: StepRecord, samplesScored: Int, samplesBackpropagated: Int, elapsed: Double,
+                      runElapsed: Double, stepsDone: Int, total: Int, times: PhaseTimes, evaluation: EvaluationResult?,
+                      ranks: Int, tokensPerSecond: Double) {
+        if let e = evaluation { lastEvaluation = e }
+        metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                   elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks))
+        if let trace = record.selection { selectionLog?.write(trace.json(step: record.step)) }
+        progress.update(step: record.step, of: total, record: record, evaluation: lastEvaluation,
+                        tokensPerSecond: tokensPerSecond, elapsed: runElapsed, stepsDone: stepsDone,
+                        force: evaluation != nil || record.step % logEvery == 0)
+    }
+
+    /// A line for the log (rank 0), after ending a live progress line.
+    func say(_ line: String) {
+        progress.finish()
+        output(line)
+    }
+
+    /// The final evaluation: a line for the reader and the metrics file's closing row.
+    func finished(step: Int, final: EvaluationResult, elapsed: Double) {
+        say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", final.loss, 100 * final.accuracy, final.maskedTokens))
+        metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
+                              step, final.loss, final.accuracy, elapsed))
+    }
+
+    func finish() { progress.finish() }
+}
