@@ -28,9 +28,9 @@ public struct GlobalSelectionResult: Sendable {
 /// whole pool's losses, and every rank then applies the same serial rule (`TopSelection`). The
 /// result is therefore exactly a serial top-b over all candidates, ties included, at any rank count.
 public struct GlobalSelection {
-    public let communicator: Communicator
+    public let communicator: any Collectives
 
-    public init(communicator: Communicator) { self.communicator = communicator }
+    public init(communicator: any Collectives) { self.communicator = communicator }
 
     /// The contiguous range of pool positions rank `rank` of `size` scores: sizes differ by at most one.
     public static func share(poolSize: Int, rank: Int, size: Int) -> Range<Int> {

@@ -13,7 +13,7 @@ public final class GradientBuckets {
     /// Element ranges of the buckets, in the order they are reduced (highest offsets first).
     public let ranges: [Range<Int>]
     private let gradients: FloatBuffer
-    private let communicator: Communicator
+    private let communicator: any Collectives
     private var pending: [PendingReduction?]
     private var nextToStart = 0
     /// Whether buckets start during backward (`true`) or only after it (`false`, for measuring).
@@ -23,7 +23,7 @@ public final class GradientBuckets {
     ///   - gradients: the flat gradient buffer (reduced in place).
     ///   - bucketBytes: target size of one bucket in bytes.
     ///   - overlap: start buckets during backward.
-    public init(gradients: FloatBuffer, communicator: Communicator, bucketBytes: Int, overlap: Bool) {
+    public init(gradients: FloatBuffer, communicator: any Collectives, bucketBytes: Int, overlap: Bool) {
         self.gradients = gradients
         self.communicator = communicator
         self.overlap = overlap

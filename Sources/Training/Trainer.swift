@@ -43,7 +43,7 @@ public struct TrainingSummary: Sendable {
 public final class Trainer {
     public let options: TrainingOptions
     public let model: BertForMaskedLM
-    public let communicator: Communicator
+    public let communicator: any Collectives
     let train: MLMSampleSource
     let validation: MLMSampleSource?
     let vocabHash: String
@@ -79,7 +79,7 @@ public final class Trainer {
     ///   - validation: held-out samples with fixed masks, or nil to skip evaluation.
     ///   - reference: the unigram reference of the reducible score (required when `options.score` is `.reducible`).
     ///   - output: where rank 0's progress lines go.
-    public init(options: TrainingOptions, model: BertForMaskedLM, communicator: Communicator,
+    public init(options: TrainingOptions, model: BertForMaskedLM, communicator: any Collectives,
                 train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
                 reference: UnigramReference? = nil, output: @escaping (String) -> Void) {
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
