@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Core
 import Foundation
 import Selection
 

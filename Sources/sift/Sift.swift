@@ -19,6 +19,10 @@ struct Sift: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            if let failure = error as? CommandFailure {
+                printError("error: \(failure.description)")
+                Foundation.exit(failure.code)
+            }
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
             let message = Sift.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"

@@ -1,4 +1,5 @@
 import Foundation
+import SiftTestSupport
 import Training
 import XCTest
 

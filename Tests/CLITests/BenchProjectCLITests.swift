@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import SiftTestSupport
 import Training
 import XCTest
 

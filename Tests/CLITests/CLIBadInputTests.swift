@@ -1,4 +1,5 @@
 import Foundation
+import SiftTestSupport
 import XCTest
 
 /// Bad input through the real CLI: one `error:` line, a non-zero exit, no trap, no hang, and

@@ -1,5 +1,7 @@
+import Core
 import Foundation
 import Selection
+import SiftTestSupport
 import XCTest
 
 /// The distributed selection (real ranks under mpirun) against the serial rule over the same candidates.
