@@ -139,7 +139,7 @@ final class CLIBadInputTests: XCTestCase {
     }
 
     func testHostfileProblems() throws {
-        let launcher = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path
+        let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
         let d = tempDir("hosts")
         func run(_ hostfile: String, np: String = "2") throws -> (Int32, String) {
             let p = Process()

@@ -9,11 +9,13 @@ public enum SiftProcess {
         public var timedOut: Bool
     }
 
+    /// The repository root (three levels above this file).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     /// The binary under test: $SIFT_BINARY (set by launch/test.sh), else this checkout's release build.
     public static var binary: String {
         if let b = ProcessInfo.processInfo.environment["SIFT_BINARY"] { return b }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/sift").path
+        return repository.appendingPathComponent(".build/release/sift").path
     }
 
     /// Runs `sift ARGS` on `ranks` ranks with mpirun (oversubscribed, one OpenBLAS thread each), or

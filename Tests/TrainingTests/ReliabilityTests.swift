@@ -13,8 +13,6 @@ final class ReliabilityTests: XCTestCase {
         return d
     }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     func testWatchdogEndsJobWhenOneRankStalls() throws {
         let p = try TrainingFixture.paths()
         let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: tempDir("stall"),
@@ -49,7 +47,7 @@ final class ReliabilityTests: XCTestCase {
 
         let killed = tempDir("killed")
         let launcher = Process()
-        launcher.executableURL = URL(fileURLWithPath: ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path)
+        launcher.executableURL = URL(fileURLWithPath: SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path)
         launcher.arguments = ["-np", "2", "--max-restarts", "2", "--"]
             + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: killed,
                                              extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.5"])
@@ -58,7 +56,7 @@ final class ReliabilityTests: XCTestCase {
         env["OPENBLAS_NUM_THREADS"] = "1"
         launcher.environment = env
         let errPath = killed + "-stderr.txt"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath) }
         launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         launcher.standardOutput = FileHandle.nullDevice
