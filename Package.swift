@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"]),
         .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication"]),
+        .target(name: "Performance", dependencies: ["Core", "Kernels", "Model", "Selection", "Communication", "Training"]),
         .executableTarget(name: "sift", dependencies: [
-            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training",
+            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Core", "Kernels", "SiftTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Model", "Training", "SiftTestSupport"]),
+        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
+        .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "SiftTestSupport"]),
     ]
 )
