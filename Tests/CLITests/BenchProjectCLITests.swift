@@ -188,7 +188,7 @@ final class ScalingSummaryCLITests: XCTestCase {
         let out = try SiftProcess.run(["scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
                                        "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2"], timeout: 60)
         XCTAssertEqual(out.status, 0, out.stderr)
-        XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 25% |"), out.stdout)
+        XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 50% |"), out.stdout)
         let data = try XCTUnwrap(FileManager.default.contents(atPath: d + "/scaling.json"))
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let runs = try XCTUnwrap(root["runs"] as? [[String: Any]])
