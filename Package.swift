@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Core", "Kernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "Data", dependencies: ["Core"]),
-        .target(name: "Interop", dependencies: ["Core", "Kernels", "Model"]),
+        .target(name: "Interop", dependencies: ["Core", "Kernels", "Model", "Training"]),
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"]),
         .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication"]),

@@ -22,6 +22,7 @@ final class CLIBadInputTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("error: "), "\(args): \(out.stderr)", file: file, line: line)
         XCTAssertTrue(out.stderr.contains(needle), "\(args) should mention '\(needle)': \(out.stderr)", file: file, line: line)
         XCTAssertFalse(out.stderr.contains("Fatal error"), "\(args) trapped", file: file, line: line)
+        XCTAssertTrue(out.stderr.hasSuffix("\n"), "\(args): error line without its newline: \(out.stderr)", file: file, line: line)
         return out.stderr
     }
 
