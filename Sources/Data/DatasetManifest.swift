@@ -49,6 +49,14 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var skippedBinaryFiles: Int
     public var trainShards: [ShardInfo]
     public var validationShards: [ShardInfo]
+    /// How the corpus was read (`text`, `rst`, `jsonl`); nil in datasets from before formats existed.
+    public var corpusFormat: String? = nil
+    /// Lines removed as reStructuredText markup.
+    public var markupLinesRemoved: Int? = nil
+    /// Share of content tokens inside runs of ≥ 4 identical tokens, per split: the share of masked
+    /// labels that copying a neighbour predicts (reStructuredText underlines inflate it).
+    public var trainRepeatRunShare: Double? = nil
+    public var validationRepeatRunShare: Double? = nil
 
     /// Bytes per stored token id.
     public var tokenBytes: Int { tokenDtype == "uint16" ? 2 : 4 }

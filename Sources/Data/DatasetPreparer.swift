@@ -27,10 +27,13 @@ public struct DatasetPreparer {
         public var validationFraction: Double
         public var seed: UInt64
         public var sequencesPerShard: Int
+        /// How to read the corpus; nil picks it from the file names (`CorpusFormat.detect`).
+        public var format: CorpusFormat?
 
         public init(corpus: [String], vocabPath: String, cased: Bool = false, seqLen: Int = 128,
                     outDirectory: String, validationFraction: Double = 0.01, seed: UInt64 = 0,
-                    sequencesPerShard: Int = 65536) {
+                    sequencesPerShard: Int = 65536, format: CorpusFormat? = nil) {
+            self.format = format
             self.corpus = corpus
             self.vocabPath = vocabPath
             self.cased = cased
@@ -108,8 +111,10 @@ public struct DatasetPreparer {
 
         // Pass 1: count documents.
         var reader = try CorpusReader(paths: options.corpus, warn: { _ in })
+        let format = options.format ?? CorpusFormat.detect(files: reader.files)
         var documentCount = 0
-        try reader.read { event in if case .endOfDocument = event { documentCount += 1 } }
+        var counter = CorpusFilter(format: format)
+        try reader.read { raw in counter.process(raw) { event in if case .endOfDocument = event { documentCount += 1 } } }
         if documentCount == 0 { throw DataError.noUsableText(corpus: options.corpus) }
         let fallback = fallbackValidationDocument(documents: documentCount, seed: options.seed,
                                                   fraction: options.validationFraction)
@@ -135,19 +140,34 @@ public struct DatasetPreparer {
                                                fallback: fallback) ? writers[1] : writers[0]
             var ids: [Int32] = []
             ids.reserveCapacity(1 << 16)
-            try reader.read { event in
-                switch event {
-                case .text(let text):
-                    ids.removeAll(keepingCapacity: true)
-                    tokenizer.encode(text, appendingTo: &ids)
-                    try current.append(ids)
-                case .endOfDocument:
-                    current.endDocument()
-                    documentIndex += 1
-                    current = isValidationDocument(documentIndex, seed: options.seed,
-                                                   fraction: options.validationFraction, fallback: fallback)
-                        ? writers[1] : writers[0]
+            var filter = CorpusFilter(format: format)
+            var runs = [RepeatRunCounter(), RepeatRunCounter()]
+            var split = current === writers[1] ? 1 : 0
+            try reader.read { raw in
+                try filter.process(raw) { event in
+                    switch event {
+                    case .text(let text):
+                        ids.removeAll(keepingCapacity: true)
+                        tokenizer.encode(text, appendingTo: &ids)
+                        runs[split].add(ids)
+                        try current.append(ids)
+                    case .endOfDocument:
+                        current.endDocument()
+                        runs[split].endDocument()
+                        documentIndex += 1
+                        split = isValidationDocument(documentIndex, seed: options.seed,
+                                                     fraction: options.validationFraction, fallback: fallback) ? 1 : 0
+                        current = writers[split]
+                    }
                 }
+            }
+            for i in runs.indices { runs[i].endDocument() }
+            manifest.corpusFormat = format.rawValue
+            manifest.markupLinesRemoved = filter.removedLines
+            manifest.trainRepeatRunShare = runs[0].share
+            manifest.validationRepeatRunShare = runs[1].share
+            if filter.skippedRecords > 0 {
+                warn("warning: skipped \(filter.skippedRecords) JSON Lines record(s) without a string \"text\" field")
             }
             for w in writers { try w.finish() }
             let train = writers[0], validation = writers[1]
@@ -200,6 +220,29 @@ public struct DatasetPreparer {
             throw error
         }
         return manifest
+    }
+
+    /// Counts content tokens and those inside runs of ≥ `TokenStatistics.runLength` identical tokens
+    /// over a document's token stream (the label-composition figure of the manifest).
+    struct RepeatRunCounter {
+        var tokens = 0, inRuns = 0
+        private var last: Int32 = -1, run = 0
+
+        mutating func add(_ ids: [Int32]) {
+            for id in ids {
+                if id == last { run += 1 } else { flush(); last = id; run = 1 }
+            }
+            tokens += ids.count
+        }
+
+        mutating func endDocument() { flush(); last = -1 }
+
+        private mutating func flush() {
+            if run >= TokenStatistics.runLength { inRuns += run }
+            run = 0
+        }
+
+        var share: Double { tokens > 0 ? Double(inRuns) / Double(tokens) : 0 }
     }
 
     static func loadManifest(_ path: String) throws -> DatasetManifest {

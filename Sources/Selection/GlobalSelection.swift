@@ -4,12 +4,14 @@ import Communication
 public struct GlobalSelectionResult: Sendable {
     /// Positions (into the global pool) of the selected candidates, increasing.
     public var selectedPositions: [Int]
-    /// The smallest score that made the cut (the b-th largest), or nil when nothing was scored.
+    /// The smallest selected score (the b-th largest under `top`), or nil when nothing was scored.
     public var threshold: Float?
     /// How many selected candidates came from each rank's share of the pool (before rebalancing).
     public var selectedPerRank: [Int]
     /// Every candidate's approximate loss in pool order (empty for `vanilla`).
     public var poolLosses: [Float]
+    /// What the rule ranked by, in pool order (the losses, or the reducible scores).
+    public var poolScores: [Float] = []
 
     /// Max over ranks of selected count divided by the mean: 1 is perfectly balanced.
     public var imbalance: Double {
@@ -35,7 +37,7 @@ public struct GlobalSelection {
         (poolSize * rank / size)..<(poolSize * (rank + 1) / size)
     }
 
-    /// Selects `count` of the pool's candidates.
+    /// Selects `count` of the pool's candidates by the top-b rule (`proportional` for that policy).
     ///
     /// - Parameters:
     ///   - localLosses: this rank's approximate losses for its share of the pool, in pool order.
@@ -45,26 +47,59 @@ public struct GlobalSelection {
     ///   - seed, step: key the random draw of `proportional`.
     public func select(localLosses: [Float], pool: [Int], count: Int, policy: SelectionPolicy,
                        seed: UInt64, step: Int) -> GlobalSelectionResult {
+        var history: ScoreHistory? = nil
+        return select(localLosses: localLosses, localScores: nil, pool: pool, count: count, policy: policy,
+                      rule: policy == .proportional ? .proportional : .top, history: &history, beta: 1,
+                      seed: seed, step: step)
+    }
+
+    /// Selects `count` of the pool's candidates by `rule`.
+    ///
+    /// One `MPI_Allgatherv` carries each candidate's loss and, when given, its selection score
+    /// (interleaved, 8 bytes per candidate), so every rank holds the whole pool's and applies the
+    /// same serial rule.
+    ///
+    /// - Parameters:
+    ///   - localLosses: this rank's approximate losses for its share of the pool, in pool order.
+    ///   - localScores: what the rule ranks by, same length (nil: the losses themselves).
+    ///   - policy: `vanilla` keeps the whole pool without communicating; anything else selects.
+    ///   - history: the rolling score history of `relative`; the pool's scores are appended to it
+    ///     (before the percentiles are taken) whatever the rule, so a rule change keeps it warm.
+    ///   - beta: the exponent of `relative`.
+    ///   - seed, step: key the random draws of `relative` and `proportional`.
+    public func select(localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int, policy: SelectionPolicy,
+                       rule: SelectionRule, history: inout ScoreHistory?, beta: Double,
+                       seed: UInt64, step: Int) -> GlobalSelectionResult {
         let p = communicator.size
         if policy == .vanilla {
             let perRank = (0..<p).map { GlobalSelection.share(poolSize: pool.count, rank: $0, size: p).count }
             return GlobalSelectionResult(selectedPositions: Array(pool.indices), threshold: nil,
-                                         selectedPerRank: perRank, poolLosses: [])
+                                         selectedPerRank: perRank, poolLosses: [], poolScores: [])
         }
-        let losses = communicator.allgatherv(localLosses)
+        let losses: [Float], scores: [Float]
+        if let localScores {
+            precondition(localScores.count == localLosses.count, "one score per loss")
+            var pairs = [Float](repeating: 0, count: 2 * localLosses.count)
+            for i in localLosses.indices { pairs[2 * i] = localLosses[i]; pairs[2 * i + 1] = localScores[i] }
+            let all = communicator.allgatherv(pairs)
+            losses = stride(from: 0, to: all.count, by: 2).map { all[$0] }
+            scores = stride(from: 1, to: all.count, by: 2).map { all[$0] }
+        } else {
+            losses = communicator.allgatherv(localLosses)
+            scores = losses
+        }
         precondition(losses.count == pool.count, "gathered \(losses.count) losses for a pool of \(pool.count)")
-        let scores = policy == .proportional
-            ? TopSelection.proportionalKeys(weights: losses, globalIndices: pool, seed: seed, step: step)
-            : losses
-        let selected = TopSelection.top(scores: scores, globalIndices: pool, count: count)
+        if history != nil { history!.append(scores) }
+        let selected = TopSelection.select(rule: rule, scores: scores, globalIndices: pool, count: count,
+                                           history: history, beta: beta, seed: seed, step: step)
         var perRank = [Int](repeating: 0, count: p)
         for r in 0..<p {
             let share = GlobalSelection.share(poolSize: pool.count, rank: r, size: p)
             perRank[r] = selected.lazy.filter { share.contains($0) }.count
         }
-        let threshold = selected.map { losses[$0] }.min()
+        let threshold = selected.map { scores[$0] }.min()
         return GlobalSelectionResult(selectedPositions: selected, threshold: threshold,
-                                     selectedPerRank: perRank, poolLosses: losses)
+                                     selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
     }
 
     /// The selected pool positions that `rank` backpropagates.

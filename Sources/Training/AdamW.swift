@@ -52,22 +52,34 @@ public final class AdamW {
 }
 
 /// Linear warm-up from 0 to the peak rate over `warmupSteps`, then linear decay to 0 at `totalSteps`.
-public struct LearningRateSchedule: Sendable {
+public struct LearningRateSchedule: Sendable, Equatable {
     public let peak: Float
     public let warmupSteps: Int
     public let totalSteps: Int
+    /// The last step at the peak rate; the rate then decays linearly to 0 at `totalSteps`.
+    /// Equal to `warmupSteps` for a step-based schedule; later when the length is fitted to a time
+    /// budget after calibration steps (the rate stays at its peak until the length is known).
+    public let decayStart: Int
 
-    public init(peak: Float, warmupSteps: Int, totalSteps: Int) {
+    public init(peak: Float, warmupSteps: Int, totalSteps: Int, decayStart: Int? = nil) {
         self.peak = peak
         self.warmupSteps = warmupSteps
         self.totalSteps = totalSteps
+        self.decayStart = decayStart ?? warmupSteps
     }
 
-    /// The rate for optimizer step `step` (1-based).
+    /// A schedule whose length is not known yet: linear warm-up, then the peak rate.
+    public static func open(peak: Float, warmupSteps: Int) -> LearningRateSchedule {
+        LearningRateSchedule(peak: peak, warmupSteps: warmupSteps, totalSteps: Int.max, decayStart: Int.max)
+    }
+
+    /// The rate for optimizer step `step` (1-based): linear warm-up to `peak` over `warmupSteps`,
+    /// `peak` until `decayStart`, then linear decay reaching 0 at `totalSteps`.
     public func rate(at step: Int) -> Float {
         if warmupSteps > 0 && step <= warmupSteps { return peak * Float(step) / Float(warmupSteps) }
+        if step <= decayStart { return peak }
         let remaining = max(0, totalSteps - step)
-        let span = max(1, totalSteps - warmupSteps)
+        let span = max(1, totalSteps - max(warmupSteps, decayStart))
         return peak * Float(remaining) / Float(span)
     }
 }

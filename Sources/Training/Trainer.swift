@@ -47,7 +47,15 @@ public final class Trainer {
     let vocabHash: String
     let optimizer: AdamW
     let buckets: GradientBuckets
-    let schedule: LearningRateSchedule
+    /// Step-based, or open until fitted to the time budget after calibration (then saved in checkpoints).
+    private var schedule: LearningRateSchedule
+    private var fittedSchedule: FittedSchedule?
+    /// Rolling score history of the `relative` rule (nil for other rules); saved in checkpoints.
+    private var history: ScoreHistory?
+    /// −log unigram frequency per token, for the reducible score.
+    let reference: UnigramReference?
+    /// Recent step times (slowest rank) while calibrating a budget-fitted schedule.
+    private var calibrationTimes: [Double] = []
     let stream: CandidateStream
     let selection: GlobalSelection
     /// Reusable batches indexed by sample count, so steady-state steps allocate none.
@@ -65,10 +73,13 @@ public final class Trainer {
     /// - Parameters:
     ///   - train: training samples (masked at load time, keyed by epoch and global index).
     ///   - validation: held-out samples with fixed masks, or nil to skip evaluation.
+    ///   - reference: the unigram reference of the reducible score (required when `options.score` is `.reducible`).
     ///   - output: where rank 0's progress lines go.
     public init(options: TrainingOptions, model: BertForMaskedLM, communicator: Communicator,
                 train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
-                output: @escaping (String) -> Void) {
+                reference: UnigramReference? = nil, output: @escaping (String) -> Void) {
+        precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
+        self.reference = reference
         self.options = options
         self.model = model
         self.communicator = communicator
@@ -79,8 +90,11 @@ public final class Trainer {
         optimizer = AdamW(layout: model.layout, weightDecay: options.weightDecay)
         buckets = GradientBuckets(gradients: model.gradients, communicator: communicator,
                                   bucketBytes: options.bucketBytes, overlap: options.overlap)
-        schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
-                                        totalSteps: options.steps)
+        schedule = options.fitsScheduleToBudget
+            ? .open(peak: options.learningRate, warmupSteps: options.warmupSteps)
+            : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)
+        history = options.policy != .vanilla && options.effectiveRule == .relative
+            ? ScoreHistory(capacity: options.historyLength) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         selection = GlobalSelection(communicator: communicator)
         batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
@@ -123,6 +137,8 @@ public final class Trainer {
         samplesScored = state.samplesScored
         samplesBackpropagated = state.samplesBackpropagated
         elapsedBefore = state.elapsedSeconds
+        if let f = state.fittedSchedule { fixSchedule(f) }
+        if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
         if isRoot { output("resumed from \(loaded!.path) at step \(step)") }
     }
 
@@ -205,6 +221,7 @@ public final class Trainer {
 
         // 1. Score this rank's share of the pool at the exit layer.
         var localLosses: [Float] = []
+        var localScores: [Float]? = options.score == .reducible && policy.scores ? [] : nil
         if policy.scores {
             let exit = policy == .exact ? model.config.numLayers : options.exitLayer
             localLosses.reserveCapacity(share.count)
@@ -213,7 +230,19 @@ public final class Trainer {
                 let end = min(start + options.microBatch, share.upperBound)
                 let samples = (start..<end).map { (index: pool[$0], epoch: epochs[$0]) }
                 let batch = timed(&times.data) { fill(samples[...], from: train) }
-                localLosses += timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
+                let losses = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
+                localLosses += losses
+                if localScores != nil, let reference {
+                    // Reducible score: what the model still gets wrong beyond a unigram model.
+                    timed(&times.scoring) {
+                        batch.labels.withUnsafeBufferPointer { labels in
+                            for (row, loss) in losses.enumerated() {
+                                let T = batch.seqLen
+                                localScores!.append(loss - reference.meanLoss(labels: labels.baseAddress! + row * T, count: T))
+                            }
+                        }
+                    }
+                }
                 start = end
             }
         }
@@ -221,7 +250,8 @@ public final class Trainer {
         // 2. Agree on the global selection.
         watchdog?.enter(.selection, step: stepNumber)
         let result = timed(&times.selection) {
-            selection.select(localLosses: localLosses, pool: pool, count: b, policy: policy,
+            selection.select(localLosses: localLosses, localScores: localScores, pool: pool, count: b, policy: policy,
+                             rule: options.effectiveRule, history: &history, beta: options.beta,
                              seed: options.seed, step: step)
         }
         if result.poolLosses.contains(where: { !$0.isFinite }) {
@@ -310,7 +340,8 @@ public final class Trainer {
             let poolJSON = pool.map(String.init).joined(separator: ",")
             let lossJSON = result.poolLosses.map { String(format: "%.9g", $0) }.joined(separator: ",")
             let selJSON = result.selectedPositions.map { String(pool[$0]) }.joined(separator: ",")
-            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)],\"selected\":[\(selJSON)]}")
+            let scoreJSON = localScores == nil ? "" : ",\"scores\":[" + result.poolScores.map { String(format: "%.9g", $0) }.joined(separator: ",") + "]"
+            log.write("{\"step\":\(step),\"pool\":[\(poolJSON)],\"losses\":[\(lossJSON)]\(scoreJSON),\"selected\":[\(selJSON)]}")
         }
         return StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
                           threshold: result.threshold,
@@ -341,12 +372,15 @@ public final class Trainer {
 
         func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) - offTheClock }
 
-        while step < options.steps {
+        while step < stepLimit {
             var times = PhaseTimes()
             let t0 = Date()
             let offBefore = offTheClock
             let record = try trainStep(times: &times, selectionLog: selectionLog)
             let stepSeconds = Date().timeIntervalSince(t0) - (offTheClock - offBefore)
+            if options.fitsScheduleToBudget && fittedSchedule == nil {
+                calibrate(stepSeconds: stepSeconds, elapsed: elapsed())
+            }
             totalTimes.add(times)
             stepsTimed += 1
             lastTokensPerSecond = Double(record.tokens) / stepSeconds
@@ -356,8 +390,11 @@ public final class Trainer {
                 try checkReplicas()
             }
             var evaluation: EvaluationResult?
-            if options.evalEvery > 0 && step % options.evalEvery == 0 && step < options.steps {
+            if options.evalEvery > 0 && step % options.evalEvery == 0 && step < stepLimit {
+                // Evaluation is measurement, not training: its time is kept off the clock.
+                let e0 = Date()
                 evaluation = evaluate()
+                offTheClock += communicator.allreduceMax(Date().timeIntervalSince(e0))
                 lastEval = evaluation ?? lastEval
             }
             // Every rank must take the same stop decision: use the slowest rank's clock.
@@ -367,7 +404,7 @@ public final class Trainer {
             }
             metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                        elapsed: now, times: times, evaluation: evaluation, ranks: communicator.size))
-            progress.update(step: step, of: options.steps, record: record, evaluation: lastEval,
+            progress.update(step: step, of: min(stepLimit, options.steps), record: record, evaluation: lastEval,
                             tokensPerSecond: lastTokensPerSecond, elapsed: now - elapsedBefore,
                             stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
 
@@ -375,7 +412,7 @@ public final class Trainer {
             let paused = options.stopAfter.map { step >= $0 } ?? false
             let stop = outOfTime || targetReached != nil || paused
             if let dir = options.checkpointDirectory,
-               (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop || step == options.steps {
+               (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop || step == stepLimit {
                 try saveCheckpoint(directory: dir, elapsed: now)
             }
             if stop {
@@ -402,6 +439,35 @@ public final class Trainer {
                                phaseTimes: totalTimes, stepsTimed: stepsTimed)
     }
 
+    /// The step the loop runs to: `--steps`, or the fitted schedule's length once known.
+    private var stepLimit: Int {
+        guard options.fitsScheduleToBudget else { return options.steps }
+        return min(options.steps, fittedSchedule?.totalSteps ?? Int.max)
+    }
+
+    private func fixSchedule(_ f: FittedSchedule) {
+        fittedSchedule = f
+        schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
+                                        totalSteps: f.totalSteps, decayStart: f.decayStart)
+    }
+
+    /// Times the steps up to `options.calibrationEnd` and then fixes the schedule's length so that it
+    /// ends with the time budget: remaining budget / mean step time of the last `calibrationSteps`
+    /// steps (the slowest rank's; every rank computes the same length). The rate decays from there.
+    private func calibrate(stepSeconds: Double, elapsed: Double) {
+        guard step > options.calibrationEnd - options.calibrationSteps else { return }
+        calibrationTimes.append(communicator.allreduceMax(stepSeconds))
+        guard step >= options.calibrationEnd, let budget = options.timeBudget else { return }
+        let perStep = calibrationTimes.reduce(0, +) / Double(calibrationTimes.count)
+        let now = communicator.allreduceMax(elapsed)
+        let remaining = max(1, Int(((budget - now) / max(perStep, 1e-6)).rounded(.down)))
+        fixSchedule(FittedSchedule(totalSteps: step + remaining, decayStart: step))
+        if isRoot {
+            output(String(format: "schedule fitted to the %.0f s budget: %d steps (%.3f s per step over steps %d–%d); the learning rate decays from step %d",
+                          budget, step + remaining, perStep, step - calibrationTimes.count + 1, step, step))
+        }
+    }
+
     /// Stops every rank with an error if the replicas' weights differ.
     func checkReplicas() throws {
         var c = Checksum64()
@@ -418,9 +484,11 @@ public final class Trainer {
         watchdog?.enter(.checkpoint, step: step)
         var failure: String?
         if isRoot {
-            let state = CheckpointState(config: model.config, step: step, seed: options.seed,
+            var state = CheckpointState(config: model.config, step: step, seed: options.seed,
                                         samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                         elapsedSeconds: elapsed, runFingerprint: options.fingerprint, vocabHash: vocabHash)
+            state.fittedSchedule = fittedSchedule
+            state.scoreHistory = history?.values
             do {
                 try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
                                             directory: directory, keep: options.keepCheckpoints)

@@ -4,6 +4,13 @@ import Kernels
 import Model
 
 /// What a training checkpoint records besides the three flat buffers.
+/// A learning-rate schedule length fixed after calibration steps (see `TrainingOptions.fitsScheduleToBudget`).
+public struct FittedSchedule: Codable, Equatable, Sendable {
+    public var totalSteps: Int
+    public var decayStart: Int
+    public init(totalSteps: Int, decayStart: Int) { self.totalSteps = totalSteps; self.decayStart = decayStart }
+}
+
 public struct CheckpointState: Codable, Equatable, Sendable {
     /// Format version of the file.
     public var version: Int = 1
@@ -21,6 +28,11 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var runFingerprint: String
     /// Hash of the vocabulary the model was trained with.
     public var vocabHash: String
+    /// Length and decay start of a learning-rate schedule fitted to `--time-budget` (nil while the
+    /// schedule is step-based or not yet fitted), so a resumed run keeps the same schedule.
+    public var fittedSchedule: FittedSchedule? = nil
+    /// The rolling score history of the `relative` selection rule, oldest first.
+    public var scoreHistory: [Float]? = nil
 
     public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
                 elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {

@@ -9,8 +9,17 @@ public struct TrainingOptions: Sendable {
     public var policy: SelectionPolicy = .sift
     /// Encoder layer (1-based) whose output the approximate loss is computed from.
     public var exitLayer: Int = 1
-    /// Optimizer steps of plain training (pool = b, no scoring) before a selecting policy starts
-    /// selecting: early on, the highest-loss samples are the outliers the model cannot learn from yet.
+    /// How a scored pool is reduced to b (`proportional` policy: always `.proportional`).
+    public var rule: SelectionRule = .top
+    /// What candidates are ranked by.
+    public var score: ScoreKind = .loss
+    /// Scores kept in the rolling history of the `relative` rule (H).
+    public var historyLength: Int = 500
+    /// Exponent β of the `relative` rule's percentile weights.
+    public var beta: Double = 1
+    /// The sifting delay: optimizer steps of plain training (pool = b, no scoring) before a selecting
+    /// policy starts selecting. Early on, the highest-loss samples are the outliers the model cannot
+    /// learn from yet (from scratch, top-loss selection holds the model at the unigram plateau).
     public var selectionWarmup: Int = 0
     /// Largest number of samples one forward/backward call processes on a rank; larger per-rank
     /// shares are split into micro-batches whose gradients accumulate.
@@ -22,6 +31,12 @@ public struct TrainingOptions: Sendable {
     public var seed: UInt64 = 1234
     /// Optimizer steps; also the length of the learning-rate schedule.
     public var steps: Int = 1000
+    /// With a `timeBudget` and no explicit step count: fix the schedule's length after
+    /// `calibrationSteps` timed steps (past the warm-up and the sifting delay) so that the learning
+    /// rate reaches 0 when the budget ends; `steps` is then only an upper bound.
+    public var fitsScheduleToBudget: Bool = false
+    /// Steps timed to fit the schedule to the budget.
+    public var calibrationSteps: Int = 10
     /// Stop (with a checkpoint) once this optimizer step is reached, keeping the schedule of `steps`:
     /// splits one run into several jobs, e.g. to fit a cluster's time limit.
     public var stopAfter: Int? = nil
@@ -68,6 +83,14 @@ public struct TrainingOptions: Sendable {
         policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
     }
 
+    /// The rule that reduces a pool to b: `.proportional` for the proportional policy, else `rule`.
+    public var effectiveRule: SelectionRule { policy == .proportional ? .proportional : rule }
+
+    /// The optimizer step after which a budget-fitted schedule's length is fixed.
+    public var calibrationEnd: Int {
+        max(warmupSteps, policy == .vanilla ? 0 : selectionWarmup) + calibrationSteps
+    }
+
     /// Whether step `step` (0-based) selects: false for vanilla and during the selection warm-up.
     public func selects(atStep step: Int) -> Bool { policy != .vanilla && step >= selectionWarmup }
 
@@ -92,7 +115,11 @@ public struct TrainingOptions: Sendable {
         if batchSize < ranks { return "--batch-size \(batchSize) is smaller than the \(ranks) ranks: every rank needs at least one sample" }
         if poolSize < ranks { return "candidate pool of \(poolSize) is smaller than the \(ranks) ranks" }
         if microBatch < 1 { return "--micro-batch must be at least 1" }
-        if selectionWarmup < 0 { return "--selection-warmup must be non-negative (got \(selectionWarmup))" }
+        if selectionWarmup < 0 { return "--sift-delay must be non-negative (got \(selectionWarmup))" }
+        if historyLength < 1 { return "--history must be at least 1 (got \(historyLength))" }
+        if !(beta > 0) || !beta.isFinite { return "--beta must be positive (got \(beta))" }
+        if fitsScheduleToBudget && timeBudget == nil { return "a budget-fitted schedule needs --time-budget" }
+        if calibrationSteps < 1 { return "calibration needs at least one step" }
         if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be positive (got \(learningRate))" }
         if warmupSteps < 0 { return "--warmup must be non-negative" }
         if steps < 1 { return "--steps must be at least 1" }
@@ -109,6 +136,12 @@ public struct TrainingOptions: Sendable {
 
     /// Settings a resumed run must share with the run that wrote the checkpoint.
     public var fingerprint: String {
-        "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(selectionWarmup > 0 ? " selection-warmup=\(selectionWarmup)" : "") lr=\(learningRate) warmup=\(warmupSteps) steps=\(steps) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+        var selection = ""
+        if policy != .vanilla {
+            selection = " rule=\(effectiveRule.rawValue) score=\(score.rawValue)"
+            if effectiveRule == .relative { selection += " history=\(historyLength) beta=\(beta)" }
+        }
+        let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0)" : "steps=\(steps)"
+        return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(selectionWarmup > 0 ? " selection-warmup=\(selectionWarmup)" : "")\(selection) lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
     }
 }

@@ -22,18 +22,34 @@ struct PrepareCommand: ParsableCommand {
     @Option(name: .customLong("validation-fraction"), help: "Fraction of documents held out.") var validationFraction = 0.01
     @Option(help: "Seed of the validation split.") var seed: UInt64 = 0
     @Option(name: .customLong("shard-sequences"), help: "Sequences per shard file.") var shardSequences = 65536
+    @Option(help: ArgumentHelp("Corpus format: auto, text, rst or jsonl.", discussion: """
+        rst removes reStructuredText markup (section adornments, table borders, directive and comment \
+        markers, link targets, inline roles) and keeps prose and code; jsonl reads one document per line \
+        from the string field "text"; auto picks rst when most files end in .rst or .rst.txt (Python's \
+        documentation sources), jsonl when most end in .jsonl, else text.
+        """))
+    var format: String = "auto"
+
+    func validate() throws {
+        if format != "auto" && CorpusFormat(rawValue: format) == nil {
+            throw ValidationError("unknown --format '\(format)' (expected auto, text, rst or jsonl)")
+        }
+    }
 
     func run() throws {
         do {
             let start = Date()
             let options = DatasetPreparer.Options(
                 corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
-                validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences)
+                validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
+                format: CorpusFormat(rawValue: format))
             let m = try DatasetPreparer.prepare(options, warn: { warnLine($0) })
             let seconds = Date().timeIntervalSince(start)
             print(out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; %.1f MB in %.2f s (%.1f MB/s)",
                          m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
                          m.seqLen, Double(m.corpusBytes) / 1e6, seconds, Double(m.corpusBytes) / 1e6 / seconds))
+            print(String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), %.2f%% (validation)",
+                         m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0, 100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)))
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
             throw ExitMessage(error.description)

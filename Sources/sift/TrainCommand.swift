@@ -35,14 +35,10 @@ struct TrainCommand: ParsableCommand {
     var seqLen: Int?
     @Option(help: "Samples backpropagated per optimizer step over all ranks (b).")
     var batchSize: Int = 32
-    @Option(help: "Selection fraction ρ in (0, 1]: each step scores b/ρ candidates and keeps b.")
-    var selectFraction: Double = 0.5
-    @Option(help: "Selection policy: sift, exact, vanilla or proportional.")
-    var policy: String = "sift"
-    @Option(help: "Encoder layer (1…L) whose output gives the approximate loss.")
-    var exitLayer: Int = 1
-    @Option(help: "Steps of plain training (no scoring, pool = b) before sift/exact/proportional start selecting.")
-    var selectionWarmup: Int = 0
+    @OptionGroup(title: "Selection")
+    var selection: SelectionFlags
+    @Option(help: "Train on a fixed subset of this many training sequences (chosen by a hash independent of --seed).")
+    var trainSubset: Int?
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradient accumulation beyond it).")
     var microBatch: Int = 32
     @Option(help: "Peak learning rate.")
@@ -57,11 +53,11 @@ struct TrainCommand: ParsableCommand {
     var dropout: Float = 0.1
     @Option(help: "Seed of every random choice (initialisation, data order, masks, dropout, sampling).")
     var seed: UInt64 = 1234
-    @Option(help: "Optimizer steps (also the length of the learning-rate schedule).")
-    var steps: Int = 1000
+    @Option(help: "Optimizer steps (also the length of the learning-rate schedule). Default 1000; with --time-budget and no --steps, the schedule's length is fitted to the budget after 10 timed steps past the warm-up and sifting delay, so the learning rate reaches 0 as the budget ends.")
+    var steps: Int?
     @Option(help: "Stop with a checkpoint at this step, keeping the --steps schedule (continue later with --resume).")
     var stopAfter: Int?
-    @Option(help: "Stop after this many seconds of training.")
+    @Option(help: "Stop after this many seconds of training (evaluation and fidelity checks are off the clock).")
     var timeBudget: Double?
     @Option(help: "Stop when validation accuracy reaches this fraction (e.g. 0.3).")
     var targetAccuracy: Double?
@@ -108,9 +104,8 @@ struct TrainCommand: ParsableCommand {
 
     /// Checks made before MPI starts, identical on every rank, so bad flags never hang a job.
     func validate() throws {
-        guard SelectionPolicy(rawValue: policy) != nil else {
-            throw ValidationError("unknown --policy '\(policy)' (expected sift, exact, vanilla or proportional)")
-        }
+        let exitLayer = selection.exitLayer
+        if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
@@ -132,9 +127,12 @@ struct TrainCommand: ParsableCommand {
 
     func options(numLayers: Int, ranks: Int) -> TrainingOptions {
         var o = TrainingOptions()
-        o.batchSize = batchSize; o.selectFraction = selectFraction; o.policy = SelectionPolicy(rawValue: policy) ?? .sift
-        o.exitLayer = exitLayer; o.selectionWarmup = selectionWarmup; o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
-        o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed; o.steps = steps
+        o.batchSize = batchSize
+        selection.apply(to: &o)
+        o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
+        o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed
+        o.fitsScheduleToBudget = steps == nil && timeBudget != nil
+        o.steps = steps ?? (o.fitsScheduleToBudget ? 100_000_000 : 1000)
         o.stopAfter = stopAfter; o.timeBudget = timeBudget; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
         o.evalSamples = evalSamples == 0 ? nil : evalSamples
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
@@ -164,10 +162,10 @@ struct TrainCommand: ParsableCommand {
         let model = setup.model
         let opts = setup.options
         say("sift train: \(opts.policy.rawValue) on \(comm.size) rank(s), model L\(model.config.numLayers)/H\(model.config.hiddenSize)/A\(model.config.numHeads) (\(model.layout.totalCount) parameters), \(setup.train.count) training samples of \(setup.train.seqLen) tokens")
-        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), exit layer \(opts.exitLayer)\(opts.selectionWarmup > 0 && opts.policy != .vanilla ? " after \(opts.selectionWarmup) plain steps" : ""), lr \(opts.learningRate), \(opts.steps) steps")
+        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), \(SelectionFlags.describe(opts)), lr \(opts.learningRate), \(opts.fitsScheduleToBudget ? "schedule fitted to the \(Int(opts.timeBudget!)) s budget" : "\(opts.steps) steps")")
 
         let trainer = Trainer(options: opts, model: model, communicator: comm, train: setup.train,
-                              validation: setup.validation, vocabHash: setup.vocabHash, output: say)
+                              validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
         do {
             try trainer.resumeIfRequested()
             let summary = try trainer.run()

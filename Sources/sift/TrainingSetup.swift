@@ -14,6 +14,8 @@ struct TrainingSetup {
     var validation: MLMSampleSource?
     var vocabHash: String
     var vocabPath: String?
+    /// The unigram reference of `--score reducible`, counted over the training sequences used.
+    var reference: UnigramReference?
     var warnings: [String] = []
 
     static func make(_ cmd: TrainCommand, ranks: Int) throws -> TrainingSetup {
@@ -31,8 +33,9 @@ struct TrainingSetup {
         let vocabulary = try Vocabulary(path: vocabPath)
 
         // Data.
-        let train: MLMSampleSource
+        var train: MLMSampleSource
         var validation: MLMSampleSource?
+        var reference: UnigramReference?
         if let dir = cmd.data {
             let dataset = try ShardedDataset(directory: dir)
             // Checksums are read once at start-up (seconds even for GBs), so a corrupt shard is an
@@ -46,6 +49,15 @@ struct TrainingSetup {
             }
             guard dataset.count(.train) > 0 else { throw SetupError("dataset \(dir) has no training sequences") }
             train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed))
+            if let n = cmd.trainSubset {
+                guard n <= train.count else { throw SetupError("--train-subset \(n) exceeds the \(train.count) training sequences of \(dir)") }
+                train = SubsetSamples(base: train, count: n)
+            }
+            if cmd.selection.score == .reducible {
+                let special: Set<Int32> = [vocabulary.clsId, vocabulary.sepId, vocabulary.padId]
+                let counts = TokenStatistics(dataset: dataset, split: .train, indices: (train as? SubsetSamples)?.indices, special: special).counts
+                reference = UnigramReference(counts: counts)
+            }
             if dataset.count(.validation) > 0 {
                 validation = MaskedDatasetSamples(dataset: dataset, split: .validation,
                                                   masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed ^ 0x5A11_DA7E))
@@ -57,6 +69,13 @@ struct TrainingSetup {
             let samples = try PremaskedSamples(path: path, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: cmd.seqLen)
             guard samples.count > 0 else { throw SetupError("\(path) holds no samples") }
             train = samples
+            if let n = cmd.trainSubset {
+                guard n <= samples.count else { throw SetupError("--train-subset \(n) exceeds the \(samples.count) samples of \(path)") }
+                train = SubsetSamples(base: samples, count: n)
+            }
+            if cmd.selection.score == .reducible {
+                throw SetupError("--score reducible needs --data (its unigram reference is counted over the dataset's shards)")
+            }
             if let v = cmd.validationJsonl {
                 validation = try PremaskedSamples(path: v, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)
             }
@@ -101,7 +120,7 @@ struct TrainingSetup {
             throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
         }
         return TrainingSetup(options: options, model: model, train: train, validation: validation,
-                             vocabHash: vocabulary.hash, vocabPath: vocabPath, warnings: warnings)
+                             vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
     }
 }
 

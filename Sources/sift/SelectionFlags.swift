@@ -1,0 +1,46 @@
+import ArgumentParser
+import Selection
+import Training
+
+extension SelectionPolicy: ExpressibleByArgument {}
+extension SelectionRule: ExpressibleByArgument {}
+extension ScoreKind: ExpressibleByArgument {}
+
+/// `sift train`'s flags for which samples a step backpropagates.
+struct SelectionFlags: ParsableArguments {
+    @Option(help: "What scores the candidates: sift (early-exit loss at --exit-layer), exact (the last layer's loss), vanilla (no scoring, plain data parallelism) or proportional (sift scores, --selection proportional).")
+    var policy: SelectionPolicy = .sift
+    @Option(help: "Selection fraction ρ in (0, 1]: each step scores b/ρ candidates and keeps b.")
+    var selectFraction: Double = 0.5
+    @Option(help: "Encoder layer (1…L) whose output gives the approximate loss.")
+    var exitLayer: Int = 1
+    @Option(help: ArgumentHelp("How the pool is reduced to b: top (the paper's greedy top-b), relative (Selective-Backprop: b drawn with weight percentile^β of the score within the last --history scores) or proportional (b drawn with weight = score).",
+                               valueName: "rule"))
+    var selection: SelectionRule = .top
+    @Option(help: "What candidates are ranked by: loss, or reducible (loss minus the masked labels' mean −log unigram frequency in the training data).")
+    var score: ScoreKind = .loss
+    @Option(help: "Scores in the rolling history of --selection relative (H).")
+    var history: Int = 500
+    @Option(help: "Exponent β of --selection relative (smart sifting keeps 1/(1+β) of the data at a threshold; here b of b/ρ are drawn, β sets how strongly high scores are preferred).")
+    var beta: Double = 1
+    @Option(name: [.customLong("sift-delay"), .customLong("selection-warmup")],
+            help: "Sifting delay: steps of plain training (no scoring, pool = b) before a selecting policy starts selecting.")
+    var siftDelay: Int = 0
+
+    /// Copies the flags into `options`.
+    func apply(to o: inout TrainingOptions) {
+        o.policy = policy; o.selectFraction = selectFraction; o.exitLayer = exitLayer
+        o.rule = selection; o.score = score; o.historyLength = history; o.beta = beta
+        o.selectionWarmup = siftDelay
+    }
+
+    /// One line describing the selection, for the start-up banner.
+    static func describe(_ o: TrainingOptions) -> String {
+        guard o.policy != .vanilla else { return "vanilla (no scoring)" }
+        var s = "\(o.policy == .exact ? "exact loss" : "exit layer \(o.exitLayer)"), \(o.effectiveRule.rawValue)"
+        if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
+        if o.score == .reducible { s += ", reducible score" }
+        if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
+        return s
+    }
+}

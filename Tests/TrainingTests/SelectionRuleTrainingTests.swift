@@ -1,0 +1,140 @@
+import Data
+import Foundation
+import Selection
+import Training
+import XCTest
+
+/// The relative rule, the reducible score and the budget-fitted schedule in real multi-rank runs.
+final class SelectionRuleTrainingTests: XCTestCase {
+    func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    struct LoggedStep { var pool: [Int]; var losses: [Float]; var scores: [Float]; var selected: [Int] }
+
+    func steps(_ path: String) throws -> [LoggedStep] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let losses = (o["losses"] as! [NSNumber]).map(\.floatValue)
+            return LoggedStep(pool: o["pool"] as! [Int], losses: losses,
+                              scores: (o["scores"] as? [NSNumber])?.map(\.floatValue) ?? losses, selected: o["selected"] as! [Int])
+        }
+    }
+
+    /// −log unigram frequency of the masked labels of each candidate, recomputed here from the shards and
+    /// the masker directly (not through the trainer's `TokenStatistics`).
+    func referenceLosses(_ p: TrainingFixture.Paths, pool: [Int]) throws -> [Double] {
+        let dataset = try ShardedDataset(directory: p.dataset)
+        let vocabulary = try Vocabulary(path: p.vocab)
+        var counts = [Int](repeating: 0, count: vocabulary.count)
+        var row = [Int32](repeating: 0, count: dataset.seqLen)
+        for i in 0..<dataset.count(.train) {
+            row.withUnsafeMutableBufferPointer { dataset.copySequence(.train, index: i, into: $0.baseAddress!) }
+            for t in row { counts[Int(t)] += 1 }
+        }
+        let total = Double(counts.reduce(0, +) + counts.count)
+        let source = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: 99))
+        let T = dataset.seqLen
+        var ids = [Int32](repeating: 0, count: T), types = ids, mask = ids, labels = ids
+        return pool.map { index in
+            source.fill(index: index, epoch: 0, inputIds: &ids, tokenTypeIds: &types, attentionMask: &mask, labels: &labels)
+            let masked = labels.filter { $0 >= 0 }
+            return masked.map { -log((Double(counts[Int($0)]) + 1) / total) }.reduce(0, +) / Double(max(1, masked.count))
+        }
+    }
+
+    /// relative + reducible: the same selections at 1, 2 and 3 ranks; each step's choice equals the serial
+    /// rule replayed from the logged scores with a history that wraps (H 30 < 6 pools of 24); and every
+    /// score is its loss minus the independently recomputed unigram reference.
+    func testRelativeReducibleSelectionIsIndependentOfRankCount() throws {
+        let p = try TrainingFixture.paths()
+        var logs: [[LoggedStep]] = [], weights: [[Float]] = []
+        for ranks in 1...3 {
+            let dir = tempDir("rel-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
+                extra: ["--selection", "relative", "--score", "reducible", "--history", "30", "--beta", "2",
+                        "--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
+            logs.append(try steps(dir + "/sel.jsonl"))
+            weights.append(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array)
+        }
+        XCTAssertEqual(logs[0].map(\.selected), logs[1].map(\.selected), "1 vs 2 ranks")
+        XCTAssertEqual(logs[0].map(\.selected), logs[2].map(\.selected), "1 vs 3 ranks")
+        for k in 1...2 {
+            let a = weights[0], b = weights[k]
+            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = a.map { Double($0) * Double($0) }.reduce(0, +)
+            XCTAssertLessThan((diff / norm).squareRoot(), 1e-5, "weights 1 vs \(k + 1) ranks")
+        }
+        var history = ScoreHistory(capacity: 30)
+        for (s, step) in logs[0].enumerated() {
+            XCTAssertEqual(step.pool.count, 24)
+            history.append(step.scores)
+            let serial = TopSelection.select(rule: .relative, scores: step.scores, globalIndices: step.pool, count: 12,
+                                             history: history, beta: 2, seed: 99, step: s).map { step.pool[$0] }
+            XCTAssertEqual(step.selected, serial, "step \(s + 1)")
+            let reference = try referenceLosses(p, pool: step.pool)
+            for i in step.pool.indices {
+                XCTAssertEqual(Double(step.losses[i] - step.scores[i]), reference[i], accuracy: 1e-4, "step \(s + 1) candidate \(i)")
+            }
+        }
+        // Not a top-b choice: with β = 2 over 6 steps, some selection differs from the greedy one.
+        XCTAssertTrue(logs[0].contains { step in
+            step.selected != TopSelection.top(scores: step.scores, globalIndices: step.pool, count: 12).map { step.pool[$0] }
+        })
+    }
+
+    /// A run stopped with the relative rule's history in flight and resumed ends bit-identical to one
+    /// that was never interrupted (the history travels in the checkpoint).
+    func testResumeWithScoreHistoryIsBitIdentical() throws {
+        let p = try TrainingFixture.paths()
+        let straight = tempDir("hstraight"), split = tempDir("hsplit")
+        let flags = ["--selection", "relative", "--history", "40", "--beta", "1"]
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
+                                                                       extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: 2)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let mid = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(mid.state.scoreHistory?.count, 40, "three pools of 24 fill a history of 40")
+        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
+                                                                        extra: flags + ["--resume"]), ranks: 2)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("resumed from"), second.stdout)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(y.state.step, 6)
+        XCTAssertEqual(x.state.scoreHistory, y.state.scoreHistory)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+    }
+
+    /// --time-budget without --steps: the length is fixed after 10 timed steps past the warm-up, saved in
+    /// the checkpoint, and the logged learning rates then follow the linear decay to 0 at that length.
+    func testTimeBudgetFitsTheScheduleLength() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("budget")
+        var args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ckpt",
+                                                  extra: ["--time-budget", "4", "--metrics", dir + "/m.jsonl"])
+        let at = args.firstIndex(of: "--steps")!
+        args.removeSubrange(at...(at + 1))
+        let out = try SiftProcess.run(args, ranks: 2, timeout: 120)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("schedule fitted to the 4 s budget"), out.stdout)
+        let state = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state
+        let fitted = try XCTUnwrap(state.fittedSchedule)
+        XCTAssertEqual(fitted.decayStart, 12, "warm-up 2 + 10 calibration steps")
+        XCTAssertGreaterThan(fitted.totalSteps, fitted.decayStart)
+        XCTAssertLessThanOrEqual(state.step, fitted.totalSteps)
+        let rows = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["lr"] != nil }
+        for r in rows {
+            let step = r["step"] as! Int, lr = (r["lr"] as! NSNumber).doubleValue
+            let expected = step <= 2 ? 2e-3 * Double(step) / 2
+                : step <= fitted.decayStart ? 2e-3 : 2e-3 * Double(fitted.totalSteps - step) / Double(fitted.totalSteps - fitted.decayStart)
+            XCTAssertEqual(lr, expected, accuracy: 1e-8, "step \(step)")
+        }
+    }
+}
