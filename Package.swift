@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Core", "Kernels", "SiftTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
         .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
         .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "SiftTestSupport"]),
     ]

@@ -8,6 +8,8 @@
 # - OMPI_ALLOW_RUN_AS_ROOT* when run as root;
 # - --max-restarts K relaunches the job after a failure (a killed rank ends the whole MPI job);
 #   the training command must then use --checkpoint-dir and --resume to continue where it stopped.
+#   A preempted run (SIGUSR1 to mpirun is forwarded to every rank; SIGTERM to any rank) checkpoints,
+#   exits with status 75 and is not restarted.
 # The sift binary is $SIFT_BINARY, or the release build of this checkout.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -73,7 +75,10 @@ while :; do
     mpirun "${args[@]}" "${extra[@]}" "$bin" "$@"
     rc=$?
     [ $rc -eq 0 ] && exit 0
-    # Exit codes 2 and 64 are usage/validation errors: restarting cannot fix them.
+    # Exit codes 2 and 64 are usage/validation errors: restarting cannot fix them. 75: a rank was asked
+    # to stop (SIGTERM/SIGINT/SIGUSR1 — a scheduler's preemption) and checkpointed: the job is going
+    # away, so do not restart here; the scheduler requeues it and `--resume` continues.
+    if [ $rc -eq 75 ]; then echo "launch: preempted; checkpoint written, continue with --resume" >&2; exit 75; fi
     if [ $rc -eq 2 ] || [ $rc -eq 64 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
     attempt=$((attempt + 1))
     echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts" >&2

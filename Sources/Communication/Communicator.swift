@@ -112,6 +112,14 @@ public final class Communicator: @unchecked Sendable {
         return v
     }
 
+    /// Element-wise maximum over ranks of a few doubles (one collective for several decisions).
+    public func allreduceMax(_ values: [Double]) -> [Double] {
+        guard size > 1 else { return values }
+        var v = values
+        check(MPI_Allreduce(sift_mpi_in_place(), &v, Int32(v.count), sift_mpi_double(), sift_mpi_max(), comm), "MPI_Allreduce")
+        return v
+    }
+
     /// True on every rank if `ok` is true on every rank. Used before any collective work so that a
     /// problem found on one rank (a missing file on one node) stops all ranks instead of hanging them.
     public func allAgree(_ ok: Bool) -> Bool {

@@ -27,11 +27,12 @@ public final class LiveLine {
     /// Whether `show` would display anything now (`force` for lines a log must get).
     public func wants(force: Bool) -> Bool { enabled && (live || force) }
 
-    /// Shows `line` behind a bar of `step` out of `total` when live, else as a plain line.
+    /// Shows `line` behind a bar of `step` out of `total` (empty while `total` is 0, unknown) when
+    /// live, else as a plain line.
     public func show(_ line: String, step: Int, of total: Int) {
         guard enabled else { return }
         if live {
-            let width = 30, filled = total > 0 ? width * min(step, total) / total : width
+            let width = 30, filled = total > 0 ? width * min(step, total) / total : 0
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             print("\r[\(bar)] \(line)\u{1B}[K", terminator: "")
             fflush(stdout)

@@ -27,6 +27,9 @@ public struct TrainingSummary: Sendable {
     /// Summed phase times of this rank over the steps of this process.
     public var phaseTimes: PhaseTimes
     public var stepsTimed: Int
+    /// The run stopped because a rank received SIGTERM, SIGINT or SIGUSR1 (checkpoint written if a
+    /// checkpoint directory was given).
+    public var preempted: Bool = false
 }
 
 /// The data-parallel SIFT training loop: every rank holds a full replica of the model.
@@ -397,20 +400,23 @@ public final class Trainer {
                 offTheClock += communicator.allreduceMax(Date().timeIntervalSince(e0))
                 lastEval = evaluation ?? lastEval
             }
-            // Every rank must take the same stop decision: use the slowest rank's clock.
-            let now = communicator.allreduceMax(elapsed())
+            // Every rank must take the same stop decision: the slowest rank's clock, and whether any rank
+            // was asked to stop (preemption), agreed in one collective.
+            let agreed = communicator.allreduceMax([elapsed(), Double(Preemption.requested)])
+            let now = agreed[0]
+            let preempted = agreed[1] > 0
             if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, targetReached == nil {
                 targetReached = (now, samplesBackpropagated, step)
             }
             metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                        elapsed: now, times: times, evaluation: evaluation, ranks: communicator.size))
-            progress.update(step: step, of: min(stepLimit, options.steps), record: record, evaluation: lastEval,
+            progress.update(step: step, of: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps, record: record, evaluation: lastEval,
                             tokensPerSecond: lastTokensPerSecond, elapsed: now - elapsedBefore,
                             stepsDone: step - firstStep, force: evaluation != nil || step % max(1, options.logEvery) == 0)
 
             let outOfTime = options.timeBudget.map { now >= $0 } ?? false
             let paused = options.stopAfter.map { step >= $0 } ?? false
-            let stop = outOfTime || targetReached != nil || paused
+            let stop = outOfTime || targetReached != nil || paused || preempted
             if let dir = options.checkpointDirectory,
                (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop || step == stepLimit {
                 try saveCheckpoint(directory: dir, elapsed: now)
@@ -418,10 +424,18 @@ public final class Trainer {
             if stop {
                 if isRoot {
                     progress.finish()
-                    output(paused ? "stopped after step \(step) as asked (--stop-after); continue with --resume"
+                    output(preempted ? "preempted at step \(step); continue with --resume"
+                           : paused ? "stopped after step \(step) as asked (--stop-after); continue with --resume"
                            : outOfTime ? "time budget of \(Int(options.timeBudget!)) s reached at step \(step)"
                                      : String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
                                               100 * options.targetAccuracy!, step, targetReached!.seconds, targetReached!.samples))
+                }
+                if preempted {
+                    // No final evaluation: the scheduler's grace period is for the checkpoint.
+                    watchdog?.stop()
+                    return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                           elapsedSeconds: elapsed(), finalEvaluation: nil, targetReached: nil,
+                                           phaseTimes: totalTimes, stepsTimed: stepsTimed, preempted: true)
                 }
                 break
             }

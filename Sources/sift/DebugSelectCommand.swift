@@ -40,6 +40,3 @@ struct DebugSelectCommand: ParsableCommand {
         comm.finalize()
     }
 }
-
-/// `--policy` parsed into the enum: ArgumentParser lists the values and rejects unknown ones.
-extension SelectionPolicy: ExpressibleByArgument {}

@@ -166,16 +166,19 @@ struct TrainCommand: ParsableCommand {
 
         let trainer = Trainer(options: opts, model: model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
+        Preemption.install()
+        var preempted = false
         do {
             try trainer.resumeIfRequested()
             let summary = try trainer.run()
+            preempted = summary.preempted
             if comm.isRoot {
                 let t = summary.phaseTimes, n = Double(max(1, summary.stepsTimed))
                 say(String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
                            summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds))
                 say(String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
                            t.data / n, t.scoring / n, t.selection / n, t.forwardBackward / n, t.exposedAllreduce / n, t.optimizer / n, t.waiting / n))
-                if let dir = export {
+                if let dir = export, !preempted {
                     try HuggingFaceCheckpoint.export(config: model.config, layout: model.layout, parameters: model.parameters,
                                                      vocabPath: setup.vocabPath, to: dir, overwrite: overwriteExport)
                     say("exported HuggingFace model to \(dir)")
@@ -191,5 +194,6 @@ struct TrainCommand: ParsableCommand {
             comm.abort(code: 1)
         }
         comm.finalize()
+        if preempted { throw ExitCode(Preemption.exitCode) }
     }
 }

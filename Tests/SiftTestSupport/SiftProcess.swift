@@ -65,4 +65,16 @@ public enum SiftProcess {
         let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         return Output(status: p.terminationStatus, stdout: out, stderr: err, timedOut: timedOut)
     }
+
+    /// Processes whose executable is the sift binary and whose command line mentions `needle`
+    /// (the ranks of one run, found by its unique checkpoint directory).
+    static func rankPIDs(matching needle: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
+                  exe.hasSuffix("/sift"),
+                  let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmd, as: UTF8.self).contains(needle)
+        }.sorted()
+    }
 }

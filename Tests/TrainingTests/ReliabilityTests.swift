@@ -85,16 +85,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "optimizer state differs after the restart")
     }
 
-    /// Processes whose executable is the sift binary and whose command line mentions `needle`.
-    func rankPIDs(matching needle: String) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { pid in
-            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
-                  exe.hasSuffix("/sift"),
-                  let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: cmd, as: UTF8.self).contains(needle)
-        }.sorted()
-    }
+    func rankPIDs(matching needle: String) -> [pid_t] { SiftProcess.rankPIDs(matching: needle) }
 
     func testResumeWithAnotherModelSizeIsRefusedAndKeepsTheCheckpoint() throws {
         let p = try TrainingFixture.paths()

@@ -1,0 +1,98 @@
+import Foundation
+import Training
+import XCTest
+
+/// Graceful preemption: a signal to one rank at a random moment stops every rank after the same step
+/// with a checkpoint and exit status 75, and the resumed run ends bit-identical to an uninterrupted one.
+final class PreemptionTests: XCTestCase {
+    func tempDir(_ tag: String) -> String {
+        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    func testSignalToOneRankCheckpointsAndResumesBitIdentical() throws {
+        let p = try TrainingFixture.paths()
+        let steps = 8
+        let straight = tempDir("pre-straight")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let reference = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+
+        // Seeded choices of signal, rank, step and moment within the step (the step sleeps 0.3 s after its
+        // work and checkpoints every step, so the signal lands in scoring, allreduce, optimizer, the
+        // checkpoint write or the pause).
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var state = seed
+        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        for (trial, sig) in [SIGTERM, SIGUSR1, SIGINT].enumerated() {
+            let dir = tempDir("pre-\(trial)")
+            let metrics = dir + "/metrics.jsonl"
+            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir + "/ckpt",
+                                                      extra: ["--checkpoint-every", "1", "--debug-step-delay", "0.3", "--metrics", metrics])
+            let job = try start(args, ranks: 2)
+            let atStep = 1 + next(4), rank = next(2), extraDelay = Double(next(300)) / 1000
+            let deadline = Date().addingTimeInterval(120)
+            while linesIn(metrics) < atStep && job.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            Thread.sleep(forTimeInterval: extraDelay)
+            let ranks = SiftProcess.rankPIDs(matching: dir + "/ckpt")
+            XCTAssertEqual(ranks.count, 2, "trial \(trial) (seed \(seed)): ranks not found")
+            guard ranks.count == 2, job.process.isRunning else { job.process.terminate(); continue }
+            kill(ranks[rank], sig)
+            let done = Date().addingTimeInterval(60)
+            while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
+            XCTAssertFalse(job.process.isRunning, "trial \(trial): the preempted job hung (seed \(seed))")
+            if job.process.isRunning { job.process.terminate(); continue }
+            let out = job.output()
+            XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "trial \(trial), signal \(sig), rank \(rank): \(out.stderr)")
+            XCTAssertTrue(out.stdout.contains("preempted at step"), out.stdout)
+            let stoppedAt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last?.step)
+            XCTAssertLessThan(stoppedAt, steps, "trial \(trial): the run was not interrupted")
+
+            let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            XCTAssertTrue(resumed.stdout.contains("resumed from") && resumed.stdout.contains("at step \(stoppedAt)"), resumed.stdout)
+            let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path)
+            XCTAssertEqual(y.state.step, steps)
+            XCTAssertEqual(reference.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "trial \(trial): weights differ")
+            XCTAssertEqual(reference.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "trial \(trial): first moments differ")
+            XCTAssertEqual(reference.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "trial \(trial): second moments differ")
+        }
+    }
+
+    struct Job {
+        var process: Process
+        var outPath: String
+        var errPath: String
+        func output() -> (stdout: String, stderr: String) {
+            ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "", (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        }
+    }
+
+    func start(_ args: [String], ranks: Int) throws -> Job {
+        let p = Process()
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        p.environment = env
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
+        let outPath = tempDir("pre-out") + "/out", errPath = outPath + ".err"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        addTeardownBlock { if p.isRunning { p.terminate() } }
+        return Job(process: p, outPath: outPath, errPath: errPath)
+    }
+
+    func linesIn(_ path: String) -> Int {
+        guard let d = FileManager.default.contents(atPath: path) else { return 0 }
+        return d.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+}
