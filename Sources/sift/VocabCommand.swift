@@ -41,10 +41,3 @@ struct VocabCommand: ParsableCommand {
         }
     }
 }
-
-/// A failure reported as a single "Error: …" line (ArgumentParser prints non-validation errors
-/// without the usage text).
-struct ExitMessage: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

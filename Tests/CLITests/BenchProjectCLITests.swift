@@ -8,12 +8,7 @@ import XCTest
 /// what the tables show and agrees with the FLOP count and the scaling model. No timing assertions:
 /// only relations that hold whatever the machine's speed.
 final class BenchProjectCLITests: XCTestCase {
-    func tempDir() -> String {
-        let d = NSTemporaryDirectory() + "sift-bench-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir() -> String { temporaryDirectory("bench") }
 
     func runOK(_ args: [String], ranks: Int? = nil) throws -> String {
         let out = try SiftProcess.run(args, ranks: ranks, timeout: 240)
@@ -169,9 +164,7 @@ final class BenchProjectCLITests: XCTestCase {
 /// the wall clock after the warm-up step, and `project --check` reads what it writes.
 final class ScalingSummaryCLITests: XCTestCase {
     func testSummaryFromMetricsFiles() throws {
-        let d = NSTemporaryDirectory() + "sift-scaling-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        let d = temporaryDirectory("scaling")
         let machine = "{\"memory\": {\"all_ranks\": {\"copy_bytes_per_s\": 1e10, \"triad_bytes_per_s\": 1e10}}, "
             + "\"allreduce\": {\"gradients\": [], \"small_allreduce_seconds\": 2e-6, \"latency_seconds\": 1e-6, \"ranks\": 2}}"
         try machine.write(toFile: d + "/machine.json", atomically: true, encoding: .utf8)

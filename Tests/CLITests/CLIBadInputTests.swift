@@ -5,12 +5,7 @@ import XCTest
 /// Bad input through the real CLI: one `error:` line, a non-zero exit, no trap, no hang, and
 /// nothing already on disk damaged. docs/RELIABILITY.md lists these cases.
 final class CLIBadInputTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-bad-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir(_ tag: String) -> String { temporaryDirectory("bad-" + tag) }
 
     /// Runs sift and checks the failure is clean; returns stderr.
     @discardableResult

@@ -4,17 +4,10 @@ import XCTest
 
 /// Defects a newcomer hit following the README, through the real binary (issue 10).
 final class NewcomerDefectTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-newcomer-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     /// A checkpoint directory from a two-step run of the tiny model.
     func checkpointDirectory() throws -> String {
         let p = try TrainingFixture.paths()
-        let dir = tempDir("ckpt")
+        let dir = temporaryDirectory("ckpt")
         let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir),
                                       ranks: 1, timeout: 120)
         XCTAssertEqual(out.status, 0, out.stderr)
@@ -35,7 +28,7 @@ final class NewcomerDefectTests: XCTestCase {
     /// directory". `export` used to read only the first.
     func testExportFromCheckpointDirectoryAndFile() throws {
         let ckpt = try checkpointDirectory()
-        let out = tempDir("hf")
+        let out = temporaryDirectory("hf")
         let fromDir = try SiftProcess.run(["export", "--model", ckpt, "--hf", out + "/a"], timeout: 60)
         XCTAssertEqual(fromDir.status, 0, fromDir.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/a/config.json"))
@@ -49,7 +42,7 @@ final class NewcomerDefectTests: XCTestCase {
 
     /// An existing file that is not a model is reported as such, not as missing.
     func testExistingNonCheckpointFileIsNotCalledMissing() throws {
-        let d = tempDir("file")
+        let d = temporaryDirectory("file")
         try "not a checkpoint".write(toFile: d + "/model.ckpt", atomically: true, encoding: .utf8)
         let err = try expectError(["export", "--model", d + "/model.ckpt", "--hf", d + "/out"], mentions: "not a sift checkpoint")
         XCTAssertFalse(err.lowercased().contains("no such file"), err)

@@ -68,7 +68,7 @@ public enum SiftProcess {
 
     /// Processes whose executable is the sift binary and whose command line mentions `needle`
     /// (the ranks of one run, found by its unique checkpoint directory).
-    static func rankPIDs(matching needle: String) -> [pid_t] {
+    public static func rankPIDs(matching needle: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
