@@ -16,12 +16,14 @@ if [ ! -f "$work/vocab.txt" ]; then
     "$bin" vocab --corpus "$corpus" --size 8192 --out "$work/vocab.txt"
 fi
 if [ ! -f "$work/dataset/manifest.json" ]; then
-    "$bin" prepare --corpus "$corpus" --vocab "$work/vocab.txt" --seq-len 128 --out "$work/dataset"
+    # --format auto reads the reStructuredText sources as rst (markup removed); 10% of the documents are
+    # held out: ~1,600 sequences, > 30,000 masked validation tokens.
+    "$bin" prepare --corpus "$corpus" --vocab "$work/vocab.txt" --seq-len 128 --validation-fraction 0.1 --out "$work/dataset"
 fi
 launch/mpirun.sh -np 2 -- train \
     --config mini --data "$work/dataset" \
-    --policy sift --exit-layer 1 --select-fraction 0.5 --selection-warmup 100 \
+    --policy sift --exit-layer 1 --select-fraction 0.5 --sift-delay 100 \
     --batch-size 32 --steps 300 --warmup 30 --lr 1e-3 \
-    --eval-every 50 --eval-samples 256 \
+    --eval-every 100 --eval-samples 0 \
     --checkpoint-dir "$work/checkpoints" --checkpoint-every 100 \
     --metrics "$work/metrics.jsonl" --export "$work/model" --overwrite-export "$@"

@@ -29,15 +29,25 @@ final class DistributedTrainingTests: XCTestCase {
         return (diff / max(norm, 1e-30)).squareRoot()
     }
 
-    func runPolicyAtOneTwoThreeRanks(_ policy: String) throws {
+    /// Per-step train loss and gradient norm from a metrics file.
+    func lossAndNorm(_ path: String) throws -> [(Double, Double)] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            guard let l = o["train_loss"] as? NSNumber, let g = o["grad_norm"] as? NSNumber else { return nil }
+            return (l.doubleValue, g.doubleValue)
+        }
+    }
+
+    func runPolicyAtOneTwoThreeRanks(_ policy: String, extra: [String] = []) throws {
         let p = try TrainingFixture.paths()
         var weights: [[Float]] = []
         var selected: [[[Int]]] = []
+        var curves: [[(Double, Double)]] = []
         for ranks in 1...3 {
             let dir = tempDir("inv-\(policy)-\(ranks)")
             let log = dir + "/selection.jsonl"
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--selection-log", log]),
+                                                                         extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"] + extra),
                                           ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(policy) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
             XCTAssertFalse(out.timedOut)
@@ -47,14 +57,27 @@ final class DistributedTrainingTests: XCTestCase {
             let steps = try selections(log)
             XCTAssertEqual(steps.count, 4)
             if policy != "vanilla" {
-                for s in steps {
-                    // The distributed choice equals a serial top-b over the same candidates, ties included.
-                    let serial = TopSelection.top(scores: s.losses, globalIndices: s.pool, count: 12).map { s.pool[$0] }
+                for (k, s) in steps.enumerated() {
+                    // The distributed choice equals the serial rule over the same candidates, ties included.
+                    let rule: SelectionRule = policy == "proportional" ? .proportional : .top
+                    let serial = TopSelection.select(rule: rule, scores: s.losses, globalIndices: s.pool, count: 12,
+                                                     history: nil, beta: 1, seed: 99, step: k).map { s.pool[$0] }
                     XCTAssertEqual(s.selected, serial)
                     XCTAssertEqual(s.pool.count, 24)
                 }
             }
             selected.append(steps.map(\.selected))
+            curves.append(try lossAndNorm(dir + "/m.jsonl"))
+        }
+        // The logged loss and gradient norm (before clipping) agree too: a gradient-scale error at some rank
+        // counts (averaging instead of summing over ranks) would show here even where clipping and Adam's
+        // scale invariance hide it from the weights.
+        for k in 1...2 {
+            XCTAssertEqual(curves[k].count, 4)
+            for (a, b) in zip(curves[0], curves[k]) {
+                XCTAssertEqual(a.0, b.0, accuracy: 1e-5 * abs(a.0), "\(policy): train loss 1 vs \(k + 1) ranks")
+                XCTAssertEqual(a.1, b.1, accuracy: 1e-4 * abs(a.1), "\(policy): gradient norm 1 vs \(k + 1) ranks")
+            }
         }
         XCTAssertEqual(selected[0], selected[1], "\(policy): selection differs between 1 and 2 ranks")
         XCTAssertEqual(selected[0], selected[2], "\(policy): selection differs between 1 and 3 ranks")
@@ -108,6 +131,32 @@ final class DistributedTrainingTests: XCTestCase {
     func testSiftIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("sift") }
 
     func testVanillaIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("vanilla") }
+
+    func testExactIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("exact") }
+
+    func testProportionalIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("proportional") }
+
+    /// Many small gradient buckets reduced during backward, one reduction after backward, and the default
+    /// give the same weights (2 and 3 ranks; every element's sum has the same terms).
+    func testManyBucketsWithAndWithoutOverlapGiveTheSameWeights() throws {
+        let p = try TrainingFixture.paths()
+        func weights(_ ranks: Int, _ flags: [String]) throws -> [Float] {
+            let dir = tempDir("buckets-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir, extra: flags), ranks: ranks)
+            XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
+            return try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir).last!.path).parameters.array
+        }
+        let reference = try weights(1, [])
+        for ranks in [2, 3] {
+            let many = try weights(ranks, ["--bucket-mb", "0.01"])   // ~10 KB buckets: over a hundred of them
+            let after = try weights(ranks, ["--bucket-mb", "0.01", "--no-overlap"])
+            let one = try weights(ranks, ["--bucket-mb", "64"])
+            XCTAssertLessThan(relativeDifference(reference, many), 1e-5, "\(ranks) ranks, many buckets")
+            XCTAssertLessThan(relativeDifference(reference, after), 1e-5, "\(ranks) ranks, no overlap")
+            XCTAssertLessThan(relativeDifference(reference, one), 1e-5, "\(ranks) ranks, one bucket")
+            if ranks == 2 { XCTAssertEqual(many.map(\.bitPattern), after.map(\.bitPattern), "overlap changes the sums") }
+        }
+    }
 
     func testResumeIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
