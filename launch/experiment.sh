@@ -13,7 +13,9 @@
 #   corpus 1: Python's documentation sources, reStructuredText markup removed (`sift prepare` --format rst)
 #   corpus 2: the GCIDE dictionary (Debian's dict-gcide), prose
 # Policies (corpus 1, seeds 1 and 2): vanilla · sift top-b (the paper's greedy rule) · sift relative
-# (Selective-Backprop) · sift relative with the reducible score · exact loss (relative rule).
+# (Selective-Backprop) · sift relative reusing scores up to 50 steps old (a sample returns every ~44
+# steps, so about every other visit is scored) · sift relative with the reducible score · exact loss
+# (relative rule).
 # Then the default `sift train --policy sift` configuration against vanilla on corpus 2, seeds 1 and 2.
 #
 #   launch/experiment.sh [--smoke] [--out DIR] [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS]
@@ -102,6 +104,7 @@ for seed in 1 2; do
     runs+=("python vanilla $seed --policy vanilla"
            "python sift-top $seed --policy sift --selection top"
            "python sift-relative $seed --policy sift --selection relative"
+           "python sift-relative-stale $seed --policy sift --selection relative --stale-scores 50"
            "python sift-reducible $seed --policy sift --selection relative --score reducible"
            "python exact $seed --policy exact --selection relative")
 done

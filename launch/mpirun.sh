@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Launches sift under mpirun with the settings this machine needs.
 #
-#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--tcp-only] [--] SIFT_ARGS...
+#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--min-np M] [--tcp-only] [--] SIFT_ARGS...
 #
 # - OPENBLAS_NUM_THREADS = cores / ranks-per-node (at least 1), so ranks do not fight over cores;
 # - --oversubscribe when more ranks than cores run on this machine (said so on stderr);
 # - OMPI_ALLOW_RUN_AS_ROOT* when run as root;
 # - --max-restarts K relaunches the job after a failure (a killed rank ends the whole MPI job);
 #   the training command must then use --checkpoint-dir and --resume to continue where it stopped.
+#   --min-np M makes the restarts elastic: each relaunch uses one rank fewer (never below M), for a
+#   job that lost a node; selections do not depend on the rank count, so the run continues exactly.
 #   A preempted run (SIGUSR1 to mpirun is forwarded to every rank; SIGTERM to any rank) checkpoints,
 #   exits with status 75 and is not restarted.
 # The sift binary is $SIFT_BINARY, or the release build of this checkout.
@@ -16,12 +18,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 np=2
 hostfile=""
 max_restarts=0
+min_np=""
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -np|-n) np="$2"; shift 2 ;;
         --hostfile) hostfile="$2"; shift 2 ;;
         --max-restarts) max_restarts="$2"; shift 2 ;;
+        --min-np) min_np="$2"; shift 2 ;;
         --tcp-only) extra+=(--mca btl tcp,self --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
         --mca) extra+=(--mca "$2" "$3"); shift 3 ;;
         --) shift; break ;;
@@ -30,6 +34,9 @@ while [ $# -gt 0 ]; do
 done
 if ! [[ "$np" =~ ^[1-9][0-9]*$ ]]; then echo "error: -np must be a positive integer (got '$np')" >&2; exit 2; fi
 if ! [[ "$max_restarts" =~ ^[0-9]+$ ]]; then echo "error: --max-restarts must be a non-negative integer" >&2; exit 2; fi
+if [ -n "$min_np" ] && { ! [[ "$min_np" =~ ^[1-9][0-9]*$ ]] || [ "$min_np" -gt "$np" ]; }; then
+    echo "error: --min-np must be a positive integer no larger than -np (got '$min_np')" >&2; exit 2
+fi
 bin="${SIFT_BINARY:-$here/../.build/release/sift}"
 if [ ! -x "$bin" ]; then echo "error: sift binary not found at $bin (run launch/setup.sh first)" >&2; exit 2; fi
 
@@ -81,5 +88,10 @@ while :; do
     if [ $rc -eq 75 ]; then echo "launch: preempted; checkpoint written, continue with --resume" >&2; exit 75; fi
     if [ $rc -eq 2 ] || [ $rc -eq 64 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
     attempt=$((attempt + 1))
+    if [ -n "$min_np" ] && [ "$np" -gt "$min_np" ]; then
+        np=$((np - 1)); args[1]="$np"
+        echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts on $np ranks" >&2
+        continue
+    fi
     echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts" >&2
 done

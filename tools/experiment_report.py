@@ -19,7 +19,7 @@ ap.add_argument("--machine", required=True)
 args = ap.parse_args()
 out = args.dir
 
-LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift-relative": "SIFT exit 1, relative",
+LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift-relative": "SIFT exit 1, relative", "sift-relative-stale": "SIFT exit 1, relative, stale scores ≤ 50 steps",
           "sift-reducible": "SIFT exit 1, relative, reducible score", "exact": "exact loss, relative",
           "sift-default": "SIFT exit 1, `sift train` default"}
 ORDER = list(LABELS)

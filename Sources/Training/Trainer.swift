@@ -55,6 +55,8 @@ public final class Trainer {
     private var fittedSchedule: FittedSchedule?
     /// Rolling score history of the `relative` rule (nil for other rules); saved in checkpoints.
     private var history: ScoreHistory?
+    /// Each sample's last score, reused for `--stale-scores` steps (nil when scores are always fresh).
+    private var staleTable: StaleScoreTable?
     /// −log unigram frequency per token, for the reducible score.
     let reference: UnigramReference?
     /// Recent step times (slowest rank) while calibrating a budget-fitted schedule.
@@ -98,6 +100,8 @@ public final class Trainer {
             : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)
         history = options.policy != .vanilla && options.effectiveRule == .relative
             ? ScoreHistory(capacity: options.historyLength) : nil
+        staleTable = options.policy != .vanilla && options.staleScores > 0
+            ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         selection = GlobalSelection(communicator: communicator)
         batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
@@ -142,6 +146,12 @@ public final class Trainer {
         elapsedBefore = state.elapsedSeconds
         if let f = state.fittedSchedule { fixSchedule(f) }
         if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
+        if let snapshot = state.staleScores, staleTable != nil {
+            guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
+                throw TrainingError(message: "checkpoint in \(dir) holds a stale-score table that does not fit the \(train.count) training samples")
+            }
+            staleTable = table
+        }
         if isRoot { output("resumed from \(loaded!.path) at step \(step)") }
     }
 
@@ -223,30 +233,40 @@ public final class Trainer {
         }
 
         // 1. Score this rank's share of the pool at the exit layer.
-        var localLosses: [Float] = []
-        var localScores: [Float]? = options.score == .reducible && policy.scores ? [] : nil
+        // Pool positions that need a fresh score: all of them, unless a recent enough score is stored
+        // (the table is the same on every rank, so every rank knows which).
+        let fresh: [Bool] = policy.scores ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
+        let reducible = options.score == .reducible && policy.scores
+        var localLosses = [Float](repeating: 0, count: policy.scores ? share.count : 0)
+        var localScores: [Float]? = reducible ? [Float](repeating: 0, count: share.count) : nil
         if policy.scores {
             let exit = policy == .exact ? model.config.numLayers : options.exitLayer
-            localLosses.reserveCapacity(share.count)
-            var start = share.lowerBound
-            while start < share.upperBound {
-                let end = min(start + options.microBatch, share.upperBound)
-                let samples = (start..<end).map { (index: pool[$0], epoch: epochs[$0]) }
+            let toScore = share.filter { fresh[$0] }
+            var start = 0
+            while start < toScore.count {
+                let end = min(start + options.microBatch, toScore.count)
+                let samples = toScore[start..<end].map { (index: pool[$0], epoch: epochs[$0]) }
                 let batch = timed(&times.data) { fill(samples[...], from: train) }
                 let losses = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
-                localLosses += losses
-                if localScores != nil, let reference {
-                    // Reducible score: what the model still gets wrong beyond a unigram model.
-                    timed(&times.scoring) {
-                        batch.labels.withUnsafeBufferPointer { labels in
-                            for (row, loss) in losses.enumerated() {
-                                let T = batch.seqLen
-                                localScores!.append(loss - reference.meanLoss(labels: labels.baseAddress! + row * T, count: T))
-                            }
+                for (row, loss) in losses.enumerated() {
+                    let at = toScore[start + row] - share.lowerBound
+                    localLosses[at] = loss
+                    if reducible, let reference {
+                        // Reducible score: what the model still gets wrong beyond a unigram model.
+                        let T = batch.seqLen
+                        localScores![at] = batch.labels.withUnsafeBufferPointer {
+                            loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T)
                         }
                     }
                 }
                 start = end
+            }
+            if let table = staleTable {
+                for position in share where !fresh[position] {
+                    let e = table.entry(pool[position])
+                    localLosses[position - share.lowerBound] = e.loss
+                    if reducible { localScores![position - share.lowerBound] = e.score }
+                }
             }
         }
 
@@ -276,6 +296,12 @@ public final class Trainer {
             fidelity = (SelectionFidelity.spearman(result.poolLosses, allExact),
                         SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: allExact, globalIndices: pool, count: b))
             offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
+        }
+        let freshCount = fresh.lazy.filter { $0 }.count
+        if staleTable != nil {
+            for (position, isFresh) in fresh.enumerated() where isFresh {
+                staleTable!.record(pool[position], loss: result.poolLosses[position], score: result.poolScores[position], step: step)
+            }
         }
         let assigned = GlobalSelection.assignment(result, poolSize: B, rank: rank, size: p, rebalance: options.rebalance)
 
@@ -336,7 +362,7 @@ public final class Trainer {
         }
 
         step += 1
-        samplesScored += policy.scores ? B : 0
+        samplesScored += freshCount
         samplesBackpropagated += b
         let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
         if let log = selectionLog {
@@ -503,6 +529,7 @@ public final class Trainer {
                                         elapsedSeconds: elapsed, runFingerprint: options.fingerprint, vocabHash: vocabHash)
             state.fittedSchedule = fittedSchedule
             state.scoreHistory = history?.values
+            state.staleScores = staleTable?.snapshot
             do {
                 try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
                                             directory: directory, keep: options.keepCheckpoints)

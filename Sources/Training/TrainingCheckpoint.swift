@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Model
+import Selection
 
 /// What a training checkpoint records besides the three flat buffers.
 /// A learning-rate schedule length fixed after calibration steps (see `TrainingOptions.fitsScheduleToBudget`).
@@ -33,6 +34,8 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var fittedSchedule: FittedSchedule? = nil
     /// The rolling score history of the `relative` selection rule, oldest first.
     public var scoreHistory: [Float]? = nil
+    /// The stale-score table (`--stale-scores`), nil when scores are always fresh.
+    public var staleScores: StaleScoreTable.Snapshot? = nil
 
     public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
                 elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {

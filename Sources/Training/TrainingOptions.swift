@@ -17,6 +17,9 @@ public struct TrainingOptions: Sendable {
     public var historyLength: Int = 500
     /// Exponent β of the `relative` rule's percentile weights.
     public var beta: Double = 1
+    /// Reuse a candidate's score for up to this many steps instead of scoring it again (0: always score):
+    /// Selective-Backprop's stale variant.
+    public var staleScores: Int = 0
     /// The sifting delay: optimizer steps of plain training (pool = b, no scoring) before a selecting
     /// policy starts selecting. Early on, the highest-loss samples are the outliers the model cannot
     /// learn from yet (from scratch, top-loss selection holds the model at the unigram plateau).
@@ -116,6 +119,7 @@ public struct TrainingOptions: Sendable {
         if poolSize < ranks { return "candidate pool of \(poolSize) is smaller than the \(ranks) ranks" }
         if microBatch < 1 { return "--micro-batch must be at least 1" }
         if selectionWarmup < 0 { return "--sift-delay must be non-negative (got \(selectionWarmup))" }
+        if staleScores < 0 { return "--stale-scores must be non-negative (got \(staleScores))" }
         if historyLength < 1 { return "--history must be at least 1 (got \(historyLength))" }
         if !(beta > 0) || !beta.isFinite { return "--beta must be positive (got \(beta))" }
         if fitsScheduleToBudget && timeBudget == nil { return "a budget-fitted schedule needs --time-budget" }
@@ -140,6 +144,7 @@ public struct TrainingOptions: Sendable {
         if policy != .vanilla {
             selection = " rule=\(effectiveRule.rawValue) score=\(score.rawValue)"
             if effectiveRule == .relative { selection += " history=\(historyLength) beta=\(beta)" }
+            if staleScores > 0 { selection += " stale=\(staleScores)" }
         }
         let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0)" : "steps=\(steps)"
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(selectionWarmup > 0 ? " selection-warmup=\(selectionWarmup)" : "")\(selection) lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"

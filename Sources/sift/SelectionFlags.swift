@@ -23,6 +23,8 @@ struct SelectionFlags: ParsableArguments {
     var history: Int = 500
     @Option(help: "Exponent β of --selection relative (smart sifting keeps 1/(1+β) of the data at a threshold; here b of b/ρ are drawn, β sets how strongly high scores are preferred).")
     var beta: Double = 1
+    @Option(help: "Reuse a candidate's score for up to this many steps instead of scoring it again (0: always score; Selective-Backprop's stale variant). In multi-epoch training a sample returns about every N/B steps.")
+    var staleScores: Int = 0
     @Option(name: [.customLong("sift-delay"), .customLong("selection-warmup")],
             help: "Sifting delay: steps of plain training (no scoring, pool = b) before a selecting policy starts selecting.")
     var siftDelay: Int = 0
@@ -31,7 +33,7 @@ struct SelectionFlags: ParsableArguments {
     func apply(to o: inout TrainingOptions) {
         o.policy = policy; o.selectFraction = selectFraction; o.exitLayer = exitLayer
         o.rule = selection; o.score = score; o.historyLength = history; o.beta = beta
-        o.selectionWarmup = siftDelay
+        o.selectionWarmup = siftDelay; o.staleScores = staleScores
     }
 
     /// One line describing the selection, for the start-up banner.
@@ -40,6 +42,7 @@ struct SelectionFlags: ParsableArguments {
         var s = "\(o.policy == .exact ? "exact loss" : "exit layer \(o.exitLayer)"), \(o.effectiveRule.rawValue)"
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
         if o.score == .reducible { s += ", reducible score" }
+        if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
         if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
         return s
     }

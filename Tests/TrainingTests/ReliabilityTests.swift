@@ -6,6 +6,9 @@ import XCTest
 /// Injected failures: a stalled rank, a NaN on one rank, a killed rank, a crashed or starved
 /// checkpoint writer. Each must end in a clear outcome, never a hang or a lost checkpoint.
 final class ReliabilityTests: XCTestCase {
+    /// The repository root (kept here for the tests that name it through this class).
+    static let repository = SiftProcess.repository
+
     func tempDir(_ tag: String) -> String {
         let d = NSTemporaryDirectory() + "sift-rel-\(tag)-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)

@@ -138,4 +138,59 @@ final class SelectionRuleTrainingTests: XCTestCase {
             XCTAssertEqual(lr, expected, accuracy: 1e-8, "step \(step)")
         }
     }
+
+    /// --stale-scores: on a 48-sample subset (pool 24, so a sample returns every 2 steps) scores up to 3
+    /// steps old are reused; fewer candidates are scored, the selections match at 1, 2 and 3 ranks, and a
+    /// run resumed with the table in flight ends bit-identical.
+    func testStaleScoresAreReusedRankInvariantlyAndResumeExactly() throws {
+        let p = try TrainingFixture.paths()
+        let flags = ["--selection", "relative", "--stale-scores", "3", "--train-subset", "48"]
+        var logs: [[LoggedStep]] = []
+        var scored: [Int] = []
+        for ranks in 1...3 {
+            let dir = tempDir("stale-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: dir + "/ckpt",
+                extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
+            logs.append(try steps(dir + "/sel.jsonl"))
+            let last = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.last { $0["samples_scored"] != nil }
+            scored.append(try XCTUnwrap(last?["samples_scored"] as? Int))
+        }
+        XCTAssertEqual(logs[0].map(\.selected), logs[1].map(\.selected), "1 vs 2 ranks")
+        XCTAssertEqual(logs[0].map(\.selected), logs[2].map(\.selected), "1 vs 3 ranks")
+        XCTAssertEqual(Set(scored).count, 1, "scored counts differ across rank counts: \(scored)")
+        // Steps 1-2 score all 48 samples; afterwards a sample is rescored only once its score is > 3 steps old.
+        XCTAssertLessThan(scored[0], 8 * 24)
+        XCTAssertGreaterThanOrEqual(scored[0], 48)
+        // A sample back within 3 steps of its last scoring carries exactly the loss it was scored with then.
+        var scoredAt: [Int: (step: Int, loss: Float)] = [:]
+        var reused = 0
+        for (k, step) in logs[0].enumerated() {
+            for (i, sample) in step.pool.enumerated() {
+                if let previous = scoredAt[sample], k - previous.step <= 3 {
+                    XCTAssertEqual(step.losses[i], previous.loss, "step \(k + 1) sample \(sample)")
+                    reused += 1
+                } else {
+                    scoredAt[sample] = (k, step.losses[i])
+                }
+            }
+        }
+        XCTAssertEqual(reused, 8 * 24 - scored[0], "reused + scored = all candidates")
+        let straight = tempDir("stale-straight"), split = tempDir("stale-split")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
+                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertNotNil(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores)
+        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
+                                                                        extra: flags + ["--resume"]), ranks: 2)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(y.state.step, 8)
+        XCTAssertEqual(x.state.staleScores, y.state.staleScores)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+    }
 }
