@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Core"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels"], exclude: ["Fixtures"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
