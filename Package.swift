@@ -1,7 +1,7 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Dependencies point one way: kernels ← model ← selection/training ← CLI.
+// Dependencies point one way: core ← kernels ← model ← selection/training ← CLI (docs/ARCHITECTURE.md).
 let package = Package(
     name: "sift",
     products: [
@@ -17,24 +17,34 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
-        .target(name: "Kernels", dependencies: ["COpenBLAS"],
+        // Each target lists exactly the modules its sources import.
+        .target(name: "Core", dependencies: []),
+        .target(name: "Kernels", dependencies: ["Core", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Model", dependencies: ["Kernels"],
+        .target(name: "Model", dependencies: ["Core", "Kernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Data", dependencies: []),
-        .target(name: "Interop", dependencies: ["Model", "Data"]),
-        .target(name: "Communication", dependencies: ["CMPI"]),
-        .target(name: "Selection", dependencies: ["Communication"]),
-        .target(name: "Training", dependencies: ["Model", "Data", "Interop", "Selection", "Communication"]),
+        .target(name: "Data", dependencies: ["Core"]),
+        .target(name: "Interop", dependencies: ["Core", "Kernels", "Model", "Training"]),
+        .target(name: "Communication", dependencies: ["Core", "CMPI"]),
+        .target(name: "Selection", dependencies: ["Core", "Communication"]),
+        .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication"]),
+        .target(name: "Performance", dependencies: ["Core", "Kernels", "Model", "Selection", "Communication", "Training"]),
         .executableTarget(name: "sift", dependencies: [
-            "Training", "Model", "Data", "Interop", "Communication", "Selection", "Kernels",
+            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Test targets mirror the source modules; SiftTestSupport runs the built binary.
+        .target(name: "SiftTestSupport", dependencies: [], path: "Tests/SiftTestSupport"),
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Data"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Data", "Kernels"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Core"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
+        .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
+        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
+        .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "SiftTestSupport"]),
     ]
 )

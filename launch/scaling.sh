@@ -102,63 +102,8 @@ for policy in vanilla sift; do
     for p in $ranks; do run strong "$policy" "$p" "$global"; done
 done
 
-python3 - "$out" "$config" "$vocab_size" "$cores" "$steps" "$per_rank" "$global" "$ranks" <<'PY'
-import json, os, sys, datetime
-out, config, vocab_size, cores, steps, per_rank, global_b, ranks = sys.argv[1:9]
-vocab_size, cores, steps, per_rank, global_b = int(vocab_size), int(cores), int(steps), int(per_rank), int(global_b)
-ranks = [int(r) for r in ranks.split()]
-keys = ["data", "scoring", "selection", "forward_backward", "exposed_allreduce", "optimizer", "waiting"]
-machine = json.load(open(os.path.join(out, "machine.json")))
-
-def measure(mode, policy, p):
-    name = f"{mode}-{policy}-p{p}"
-    records = sorted((json.loads(l) for l in open(os.path.join(out, name + ".jsonl")) if '"times"' in l), key=lambda r: r["step"])
-    timed = records[1:]  # the first step warms caches and allocates workspaces
-    b = per_rank * p if mode == "weak" else global_b
-    step = (records[-1]["elapsed"] - records[0]["elapsed"]) / len(timed)  # wall clock of the slowest rank
-    times = {k: sum(r["times"][k] for r in timed) / len(timed) for k in keys}
-    return {"mode": mode, "policy": policy, "ranks": p, "batch_size": b, "per_rank_batch": -(-b // p),
-            "select_fraction": 0.5, "exit_layer": 1, "pool_size": b if policy == "vanilla" else 2 * b,
-            "steps_timed": len(timed), "step_seconds": step, "samples_per_second": b / step, "times": times,
-            "oversubscribed": p > cores, "cores_used": min(p, cores)}
-
-runs = [measure(m, pol, p) for pol in ["vanilla", "sift"] for m in ["weak", "strong"] for p in ranks]
-for r in runs:
-    one = next(x for x in runs if x["mode"] == r["mode"] and x["policy"] == r["policy"] and x["ranks"] == 1)
-    # Weak: throughput_p / (p · throughput_1). Strong: speedup / p, the same ratio at a fixed batch.
-    r["efficiency"] = r["samples_per_second"] / (r["ranks"] * one["samples_per_second"])
-    t = r["times"]
-    r["compute_seconds"] = t["data"] + t["scoring"] + t["forward_backward"] + t["optimizer"]
-    r["communication_seconds"] = t["exposed_allreduce"] + t["selection"]
-    r["waiting_seconds"] = t["waiting"]
-
-result = {"config": config, "vocab_size": vocab_size, "seq_len": 128, "cores": cores, "threads_per_rank": 1,
-          "bucket_mb": 4.0, "micro_batch": 32, "steps": steps, "per_rank_batch": per_rank, "global_batch": global_b,
-          "date": datetime.datetime.now().isoformat(timespec="seconds"),
-          "memory": machine.get("memory"), "latency_seconds": machine.get("allreduce", {}).get("latency_seconds"),
-          "allreduce": machine.get("allreduce", {}).get("gradients"), "machine": machine.get("machine"), "runs": runs}
-json.dump(result, open(os.path.join(out, "scaling.json"), "w"), indent=1)
-
-print(f"\n### Scaling, BERT-{config}, {steps - 1} timed steps per run, {cores} cores, 1 OpenBLAS thread per rank\n")
-print("weak: %d samples backpropagated per rank per step; strong: %d per step in all. SIFT at exit layer 1, ρ = 0.5. "
-      "samples/s = backpropagated samples per second (wall clock). Time split per step, rank 0, seconds: compute = data + scoring + "
-      "forward/backward + optimizer; exposed comm = exposed allreduce + selection (loss exchange, incl. waiting for the slowest scorer); "
-      "waiting = blocking small collectives (waiting for the slowest rank).\n" % (per_rank, global_b))
-print("| ranks | mode | policy | b | b/rank | step s | samples/s | efficiency | compute s | exposed comm s | waiting s |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
-for r in runs:
-    over = " (oversubscribed)" if r["oversubscribed"] else ""
-    total = r["compute_seconds"] + r["communication_seconds"] + r["waiting_seconds"]
-    share = lambda x: f"{x:.3f} ({100 * x / total:.0f}%)" if total > 0 else f"{x:.3f}"
-    print(f"| {r['ranks']}{over} | {r['mode']} | {r['policy']} | {r['batch_size']} | {r['per_rank_batch']} | {r['step_seconds']:.3f} | "
-          f"{r['samples_per_second']:.1f} | {100 * r['efficiency']:.0f}% | {share(r['compute_seconds'])} | "
-          f"{share(r['communication_seconds'])} | {share(r['waiting_seconds'])} |")
-share = machine.get("lowest_cpu_share_of_wall_time")
-if share is not None and share < 0.8:
-    print(f"\nwarning: during the memory/latency measurement a rank was on a CPU only {100 * share:.0f}% of the time: "
-          "other processes competed for the cores; these numbers (and the check below) understate the machine")
-print(f"\nwrote {os.path.join(out, 'scaling.json')}")
-PY
+"$bin" scaling-summary --out "$out" --config "$config" --vocab-size "$vocab_size" --cores "$cores" --steps "$steps" \
+    --per-rank-batch "$per_rank" --global-batch "$global" --ranks "$ranks"
 
 echo
 echo "### The scaling model against these runs (sift project --check)"

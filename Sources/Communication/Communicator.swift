@@ -1,4 +1,5 @@
 import CMPI
+import Core
 import Foundation
 
 /// An error reported by an MPI call, with the name of the call that failed.
@@ -193,7 +194,7 @@ public final class Communicator: @unchecked Sendable {
 
     private func check(_ rc: Int32, _ call: String) {
         if rc != sift_mpi_success() {
-            FileHandle.standardError.write("error: rank \(rank): MPI call \(call) failed with code \(rc)\n".data(using: .utf8)!)
+            StandardError.line("error: rank \(rank): MPI call \(call) failed with code \(rc)")
             abort(code: 3)
         }
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -191,10 +192,10 @@ public struct DatasetPreparer {
             guard let vocabBytes = fm.contents(atPath: options.vocabPath) else {
                 throw DataError.unreadable(path: options.vocabPath, reason: "read failed")
             }
-            try AtomicFile.writeAndSync([UInt8](vocabBytes), to: (temp as NSString).appendingPathComponent(DatasetManifest.vocabFileName))
+            try DurableFile.writeAndSync([UInt8](vocabBytes), to: (temp as NSString).appendingPathComponent(DatasetManifest.vocabFileName))
             let json = try encoder.encode(manifest)
-            try AtomicFile.writeAndSync([UInt8](json), to: (temp as NSString).appendingPathComponent(DatasetManifest.fileName))
-            AtomicFile.syncDirectory(temp)
+            try DurableFile.writeAndSync([UInt8](json), to: (temp as NSString).appendingPathComponent(DatasetManifest.fileName))
+            DurableFile.syncDirectory(temp)
 
             if destinationExists {
                 let old = (parent as NSString).appendingPathComponent(".\(out.lastPathComponent).old-\(getpid())")
@@ -206,13 +207,13 @@ public struct DatasetPreparer {
                     _ = rename(old, out.path)  // put the previous dataset back
                     throw DataError.io(path: out.path, reason: "rename failed: \(reason)")
                 }
-                AtomicFile.syncDirectory(parent)
+                DurableFile.syncDirectory(parent)
                 try? fm.removeItem(atPath: old)
             } else {
                 guard rename(temp, out.path) == 0 else {
                     throw DataError.io(path: out.path, reason: "rename failed: \(String(cString: strerror(errno)))")
                 }
-                AtomicFile.syncDirectory(parent)
+                DurableFile.syncDirectory(parent)
             }
         } catch {
             try? fm.removeItem(atPath: temp)

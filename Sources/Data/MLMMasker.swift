@@ -1,3 +1,5 @@
+import Core
+
 /// BERT masked-language-model corruption applied at load time.
 ///
 /// Each non-special position is selected with `probability` (0.15); a selected position gets

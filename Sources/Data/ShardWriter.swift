@@ -1,3 +1,4 @@
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -115,7 +116,7 @@ final class ShardWriter {
     private func flushStaging() throws {
         let raw = UnsafeRawBufferPointer(start: staging, count: staged)
         shardHash.update(raw)
-        try AtomicFile.writeAll(fd, raw, path: shardPath)
+        try DurableFile.writeAll(fd, raw, path: shardPath)
         staged = 0
     }
 

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Token-level statistics of a prepared dataset split, counted over its packed sequences.

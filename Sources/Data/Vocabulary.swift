@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A WordPiece vocabulary loaded from a BERT `vocab.txt`: one token per line, id = zero-based

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Writes Float32 tensors as a safetensors file, durably (temporary file, fsync, rename).

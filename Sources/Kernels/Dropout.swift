@@ -1,29 +1,4 @@
-/// Counter-based random numbers: a pure function of (key, counter), so any element's draw can be
-/// regenerated anywhere (backward pass, another rank) without storing masks or generator state.
-public enum CounterHash {
-    /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.
-    @inlinable @inline(__always)
-    public static func mix(_ z0: UInt64) -> UInt64 {
-        var z = z0 &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Combines several words into one key (order matters).
-    @inlinable
-    public static func key(_ parts: UInt64...) -> UInt64 {
-        var h: UInt64 = 0x243F_6A88_85A3_08D3
-        for p in parts { h = mix(h ^ p) }
-        return h
-    }
-
-    /// Uniform in [0, 1) with 24 bits of resolution for element `index` under `key`.
-    @inlinable @inline(__always)
-    public static func uniform(key: UInt64, index: UInt64) -> Float {
-        Float(mix(key ^ (index &* 0xD1B5_4A32_D192_ED03)) >> 40) * (1.0 / 16_777_216.0)
-    }
-}
+import Core
 
 /// Inverted dropout whose mask is drawn from `CounterHash` keyed by (key, element index).
 ///

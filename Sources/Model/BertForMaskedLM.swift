@@ -1,3 +1,4 @@
+import Core
 import Kernels
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ public final class BertForMaskedLM {
                     // Box-Muller on two counter-based uniforms.
                     let u1 = max(Double(CounterHash.mix(key ^ UInt64(2 * i)) >> 11) * 0x1p-53, 0x1p-60)
                     let u2 = Double(CounterHash.mix(key ^ UInt64(2 * i + 1)) >> 11) * 0x1p-53
-                    let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+                    let z = BoxMuller.normal(u1, u2)
                     base[i] = Float(z) * config.initializerRange
                 }
             }

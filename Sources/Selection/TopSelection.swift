@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// The serial selection rule every rank applies to the same global candidate list, and its
@@ -33,27 +34,5 @@ public enum TopSelection {
             keys[i] = Float(log(u) / w)
         }
         return keys
-    }
-}
-
-/// A counter-based random generator: a pure function of its key words, so that a random choice
-/// about a sample is the same on whichever rank makes it.
-public enum CounterHash {
-    /// SplitMix64's finaliser, a bijective 64-bit mixer.
-    @inlinable public static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// 64 random bits keyed by four words.
-    @inlinable public static func bits(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> UInt64 {
-        mix(mix(mix(mix(a) ^ b) ^ c) ^ d)
-    }
-
-    /// A uniform double in the open interval (0, 1) keyed by four words.
-    @inlinable public static func uniform(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> Double {
-        (Double(bits(a, b, c, d) >> 11) + 0.5) * (1.0 / 9_007_199_254_740_992.0)
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Selection
 
 /// The deterministic order in which training samples are offered as candidates.

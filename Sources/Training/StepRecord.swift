@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Statistics of one optimizer step, identical on every rank.
@@ -45,51 +46,31 @@ struct StepRecord {
     }
 }
 
-/// Rank 0's progress display: a live line redrawn in place on a terminal, plain lines in a log.
+/// Rank 0's progress display: the step's numbers as one line, rendered by `LiveLine` (a live bar on
+/// a terminal, plain lines in a log).
 final class ProgressLine {
-    private let enabled: Bool
-    private let output: (String) -> Void
-    private let live: Bool
-    private var drawn = false
+    private let line: LiveLine
 
     init(enabled: Bool, output: @escaping (String) -> Void) {
-        self.enabled = enabled
-        self.output = output
-        // mpirun hands ranks a pseudo-terminal even when its own output is a file, so the launcher
-        // says which it is through SIFT_PROGRESS (bar or plain); without it, ask the terminal.
-        switch ProcessInfo.processInfo.environment["SIFT_PROGRESS"] {
-        case "bar": live = enabled
-        case "plain": live = false
-        default: live = enabled && isatty(STDOUT_FILENO) != 0
-        }
+        line = LiveLine(enabled: enabled, output: output)
     }
 
     func update(step: Int, of total: Int, record: StepRecord, evaluation: EvaluationResult?, tokensPerSecond: Double,
                 elapsed: Double, stepsDone: Int, force: Bool) {
-        guard enabled, live || force else { return }
+        guard line.wants(force: force) else { return }
         // total 0: the run's length is not known yet (a schedule still being fitted to a time budget).
         let remaining = stepsDone > 0 && total > 0 ? elapsed / Double(stepsDone) * Double(total - step) : 0
-        var line = total > 0 ? String(format: "step %d/%d | loss %.4f", step, total, record.trainLoss)
+        var text = total > 0 ? String(format: "step %d/%d | loss %.4f", step, total, record.trainLoss)
                              : String(format: "step %d | loss %.4f", step, record.trainLoss)
-        if let e = evaluation { line += String(format: " | val acc %.2f%%", 100 * e.accuracy) }
-        line += String(format: " | %.0f tok/s", tokensPerSecond)
-        if let t = record.threshold { line += String(format: " | threshold %.3f", t) }
-        line += String(format: " | imbalance %.2f", record.imbalance)
-        if total > 0 { line += " | ETA " + formatDuration(remaining) }
-        if live {
-            let width = 30, filled = total > 0 ? width * step / total : 0
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            print("\r[\(bar)] \(line)\u{1B}[K", terminator: "")
-            fflush(stdout)
-            drawn = true
-        } else {
-            output(line)
-        }
+        if let e = evaluation { text += String(format: " | val acc %.2f%%", 100 * e.accuracy) }
+        text += String(format: " | %.0f tok/s", tokensPerSecond)
+        if let t = record.threshold { text += String(format: " | threshold %.3f", t) }
+        text += String(format: " | imbalance %.2f", record.imbalance)
+        if total > 0 { text += " | ETA " + formatDuration(remaining) }
+        line.show(text, step: step, of: total)
     }
 
-    func finish() {
-        if drawn { print(""); drawn = false }
-    }
+    func finish() { line.finish() }
 }
 
 /// "1h02m", "3m05s" or "12s".

@@ -1,4 +1,5 @@
 import Communication
+import Core
 import Data
 import Foundation
 import Kernels

@@ -1,7 +1,8 @@
-import Selection
+import Core
 import Foundation
 import Kernels
 import Model
+import Selection
 
 /// What a training checkpoint records besides the three flat buffers.
 /// A learning-rate schedule length fixed after calibration steps (see `TrainingOptions.fitsScheduleToBudget`).
@@ -92,44 +93,24 @@ public enum TrainingCheckpoint {
         let header = try JSONEncoder().encode(state)
         let final = (directory as NSString).appendingPathComponent(fileName(step: state.step))
         let temp = (directory as NSString).appendingPathComponent(".tmp-\(getpid())-\(fileName(step: state.step))")
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError.io(path: temp, reason: String(cString: strerror(errno))) }
-        var checksum = Checksum64()
-        func write(_ p: UnsafeRawPointer, _ n: Int) throws {
-            checksum.update(p, count: n)
-            var done = 0
-            while done < n {
-                let w = Foundation.write(fd, p + done, n - done)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    let reason = String(cString: strerror(errno))
-                    close(fd); unlink(temp)
-                    throw CheckpointError.io(path: temp, reason: reason)
+        do {
+            try DurableFile.write(to: final, temporary: temp) { file in
+                var checksum = Checksum64()
+                func write(_ p: UnsafeRawPointer, _ n: Int) throws {
+                    checksum.update(p, count: n)
+                    try file.write(p, count: n)
                 }
-                done += w
+                var length = UInt64(header.count).littleEndian
+                try magic.withUnsafeBytes { try write($0.baseAddress!, 8) }
+                try withUnsafeBytes(of: &length) { try write($0.baseAddress!, 8) }
+                try header.withUnsafeBytes { try write($0.baseAddress!, header.count) }
+                for buffer in [parameters, m, v] { try write(UnsafeRawPointer(buffer.pointer), buffer.count * 4) }
+                var sum = checksum.value.littleEndian
+                try withUnsafeBytes(of: &sum) { try file.write($0.baseAddress!, count: 8) }
             }
+        } catch let error as DurableFileError {
+            throw CheckpointError.io(path: error.path, reason: error.reason)
         }
-        var length = UInt64(header.count).littleEndian
-        try magic.withUnsafeBytes { try write($0.baseAddress!, 8) }
-        try withUnsafeBytes(of: &length) { try write($0.baseAddress!, 8) }
-        try header.withUnsafeBytes { try write($0.baseAddress!, header.count) }
-        for buffer in [parameters, m, v] { try write(UnsafeRawPointer(buffer.pointer), buffer.count * 4) }
-        var sum = checksum.value.littleEndian
-        try withUnsafeBytes(of: &sum) { p in
-            var done = 0
-            while done < 8 { let w = Foundation.write(fd, p.baseAddress! + done, 8 - done); if w <= 0 { break }; done += w }
-            if done < 8 { close(fd); unlink(temp); throw CheckpointError.io(path: temp, reason: "short write") }
-        }
-        if fsync(fd) != 0 {
-            let reason = String(cString: strerror(errno)); close(fd); unlink(temp)
-            throw CheckpointError.io(path: temp, reason: reason)
-        }
-        close(fd)
-        guard rename(temp, final) == 0 else {
-            let reason = String(cString: strerror(errno)); unlink(temp)
-            throw CheckpointError.io(path: final, reason: reason)
-        }
-        fsyncDirectory(directory)
         // Temporary files of a writer that crashed mid-save are garbage once a newer save succeeded.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".tmp-") {
             unlink((directory as NSString).appendingPathComponent(name))
@@ -138,7 +119,7 @@ public enum TrainingCheckpoint {
         let all = list(directory: directory)
         if keep > 0 && all.count > keep {
             for old in all.prefix(all.count - keep) { unlink(old.path) }
-            fsyncDirectory(directory)
+            DurableFile.syncDirectory(directory)
         }
         return final
     }
@@ -204,10 +185,5 @@ public enum TrainingCheckpoint {
             }
         }
         return nil
-    }
-
-    static func fsyncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 }

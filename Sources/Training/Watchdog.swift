@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Ends the job when this rank stops making progress, instead of letting it hang forever.
@@ -70,7 +71,7 @@ public final class Watchdog: @unchecked Sendable {
                     : "no progress in local work"
                 let line = String(format: "error: watchdog: rank %d stalled for %.0f s in phase '%@' of step %d (%@); aborting the job (--watchdog-seconds %.0f)\n",
                                   rank, waited, phase.rawValue, step, why, timeout)
-                FileHandle.standardError.write(line.data(using: .utf8)!)
+                StandardError.line(line)
                 abort()
             }
         }

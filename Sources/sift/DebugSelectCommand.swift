@@ -16,27 +16,21 @@ struct DebugSelectCommand: ParsableCommand {
     @Option(help: "How many to select.") var count: Int = 10
     @Option(help: "Seed of the synthetic losses.") var seed: UInt64 = 1
     @Option(help: "Distinct loss values (fewer means more ties).") var levels: Int = 4
-    @Option(help: "Selection policy: sift or proportional.") var policy: String = "sift"
+    @Option(help: "Selection policy: sift or proportional.") var policy: SelectionPolicy = .sift
 
     func validate() throws {
         guard pool >= 1 else { throw ValidationError("--pool must be at least 1") }
         guard count >= 0 && count <= pool else { throw ValidationError("--count must be in 0...pool") }
         guard levels >= 1 else { throw ValidationError("--levels must be at least 1") }
-        guard SelectionPolicy(rawValue: policy) != nil else { throw ValidationError("unknown --policy \(policy)") }
-    }
-
-    /// The synthetic loss of a global sample index (shared with the tests' serial reference).
-    static func syntheticLoss(seed: UInt64, index: Int, levels: Int) -> Float {
-        Float(CounterHash.bits(seed, 0x7E57, UInt64(index), 0) % UInt64(levels)) + 0.5
     }
 
     func run() throws {
         let comm = try Communicator()
         let indices = Array((0..<pool).reversed())
         let share = GlobalSelection.share(poolSize: pool, rank: comm.rank, size: comm.size)
-        let local = share.map { DebugSelectCommand.syntheticLoss(seed: seed, index: indices[$0], levels: levels) }
+        let local = share.map { SyntheticLoss.loss(seed: seed, index: indices[$0], levels: levels) }
         let result = GlobalSelection(communicator: comm).select(localLosses: local, pool: indices, count: count,
-                                                                policy: SelectionPolicy(rawValue: policy)!,
+                                                                policy: policy,
                                                                 seed: seed, step: 0)
         if comm.isRoot {
             let sel = result.selectedPositions.map { String(indices[$0]) }.joined(separator: ",")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
+import Interop
 import Model
 
 /// `sift score`: per-sample MLM losses at an exit layer and at the last layer, to inspect what SIFT
@@ -34,22 +35,21 @@ struct ScoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        do { try score() } catch let e as ExitCode { throw e } catch { fail("\(error)") }
-    }
-
-    private func score() throws {
         let loaded = try LoadedModel.load(model)
         for w in loaded.warnings { printError("warning: \(w)") }
         let config = loaded.config
         let exit = exitLayer ?? config.numLayers
         guard exit <= config.numLayers else {
-            fail("--exit-layer \(exit) is beyond the model's \(config.numLayers) layers", code: 2)
+            throw CommandFailure("--exit-layer \(exit) is beyond the model's \(config.numLayers) layers", code: 2)
         }
         var path = input
         var tempPath: String?
         if path == nil {
             // PremaskedSamples reads files; standard input goes through a private temporary file.
             let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard data.contains(where: { !Set(" \t\r\n".utf8).contains($0) }) else {
+                throw CommandFailure("no samples on standard input (expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", code: 2)
+            }
             let t = NSTemporaryDirectory() + "sift-score-\(getpid()).jsonl"
             try data.write(to: URL(fileURLWithPath: t))
             path = t
@@ -58,7 +58,7 @@ struct ScoreCommand: ParsableCommand {
         defer { if let t = tempPath { unlink(t) } }
         let samples = try PremaskedSamples(path: path!, vocabSize: config.vocabSize, padId: Int32(config.padTokenId))
         guard samples.seqLen <= config.maxPositions else {
-            fail("samples of \(samples.seqLen) tokens exceed the model's \(config.maxPositions) positions", code: 2)
+            throw CommandFailure("samples of \(samples.seqLen) tokens exceed the model's \(config.maxPositions) positions", code: 2)
         }
         let bert = BertForMaskedLM(config: config, parameters: loaded.parameters)
         if !json {
@@ -68,7 +68,7 @@ struct ScoreCommand: ParsableCommand {
         var logitsOut: FileHandle?
         if let logits {
             guard FileManager.default.createFile(atPath: logits, contents: nil), let h = FileHandle(forWritingAtPath: logits) else {
-                fail("cannot write --logits file \(logits)")
+                throw CommandFailure("cannot write --logits file \(logits)")
             }
             logitsOut = h
         }
@@ -90,7 +90,7 @@ struct ScoreCommand: ParsableCommand {
                     }
                 }
             }
-            if let problem = batch.validationError(for: config) { fail("\(problem)", code: 2) }
+            if let problem = batch.validationError(for: config) { throw CommandFailure("\(problem)", code: 2) }
             let atExit = bert.evaluate(batch, exitLayer: exit)
             let atEnd = exit == config.numLayers ? atExit : bert.evaluate(batch, exitLayer: config.numLayers)
             if let out = logitsOut {

@@ -10,7 +10,7 @@ struct Sift: ParsableCommand {
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
         subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
                       ScoreCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self, ProjectCommand.self,
-                      DebugSelectCommand.self])
+                      DebugSelectCommand.self, ScalingSummaryCommand.self])
 
     /// Runs the command; every failure becomes one `error: …` line on standard error and a non-zero
     /// exit (64 for bad flags, as ArgumentParser does), with no usage dump that would bury it.
@@ -19,6 +19,10 @@ struct Sift: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            if let failure = error as? CommandFailure {
+                printError("error: \(failure.description)")
+                Foundation.exit(failure.code)
+            }
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
             let message = Sift.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"

@@ -22,6 +22,7 @@ struct TrainingSetup {
         var warnings: [String] = []
         // Vocabulary: explicit, or the dataset's own copy.
         var vocabPath = cmd.vocab
+        if let dir = cmd.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)") }
         if vocabPath == nil, let dir = cmd.data {
             let candidate = (dir as NSString).appendingPathComponent("vocab.txt")
             if FileManager.default.fileExists(atPath: candidate) { vocabPath = candidate }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Data
 import Foundation
 
@@ -27,7 +28,7 @@ struct VocabCommand: ParsableCommand {
             if builder.wordCounts.isEmpty { throw DataError.noUsableText(corpus: corpus) }
             let tokens = try builder.learn(size: size)
             let bytes = [UInt8]((tokens.joined(separator: "\n") + "\n").utf8)
-            try AtomicFile.write(bytes, to: out)
+            try DurableFile.write(bytes, to: out)
             if tokens.count < size {
                 warnLine("warning: only \(tokens.count) tokens could be learned (no pair occurs twice any more)")
             }
@@ -39,16 +40,4 @@ struct VocabCommand: ParsableCommand {
             throw ExitMessage(error.description)
         }
     }
-}
-
-/// Writes one line to standard error.
-func warnLine(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-/// A failure reported as a single "Error: …" line (ArgumentParser prints non-validation errors
-/// without the usage text).
-struct ExitMessage: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import Core
 import XCTest
 import Foundation
 import Data
@@ -66,7 +67,7 @@ func learnVocabulary(_ corpus: GeneratedCorpus, size: Int = 300) throws -> Strin
     try reader.read { if case .text(let t) = $0 { builder.count(text: t, using: basic) } }
     let tokens = try builder.learn(size: size)
     let path = makeTempDirectory("vocab") + "/vocab.txt"
-    try AtomicFile.write([UInt8]((tokens.joined(separator: "\n") + "\n").utf8), to: path)
+    try DurableFile.write([UInt8]((tokens.joined(separator: "\n") + "\n").utf8), to: path)
     return path
 }
 

@@ -10,7 +10,7 @@ final class SafetensorsTests: XCTestCase {
     /// Writes two tensors and parses the file with a reader written here from the format spec
     /// (JSONSerialization + manual byte decoding), not with `SafetensorsFile`.
     func testWriterOutputMatchesIndependentParse() throws {
-        let a: [Float] = [1, -2.5, 0.1, .greatestFiniteMagnitude, -0.0, 3e-39]
+        let a: [Float] = [1, -2.5, 0.1, .greatestFiniteMagnitude, -0.0, Float(3e-39 as Double)]
         let b: [Float] = [7, 8, 9]
         let path = dir + "/t.safetensors"
         try a.withUnsafeBufferPointer { pa in

@@ -87,7 +87,7 @@ final class ElementwiseTests: XCTestCase {
         var rng = TestRandom(7)
         let vocab = 6, width = 4, rows = 9
         var table = rng.array(vocab * width)
-        var ids: [Int32] = [0, 3, 3, 5, 1, 0, 3, 2, 5]
+        let ids: [Int32] = [0, 3, 3, 5, 1, 0, 3, 2, 5]
         var g = rng.array(rows * width)
         var out = [Float](repeating: 0, count: rows * width), dTable = [Float](repeating: 0, count: vocab * width)
         table.ptr { tp in out.ptr { op in ids.withUnsafeBufferPointer { ip in

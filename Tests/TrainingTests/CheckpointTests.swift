@@ -1,3 +1,4 @@
+import Core
 import XCTest
 import Kernels
 import Model
@@ -144,7 +145,7 @@ final class CheckpointDurabilityTests: XCTestCase {
         let first = try TrainingCheckpoint.save(state: state(1), parameters: p, m: m, v: v, directory: dir, keep: 3)
         let bytes = FileManager.default.contents(atPath: first)
         // Fill the rest of the filesystem.
-        let filler = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: dir + "/filler", contents: nil); return dir + "/filler" }())!
+        let filler = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: dir + "/filler", contents: nil); return dir + "/filler" }())!
         let chunk = Data(count: 4096)
         while (try? filler.write(contentsOf: chunk)) != nil {}
         try? filler.close()

@@ -1,5 +1,6 @@
 import Foundation
 import Selection
+import SiftTestSupport
 import Training
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SiftTestSupport
 import Training
 import XCTest
 
@@ -60,7 +61,7 @@ final class ElasticResumeTests: XCTestCase {
         env["OPENBLAS_NUM_THREADS"] = "1"
         launcher.environment = env
         let errPath = dir + "-stderr.txt", outPath = dir + "-stdout.txt"
-        for f in [errPath, outPath] { FileManager.default.createFile(atPath: f, contents: nil) }
+        for f in [errPath, outPath] { _ = FileManager.default.createFile(atPath: f, contents: nil) }
         addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath); try? FileManager.default.removeItem(atPath: outPath) }
         launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         launcher.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))

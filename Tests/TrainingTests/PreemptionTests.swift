@@ -1,4 +1,5 @@
 import Foundation
+import SiftTestSupport
 import Training
 import XCTest
 
@@ -81,8 +82,8 @@ final class PreemptionTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
         p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
         let outPath = tempDir("pre-out") + "/out", errPath = outPath + ".err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardInput = FileHandle.nullDevice

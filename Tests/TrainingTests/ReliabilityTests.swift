@@ -1,18 +1,20 @@
 import Foundation
+import SiftTestSupport
 import Training
 import XCTest
 
 /// Injected failures: a stalled rank, a NaN on one rank, a killed rank, a crashed or starved
 /// checkpoint writer. Each must end in a clear outcome, never a hang or a lost checkpoint.
 final class ReliabilityTests: XCTestCase {
+    /// The repository root (kept here for the tests that name it through this class).
+    static let repository = SiftProcess.repository
+
     func tempDir(_ tag: String) -> String {
         let d = NSTemporaryDirectory() + "sift-rel-\(tag)-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
         return d
     }
-
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testWatchdogEndsJobWhenOneRankStalls() throws {
         let p = try TrainingFixture.paths()
@@ -48,7 +50,7 @@ final class ReliabilityTests: XCTestCase {
 
         let killed = tempDir("killed")
         let launcher = Process()
-        launcher.executableURL = URL(fileURLWithPath: ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path)
+        launcher.executableURL = URL(fileURLWithPath: SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path)
         launcher.arguments = ["-np", "2", "--max-restarts", "2", "--"]
             + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: killed,
                                              extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.5"])
@@ -57,7 +59,7 @@ final class ReliabilityTests: XCTestCase {
         env["OPENBLAS_NUM_THREADS"] = "1"
         launcher.environment = env
         let errPath = killed + "-stderr.txt"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath) }
         launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         launcher.standardOutput = FileHandle.nullDevice

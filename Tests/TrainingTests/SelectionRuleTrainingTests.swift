@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Selection
+import SiftTestSupport
 import Training
 import XCTest
 

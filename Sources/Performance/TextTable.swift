@@ -4,26 +4,26 @@ import Foundation
 ///
 /// Widths count Characters (grapheme clusters), so labels such as "ρ" or "×" line up; `String(format:)`
 /// with `%-7@` padding does not work on Linux, which is why tables are padded here instead.
-struct TextTable {
-    enum Alignment { case left, right }
+public struct TextTable {
+    public enum Alignment { case left, right }
 
-    var headers: [String]
-    var alignments: [Alignment]
-    var rows: [[String]] = []
+    public var headers: [String]
+    public var alignments: [Alignment]
+    public var rows: [[String]] = []
 
     /// By default the first column (labels) is left-aligned and the others (numbers) right-aligned.
-    init(_ headers: [String], alignments: [Alignment]? = nil) {
+    public init(_ headers: [String], alignments: [Alignment]? = nil) {
         self.headers = headers
         self.alignments = alignments ?? headers.indices.map { $0 == 0 ? .left : .right }
     }
 
-    mutating func add(_ row: [String]) {
+    public mutating func add(_ row: [String]) {
         precondition(row.count == headers.count, "row has \(row.count) cells, table has \(headers.count) columns")
         rows.append(row)
     }
 
     /// The table as lines, each prefixed by `indent`, columns separated by two spaces.
-    func render(indent: String = "  ") -> String {
+    public func render(indent: String = "  ") -> String {
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
@@ -42,25 +42,25 @@ struct TextTable {
 }
 
 /// Formats a number with `decimals` digits after the point ("—" for nil or non-finite).
-func fmt(_ x: Double?, _ decimals: Int) -> String {
+public func fmt(_ x: Double?, _ decimals: Int) -> String {
     guard let x, x.isFinite else { return "—" }
     return String(format: "%.\(decimals)f", x)
 }
 
 /// Formats a fraction as a percentage ("12.3%"), "—" for nil.
-func pct(_ x: Double?, _ decimals: Int = 1) -> String {
+public func pct(_ x: Double?, _ decimals: Int = 1) -> String {
     guard let x, x.isFinite else { return "—" }
     return String(format: "%.\(decimals)f%%", 100 * x)
 }
 
 /// Formats a signed fraction as a percentage ("+8.1%").
-func signedPct(_ x: Double?, _ decimals: Int = 1) -> String {
+public func signedPct(_ x: Double?, _ decimals: Int = 1) -> String {
     guard let x, x.isFinite else { return "—" }
     return String(format: "%+.\(decimals)f%%", 100 * x)
 }
 
 /// Formats seconds with a unit, three significant digits below 100 s ("12.3 ms", "1.25 s", "820 µs").
-func formatSeconds(_ s: Double?) -> String {
+public func formatSeconds(_ s: Double?) -> String {
     guard let s, s.isFinite else { return "—" }
     if s == 0 { return "0" }
     if s >= 100 { return String(format: "%.0f s", s) }

@@ -1,4 +1,5 @@
 import Foundation
+import SiftTestSupport
 import Training
 import XCTest
 
@@ -69,7 +70,7 @@ final class TwoHostTCPTests: XCTestCase {
         env["OPENBLAS_NUM_THREADS"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         run.environment = env
         let err = dir + "/stderr"
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         run.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         run.standardOutput = FileHandle.nullDevice
         try run.run()

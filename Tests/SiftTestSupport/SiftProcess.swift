@@ -1,26 +1,27 @@
 import Foundation
-import XCTest
 
 /// Runs the release `sift` binary, directly or under `mpirun`, for tests that need real processes.
-enum SiftProcess {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var timedOut: Bool
+public enum SiftProcess {
+    public struct Output {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var timedOut: Bool
     }
 
+    /// The repository root (three levels above this file).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     /// The binary under test: $SIFT_BINARY (set by launch/test.sh), else this checkout's release build.
-    static var binary: String {
+    public static var binary: String {
         if let b = ProcessInfo.processInfo.environment["SIFT_BINARY"] { return b }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/sift").path
+        return repository.appendingPathComponent(".build/release/sift").path
     }
 
     /// Runs `sift ARGS` on `ranks` ranks with mpirun (oversubscribed, one OpenBLAS thread each), or
     /// directly when `ranks` is nil. Kills the job after `timeout` seconds so a hang fails the test
     /// instead of stalling CI.
-    static func run(_ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
+    public static func run(_ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
                     extraMPIArgs: [String] = [], environment: [String: String] = [:]) throws -> Output {
         let p = Process()
         var env = ProcessInfo.processInfo.environment
@@ -40,8 +41,8 @@ enum SiftProcess {
         }
         let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("sift-out-\(UUID().uuidString)")
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sift-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
@@ -67,7 +68,7 @@ enum SiftProcess {
 
     /// Processes whose executable is the sift binary and whose command line mentions `needle`
     /// (the ranks of one run, found by its unique checkpoint directory).
-    static func rankPIDs(matching needle: String) -> [pid_t] {
+    public static func rankPIDs(matching needle: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),

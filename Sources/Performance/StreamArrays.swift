@@ -8,16 +8,16 @@ import Foundation
 /// figures and with the ring-allreduce bound (`ScalingModel.ringAllreduceSeconds`), which counts memory
 /// traffic the same way. The arrays must be much larger than the last-level cache (STREAM asks for
 /// 4×) for the rate to be memory's and not the cache's.
-final class StreamArrays {
+public final class StreamArrays {
     /// Elements per array.
-    let count: Int
+    public let count: Int
     private let a: UnsafeMutablePointer<Float>
     private let b: UnsafeMutablePointer<Float>
     private let c: UnsafeMutablePointer<Float>
 
     /// Allocates three arrays of `count` floats and writes every page, so that timed passes do not
     /// pay first-touch page faults.
-    init(count: Int) {
+    public init(count: Int) {
         self.count = count
         a = .allocate(capacity: count)
         b = .allocate(capacity: count)
@@ -36,24 +36,24 @@ final class StreamArrays {
     }
 
     /// Bytes one pass of `copy` and of `triad` moves, STREAM's way.
-    var copyBytes: Double { 8 * Double(count) }
-    var triadBytes: Double { 12 * Double(count) }
+    public var copyBytes: Double { 8 * Double(count) }
+    public var triadBytes: Double { 12 * Double(count) }
 
     /// Seconds of one copy pass.
-    func copy() -> Double {
+    public func copy() -> Double {
         let dst = a, src = b, n = count
         return timed { for i in 0..<n { dst[i] = src[i] } }
     }
 
     /// Seconds of one triad pass.
-    func triad() -> Double {
+    public func triad() -> Double {
         let dst = a, x = b, y = c, n = count
         let s: Float = 3
         return timed { for i in 0..<n { dst[i] = x[i] + s * y[i] } }
     }
 
     /// A value read back from the destination, so the passes cannot be optimised away.
-    var checksum: Float { a[count / 2] + a[count - 1] }
+    public var checksum: Float { a[count / 2] + a[count - 1] }
 
     private func timed(_ body: () -> Void) -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds

@@ -1,5 +1,5 @@
 import Model
-import Training
+import Performance
 import XCTest
 
 /// Properties of the scaling model that a wrong formula would break. No timings: the inputs are

@@ -1,19 +1,18 @@
 import Foundation
-import XCTest
 
 /// A small generated corpus, its vocabulary and prepared dataset, built once with the real `sift`
 /// binary (vocab + prepare) and shared by the multi-rank training tests.
-enum TrainingFixture {
-    struct Paths {
-        var root: String
-        var vocab: String
-        var dataset: String
+public enum TrainingFixture {
+    public struct Paths {
+        public var root: String
+        public var vocab: String
+        public var dataset: String
     }
 
     nonisolated(unsafe) private static var cached: Paths?
 
     /// Builds (once per test process) a corpus of 400 short documents over a 300-word lexicon.
-    static func paths() throws -> Paths {
+    public static func paths() throws -> Paths {
         if let cached { return cached }
         let root = NSTemporaryDirectory() + "sift-train-fixture-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
@@ -41,12 +40,12 @@ enum TrainingFixture {
     }
 
     /// Arguments of a short `sift train` run of the tiny model on the fixture.
-    static func trainArguments(_ p: Paths, policy: String, steps: Int, checkpointDir: String, extra: [String] = []) -> [String] {
+    public static func trainArguments(_ p: Paths, policy: String, steps: Int, checkpointDir: String, extra: [String] = []) -> [String] {
         ["train", "--config", "tiny", "--data", p.dataset, "--vocab", p.vocab, "--policy", policy,
          "--exit-layer", "1", "--select-fraction", "0.5", "--batch-size", "12", "--micro-batch", "4",
          "--steps", "\(steps)", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
          "--checkpoint-dir", checkpointDir, "--log-every", "1", "--seed", "99"] + extra
     }
 
-    struct FixtureError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+    public struct FixtureError: Error, CustomStringConvertible { public let message: String; public var description: String { message } }
 }

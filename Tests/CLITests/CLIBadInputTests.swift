@@ -1,15 +1,11 @@
 import Foundation
+import SiftTestSupport
 import XCTest
 
 /// Bad input through the real CLI: one `error:` line, a non-zero exit, no trap, no hang, and
 /// nothing already on disk damaged. docs/RELIABILITY.md lists these cases.
 final class CLIBadInputTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-bad-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir(_ tag: String) -> String { temporaryDirectory("bad-" + tag) }
 
     /// Runs sift and checks the failure is clean; returns stderr.
     @discardableResult
@@ -21,6 +17,7 @@ final class CLIBadInputTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("error: "), "\(args): \(out.stderr)", file: file, line: line)
         XCTAssertTrue(out.stderr.contains(needle), "\(args) should mention '\(needle)': \(out.stderr)", file: file, line: line)
         XCTAssertFalse(out.stderr.contains("Fatal error"), "\(args) trapped", file: file, line: line)
+        XCTAssertTrue(out.stderr.hasSuffix("\n"), "\(args): error line without its newline: \(out.stderr)", file: file, line: line)
         return out.stderr
     }
 
@@ -138,7 +135,7 @@ final class CLIBadInputTests: XCTestCase {
     }
 
     func testHostfileProblems() throws {
-        let launcher = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh").path
+        let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
         let d = tempDir("hosts")
         func run(_ hostfile: String, np: String = "2") throws -> (Int32, String) {
             let p = Process()

@@ -1,18 +1,14 @@
 import Foundation
 import Model
-import Training
+import Performance
+import SiftTestSupport
 import XCTest
 
 /// `sift bench` and `sift project` through the real binary: bad flags fail cleanly, the JSON holds
 /// what the tables show and agrees with the FLOP count and the scaling model. No timing assertions:
 /// only relations that hold whatever the machine's speed.
 final class BenchProjectCLITests: XCTestCase {
-    func tempDir() -> String {
-        let d = NSTemporaryDirectory() + "sift-bench-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir() -> String { temporaryDirectory("bench") }
 
     func runOK(_ args: [String], ranks: Int? = nil) throws -> String {
         let out = try SiftProcess.run(args, ranks: ranks, timeout: 240)
@@ -161,5 +157,38 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertGreaterThan(predicted("vanilla", 2), predicted("vanilla", 1))
         // Four ranks on two cores: compute twice as slow, plus communication.
         XCTAssertGreaterThan(predicted("vanilla", 4), 2 * predicted("vanilla", 1))
+    }
+}
+
+/// `sift scaling-summary` (launch/scaling.sh's summary) on hand-made metrics files: the step time is
+/// the wall clock after the warm-up step, and `project --check` reads what it writes.
+final class ScalingSummaryCLITests: XCTestCase {
+    func testSummaryFromMetricsFiles() throws {
+        let d = temporaryDirectory("scaling")
+        let machine = "{\"memory\": {\"all_ranks\": {\"copy_bytes_per_s\": 1e10, \"triad_bytes_per_s\": 1e10}}, "
+            + "\"allreduce\": {\"gradients\": [], \"small_allreduce_seconds\": 2e-6, \"latency_seconds\": 1e-6, \"ranks\": 2}}"
+        try machine.write(toFile: d + "/machine.json", atomically: true, encoding: .utf8)
+        for mode in ["weak", "strong"] {
+            for policy in ["vanilla", "sift"] {
+                for p in [1, 2] {
+                    let times = "{\"data\":0.001,\"scoring\":0.05,\"selection\":0,\"forward_backward\":0.4,\"exposed_allreduce\":0.01,\"optimizer\":0.02,\"waiting\":0}"
+                    let lines = (1...3).map { "{\"step\":\($0),\"elapsed\":\(Double($0) * 0.5 * Double(p)),\"times\":\(times)}" }
+                        + ["{\"step\":3,\"val_loss\":1.0}"]
+                    try lines.joined(separator: "\n").write(toFile: d + "/\(mode)-\(policy)-p\(p).jsonl", atomically: true, encoding: .utf8)
+                }
+            }
+        }
+        let out = try SiftProcess.run(["scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
+                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2"], timeout: 60)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 50% |"), out.stdout)
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: d + "/scaling.json"))
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let runs = try XCTUnwrap(root["runs"] as? [[String: Any]])
+        XCTAssertEqual(runs.count, 8)
+        XCTAssertEqual(runs[0]["step_seconds"] as? Double, 0.5)
+        let check = try SiftProcess.run(["project", "--check", d + "/scaling.json"], timeout: 60)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("mean |error|"), check.stdout)
     }
 }

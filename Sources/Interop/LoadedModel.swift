@@ -1,20 +1,24 @@
 import Foundation
-import Interop
 import Kernels
 import Model
 import Training
 
 /// A model read from disk: a HuggingFace-format directory, a training checkpoint file, or a
-/// checkpoint directory (its newest valid checkpoint).
-struct LoadedModel {
-    var config: BertConfig
-    var parameters: FloatBuffer
-    var vocabPath: String?
-    var warnings: [String]
-    var description: String
+/// checkpoint directory (its newest valid checkpoint). `sift export`, `import`, `score` and
+/// `train --init-from` all load through it.
+public struct LoadedModel {
+    public var config: BertConfig
+    public var parameters: FloatBuffer
+    /// The vocab.txt next to a HuggingFace model (checkpoints do not carry one).
+    public var vocabPath: String?
+    /// Problems that did not stop loading (skipped corrupt checkpoints, freshly initialised tensors).
+    public var warnings: [String]
+    /// What was loaded, for messages ("checkpoint DIR/step-00000100.ckpt (step 100)").
+    public var description: String
 
     /// Loads `path`, whichever of the three forms it is.
-    static func load(_ path: String) throws -> LoadedModel {
+    /// - Throws: `ModelSourceError` when `path` is missing or holds no model, or the loader's error.
+    public static func load(_ path: String) throws -> LoadedModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelSourceError(message: "model \(path) does not exist")
@@ -38,7 +42,8 @@ struct LoadedModel {
     }
 }
 
-struct ModelSourceError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// Why a path holds no model.
+public struct ModelSourceError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

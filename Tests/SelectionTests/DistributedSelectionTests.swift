@@ -1,5 +1,6 @@
 import Foundation
 import Selection
+import SiftTestSupport
 import XCTest
 
 /// The distributed selection (real ranks under mpirun) against the serial rule over the same candidates.
@@ -8,7 +9,7 @@ final class DistributedSelectionTests: XCTestCase {
         let pool = 37, count = 11, seed: UInt64 = 3, levels = 4
         let indices = Array((0..<pool).reversed())
         // Same synthetic losses as `sift debug-select` (floor(hash) mod levels + 0.5): many ties.
-        let losses = indices.map { Float(CounterHash.bits(seed, 0x7E57, UInt64($0), 0) % UInt64(levels)) + 0.5 }
+        let losses = indices.map { SyntheticLoss.loss(seed: seed, index: $0, levels: levels) }
         let serial = TopSelection.top(scores: losses, globalIndices: indices, count: count).map { indices[$0] }
         XCTAssertGreaterThan(Set(losses).count, 1)
         for ranks in 1...3 {

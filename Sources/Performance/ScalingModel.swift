@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Training
 
 /// How ranks exchange bytes in the scaling model.
 ///

@@ -1,0 +1,62 @@
+import Foundation
+import Model
+
+/// What one `sift bench` run measures, after `--quick` is applied.
+public struct BenchPlan: Sendable {
+    /// The benchmark sections, in the order they run.
+    public static let sectionNames = ["memory", "sgemm", "step", "allreduce"]
+    /// Model sizes of the default (and `--quick`'s reduced) run.
+    public static let defaultConfigs = ["tiny", "mini", "small", "medium", "base"]
+
+    public var names: [String]
+    /// Samples backpropagated per step on one rank, per model size.
+    public var batch: [String: Int]
+    public var repeats: Int
+    public var sections: Set<String>
+    /// OpenBLAS thread counts of the sgemm table.
+    public var threadCounts: [Int]
+    public var vocabSize: Int
+    public var seqLen: Int
+    public var selectFraction: Double
+    /// Exit layers of the SIFT step: numbers or "mid", comma-separated.
+    public var exitLayers: String
+    public var quick: Bool
+
+    /// - Parameters:
+    ///   - configs: model sizes; with `quick` and the default list, tiny, mini and base.
+    ///   - threads: sgemm thread counts (default: 1 up to the cores).
+    public init(configs: [String], vocabSize: Int, seqLen: Int, batchSize: Int, selectFraction: Double,
+                exitLayers: String, repeats: Int, sections: [String], threads: [Int]?, quick: Bool) {
+        names = quick && configs == Self.defaultConfigs ? ["tiny", "mini", "base"] : configs.map { $0.lowercased() }
+        var batch: [String: Int] = [:]
+        for n in names {
+            // Quick mode keeps BERT-base to a few samples: one forward+backward of b = 4 takes seconds.
+            batch[n] = quick ? min(batchSize, n == "base" ? 4 : 16) : batchSize
+        }
+        self.batch = batch
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        threadCounts = Array(Set(threads ?? Array(1...max(1, cores)))).sorted()
+        self.repeats = quick ? 2 : repeats
+        self.sections = Set(sections)
+        self.vocabSize = vocabSize
+        self.seqLen = seqLen
+        self.selectFraction = selectFraction
+        self.exitLayers = exitLayers
+        self.quick = quick
+    }
+
+    /// The model of size `name` at this plan's vocabulary.
+    public func config(_ name: String) -> BertConfig { BertConfig.named(name, vocabSize: vocabSize)! }
+
+    /// Exit layers for `config`: the requested ones ('mid' = max(2, L/2)), clamped to 1…L, deduplicated.
+    public func exits(for config: BertConfig) -> [Int] {
+        let L = config.numLayers
+        let requested = exitLayers.split(separator: ",").map { $0 == "mid" ? max(2, L / 2) : Int($0) ?? 1 }
+        return Array(Set(requested.map { min(max(1, $0), L) })).sorted()
+    }
+
+    var settingsReport: BenchSettingsReport {
+        BenchSettingsReport(configs: names, vocabSize: vocabSize, seqLen: seqLen, batchSize: batch,
+                            selectFraction: selectFraction, exitLayers: exitLayers, repeats: repeats, quick: quick)
+    }
+}

@@ -1,0 +1,161 @@
+import Communication
+import Core
+import Foundation
+import Kernels
+import Model
+import Selection
+import Training
+
+extension Bench {
+    // MARK: - Steps
+
+    /// Times the parts of a step for every configuration on every rank at once and prints, per
+    /// configuration, a vanilla row and one SIFT row per exit layer. Returns the rows and the
+    /// verdict on the BERT-base target (nil when base at exit 1 and ρ = 0.5 was not measured).
+    func measureSteps(peak: Double?) -> ([StepRow], SiftTarget?) {
+        let seqLen = plan.seqLen, vocabSize = plan.vocabSize, selectFraction = plan.selectFraction
+        var rows: [StepRow] = []
+        var target: SiftTarget?
+        say("\ntraining step on one rank (T = \(seqLen); all \(comm.size) rank(s) at once, slowest rank's median of \(plan.repeats))")
+        var table = TextTable(["config", "step", "b", "pool", "s/step", "tokens/s", "GFLOP/s", "MFU",
+                               "scoring share", "(FLOPs)", "vs vanilla", "(FLOPs)"],
+                              alignments: [.left, .left] + Array(repeating: .right, count: 10))
+        for name in plan.names {
+            let config = plan.config(name)
+            let b = plan.batch[name]!
+            let model = BertForMaskedLM(config: config, seed: 1)
+            let optimizer = AdamW(layout: model.layout)
+            let batch = Self.syntheticBatch(count: b, seqLen: seqLen, vocab: vocabSize, salt: 1)
+            let masked = max(1, batch.maskedTokenCount)
+            let trainFLOPs = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: masked)
+            let forwardBackward = median(comm, repeats: plan.repeats) {
+                model.gradients.zero()
+                _ = model.forwardBackward(batch, lossWeight: 1 / Float(masked), dropoutSeed: 7)
+            }
+            var updates = 0
+            let optimizerSeconds = median(comm, repeats: plan.repeats) {
+                updates += 1
+                let norm = globalNorm(model.gradients)
+                optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-6, step: updates,
+                                 gradientScale: norm > 1 ? Float(1 / norm) : 1)
+            }
+            let vanilla = forwardBackward + optimizerSeconds
+            func row(_ label: String, exit: Int?, pool: Int?, secs: Double, flops: Double, scoring: Double?,
+                     predictedShare: Double?, overhead: Double?, predictedOverhead: Double?) {
+                let g = flops / secs / 1e9
+                let mfu = peak.map { g / $0 }
+                let share = scoring.map { $0 / secs }
+                table.add([name, label, "\(b)", pool.map(String.init) ?? "—", fmt(secs, 3), fmt(Double(b * seqLen) / secs, 0),
+                           fmt(g, 1), pct(mfu), pct(share), pct(predictedShare), signedPct(overhead), signedPct(predictedOverhead)])
+                rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, batch: b, pool: pool,
+                                    seconds: secs, forwardBackwardSeconds: forwardBackward, optimizerSeconds: optimizerSeconds,
+                                    scoringSeconds: scoring, tokensPerSPerRank: Double(b * seqLen) / secs,
+                                    tokensPerSAllRanks: Double(comm.size * b * seqLen) / secs, flops: flops, gflops: g, mfu: mfu,
+                                    scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
+                                    predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
+                                    vocabSize: vocabSize, seqLen: seqLen))
+            }
+            row("vanilla", exit: nil, pool: nil, secs: vanilla, flops: trainFLOPs, scoring: nil, predictedShare: nil,
+                overhead: nil, predictedOverhead: nil)
+            let poolSize = ScalingModel.poolSize(globalBatch: b, policy: .sift(selectFraction: selectFraction))
+            let pool = Self.syntheticBatch(count: poolSize, seqLen: seqLen, vocab: vocabSize, salt: 2)
+            let poolIndices = Array(0..<poolSize)
+            for exit in plan.exits(for: config) {
+                let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
+                                                              maskedTokens: pool.maskedTokenCount)
+                let scoring = median(comm, repeats: plan.repeats) {
+                    let losses = model.approximateLosses(pool, exitLayer: exit)
+                    _ = TopSelection.top(scores: losses, globalIndices: poolIndices, count: b)
+                }
+                let step = scoring + vanilla
+                let overhead = step / vanilla - 1, predicted = scoreFLOPs / trainFLOPs
+                row("sift exit \(exit)", exit: exit, pool: poolSize, secs: step, flops: trainFLOPs + scoreFLOPs, scoring: scoring,
+                    predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), overhead: overhead, predictedOverhead: predicted)
+                if name == "base" && exit == 1 && abs(selectFraction - 0.5) < 1e-9 {
+                    target = SiftTarget(config: name, exitLayer: 1, selectFraction: selectFraction, batch: b,
+                                        overhead: overhead, predictedOverhead: predicted, limit: 0.10, met: overhead <= 0.10)
+                }
+            }
+        }
+        say(table.render())
+        if rows.contains(where: { ($0.mfu ?? 0) > 1 }) {
+            say("  note: MFU above 100% means the sgemm peak was measured while the cores were busier than during the steps (other processes?)")
+        }
+        say("  s/step: vanilla = forward+backward + AdamW; SIFT adds scoring the pool of b/ρ at the exit layer + choosing the top b.")
+        say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
+        say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
+        say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
+        say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
+        if let t = target {
+            say("  SIFT target — BERT-base, exit layer 1, ρ = 0.5, b = \(t.batch): a SIFT step costs \(signedPct(t.overhead)) over a vanilla step "
+                + "(FLOP count: \(signedPct(t.predictedOverhead))); target ≤ +10%: \(t.met ? "MET" : "NOT MET")"
+                + (plan.quick ? " (quick run, small b: indicative)" : ""))
+        } else {
+            say("  SIFT target (BERT-base, exit layer 1, ρ = 0.5): not measured in this run"
+                + (plan.names.contains("base") ? " (needs --select-fraction 0.5 and exit layer 1)" : " (add base to --configs)"))
+        }
+        return (rows, target)
+    }
+
+    /// Random token ids with 15% of positions masked (labels set), keyed by `salt`.
+    static func syntheticBatch(count: Int, seqLen: Int, vocab: Int, salt: UInt64) -> MLMBatch {
+        var batch = MLMBatch(count: count, seqLen: seqLen)
+        for i in 0..<(count * seqLen) {
+            let r = CounterHash.bits(salt, 0xBE7C, UInt64(i), 0)
+            batch.inputIds[i] = Int32(5 + Int(r % UInt64(vocab - 5)))
+            if (r >> 40) % 100 < 15 { batch.labels[i] = batch.inputIds[i]; batch.inputIds[i] = 4 }
+        }
+        for i in 0..<count { batch.sampleIndices[i] = i }
+        return batch
+    }
+
+    // MARK: - Allreduce
+
+    /// Times an in-place float allreduce of each configuration's gradient (one blocking call, and in
+    /// the trainer's non-blocking 4 MiB buckets) and an 8-byte allreduce, and compares the blocking
+    /// one with the ring bound on the measured memory bandwidth.
+    func measureAllreduce(memory: MemoryReport?) -> AllreduceReport {
+        let p = comm.size
+        let medium = memory.map { CommunicationMedium.sharedMemory(copyBandwidth: $0.allRanks.copyBytesPerS,
+                                                                   triadBandwidth: $0.allRanks.triadBytesPerS, latency: 0) }
+        var rows: [AllreduceRow] = []
+        say("\ngradient allreduce — MPI_Allreduce in place, float32, \(p) ranks, median of \(plan.repeats); bus bandwidth = 2(p−1)/p·S / t")
+        var table = TextTable(["config", "gradient", "time", "bus GB/s", "ring bound", "bound bus GB/s", "% of bound",
+                               "4 MiB buckets (trainer)", "bus GB/s "])
+        for name in plan.names {
+            let count = ParameterLayout(config: plan.config(name)).totalCount
+            let buffer = FloatBuffer(count: count)
+            for i in stride(from: 0, to: count, by: 1024) { buffer[i] = 1 }
+            let secs = median(comm, repeats: plan.repeats) { comm.allreduceSum(buffer.pointer, count: count) }
+            let bytes = Double(count * 4)
+            let bus = 2 * Double(p - 1) / Double(p) * bytes / secs
+            let bound = medium.map { ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: p, buckets: 1, medium: $0) }
+            let boundBus = bound.map { 2 * Double(p - 1) / Double(p) * bytes / $0 }
+            // The same sum as the trainer issues it: non-blocking MPI_Iallreduce per 4 MiB bucket, all
+            // started at once (no backward to overlap), then waited for.
+            let buckets = GradientBuckets(gradients: buffer, communicator: comm, bucketBytes: 4 << 20, overlap: false)
+            let bucketed = median(comm, repeats: plan.repeats) { _ = buckets.finish() }
+            let bucketedBus = 2 * Double(p - 1) / Double(p) * bytes / bucketed
+            table.add([name, String(format: "%.1f MB", bytes / 1e6), formatSeconds(secs), fmt(bus / 1e9, 2),
+                       formatSeconds(bound), fmt(boundBus.map { $0 / 1e9 }, 2), pct(bound.map { $0 / secs }, 0),
+                       formatSeconds(bucketed), fmt(bucketedBus / 1e9, 2)])
+            rows.append(AllreduceRow(config: name, bytes: bytes, seconds: secs, busBytesPerS: bus, bucketedSeconds: bucketed,
+                                     bucketedBusBytesPerS: bucketedBus, buckets: buckets.ranges.count, ringBoundSeconds: bound,
+                                     ringBoundBusBytesPerS: boundBus, fractionOfBound: bound.map { $0 / secs }, ranks: p))
+        }
+        var small = [0.0]
+        let smallSecs = small.withUnsafeMutableBufferPointer { buf in
+            median(comm, repeats: max(50, 20 * plan.repeats)) { comm.allreduceSum(buf.baseAddress!, count: 1) }
+        }
+        let rounds = ceil(log2(Double(p)))
+        say(table.render())
+        say("  ring bound on one node (ScalingModel.ringAllreduceSeconds): t ≥ (p−1)·S·(3/B_triad + 2/B_copy), with the all-ranks STREAM rates above:")
+        say("  each reduce-scatter step reads a peer's chunk and its own and writes the sum (triad traffic), each allgather")
+        say("  step copies a chunk (copy traffic). It assumes single-copy transfers, buffers larger than the caches (the")
+        say("  L3 holds a small model's gradient, which can then beat it) and memory as the only limit; latency is not in it.")
+        if memory == nil { say("  (no bound: the memory section was not run)") }
+        say("  4 MiB buckets: the trainer's non-blocking MPI_Iallreduce per bucket (OpenMPI's libnbc), all started at once, then waited for.")
+        say("  8-byte allreduce: \(formatSeconds(smallSecs)) → latency α ≈ \(formatSeconds(smallSecs / rounds)) per round (⌈log₂ p⌉ = \(Int(rounds)) rounds)")
+        return AllreduceReport(gradients: rows, smallAllreduceSeconds: smallSecs, latencySeconds: smallSecs / rounds, ranks: p)
+    }
+}

@@ -1,0 +1,330 @@
+import Foundation
+
+// The JSON that `sift bench --json`, `sift project --json`, `sift scaling-summary` (launch/scaling.sh)
+// and `sift project --check/--bench/--scaling` write and read. Keys are the Swift names in
+// snake_case (`JSONCoding`); optional fields are absent when not measured.
+
+/// Encoders and decoders with the reports' key style.
+public enum JSONCoding {
+    /// Pretty-printed, sorted keys, snake_case.
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }
+
+    public static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }
+
+    /// Reads a report, or throws `PerformanceError.unreadable` naming the file and `expected`.
+    public static func read<T: Decodable>(_ type: T.Type, from path: String, expected: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PerformanceError.unreadable("cannot read \(path)") }
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch {
+            throw PerformanceError.unreadable("\(path) is not \(expected)")
+        }
+    }
+
+    /// Writes a report atomically.
+    public static func write<T: Encodable>(_ value: T, to path: String) throws {
+        do {
+            try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw PerformanceError.unreadable("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Why a measurement file could not be used; the description is a one-line message.
+public enum PerformanceError: Error, CustomStringConvertible {
+    case unreadable(String)
+    case missing(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let m), .missing(let m): return m
+        }
+    }
+}
+
+/// STREAM copy and triad rates, bytes/s.
+public struct StreamRates: Codable, Sendable {
+    public var copyBytesPerS: Double
+    public var triadBytesPerS: Double
+    public init(copyBytesPerS: Double, triadBytesPerS: Double) {
+        self.copyBytesPerS = copyBytesPerS
+        self.triadBytesPerS = triadBytesPerS
+    }
+}
+
+/// Aggregate STREAM rates: rank 0 alone, and all ranks streaming at once.
+public struct MemoryReport: Codable, Sendable {
+    public var arrayBytes: Int?
+    public var ranksTogether: Int?
+    public var rank0Alone: StreamRates?
+    public var allRanks: StreamRates
+}
+
+/// The machine a benchmark ran on.
+public struct MachineReport: Codable, Sendable {
+    public var cpu: String
+    public var cores: Int
+    public var ranks: Int
+    public var openblasThreadsPerRank: Int
+    public var memoryGib: Double
+    public var date: String
+    public var loadAverageAtStart: Double?
+}
+
+/// `sift bench`'s settings after `--quick` is applied.
+public struct BenchSettingsReport: Codable, Sendable {
+    public var configs: [String]
+    public var vocabSize: Int
+    public var seqLen: Int
+    public var batchSize: [String: Int]
+    public var selectFraction: Double
+    public var exitLayers: String
+    public var repeats: Int
+    public var quick: Bool
+}
+
+/// One sgemm measurement.
+public struct SgemmRow: Codable, Sendable {
+    public var config: String
+    public var product: String
+    public var m: Int, k: Int, n: Int
+    public var threads: Int
+    public var ranksAtOnce: Int
+    public var gflops: Double
+}
+
+/// One timed training step (vanilla, or SIFT at an exit layer).
+public struct StepRow: Codable, Sendable {
+    public var config: String
+    /// "vanilla" or "sift".
+    public var step: String
+    public var exitLayer: Int?
+    public var batch: Int
+    public var pool: Int?
+    public var seconds: Double
+    public var forwardBackwardSeconds: Double
+    public var optimizerSeconds: Double
+    public var scoringSeconds: Double?
+    public var tokensPerSPerRank: Double
+    public var tokensPerSAllRanks: Double
+    public var flops: Double
+    public var gflops: Double
+    public var mfu: Double?
+    public var scoringShare: Double?
+    public var predictedScoringShare: Double?
+    public var overhead: Double?
+    public var predictedOverhead: Double?
+    public var ranks: Int
+    public var threadsPerRank: Int
+    public var vocabSize: Int
+    public var seqLen: Int
+}
+
+/// The verdict on SIFT's overhead target (BERT-base, exit layer 1, ρ = 0.5).
+public struct SiftTarget: Codable, Sendable {
+    public var config: String
+    public var exitLayer: Int
+    public var selectFraction: Double
+    public var batch: Int
+    public var overhead: Double
+    public var predictedOverhead: Double
+    public var limit: Double
+    public var met: Bool
+}
+
+/// One configuration's gradient allreduce.
+public struct AllreduceRow: Codable, Sendable {
+    public var config: String
+    public var bytes: Double
+    public var seconds: Double
+    public var busBytesPerS: Double
+    public var bucketedSeconds: Double?
+    public var bucketedBusBytesPerS: Double?
+    public var buckets: Int?
+    public var ringBoundSeconds: Double?
+    public var ringBoundBusBytesPerS: Double?
+    public var fractionOfBound: Double?
+    public var ranks: Int
+}
+
+/// The allreduce section: per-configuration rows and the small-message latency.
+public struct AllreduceReport: Codable, Sendable {
+    public var gradients: [AllreduceRow]
+    public var smallAllreduceSeconds: Double
+    public var latencySeconds: Double
+    public var ranks: Int
+}
+
+/// Everything `sift bench --json` writes; sections that were not run are absent.
+public struct BenchReport: Codable, Sendable {
+    public var machine: MachineReport?
+    public var settings: BenchSettingsReport?
+    public var memory: MemoryReport?
+    public var sgemm: [SgemmRow]?
+    public var sgemmPeakGflops: Double?
+    public var steps: [StepRow]?
+    /// Null (not absent) when the target's configuration was not measured.
+    public var siftTarget: SiftTarget?
+    public var allreduce: AllreduceReport?
+    public var lowestCpuShareOfWallTime: Double?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case machine, settings, memory, sgemm, sgemmPeakGflops, steps, siftTarget, allreduce, lowestCpuShareOfWallTime
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(machine, forKey: .machine)
+        try c.encodeIfPresent(settings, forKey: .settings)
+        try c.encodeIfPresent(memory, forKey: .memory)
+        try c.encodeIfPresent(sgemm, forKey: .sgemm)
+        try c.encodeIfPresent(sgemmPeakGflops, forKey: .sgemmPeakGflops)
+        try c.encodeIfPresent(steps, forKey: .steps)
+        if steps != nil { try c.encode(siftTarget, forKey: .siftTarget) }
+        try c.encodeIfPresent(allreduce, forKey: .allreduce)
+        try c.encodeIfPresent(lowestCpuShareOfWallTime, forKey: .lowestCpuShareOfWallTime)
+    }
+}
+
+/// One `sift train` run of launch/scaling.sh, summarised from its metrics file.
+public struct ScalingRun: Codable, Sendable {
+    /// "weak" or "strong".
+    public var mode: String
+    /// "vanilla" or "sift".
+    public var policy: String
+    public var ranks: Int
+    public var batchSize: Int
+    public var perRankBatch: Int?
+    public var selectFraction: Double?
+    public var exitLayer: Int?
+    public var poolSize: Int?
+    public var stepsTimed: Int?
+    /// Wall-clock seconds per step (the slowest rank's), averaged over the timed steps.
+    public var stepSeconds: Double
+    public var samplesPerSecond: Double?
+    /// Rank 0's mean time split per step, seconds, by phase name (`PhaseTimes` keys).
+    public var times: [String: Double]
+    public var oversubscribed: Bool?
+    public var coresUsed: Int?
+    public var efficiency: Double?
+    public var computeSeconds: Double?
+    public var communicationSeconds: Double?
+    public var waitingSeconds: Double?
+}
+
+/// launch/scaling.sh's measurements (DIR/scaling.json), the input of `sift project --check`.
+public struct ScalingMeasurements: Codable, Sendable {
+    public var config: String
+    public var vocabSize: Int
+    public var seqLen: Int?
+    public var cores: Int
+    public var threadsPerRank: Int?
+    public var bucketMb: Double?
+    public var microBatch: Int?
+    public var steps: Int?
+    public var perRankBatch: Int?
+    public var globalBatch: Int?
+    public var date: String?
+    public var memory: MemoryReport?
+    public var latencySeconds: Double?
+    public var allreduce: [AllreduceRow]?
+    public var machine: MachineReport?
+    /// The bench run's CPU share (below 0.8: other processes competed for the cores).
+    public var lowestCpuShareOfWallTime: Double?
+    public var runs: [ScalingRun]
+}
+
+/// One row of `sift project`'s projection.
+public struct ProjectionRow: Codable, Sendable {
+    public var policy: String
+    public var nodes: Int
+    public var globalBatch: Int
+    public var computeSeconds: Double
+    public var scoringSeconds: Double
+    public var allreduceSeconds: Double
+    public var exposedAllreduceWithOverlapSeconds: Double
+    public var selectionExchangeSeconds: Double
+    public var synchronisationSeconds: Double
+    public var stepSecondsOverlap: Double
+    public var stepSecondsNoOverlap: Double
+    public var samplesPerSecondOverlap: Double
+    public var samplesPerSecondNoOverlap: Double
+    public var efficiencyOverlap: Double
+    public var efficiencyNoOverlap: Double
+}
+
+/// The interconnect a projection assumed.
+public struct InterconnectReport: Codable, Sendable {
+    public var name: String
+    public var bandwidthGbps: Double
+    public var latencyUs: Double
+}
+
+/// The per-node compute times a projection assumed, and where they came from.
+public struct ComputeReport: Codable, Sendable {
+    public var forwardBackwardSecondsPerSample: Double
+    public var scoringSecondsPerSample: Double
+    public var optimizerSecondsPerStep: Double
+    public var dataSecondsPerSample: Double
+    public var source: String
+}
+
+/// Everything `sift project --json` writes.
+public struct ProjectionReport: Codable, Sendable {
+    public var config: String
+    public var vocabSize: Int
+    public var gradientBytes: Double
+    public var tailBytes: Double
+    public var buckets: Int
+    public var tailBuckets: Int
+    public var interconnect: InterconnectReport
+    public var compute: ComputeReport
+    /// "weak" or "strong".
+    public var scaling: String
+    public var batch: Int
+    public var selectFraction: Double
+    public var exitLayer: Int
+    public var rows: [ProjectionRow]
+}
+
+/// One run of a scaling check: measured against predicted.
+public struct CheckRow: Codable, Sendable {
+    public var mode: String
+    public var policy: String
+    public var ranks: Int
+    public var batchSize: Int
+    public var measuredStepSeconds: Double
+    public var predictedStepSeconds: Double
+    public var relativeError: Double
+    public var computeScale: Double
+    public var predictedComputeSeconds: Double
+    public var predictedCommunicationSeconds: Double
+    public var measuredCommunicationAndWaitingSeconds: Double
+    public var measuredComputeSeconds: Double
+    public var predictedStepSecondsWithMeasuredAllreduce: Double?
+    public var measuredEfficiency: Double
+    public var predictedEfficiency: Double
+}
+
+/// Everything `sift project --check --json` writes.
+public struct CheckReport: Codable, Sendable {
+    public var check: String
+    public var config: String
+    public var vocabSize: Int
+    public var rows: [CheckRow]
+    public var meanAbsRelativeErrorMultiRank: Double?
+    public var meanAbsRelativeErrorMultiRankWithMeasuredAllreduce: Double?
+    public var allreduceFractionOfBound: Double?
+}
