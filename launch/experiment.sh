@@ -16,7 +16,7 @@
 # (Selective-Backprop) · sift relative reusing scores up to 50 steps old (a sample returns every ~44
 # steps, so about every other visit is scored) · sift relative with the reducible score · exact loss
 # (relative rule).
-# Then the default `sift train --policy sift` configuration against vanilla on corpus 2, seeds 1 and 2.
+# Then vanilla against sift relative (the default rule) on corpus 2, seeds 1 and 2.
 #
 #   launch/experiment.sh [--smoke] [--out DIR] [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS]
 #                        [-- EXTRA_TRAIN_ARGS]
@@ -109,7 +109,7 @@ for seed in 1 2; do
            "python exact $seed --policy exact --selection relative")
 done
 for seed in 1 2; do
-    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-default $seed --policy sift")
+    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
 done
 
 report() {
