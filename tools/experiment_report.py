@@ -21,6 +21,7 @@ out = args.dir
 
 LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift-relative": "SIFT exit 1, relative", "sift-relative-stale": "SIFT exit 1, relative, stale scores ≤ 50 steps",
           "sift-reducible": "SIFT exit 1, relative, reducible score", "exact": "exact loss, relative",
+          "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
           "sift-default": "SIFT exit 1, `sift train` default"}
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)"}
