@@ -5,9 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(launch/setup.sh | tail -n 1)
 export SIFT_BINARY="$bin"
-# The reference safetensors reader (small, from PyPI) lets the interop test check our files against it.
-if ! python3 -c "import safetensors.numpy, numpy" 2>/dev/null; then
-    python3 -m pip install -q safetensors numpy >&2 || echo "note: could not install safetensors/numpy from PyPI; that cross-check will be skipped" >&2
+# The reference safetensors implementation (small, from PyPI) lets the interop tests check our files
+# against it. Debian's Python refuses `pip install` into the system (PEP 668), so it goes into a virtual
+# environment under .build (python3-venv from Debian), which the tests find through $SIFT_PYTHON.
+if python3 -c "import safetensors.numpy, numpy" 2>/dev/null; then
+    export SIFT_PYTHON=python3
+else
+    venv=.build/reference-python
+    if ! "$venv/bin/python3" -c "import safetensors.numpy, numpy" 2>/dev/null; then
+        if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+            SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+            $SUDO apt-get install -y -qq python3-venv >&2 || true
+        fi
+        { python3 -m venv "$venv" && "$venv/bin/python3" -m pip install -q safetensors numpy; } >&2 \
+            || echo "note: could not install safetensors/numpy into $venv; the safetensors cross-checks will be skipped" >&2
+    fi
+    export SIFT_PYTHON="$PWD/$venv/bin/python3"
 fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi

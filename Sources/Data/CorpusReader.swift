@@ -32,6 +32,10 @@ public struct CorpusReader {
     public private(set) var invalidUTF8Sequences = 0
     /// Files skipped as binary during the last `read`.
     public private(set) var skippedBinaryFiles = 0
+    /// Largest capacity, in bytes, the line buffer reached during the last `read`: the reader's memory
+    /// apart from its fixed 1 MiB read buffer. Bounded by about 2 × (maxPieceBytes + 1 MiB) whatever
+    /// the longest line, because overlong lines are cut into pieces.
+    public private(set) var largestLineBuffer = 0
     /// Total bytes of the files read (binary files excluded) during the last `read`.
     public private(set) var bytesRead = 0
 
@@ -66,6 +70,7 @@ public struct CorpusReader {
         invalidUTF8Sequences = 0
         skippedBinaryFiles = 0
         bytesRead = 0
+        largestLineBuffer = 0
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.readBufferBytes)
         defer { buffer.deallocate() }
         for file in files {
@@ -148,6 +153,7 @@ public struct CorpusReader {
                     line.append(contentsOf: UnsafeBufferPointer(start: buffer + start, count: n - start))
                     start = n
                 }
+                largestLineBuffer = max(largestLineBuffer, line.capacity)
                 if line.count > Self.maxPieceBytes {
                     let cut = Self.cutPoint(line)
                     if !isBlank(line[..<cut]) {

@@ -49,11 +49,15 @@ public final class ShardedDataset: @unchecked Sendable {
                 let shards = manifest.shards(split)
                 var total = 0
                 for (i, info) in shards.enumerated() {
+                    // Counts come from the manifest (untrusted): bounded before any product or sum uses them.
                     if i < shards.count - 1 && info.sequences != manifest.sequencesPerShard || info.sequences < 1
-                        || info.sequences > manifest.sequencesPerShard || info.file.contains("/") {
+                        || info.sequences > manifest.sequencesPerShard || info.file.contains("/")
+                        || info.sequences > (Int.max / 4) / sequenceBytes {
                         throw DataError.malformedManifest(path: path, reason: "shard \(info.file) has \(info.sequences) sequences")
                     }
-                    total += info.sequences
+                    let (sum, overflow) = total.addingReportingOverflow(info.sequences)
+                    if overflow { throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold more sequences than can be counted") }
+                    total = sum
                     let m = try Self.map((directory as NSString).appendingPathComponent(info.file),
                                          expectedBytes: info.sequences * sequenceBytes, info: info)
                     opened.append(m)

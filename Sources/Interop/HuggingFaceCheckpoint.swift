@@ -123,8 +123,8 @@ public enum HuggingFaceCheckpoint {
         var warnings = configWarnings
         let file = try SafetensorsFile(path: weightsPath)
         let layout = ParameterLayout(config: config)
-        let parameters = FloatBuffer(count: layout.totalCount)
-        warnings += try fill(parameters, layout: layout, from: file, seed: seed)
+        let (parameters, loadWarnings) = try read(layout: layout, from: file, seed: seed)
+        warnings += loadWarnings
 
         var vocabPath: String? = dir + "/" + vocabFile
         if let path = vocabPath, let vocab = fm.contents(atPath: path) {
@@ -140,9 +140,10 @@ public enum HuggingFaceCheckpoint {
         return (config, parameters, vocabPath, warnings)
     }
 
-    /// Copies every layout tensor from `file` into `parameters`; returns warnings.
-    static func fill(_ parameters: FloatBuffer, layout: ParameterLayout, from file: SafetensorsFile,
-                     seed: UInt64) throws -> [String] {
+    /// Reads every layout tensor from `file` into a new parameter buffer; returns it and warnings.
+    /// Every tensor's presence, shape and dtype are checked before the buffer is allocated, so its size
+    /// (from config.json, untrusted) is bounded by tensors the file really holds.
+    static func read(layout: ParameterLayout, from file: SafetensorsFile, seed: UInt64) throws -> (FloatBuffer, [String]) {
         var warnings: [String] = []
         var used = Set<String>()
         let path = file.path
@@ -179,16 +180,23 @@ public enum HuggingFaceCheckpoint {
             warnings.append("\(path): no MLM head (encoder-only checkpoint); cls.predictions.* freshly initialised (seed \(seed))")
         }
 
+        // Where each tensor comes from (nil: freshly initialised), checked before anything is allocated.
+        var sources: [String?] = []
         for t in layout.tensors {
-            if headMissing && t.name.hasPrefix("cls.") {
-                FreshInitialisation.initialise(t, in: parameters.pointer, std: layout.config.initializerRange, seed: seed)
-                continue
-            }
+            if headMissing && t.name.hasPrefix("cls.") { sources.append(nil); continue }
             let names = candidates(t.name)
             guard let found = names.first(where: { file.tensors[$0] != nil }), let info = file.tensors[found] else {
                 throw HuggingFaceError.missingTensor(path: path, tensor: names[0], tried: names)
             }
             try check(info, against: t.shape, as: t.name)
+            sources.append(found)
+        }
+        let parameters = FloatBuffer(count: layout.totalCount)
+        for (t, found) in zip(layout.tensors, sources) {
+            guard let found else {
+                FreshInitialisation.initialise(t, in: parameters.pointer, std: layout.config.initializerRange, seed: seed)
+                continue
+            }
             try file.read(found, into: parameters.pointer + t.offset)
             used.insert(found)
         }
@@ -221,7 +229,7 @@ public enum HuggingFaceCheckpoint {
             let more = ignored.count > 5 ? " and \(ignored.count - 5) more" : ""
             warnings.append("\(path): ignored \(ignored.count) unknown tensor(s): \(shown)\(more)")
         }
-        return warnings
+        return (parameters, warnings)
     }
 
     /// Bitwise equality of `values` with the floats at `pointer`.

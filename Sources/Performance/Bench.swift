@@ -23,7 +23,7 @@ public struct Bench {
     }
 
     /// Runs the plan's sections on every rank at once and returns the report (complete on rank 0).
-    public func run() -> BenchReport {
+    public func run() throws -> BenchReport {
         let started = Date()
         let rankThreads = BLAS.threads
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -48,7 +48,7 @@ public struct Bench {
             report.sgemmPeakGflops = best
         }
         if plan.sections.contains("step") {
-            let (rows, target) = measureSteps(peak: report.sgemmPeakGflops)
+            let (rows, target) = try measureSteps(peak: report.sgemmPeakGflops)
             report.steps = rows
             report.siftTarget = target
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Training
 
 /// Where `sift project` gets one node's compute times: measurements of `sift bench` or
 /// launch/scaling.sh, or the FLOP count at a rate.
@@ -21,7 +22,9 @@ extension ComputeProfile {
         if vanilla.vocabSize != vocabSize {
             throw PerformanceError.missing("\(path) measured \(config) with vocab \(vanilla.vocabSize); pass --vocab-size \(vanilla.vocabSize)")
         }
-        guard let sift = mine.first(where: { $0.step == "sift" && $0.exitLayer == exitLayer }),
+        // The scoring path `sift train` takes by default, else the first measured at this exit layer.
+        let atExit = mine.filter { $0.step == "sift" && $0.exitLayer == exitLayer }
+        guard let sift = atExit.first(where: { ($0.scorePositions ?? 0) == TrainingOptions().scorePositions }) ?? atExit.first,
               let pool = sift.pool, let sc = sift.scoringSeconds else {
             throw PerformanceError.missing("\(path) has no SIFT step of \(config) at exit layer \(exitLayer) (run `sift bench --exit-layers \(exitLayer)`)")
         }

@@ -109,6 +109,8 @@ public struct StepRow: Codable, Sendable {
     /// "vanilla" or "sift".
     public var step: String
     public var exitLayer: Int?
+    /// Masked positions per candidate the scoring used (nil: all).
+    public var scorePositions: Int?
     public var batch: Int
     public var pool: Int?
     public var seconds: Double

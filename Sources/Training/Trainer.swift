@@ -157,33 +157,20 @@ public final class Trainer {
 
     // MARK: - Batches
 
+    /// A batch of `count` rows to fill: the cached one, taken out of the cache so that filling it
+    /// writes in place (a copy still held by the cache would make every write copy the arrays).
     private func batch(count: Int) -> MLMBatch {
-        if count < batchCache.count, let b = batchCache[count] { return b }
-        let b = MLMBatch(count: count, seqLen: train.seqLen)
-        if count < batchCache.count { batchCache[count] = b }
-        return b
+        if count < batchCache.count, let b = batchCache[count] { batchCache[count] = nil; return b }
+        return MLMBatch(count: count, seqLen: train.seqLen)
     }
 
-    /// Fills a batch with the given global samples (index, epoch) from `source`.
-    private func fill(_ samples: ArraySlice<(index: Int, epoch: Int)>, from source: MLMSampleSource) -> MLMBatch {
+    /// Fills a batch with the given global samples (index, epoch) from `source`; with `positions`,
+    /// keeps at most `limit` masked positions per sample (`ScoringPositions`, keyed by `key`).
+    private func fill(_ samples: ArraySlice<(index: Int, epoch: Int)>, from source: MLMSampleSource,
+                      positions: (limit: Int, key: UInt64)? = nil) -> MLMBatch {
         var b = batch(count: samples.count)
-        let T = source.seqLen
-        b.inputIds.withUnsafeMutableBufferPointer { ids in
-            b.tokenTypeIds.withUnsafeMutableBufferPointer { types in
-                b.attentionMask.withUnsafeMutableBufferPointer { mask in
-                    b.labels.withUnsafeMutableBufferPointer { labels in
-                        for (row, s) in samples.enumerated() {
-                            source.fill(index: s.index, epoch: s.epoch,
-                                        inputIds: ids.baseAddress! + row * T,
-                                        tokenTypeIds: types.baseAddress! + row * T,
-                                        attentionMask: mask.baseAddress! + row * T,
-                                        labels: labels.baseAddress! + row * T)
-                        }
-                    }
-                }
-            }
-        }
-        for (row, s) in samples.enumerated() { b.sampleIndices[row] = s.index }
+        b.fill(samples, from: source, positions: positions)
+        if samples.count < batchCache.count { batchCache[samples.count] = b }
         return b
     }
 
@@ -292,8 +279,11 @@ public final class Trainer {
         var scores: [Float]? = reducible ? losses : nil
         let exit = plan.policy == .exact ? model.config.numLayers : options.exitLayer
         let toScore = plan.share.filter { plan.fresh[$0] }
+        // --score-positions: the approximate loss from a random subset of each sample's masked positions.
+        let thin = options.scorePositions > 0 && plan.policy != .exact
+            ? (limit: options.scorePositions, key: CounterHash.bits(options.seed, 0x5C0E, UInt64(step), 0)) : nil
         inMicroBatches(toScore) { positions in
-            let batch = timed(&times.data) { fill(plan.samples(positions), from: train) }
+            let batch = timed(&times.data) { fill(plan.samples(positions), from: train, positions: thin) }
             let fresh = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
             for (row, loss) in fresh.enumerated() {
                 let at = positions[positions.startIndex + row] - plan.share.lowerBound

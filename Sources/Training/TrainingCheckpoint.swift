@@ -145,10 +145,13 @@ public enum TrainingCheckpoint {
         return try data.withUnsafeBytes { raw -> (CheckpointState, FloatBuffer, FloatBuffer, FloatBuffer) in
             let base = raw.baseAddress!
             guard Array(raw.prefix(8)) == magic else { throw CheckpointError.notACheckpoint(path: path) }
-            let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            guard headerLength > 0, headerLength < data.count else {
-                throw CheckpointError.truncated(path: path, expected: 16 + max(headerLength, 0), actual: data.count)
+            // The length is untrusted: read as unsigned and bounded by the file before any slice uses it.
+            let rawLength = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            guard rawLength > 0, rawLength <= UInt64(data.count - 16) else {
+                throw CheckpointError.truncated(path: path, expected: rawLength > UInt64(Int.max - 16) ? Int.max : 16 + Int(rawLength),
+                                                actual: data.count)
             }
+            let headerLength = Int(rawLength)
             let state: CheckpointState
             do {
                 state = try JSONDecoder().decode(CheckpointState.self, from: Data(raw[16..<(16 + headerLength)]))

@@ -15,10 +15,11 @@ struct BenchCommand: ParsableCommand {
         context, the feed-forward layers, and the MLM head on masked positions only; backward counts twice \
         the forward's products. Softmax, LayerNorm, GELU, dropout and the optimizer are not counted. \
         Model FLOPs utilisation (MFU) divides a step's achieved GFLOP/s by the best sgemm rate measured \
-        under the same conditions (this rank's OpenBLAS threads, all ranks at once). A vanilla step is \
-        forward+backward of b samples plus the AdamW update; a SIFT step adds scoring b/ρ candidates at \
-        the exit layer and choosing the top b. Run under launch/mpirun.sh with 2+ ranks to also measure \
-        the gradient allreduce; every rank runs the step benchmarks at once and the slowest rank is reported.
+        under the same conditions (this rank's OpenBLAS threads, all ranks at once). Steps are the \
+        trainer's own (`sift train`'s code path on synthetic data): a vanilla step backpropagates b samples \
+        per rank and applies AdamW; a SIFT step also scores b/ρ candidates per rank at the exit layer and \
+        agrees on the selection. Under launch/mpirun.sh with 2+ ranks the steps include the gradient \
+        allreduce, and the allreduce is also measured alone; the slowest rank is reported.
         """)
 
     @Option(help: "Comma-separated model sizes (tiny, mini, small, medium, base).")
@@ -26,6 +27,8 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var shape: StepShapeOptions
     @Option(help: "Comma-separated exit layers for the SIFT step: numbers or 'mid' (half the layers, at least 2); clamped to the model's layers.")
     var exitLayers: String = "1,mid"
+    @Option(help: "Comma-separated masked positions a SIFT candidate is scored from (0: all; see sift train --score-positions); one SIFT row per value.")
+    var scorePositions: String = "0,4"
     @Option(help: "Timed repetitions per measurement (after one warm-up); the median is reported.")
     var repeats: Int = 3
     @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce.")
@@ -44,6 +47,9 @@ struct BenchCommand: ParsableCommand {
         for e in exitLayers.split(separator: ",") where e != "mid" && (Int(e) ?? 0) < 1 {
             throw ValidationError("--exit-layers: '\(e)' is not a positive layer number or 'mid'")
         }
+        for k in scorePositions.split(separator: ",") where (Int(k) ?? -1) < 0 {
+            throw ValidationError("--score-positions: '\(k)' is not a non-negative number")
+        }
         for s in only.split(separator: ",") where !BenchPlan.sectionNames.contains(String(s)) {
             throw ValidationError("--only: unknown section '\(s)' (expected \(BenchPlan.sectionNames.joined(separator: ", ")))")
         }
@@ -55,12 +61,13 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let plan = BenchPlan(configs: configs.split(separator: ",").map(String.init), vocabSize: shape.vocabSize,
                              seqLen: shape.seqLen, batchSize: shape.batchSize, selectFraction: shape.selectFraction,
-                             exitLayers: exitLayers, repeats: repeats, sections: only.split(separator: ",").map(String.init),
+                             exitLayers: exitLayers, scorePositions: scorePositions.split(separator: ",").compactMap { Int($0) },
+                             repeats: repeats, sections: only.split(separator: ",").map(String.init),
                              threads: threads.map { $0.split(separator: ",").compactMap { Int($0) } }, quick: quick)
         let comm = try Communicator()
         defer { comm.finalize() }
         let say: (String) -> Void = { if comm.isRoot { print($0); fflush(stdout) } }
-        let report = Bench(plan: plan, communicator: comm, say: say).run()
+        let report = try Bench(plan: plan, communicator: comm, say: say).run()
         if comm.isRoot, let json = output.json {
             try JSONCoding.write(report, to: json)
             say("\nwrote \(json)")

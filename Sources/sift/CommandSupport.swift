@@ -23,9 +23,3 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// The name `vocab`, `tokenize` and `prepare` use for a `CommandFailure` with status 1.
 typealias ExitMessage = CommandFailure
 
-/// Prints `error: message` on one line and exits with `code`. Only for the training command's
-/// start-up before any resource needing cleanup exists; everything else throws `CommandFailure`.
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    printError("error: \(message)")
-    exit(code)
-}

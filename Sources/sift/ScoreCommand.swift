@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Interop
 import Model
+import Training
 
 /// `sift score`: per-sample MLM losses at an exit layer and at the last layer, to inspect what SIFT
 /// would select and to cross-check the model against other implementations.
@@ -76,20 +77,7 @@ struct ScoreCommand: ParsableCommand {
         while start < samples.count {
             let end = min(start + batchSize, samples.count)
             var batch = MLMBatch(count: end - start, seqLen: samples.seqLen)
-            let T = samples.seqLen
-            batch.inputIds.withUnsafeMutableBufferPointer { ids in
-                batch.tokenTypeIds.withUnsafeMutableBufferPointer { types in
-                    batch.attentionMask.withUnsafeMutableBufferPointer { mask in
-                        batch.labels.withUnsafeMutableBufferPointer { labels in
-                            for i in start..<end {
-                                let r = (i - start) * T
-                                samples.fill(index: i, epoch: 0, inputIds: ids.baseAddress! + r, tokenTypeIds: types.baseAddress! + r,
-                                             attentionMask: mask.baseAddress! + r, labels: labels.baseAddress! + r)
-                            }
-                        }
-                    }
-                }
-            }
+            batch.fill((start..<end).map { (index: $0, epoch: 0) }, from: samples)
             if let problem = batch.validationError(for: config) { throw CommandFailure("\(problem)", code: 2) }
             let atExit = bert.evaluate(batch, exitLayer: exit)
             let atEnd = exit == config.numLayers ? atExit : bert.evaluate(batch, exitLayer: config.numLayers)
@@ -98,7 +86,7 @@ struct ScoreCommand: ParsableCommand {
                 let V = config.vocabSize
                 for (row, flat) in positions.enumerated() {
                     let numbers = (0..<V).map { String(format: "%.7g", values[row * V + $0]) }.joined(separator: ",")
-                    out.write("{\"index\": \(start + flat / T), \"position\": \(flat % T), \"logits\": [\(numbers)]}\n".data(using: .utf8)!)
+                    out.write("{\"index\": \(start + flat / batch.seqLen), \"position\": \(flat % batch.seqLen), \"logits\": [\(numbers)]}\n".data(using: .utf8)!)
                 }
             }
             for k in 0..<batch.count {

@@ -16,7 +16,7 @@ struct SelectionFlags: ParsableArguments {
     var exitLayer: Int = 1
     @Option(help: ArgumentHelp("How the pool is reduced to b: top (the paper's greedy top-b), relative (Selective-Backprop: b drawn with weight percentile^β of the score within the last --history scores) or proportional (b drawn with weight = score).",
                                valueName: "rule"))
-    var selection: SelectionRule = .top
+    var selection: SelectionRule = .relative
     @Option(help: "What candidates are ranked by: loss, or reducible (loss minus the masked labels' mean −log unigram frequency in the training data).")
     var score: ScoreKind = .loss
     @Option(help: "Scores in the rolling history of --selection relative (H).")
@@ -25,15 +25,17 @@ struct SelectionFlags: ParsableArguments {
     var beta: Double = 1
     @Option(help: "Reuse a candidate's score for up to this many steps instead of scoring it again (0: always score; Selective-Backprop's stale variant). In multi-epoch training a sample returns about every N/B steps.")
     var staleScores: Int = 0
+    @Option(help: "Score each candidate from at most this many of its masked positions, a random subset keyed by (seed, step, sample) (0: all): less MLM-head work per candidate, a noisier estimate of the same mean loss.")
+    var scorePositions: Int = 0
     @Option(name: [.customLong("sift-delay"), .customLong("selection-warmup")],
-            help: "Sifting delay: steps of plain training (no scoring, pool = b) before a selecting policy starts selecting.")
-    var siftDelay: Int = 0
+            help: "Sifting delay: steps of plain training (no scoring, pool = b) before a selecting policy starts selecting (0 when --init-from starts from a trained model).")
+    var siftDelay: Int = TrainingOptions().selectionWarmup
 
     /// Copies the flags into `options`.
     func apply(to o: inout TrainingOptions) {
         o.policy = policy; o.selectFraction = selectFraction; o.exitLayer = exitLayer
         o.rule = selection; o.score = score; o.historyLength = history; o.beta = beta
-        o.selectionWarmup = siftDelay; o.staleScores = staleScores
+        o.selectionWarmup = siftDelay; o.staleScores = staleScores; o.scorePositions = scorePositions
     }
 
     /// One line describing the selection, for the start-up banner.
@@ -43,6 +45,7 @@ struct SelectionFlags: ParsableArguments {
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
         if o.score == .reducible { s += ", reducible score" }
         if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
+        if o.scorePositions > 0 && o.policy != .exact { s += ", scored on ≤ \(o.scorePositions) masked positions" }
         if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
         return s
     }

@@ -104,28 +104,27 @@ struct TrainCommand: ParsableCommand {
 
     /// Checks made before MPI starts, identical on every rank, so bad flags never hang a job.
     func validate() throws {
-        let exitLayer = selection.exitLayer
         if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if evalSamples < 0 { throw ValidationError("--eval-samples must be non-negative") }
         if let s = seqLen, s < 8 || s > 512 { throw ValidationError("--seq-len must be in 8...512 (got \(s))") }
-        if exitLayer < 1 { throw ValidationError("--exit-layer must be at least 1 (got \(exitLayer))") }
-        if let layers = Self.namedLayers(config), initFrom == nil, exitLayer > layers {
-            throw ValidationError("--exit-layer \(exitLayer) is beyond the \(layers) layers of --config \(config)")
-        }
         if BertConfig.named(config, vocabSize: 100) == nil && !FileManager.default.fileExists(atPath: config) && initFrom == nil {
             throw ValidationError("--config '\(config)' is neither a size (tiny, mini, small, medium, base) nor a readable config.json")
         }
-        if let problem = options(numLayers: Self.namedLayers(config) ?? exitLayer, ranks: 1).validationError(numLayers: Self.namedLayers(config) ?? exitLayer, ranks: 1) {
+        // --exit-layer's upper bound is known here only for a named size without --init-from; setup checks
+        // the options again against the model actually built (config.json, --init-from) and the ranks.
+        let layers = initFrom == nil ? Self.namedLayers(config) : nil
+        if let problem = options().validationError(numLayers: layers ?? max(1, selection.exitLayer), ranks: 1) {
             throw ValidationError(problem)
         }
     }
 
     static func namedLayers(_ name: String) -> Int? { BertConfig.named(name, vocabSize: 100)?.numLayers }
 
-    func options(numLayers: Int, ranks: Int) -> TrainingOptions {
+    /// The library's options from the flags.
+    func options() -> TrainingOptions {
         var o = TrainingOptions()
         o.batchSize = batchSize
         selection.apply(to: &o)
@@ -144,16 +143,26 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let comm: Communicator
-        do { comm = try Communicator() } catch { fail("\(error)") }
+        do { comm = try Communicator() } catch { throw CommandFailure("\(error)") }
         let say: (String) -> Void = { line in if comm.isRoot { print(line); fflush(stdout) } }
 
         // Everything that can fail because of input is checked on every rank, then agreed on, before
         // any collective that could hang if one rank were missing.
         var setup: TrainingSetup?
         var problem: String?
-        do { setup = try TrainingSetup.make(self, ranks: comm.size) } catch { problem = "\(error)" }
-        guard comm.allAgree(problem == nil), let setup else {
-            if let problem { printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)") }
+        let inputs = TrainingInputs(config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
+                                    vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, initFrom: initFrom,
+                                    dropout: dropout, export: export, overwriteExport: overwriteExport)
+        do { setup = try TrainingSetup.make(inputs, options: options(), ranks: comm.size) } catch { problem = "\(error)" }
+        // One allgather: every rank learns which ranks failed, so a problem on one rank alone stops all.
+        let flags = comm.allgather(problem == nil ? 0 : 1)
+        let failed = flags.indices.filter { flags[$0] != 0 }
+        guard failed.isEmpty, let setup else {
+            if let problem {
+                printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)")
+            } else if comm.isRoot {
+                printError("error: rank\(failed.count > 1 ? "s" : "") \(failed.map(String.init).joined(separator: ", ")) could not start (see above); no rank trains")
+            }
             comm.finalize()
             throw ExitCode(2)
         }

@@ -5,6 +5,22 @@ import Kernels
 import Model
 import Training
 
+/// What `sift train` reads from outside: paths and the settings that shape the data and the model.
+struct TrainingInputs {
+    /// A size name or a config.json path.
+    var config: String
+    var data: String?
+    var trainJsonl: String?
+    var validationJsonl: String?
+    var vocab: String?
+    var seqLen: Int?
+    var trainSubset: Int?
+    var initFrom: String?
+    var dropout: Float
+    var export: String?
+    var overwriteExport: Bool
+}
+
 /// The data sources, model and options of a `sift train` run, built and checked on every rank
 /// before any collective call, so that a bad input is reported instead of hanging the job.
 struct TrainingSetup {
@@ -18,16 +34,17 @@ struct TrainingSetup {
     var reference: UnigramReference?
     var warnings: [String] = []
 
-    static func make(_ cmd: TrainCommand, ranks: Int) throws -> TrainingSetup {
+    /// - Parameter options: the run's options (from the flags); checked again here against the model built.
+    static func make(_ inputs: TrainingInputs, options: TrainingOptions, ranks: Int) throws -> TrainingSetup {
         var warnings: [String] = []
         // Vocabulary: explicit, or the dataset's own copy.
-        var vocabPath = cmd.vocab
-        if let dir = cmd.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)") }
-        if vocabPath == nil, let dir = cmd.data {
+        var vocabPath = inputs.vocab
+        if let dir = inputs.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)") }
+        if vocabPath == nil, let dir = inputs.data {
             let candidate = (dir as NSString).appendingPathComponent("vocab.txt")
             if FileManager.default.fileExists(atPath: candidate) { vocabPath = candidate }
         }
-        let initial = try cmd.initFrom.map { try LoadedModel.load($0) }
+        let initial = try inputs.initFrom.map { try LoadedModel.load($0) }
         if vocabPath == nil { vocabPath = initial?.vocabPath }
         guard let vocabPath else { throw SetupError("no vocabulary: pass --vocab FILE (the vocab.txt the data was prepared with)") }
         let vocabulary = try Vocabulary(path: vocabPath)
@@ -36,7 +53,7 @@ struct TrainingSetup {
         var train: MLMSampleSource
         var validation: MLMSampleSource?
         var reference: UnigramReference?
-        if let dir = cmd.data {
+        if let dir = inputs.data {
             let dataset = try ShardedDataset(directory: dir)
             // Checksums are read once at start-up (seconds even for GBs), so a corrupt shard is an
             // error now rather than silently wrong training data.
@@ -44,39 +61,39 @@ struct TrainingSetup {
             guard dataset.vocabHash == vocabulary.hash else {
                 throw SetupError("dataset \(dir) was prepared with a different vocabulary (hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
             }
-            if let s = cmd.seqLen, s != dataset.seqLen {
+            if let s = inputs.seqLen, s != dataset.seqLen {
                 throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")
             }
             guard dataset.count(.train) > 0 else { throw SetupError("dataset \(dir) has no training sequences") }
-            train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed))
-            if let n = cmd.trainSubset {
+            train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: options.seed))
+            if let n = inputs.trainSubset {
                 guard n <= train.count else { throw SetupError("--train-subset \(n) exceeds the \(train.count) training sequences of \(dir)") }
                 train = SubsetSamples(base: train, count: n)
             }
-            if cmd.selection.score == .reducible {
+            if options.score == .reducible {
                 let special: Set<Int32> = [vocabulary.clsId, vocabulary.sepId, vocabulary.padId]
                 let counts = TokenStatistics(dataset: dataset, split: .train, indices: (train as? SubsetSamples)?.indices, special: special).counts
                 reference = UnigramReference(counts: counts)
             }
             if dataset.count(.validation) > 0 {
                 validation = MaskedDatasetSamples(dataset: dataset, split: .validation,
-                                                  masker: MLMMasker(vocabulary: vocabulary, seed: cmd.seed ^ 0x5A11_DA7E))
+                                                  masker: MLMMasker(vocabulary: vocabulary, seed: options.seed ^ 0x5A11_DA7E))
             } else {
                 warnings.append("dataset \(dir) has no validation split; evaluation is skipped")
             }
         } else {
-            let path = cmd.trainJsonl!
-            let samples = try PremaskedSamples(path: path, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: cmd.seqLen)
+            let path = inputs.trainJsonl!
+            let samples = try PremaskedSamples(path: path, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: inputs.seqLen)
             guard samples.count > 0 else { throw SetupError("\(path) holds no samples") }
             train = samples
-            if let n = cmd.trainSubset {
+            if let n = inputs.trainSubset {
                 guard n <= samples.count else { throw SetupError("--train-subset \(n) exceeds the \(samples.count) samples of \(path)") }
                 train = SubsetSamples(base: samples, count: n)
             }
-            if cmd.selection.score == .reducible {
+            if options.score == .reducible {
                 throw SetupError("--score reducible needs --data (its unigram reference is counted over the dataset's shards)")
             }
-            if let v = cmd.validationJsonl {
+            if let v = inputs.validationJsonl {
                 validation = try PremaskedSamples(path: v, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)
             }
         }
@@ -90,15 +107,15 @@ struct TrainingSetup {
                 throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has \(vocabulary.count) tokens")
             }
             warnings += initial.warnings
-            config.hiddenDropout = cmd.dropout
-            config.attentionDropout = cmd.dropout
+            config.hiddenDropout = inputs.dropout
+            config.attentionDropout = inputs.dropout
             model = BertForMaskedLM(config: config, parameters: initial.parameters)
         } else {
-            if let named = BertConfig.named(cmd.config, vocabSize: vocabulary.count) {
+            if let named = BertConfig.named(inputs.config, vocabSize: vocabulary.count) {
                 config = named
             } else {
-                guard let data = FileManager.default.contents(atPath: cmd.config) else { throw SetupError("cannot read --config \(cmd.config)") }
-                let parsed = try HuggingFaceConfig.parse(data, path: cmd.config)
+                guard let data = FileManager.default.contents(atPath: inputs.config) else { throw SetupError("cannot read --config \(inputs.config)") }
+                let parsed = try HuggingFaceConfig.parse(data, path: inputs.config)
                 config = parsed.config
                 warnings += parsed.warnings
                 guard config.vocabSize == vocabulary.count else {
@@ -106,17 +123,16 @@ struct TrainingSetup {
                 }
             }
             config.padTokenId = Int(vocabulary.padId)
-            config.hiddenDropout = cmd.dropout
-            config.attentionDropout = cmd.dropout
+            config.hiddenDropout = inputs.dropout
+            config.attentionDropout = inputs.dropout
             if let problem = config.validationError() { throw SetupError("model configuration: \(problem)") }
-            model = BertForMaskedLM(config: config, seed: cmd.seed)
+            model = BertForMaskedLM(config: config, seed: options.seed)
         }
         guard train.seqLen <= config.maxPositions else {
             throw SetupError("sequence length \(train.seqLen) exceeds the model's \(config.maxPositions) positions")
         }
-        let options = cmd.options(numLayers: config.numLayers, ranks: ranks)
         if let problem = options.validationError(numLayers: config.numLayers, ranks: ranks) { throw SetupError(problem) }
-        if let dir = cmd.export, FileManager.default.fileExists(atPath: dir), !cmd.overwriteExport {
+        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir), !inputs.overwriteExport {
             throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
         }
         return TrainingSetup(options: options, model: model, train: train, validation: validation,

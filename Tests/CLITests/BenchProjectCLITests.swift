@@ -47,31 +47,39 @@ final class BenchProjectCLITests: XCTestCase {
         try expectFailure(["project", "--bench", d + "/bad.json"], mentions: "step")
     }
 
-    /// One rank, tiny model, step section only: every row is in the JSON, the SIFT rows are the vanilla
-    /// step plus scoring, and the predicted overhead is the extra FLOPs over the vanilla FLOPs.
+    /// One rank, tiny model, step section only, the trainer's real steps: every row is in the JSON; each
+    /// step's measured phases fit inside the step; SIFT's scoring shows up as time vanilla does not spend;
+    /// scoring fewer masked positions counts fewer FLOPs; and one more exit layer adds exactly one encoder
+    /// layer's forward FLOPs over the pool (a closed form, not the bench's own formula).
     func testStepJSONAgreesWithItself() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
-                                "--repeats", "1", "--exit-layers", "1,mid", "--json", d + "/bench.json"])
+                                "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4", "--json", d + "/bench.json"])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
+        XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
         let root = try readJSON(d + "/bench.json")
         let steps = try XCTUnwrap(root["steps"] as? [[String: Any]])
-        XCTAssertEqual(steps.map { $0["step"] as? String }, ["vanilla", "sift", "sift"])
-        XCTAssertEqual(steps.map { $0["exit_layer"] as? Int }, [nil, 1, 2])
-        let vanilla = steps[0]
-        let v = try XCTUnwrap(vanilla["seconds"] as? Double), vFLOPs = try XCTUnwrap(vanilla["flops"] as? Double)
-        XCTAssertEqual(v, (vanilla["forward_backward_seconds"] as! Double) + (vanilla["optimizer_seconds"] as! Double), accuracy: 1e-12)
-        for sift in steps.dropFirst() {
-            let s = try XCTUnwrap(sift["seconds"] as? Double), sc = try XCTUnwrap(sift["scoring_seconds"] as? Double)
-            XCTAssertEqual(sift["pool"] as? Int, 4)
-            XCTAssertEqual(s, v + sc, accuracy: 1e-9)
-            XCTAssertEqual(try XCTUnwrap(sift["overhead"] as? Double), s / v - 1, accuracy: 1e-9)
-            let flops = try XCTUnwrap(sift["flops"] as? Double)
-            XCTAssertEqual(try XCTUnwrap(sift["predicted_overhead"] as? Double), (flops - vFLOPs) / vFLOPs, accuracy: 1e-9)
-            XCTAssertEqual(try XCTUnwrap(sift["scoring_share"] as? Double), sc / s, accuracy: 1e-9)
+        XCTAssertEqual(steps.map { $0["step"] as? String }, ["vanilla", "sift", "sift", "sift", "sift"])
+        XCTAssertEqual(steps.map { $0["exit_layer"] as? Int }, [nil, 1, 1, 2, 2])
+        XCTAssertEqual(steps.map { $0["score_positions"] as? Int }, [nil, nil, 4, nil, 4])
+        for row in steps {
+            let s = try XCTUnwrap(row["seconds"] as? Double)
+            let parts = (row["forward_backward_seconds"] as! Double) + (row["optimizer_seconds"] as! Double) + ((row["scoring_seconds"] as? Double) ?? 0)
+            XCTAssertGreaterThan(parts, 0)
+            XCTAssertLessThanOrEqual(parts, s * 1.001, "the measured phases exceed the step they are part of")
         }
-        // Exit layer 2 scores through one more layer than exit layer 1.
-        XCTAssertGreaterThan(steps[2]["flops"] as! Double, steps[1]["flops"] as! Double)
+        XCTAssertNil(steps[0]["scoring_seconds"] as? Double)
+        for sift in steps.dropFirst() {
+            XCTAssertEqual(sift["pool"] as? Int, 4)
+            XCTAssertGreaterThan(try XCTUnwrap(sift["scoring_seconds"] as? Double), 0)
+        }
+        let flops = steps.map { $0["flops"] as! Double }
+        XCTAssertLessThan(flops[2], flops[1], "≤ 4 positions must count fewer head FLOPs than all masked positions")
+        XCTAssertLessThan(flops[4], flops[3])
+        // tiny: H 128, I 512, T 128; one encoder layer's forward over the pool of 4:
+        // projections and FFN 2·T·(4H² + 2HI) per sample, attention scores and context 2·2·T²·H.
+        let H = 128.0, I = 512.0, T = 128.0
+        XCTAssertEqual(flops[3] - flops[1], 4 * (2 * T * (4 * H * H + 2 * H * I) + 4 * T * T * H), accuracy: 1)
         // No base in the run: no verdict.
         XCTAssertTrue(root["sift_target"] is NSNull)
         XCTAssertTrue(stdout.contains("not measured"), stdout)
@@ -84,7 +92,7 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(rows.count, 6)
         let compute = try XCTUnwrap(try readJSON(d + "/project.json")["compute"] as? [String: Any])
         XCTAssertEqual(try XCTUnwrap(compute["forward_backward_seconds_per_sample"] as? Double),
-                       (vanilla["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
+                       (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
     }
 
     /// Two ranks: the allreduce rows' bound is the scaling model's ring bound on the memory rates the

@@ -41,8 +41,10 @@ final class CLIBadInputTests: XCTestCase {
         try expectFailure(["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: empty)
         let binary = tempDir("binary")
         try Data([0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2, 0, 255]).write(to: URL(fileURLWithPath: binary + "/a.bin"))
-        try expectFailure(["prepare", "--corpus", binary, "--vocab", p.vocab, "--out", binary + "/out"], mentions: "binary")
-        try expectFailure(["prepare", "--corpus", binary + "/missing", "--vocab", p.vocab, "--out", binary + "/o2"], mentions: "missing")
+        // The documented wording, with paths that do not contain it.
+        try expectFailure(["prepare", "--corpus", binary, "--vocab", p.vocab, "--out", binary + "/out"], mentions: "contains no usable text")
+        try expectFailure(["prepare", "--corpus", binary + "/absent", "--vocab", p.vocab, "--out", binary + "/o2"],
+                          mentions: binary + "/absent: no such file or directory")
         // An existing directory that is not a dataset is refused and left as it was.
         let precious = tempDir("precious")
         try "keep me".write(toFile: precious + "/notes.txt", atomically: true, encoding: .utf8)
@@ -58,9 +60,25 @@ final class CLIBadInputTests: XCTestCase {
         let text = try String(contentsOfFile: p.vocab, encoding: .utf8)
         try text.replacingOccurrences(of: "[MASK]\n", with: "").write(toFile: d + "/nomask.txt", atomically: true, encoding: .utf8)
         try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/nomask.txt", "--out", d + "/o"], mentions: "[MASK]")
-        try (text + "[CLS]\n").write(toFile: d + "/dup.txt", atomically: true, encoding: .utf8)
-        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/dup.txt", "--out", d + "/o"], mentions: "dup")
+        try (text + "[CLS]\n").write(toFile: d + "/again.txt", atomically: true, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let first = lines.firstIndex(of: "[CLS]")! + 1, appended = lines.count - (text.hasSuffix("\n") ? 1 : 0) + 1
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/again.txt", "--out", d + "/o"],
+                          mentions: "again.txt:\(appended): duplicate vocabulary entry \"[CLS]\" (first seen on line \(first))")
         try expectFailure(["tokenize", "--vocab", d + "/none.txt"], mentions: "none.txt")
+    }
+
+    /// A dataset problem every rank finds itself: each of the 2 ranks reports it (`error: rank R: …`
+    /// naming `needle`), and no step runs (no progress line, no metrics written, no checkpoint although
+    /// one is due after every step).
+    func expectEveryRankRefuses(_ args: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let metrics = tempDir("metrics") + "/m.jsonl"
+        let err = try expectFailure(args + ["--checkpoint-every", "1", "--metrics", metrics], ranks: 2, mentions: needle, file: file, line: line)
+        for rank in 0..<2 {
+            XCTAssertTrue(err.split(separator: "\n").contains { $0.hasPrefix("error: rank \(rank): ") && $0.contains(needle) },
+                          "rank \(rank) did not report '\(needle)': \(err)", file: file, line: line)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: metrics), "a step ran", file: file, line: line)
     }
 
     func testShardProblemsStopTrainingBeforeAnyStep() throws {
@@ -73,20 +91,20 @@ final class CLIBadInputTests: XCTestCase {
         try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: shard))
         var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: ckpt)
         args[args.firstIndex(of: "--data")! + 1] = truncated
-        try expectFailure(args, ranks: 2, mentions: "train-00000.bin")
+        try expectEveryRankRefuses(args, mentions: "train-00000.bin")
         // One flipped byte: checksum mismatch.
         let flipped = try copyDataset(p)
         var b = [UInt8](FileManager.default.contents(atPath: flipped + "/train-00000.bin")!)
         b[b.count / 2] ^= 1
         try Data(b).write(to: URL(fileURLWithPath: flipped + "/train-00000.bin"))
         args[args.firstIndex(of: "--data")! + 1] = flipped
-        try expectFailure(args, ranks: 2, mentions: "checksum")
+        try expectEveryRankRefuses(args, mentions: "checksum")
         // A vocabulary other than the one the shards were made with.
         let other = tempDir("othervocab") + "/vocab.txt"
         try (String(contentsOfFile: p.vocab, encoding: .utf8) + "zzzextra\n").write(toFile: other, atomically: true, encoding: .utf8)
         var mismatch = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: ckpt)
         mismatch[mismatch.firstIndex(of: "--vocab")! + 1] = other
-        try expectFailure(mismatch, ranks: 2, mentions: "different vocabulary")
+        try expectEveryRankRefuses(mismatch, mentions: "different vocabulary")
         XCTAssertTrue(FileManager.default.fileExists(atPath: p.dataset + "/manifest.json"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: ckpt).filter { $0.hasSuffix(".ckpt") }, [])
     }

@@ -48,6 +48,28 @@ final class NewcomerDefectTests: XCTestCase {
         XCTAssertFalse(err.lowercased().contains("no such file"), err)
     }
 
+    /// With --init-from the model's own layers bound --exit-layer, not those of --config (whose default,
+    /// mini, has 4): a 4-layer model given with --config tiny (2 layers) accepts --exit-layer 3, and
+    /// rejects 5 naming the model's 4 layers.
+    func testExitLayerIsCheckedAgainstTheInitialModel() throws {
+        let p = try TrainingFixture.paths()
+        let d = temporaryDirectory("init-from")
+        var export = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: d + "/c0", extra: ["--export", d + "/mini"])
+        export[export.firstIndex(of: "tiny")!] = "mini"
+        let made = try SiftProcess.run(export, timeout: 300)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        func arguments(exit: String, dir: String) -> [String] {
+            var a = TrainingFixture.trainArguments(p, policy: "sift", steps: 1, checkpointDir: dir, extra: ["--init-from", d + "/mini"])
+            a[a.firstIndex(of: "--exit-layer")! + 1] = exit
+            return a
+        }
+        let deep = try SiftProcess.run(arguments(exit: "3", dir: d + "/c1"), timeout: 300)
+        XCTAssertEqual(deep.status, 0, deep.stderr)
+        let beyond = try SiftProcess.run(arguments(exit: "5", dir: d + "/c2"), timeout: 300)
+        XCTAssertNotEqual(beyond.status, 0)
+        XCTAssertTrue(beyond.stderr.contains("--exit-layer must be between 1 and the model's 4 layers (got 5)"), beyond.stderr)
+    }
+
     func testTrainNamesTheMissingDataset() throws {
         let err = try expectError(["train", "--config", "tiny", "--data", "/nonexistent-sift-dataset", "--steps", "1"],
                                   mentions: "/nonexistent-sift-dataset")

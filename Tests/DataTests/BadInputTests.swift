@@ -57,6 +57,23 @@ final class BadInputTests: XCTestCase {
         XCTAssertLessThanOrEqual(m.tokens, words + 3)
     }
 
+    /// A 12 MB line (and a 12 MB unbroken word) is read with a line buffer that stays below
+    /// 2 × (1 MiB piece + 1 MiB read): memory does not follow the line's length, and every byte arrives.
+    func testLongLineMemoryIsBounded() throws {
+        let dir = makeTempDirectory()
+        writeFile(dir + "/a-long.txt", String(repeating: "hello ", count: 2_000_000))
+        writeFile(dir + "/b-blob.txt", String(repeating: "a", count: 12_000_000))
+        var reader = try CorpusReader(paths: [dir], warn: { _ in })
+        var bytes = 0, pieces = 0
+        try reader.read { event in
+            if case .text(let t) = event { bytes += t.utf8.count; pieces += 1 }
+        }
+        XCTAssertEqual(bytes, 12_000_000 + 12_000_000)
+        XCTAssertGreaterThanOrEqual(pieces, 2 * 5, "overlong lines arrive in pieces of at most about 2 MiB")
+        XCTAssertGreaterThan(reader.largestLineBuffer, CorpusReader.maxPieceBytes)
+        XCTAssertLessThanOrEqual(reader.largestLineBuffer, 2 * (CorpusReader.maxPieceBytes + (1 << 20)))
+    }
+
     func testSequenceLengthBounds() throws {
         let dir = makeTempDirectory()
         writeFile(dir + "/t.txt", "hello world\n")

@@ -53,37 +53,113 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(file.metadata, ["format": "pt"])
     }
 
-    /// Cross-check with the reference Python implementation when it happens to be installed.
-    func testReferenceImplementationReadsOurFile() throws {
+    /// The reference Python implementation (`safetensors` from PyPI): $SIFT_PYTHON (launch/test.sh
+    /// installs it into a virtual environment when the system Python lacks it), else python3.
+    func referencePython() throws -> String {
+        let python = ProcessInfo.processInfo.environment["SIFT_PYTHON"] ?? "python3"
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import safetensors.numpy, numpy"]
+        probe.arguments = [python, "-c", "import safetensors.numpy, numpy"]
         probe.standardError = FileHandle.nullDevice
-        do { try probe.run() } catch { throw XCTSkip("python3 not available") }
+        do { try probe.run() } catch { throw XCTSkip("\(python) not available: the reference cross-check cannot run") }
         probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("python safetensors/numpy not installed") }
-        let values: [Float] = (0..<12).map { Float($0) * 0.5 - 3 }
-        let path = dir + "/ref.safetensors"
-        try values.withUnsafeBufferPointer {
-            try SafetensorsWriter.write([.init(name: "w", shape: [3, 4], data: $0.baseAddress!, count: 12)], to: path)
+        guard probe.terminationStatus == 0 else {
+            throw XCTSkip("\(python) lacks safetensors/numpy (launch/test.sh installs them into a venv): the reference cross-check cannot run")
         }
-        let script = """
-        import sys, safetensors.numpy as s
-        t = s.load_file(sys.argv[1])["w"]
-        assert t.shape == (3, 4) and str(t.dtype) == "float32"
-        print(" ".join(repr(float(x)) for x in t.reshape(-1)))
-        """
+        return python
+    }
+
+    /// Runs `script` with the reference Python and returns its standard output.
+    func runPython(_ python: String, _ script: String, _ args: [String]) throws -> String {
         let run = Process()
         run.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        run.arguments = ["python3", "-c", script, path]
-        let pipe = Pipe()
+        run.arguments = [python, "-c", script] + args
+        let pipe = Pipe(), errors = Pipe()
         run.standardOutput = pipe
+        run.standardError = errors
         try run.run()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
         run.waitUntilExit()
-        XCTAssertEqual(run.terminationStatus, 0)
-        let parsed = String(decoding: output, as: UTF8.self).split(separator: " ").compactMap { Float($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        XCTAssertEqual(parsed, values)
+        XCTAssertEqual(run.terminationStatus, 0, String(decoding: message, as: UTF8.self))
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Our files read by the reference: several shapes (a scalar, an empty tensor, 1-D to 3-D), the
+    /// values bit for bit (printed as float32 bit patterns) and the metadata.
+    func testReferenceImplementationReadsOurFile() throws {
+        let python = try referencePython()
+        let shapes: [(String, [Int])] = [("scalar", []), ("empty", [0, 4]), ("vector", [7]), ("matrix", [3, 4]), ("cube", [2, 3, 5])]
+        var storage: [[Float]] = []
+        for (k, (_, shape)) in shapes.enumerated() {
+            let n = shape.reduce(1, *)
+            storage.append((0..<n).map { Float($0) * 0.37 - Float(k) + (k == 4 ? 1e-30 : 0) })
+        }
+        let path = dir + "/ref.safetensors"
+        try withExtendedLifetime(storage) {
+            let pointers = storage.map { values -> UnsafeMutablePointer<Float> in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, values.count))
+                p.initialize(from: values, count: values.count)
+                return p
+            }
+            defer { pointers.forEach { $0.deallocate() } }
+            try SafetensorsWriter.write(shapes.enumerated().map { k, s in
+                .init(name: s.0, shape: s.1, data: pointers[k], count: storage[k].count)
+            }, metadata: ["format": "pt", "note": "sift"], to: path)
+        }
+        let script = """
+        import sys, json, numpy, safetensors.numpy as s
+        from safetensors import safe_open
+        with safe_open(sys.argv[1], framework="numpy") as f:
+            meta = f.metadata()
+        out = {"metadata": meta, "tensors": {}}
+        for name, t in s.load_file(sys.argv[1]).items():
+            out["tensors"][name] = {"dtype": str(t.dtype), "shape": list(t.shape),
+                                    "bits": [int(b) for b in t.reshape(-1).view(numpy.uint32)]}
+        print(json.dumps(out))
+        """
+        let o = try JSONSerialization.jsonObject(with: Data(try runPython(python, script, [path]).utf8)) as! [String: Any]
+        XCTAssertEqual(o["metadata"] as? [String: String], ["format": "pt", "note": "sift"])
+        let tensors = try XCTUnwrap(o["tensors"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(tensors.keys), Set(shapes.map(\.0)))
+        for (k, (name, shape)) in shapes.enumerated() {
+            let t = try XCTUnwrap(tensors[name])
+            XCTAssertEqual(t["dtype"] as? String, "float32", name)
+            XCTAssertEqual(t["shape"] as? [Int], shape, name)
+            XCTAssertEqual((t["bits"] as? [NSNumber])?.map(\.uint32Value), storage[k].map(\.bitPattern), name)
+        }
+    }
+
+    /// Files the reference writes, read by us: float32, float16 and float64 tensors of several shapes
+    /// including an empty one, converted to Float as the reference's own float32 conversion does.
+    func testWeReadTheReferencesFiles() throws {
+        let python = try referencePython()
+        let path = dir + "/theirs.safetensors"
+        let script = """
+        import sys, json, numpy, safetensors.numpy as s
+        r = numpy.random.default_rng(5)
+        t = {"f32": r.standard_normal((3, 5)).astype(numpy.float32),
+             "f16": (r.standard_normal((4, 2, 3)) * 100).astype(numpy.float16),
+             "f64": r.standard_normal(9) * 1e3,
+             "empty": numpy.zeros((0, 3), numpy.float32)}
+        s.save_file(t, sys.argv[1], metadata={"from": "reference"})
+        print(json.dumps({k: {"shape": list(v.shape), "bits": [int(b) for b in v.astype(numpy.float32).reshape(-1).view(numpy.uint32)]}
+                          for k, v in t.items()}))
+        """
+        let expected = try JSONSerialization.jsonObject(with: Data(try runPython(python, script, [path]).utf8)) as! [String: [String: Any]]
+        let file = try SafetensorsFile(path: path)
+        XCTAssertEqual(Set(file.names), Set(expected.keys))
+        XCTAssertEqual(file.metadata, ["from": "reference"])
+        for (name, e) in expected {
+            let bits = (e["bits"] as! [NSNumber]).map(\.uint32Value)
+            if name == "f64" {
+                // F64 is outside what model weights use: refused with a clear message, or converted exactly.
+                do { let v = try file.floats(name); XCTAssertEqual(v.map(\.bitPattern), bits, name) }
+                catch { XCTAssertTrue("\(error)".contains("F64"), "\(error)") }
+                continue
+            }
+            XCTAssertEqual(try file.floats(name).map(\.bitPattern), bits, name)
+        }
     }
 
     func testMalformedFilesAreRejected() {

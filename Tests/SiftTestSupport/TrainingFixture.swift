@@ -44,7 +44,9 @@ public enum TrainingFixture {
         ["train", "--config", "tiny", "--data", p.dataset, "--vocab", p.vocab, "--policy", policy,
          "--exit-layer", "1", "--select-fraction", "0.5", "--batch-size", "12", "--micro-batch", "4",
          "--steps", "\(steps)", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
-         "--checkpoint-dir", checkpointDir, "--log-every", "1", "--seed", "99"] + extra
+         "--checkpoint-dir", checkpointDir, "--log-every", "1", "--seed", "99"]
+            // Selection from the first step unless a test sets the delay (the default is 100 plain steps).
+            + (extra.contains("--selection-warmup") || extra.contains("--sift-delay") ? [] : ["--sift-delay", "0"]) + extra
     }
 
     public struct FixtureError: Error, CustomStringConvertible { public let message: String; public var description: String { message } }

@@ -7,13 +7,6 @@ import XCTest
 /// Real multi-rank training runs (mpirun, oversubscribed): results must not depend on the rank count,
 /// the selection must equal a serial top-b, and a resumed run must equal an uninterrupted one.
 final class DistributedTrainingTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     /// Selected global indices per step, and pool/losses, from a --selection-log file.
     func selections(_ path: String) throws -> [(pool: [Int], losses: [Float], selected: [Int])] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -21,12 +14,6 @@ final class DistributedTrainingTests: XCTestCase {
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             return ((o["pool"] as! [Int]), (o["losses"] as! [NSNumber]).map { $0.floatValue }, (o["selected"] as! [Int]))
         }
-    }
-
-    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
-        var diff = 0.0, norm = 0.0
-        for i in a.indices { diff += Double(a[i] - b[i]) * Double(a[i] - b[i]); norm += Double(a[i]) * Double(a[i]) }
-        return (diff / max(norm, 1e-30)).squareRoot()
     }
 
     /// Per-step train loss and gradient norm from a metrics file.
@@ -44,10 +31,11 @@ final class DistributedTrainingTests: XCTestCase {
         var selected: [[[Int]]] = []
         var curves: [[(Double, Double)]] = []
         for ranks in 1...3 {
-            let dir = tempDir("inv-\(policy)-\(ranks)")
+            let dir = temporaryDirectory("inv-\(policy)-\(ranks)")
             let log = dir + "/selection.jsonl"
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"] + extra),
+                                                                         extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"]
+                                                                                + (policy == "proportional" || policy == "vanilla" ? [] : ["--selection", "top"]) + extra),
                                           ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(policy) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
             XCTAssertFalse(out.timedOut)
@@ -103,10 +91,10 @@ final class DistributedTrainingTests: XCTestCase {
     /// step 3 then scores the next b/ρ stream positions (vanilla's steps 3 and 4) and keeps the top b.
     func testSelectionWarmupTrainsPlainlyThenSelects() throws {
         let p = try TrainingFixture.paths()
-        let warmDir = tempDir("warm"), plainDir = tempDir("plain")
+        let warmDir = temporaryDirectory("warm"), plainDir = temporaryDirectory("plain")
         let warmLog = warmDir + "/selection.jsonl", plainLog = plainDir + "/selection.jsonl"
         let warm = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: warmDir + "/ckpt",
-                                                                      extra: ["--selection-warmup", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+                                                                      extra: ["--selection", "top", "--selection-warmup", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
         XCTAssertEqual(warm.status, 0, warm.stderr)
         let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: plainDir + "/ckpt",
                                                                        extra: ["--selection-log", plainLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
@@ -141,7 +129,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testManyBucketsWithAndWithoutOverlapGiveTheSameWeights() throws {
         let p = try TrainingFixture.paths()
         func weights(_ ranks: Int, _ flags: [String]) throws -> [Float] {
-            let dir = tempDir("buckets-\(ranks)")
+            let dir = temporaryDirectory("buckets-\(ranks)")
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir, extra: flags), ranks: ranks)
             XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
             return try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir).last!.path).parameters.array
@@ -160,7 +148,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func testResumeIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
-        let straight = tempDir("straight"), split = tempDir("split")
+        let straight = temporaryDirectory("straight"), split = temporaryDirectory("split")
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         // The same run interrupted after step 3 (checkpointed there), then resumed to step 6.
@@ -183,7 +171,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func testBadFlagsFailClearlyOnEveryRankWithoutHanging() throws {
         let p = try TrainingFixture.paths()
-        let dir = tempDir("bad")
+        let dir = temporaryDirectory("bad")
         let cases: [([String], String)] = [
             (["--exit-layer", "0"], "exit-layer"),
             (["--exit-layer", "3"], "exit-layer"),
@@ -211,6 +199,18 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertFalse(m.timedOut)
         XCTAssertNotEqual(m.status, 0)
         XCTAssertTrue(m.stderr.contains("no-such-dataset"), m.stderr)
+        // Only rank 1's input is bad (mpirun's MPMD form gives each rank its own arguments): rank 1 names
+        // the problem, rank 0 says which rank failed, both stop before any step and nobody hangs.
+        let good = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/one")
+        var bad = good
+        bad[bad.firstIndex(of: "--data")! + 1] = dir + "/rank-one-dataset"
+        let one = try SiftProcess.run(good + [":", "-np", "1", SiftProcess.binary] + bad, ranks: 1, timeout: 60)
+        XCTAssertFalse(one.timedOut, "a problem on one rank hung the job")
+        XCTAssertNotEqual(one.status, 0)
+        XCTAssertTrue(one.stderr.contains("error: rank 1: dataset \(dir)/rank-one-dataset does not exist"), one.stderr)
+        XCTAssertTrue(one.stderr.contains("error: rank 1 could not start"), one.stderr)
+        XCTAssertFalse(one.stdout.contains("step 1"), one.stdout)
+        XCTAssertFalse(one.stderr.contains("Fatal error"), one.stderr)
         var tooSmall = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
         tooSmall[tooSmall.firstIndex(of: "--batch-size")! + 1] = "2"
         let t = try SiftProcess.run(tooSmall, ranks: 3, timeout: 60)

@@ -6,27 +6,14 @@ import XCTest
 /// Elastic restarts: selections and the loss normaliser do not depend on the rank count, so a run
 /// stopped on 3 ranks continues on 2 (a node lost) or on 1 and ends where an uninterrupted run ends.
 final class ElasticResumeTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
-    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
-        var diff = 0.0, norm = 0.0
-        for i in a.indices { diff += Double(a[i] - b[i]) * Double(a[i] - b[i]); norm += Double(a[i]) * Double(a[i]) }
-        return (diff / max(norm, 1e-30)).squareRoot()
-    }
-
     func testStopOnThreeRanksResumeOnTwoMatchesOneRank() throws {
         let p = try TrainingFixture.paths()
         let flags = ["--selection", "relative", "--history", "50"]
-        let reference = tempDir("elastic-ref")
+        let reference = temporaryDirectory("elastic-ref")
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: reference, extra: flags), ranks: 1)
         XCTAssertEqual(a.status, 0, a.stderr)
         for (first, second) in [(3, 2), (2, 3)] {
-            let dir = tempDir("elastic-\(first)-\(second)")
+            let dir = temporaryDirectory("elastic-\(first)-\(second)")
             let stop = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir,
                                                                           extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: first)
             XCTAssertEqual(stop.status, 0, stop.stderr)
@@ -48,9 +35,9 @@ final class ElasticResumeTests: XCTestCase {
     /// the newest checkpoint and ends within 1e-5 of an uninterrupted 1-rank run.
     func testLauncherRelaunchesOnFewerRanksAfterARankDies() throws {
         let p = try TrainingFixture.paths()
-        let reference = tempDir("elastic-launch-ref")
+        let reference = temporaryDirectory("elastic-launch-ref")
         XCTAssertEqual(try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: reference), ranks: 1).status, 0)
-        let dir = tempDir("elastic-launch")
+        let dir = temporaryDirectory("elastic-launch")
         let launcher = Process()
         launcher.executableURL = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh")
         launcher.arguments = ["-np", "3", "--max-restarts", "1", "--min-np", "2", "--"]

@@ -6,17 +6,10 @@ import XCTest
 /// Graceful preemption: a signal to one rank at a random moment stops every rank after the same step
 /// with a checkpoint and exit status 75, and the resumed run ends bit-identical to an uninterrupted one.
 final class PreemptionTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     func testSignalToOneRankCheckpointsAndResumesBitIdentical() throws {
         let p = try TrainingFixture.paths()
         let steps = 8
-        let straight = tempDir("pre-straight")
+        let straight = temporaryDirectory("pre-straight")
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         let reference = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
@@ -29,7 +22,7 @@ final class PreemptionTests: XCTestCase {
         var state = seed
         func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
         for (trial, sig) in [SIGTERM, SIGUSR1, SIGINT].enumerated() {
-            let dir = tempDir("pre-\(trial)")
+            let dir = temporaryDirectory("pre-\(trial)")
             let metrics = dir + "/metrics.jsonl"
             let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir + "/ckpt",
                                                       extra: ["--checkpoint-every", "1", "--debug-step-delay", "0.3", "--metrics", metrics])
@@ -81,7 +74,7 @@ final class PreemptionTests: XCTestCase {
         p.environment = env
         p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
         p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
-        let outPath = tempDir("pre-out") + "/out", errPath = outPath + ".err"
+        let outPath = temporaryDirectory("pre-out") + "/out", errPath = outPath + ".err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))

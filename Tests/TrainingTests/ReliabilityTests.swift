@@ -9,12 +9,7 @@ final class ReliabilityTests: XCTestCase {
     /// The repository root (kept here for the tests that name it through this class).
     static let repository = SiftProcess.repository
 
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-rel-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir(_ tag: String) -> String { temporaryDirectory("rel-" + tag) }
 
     func testWatchdogEndsJobWhenOneRankStalls() throws {
         let p = try TrainingFixture.paths()
@@ -62,17 +57,21 @@ final class ReliabilityTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath) }
         launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        launcher.standardOutput = FileHandle.nullDevice
+        let outPath = killed + "-stdout.txt"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: outPath) }
+        launcher.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         try launcher.run()
         defer { if launcher.isRunning { launcher.terminate() } }
 
         // Wait for step 3's checkpoint, then SIGKILL one rank (a `sift` process of this run).
         let deadline = Date().addingTimeInterval(120)
         while (TrainingCheckpoint.list(directory: killed).last?.step ?? 0) < 3 {
-            XCTAssertTrue(launcher.isRunning, "the run ended before it could be interrupted")
-            guard Date() < deadline, launcher.isRunning else { return }
+            guard launcher.isRunning else { return XCTFail("the run ended before it could be interrupted") }
+            guard Date() < deadline else { return XCTFail("no checkpoint of step 3 within 120 s") }
             Thread.sleep(forTimeInterval: 0.1)
         }
+        let killedAfter = TrainingCheckpoint.list(directory: killed).last!.step
         let victim = try XCTUnwrap(rankPIDs(matching: killed).first, "no rank process found")
         XCTAssertEqual(kill(victim, SIGKILL), 0)
 
@@ -81,11 +80,21 @@ final class ReliabilityTests: XCTestCase {
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         XCTAssertEqual(launcher.terminationStatus, 0, stderr)
         XCTAssertTrue(stderr.contains("restart 1 of 2"), stderr)
+        // The relaunch continued from a checkpoint written before the kill (a restart from step 0 would
+        // also end bit-identical, so this is what shows the resume).
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let resumedAt = stdout.split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasPrefix("resumed from "), let r = line.range(of: " at step ") else { return nil }
+            return Int(line[r.upperBound...])
+        }
+        XCTAssertEqual(resumedAt.count, 1, stdout)
+        XCTAssertGreaterThanOrEqual(resumedAt.first ?? 0, killedAfter, stdout)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: killed).last!.path)
         XCTAssertEqual(y.state.step, 8)
         XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ after the restart")
-        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "optimizer state differs after the restart")
+        XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ after the restart")
+        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ after the restart")
     }
 
     func rankPIDs(matching needle: String) -> [pid_t] { SiftProcess.rankPIDs(matching: needle) }

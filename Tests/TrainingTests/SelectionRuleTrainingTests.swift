@@ -7,13 +7,6 @@ import XCTest
 
 /// The relative rule, the reducible score and the budget-fitted schedule in real multi-rank runs.
 final class SelectionRuleTrainingTests: XCTestCase {
-    func tempDir(_ tag: String) -> String {
-        let d = NSTemporaryDirectory() + "sift-\(tag)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     struct LoggedStep { var pool: [Int]; var losses: [Float]; var scores: [Float]; var selected: [Int] }
 
     func steps(_ path: String) throws -> [LoggedStep] {
@@ -54,7 +47,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         var logs: [[LoggedStep]] = [], weights: [[Float]] = []
         for ranks in 1...3 {
-            let dir = tempDir("rel-\(ranks)")
+            let dir = temporaryDirectory("rel-\(ranks)")
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
                 extra: ["--selection", "relative", "--score", "reducible", "--history", "30", "--beta", "2",
                         "--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
@@ -91,7 +84,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
     /// that was never interrupted (the history travels in the checkpoint).
     func testResumeWithScoreHistoryIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
-        let straight = tempDir("hstraight"), split = tempDir("hsplit")
+        let straight = temporaryDirectory("hstraight"), split = temporaryDirectory("hsplit")
         let flags = ["--selection", "relative", "--history", "40", "--beta", "1"]
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
@@ -116,7 +109,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
     /// the checkpoint, and the logged learning rates then follow the linear decay to 0 at that length.
     func testTimeBudgetFitsTheScheduleLength() throws {
         let p = try TrainingFixture.paths()
-        let dir = tempDir("budget")
+        let dir = temporaryDirectory("budget")
         var args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ckpt",
                                                   extra: ["--time-budget", "4", "--metrics", dir + "/m.jsonl"])
         let at = args.firstIndex(of: "--steps")!
@@ -148,7 +141,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var logs: [[LoggedStep]] = []
         var scored: [Int] = []
         for ranks in 1...3 {
-            let dir = tempDir("stale-\(ranks)")
+            let dir = temporaryDirectory("stale-\(ranks)")
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: dir + "/ckpt",
                 extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
@@ -177,7 +170,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
             }
         }
         XCTAssertEqual(reused, 8 * 24 - scored[0], "reused + scored = all candidates")
-        let straight = tempDir("stale-straight"), split = tempDir("stale-split")
+        let straight = temporaryDirectory("stale-straight"), split = temporaryDirectory("stale-split")
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
@@ -192,5 +185,35 @@ final class SelectionRuleTrainingTests: XCTestCase {
         XCTAssertEqual(y.state.step, 8)
         XCTAssertEqual(x.state.staleScores, y.state.staleScores)
         XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+    }
+
+    /// --score-positions: losses from a keyed subset of each candidate's masked positions are the same at
+    /// 1 and 2 ranks (so are the selections); a limit above every sample's masked count changes nothing,
+    /// a limit of 2 changes the losses (the flag takes effect), and the exact-loss fidelity check still
+    /// compares against all positions.
+    func testScorePositionsAreRankInvariantAndTakeEffect() throws {
+        let p = try TrainingFixture.paths()
+        func losses(_ extra: [String], ranks: Int, tag: String) throws -> [LoggedStep] {
+            let dir = temporaryDirectory("positions-\(tag)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(tag): \(out.stderr)")
+            return try steps(dir + "/sel.jsonl")
+        }
+        let all = try losses([], ranks: 1, tag: "all")
+        let huge = try losses(["--score-positions", "128"], ranks: 1, tag: "huge")
+        let two1 = try losses(["--score-positions", "2"], ranks: 1, tag: "two-1")
+        let two2 = try losses(["--score-positions", "2"], ranks: 2, tag: "two-2")
+        XCTAssertEqual(all.map(\.losses), huge.map(\.losses), "a limit above the masked count must change nothing")
+        // Step 1 scores the same weights at any rank count: bit-identical losses. Later steps' weights
+        // differ in the last bits (the gradient sum's order), so their losses agree to 1e-5.
+        XCTAssertEqual(two1[0].losses, two2[0].losses, "1 vs 2 ranks, step 1")
+        for (a, b) in zip(two1, two2) {
+            for (x, y) in zip(a.losses, b.losses) { XCTAssertEqual(x, y, accuracy: 1e-5 * abs(x), "1 vs 2 ranks") }
+        }
+        XCTAssertEqual(two1.map(\.selected), two2.map(\.selected), "1 vs 2 ranks")
+        // Same pool and weights at step 1, different positions: most losses differ.
+        let differ = zip(all[0].losses, two1[0].losses).filter { $0 != $1 }.count
+        XCTAssertGreaterThan(differ, all[0].losses.count / 2)
     }
 }

@@ -1,0 +1,72 @@
+import Core
+import Data
+import Foundation
+import Model
+import Selection
+import Training
+
+/// Random token ids with 15% of positions masked, keyed by (salt, index): the data of `sift bench`'s
+/// step measurement (its speed does not depend on the text).
+struct SyntheticSamples: MLMSampleSource {
+    let count: Int
+    let seqLen: Int
+    let vocab: Int
+    let salt: UInt64
+
+    func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>, tokenTypeIds: UnsafeMutablePointer<Int32>,
+              attentionMask: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) {
+        for t in 0..<seqLen {
+            let r = CounterHash.bits(salt, 0xBE7C, UInt64(index), UInt64(t))
+            let id = Int32(5 + Int(r % UInt64(vocab - 5)))
+            tokenTypeIds[t] = 0
+            attentionMask[t] = 1
+            if (r >> 40) % 100 < 15 { labels[t] = id; inputIds[t] = 4 } else { labels[t] = MLMBatch.ignoredLabel; inputIds[t] = id }
+        }
+    }
+}
+
+/// One measured trainer step: seconds per step and the mean phase times of this rank.
+struct TrainerStepTiming {
+    var seconds: Double
+    var times: PhaseTimes
+}
+
+extension Bench {
+    /// Times the real `Trainer` step — scoring, the selection with its loss allgather, forward and
+    /// backward, the bucketed gradient allreduce and AdamW — on every rank at once, with `perRankBatch`
+    /// samples backpropagated per rank (global b = perRankBatch × ranks). Mean over `plan.repeats`
+    /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
+    func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int,
+                     perRankBatch: Int) throws -> TrainerStepTiming {
+        var o = TrainingOptions()
+        o.policy = policy
+        o.batchSize = perRankBatch * comm.size
+        o.selectFraction = plan.selectFraction
+        o.exitLayer = exitLayer
+        o.scorePositions = scorePositions
+        o.selectionWarmup = 0
+        o.microBatch = perRankBatch
+        o.learningRate = 1e-6
+        o.warmupSteps = 0
+        o.evalEvery = 0
+        o.checkReplicasEvery = 0
+        o.watchdogSeconds = 0
+        o.logEvery = Int.max / 2
+        o.seed = 7
+        let source = SyntheticSamples(count: o.poolSize * (plan.repeats + 1), seqLen: plan.seqLen, vocab: plan.vocabSize, salt: 3)
+        func run(steps: Int) throws -> TrainingSummary {
+            o.steps = steps
+            let trainer = Trainer(options: o, model: model, communicator: comm, train: source, validation: nil,
+                                  vocabHash: "bench", output: { _ in })
+            return try trainer.run()
+        }
+        _ = try run(steps: 1)
+        comm.barrier()
+        let summary = try run(steps: plan.repeats)
+        let n = Double(max(1, summary.stepsTimed))
+        var mean = summary.phaseTimes
+        mean.data /= n; mean.scoring /= n; mean.selection /= n; mean.forwardBackward /= n
+        mean.exposedAllreduce /= n; mean.optimizer /= n; mean.waiting /= n
+        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: mean)
+    }
+}

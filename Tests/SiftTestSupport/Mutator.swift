@@ -1,0 +1,77 @@
+/// Seeded mutations of a valid input, for the parser fuzzers (docs/RELIABILITY.md, "Fuzzed parsers").
+///
+/// Each call of `mutate` applies one to three of: a bit flip, a truncation, a deleted or duplicated
+/// slice, a random byte, non-UTF-8 bytes, a number replaced by a huge, negative or fractional one, a
+/// JSON field removed or duplicated, and deep nesting. Every choice comes from a SplitMix64 stream
+/// keyed by the seed, so a failing case is reproduced by its seed and index.
+public struct Mutator {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+
+    /// Numbers a field might be set to: past Int64, Int64's and UInt64's limits, 2^32, negative,
+    /// zero, fractional, exponent overflow.
+    static let hostileNumbers = ["99999999999999999999999", "9223372036854775807", "18446744073709551615", "4294967296",
+                                 "-1", "-9223372036854775808", "0", "0.5", "1e308", "-1e400", "65536", "2147483648"]
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n (n ≥ 1).
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+
+    public mutating func mutate(_ input: [UInt8]) -> [UInt8] {
+        var b = input
+        for _ in 0...below(3) { b = mutateOnce(b) }
+        return b
+    }
+
+    private mutating func mutateOnce(_ input: [UInt8]) -> [UInt8] {
+        var b = input
+        let n = b.count
+        switch below(11) {
+        case 0 where n > 0:  // bit flip
+            b[below(n)] ^= UInt8(1 << below(8))
+        case 1:  // truncation
+            b = Array(b.prefix(below(n + 1)))
+        case 2 where n > 0:  // delete a slice
+            let start = below(n), len = 1 + below(min(64, n - start))
+            b.removeSubrange(start..<start + len)
+        case 3 where n > 0:  // duplicate a slice
+            let start = below(n), len = 1 + below(min(64, n - start))
+            b.insert(contentsOf: Array(b[start..<start + len]), at: start)
+        case 4 where n > 0:  // a random byte
+            b[below(n)] = UInt8(truncatingIfNeeded: next())
+        case 5:  // non-UTF-8 bytes
+            b.insert(contentsOf: [[0xFF], [0xC3], [0x80, 0x80], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]][below(5)], at: below(n + 1))
+        case 6, 7:  // a number replaced by a hostile one
+            let digits = b.indices.filter { b[$0] >= 0x30 && b[$0] <= 0x39 && ($0 == 0 || !(b[$0 - 1] >= 0x30 && b[$0 - 1] <= 0x39)) }
+            guard !digits.isEmpty else { return b }
+            let start = digits[below(digits.count)]
+            var end = start
+            while end < n && b[end] >= 0x30 && b[end] <= 0x39 { end += 1 }
+            b.replaceSubrange(start..<end, with: Array(Self.hostileNumbers[below(Self.hostileNumbers.count)].utf8))
+        case 8:  // a JSON field removed: from a quote to the next comma
+            let quotes = b.indices.filter { b[$0] == 0x22 }
+            guard !quotes.isEmpty else { return b }
+            let start = quotes[below(quotes.count)]
+            if let comma = b[start...].firstIndex(of: 0x2C) { b.removeSubrange(start...comma) }
+        case 9:  // a JSON field duplicated
+            let quotes = b.indices.filter { b[$0] == 0x22 }
+            guard !quotes.isEmpty else { return b }
+            let start = quotes[below(quotes.count)]
+            if let comma = b[start...].firstIndex(of: 0x2C) { b.insert(contentsOf: Array(b[start...comma]), at: start) }
+        default:  // deep nesting
+            let depth = [64, 600, 20_000][below(3)]
+            let open: UInt8 = below(2) == 0 ? 0x5B : 0x7B
+            let nest = Array(repeating: open, count: depth) + (open == 0x5B ? Array(repeating: 0x5D, count: depth) : [])
+            b.insert(contentsOf: nest, at: below(n + 1))
+        }
+        return b
+    }
+}
