@@ -119,27 +119,24 @@ for corpus, title in CORPORA.items():
                     cell_t, cell_r, cell_s = "not reached", "> 1", "—"
             lines.append(f"| {LABELS[n]} | {s} | {r['last_step']} | {r['backprop']} | {r['scored']} | {r['step_s']:.3f} | "
                          f"{r['loss']:.4f} | {100 * r['acc']:.2f}% | {cell_t} | {cell_r} | {cell_s} |")
-    # Thresholds of validation loss: time / samples to reach each, per run.
+    # Thresholds of validation loss, evenly spaced from the start (the warm start's loss) to the best final
+    # loss of the corpus: time / samples to reach each, one row per run.
     finals = [runs[k]["loss"] for k in runs if k[0] == corpus]
-    lo, hi = min(finals), max(p[2] for k in runs if k[0] == corpus for p in runs[k]["points"])
-    thresholds = []
-    step = 0.25
-    t = (int(hi / step)) * step
-    while t >= lo - 1e-9 and len(thresholds) < 8:
-        if t < hi:
-            thresholds.append(round(t, 2))
-        t -= step
+    lo = min(finals)
+    hi = starts[corpus][0] if corpus in starts else max(p[2] for k in runs if k[0] == corpus for p in runs[k]["points"])
+    thresholds = sorted({round(hi - (hi - lo) * i / 6, 3) for i in range(1, 7)}, reverse=True)
     if thresholds:
         cols = [(n, s) for n in names for s in seeds if (corpus, n, s) in runs]
-        lines += ["", "Wall time (s) / backpropagated samples to first reach each validation loss (— = not reached):", "",
-                  "| val. loss ≤ | " + " | ".join(f"{LABELS[n]} s{s}" for n, s in cols) + " |",
-                  "|---|" + "---|" * len(cols)]
-        for thr in thresholds:
+        lines += ["", "Wall time (s) / backpropagated samples to first reach each validation loss (— = not reached; "
+                  "levels evenly spaced from the starting loss to the best final loss):", "",
+                  "| run | " + " | ".join(f"≤ {thr:.3f}" for thr in thresholds) + " |",
+                  "|---|" + "---|" * len(thresholds)]
+        for n, s in cols:
             cells = []
-            for n, s in cols:
+            for thr in thresholds:
                 hit = first_reach(runs[(corpus, n, s)]["points"], thr, 2, True)
                 cells.append("—" if hit is None else f"{hit[0]:.0f} / {hit[1]:.0f}")
-            lines.append(f"| {thr:.2f} | " + " | ".join(cells) + " |")
+            lines.append(f"| {LABELS[n]} s{s} | " + " | ".join(cells) + " |")
     fid = [(n, s, runs[(corpus, n, s)]["fidelity"]) for n in names for s in seeds
            if (corpus, n, s) in runs and runs[(corpus, n, s)]["fidelity"]]
     if fid:
