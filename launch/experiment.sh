@@ -98,7 +98,7 @@ PY
 
 if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm start of $warm_only ready" >&2; exit 0; fi
 
-# name corpus seed flags — the selecting runs use the sifting delay of `sift train`'s default.
+# name corpus seed flags — every run passes --sift-delay 0: the shared warm start is the sifting delay.
 runs=()
 for seed in 1 2; do
     runs+=("python vanilla $seed --policy vanilla"
@@ -134,7 +134,7 @@ for run in "${runs[@]}"; do
     echo "experiment: $id (${budget} s of training${resume:+, resuming})" >&2
     # shellcheck disable=SC2086
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
-        $flags --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
+        $flags --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
         --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 \
         --eval-every "$eval_every" --eval-samples "$eval_samples" --fidelity-every "$([ "$name" = vanilla ] && echo 0 || echo 50)" \
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \
