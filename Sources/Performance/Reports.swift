@@ -138,7 +138,11 @@ public struct SiftTarget: Codable, Sendable {
     public var exitLayer: Int
     public var selectFraction: Double
     public var batch: Int
+    /// SIFT step time / vanilla step time − 1 (two separate measurements: noisy on a busy machine).
     public var overhead: Double
+    /// Scoring + selection time over the rest of the same SIFT step: the overhead measured within one
+    /// step, which the verdict uses because it does not depend on two runs agreeing.
+    public var overheadWithinStep: Double
     public var predictedOverhead: Double
     public var limit: Double
     public var met: Bool

@@ -425,6 +425,7 @@ public final class Trainer {
             totalTimes.add(times)
             stepsTimed += 1
             if options.faults.stepDelay > 0 { Thread.sleep(forTimeInterval: options.faults.stepDelay) }
+            if options.faults.divergeRank == communicator.rank && options.faults.divergeStep == step { model.parameters[0] += 1 }
 
             if options.checkReplicasEvery > 0 && step % options.checkReplicasEvery == 0 {
                 try checkReplicas()

@@ -95,10 +95,10 @@ struct TrainCommand: ParsableCommand {
     var fidelityEvery: Int = 0
     @Option(help: "Abort the job when one phase of a step lasts longer than this many seconds (0: never).")
     var watchdogSeconds: Double = 900
-    @Option(help: .hidden) var debugStallRank: Int?
-    @Option(help: .hidden) var debugStallStep: Int?
-    @Option(help: .hidden) var debugNanStep: Int?
-    @Option(help: .hidden) var debugStepDelay: Double = 0
+    // Fault injection for the reliability tests (TrainingOptions.faults).
+    @Option(help: .hidden) var debugStallRank: Int?; @Option(help: .hidden) var debugStallStep: Int?
+    @Option(help: .hidden) var debugNanStep: Int?; @Option(help: .hidden) var debugStepDelay: Double = 0
+    @Option(help: .hidden) var debugDivergeRank: Int?; @Option(help: .hidden) var debugDivergeStep: Int?
     @Option(help: "Print a progress line every this many steps.")
     var logEvery: Int = 10
 
@@ -122,7 +122,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     static func namedLayers(_ name: String) -> Int? { BertConfig.named(name, vocabSize: 100)?.numLayers }
-
     /// The library's options from the flags.
     func options() -> TrainingOptions {
         var o = TrainingOptions()
@@ -137,7 +136,7 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap
         o.bucketBytes = Int(bucketMb * 1_048_576); o.checkReplicasEvery = checkReplicasEvery
-        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.faults.stallRank = debugStallRank; o.faults.stallStep = debugStallStep; o.faults.nanStep = debugNanStep; o.faults.stepDelay = debugStepDelay; o.fidelityEvery = fidelityEvery
+        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.faults.stallRank = debugStallRank; o.faults.stallStep = debugStallStep; o.faults.nanStep = debugNanStep; o.faults.stepDelay = debugStepDelay; o.faults.divergeRank = debugDivergeRank; o.faults.divergeStep = debugDivergeStep; o.fidelityEvery = fidelityEvery
         return o
     }
 
@@ -150,9 +149,6 @@ struct TrainCommand: ParsableCommand {
         // any collective that could hang if one rank were missing.
         var setup: TrainingSetup?
         var problem: String?
-        let inputs = TrainingInputs(config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
-                                    vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, initFrom: initFrom,
-                                    dropout: dropout, export: export, overwriteExport: overwriteExport)
         do { setup = try TrainingSetup.make(inputs, options: options(), ranks: comm.size) } catch { problem = "\(error)" }
         // One allgather: every rank learns which ranks failed, so a problem on one rank alone stops all.
         let flags = comm.allgather(problem == nil ? 0 : 1)
@@ -182,11 +178,7 @@ struct TrainCommand: ParsableCommand {
             let summary = try trainer.run()
             preempted = summary.preempted
             if comm.isRoot {
-                let t = summary.phaseTimes, n = Double(max(1, summary.stepsTimed))
-                say(String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
-                           summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds))
-                say(String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
-                           t.data / n, t.scoring / n, t.selection / n, t.forwardBackward / n, t.exposedAllreduce / n, t.optimizer / n, t.waiting / n))
+                TrainingSetup.summaryLines(summary).forEach(say)
                 if let dir = export, !preempted {
                     try HuggingFaceCheckpoint.export(config: model.config, layout: model.layout, parameters: model.parameters,
                                                      vocabPath: setup.vocabPath, to: dir, overwrite: overwriteExport)

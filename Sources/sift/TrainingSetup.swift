@@ -144,3 +144,23 @@ struct SetupError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
 }
+
+extension TrainCommand {
+    /// The flags that name outside input, as the plain struct `TrainingSetup` takes.
+    var inputs: TrainingInputs {
+        TrainingInputs(config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
+                       vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, initFrom: initFrom,
+                       dropout: dropout, export: export, overwriteExport: overwriteExport)
+    }
+}
+
+extension TrainingSetup {
+    /// Rank 0's closing lines: totals, and the mean time per step of each phase.
+    static func summaryLines(_ summary: TrainingSummary) -> [String] {
+        let t = summary.phaseTimes, n = Double(max(1, summary.stepsTimed))
+        return [String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
+                       summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),
+                String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
+                       t.data / n, t.scoring / n, t.selection / n, t.forwardBackward / n, t.exposedAllreduce / n, t.optimizer / n, t.waiting / n)]
+    }
+}

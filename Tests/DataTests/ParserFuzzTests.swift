@@ -16,16 +16,9 @@ final class DataParserFuzzTests: XCTestCase {
 
     func testVocabularyFuzz() {
         var m = Mutator(seed: 11)
-        var accepted = 0, refused = 0
-        for _ in 0..<Self.vocabularyCases {
-            do {
-                let v = try Vocabulary(bytes: m.mutate(Self.vocabulary), path: "fuzz.txt")
-                XCTAssertGreaterThanOrEqual(v.count, 5)
-                accepted += 1
-            } catch {
-                XCTAssertTrue("\(error)".contains("fuzz.txt"), "\(error)")
-                refused += 1
-            }
+        let (accepted, refused) = m.run(Self.vocabulary, cases: Self.vocabularyCases, naming: "fuzz.txt", problem: { XCTFail($0) }) {
+            let vocabulary = try Vocabulary(bytes: $0, path: "fuzz.txt")
+            XCTAssertGreaterThanOrEqual(vocabulary.count, 5)
         }
         XCTAssertGreaterThan(accepted, 100)
         XCTAssertGreaterThan(refused, 100)
@@ -101,19 +94,12 @@ final class DataParserFuzzTests: XCTestCase {
         writeBytes(path, valid)
         XCTAssertEqual(try PremaskedSamples(path: path, vocabSize: 65, padId: 0).count, 3)
         var m = Mutator(seed: 14)
-        var accepted = 0, refused = 0
-        for _ in 0..<Self.premaskedCases {
-            writeBytes(path, m.mutate(valid))
-            do {
-                let s = try PremaskedSamples(path: path, vocabSize: 65, padId: 0)
-                var ids = [Int32](repeating: 0, count: s.seqLen), types = ids, mask = ids, labels = ids
-                for i in 0..<s.count { s.fill(index: i, epoch: 0, inputIds: &ids, tokenTypeIds: &types, attentionMask: &mask, labels: &labels) }
-                XCTAssertTrue(ids.allSatisfy { $0 >= 0 && $0 < 65 })
-                accepted += 1
-            } catch {
-                XCTAssertTrue("\(error)".contains("s.jsonl"), "\(error)")
-                refused += 1
-            }
+        let (accepted, refused) = m.run(valid, cases: Self.premaskedCases, naming: "s.jsonl", problem: { XCTFail($0) }) { bytes in
+            writeBytes(path, bytes)
+            let s = try PremaskedSamples(path: path, vocabSize: 65, padId: 0)
+            var ids = [Int32](repeating: 0, count: s.seqLen), types = ids, mask = ids, labels = ids
+            for i in 0..<s.count { s.fill(index: i, epoch: 0, inputIds: &ids, tokenTypeIds: &types, attentionMask: &mask, labels: &labels) }
+            XCTAssertTrue(ids.allSatisfy { $0 >= 0 && $0 < 65 })
         }
         XCTAssertGreaterThan(accepted, 20)
         XCTAssertGreaterThan(refused, 500)

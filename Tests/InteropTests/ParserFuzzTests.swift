@@ -20,16 +20,9 @@ final class InteropParserFuzzTests: XCTestCase {
         let clean = try SafetensorsFile(bytes: Data(Self.safetensors), path: "fuzz.safetensors")
         XCTAssertEqual(try clean.floats("a"), [1, -2, 3.5, 0, 1e-3, 7])
         var m = Mutator(seed: 21)
-        var accepted = 0, refused = 0
-        for _ in 0..<Self.safetensorsCases {
-            do {
-                let f = try SafetensorsFile(bytes: Data(m.mutate(Self.safetensors)), path: "fuzz.safetensors")
-                for name in f.names { _ = try? f.floats(name) }
-                accepted += 1
-            } catch {
-                XCTAssertTrue("\(error)".contains("fuzz.safetensors"), "\(error)")
-                refused += 1
-            }
+        let (accepted, refused) = m.run(Self.safetensors, cases: Self.safetensorsCases, naming: "fuzz.safetensors", problem: { XCTFail($0) }) {
+            let f = try SafetensorsFile(bytes: Data($0), path: "fuzz.safetensors")
+            for name in f.names { _ = try? f.floats(name) }
         }
         XCTAssertGreaterThan(accepted, 10)
         XCTAssertGreaterThan(refused, 1000)
@@ -39,18 +32,11 @@ final class InteropParserFuzzTests: XCTestCase {
         let valid = [UInt8](try HuggingFaceConfig.json(for: smallConfig))
         XCTAssertEqual(try HuggingFaceConfig.parse(Data(valid), path: "config.json").config, smallConfig)
         var m = Mutator(seed: 22)
-        var accepted = 0, refused = 0
-        for _ in 0..<Self.configCases {
-            do {
-                let (config, _) = try HuggingFaceConfig.parse(Data(m.mutate(valid)), path: "fuzz/config.json")
-                XCTAssertNil(config.validationError())
-                // What every loader computes next from it: the parameter layout.
-                XCTAssertGreaterThan(ParameterLayout(config: config).totalCount, 0)
-                accepted += 1
-            } catch {
-                XCTAssertTrue("\(error)".contains("fuzz/config.json"), "\(error)")
-                refused += 1
-            }
+        let (accepted, refused) = m.run(valid, cases: Self.configCases, naming: "fuzz/config.json", problem: { XCTFail($0) }) {
+            let (config, _) = try HuggingFaceConfig.parse(Data($0), path: "fuzz/config.json")
+            XCTAssertNil(config.validationError())
+            // What every loader computes next from it: the parameter layout.
+            XCTAssertGreaterThan(ParameterLayout(config: config).totalCount, 0)
         }
         XCTAssertGreaterThan(accepted, 300)
         XCTAssertGreaterThan(refused, 300)

@@ -75,3 +75,20 @@ public struct Mutator {
         return b
     }
 }
+
+extension Mutator {
+    /// Feeds `cases` mutations of `valid` to `parse` and counts the inputs it accepted and refused. A
+    /// refusal must be a thrown error whose message contains `naming` (the file the parser was told),
+    /// reported through `problem`; a trap ends the process and a hang stalls it, failing the test either way.
+    public mutating func run(_ valid: [UInt8], cases: Int, naming: String,
+                             problem: (String) -> Void, _ parse: ([UInt8]) throws -> Void) -> (accepted: Int, refused: Int) {
+        var accepted = 0, refused = 0
+        for _ in 0..<cases {
+            do { try parse(mutate(valid)); accepted += 1 } catch {
+                if !"\(error)".contains(naming) { problem("error without '\(naming)': \(error)") }
+                refused += 1
+            }
+        }
+        return (accepted, refused)
+    }
+}

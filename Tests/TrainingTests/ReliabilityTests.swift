@@ -99,6 +99,53 @@ final class ReliabilityTests: XCTestCase {
 
     func rankPIDs(matching needle: String) -> [pid_t] { SiftProcess.rankPIDs(matching: needle) }
 
+    /// The replica check fires: rank 2 of 3 perturbs one weight after step 2; with a check every step,
+    /// every rank stops at step 2 naming rank 2, and the last checkpoint is step 1's.
+    func testReplicaCheckFiresWhenOneReplicaDiverges() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("diverge")
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
+            extra: ["--check-replicas-every", "1", "--checkpoint-every", "1", "--debug-diverge-rank", "2", "--debug-diverge-step", "2"]),
+                                      ranks: 3, timeout: 120)
+        XCTAssertFalse(out.timedOut)
+        XCTAssertEqual(out.status, 1, out.stderr)
+        XCTAssertTrue(out.stderr.contains("error: model replicas diverged at step 2: ranks [2] differ from rank 0"), out.stderr)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: dir).last?.step, 1)
+        // Without the perturbation the same run passes every check.
+        let clean = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: tempDir("clean"),
+                                                                       extra: ["--check-replicas-every", "1"]), ranks: 3, timeout: 120)
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+    }
+
+    /// --target-accuracy stops at the first evaluation that reaches it, says so, and checkpoints there;
+    /// an unreachable target runs to --steps.
+    func testTargetAccuracyStopsTheRun() throws {
+        let p = try TrainingFixture.paths()
+        // A run without a target: the first evaluation with a non-zero accuracy (step s, accuracy a).
+        let probe = tempDir("target-probe")
+        let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 8, checkpointDir: probe + "/c",
+            extra: ["--eval-every", "2", "--metrics", probe + "/m.jsonl"]), ranks: 2, timeout: 120)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let evals = try String(contentsOfFile: probe + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["val_accuracy"] != nil && $0["final"] == nil }
+        let first = try XCTUnwrap(evals.first { ($0["val_accuracy"] as! Double) > 0 }, "no evaluation with a correct prediction")
+        let s = first["step"] as! Int, a = first["val_accuracy"] as! Double
+        // The same run with --target-accuracy a stops exactly there.
+        let dir = tempDir("target")
+        let reached = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 8, checkpointDir: dir,
+            extra: ["--eval-every", "2", "--target-accuracy", "\(a * 0.9999)"]), ranks: 2, timeout: 120)  // metrics round to 6 decimals
+        XCTAssertEqual(reached.status, 0, reached.stderr)
+        XCTAssertTrue(reached.stdout.contains("reached at step \(s) after"), reached.stdout)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: dir).last?.step, s)
+        let far = tempDir("target-far")
+        let unreached = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: far,
+            extra: ["--eval-every", "2", "--target-accuracy", "1"]), ranks: 2, timeout: 120)
+        XCTAssertEqual(unreached.status, 0, unreached.stderr)
+        XCTAssertFalse(unreached.stdout.contains("target accuracy"), unreached.stdout)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: far).last?.step, 4)
+    }
+
     func testResumeWithAnotherModelSizeIsRefusedAndKeepsTheCheckpoint() throws {
         let p = try TrainingFixture.paths()
         let dir = tempDir("wrongcfg")
