@@ -64,9 +64,6 @@ extension Bench {
         comm.barrier()
         let summary = try run(steps: plan.repeats)
         let n = Double(max(1, summary.stepsTimed))
-        var mean = summary.phaseTimes
-        mean.data /= n; mean.scoring /= n; mean.selection /= n; mean.forwardBackward /= n
-        mean.exposedAllreduce /= n; mean.optimizer /= n; mean.waiting /= n
-        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: mean)
+        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: summary.phaseTimes.mean(over: summary.stepsTimed))
     }
 }

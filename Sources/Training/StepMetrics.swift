@@ -27,6 +27,15 @@ public struct PhaseTimes: Sendable {
         exposedAllreduce += o.exposedAllreduce; optimizer += o.optimizer; waiting += o.waiting
     }
 
+    /// These summed times divided by `steps` (at least 1): the mean time per step of each phase.
+    public func mean(over steps: Int) -> PhaseTimes {
+        let n = Double(max(1, steps))
+        var m = self
+        m.data /= n; m.scoring /= n; m.selection /= n; m.forwardBackward /= n
+        m.exposedAllreduce /= n; m.optimizer /= n; m.waiting /= n
+        return m
+    }
+
     var json: String {
         String(format: "{\"data\":%.6f,\"scoring\":%.6f,\"selection\":%.6f,\"forward_backward\":%.6f,\"exposed_allreduce\":%.6f,\"optimizer\":%.6f,\"waiting\":%.6f}",
                data, scoring, selection, forwardBackward, exposedAllreduce, optimizer, waiting)

@@ -157,10 +157,10 @@ extension TrainCommand {
 extension TrainingSetup {
     /// Rank 0's closing lines: totals, and the mean time per step of each phase.
     static func summaryLines(_ summary: TrainingSummary) -> [String] {
-        let t = summary.phaseTimes, n = Double(max(1, summary.stepsTimed))
+        let t = summary.phaseTimes.mean(over: summary.stepsTimed)
         return [String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
                        summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),
                 String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
-                       t.data / n, t.scoring / n, t.selection / n, t.forwardBackward / n, t.exposedAllreduce / n, t.optimizer / n, t.waiting / n)]
+                       t.data, t.scoring, t.selection, t.forwardBackward, t.exposedAllreduce, t.optimizer, t.waiting)]
     }
 }
