@@ -12,16 +12,19 @@
 # `sift_delay`: selection begins once the model has learned what is common.
 #   corpus 1: Python's documentation sources, reStructuredText markup removed (`sift prepare` --format rst)
 #   corpus 2: the GCIDE dictionary (Debian's dict-gcide), prose
+#   corpus 3: licenses — every /usr/share/doc/*/copyright file of the machine, byte-identical files kept
+#             once (the deduplication any corpus pipeline does): license texts and templated copyright
+#             records that recur with small changes, the near-duplicate regime where samples become easy
 # Policies (corpus 1, seeds 1 and 2): vanilla · sift top-b (the paper's greedy rule) · sift relative
 # (Selective-Backprop) · sift relative reusing scores up to 50 steps old (a sample returns every ~44
 # steps, so about every other visit is scored) · sift relative with the reducible score · exact loss
 # (relative rule).
-# Then vanilla against sift relative (the default rule) on corpus 2, seeds 1 and 2.
+# Then vanilla against sift relative (the default rule) on corpora 2 and 3, seeds 1 and 2.
 #
 #   launch/experiment.sh [--smoke] [--out DIR] [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS]
 #                        [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
-# (python or gcide) prepares that corpus's shared warm start and stops (it is not timed, so it may run
+# (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
 # while the machine is busy; the timed runs should have the machine to themselves).
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is never re-run; an interrupted
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
         --only) only="$2"; shift 2 ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
     esac
 done
@@ -69,8 +72,21 @@ prepare() {  # name corpus format validation-fraction
     [ -f "$d/dataset/manifest.json" ] || "$bin" prepare --corpus "$2" --vocab "$d/vocab.txt" --format "$3" \
         --validation-fraction "$4" --seq-len 128 --out "$d/dataset" >&2
 }
+if [ ! -f "$work/licenses.txt" ]; then
+    python3 - "$work/licenses.txt.tmp" <<'PY'
+import glob, hashlib, sys
+seen, out = set(), open(sys.argv[1], "wb")
+for path in sorted(glob.glob("/usr/share/doc/*/copyright")):
+    data = open(path, "rb").read()
+    digest = hashlib.sha256(data).digest()
+    if digest in seen: continue
+    seen.add(digest); out.write(data.rstrip(b"\n") + b"\n\n")
+PY
+    mv "$work/licenses.txt.tmp" "$work/licenses.txt"
+fi
 prepare python "$python_corpus" rst 0.1
 prepare gcide "$work/gcide.txt" text 0.03
+prepare licenses "$work/licenses.txt" text 0.12
 
 # The shared warm start of each corpus: vanilla on the whole training split, exported for --init-from.
 base_steps=1000; [ "$smoke" = 1 ] && base_steps=20
@@ -110,6 +126,9 @@ for seed in 1 2; do
 done
 for seed in 1 2; do
     runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
+done
+for seed in 1 2; do
+    runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
 done
 
 report() {

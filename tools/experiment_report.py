@@ -24,7 +24,8 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
           "sift-default": "SIFT exit 1, `sift train` default"}
 ORDER = list(LABELS)
-CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)"}
+CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
+           "licenses": "Debian copyright files, identical files once (near-duplicate license text)"}
 
 
 def load(path):
