@@ -13,6 +13,15 @@ public struct GlobalSelectionResult: Sendable {
     /// What the rule ranked by, in pool order (the losses, or the reducible scores).
     public var poolScores: [Float] = []
 
+    public init(selectedPositions: [Int], threshold: Float?, selectedPerRank: [Int], poolLosses: [Float],
+                poolScores: [Float] = []) {
+        self.selectedPositions = selectedPositions
+        self.threshold = threshold
+        self.selectedPerRank = selectedPerRank
+        self.poolLosses = poolLosses
+        self.poolScores = poolScores
+    }
+
     /// Max over ranks of selected count divided by the mean: 1 is perfectly balanced.
     public var imbalance: Double {
         let total = selectedPerRank.reduce(0, +)

@@ -23,4 +23,31 @@ final class DistributedSelectionTests: XCTestCase {
             XCTAssertEqual((json?["selected_per_rank"] as? [Int])?.reduce(0, +), count)
         }
     }
+
+    /// Who backpropagates what: with rebalancing the selected list is cut into pieces whose sizes differ
+    /// by at most one; without it each rank keeps the selected candidates of its own contiguous share of
+    /// the pool. Either way every selected position is assigned exactly once. Checked against the closed
+    /// form on selections skewed toward one end of the pool.
+    func testAssignmentCoversTheSelectionOnceWithAndWithoutRebalancing() {
+        for (pool, size) in [(24, 3), (37, 4), (10, 1), (9, 5)] {
+            for trial in 0..<20 {
+                // A skewed selection: positions from the front of the pool more often (trial decides how much).
+                let selected = (0..<pool).filter { (($0 * 7 + trial * 13) % pool) < pool / 2 || $0 < trial % (pool / 2 + 1) }
+                let result = GlobalSelectionResult(selectedPositions: selected, threshold: nil, selectedPerRank: [], poolLosses: [])
+                var balanced: [Int] = [], own: [Int] = []
+                for rank in 0..<size {
+                    let a = GlobalSelection.assignment(result, poolSize: pool, rank: rank, size: size, rebalance: true)
+                    let b = GlobalSelection.assignment(result, poolSize: pool, rank: rank, size: size, rebalance: false)
+                    // Rebalanced: floor or ceil of |selected| / size, contiguous in the selected list.
+                    XCTAssertTrue(a.count == selected.count / size || a.count == (selected.count + size - 1) / size, "\(pool)/\(size) rank \(rank)")
+                    // Own share: rank r scored positions [pool·r/size, pool·(r+1)/size).
+                    let lo = pool * rank / size, hi = pool * (rank + 1) / size
+                    XCTAssertEqual(b, selected.filter { $0 >= lo && $0 < hi }, "\(pool)/\(size) rank \(rank)")
+                    balanced += a; own += b
+                }
+                XCTAssertEqual(balanced, selected)
+                XCTAssertEqual(own, selected)
+            }
+        }
+    }
 }

@@ -146,6 +146,42 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
+    /// `--no-rebalance` (each rank backpropagates the selected candidates of its own share) trains the
+    /// same model as the default rebalancing at 3 ranks and as 1 rank, and the logged imbalance equals
+    /// the closed form from the selection log: max over ranks of the selected count in the rank's share
+    /// [24·r/3, 24·(r+1)/3) of the pool, times 3, over b = 12.
+    func testNoRebalanceTrainsTheSameModelAndImbalanceMatchesTheSelection() throws {
+        let p = try TrainingFixture.paths()
+        func run(_ ranks: Int, _ flags: [String]) throws -> (weights: [Float], log: [(pool: [Int], losses: [Float], selected: [Int])], imbalance: [Double], perRank: [[Int]]) {
+            let dir = temporaryDirectory("rebalance-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                                                                         extra: ["--selection", "top", "--selection-log", dir + "/s.jsonl", "--metrics", dir + "/m.jsonl"] + flags),
+                                          ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
+            let rows = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.filter { $0["imbalance"] != nil }
+            return (try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
+                    try selections(dir + "/s.jsonl"), rows.map { ($0["imbalance"] as! NSNumber).doubleValue },
+                    rows.map { $0["selected_per_rank"] as! [Int] })
+        }
+        let one = try run(1, []), balanced = try run(3, []), own = try run(3, ["--no-rebalance"])
+        XCTAssertEqual(balanced.log.map(\.selected), own.log.map(\.selected))
+        XCTAssertLessThan(relativeDifference(one.weights, balanced.weights), 1e-5, "rebalanced 3 ranks vs 1 rank")
+        XCTAssertLessThan(relativeDifference(one.weights, own.weights), 1e-5, "--no-rebalance 3 ranks vs 1 rank")
+        XCTAssertEqual(own.imbalance.count, 4)
+        var uneven = 0
+        for (k, step) in own.log.enumerated() {
+            let positions = step.selected.map { step.pool.firstIndex(of: $0)! }
+            let counts = (0..<3).map { r in positions.filter { $0 >= 8 * r && $0 < 8 * (r + 1) }.count }
+            XCTAssertEqual(own.perRank[k], counts, "step \(k + 1)")
+            XCTAssertEqual(own.imbalance[k], Double(counts.max()!) * 3 / 12, accuracy: 1e-4, "step \(k + 1)")
+            XCTAssertEqual(balanced.imbalance[k], own.imbalance[k], accuracy: 1e-12, "the metric describes the selection, not the assignment")
+            if counts.max()! > 4 { uneven += 1 }
+        }
+        XCTAssertGreaterThan(uneven, 0, "no step selected unevenly; the test would not tell rebalancing apart")
+    }
+
     func testResumeIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("straight"), split = temporaryDirectory("split")
