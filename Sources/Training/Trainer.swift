@@ -536,7 +536,8 @@ public final class Trainer {
             state.staleScores = staleTable?.snapshot
             do {
                 try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
-                                            directory: directory, keep: options.keepCheckpoints)
+                                            directory: directory, keep: options.keepCheckpoints,
+                                            pauseSeconds: options.faults.savePause)
             } catch {
                 failure = "\(error)"
             }

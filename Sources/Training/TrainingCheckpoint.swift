@@ -85,10 +85,12 @@ public enum TrainingCheckpoint {
     public static func fileName(step: Int) -> String { String(format: "step-%08d.ckpt", step) }
 
     /// Writes a checkpoint into `directory` and deletes all but the newest `keep` checkpoints.
+    /// `pauseSeconds` > 0 (fault injection only) writes each buffer in 8 pieces with that pause
+    /// between them, so a test can kill the writer in the middle of a save.
     /// - Returns: the path written.
     @discardableResult
     public static func save(state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer,
-                            directory: String, keep: Int) throws -> String {
+                            directory: String, keep: Int, pauseSeconds: Double = 0) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let header = try JSONEncoder().encode(state)
         let final = (directory as NSString).appendingPathComponent(fileName(step: state.step))
@@ -104,7 +106,14 @@ public enum TrainingCheckpoint {
                 try magic.withUnsafeBytes { try write($0.baseAddress!, 8) }
                 try withUnsafeBytes(of: &length) { try write($0.baseAddress!, 8) }
                 try header.withUnsafeBytes { try write($0.baseAddress!, header.count) }
-                for buffer in [parameters, m, v] { try write(UnsafeRawPointer(buffer.pointer), buffer.count * 4) }
+                for buffer in [parameters, m, v] {
+                    let pieces = pauseSeconds > 0 ? 8 : 1
+                    for k in 0..<pieces {
+                        let lo = buffer.count * k / pieces, hi = buffer.count * (k + 1) / pieces
+                        try write(UnsafeRawPointer(buffer.pointer + lo), (hi - lo) * 4)
+                        if pauseSeconds > 0 { Thread.sleep(forTimeInterval: pauseSeconds) }
+                    }
+                }
                 var sum = checksum.value.littleEndian
                 try withUnsafeBytes(of: &sum) { try file.write($0.baseAddress!, count: 8) }
             }

@@ -14,6 +14,9 @@ public struct FaultInjection: Sendable, Equatable {
     /// (exercises the replica check).
     public var divergeRank: Int? = nil
     public var divergeStep: Int? = nil
+    /// Seconds to pause between the pieces of every checkpoint write, so a test can SIGKILL the writer
+    /// mid-save.
+    public var savePause: Double = 0
     public init() {}
 }
 

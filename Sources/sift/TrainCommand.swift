@@ -95,10 +95,7 @@ struct TrainCommand: ParsableCommand {
     var fidelityEvery: Int = 0
     @Option(help: "Abort the job when one phase of a step lasts longer than this many seconds (0: never).")
     var watchdogSeconds: Double = 900
-    // Fault injection for the reliability tests (TrainingOptions.faults).
-    @Option(help: .hidden) var debugStallRank: Int?; @Option(help: .hidden) var debugStallStep: Int?
-    @Option(help: .hidden) var debugNanStep: Int?; @Option(help: .hidden) var debugStepDelay: Double = 0
-    @Option(help: .hidden) var debugDivergeRank: Int?; @Option(help: .hidden) var debugDivergeStep: Int?
+    @OptionGroup(visibility: .hidden) var faults: FaultFlags
     @Option(help: "Print a progress line every this many steps.")
     var logEvery: Int = 10
 
@@ -136,7 +133,8 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap
         o.bucketBytes = Int(bucketMb * 1_048_576); o.checkReplicasEvery = checkReplicasEvery
-        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds; o.faults.stallRank = debugStallRank; o.faults.stallStep = debugStallStep; o.faults.nanStep = debugNanStep; o.faults.stepDelay = debugStepDelay; o.faults.divergeRank = debugDivergeRank; o.faults.divergeStep = debugDivergeStep; o.fidelityEvery = fidelityEvery
+        o.metricsPath = metrics; o.selectionLogPath = selectionLog; o.logEvery = logEvery; o.watchdogSeconds = watchdogSeconds
+        o.faults = faults.injection; o.fidelityEvery = fidelityEvery
         return o
     }
 

@@ -182,5 +182,10 @@ final class CLIBadInputTests: XCTestCase {
         try "no-such-host-sift.invalid slots=1\n".write(toFile: d + "/unknown", atomically: true, encoding: .utf8)
         let (s4, e4) = try run(d + "/unknown")
         XCTAssertNotEqual(s4, 0, e4)
+        // More ranks than slots is allowed: the launcher says so and oversubscribes, and both ranks run.
+        try "localhost slots=1\n".write(toFile: d + "/one-slot", atomically: true, encoding: .utf8)
+        let (s5, e5) = try run(d + "/one-slot")
+        XCTAssertEqual(s5, 0, e5)
+        XCTAssertTrue(e5.contains("note: 2 ranks exceed the 1 slots in \(d)/one-slot; oversubscribing"), e5)
     }
 }

@@ -203,6 +203,13 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         try Data([0x80, 0x02]).write(to: URL(fileURLWithPath: only + "/pytorch_model.bin"))
         assertThrows(try HuggingFaceCheckpoint.load(from: only), containing: ["pytorch_model.bin", "only model.safetensors"])
         assertThrows(try HuggingFaceCheckpoint.load(from: dir + "/absent"), containing: ["absent", "no such"])
+        // A sharded checkpoint (index plus shards, no model.safetensors) is named as such, not as a missing file.
+        let sharded = dir + "/sharded"
+        try FileManager.default.createDirectory(atPath: sharded, withIntermediateDirectories: false)
+        try HuggingFaceConfig.json(for: smallConfig).write(to: URL(fileURLWithPath: sharded + "/config.json"))
+        try #"{"metadata": {}, "weight_map": {"bert.embeddings.word_embeddings.weight": "model-00001-of-00002.safetensors"}}"#
+            .write(toFile: sharded + "/model.safetensors.index.json", atomically: true, encoding: .utf8)
+        assertThrows(try HuggingFaceCheckpoint.load(from: sharded), containing: ["sharded safetensors checkpoints are not supported", "merge them"])
 
         try #"{"model_type": "bert", "hidden_act": "gelu_new"}"#.write(toFile: only + "/config.json", atomically: true, encoding: .utf8)
         assertThrows(try HuggingFaceCheckpoint.load(from: only), containing: ["hidden_act", "gelu_new"])

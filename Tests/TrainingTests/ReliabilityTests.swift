@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import SiftTestSupport
 import Training
@@ -98,6 +99,62 @@ final class ReliabilityTests: XCTestCase {
     }
 
     func rankPIDs(matching needle: String) -> [pid_t] { SiftProcess.rankPIDs(matching: needle) }
+
+    /// A checkpoint writer really SIGKILLed: `sift train --checkpoint-every 1` with every save slowed
+    /// to ~2.4 s (24 pieces, 0.1 s apart), killed at a seeded random moment in each of three trials.
+    /// Every checkpoint left behind loads (no torn `step-*.ckpt`), `--resume` continues from the newest
+    /// one and ends with weights, m and v bit-identical to an uninterrupted run, and the next save
+    /// clears the dead writer's temporary file.
+    func testWriterKilledMidSaveLeavesLoadableCheckpointsAndResumesBitIdentical() throws {
+        let p = try TrainingFixture.paths()
+        let straight = tempDir("kill-straight")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: straight))
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let x = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: straight).last).path)
+        var midWrite = 0
+        var state: UInt64 = 0x5EED
+        for trial in 0..<3 {
+            let dir = tempDir("kill-\(trial)")
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: SiftProcess.binary)
+            writer.arguments = TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
+                                                              extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--debug-save-pause", "0.1"])
+            var env = ProcessInfo.processInfo.environment
+            env["OPENBLAS_NUM_THREADS"] = "1"
+            writer.environment = env
+            writer.standardOutput = FileHandle.nullDevice
+            writer.standardError = FileHandle.nullDevice
+            try writer.run()
+            // Seeded moment: 1–7 s in, i.e. during one of the first three saves (startup ~0.5 s, step < 0.1 s).
+            state = CounterHash.mix(state &+ UInt64(trial))
+            let delay = 1 + 6 * CounterHash.unit(state)
+            Thread.sleep(forTimeInterval: delay)
+            guard writer.isRunning else { return XCTFail("trial \(trial): the run ended before the kill at \(delay) s") }
+            XCTAssertEqual(kill(writer.processIdentifier, SIGKILL), 0)
+            writer.waitUntilExit()
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            if names.contains(where: { $0.hasPrefix(".tmp-") }) { midWrite += 1 }
+            let left = TrainingCheckpoint.list(directory: dir)
+            for c in left { XCTAssertNoThrow(try TrainingCheckpoint.load(path: c.path), "trial \(trial): \(c.path) is torn") }
+
+            let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
+                                                                             extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--resume"]))
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            if let newest = left.last {
+                XCTAssertTrue(resumed.stdout.contains("resumed from \(newest.path) at step \(newest.step)"), "trial \(trial): \(resumed.stdout)")
+            } else {
+                XCTAssertTrue(resumed.stdout.contains("starting from step 0"), "trial \(trial): \(resumed.stdout)")
+            }
+            let y = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last).path)
+            XCTAssertEqual(y.state.step, 5)
+            XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "trial \(trial): weights")
+            XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "trial \(trial): first moments")
+            XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "trial \(trial): second moments")
+            let after = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            XCTAssertFalse(after.contains { $0.hasPrefix(".tmp-") }, "trial \(trial): the dead writer's temporary file is still there: \(after)")
+        }
+        XCTAssertGreaterThan(midWrite, 0, "no kill landed in the middle of a save")
+    }
 
     /// The replica check fires: rank 2 of 3 perturbs one weight after step 2; with a check every step,
     /// every rank stops at step 2 naming rank 2, and the last checkpoint is step 1's.
