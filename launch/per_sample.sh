@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # What selection buys per backpropagated sample, without the clock: every policy trains the same number
 # of steps with the same learning-rate schedule (so no policy's rate decays sooner), from the deciding
-# experiment's Python warm start, on its 2,800-sequence subset, and is evaluated at the same steps.
+# experiment's warm start of a corpus, on its 2,800-sequence subset, and is evaluated at the same steps.
 # Timing plays no part, so it may run while the machine is busy.
 #
-#   launch/per_sample.sh [--steps N] [--only NAME]      (default 200 steps; needs launch/experiment.sh's warm start)
+#   launch/per_sample.sh [--steps N] [--only NAME] [--corpus python|gcide|licenses]
+#       (default 200 steps, corpus python; needs launch/experiment.sh's warm start of that corpus)
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
-# docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and docs/experiment/per-sample/results.md.
+# docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and results.md (python), or the same under
+# docs/experiment/per-sample-<corpus>/ for another corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=200; only=""
+steps=200; only=""; corpus=python
 while [ $# -gt 0 ]; do
     case "$1" in
         --steps) steps="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME)" >&2; exit 2 ;;
+        --corpus) corpus="$2"; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME)" >&2; exit 2 ;;
     esac
 done
+case "$corpus" in python|gcide|licenses) ;; *) echo "error: --corpus must be python, gcide or licenses (got '$corpus')" >&2; exit 2 ;; esac
 work="${SIFT_WORK:-work-data}/experiment"; out=docs/experiment/per-sample
-[ -f "$work/python/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/python (run launch/experiment.sh first)" >&2; exit 2; }
+[ "$corpus" = python ] || out="$out-$corpus"
+[ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
 mkdir -p "$out"
@@ -32,15 +37,15 @@ for seed in 1 2; do
         if [ -f "$out/$id.jsonl" ] && grep -q '"final":true' "$out/$id.jsonl"; then echo "per-sample: $id finished already" >&2; continue; fi
         echo "per-sample: $id ($steps steps)" >&2
         # shellcheck disable=SC2086
-        SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/python/warm-start" --data "$work/python/dataset" \
+        SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
             $flags --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" --train-subset 2800 \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
             --metrics "$out/$id.jsonl" > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
     done
 done
-python3 - "$out" "$steps" <<'PY'
+python3 - "$out" "$steps" "$corpus" <<'PY'
 import glob, json, os, sys
-out, steps = sys.argv[1], sys.argv[2]
+out, steps, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = {}
 for path in sorted(glob.glob(os.path.join(out, "*-s[0-9].jsonl"))):
     rows = [json.loads(l) for l in open(path) if l.strip()]
@@ -54,8 +59,8 @@ names = {"vanilla": "vanilla", "sift-relative": "SIFT exit 1, relative", "exact"
 all_steps = sorted({s for e in runs.values() for s in e})
 lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for every policy", "",
          "`launch/per_sample.sh` — BERT-mini, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",
-         "policies), from the Python warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
-         "linearly to 0 at the last step, validation loss (accuracy) on 1,600 held-out sequences. Equal steps",
+         f"policies), from the {corpus} corpus's warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
+         "linearly to 0 at the last step, validation loss (accuracy) on up to 1,600 held-out sequences. Equal steps",
          "are equal backpropagated samples.", "",
          "| run | " + " | ".join(f"step {s}" for s in all_steps) + " |", "|---|" + "---|" * len(all_steps)]
 for key in sorted(runs, key=lambda k: (list(names).index(k.rsplit("-s", 1)[0]), k)):
