@@ -66,7 +66,11 @@ final class CheckpointTests: XCTestCase {
         let full = FileManager.default.contents(atPath: path)!
         for cut in [0, 7, 20, full.count / 3, full.count - 1] {
             try full.prefix(cut).write(to: URL(fileURLWithPath: path))
-            XCTAssertThrowsError(try TrainingCheckpoint.load(path: path), "cut at \(cut)")
+            // Below the 24-byte preamble the expected size is the preamble's; past it, the whole file's.
+            let expected = cut < 24 ? 24 : full.count
+            XCTAssertThrowsError(try TrainingCheckpoint.load(path: path), "cut at \(cut)") {
+                XCTAssertEqual("\($0)", "checkpoint \(path) is truncated: \(cut) bytes, expected \(expected)")
+            }
         }
         try Data("not a checkpoint at all, just text".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try TrainingCheckpoint.load(path: path)) { XCTAssertTrue("\($0)".contains("not a sift checkpoint")) }
