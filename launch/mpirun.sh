@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Launches sift under mpirun with the settings this machine needs.
 #
-#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--min-np M] [--tcp-only] [--] SIFT_ARGS...
+#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--min-np M] [--tcp-only] [--dry-run] [--] SIFT_ARGS...
 #
 # - OPENBLAS_NUM_THREADS = cores / ranks-per-node (at least 1), so ranks do not fight over cores;
 # - --oversubscribe when more ranks than cores run on this machine (said so on stderr);
@@ -12,6 +12,8 @@
 #   job that lost a node; selections do not depend on the rank count, so the run continues exactly.
 #   A preempted run (SIGUSR1 to mpirun is forwarded to every rank; SIGTERM to any rank) checkpoints,
 #   exits with status 75 and is not restarted.
+# - --dry-run checks everything (hostfile included), prints the mpirun command and the thread count
+#   it would use, and exits without starting anything.
 # The sift binary is $SIFT_BINARY, or the release build of this checkout.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,6 +21,7 @@ np=2
 hostfile=""
 max_restarts=0
 min_np=""
+dry_run=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
         --hostfile) hostfile="$2"; shift 2 ;;
         --max-restarts) max_restarts="$2"; shift 2 ;;
         --min-np) min_np="$2"; shift 2 ;;
+        --dry-run) dry_run=1; shift ;;
         --tcp-only) extra+=(--mca btl tcp,self --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
         --mca) extra+=(--mca "$2" "$3"); shift 3 ;;
         --) shift; break ;;
@@ -44,16 +48,18 @@ cores=$(nproc)
 args=(-np "$np")
 if [ -n "$hostfile" ]; then
     if [ ! -r "$hostfile" ]; then echo "error: cannot read hostfile $hostfile" >&2; exit 2; fi
-    # Each non-comment line: HOST [slots=N] ... ; reject anything else before mpirun sees it.
-    lineno=0; slots_total=0
+    # Each non-comment line: HOST [slots=N] ... (N up to 6 digits); reject anything else before mpirun sees it.
+    lineno=0; slots_total=0; hosts=0
     while IFS= read -r line || [ -n "$line" ]; do
         lineno=$((lineno + 1))
-        line="${line%%#*}"; [ -z "${line// /}" ] && continue
-        if ! [[ "$line" =~ ^[[:space:]]*[A-Za-z0-9._-]+([[:space:]]+(slots|max_slots|max-slots)=[0-9]+)*[[:space:]]*$ ]]; then
-            echo "error: $hostfile:$lineno: expected 'HOST [slots=N]', got '$line'" >&2; exit 2
+        line="${line%%#*}"; [[ "$line" =~ ^[[:space:]]*$ ]] && continue
+        if ! [[ "$line" =~ ^[[:space:]]*[A-Za-z0-9._-]+([[:space:]]+(slots|max_slots|max-slots)=[0-9]{1,6})*[[:space:]]*$ ]]; then
+            echo "error: $hostfile:$lineno: expected 'HOST [slots=N]' (N at most 6 digits), got '$line'" >&2; exit 2
         fi
-        s=$(sed -n 's/.*[[:space:]]slots=\([0-9]*\).*/\1/p' <<<"$line"); slots_total=$((slots_total + ${s:-1}))
+        s=$(sed -n 's/.*[[:space:]]slots=\([0-9]*\).*/\1/p' <<<"$line"); slots_total=$((slots_total + 10#${s:-1})); hosts=$((hosts + 1))
     done < "$hostfile"
+    if [ "$hosts" -eq 0 ]; then echo "error: $hostfile names no hosts" >&2; exit 2; fi
+    if [ "$slots_total" -eq 0 ]; then echo "error: $hostfile has no slots (every host says slots=0)" >&2; exit 2; fi
     args+=(--hostfile "$hostfile")
     per_node=$(( (np + slots_total - 1) / slots_total )); [ "$per_node" -lt 1 ] && per_node=1
     if [ "$np" -gt "$slots_total" ]; then
@@ -77,6 +83,10 @@ if [ "$(id -u)" -eq 0 ]; then
     args+=(--allow-run-as-root)
 fi
 
+if [ "$dry_run" = 1 ]; then
+    echo "OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS mpirun ${args[*]} ${extra[*]} $bin $*"
+    exit 0
+fi
 attempt=0
 while :; do
     mpirun "${args[@]}" "${extra[@]}" "$bin" "$@"

@@ -188,4 +188,73 @@ final class CLIBadInputTests: XCTestCase {
         XCTAssertEqual(s5, 0, e5)
         XCTAssertTrue(e5.contains("note: 2 ranks exceed the 1 slots in \(d)/one-slot; oversubscribing"), e5)
     }
+
+    /// The launcher's hostfile check, fuzzed: 300 seeded mutations of a valid hostfile, each run with
+    /// `--dry-run` (nothing is started). Every case must end with status 0 and the mpirun command, or
+    /// status 2 and one `error:` line naming the file — never a bash error (division by zero, an octal
+    /// `08`, an overflow) or another status. Accepted files are checked against the slot count computed
+    /// here independently: `--oversubscribe` exactly when 3 ranks exceed it.
+    func testHostfileFuzz() throws {
+        let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
+        let d = tempDir("hostfuzz")
+        let valid = Array("# two nodes\nnode-a.cluster slots=2\nnode_b slots=1 max_slots=4   # spare\n\n10.0.0.7\n".utf8)
+        var m = Mutator(seed: 21)
+        var accepted = 0, refused = 0
+        for k in 0..<300 {
+            let bytes = m.mutate(valid)
+            let path = d + "/hosts-\(k)"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: launcher)
+            p.arguments = ["-np", "3", "--hostfile", path, "--dry-run", "--", "train"]
+            var env = ProcessInfo.processInfo.environment
+            env["SIFT_BINARY"] = SiftProcess.binary
+            env["LC_ALL"] = "C"
+            env.removeValue(forKey: "OPENBLAS_NUM_THREADS")
+            p.environment = env
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out; p.standardError = err
+            try p.run()
+            let deadline = Date().addingTimeInterval(20)
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            if p.isRunning { p.terminate(); XCTFail("case \(k): the launcher hung"); continue }
+            p.waitUntilExit()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errLines = stderr.split(separator: "\n")
+            switch p.terminationStatus {
+            case 0:
+                accepted += 1
+                XCTAssertTrue(stdout.hasPrefix("OPENBLAS_NUM_THREADS=") && stdout.contains("--hostfile \(path)"), "case \(k): \(stdout)")
+                let slots = Self.slotCount(bytes)
+                XCTAssertGreaterThan(slots, 0, "case \(k): accepted a file without slots")
+                XCTAssertEqual(stdout.contains("--oversubscribe"), slots < 3, "case \(k): \(slots) slots; \(stdout)")
+                XCTAssertTrue(errLines.allSatisfy { $0.hasPrefix("note: ") }, "case \(k): \(stderr)")
+            case 2:
+                refused += 1
+                XCTAssertEqual(errLines.count, 1, "case \(k): \(stderr)")
+                XCTAssertTrue(stderr.hasPrefix("error: \(path)"), "case \(k): \(stderr)")
+            default:
+                XCTFail("case \(k): status \(p.terminationStatus): \(stderr)")
+            }
+        }
+        XCTAssertGreaterThan(accepted, 10, "the mutations never kept a hostfile valid")
+        XCTAssertGreaterThan(refused, 10, "the mutations never broke a hostfile")
+    }
+
+    /// Slots of an accepted hostfile, computed independently of the launcher: per non-comment,
+    /// non-blank line, its last whitespace-preceded `slots=N` (decimal, capped at 10⁹), else 1.
+    static func slotCount(_ bytes: [UInt8]) -> Int {
+        var total = 0
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = Array(raw.prefix { $0 != UInt8(ascii: "#") })
+            let isSpace: (UInt8) -> Bool = { $0 == 32 || ($0 >= 9 && $0 <= 13) }
+            if line.allSatisfy(isSpace) { continue }
+            let words = line.split(whereSeparator: isSpace).map { String(decoding: $0, as: UTF8.self) }
+            let slots = words.dropFirst().last { $0.hasPrefix("slots=") }.map { min(Int($0.dropFirst(6)) ?? Int.max, 1_000_000_000) }
+            total += slots ?? 1
+        }
+        return total
+    }
 }
+
