@@ -56,6 +56,58 @@ final class PreemptionTests: XCTestCase {
         }
     }
 
+    /// A second signal while the preemption checkpoint is being written (the save slowed to ~2.4 s so
+    /// the signal lands inside it: SIGTERM again to the writing rank 0, SIGINT to rank 1) changes
+    /// nothing: the save completes, the job exits 75, the checkpoint loads and `--resume` ends
+    /// bit-identical to an uninterrupted run.
+    func testSecondSignalDuringThePreemptionSaveKeepsTheCheckpoint() throws {
+        let p = try TrainingFixture.paths()
+        let steps = 8
+        let straight = temporaryDirectory("pre2-straight")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let reference = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+
+        let dir = temporaryDirectory("pre2")
+        let metrics = dir + "/metrics.jsonl", ckpt = dir + "/ckpt"
+        let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ckpt,
+                                                  extra: ["--checkpoint-every", "100", "--debug-step-delay", "0.3", "--metrics", metrics])
+        let job = try start(args + ["--debug-save-pause", "0.1"], ranks: 2)
+        let deadline = Date().addingTimeInterval(120)
+        while linesIn(metrics) < 2 && job.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let ranks = SiftProcess.rankPIDs(matching: ckpt)
+        guard ranks.count == 2, job.process.isRunning else { job.process.terminate(); return XCTFail("ranks not found or the run ended early") }
+        kill(ranks[0], SIGTERM)
+        // Wait for the save to start (its temporary file appears), then signal again inside it.
+        var inSave = false
+        while !inSave && job.process.isRunning && Date() < deadline {
+            inSave = ((try? FileManager.default.contentsOfDirectory(atPath: ckpt)) ?? []).contains { $0.hasPrefix(".tmp-") }
+            if !inSave { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        XCTAssertTrue(inSave, "the preemption save was never seen in progress")
+        kill(ranks[0], SIGTERM)
+        kill(ranks[1], SIGINT)
+        let done = Date().addingTimeInterval(60)
+        while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertFalse(job.process.isRunning, "the preempted job hung")
+        if job.process.isRunning { job.process.terminate(); return }
+        let out = job.output()
+        XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, out.stderr)
+        XCTAssertTrue(out.stdout.contains("preempted at step"), out.stdout)
+        let saved = try XCTUnwrap(TrainingCheckpoint.list(directory: ckpt).last)
+        XCTAssertNoThrow(try TrainingCheckpoint.load(path: saved.path))
+        XCTAssertLessThan(saved.step, steps)
+
+        let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("resumed from \(saved.path) at step \(saved.step)"), resumed.stdout)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: ckpt).last!.path)
+        XCTAssertEqual(y.state.step, steps)
+        XCTAssertEqual(reference.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+        XCTAssertEqual(reference.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ")
+        XCTAssertEqual(reference.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+    }
+
     struct Job {
         var process: Process
         var outPath: String
