@@ -27,14 +27,17 @@ done
 if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -lt 200 ]; then echo "error: --steps must be an integer ≥ 200 (got '$steps')" >&2; exit 2; fi
 out="${out:-$work/soak}"
 [ -f "$work/dataset/manifest.json" ] || { echo "error: no dataset at $work/dataset (run launch/quickstart.sh first)" >&2; exit 2; }
-bin=$(launch/setup.sh | tail -n 1)
-export SIFT_BINARY="$bin"
-real=$(readlink -f "$bin")
+built=$(launch/setup.sh | tail -n 1)
 # Replace only an earlier soak's directory (marked), never other data.
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/.sift-soak" ]; then
     echo "error: $out exists and is not a soak directory; choose another --out" >&2; exit 2
 fi
 rm -rf "$out"; mkdir -p "$out"; touch "$out/.sift-soak"
+# The ranks run a private copy: rebuilding the checkout during the soak must not change the binary the
+# RSS sampler recognises the ranks by (a rebuilt file gives /proc/PID/exe a "(deleted)" name).
+bin="$out/sift"; cp "$built" "$bin"
+export SIFT_BINARY="$bin"
+real=$(readlink -f "$bin")
 metrics="$out/metrics.jsonl"; samples="$out/rss.tsv"
 : > "$samples"
 SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$work/dataset" --policy sift \
