@@ -34,6 +34,7 @@ public enum Attention {
                                keyBias: UnsafePointer<Float>, shape s: Shape,
                                probs: UnsafeMutablePointer<Float>, droppedProbs: UnsafeMutablePointer<Float>?,
                                dropout: DropoutKeys?, context: UnsafeMutablePointer<Float>) {
+        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.attention, t0, flops: 4 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
         Parallel.forTasks(s.batch * s.heads) { task, _ in
@@ -66,6 +67,7 @@ public enum Attention {
                                 dropout: DropoutKeys?, shape s: Shape,
                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.attention, t0, flops: 8 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
         Parallel.forTasks(s.batch * s.heads) { task, worker in

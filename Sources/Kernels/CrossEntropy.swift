@@ -9,6 +9,7 @@ public enum CrossEntropy {
                                        rows: Int, classes: Int,
                                        losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>,
                                        gradientScale: Float?) {
+        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.crossEntropy, t0, bytes: 8 * Double(rows * classes)) }
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
             for r in range {
                 let z = logits + r * classes

@@ -10,6 +10,7 @@ public enum Dropout {
     @inlinable
     public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
                                probability p: Float, key: UInt64, firstIndex: Int = 0) {
+        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.dropout, t0, bytes: 8 * Double(count)) }
         let scale = 1 / (1 - p)
         Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
             for i in range {

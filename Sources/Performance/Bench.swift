@@ -52,6 +52,9 @@ public struct Bench {
             report.steps = rows
             report.siftTarget = target
         }
+        if plan.sections.contains("profile") {
+            report.profile = try measureProfile(peak: report.sgemmPeakGflops, memory: report.memory)
+        }
         if plan.sections.contains("allreduce") {
             if comm.size > 1 {
                 report.allreduce = measureAllreduce(memory: report.memory)

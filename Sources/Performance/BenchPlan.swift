@@ -3,8 +3,11 @@ import Model
 
 /// What one `sift bench` run measures, after `--quick` is applied.
 public struct BenchPlan: Sendable {
-    /// The benchmark sections, in the order they run.
+    /// The benchmark sections run by default, in the order they run.
     public static let sectionNames = ["memory", "sgemm", "step", "allreduce"]
+    /// Sections run only when named in `--only` (after the step section): `profile`, the vanilla step's
+    /// time per kernel kind.
+    public static let optionalSectionNames = ["profile"]
     /// Model sizes of the default (and `--quick`'s reduced) run.
     public static let defaultConfigs = ["tiny", "mini", "small", "medium", "base"]
 

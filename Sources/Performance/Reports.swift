@@ -182,12 +182,14 @@ public struct BenchReport: Codable, Sendable {
     /// Null (not absent) when the target's configuration was not measured.
     public var siftTarget: SiftTarget?
     public var allreduce: AllreduceReport?
+    /// The vanilla step per kernel kind (`--only …,profile`).
+    public var profile: [ProfileRow]?
     public var lowestCpuShareOfWallTime: Double?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case machine, settings, memory, sgemm, sgemmPeakGflops, steps, siftTarget, allreduce, lowestCpuShareOfWallTime
+        case machine, settings, memory, sgemm, sgemmPeakGflops, steps, siftTarget, allreduce, profile, lowestCpuShareOfWallTime
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -200,6 +202,7 @@ public struct BenchReport: Codable, Sendable {
         try c.encodeIfPresent(steps, forKey: .steps)
         if steps != nil { try c.encode(siftTarget, forKey: .siftTarget) }
         try c.encodeIfPresent(allreduce, forKey: .allreduce)
+        try c.encodeIfPresent(profile, forKey: .profile)
         try c.encodeIfPresent(lowestCpuShareOfWallTime, forKey: .lowestCpuShareOfWallTime)
     }
 }

@@ -1,6 +1,7 @@
 import Core
 import Data
 import Foundation
+import Kernels
 import Model
 import Selection
 import Training
@@ -25,10 +26,13 @@ struct SyntheticSamples: MLMSampleSource {
     }
 }
 
-/// One measured trainer step: seconds per step and the mean phase times of this rank.
+/// One measured trainer step: seconds per step and the mean phase times of this rank, and with
+/// profiling this rank's kernel totals over the timed steps (indexed by `KernelProfile.Kind`).
 struct TrainerStepTiming {
     var seconds: Double
     var times: PhaseTimes
+    var steps: Int = 0
+    var kernels: [KernelProfile.Totals] = []
 }
 
 extension Bench {
@@ -36,8 +40,9 @@ extension Bench {
     /// backward, the bucketed gradient allreduce and AdamW — on every rank at once, with `perRankBatch`
     /// samples backpropagated per rank (global b = perRankBatch × ranks). Mean over `plan.repeats`
     /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
+    /// With `profile`, `KernelProfile` records the timed steps.
     func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int,
-                     perRankBatch: Int) throws -> TrainerStepTiming {
+                     perRankBatch: Int, profile: Bool = false) throws -> TrainerStepTiming {
         var o = TrainingOptions()
         o.policy = policy
         o.batchSize = perRankBatch * comm.size
@@ -62,8 +67,12 @@ extension Bench {
         }
         _ = try run(steps: 1)
         comm.barrier()
+        if profile { KernelProfile.setEnabled(true) }
         let summary = try run(steps: plan.repeats)
+        let kernels = profile ? KernelProfile.Kind.allCases.map(KernelProfile.totals) : []
+        if profile { KernelProfile.setEnabled(false) }
         let n = Double(max(1, summary.stepsTimed))
-        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: summary.phaseTimes.mean(over: summary.stepsTimed))
+        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: summary.phaseTimes.mean(over: summary.stepsTimed),
+                                 steps: summary.stepsTimed, kernels: kernels)
     }
 }

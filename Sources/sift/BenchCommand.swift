@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
     var scorePositions: String = "0,4"
     @Option(help: "Timed repetitions per measurement (after one warm-up); the median is reported.")
     var repeats: Int = 3
-    @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce.")
+    @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce, and (only when named) profile: the vanilla step's time per kernel.")
     var only: String = BenchPlan.sectionNames.joined(separator: ",")
     @Option(help: "Comma-separated OpenBLAS thread counts for the sgemm table (default: 1 up to the cores).")
     var threads: String?
@@ -50,8 +50,9 @@ struct BenchCommand: ParsableCommand {
         for k in scorePositions.split(separator: ",") where (Int(k) ?? -1) < 0 {
             throw ValidationError("--score-positions: '\(k)' is not a non-negative number")
         }
-        for s in only.split(separator: ",") where !BenchPlan.sectionNames.contains(String(s)) {
-            throw ValidationError("--only: unknown section '\(s)' (expected \(BenchPlan.sectionNames.joined(separator: ", ")))")
+        let known = BenchPlan.sectionNames + BenchPlan.optionalSectionNames
+        for s in only.split(separator: ",") where !known.contains(String(s)) {
+            throw ValidationError("--only: unknown section '\(s)' (expected \(known.joined(separator: ", ")))")
         }
         if let threads, threads.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) {
             throw ValidationError("--threads must be a comma-separated list of positive integers")
