@@ -45,7 +45,8 @@ public enum GELU {
             while i < range.upperBound {
                 let v = x[i]
                 let cdf = 0.5 * (1 + erfRational(v * inverseSqrt2))
-                let pdf = inverseSqrt2Pi * expf(-0.5 * v * v)
+                // The same functions as the 8-wide path, so a value does not depend on where a range starts.
+                let pdf = inverseSqrt2Pi * expNonPositive(SIMD8<Float>(repeating: -0.5 * v * v))[0]
                 dx[i] = dy[i] * (cdf + v * pdf)
                 i += 1
             }
