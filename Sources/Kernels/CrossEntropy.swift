@@ -17,15 +17,12 @@ public enum CrossEntropy {
                 var maximum = z[0], argmax = 0
                 for c in 1..<max(classes, 1) where z[c] > maximum { maximum = z[c]; argmax = c }
                 let target = z[label]
-                var sum: Float = 0
+                // With a gradient, exp(z - max) stays in place so the gradient pass does not recompute it.
+                let sum = expShiftedSum(z, count: classes, shift: maximum, store: gradientScale != nil)
                 if let scale = gradientScale {
-                    // Keep exp(z - max) in place so the gradient pass does not recompute it.
-                    for c in 0..<classes { let e = expf(z[c] - maximum); z[c] = e; sum += e }
                     let inverse = scale / sum
                     for c in 0..<classes { z[c] *= inverse }
                     z[label] -= scale
-                } else {
-                    for c in 0..<classes { sum += expf(z[c] - maximum) }
                 }
                 losses[r] = logf(sum) + maximum - target
                 correct[r] = argmax == label

@@ -62,9 +62,9 @@ import Darwin
 /// `exp(x) = 2ⁿ · e^r` with n = round(x / ln 2) and |r| ≤ ln 2 / 2 (ln 2 split in two for an exact
 /// reduction), e^r from Cephes' degree-5 polynomial, 2ⁿ built in the exponent bits. The rounding adds
 /// and subtracts 1.5·2²³ (whose low mantissa bits then hold n), which vectorises where `rounded()`
-/// does not. Arguments are clamped to [−87, 0], so below −87 the result is e^−87 ≈ 1.6e-38 instead of
-/// a subnormal or 0. Relative error against the C library's `expf` ≤ 3e-7 on [−87, 0]
-/// (`ElementwiseTests.testNegativeExpMatchesTheCLibrary`).
+/// does not. Below −87 the result is 0 (the true value is subnormal or smaller; a masked attention
+/// score must give exactly 0); NaN stays NaN. Relative error against the C library's `expf` ≤ 3e-7 on
+/// [−87, 0] (`ElementwiseTests.testNegativeExpMatchesTheCLibrary`).
 @inlinable @inline(__always) public func expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let v = x.clamped(lowerBound: SIMD8<Float>(repeating: -87), upperBound: SIMD8<Float>(repeating: 0))
     let magic = SIMD8<Float>(repeating: 12_582_912)
@@ -79,5 +79,33 @@ import Darwin
     p = p * r + 5.0000001201e-1
     let er = p * r * r + r + 1
     let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-    return er * unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
+    let e = er * unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
+    // Below −87 (−∞ included) the result is 0, as the C library's underflow gives for a masked score;
+    // a NaN stays NaN (the clamp would turn it into a number, hiding it from the non-finite checks).
+    return e.replacing(with: 0, where: x .< -87).replacing(with: x, where: x .!= x)
+}
+
+/// `Σ exp(p[i] − shift)` over `count` floats, with `p[i] = exp(p[i] − shift)` stored when `store`;
+/// `shift` ≥ every `p[i]` (a row maximum), so every argument is ≤ 0. Eight lanes at a time through
+/// `expNonPositive` (the tail too, so a value does not depend on the row's length), summed per lane
+/// and then across lanes: the softmax and cross-entropy normaliser.
+@inlinable @inline(__always)
+public func expShiftedSum(_ p: UnsafeMutablePointer<Float>, count: Int, shift: Float, store: Bool) -> Float {
+    let raw = UnsafeMutableRawPointer(p)
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+        let e = expNonPositive(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
+        if store { raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self) }
+        lanes += e
+        i += 8
+    }
+    var tail: Float = 0
+    while i < count {
+        let e = expNonPositive(SIMD8<Float>(repeating: p[i] - shift))[0]
+        if store { p[i] = e }
+        tail += e
+        i += 1
+    }
+    return lanes.sum() + tail
 }

@@ -25,9 +25,7 @@ public enum Softmax {
                 for c in 0..<columns { yr[c] = u }
                 continue
             }
-            var sum: Float = 0
-            for c in 0..<columns { let e = expf(yr[c] - maximum); yr[c] = e; sum += e }
-            let inverse = 1 / sum
+            let inverse = 1 / expShiftedSum(yr, count: columns, shift: maximum, store: true)
             for c in 0..<columns { yr[c] *= inverse }
         }
     }
