@@ -19,7 +19,8 @@
 # (Selective-Backprop) · sift relative reusing scores up to 50 steps old (a sample returns every ~44
 # steps, so about every other visit is scored) · sift relative with the reducible score · exact loss
 # (relative rule).
-# Then vanilla against sift relative (the default rule) on corpora 2 and 3, seeds 1 and 2.
+# Then vanilla against sift relative (the default rule) on corpus 2, seeds 1 and 2, and corpus 3, seeds 1–3
+# (its first two seeds disagreed).
 #
 #   launch/experiment.sh [--smoke] [--out DIR] [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS]
 #                        [-- EXTRA_TRAIN_ARGS]
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
         --only) only="$2"; shift 2 ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
     esac
 done
@@ -127,7 +128,7 @@ done
 for seed in 1 2; do
     runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
 done
-for seed in 1 2; do
+for seed in 1 2 3; do
     runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
 done
 
