@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import SiftTestSupport
 import Training
 import XCTest
@@ -9,10 +10,7 @@ final class PreemptionTests: XCTestCase {
     func testSignalToOneRankCheckpointsAndResumesBitIdentical() throws {
         let p = try TrainingFixture.paths()
         let steps = 8
-        let straight = temporaryDirectory("pre-straight")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
-        XCTAssertEqual(a.status, 0, a.stderr)
-        let reference = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let reference = try uninterrupted(p, steps: steps, tag: "pre-straight")
 
         // Seeded choices of signal, rank, step and moment within the step (the step sleeps 0.3 s after its
         // work and checkpoints every step, so the signal lands in scoring, allreduce, optimizer, the
@@ -63,10 +61,7 @@ final class PreemptionTests: XCTestCase {
     func testSecondSignalDuringThePreemptionSaveKeepsTheCheckpoint() throws {
         let p = try TrainingFixture.paths()
         let steps = 8
-        let straight = temporaryDirectory("pre2-straight")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
-        XCTAssertEqual(a.status, 0, a.stderr)
-        let reference = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let reference = try uninterrupted(p, steps: steps, tag: "pre2-straight")
 
         let dir = temporaryDirectory("pre2")
         let metrics = dir + "/metrics.jsonl", ckpt = dir + "/ckpt"
@@ -106,6 +101,14 @@ final class PreemptionTests: XCTestCase {
         XCTAssertEqual(reference.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
         XCTAssertEqual(reference.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ")
         XCTAssertEqual(reference.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+    }
+
+    /// The final checkpoint of an uninterrupted 2-rank run of `steps` steps: what a resumed run must equal.
+    func uninterrupted(_ p: TrainingFixture.Paths, steps: Int, tag: String) throws -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer) {
+        let straight = temporaryDirectory(tag)
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        return try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
     }
 
     struct Job {
