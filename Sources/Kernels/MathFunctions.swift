@@ -35,8 +35,12 @@ import Darwin
 /// which erf is ±1 in Float) and `x·P(x²)/Q(x²)` with the minimax coefficients Eigen and XLA use for
 /// Float. Absolute error against the C library's `erff` ≤ 5e-7 (worst 4.2e-7, near |x| = 3.97, where erf is
 /// within 2e-8 of ±1; `ElementwiseTests.testRationalErfMatchesTheCLibrary`).
-@inlinable @inline(__always) public func erfRational<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
-    let v = x.clamped(lowerBound: V(repeating: -4), upperBound: V(repeating: 4))
+///
+/// Concrete `SIMD8` and `pointwiseMin`/`pointwiseMax` rather than a generic `V: SIMD` and `clamped`:
+/// the generic form compiled to code 1.6× slower (measured on a GELU loop).
+@inlinable @inline(__always) public func erfRational(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    typealias V = SIMD8<Float>
+    let v = pointwiseMin(pointwiseMax(x, V(repeating: -4)), V(repeating: 4))
     let x2 = v * v
     var p = V(repeating: -2.72614225801306e-10)
     p = p * x2 + V(repeating: 2.77068142495902e-08)
@@ -55,7 +59,7 @@ import Darwin
 
 /// Scalar `erfRational` (loop tails).
 @inlinable @inline(__always) public func erfRational(_ x: Float) -> Float {
-    erfRational(SIMD4<Float>(repeating: x))[0]
+    erfRational(SIMD8<Float>(repeating: x))[0]
 }
 
 /// `exp` for arguments ≤ 0, branch-free so loops over it vectorise (GELU's density term e^(−x²/2)):
@@ -66,7 +70,7 @@ import Darwin
 /// score must give exactly 0); NaN stays NaN. Relative error against the C library's `expf` ≤ 3e-7 on
 /// [−87, 0] (`ElementwiseTests.testNegativeExpMatchesTheCLibrary`).
 @inlinable @inline(__always) public func expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let v = x.clamped(lowerBound: SIMD8<Float>(repeating: -87), upperBound: SIMD8<Float>(repeating: 0))
+    let v = pointwiseMin(pointwiseMax(x, SIMD8<Float>(repeating: -87)), SIMD8<Float>())
     let magic = SIMD8<Float>(repeating: 12_582_912)
     let shifted = v * 1.44269504088896341 + magic
     let n = shifted - magic
@@ -93,9 +97,11 @@ import Darwin
 public func expShiftedSum(_ p: UnsafeMutablePointer<Float>, count: Int, shift: Float, store: Bool) -> Float {
     let raw = UnsafeMutableRawPointer(p)
     var lanes = SIMD8<Float>()
+    // A run-time scalar broadcast inside the loop is not hoisted by the compiler: do it once.
+    let shifts = SIMD8<Float>(repeating: shift)
     var i = 0
     while i + 8 <= count {
-        let e = expNonPositive(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
+        let e = expNonPositive(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shifts)
         if store { raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self) }
         lanes += e
         i += 8

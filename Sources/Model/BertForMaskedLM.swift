@@ -21,6 +21,7 @@ public final class BertForMaskedLM {
     let training: Workspace
     let scoring: Workspace
     let head: HeadWorkspace
+    private var prefixes: [ActivationPrefix] = []
     /// Samples per chunk in `evaluate`/`maskedLogits`, bounding scoring memory.
     public var scoringChunk = 32
 
@@ -70,6 +71,15 @@ public final class BertForMaskedLM {
 
     // MARK: Public API
 
+    /// This model's `ActivationPrefix` of `depth` layers, created on first use and kept with the model
+    /// (like its other workspaces), so that its storage is allocated once however many trainers use it.
+    public func activationPrefix(depth: Int) -> ActivationPrefix {
+        if let p = prefixes.first(where: { $0.depth == depth }) { return p }
+        let p = ActivationPrefix(config: config, depth: depth)
+        prefixes.append(p)
+        return p
+    }
+
     /// Early-exit approximate losses: embeddings + layers 1...exitLayer (1-based; `exitLayer ==
     /// numLayers` gives the exact loss), then the shared MLM head on that layer's output. No dropout,
     /// no activation cache (one layer's activations, processed `scoringChunk` samples at a time).
@@ -110,7 +120,12 @@ public final class BertForMaskedLM {
     /// `onGradientsReady(offset)` is called when every gradient at flat offsets >= `offset` is final
     /// for this call: after the head (`layout.head.start`), after each layer going down
     /// (`layout.layers[l].start`), and last with 0 after the embeddings (tied word embeddings finish last).
+    ///
+    /// With `resumingFrom`, sample `b`'s embeddings and layers 1…depth are not computed but copied from
+    /// `slots[b]` of the prefix (computed by `forwardPrefix` with the same `dropoutSeed`, hence the same
+    /// values); the forward resumes at layer depth + 1.
     public func forwardBackward(_ batch: MLMBatch, lossWeight: Float, dropoutSeed: UInt64?,
+                                resumingFrom: (prefix: ActivationPrefix, slots: [PrefixSlot])? = nil,
                                 onGradientsReady: ((Int) -> Void)? = nil) -> [SampleLoss] {
         precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
         let B = batch.count, T = batch.seqLen, L = config.numLayers
@@ -126,9 +141,20 @@ public final class BertForMaskedLM {
         batch.tokenTypeIds.withUnsafeBufferPointer { types in
         batch.attentionMask.withUnsafeBufferPointer { mask in
             fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
-            embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
-                              dropoutKeys: dropout)
-            for l in 0..<L {
+            var firstLayer = 0
+            if let (prefix, slots) = resumingFrom {
+                precondition(slots.count == B, "\(slots.count) prefix slots for a batch of \(B)")
+                for (b, slot) in slots.enumerated() {
+                    precondition(slot.chunk < prefix.used && prefix.chunkSamples[slot.chunk][slot.row] == batch.sampleIndices[b],
+                                 "prefix slot \(slot) does not hold sample \(batch.sampleIndices[b])")
+                    copyPrefix(from: prefix.chunks[slot.chunk], row: slot.row, to: ws, slot: b, depth: prefix.depth, seqLen: T)
+                }
+                firstLayer = prefix.depth
+            } else {
+                embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
+                                  dropoutKeys: dropout)
+            }
+            for l in firstLayer..<L {
                 layerForward(l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1],
                              batch: B, seqLen: T, dropoutKeys: dropout)
             }

@@ -61,6 +61,9 @@ final class Workspace {
 
     deinit { dropoutKeys.deallocate() }
 
+    /// Floats held by the activation storage.
+    var floatCount: Int { storage.count }
+
     /// Dropout sites: embeddings, then per layer attention probabilities, attention output, FFN output.
     static func siteCount(layers: Int) -> Int { 1 + 3 * layers }
 

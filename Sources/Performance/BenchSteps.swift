@@ -33,7 +33,7 @@ extension Bench {
             }
             let trainFLOPs = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: maskedTokens(count: b, k: 0))
             let vanilla = try trainerStep(model: model, policy: .vanilla, exitLayer: 1, scorePositions: 0, perRankBatch: b)
-            func row(_ label: String, exit: Int?, positions: Int? = nil, pool: Int?, timing: TrainerStepTiming, flops: Double,
+            func row(_ label: String, exit: Int?, positions: Int? = nil, reuse: Bool? = nil, pool: Int?, timing: TrainerStepTiming, flops: Double,
                      predictedShare: Double?, predictedOverhead: Double?) {
                 let secs = timing.seconds
                 let g = flops / secs / 1e9
@@ -43,14 +43,15 @@ extension Bench {
                 let overhead = exit == nil ? nil : secs / vanilla.seconds - 1
                 table.add([name, label, "\(b)", pool.map(String.init) ?? "—", fmt(secs, 3), fmt(Double(b * seqLen) / secs, 0),
                            fmt(g, 1), pct(mfu), pct(share), pct(predictedShare), signedPct(overhead), signedPct(predictedOverhead)])
-                rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, scorePositions: positions, batch: b, pool: pool,
+                rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, scorePositions: positions, reuseScoringForward: reuse, batch: b, pool: pool,
                                     seconds: secs, forwardBackwardSeconds: timing.times.forwardBackward, optimizerSeconds: timing.times.optimizer,
                                     scoringSeconds: scoring, tokensPerSPerRank: Double(b * seqLen) / secs,
                                     tokensPerSAllRanks: Double(comm.size * b * seqLen) / secs, flops: flops, gflops: g, mfu: mfu,
                                     scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
                                     predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
                                     vocabSize: vocabSize, seqLen: seqLen))
-                if name == "base" && exit == 1 && (positions ?? 0) == TrainingOptions().scorePositions && abs(selectFraction - 0.5) < 1e-9,
+                if name == "base" && exit == 1 && (positions ?? 0) == TrainingOptions().scorePositions
+                    && reuse == TrainingOptions().reuseScoringForward && abs(selectFraction - 0.5) < 1e-9,
                    let overhead, let predictedOverhead, let share {
                     // The target is judged on the scoring path `sift train` takes by default, by the
                     // overhead measured within the SIFT step (scoring over the rest of the step).
@@ -63,12 +64,16 @@ extension Bench {
             let poolSize = ScalingModel.poolSize(globalBatch: b, policy: .sift(selectFraction: selectFraction))
             for exit in plan.exits(for: config) {
                 for k in plan.scorePositions {
-                    let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
-                                                                  maskedTokens: maskedTokens(count: poolSize, k: k))
-                    let sift = try trainerStep(model: model, policy: .sift, exitLayer: exit, scorePositions: k, perRankBatch: b)
-                    row("sift exit \(exit)" + (k > 0 ? ", ≤\(k) pos." : ""), exit: exit, positions: k > 0 ? k : nil, pool: poolSize,
-                        timing: sift, flops: trainFLOPs + scoreFLOPs,
-                        predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), predictedOverhead: scoreFLOPs / trainFLOPs)
+                    for reuse in plan.reuse {
+                        // With reuse the training forward skips the embeddings' and layers 1…exit's products for b samples.
+                        let saved = reuse ? BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: b, seqLen: seqLen, maskedTokens: 0) : 0
+                        let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
+                                                                      maskedTokens: maskedTokens(count: poolSize, k: k)) - saved
+                        let sift = try trainerStep(model: model, policy: .sift, exitLayer: exit, scorePositions: k, reuse: reuse, perRankBatch: b)
+                        row("sift exit \(exit)" + (k > 0 ? ", ≤\(k) pos." : "") + (reuse ? ", reuse" : ""), exit: exit,
+                            positions: k > 0 ? k : nil, reuse: reuse, pool: poolSize, timing: sift, flops: trainFLOPs + scoreFLOPs,
+                            predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), predictedOverhead: scoreFLOPs / trainFLOPs)
+                    }
                 }
             }
         }
@@ -78,7 +83,9 @@ extension Bench {
         }
         say("  s/step: the whole trainer step (data, scoring, selection and its allgather, forward+backward, gradient allreduce, AdamW);")
         say("  SIFT scores b/ρ candidates per rank at the exit layer with sift train's default rule (≤k pos.: each candidate scored")
-        say("  from at most k of its masked positions, --score-positions k). Scoring share: scoring + selection time ÷ step time.")
+        say("  from at most k of its masked positions, --score-positions k; reuse: the training forward resumes at the exit layer from")
+        say("  the scoring forward, --reuse-scoring-forward, and the FLOP columns subtract the products it skips). Scoring share:")
+        say("  scoring + selection time ÷ step time.")
         say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
         say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")

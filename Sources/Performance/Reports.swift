@@ -111,6 +111,8 @@ public struct StepRow: Codable, Sendable {
     public var exitLayer: Int?
     /// Masked positions per candidate the scoring used (nil: all).
     public var scorePositions: Int?
+    /// Whether the training forward resumed from the scoring forward (nil for vanilla).
+    public var reuseScoringForward: Bool?
     public var batch: Int
     public var pool: Int?
     public var seconds: Double

@@ -41,7 +41,7 @@ extension Bench {
     /// samples backpropagated per rank (global b = perRankBatch × ranks). Mean over `plan.repeats`
     /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
     /// With `profile`, `KernelProfile` records the timed steps.
-    func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int,
+    func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int, reuse: Bool = false,
                      perRankBatch: Int, profile: Bool = false) throws -> TrainerStepTiming {
         var o = TrainingOptions()
         o.policy = policy
@@ -49,6 +49,7 @@ extension Bench {
         o.selectFraction = plan.selectFraction
         o.exitLayer = exitLayer
         o.scorePositions = scorePositions
+        o.reuseScoringForward = reuse
         o.selectionWarmup = 0
         o.microBatch = perRankBatch
         o.learningRate = 1e-6

@@ -59,6 +59,11 @@ public final class Trainer {
     private var staleTable: StaleScoreTable?
     /// −log unigram frequency per token, for the reducible score.
     let reference: UnigramReference?
+    /// The scoring forward's activations, kept for the training forward (`--reuse-scoring-forward`).
+    let prefix: ActivationPrefix?
+    /// Where each position of this rank's pool share was kept by the scoring forward (nil: not scored
+    /// here this step); rewritten every step.
+    private var prefixSlots: [PrefixSlot?] = []
     /// Recent step times (slowest rank) while calibrating a budget-fitted schedule.
     private var calibrationTimes: [Double] = []
     let stream: CandidateStream
@@ -103,6 +108,9 @@ public final class Trainer {
         staleTable = options.policy != .vanilla && options.staleScores > 0
             ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
+        prefix = options.reuseScoringForward && options.policy.scores
+            ? model.activationPrefix(depth: options.policy == .exact ? model.config.numLayers : options.exitLayer)
+            : nil
         selection = GlobalSelection(communicator: communicator)
         batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
         watchdog = options.watchdogSeconds > 0
@@ -282,9 +290,18 @@ public final class Trainer {
         // --score-positions: the approximate loss from a random subset of each sample's masked positions.
         let thin = options.scorePositions > 0 && plan.policy != .exact
             ? (limit: options.scorePositions, key: CounterHash.bits(options.seed, 0x5C0E, UInt64(step), 0)) : nil
+        prefix?.reset()
+        prefixSlots = Array(repeating: nil, count: plan.share.count)
         inMicroBatches(toScore) { positions in
             let batch = timed(&times.data) { fill(plan.samples(positions), from: train, positions: thin) }
-            let fresh = timed(&times.scoring) { model.approximateLosses(batch, exitLayer: exit) }
+            let fresh = timed(&times.scoring) { () -> [Float] in
+                guard let prefix else { return model.approximateLosses(batch, exitLayer: exit) }
+                let (scored, chunk) = model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix)
+                for row in 0..<batch.count {
+                    prefixSlots[positions[positions.startIndex + row] - plan.share.lowerBound] = PrefixSlot(chunk: chunk, row: row)
+                }
+                return scored.map(\.meanLoss)
+            }
             for (row, loss) in fresh.enumerated() {
                 let at = positions[positions.startIndex + row] - plan.share.lowerBound
                 losses[at] = loss
@@ -347,6 +364,7 @@ public final class Trainer {
         let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
                                                   size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []
+        var microBatchSlots: [[PrefixSlot]?] = []
         var localMasked = 0
         timed(&times.data) {
             inMicroBatches(assigned) { positions in
@@ -355,13 +373,15 @@ public final class Trainer {
                 microBatches.append(mb)
             }
         }
+        if let prefix, plan.policy.scores {
+            microBatchSlots = timed(&times.forwardBackward) { resumeSlots(plan, assigned: assigned, prefix: prefix) }
+        }
         watchdog?.enter(.synchronisation, step: step + 1)
         let globalMasked = timed(&times.waiting) { communicator.allreduceSum(localMasked) }
         guard globalMasked > 0 else { throw TrainingError(message: "selected samples have no masked tokens at step \(step + 1)") }
 
         watchdog?.enter(.forwardBackward, step: step + 1)
         model.gradients.zero()
-        let dropoutSeed = CounterHash.bits(options.seed, 0xD809, UInt64(step), 0)
         var lossSum = 0.0
         // Fault injection: rank 0's gradients become NaN through its loss weight, before any bucket's
         // allreduce starts (writing into the buffer afterwards would race with the in-place reduction).
@@ -369,7 +389,8 @@ public final class Trainer {
         timed(&times.forwardBackward) {
             for (k, mb) in microBatches.enumerated() {
                 let last = k == microBatches.count - 1
-                let stats = model.forwardBackward(mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed,
+                let resume = k < microBatchSlots.count ? microBatchSlots[k].map { (prefix: prefix!, slots: $0) } : nil
+                let stats = model.forwardBackward(mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed, resumingFrom: resume,
                                                   onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
                 for s in stats { lossSum += Double(s.lossSum) }
             }
@@ -377,6 +398,33 @@ public final class Trainer {
         watchdog?.enter(.allreduce, step: step + 1)
         times.exposedAllreduce += buckets.finish()
         return (lossSum, globalMasked)
+    }
+
+    /// The dropout seed of this step's training forward (and of the scoring forward that it reuses).
+    private var dropoutSeed: UInt64 { CounterHash.bits(options.seed, 0xD809, UInt64(step), 0) }
+
+    /// Prefix slots of each training micro-batch of `assigned` (pool positions, in micro-batch order).
+    /// Samples this rank did not score this step (moved here by rebalancing, or with a stale score) get
+    /// their prefix computed now, in one extra forward, so every training sample resumes at the exit layer.
+    private func resumeSlots(_ plan: StepPlan, assigned: [Int], prefix: ActivationPrefix) -> [[PrefixSlot]?] {
+        func kept(_ position: Int) -> PrefixSlot? {
+            plan.share.contains(position) ? prefixSlots[position - plan.share.lowerBound] : nil
+        }
+        let missing = assigned.filter { kept($0) == nil }
+        var computed: [PrefixSlot] = []   // in the order of `missing`, which keeps `assigned`'s order
+        inMicroBatches(missing) { positions in
+            let chunk = model.forwardPrefix(fill(plan.samples(positions), from: train), dropoutSeed: dropoutSeed, into: prefix)
+            computed += positions.indices.map { PrefixSlot(chunk: chunk, row: $0 - positions.startIndex) }
+        }
+        var slots: [[PrefixSlot]?] = [], next = 0
+        inMicroBatches(assigned) { positions in
+            slots.append(positions.map { position in
+                if let slot = kept(position) { return slot }
+                next += 1
+                return computed[next - 1]
+            })
+        }
+        return slots
     }
 
     /// 4. Clips the summed gradients to `--clip-norm` and applies AdamW at the schedule's rate; a

@@ -45,6 +45,11 @@ public struct TrainingOptions: Sendable {
     /// keyed by (seed, step, sample): an unbiased, noisier estimate of the same mean loss for less of
     /// the MLM head's work. Not applied to the exact policy.
     public var scorePositions: Int = 0
+    /// Score candidates with the training forward's dropout and keep their embeddings and layers
+    /// 1…exit, so that a selected candidate's training forward resumes at the exit layer instead of
+    /// recomputing them (`ActivationPrefix`; costs the prefix activations of this rank's share of the
+    /// pool in memory). The scores then carry dropout noise, like the training loss.
+    public var reuseScoringForward: Bool = false
     /// The sifting delay: optimizer steps of plain training (pool = b, no scoring) before a selecting
     /// policy starts selecting. Early on, the highest-loss samples are the outliers the model cannot
     /// learn from yet: from scratch, BERT-mini spends its first ~1,000 steps on the unigram plateau
@@ -169,6 +174,7 @@ public struct TrainingOptions: Sendable {
             if effectiveRule == .relative { selection += " history=\(historyLength) beta=\(beta)" }
             if staleScores > 0 { selection += " stale=\(staleScores)" }
             if scorePositions > 0 { selection += " score-positions=\(scorePositions)" }
+            if reuseScoringForward { selection += " reuse-scoring-forward" }
         }
         let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0)" : "steps=\(steps)"
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(selectionWarmup > 0 ? " selection-warmup=\(selectionWarmup)" : "")\(selection) lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"

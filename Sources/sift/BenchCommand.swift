@@ -29,6 +29,8 @@ struct BenchCommand: ParsableCommand {
     var exitLayers: String = "1,mid"
     @Option(help: "Comma-separated masked positions a SIFT candidate is scored from (0: all; see sift train --score-positions); one SIFT row per value.")
     var scorePositions: String = "0,4"
+    @Option(help: "Comma-separated on/off: whether the SIFT step's training forward resumes from the scoring forward (see sift train --reuse-scoring-forward); one SIFT row per value.")
+    var reuseScoringForward: String = "off,on"
     @Option(help: "Timed repetitions per measurement (after one warm-up); the median is reported.")
     var repeats: Int = 3
     @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce, and (only when named) profile: the vanilla step's time per kernel.")
@@ -50,6 +52,9 @@ struct BenchCommand: ParsableCommand {
         for k in scorePositions.split(separator: ",") where (Int(k) ?? -1) < 0 {
             throw ValidationError("--score-positions: '\(k)' is not a non-negative number")
         }
+        for r in reuseScoringForward.split(separator: ",") where r != "on" && r != "off" {
+            throw ValidationError("--reuse-scoring-forward: '\(r)' is neither on nor off")
+        }
         let known = BenchPlan.sectionNames + BenchPlan.optionalSectionNames
         for s in only.split(separator: ",") where !known.contains(String(s)) {
             throw ValidationError("--only: unknown section '\(s)' (expected \(known.joined(separator: ", ")))")
@@ -63,6 +68,7 @@ struct BenchCommand: ParsableCommand {
         let plan = BenchPlan(configs: configs.split(separator: ",").map(String.init), vocabSize: shape.vocabSize,
                              seqLen: shape.seqLen, batchSize: shape.batchSize, selectFraction: shape.selectFraction,
                              exitLayers: exitLayers, scorePositions: scorePositions.split(separator: ",").compactMap { Int($0) },
+                             reuse: reuseScoringForward.split(separator: ",").map { $0 == "on" },
                              repeats: repeats, sections: only.split(separator: ",").map(String.init),
                              threads: threads.map { $0.split(separator: ",").compactMap { Int($0) } }, quick: quick)
         let comm = try Communicator()

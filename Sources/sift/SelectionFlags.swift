@@ -27,6 +27,9 @@ struct SelectionFlags: ParsableArguments {
     var staleScores: Int = 0
     @Option(help: "Score each candidate from at most this many of its masked positions, a random subset keyed by (seed, step, sample) (0: all): less MLM-head work per candidate, a noisier estimate of the same mean loss.")
     var scorePositions: Int = 0
+    @Flag(inversion: .prefixedNo,
+          help: "Score with the training forward's dropout and keep each candidate's layers 1…exit, so a selected candidate's training forward resumes at the exit layer (memory: those activations for this rank's share of the pool, ≈ 2.9 MB per candidate for BERT-mini at exit 1, T 128).")
+    var reuseScoringForward: Bool = TrainingOptions().reuseScoringForward
     @Option(name: [.customLong("sift-delay"), .customLong("selection-warmup")],
             help: "Sifting delay: steps of plain training (no scoring, pool = b) before a selecting policy starts selecting. From scratch BERT-mini spends ~1,000 steps on the unigram plateau, where selecting by loss keeps it there; use 0 when --init-from starts from a trained model.")
     var siftDelay: Int = TrainingOptions().selectionWarmup
@@ -36,6 +39,7 @@ struct SelectionFlags: ParsableArguments {
         o.policy = policy; o.selectFraction = selectFraction; o.exitLayer = exitLayer
         o.rule = selection; o.score = score; o.historyLength = history; o.beta = beta
         o.selectionWarmup = siftDelay; o.staleScores = staleScores; o.scorePositions = scorePositions
+        o.reuseScoringForward = reuseScoringForward
     }
 
     /// One line describing the selection, for the start-up banner.
@@ -46,6 +50,7 @@ struct SelectionFlags: ParsableArguments {
         if o.score == .reducible { s += ", reducible score" }
         if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
         if o.scorePositions > 0 && o.policy != .exact { s += ", scored on ≤ \(o.scorePositions) masked positions" }
+        if o.reuseScoringForward { s += ", training resumes from the scoring forward" }
         if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
         return s
     }

@@ -216,4 +216,41 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let differ = zip(all[0].losses, two1[0].losses).filter { $0 != $1 }.count
         XCTAssertGreaterThan(differ, all[0].losses.count / 2)
     }
+
+    /// --reuse-scoring-forward: the scores (now with the training forward's dropout) and the selections
+    /// are the same at 1, 2 and 3 ranks (samples moved by rebalancing or carrying a stale score get their
+    /// prefix computed where they train); the scores differ from the dropout-free ones; and with ρ = 1 (every
+    /// candidate trained, so the selection cannot differ) the weights equal those of the full training forward.
+    func testReusedScoringForwardIsRankInvariantAndTrainsLikeTheFullForward() throws {
+        let p = try TrainingFixture.paths()
+        func run(_ extra: [String], ranks: Int, tag: String) throws -> (log: [LoggedStep], weights: [Float]) {
+            let dir = temporaryDirectory("reuse-\(tag)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
+                extra: ["--train-subset", "48", "--stale-scores", "2", "--selection-log", dir + "/sel.jsonl"] + extra),
+                ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(tag): \(out.stderr)")
+            if ranks == 1 { XCTAssertTrue(out.stdout.contains("training resumes from the scoring forward") == extra.contains("--reuse-scoring-forward"), out.stdout) }
+            return (try steps(dir + "/sel.jsonl"),
+                    try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array)
+        }
+        func relativeDistance(_ a: [Float], _ b: [Float]) -> Double {
+            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = a.map { Double($0) * Double($0) }.reduce(0, +)
+            return (diff / norm).squareRoot()
+        }
+        let runs = try (1...3).map { try run(["--reuse-scoring-forward"], ranks: $0, tag: "\($0)") }
+        XCTAssertEqual(runs[0].log[0].losses, runs[1].log[0].losses, "1 vs 2 ranks, step 1")
+        XCTAssertEqual(runs[0].log[0].losses, runs[2].log[0].losses, "1 vs 3 ranks, step 1")
+        for k in 1...2 {
+            XCTAssertEqual(runs[0].log.map(\.selected), runs[k].log.map(\.selected), "1 vs \(k + 1) ranks")
+            XCTAssertLessThan(relativeDistance(runs[0].weights, runs[k].weights), 1e-5, "weights 1 vs \(k + 1) ranks")
+        }
+        let plain = try run([], ranks: 1, tag: "plain")
+        let differ = zip(plain.log[0].losses, runs[0].log[0].losses).filter { abs($0 - $1) > 1e-4 }.count
+        XCTAssertGreaterThan(differ, plain.log[0].losses.count / 2, "the reused scores must carry dropout noise")
+        let all = try run(["--select-fraction", "1", "--reuse-scoring-forward"], ranks: 2, tag: "all-reuse")
+        let allPlain = try run(["--select-fraction", "1"], ranks: 2, tag: "all-plain")
+        XCTAssertEqual(all.log.map(\.selected), allPlain.log.map(\.selected))
+        XCTAssertLessThan(relativeDistance(all.weights, allPlain.weights), 1e-5, "resumed and full training forwards differ")
+        XCTAssertGreaterThan(relativeDistance(all.weights, runs[0].weights), 1e-4, "ρ = 1 must train other samples than ρ = 0.5")
+    }
 }
