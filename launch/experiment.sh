@@ -22,8 +22,12 @@
 # Then vanilla against sift relative (the default rule) on corpus 2, seeds 1 and 2, and corpus 3, seeds 1–3
 # (its first two seeds disagreed).
 #
-#   launch/experiment.sh [--smoke] [--out DIR] [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS]
-#                        [-- EXTRA_TRAIN_ARGS]
+# Round "reuse" (--round reuse, into docs/experiment/reuse): after the scoring forward became reusable
+# and dropout and the vector math faster, vanilla against sift relative with --reuse-scoring-forward,
+# licenses seeds 1–3, then python and gcide seeds 1–2, every run with the same binary (vanilla re-run).
+#
+#   launch/experiment.sh [--smoke] [--round reuse] [--out DIR] [--budget SECONDS] [--only NAME]
+#                        [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
 # while the machine is busy; the timed runs should have the machine to themselves).
@@ -34,21 +38,26 @@
 # --smoke: tiny budgets and evaluation sets, into $SIFT_WORK/experiment-smoke (checks the pipeline only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-budget=330; out=docs/experiment; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""
+budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) smoke=1; budget=12; eval_every=10; eval_samples=64; subset=400; shift ;;
         --budget) budget="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
+        --round) round="$2"; shift 2
+                 [ "$round" = reuse ] || { echo "error: unknown round '$round' (expected reuse)" >&2; exit 2; } ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
     esac
 done
 work="${SIFT_WORK:-work-data}/experiment"
-[ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report"; }
+[ -z "$out" ] && out=docs/experiment${round:+/$round}
+[ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report${round:+-$round}"; }
+# A round's runs keep their checkpoints apart from the first round's (same run ids, other binary).
+runs_dir="$work/runs${round:+-$round}"
 # SIFT_BINARY pins the binary (e.g. a copy, so rebuilding the checkout cannot change a running experiment).
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
@@ -117,7 +126,19 @@ if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm sta
 
 # name corpus seed flags — every run passes --sift-delay 0: the shared warm start is the sifting delay.
 runs=()
+if [ "$round" = reuse ]; then
+    reuse="--policy sift --selection relative --reuse-scoring-forward"
+    for seed in 1 2 3; do runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-reuse $seed $reuse"); done
+    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-reuse $seed $reuse"); done
+    for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-reuse $seed $reuse"); done
+    # The report reads each corpus's warm-start curve (time 0) from the output directory.
+    mkdir -p "$out"
+    for c in licenses python gcide; do
+        [ -f "$out/$c-warm-start.jsonl" ] || [ ! -f docs/experiment/$c-warm-start.jsonl ] || cp docs/experiment/$c-warm-start.jsonl "$out/"
+    done
+fi
 for seed in 1 2; do
+    [ -n "$round" ] && break
     runs+=("python vanilla $seed --policy vanilla"
            "python sift-top $seed --policy sift --selection top"
            "python sift-relative $seed --policy sift --selection relative"
@@ -126,14 +147,17 @@ for seed in 1 2; do
            "python exact $seed --policy exact --selection relative")
 done
 for seed in 1 2; do
+    [ -n "$round" ] && break
     runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
 done
 for seed in 1 2 3; do
+    [ -n "$round" ] && break
     runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
 done
 
 report() {
     python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
+        ${round:+--heading "SIFT against plain training, round \"$round\": training resumes from the scoring forward"} \
         --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)" >&2 \
         || echo "warning: the report could not be written" >&2
 }
@@ -146,7 +170,7 @@ for run in "${runs[@]}"; do
     if [ -f "$metrics" ] && grep -q '"final":true' "$metrics"; then
         echo "experiment: $id finished already" >&2; continue
     fi
-    ckpt="$work/runs/$id/checkpoints"
+    ckpt="$runs_dir/$id/checkpoints"
     resume=(); [ -d "$ckpt" ] && [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
     [ ${#resume[@]} -eq 0 ] && rm -f "$metrics"
     mkdir -p "$ckpt"

@@ -16,13 +16,15 @@ ap.add_argument("--dir", required=True)
 ap.add_argument("--budget", required=True)
 ap.add_argument("--date", required=True)
 ap.add_argument("--machine", required=True)
+ap.add_argument("--heading", default="SIFT against plain training: the deciding experiment")
 args = ap.parse_args()
 out = args.dir
 
 LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift-relative": "SIFT exit 1, relative", "sift-relative-stale": "SIFT exit 1, relative, stale scores ≤ 50 steps",
           "sift-reducible": "SIFT exit 1, relative, reducible score", "exact": "exact loss, relative",
           "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
-          "sift-default": "SIFT exit 1, `sift train` default"}
+          "sift-default": "SIFT exit 1, `sift train` default",
+          "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward"}
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
            "licenses": "Debian copyright files, identical files once (near-duplicate license text)"}
@@ -87,7 +89,7 @@ for path in sorted(glob.glob(os.path.join(out, "*-s*.jsonl"))):
             r["points"].insert(0, (0.0, 0, starts[m.group(1)][0], starts[m.group(1)][1]))
         runs[(m.group(1), m.group(2), int(m.group(3)))] = r
 
-lines = ["# SIFT against plain training: the deciding experiment", "",
+lines = [f"# {args.heading}", "",
          f"Measured {args.date} on {args.machine} by `launch/experiment.sh` (results of finished runs only; the",
          "script resumes where it stopped). BERT-mini (L4/H256/A4, WordPiece vocabulary 8192 learned per corpus),",
          f"2 ranks × 1 OpenBLAS thread, sequence length 128, b = 32 backpropagated per step, ρ = 0.5, exit layer 1,",

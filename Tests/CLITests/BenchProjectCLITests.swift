@@ -50,15 +50,20 @@ final class BenchProjectCLITests: XCTestCase {
     /// One rank, tiny model, step section only, the trainer's real steps: every row is in the JSON; each
     /// step's measured phases fit inside the step; SIFT's scoring shows up as time vanilla does not spend;
     /// scoring fewer masked positions counts fewer FLOPs; and one more exit layer adds exactly one encoder
-    /// layer's forward FLOPs over the pool (a closed form, not the bench's own formula).
+    /// layer's forward FLOPs over the pool (a closed form, not the bench's own formula); a reuse row counts
+    /// its exit layers' forward over the b trained samples less.
     func testStepJSONAgreesWithItself() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
-                                "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4", "--json", d + "/bench.json"])
+                                "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
+                                "--reuse-scoring-forward", "off,on", "--json", d + "/bench.json"])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
+        XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos., reuse"), stdout)
         let root = try readJSON(d + "/bench.json")
-        let steps = try XCTUnwrap(root["steps"] as? [[String: Any]])
+        let all = try XCTUnwrap(root["steps"] as? [[String: Any]])
+        XCTAssertEqual(all.map { $0["reuse_scoring_forward"] as? Bool }, [nil, false, true, false, true, false, true, false, true])
+        let steps = all.filter { $0["reuse_scoring_forward"] as? Bool != true }
         XCTAssertEqual(steps.map { $0["step"] as? String }, ["vanilla", "sift", "sift", "sift", "sift"])
         XCTAssertEqual(steps.map { $0["exit_layer"] as? Int }, [nil, 1, 1, 2, 2])
         XCTAssertEqual(steps.map { $0["score_positions"] as? Int }, [nil, nil, 4, nil, 4])
@@ -79,7 +84,12 @@ final class BenchProjectCLITests: XCTestCase {
         // tiny: H 128, I 512, T 128; one encoder layer's forward over the pool of 4:
         // projections and FFN 2·T·(4H² + 2HI) per sample, attention scores and context 2·2·T²·H.
         let H = 128.0, I = 512.0, T = 128.0
-        XCTAssertEqual(flops[3] - flops[1], 4 * (2 * T * (4 * H * H + 2 * H * I) + 4 * T * T * H), accuracy: 1)
+        let layer = 2 * T * (4 * H * H + 2 * H * I) + 4 * T * T * H
+        XCTAssertEqual(flops[3] - flops[1], 4 * layer, accuracy: 1)
+        // Reuse: exit 1 skips one layer's forward for the b = 2 trained samples, exit 2 two layers'.
+        let reuseFLOPs = all.filter { $0["reuse_scoring_forward"] as? Bool == true }.map { $0["flops"] as! Double }
+        XCTAssertEqual(flops[1] - reuseFLOPs[0], 2 * layer, accuracy: 1)
+        XCTAssertEqual(flops[3] - reuseFLOPs[2], 2 * 2 * layer, accuracy: 1)
         // No base in the run: no verdict.
         XCTAssertTrue(root["sift_target"] is NSNull)
         XCTAssertTrue(stdout.contains("not measured"), stdout)

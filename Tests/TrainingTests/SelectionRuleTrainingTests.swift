@@ -229,7 +229,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
                 extra: ["--train-subset", "48", "--stale-scores", "2", "--selection-log", dir + "/sel.jsonl"] + extra),
                 ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(tag): \(out.stderr)")
-            if ranks == 1 { XCTAssertTrue(out.stdout.contains("training resumes from the scoring forward") == extra.contains("--reuse-scoring-forward"), out.stdout) }
+            if ranks == 1 { XCTAssertTrue(out.stdout.contains("training resumes from the scoring forward") == !extra.contains("--no-reuse-scoring-forward"), out.stdout) }
             return (try steps(dir + "/sel.jsonl"),
                     try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array)
         }
@@ -244,11 +244,11 @@ final class SelectionRuleTrainingTests: XCTestCase {
             XCTAssertEqual(runs[0].log.map(\.selected), runs[k].log.map(\.selected), "1 vs \(k + 1) ranks")
             XCTAssertLessThan(relativeDistance(runs[0].weights, runs[k].weights), 1e-5, "weights 1 vs \(k + 1) ranks")
         }
-        let plain = try run([], ranks: 1, tag: "plain")
+        let plain = try run(["--no-reuse-scoring-forward"], ranks: 1, tag: "plain")
         let differ = zip(plain.log[0].losses, runs[0].log[0].losses).filter { abs($0 - $1) > 1e-4 }.count
         XCTAssertGreaterThan(differ, plain.log[0].losses.count / 2, "the reused scores must carry dropout noise")
         let all = try run(["--select-fraction", "1", "--reuse-scoring-forward"], ranks: 2, tag: "all-reuse")
-        let allPlain = try run(["--select-fraction", "1"], ranks: 2, tag: "all-plain")
+        let allPlain = try run(["--select-fraction", "1", "--no-reuse-scoring-forward"], ranks: 2, tag: "all-plain")
         XCTAssertEqual(all.log.map(\.selected), allPlain.log.map(\.selected))
         XCTAssertLessThan(relativeDistance(all.weights, allPlain.weights), 1e-5, "resumed and full training forwards differ")
         XCTAssertGreaterThan(relativeDistance(all.weights, runs[0].weights), 1e-4, "ρ = 1 must train other samples than ρ = 0.5")
