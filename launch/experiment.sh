@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) smoke=1; budget=12; eval_every=10; eval_samples=64; subset=400; shift ;;
         --budget) budget="$2"; shift 2 ;;
-        --out) out="$2"; shift 2 ;;
+        --out) out="$2"; out_given=1; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --round) round="$2"; shift 2
                  [ "$round" = reuse ] || { echo "error: unknown round '$round' (expected reuse)" >&2; exit 2; } ;;
@@ -56,8 +56,10 @@ done
 work="${SIFT_WORK:-work-data}/experiment"
 [ -z "$out" ] && out=docs/experiment${round:+/$round}
 [ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report${round:+-$round}"; }
-# A round's runs keep their checkpoints apart from the first round's (same run ids, other binary).
+# A round's runs keep their checkpoints apart from the first round's (same run ids, other binary), and
+# so does an explicit --out (e.g. the same round re-run with a newer binary into another directory).
 runs_dir="$work/runs${round:+-$round}"
+[ -n "${out_given:-}" ] && runs_dir="$runs_dir-$(basename "$out")"
 # SIFT_BINARY pins the binary (e.g. a copy, so rebuilding the checkout cannot change a running experiment).
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
