@@ -61,12 +61,16 @@ public struct LearningRateSchedule: Sendable, Equatable {
     /// Equal to `warmupSteps` for a step-based schedule; later when the length is fitted to a time
     /// budget after calibration steps (the rate stays at its peak until the length is known).
     public let decayStart: Int
+    /// The rate at `decayStart` from which the linear decay starts: `peak`, or lower when a budget-fitted
+    /// schedule was re-fitted part-way through its decay.
+    public let decayStartRate: Float
 
-    public init(peak: Float, warmupSteps: Int, totalSteps: Int, decayStart: Int? = nil) {
+    public init(peak: Float, warmupSteps: Int, totalSteps: Int, decayStart: Int? = nil, decayStartRate: Float? = nil) {
         self.peak = peak
         self.warmupSteps = warmupSteps
         self.totalSteps = totalSteps
         self.decayStart = decayStart ?? warmupSteps
+        self.decayStartRate = decayStartRate ?? peak
     }
 
     /// A schedule whose length is not known yet: linear warm-up, then the peak rate.
@@ -75,13 +79,15 @@ public struct LearningRateSchedule: Sendable, Equatable {
     }
 
     /// The rate for optimizer step `step` (1-based): linear warm-up to `peak` over `warmupSteps`,
-    /// `peak` until `decayStart`, then linear decay reaching 0 at `totalSteps`.
+    /// `peak` before `decayStart`, `decayStartRate` at it, then linear decay reaching 0 at `totalSteps`
+    /// (a re-fitted schedule describes the steps from its `decayStart` on).
     public func rate(at step: Int) -> Float {
         if warmupSteps > 0 && step <= warmupSteps { return peak * Float(step) / Float(warmupSteps) }
-        if step <= decayStart { return peak }
+        if step < decayStart { return peak }
+        if step == decayStart { return decayStartRate }
         let remaining = max(0, totalSteps - step)
         let span = max(1, totalSteps - max(warmupSteps, decayStart))
-        return peak * Float(remaining) / Float(span)
+        return decayStartRate * Float(remaining) / Float(span)
     }
 }
 

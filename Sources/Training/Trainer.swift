@@ -490,6 +490,7 @@ public final class Trainer {
             let agreed = communicator.allreduceMax([elapsed(), Double(Preemption.requested)])
             let now = agreed[0]
             let preempted = agreed[1] > 0
+            refit(now: now)
             if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, targetReached == nil {
                 targetReached = (now, samplesBackpropagated, step)
             }
@@ -540,7 +541,7 @@ public final class Trainer {
     private func fixSchedule(_ f: FittedSchedule) {
         fittedSchedule = f
         schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
-                                        totalSteps: f.totalSteps, decayStart: f.decayStart)
+                                        totalSteps: f.totalSteps, decayStart: f.decayStart, decayStartRate: f.startRate)
     }
 
     /// Times the steps up to `options.calibrationEnd` and then fixes the schedule's length so that it
@@ -553,10 +554,25 @@ public final class Trainer {
         let perStep = calibrationTimes.reduce(0, +) / Double(calibrationTimes.count)
         let now = communicator.allreduceMax(elapsed)
         let remaining = max(1, Int(((budget - now) / max(perStep, 1e-6)).rounded(.down)))
-        fixSchedule(FittedSchedule(totalSteps: step + remaining, decayStart: step))
+        fixSchedule(FittedSchedule(totalSteps: step + remaining, decayStart: step, fittedAt: now))
         if isRoot {
             output(String(format: "schedule fitted to the %.0f s budget: %d steps (%.3f s per step over steps %d–%d); the learning rate decays from step %d",
                           budget, step + remaining, perStep, step - calibrationTimes.count + 1, step, step))
+        }
+    }
+
+    /// Every `--schedule-refit-every` steps after the fit: the remaining budget over the mean step time
+    /// since the last fit (the agreed clock `now`, the same on every rank) gives the schedule a new end,
+    /// and the rate decays linearly from its value at this step to 0 there.
+    private func refit(now: Double) {
+        guard options.fitsScheduleToBudget, options.scheduleRefitEvery > 0, let budget = options.timeBudget,
+              let f = fittedSchedule, let since = f.fittedAt, step - f.decayStart >= options.scheduleRefitEvery,
+              step < f.totalSteps else { return }
+        let perStep = (now - since) / Double(step - f.decayStart)
+        let total = step + max(1, Int(((budget - now) / max(perStep, 1e-6)).rounded(.down)))
+        fixSchedule(FittedSchedule(totalSteps: total, decayStart: step, startRate: schedule.rate(at: step), fittedAt: now))
+        if isRoot && total != f.totalSteps {
+            output(String(format: "schedule re-fitted at step %d: %d steps (%.3f s per step since step %d)", step, total, perStep, f.decayStart))
         }
     }
 

@@ -53,12 +53,14 @@ struct TrainCommand: ParsableCommand {
     var dropout: Float = 0.1
     @Option(help: "Seed of every random choice (initialisation, data order, masks, dropout, sampling).")
     var seed: UInt64 = 1234
-    @Option(help: "Optimizer steps (also the length of the learning-rate schedule). Default 1000; with --time-budget and no --steps, the schedule's length is fitted to the budget after 10 timed steps past the warm-up and sifting delay, so the learning rate reaches 0 as the budget ends.")
+    @Option(help: "Optimizer steps (also the length of the learning-rate schedule). Default 1000; with --time-budget and no --steps, the schedule's length is fitted to the budget after 10 timed steps past the warm-up and sifting delay, and re-fitted every --schedule-refit-every steps, so the learning rate reaches 0 as the budget ends.")
     var steps: Int?
     @Option(help: "Stop with a checkpoint at this step, keeping the --steps schedule (continue later with --resume).")
     var stopAfter: Int?
     @Option(help: "Stop after this many seconds of training (evaluation and fidelity checks are off the clock).")
     var timeBudget: Double?
+    @Option(help: "With --time-budget and no --steps: re-fit the schedule's end every this many steps from the mean step time since the last fit, the rate decaying linearly from its current value (0: fit once).")
+    var scheduleRefitEvery: Int = TrainingOptions().scheduleRefitEvery
     @Option(help: "Stop when validation accuracy reaches this fraction (e.g. 0.3).")
     var targetAccuracy: Double?
     @Option(help: "Evaluate every this many steps (0: only at the end).")
@@ -128,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed
         o.fitsScheduleToBudget = steps == nil && timeBudget != nil
         o.steps = steps ?? (o.fitsScheduleToBudget ? 100_000_000 : 1000)
-        o.stopAfter = stopAfter; o.timeBudget = timeBudget; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
+        o.stopAfter = stopAfter; o.timeBudget = timeBudget; o.scheduleRefitEvery = scheduleRefitEvery; o.targetAccuracy = targetAccuracy; o.evalEvery = evalEvery
         o.evalSamples = evalSamples == 0 ? nil : evalSamples
         o.checkpointDirectory = checkpointDir; o.checkpointEvery = checkpointEvery; o.keepCheckpoints = keepCheckpoints
         o.resume = resume; o.rebalance = !noRebalance; o.overlap = !noOverlap

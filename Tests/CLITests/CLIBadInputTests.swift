@@ -38,7 +38,7 @@ final class CLIBadInputTests: XCTestCase {
     func testCorpusProblems() throws {
         let p = try TrainingFixture.paths()
         let empty = tempDir("empty")
-        try expectFailure(["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: empty)
+        try expectFailure(["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: "corpus \(empty) contains no usable text")
         let binary = tempDir("binary")
         try Data([0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2, 0, 255]).write(to: URL(fileURLWithPath: binary + "/a.bin"))
         // The documented wording, with paths that do not contain it.
@@ -56,7 +56,8 @@ final class CLIBadInputTests: XCTestCase {
     func testVocabularyProblems() throws {
         let p = try TrainingFixture.paths()
         let d = tempDir("vocab")
-        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/none.txt", "--out", d + "/o"], mentions: "none.txt")
+        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/none.txt", "--out", d + "/o"],
+                          mentions: d + "/none.txt: no such file or directory")
         let text = try String(contentsOfFile: p.vocab, encoding: .utf8)
         try text.replacingOccurrences(of: "[MASK]\n", with: "").write(toFile: d + "/nomask.txt", atomically: true, encoding: .utf8)
         try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/nomask.txt", "--out", d + "/o"], mentions: "[MASK]")
@@ -65,7 +66,7 @@ final class CLIBadInputTests: XCTestCase {
         let first = lines.firstIndex(of: "[CLS]")! + 1, appended = lines.count - (text.hasSuffix("\n") ? 1 : 0) + 1
         try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/again.txt", "--out", d + "/o"],
                           mentions: "again.txt:\(appended): duplicate vocabulary entry \"[CLS]\" (first seen on line \(first))")
-        try expectFailure(["tokenize", "--vocab", d + "/none.txt"], mentions: "none.txt")
+        try expectFailure(["tokenize", "--vocab", d + "/none.txt"], mentions: d + "/none.txt: no such file or directory")
     }
 
     /// A dataset problem every rank finds itself: each of the 2 ranks reports it (`error: rank R: …`

@@ -1,4 +1,6 @@
+import Data
 import Foundation
+import Model
 import Selection
 import SiftTestSupport
 import Training
@@ -114,6 +116,33 @@ final class DistributedTrainingTests: XCTestCase {
         let w2 = try XCTUnwrap(TrainingCheckpoint.list(directory: warmDir + "/ckpt").first { $0.step == 2 })
         let v2 = try XCTUnwrap(TrainingCheckpoint.list(directory: plainDir + "/ckpt").first { $0.step == 2 })
         XCTAssertEqual(try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
+    }
+
+    /// The selection follows losses computed outside the trainer: step 2's pool is re-scored here, in this
+    /// process, from the step-1 checkpoint's weights with the library's early-exit loss on samples masked by
+    /// the data module, and the logged losses and the top-b choice of 2 ranks must match that.
+    func testSelectionFollowsLossesScoredIndependently() throws {
+        let p = try TrainingFixture.paths()
+        let dir = temporaryDirectory("independent")
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ckpt",
+            extra: ["--selection", "top", "--no-reuse-scoring-forward", "--checkpoint-every", "1", "--keep-checkpoints", "3",
+                    "--selection-log", dir + "/sel.jsonl"]), ranks: 2, timeout: 300)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let step2 = try XCTUnwrap(try selections(dir + "/sel.jsonl").last)
+        let checkpoint = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").first { $0.step == 1 })
+        let loaded = try TrainingCheckpoint.load(path: checkpoint.path)
+        let model = BertForMaskedLM(config: loaded.state.config, parameters: loaded.parameters)
+        let dataset = try ShardedDataset(directory: p.dataset)
+        let source = MaskedDatasetSamples(dataset: dataset, split: .train,
+                                          masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99))
+        // Step 2's pool is the stream's second block of 24 (pool 24 per step, no sifting delay).
+        let (indices, epochs) = CandidateStream(sampleCount: dataset.count(.train), seed: 99).candidates(from: 24, count: 24)
+        XCTAssertEqual(indices, step2.pool)
+        var batch = MLMBatch(count: 24, seqLen: dataset.seqLen)
+        batch.fill(zip(indices, epochs).map { (index: $0, epoch: $1) }, from: source)
+        let losses = model.approximateLosses(batch, exitLayer: 1)
+        for (logged, here) in zip(step2.losses, losses) { XCTAssertEqual(logged, here, accuracy: 1e-5 * abs(here)) }
+        XCTAssertEqual(Set(step2.selected), Set(TopSelection.top(scores: losses, globalIndices: indices, count: 12).map { indices[$0] }))
     }
 
     func testSiftIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("sift") }

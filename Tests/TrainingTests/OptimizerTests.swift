@@ -42,6 +42,16 @@ final class OptimizerTests: XCTestCase {
         for k in 11..<110 { XCTAssertLessThan(s.rate(at: k + 1), s.rate(at: k)) }
     }
 
+    /// A schedule re-fitted at step 50 with the rate 0.8 there: linear from 0.8 at step 50 to 0 at step 90.
+    func testRefittedScheduleDecaysFromItsStartRate() {
+        let s = LearningRateSchedule(peak: 2, warmupSteps: 10, totalSteps: 90, decayStart: 50, decayStartRate: 0.8)
+        XCTAssertEqual(s.rate(at: 50), 0.8, accuracy: 1e-6)
+        XCTAssertEqual(s.rate(at: 70), 0.4, accuracy: 1e-6)
+        XCTAssertEqual(s.rate(at: 89), 0.02, accuracy: 1e-6)
+        XCTAssertEqual(s.rate(at: 90), 0, accuracy: 1e-6)
+        XCTAssertEqual(s.rate(at: 5), 1, accuracy: 1e-6)
+    }
+
     func testBucketPlanCoversBufferOnceFromTheEnd() {
         for (count, bucket) in [(1, 1), (10, 3), (100, 100), (101, 100), (1000, 7)] {
             let plan = GradientBuckets.plan(count: count, bucketElements: bucket)

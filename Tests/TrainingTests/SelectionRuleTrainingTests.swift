@@ -111,7 +111,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("budget")
         var args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ckpt",
-                                                  extra: ["--time-budget", "4", "--metrics", dir + "/m.jsonl"])
+                                                  extra: ["--time-budget", "4", "--schedule-refit-every", "0", "--metrics", dir + "/m.jsonl"])
         let at = args.firstIndex(of: "--steps")!
         args.removeSubrange(at...(at + 1))
         let out = try SiftProcess.run(args, ranks: 2, timeout: 120)
@@ -130,6 +130,51 @@ final class SelectionRuleTrainingTests: XCTestCase {
                 : step <= fitted.decayStart ? 2e-3 : 2e-3 * Double(fitted.totalSteps - step) / Double(fitted.totalSteps - fitted.decayStart)
             XCTAssertEqual(lr, expected, accuracy: 1e-8, "step \(step)")
         }
+
+        // Re-fitted every 5 steps: the rate keeps decaying without a jump, and from the last re-fit on it
+        // is linear from that step's rate to 0 at the last re-fit's end.
+        let again = temporaryDirectory("budget-refit")
+        args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: again + "/ckpt",
+                                              extra: ["--time-budget", "4", "--schedule-refit-every", "5", "--metrics", again + "/m.jsonl"])
+        args.removeSubrange(at...(at + 1))
+        let refitted = try SiftProcess.run(args, ranks: 2, timeout: 120)
+        XCTAssertEqual(refitted.status, 0, refitted.stderr)
+        let last = try XCTUnwrap(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: again + "/ckpt").last!.path).state.fittedSchedule)
+        XCTAssertGreaterThan(last.decayStart, 12, "no re-fit happened: \(refitted.stdout)")
+        let start = try XCTUnwrap(last.startRate)
+        let rates = try String(contentsOfFile: again + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["lr"] != nil }
+            .map { ($0["step"] as! Int, ($0["lr"] as! NSNumber).doubleValue) }
+        for (a, b) in zip(rates, rates.dropFirst()) where a.0 >= 12 {
+            XCTAssertLessThanOrEqual(b.1, a.1 + 1e-12, "the rate rose from step \(a.0) to \(b.0)")
+            XCTAssertLessThan(a.1 - b.1, 2e-3 / 4, "the rate jumped from step \(a.0) to \(b.0)")
+        }
+        for (s, lr) in rates where s >= last.decayStart {
+            XCTAssertEqual(lr, Double(start) * Double(last.totalSteps - s) / Double(last.totalSteps - last.decayStart), accuracy: 1e-8, "step \(s)")
+        }
+    }
+
+    /// --time-budget with an explicit --steps stops on the clock: steps slowed to ≥ 0.25 s end the run
+    /// with the budget message at the first step whose agreed elapsed time reached 3 s (the step before
+    /// it was still under the budget), long before --steps, and its checkpoint records that step and time.
+    func testTimeBudgetStopsTheRunOnTheClock() throws {
+        let p = try TrainingFixture.paths()
+        let dir = temporaryDirectory("budget-stop")
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1000, checkpointDir: dir + "/ckpt",
+            extra: ["--time-budget", "3", "--debug-step-delay", "0.25", "--metrics", dir + "/m.jsonl"]), ranks: 2, timeout: 120)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let match = try XCTUnwrap(out.stdout.range(of: #"time budget of 3 s reached at step (\d+)"#, options: .regularExpression),
+                                  out.stdout)
+        let step = Int(out.stdout[match].split(separator: " ").last!)!
+        XCTAssertTrue((2...12).contains(step), "stopped at step \(step)")
+        let state = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state
+        XCTAssertEqual(state.step, step)
+        XCTAssertGreaterThanOrEqual(state.elapsedSeconds, 3)
+        let elapsed = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["final"] == nil }.map { ($0["step"] as! Int, ($0["elapsed"] as! NSNumber).doubleValue) }
+        let before = try XCTUnwrap(elapsed.last { $0.0 == step - 1 })
+        XCTAssertLessThan(before.1, 3, "the run went on past the budget")
     }
 
     /// --stale-scores: on a 48-sample subset (pool 24, so a sample returns every 2 steps) scores up to 3
