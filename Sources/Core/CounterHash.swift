@@ -43,36 +43,11 @@ public enum CounterHash {
         return h
     }
 
-    /// Chris Wellons' `lowbias32`: a bijective 32-bit mix (bias 0.17), built from 32-bit multiplies.
+    /// Uniform Float in [0, 1) with 24 bits of resolution for element `index` under `key`
+    /// (dropout masks).
     @inlinable @inline(__always)
-    public static func mix32(_ x: UInt32) -> UInt32 {
-        var z = x
-        z ^= z >> 16
-        z &*= 0x7FEB_352D
-        z ^= z >> 15
-        z &*= 0x846C_A68B
-        z ^= z >> 16
-        return z
-    }
-
-    /// `mix32` on 8 lanes at once (SIMD: 32-bit lanes vectorise, SplitMix64's 64-bit multiplies do not).
-    @inlinable @inline(__always)
-    public static func mix32(_ x: SIMD8<UInt32>) -> SIMD8<UInt32> {
-        var z = x
-        z ^= z &>> 16
-        z &*= SIMD8(repeating: 0x7FEB_352D)
-        z ^= z &>> 15
-        z &*= SIMD8(repeating: 0x846C_A68B)
-        z ^= z &>> 16
-        return z
-    }
-
-    /// 32 random bits for element `index` under a 64-bit `key` (dropout masks): `mix32` of the index
-    /// under the key's low word, then again under its high word. `Dropout` computes it 8 lanes at a time
-    /// with the SIMD `mix32`.
-    @inlinable @inline(__always)
-    public static func elementBits(key: UInt64, index: UInt32) -> UInt32 {
-        mix32(mix32(index ^ UInt32(truncatingIfNeeded: key)) ^ UInt32(truncatingIfNeeded: key >> 32))
+    public static func uniform(key: UInt64, index: UInt64) -> Float {
+        Float(mix(key ^ (index &* 0xD1B5_4A32_D192_ED03)) >> 40) * (1.0 / 16_777_216.0)
     }
 
     /// Uniform Double in the open interval (0, 1) keyed by four words (`bits` plus half a step),
