@@ -66,10 +66,7 @@ extension BertForMaskedLM {
         let B = batch.count, T = batch.seqLen
         let (ws, chunk) = prefix.nextChunk(batch: max(B, 1), seqLen: T, samples: batch.sampleIndices)
         if B == 0 { return chunk }
-        let dropout = dropoutSeed.map { seed -> UnsafePointer<UInt64> in
-            fillDropoutKeys(ws, seed: seed, sampleIndices: batch.sampleIndices, firstSample: 0, count: B)
-            return UnsafePointer(ws.dropoutKeys)
-        }
+        let dropout = dropoutKeys(ws, seed: dropoutSeed, batch: batch)
         batch.inputIds.withUnsafeBufferPointer { ids in
         batch.tokenTypeIds.withUnsafeBufferPointer { types in
         batch.attentionMask.withUnsafeBufferPointer { mask in

@@ -133,10 +133,7 @@ public final class BertForMaskedLM {
         if B == 0 { onGradientsReady?(layout.head.start); for l in stride(from: L - 1, through: 0, by: -1) { onGradientsReady?(layout.layers[l].start) }; onGradientsReady?(0); return results }
         let ws = training
         ws.reserve(batch: B, seqLen: T)
-        let dropout = dropoutSeed.map { seed -> UnsafePointer<UInt64> in
-            fillDropoutKeys(ws, seed: seed, sampleIndices: batch.sampleIndices, firstSample: 0, count: B)
-            return UnsafePointer(ws.dropoutKeys)
-        }
+        let dropout = dropoutKeys(ws, seed: dropoutSeed, batch: batch)
         batch.inputIds.withUnsafeBufferPointer { ids in
         batch.tokenTypeIds.withUnsafeBufferPointer { types in
         batch.attentionMask.withUnsafeBufferPointer { mask in
@@ -219,6 +216,14 @@ public final class BertForMaskedLM {
 
     func fillKeyBias(_ ws: Workspace, mask: UnsafePointer<Int32>, count: Int) {
         for i in 0..<count { ws.keyBias[i] = mask[i] != 0 ? 0 : Softmax.maskedBias }
+    }
+
+    /// The batch's dropout keys filled into `ws` (nil without a seed: no dropout), keyed by each sample's
+    /// global index, so `forwardBackward` and `forwardPrefix` draw the same masks for a sample.
+    func dropoutKeys(_ ws: Workspace, seed: UInt64?, batch: MLMBatch) -> UnsafePointer<UInt64>? {
+        guard let seed else { return nil }
+        fillDropoutKeys(ws, seed: seed, sampleIndices: batch.sampleIndices, firstSample: 0, count: batch.count)
+        return UnsafePointer(ws.dropoutKeys)
     }
 
     /// Dropout key for (site, sample slot) is `dropoutKeys[site * count + b]`.
