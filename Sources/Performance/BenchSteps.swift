@@ -91,7 +91,7 @@ extension Bench {
         say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
         say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
         if let t = target {
-            say("  SIFT target — BERT-base, exit layer 1, ρ = 0.5, b = \(t.batch): scoring adds \(signedPct(t.overheadWithinStep)) to the rest of "
+            say("  SIFT target — BERT-base, exit layer 1, ρ = 0.5, b = \(t.batch): scoring adds \(signedPct(t.overheadWithinStep ?? t.overhead)) to the rest of "
                 + "the SIFT step (step times: \(signedPct(t.overhead)) over vanilla; FLOP count: \(signedPct(t.predictedOverhead))); "
                 + "target ≤ +5%: \(t.met ? "MET" : "NOT MET")"
                 + (plan.quick ? " (quick run, small b: indicative)" : ""))

@@ -25,8 +25,28 @@ public enum JSONCoding {
         guard let data = FileManager.default.contents(atPath: path) else { throw PerformanceError.unreadable("cannot read \(path)") }
         do {
             return try decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw PerformanceError.unreadable("\(path) is not \(expected): \(describe(error))")
         } catch {
             throw PerformanceError.unreadable("\(path) is not \(expected)")
+        }
+    }
+
+    /// One line naming what a decoder missed: the JSON key path and what was wrong there.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : keys.enumerated().map { i, k in
+                k.intValue.map { "[\($0)]" } ?? (i == 0 ? k.stringValue : "." + k.stringValue) }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "no \"\(key.stringValue)\" in \(path(context.codingPath))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "unexpected value at \(path(context.codingPath))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context.codingPath))"
+        @unknown default:
+            return "undecodable"
         }
     }
 
@@ -143,8 +163,9 @@ public struct SiftTarget: Codable, Sendable {
     /// SIFT step time / vanilla step time − 1 (two separate measurements: noisy on a busy machine).
     public var overhead: Double
     /// Scoring + selection time over the rest of the same SIFT step: the overhead measured within one
-    /// step, which the verdict uses because it does not depend on two runs agreeing.
-    public var overheadWithinStep: Double
+    /// step, which the verdict uses because it does not depend on two runs agreeing. Absent from files
+    /// written before it existed.
+    public var overheadWithinStep: Double?
     public var predictedOverhead: Double
     public var limit: Double
     public var met: Bool

@@ -147,6 +147,23 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(srows.map { $0["global_batch"] as? Int }, [4096, 4096, 4096, 4096])
     }
 
+    /// README's projection examples on the committed measurement files: every file under
+    /// docs/benchmarks that README or BENCHMARKS.md feeds to `sift project` still loads (a field added to
+    /// the bench's JSON must not make older files unreadable), and a file that lacks a required field
+    /// is refused with the field's path named.
+    func testCommittedMeasurementFilesStillProject() throws {
+        let docs = SiftProcess.repository.appendingPathComponent("docs/benchmarks").path
+        for interconnect in ["25gbe", "ib-hdr"] {
+            let out = try runOK(["project", "--config", "base", "--bench", docs + "/bench.json", "--interconnect", interconnect])
+            XCTAssertTrue(out.contains("forward+backward"), out)
+        }
+        XCTAssertTrue(try runOK(["project", "--config", "base", "--bench", docs + "/bench-step.json"]).contains("scoring at exit 1"))
+        XCTAssertTrue(try runOK(["project", "--check", docs + "/scaling.json"]).contains("predicted"))
+        let d = tempDir()
+        try "{\"steps\": [{\"config\": \"base\"}]}".write(toFile: d + "/old.json", atomically: true, encoding: .utf8)
+        try expectFailure(["project", "--bench", d + "/old.json"], mentions: "no \"step\" in steps[0]")
+    }
+
     /// `--check` on a hand-made scaling JSON: the 1-rank prediction is exactly the compute the
     /// 1-rank run's time split measured, and more ranks add communication.
     func testCheckUsesTheOneRankRunAsItsInput() throws {
