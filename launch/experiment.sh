@@ -26,7 +26,13 @@
 # and dropout and the vector math faster, vanilla against sift relative with --reuse-scoring-forward,
 # licenses seeds 1–3, then python and gcide seeds 1–2, every run with the same binary (vanilla re-run).
 #
-#   launch/experiment.sh [--smoke] [--round reuse] [--out DIR] [--budget SECONDS] [--only NAME]
+# Round "rho" (--round rho, into docs/experiment/rho): the schedule re-fitted every 50 steps (the
+# calibration alone mis-fitted runs by ±12%), reuse on by default; vanilla, sift relative at ρ = 0.5
+# (the default then) and sift greedy top-b at ρ = 0.75 (the best per-sample rule of
+# launch/per_sample.sh on licenses, and the cheapest to score), licenses seeds 1–3, then vanilla and
+# top-b ρ = 0.75 on python seeds 1–2.
+#
+#   launch/experiment.sh [--smoke] [--round reuse|rho] [--out DIR] [--budget SECONDS] [--only NAME]
 #                        [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
@@ -46,10 +52,10 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; out_given=1; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --round) round="$2"; shift 2
-                 [ "$round" = reuse ] || { echo "error: unknown round '$round' (expected reuse)" >&2; exit 2; } ;;
+                 case "$round" in reuse|rho) ;; *) echo "error: unknown round '$round' (expected reuse or rho)" >&2; exit 2 ;; esac ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
     esac
 done
@@ -133,6 +139,14 @@ if [ "$round" = reuse ]; then
     for seed in 1 2 3; do runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-reuse $seed $reuse"); done
+elif [ "$round" = rho ]; then
+    for seed in 1 2 3; do
+        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative"
+               "licenses sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75")
+    done
+    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75"); done
+fi
+if [ -n "$round" ]; then
     # The report reads each corpus's warm-start curve (time 0) from the output directory.
     mkdir -p "$out"
     for c in licenses python gcide; do
@@ -157,9 +171,11 @@ for seed in 1 2 3; do
     runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
 done
 
+declare -A round_heading=([reuse]="training resumes from the scoring forward"
+                          [rho]="the schedule re-fitted, greedy top-b at ρ = 0.75")
 report() {
     python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
-        ${round:+--heading "SIFT against plain training, round \"$round\": training resumes from the scoring forward"} \
+        ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \
         --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)" >&2 \
         || echo "warning: the report could not be written" >&2
 }
@@ -180,7 +196,7 @@ for run in "${runs[@]}"; do
     echo "experiment: $id (${budget} s of training${resume:+, resuming})" >&2
     # shellcheck disable=SC2086
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
-        $flags --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
+        --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 $flags --seed "$seed" \
         --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 \
         --eval-every "$eval_every" --eval-samples "$eval_samples" --fidelity-every "$([ "$name" = vanilla ] && echo 0 || echo 50)" \
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \

@@ -4,22 +4,28 @@
 # experiment's warm start of a corpus, on its 2,800-sequence subset, and is evaluated at the same steps.
 # Timing plays no part, so it may run while the machine is busy.
 #
-#   launch/per_sample.sh [--steps N] [--only NAME] [--corpus python|gcide|licenses]
-#       (default 200 steps, corpus python; needs launch/experiment.sh's warm start of that corpus)
+#   launch/per_sample.sh [--steps N] [--only NAME] [--corpus python|gcide|licenses] [--seeds "1 2"]
+#                        [--run "NAME FLAGS…"]…
+#       (default 200 steps, corpus python, seeds 1 and 2; needs launch/experiment.sh's warm start of that
+#       corpus). --run replaces the default runs (vanilla, SIFT relative, exact relative) with named ones,
+#       e.g. --run "sift-top-r75 --policy sift --selection top --select-fraction 0.75"; every run gets
+#       b = 32, ρ = 0.5 and exit layer 1 unless its FLAGS say otherwise.
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
 # docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and results.md (python), or the same under
 # docs/experiment/per-sample-<corpus>/ for another corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=200; only=""; corpus=python
+steps=200; only=""; corpus=python; seeds="1 2"; runs=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --steps) steps="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --corpus) corpus="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME)" >&2; exit 2 ;;
+        --seeds) seeds="$2"; shift 2 ;;
+        --run) runs+=("$2"); shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME, --seeds LIST, --run SPEC)" >&2; exit 2 ;;
     esac
 done
 case "$corpus" in python|gcide|licenses) ;; *) echo "error: --corpus must be python, gcide or licenses (got '$corpus')" >&2; exit 2 ;; esac
@@ -28,9 +34,10 @@ work="${SIFT_WORK:-work-data}/experiment"; out=docs/experiment/per-sample
 [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
+[ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --selection relative" "exact --policy exact --selection relative")
 mkdir -p "$out"
-for seed in 1 2; do
-    for run in "vanilla --policy vanilla" "sift-relative --policy sift --selection relative" "exact --policy exact --selection relative"; do
+for seed in $seeds; do
+    for run in "${runs[@]}"; do
         read -r name flags <<<"$run"
         id="$name-s$seed"
         [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
@@ -38,7 +45,7 @@ for seed in 1 2; do
         echo "per-sample: $id ($steps steps)" >&2
         # shellcheck disable=SC2086
         SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
-            $flags --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" --train-subset 2800 \
+            --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 $flags --seed "$seed" --train-subset 2800 \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
             --metrics "$out/$id.jsonl" > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
     done
@@ -63,7 +70,8 @@ lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for eve
          "linearly to 0 at the last step, validation loss (accuracy) on up to 1,600 held-out sequences. Equal steps",
          "are equal backpropagated samples.", "",
          "| run | " + " | ".join(f"step {s}" for s in all_steps) + " |", "|---|" + "---|" * len(all_steps)]
-for key in sorted(runs, key=lambda k: (list(names).index(k.rsplit("-s", 1)[0]), k)):
+order = lambda k: (list(names).index(k.rsplit("-s", 1)[0]) if k.rsplit("-s", 1)[0] in names else len(names), k)
+for key in sorted(runs, key=order):
     base, seed = key.rsplit("-s", 1)
     cells = [f"{runs[key][s][0]:.4f} ({100 * runs[key][s][1]:.2f}%)" if s in runs[key] else "—" for s in all_steps]
     lines.append(f"| {names.get(base, base)} s{seed} | " + " | ".join(cells) + " |")

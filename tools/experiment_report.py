@@ -24,7 +24,8 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-reducible": "SIFT exit 1, relative, reducible score", "exact": "exact loss, relative",
           "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
           "sift-default": "SIFT exit 1, `sift train` default",
-          "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward"}
+          "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward",
+          "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75"}
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
            "licenses": "Debian copyright files, identical files once (near-duplicate license text)"}
