@@ -62,11 +62,14 @@ for path in sorted(glob.glob(os.path.join(out, "*-s[0-9].jsonl"))):
     f = [r for r in rows if r.get("final")][-1]
     evals[f["step"]] = (f["val_loss"], f["val_accuracy"])
     runs[os.path.basename(path)[:-6]] = evals
-names = {"vanilla": "vanilla", "sift-relative": "SIFT exit 1, relative", "exact": "exact loss, relative"}
+names = {"vanilla": "vanilla", "sift-relative": "SIFT exit 1, relative", "exact": "exact loss, relative",
+         "sift-relative-b3": "SIFT exit 1, relative, β = 3", "sift-relative-r75": "SIFT exit 1, relative, ρ = 0.75",
+         "sift-top": "SIFT exit 1, top-b", "sift-top-r75": "SIFT exit 1, top-b, ρ = 0.75",
+         "sift-top-r90": "SIFT exit 1, top-b, ρ = 0.9"}
 all_steps = sorted({s for e in runs.values() for s in e})
 lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for every policy", "",
          "`launch/per_sample.sh` — BERT-mini, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",
-         f"policies), from the {corpus} corpus's warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
+         f"policies unless the row names another), from the {corpus} corpus's warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
          "linearly to 0 at the last step, validation loss (accuracy) on up to 1,600 held-out sequences. Equal steps",
          "are equal backpropagated samples.", "",
          "| run | " + " | ".join(f"step {s}" for s in all_steps) + " |", "|---|" + "---|" * len(all_steps)]

@@ -25,6 +25,7 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
           "sift-default": "SIFT exit 1, `sift train` default",
           "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward",
+          "sift-top-r90": "SIFT exit 1, top-b at ρ = 0.9",
           "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75"}
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
