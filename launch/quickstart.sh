@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # README's main command: from a fresh machine to a BERT-mini trained with SIFT on 2 ranks.
 #   default corpus (Debian's python3.11-doc reST sources) → WordPiece vocab → shards →
-#   `sift train` with its selection defaults (mini, SIFT at exit layer 1, ρ = 0.5, the relative rule,
-#   after 1,000 plain steps; 2 ranks; 1,300 steps) → validation accuracy + exported model. The plain
-#   steps are there because from scratch the model spends them leaving the unigram plateau, where
-#   selecting by loss would keep it (README, "SIFT against plain training").
+#   `sift train` with its selection defaults (mini, SIFT at exit layer 1, the paper's greedy top-b at
+#   ρ = 0.75, training resuming from the scoring forward, after 1,000 plain steps; 2 ranks; 1,300
+#   steps) → validation accuracy + exported model. The plain steps are there because from scratch the
+#   model spends them leaving the unigram plateau, where selecting by loss would keep it (README, "SIFT
+#   against plain training").
 # Outputs go to $SIFT_WORK (default: ./work-data). Extra arguments are passed to `sift train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ if [ ! -f "$work/dataset/manifest.json" ]; then
 fi
 launch/mpirun.sh -np 2 -- train \
     --config mini --data "$work/dataset" \
-    --policy sift --exit-layer 1 --select-fraction 0.5 \
+    --policy sift \
     --batch-size 32 --steps 1300 --warmup 50 --lr 1e-3 \
     --eval-every 250 --eval-samples 0 \
     --checkpoint-dir "$work/checkpoints" --checkpoint-every 250 \

@@ -460,6 +460,9 @@ public final class Trainer {
         let firstStep = step
 
         func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) - offTheClock }
+        // The training clock at the end of the last step (agreed across ranks): the final evaluation and the
+        // summary are stamped with it, so measuring the result does not count as training time.
+        var trainedFor = elapsedBefore
 
         while step < stepLimit {
             var times = PhaseTimes()
@@ -490,6 +493,7 @@ public final class Trainer {
             let agreed = communicator.allreduceMax([elapsed(), Double(Preemption.requested)])
             let now = agreed[0]
             let preempted = agreed[1] > 0
+            trainedFor = now
             refit(now: now)
             if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, targetReached == nil {
                 targetReached = (now, samplesBackpropagated, step)
@@ -517,7 +521,7 @@ public final class Trainer {
                     // No final evaluation: the scheduler's grace period is for the checkpoint.
                     watchdog?.stop()
                     return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                           elapsedSeconds: elapsed(), finalEvaluation: nil, targetReached: nil,
+                                           elapsedSeconds: trainedFor, finalEvaluation: nil, targetReached: nil,
                                            phaseTimes: totalTimes, stepsTimed: stepsTimed, preempted: true)
                 }
                 break
@@ -526,9 +530,9 @@ public final class Trainer {
         observer.finish()
         let final = evaluate()
         watchdog?.stop()
-        if let f = final { observer.finished(step: step, final: f, elapsed: elapsed()) }
+        if let f = final { observer.finished(step: step, final: f, elapsed: trainedFor) }
         return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                               elapsedSeconds: elapsed(), finalEvaluation: final, targetReached: targetReached,
+                               elapsedSeconds: trainedFor, finalEvaluation: final, targetReached: targetReached,
                                phaseTimes: totalTimes, stepsTimed: stepsTimed)
     }
 
