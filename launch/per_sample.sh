@@ -62,10 +62,8 @@ for path in sorted(glob.glob(os.path.join(out, "*-s[0-9].jsonl"))):
     f = [r for r in rows if r.get("final")][-1]
     evals[f["step"]] = (f["val_loss"], f["val_accuracy"])
     runs[os.path.basename(path)[:-6]] = evals
-names = {"vanilla": "vanilla", "sift-relative": "SIFT exit 1, relative", "exact": "exact loss, relative",
-         "sift-relative-b3": "SIFT exit 1, relative, β = 3", "sift-relative-r75": "SIFT exit 1, relative, ρ = 0.75",
-         "sift-top": "SIFT exit 1, top-b", "sift-top-r75": "SIFT exit 1, top-b, ρ = 0.75",
-         "sift-top-r90": "SIFT exit 1, top-b, ρ = 0.9"}
+sys.path.insert(0, "tools")
+from run_labels import LABELS as names
 all_steps = sorted({s for e in runs.values() for s in e})
 lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for every policy", "",
          "`launch/per_sample.sh` — BERT-mini, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",

@@ -20,13 +20,9 @@ ap.add_argument("--heading", default="SIFT against plain training: the deciding 
 args = ap.parse_args()
 out = args.dir
 
-LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift-relative": "SIFT exit 1, relative", "sift-relative-stale": "SIFT exit 1, relative, stale scores ≤ 50 steps",
-          "sift-reducible": "SIFT exit 1, relative, reducible score", "exact": "exact loss, relative",
-          "sift-relative-pos4": "SIFT exit 1, relative, scored on ≤ 4 masked positions",
-          "sift-default": "SIFT exit 1, `sift train` default",
-          "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward",
-          "sift-top-r90": "SIFT exit 1, top-b at ρ = 0.9",
-          "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_labels import LABELS  # noqa: E402
+
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
            "licenses": "Debian copyright files, identical files once (near-duplicate license text)"}
