@@ -10,4 +10,7 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-default": "SIFT exit 1, `sift train` default",
           "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward",
           "sift-top-r90": "SIFT exit 1, top-b at ρ = 0.9",
-          "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75"}
+          "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75",
+          "last-loss-r75": "last training loss (no scoring), top-b at ρ = 0.75",
+          "last-loss-r50": "last training loss (no scoring), top-b at ρ = 0.5",
+          "last-loss-rel": "last training loss (no scoring), relative at ρ = 0.5"}

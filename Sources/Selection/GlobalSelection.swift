@@ -106,7 +106,8 @@ public struct GlobalSelection {
             let share = GlobalSelection.share(poolSize: pool.count, rank: r, size: p)
             perRank[r] = selected.lazy.filter { share.contains($0) }.count
         }
-        let threshold = selected.map { scores[$0] }.min()
+        // +∞ (a `last-loss` candidate never backpropagated) is no threshold.
+        let threshold = selected.map { scores[$0] }.min().flatMap { $0.isFinite ? $0 : nil }
         return GlobalSelectionResult(selectedPositions: selected, threshold: threshold,
                                      selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
     }

@@ -9,7 +9,14 @@ public enum SelectionPolicy: String, CaseIterable, Sendable, Codable {
     case vanilla
     /// Draw b candidates without replacement with probability proportional to the approximate loss.
     case proportional
+    /// No scoring forward: each candidate is ranked by its own training loss from the last step that
+    /// backpropagated it (Selective-Backprop's stale variant taken to its limit, at no scoring cost);
+    /// a candidate never backpropagated ranks above every recorded loss (+∞). Only multi-epoch runs give
+    /// it anything to select by: a sample's loss is recorded on its first pass.
+    case lastLoss = "last-loss"
 
-    /// Whether candidates are scored at all.
-    public var scores: Bool { self != .vanilla }
+    /// Whether candidates get a scoring forward (at the exit layer, or the last for `exact`).
+    public var scores: Bool { self != .vanilla && self != .lastLoss }
+    /// Whether a pool larger than b is reduced to b (every policy but `vanilla`).
+    public var selects: Bool { self != .vanilla }
 }

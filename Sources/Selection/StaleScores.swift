@@ -6,6 +6,9 @@ import Foundation
 /// sample returns as a candidate about every N/B steps (N samples, pool B), so `maxAge` ≥ N/B removes
 /// almost all scoring after the first pass over the data.
 ///
+/// Under `--policy last-loss` the same table holds each sample's training loss (and score) from the last
+/// step that backpropagated it, stamped with that step; nothing is ever scored.
+///
 /// The table is updated from the allgathered pool scores, so it is identical on every rank, and it is
 /// saved in checkpoints (compactly, as base64 of the raw values) so resume stays bit-exact.
 public struct StaleScoreTable: Sendable, Equatable {
@@ -28,6 +31,9 @@ public struct StaleScoreTable: Sendable, Equatable {
         let s = stamps[sample]
         return s < 0 || step - Int(s) > maxAge
     }
+
+    /// Whether `sample` has an entry (it was scored, or for `last-loss` backpropagated, at least once).
+    public func isRecorded(_ sample: Int) -> Bool { stamps[sample] >= 0 }
 
     /// The stored (loss, score) of `sample`.
     public func entry(_ sample: Int) -> (loss: Float, score: Float) { (losses[sample], scores[sample]) }

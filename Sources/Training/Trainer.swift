@@ -55,7 +55,8 @@ public final class Trainer {
     private var fittedSchedule: FittedSchedule?
     /// Rolling score history of the `relative` rule (nil for other rules); saved in checkpoints.
     private var history: ScoreHistory?
-    /// Each sample's last score, reused for `--stale-scores` steps (nil when scores are always fresh).
+    /// Each sample's last score, reused for `--stale-scores` steps, or under `last-loss` its training loss
+    /// from the last step that backpropagated it (nil when scores are always fresh).
     private var staleTable: StaleScoreTable?
     /// −log unigram frequency per token, for the reducible score.
     let reference: UnigramReference?
@@ -105,8 +106,8 @@ public final class Trainer {
             : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)
         history = options.policy != .vanilla && options.effectiveRule == .relative
             ? ScoreHistory(capacity: options.historyLength) : nil
-        staleTable = options.policy != .vanilla && options.staleScores > 0
-            ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
+        staleTable = options.policy == .lastLoss ? StaleScoreTable(samples: train.count, maxAge: 1)
+            : options.policy.scores && options.staleScores > 0 ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         prefix = options.reuseScoringForward && options.policy.scores
             ? model.activationPrefix(depth: options.policy == .exact ? model.config.numLayers : options.exitLayer)
@@ -250,7 +251,7 @@ public final class Trainer {
         let (losses, scores) = score(plan, times: &times)
         watchdog?.enter(.selection, step: step + 1)
         let result = try select(plan, losses: losses, scores: scores, times: &times)
-        let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.policy.scores
+        let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.policy.selects
             ? measureFidelity(plan, result) : nil
         let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
         let (norm, lr) = update(times: &times)
@@ -281,8 +282,13 @@ public final class Trainer {
     /// 1. Scores this rank's share of the pool at the exit layer (the last layer for `exact`): the
     /// approximate losses and, for `--score reducible`, the scores; stale entries come from the table.
     private func score(_ plan: StepPlan, times: inout PhaseTimes) -> (losses: [Float], scores: [Float]?) {
-        guard plan.policy.scores else { return ([], nil) }
+        guard plan.policy.selects else { return ([], nil) }
         let reducible = options.score == .reducible
+        if plan.policy == .lastLoss, let table = staleTable {
+            // No forward: each candidate's training loss from its last backpropagation, +∞ if it has none.
+            let entries = plan.share.map { table.isRecorded(plan.pool[$0]) ? table.entry(plan.pool[$0]) : (Float.infinity, Float.infinity) }
+            return (entries.map(\.0), reducible ? entries.map(\.1) : nil)
+        }
         var losses = [Float](repeating: 0, count: plan.share.count)
         var scores: [Float]? = reducible ? losses : nil
         let exit = plan.policy == .exact ? model.config.numLayers : options.exitLayer
@@ -331,7 +337,8 @@ public final class Trainer {
                              policy: plan.policy, rule: options.effectiveRule, history: &history, beta: options.beta,
                              seed: options.seed, step: step)
         }
-        if result.poolLosses.contains(where: { !$0.isFinite }) {
+        // +∞ is allowed only as a `last-loss` candidate without a recorded loss.
+        if result.poolLosses.contains(where: { !$0.isFinite && !(plan.policy == .lastLoss && $0 == .infinity) }) {
             throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
         }
         if staleTable != nil {
@@ -364,6 +371,7 @@ public final class Trainer {
         let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
                                                   size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []
+        var microBatchPositions: [ArraySlice<Int>] = []
         var microBatchSlots: [[PrefixSlot]?] = []
         var localMasked = 0
         timed(&times.data) {
@@ -371,6 +379,7 @@ public final class Trainer {
                 let mb = fill(plan.samples(positions), from: train)
                 localMasked += mb.maskedTokenCount
                 microBatches.append(mb)
+                microBatchPositions.append(positions)
             }
         }
         if let prefix, plan.policy.scores {
@@ -383,6 +392,9 @@ public final class Trainer {
         watchdog?.enter(.forwardBackward, step: step + 1)
         model.gradients.zero()
         var lossSum = 0.0
+        // `last-loss`: (pool position, loss, score) of every sample backpropagated here, recorded below.
+        var trained: [Float] = []
+        let records = options.policy == .lastLoss
         // Fault injection: rank 0's gradients become NaN through its loss weight, before any bucket's
         // allreduce starts (writing into the buffer afterwards would race with the in-place reduction).
         let lossWeight: Float = options.faults.nanStep == step + 1 && communicator.rank == 0 ? .nan : 1 / Float(globalMasked)
@@ -393,11 +405,38 @@ public final class Trainer {
                 let stats = model.forwardBackward(mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed, resumingFrom: resume,
                                                   onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
                 for s in stats { lossSum += Double(s.lossSum) }
+                if records { trained += trainingRecords(mb, stats: stats, positions: microBatchPositions[k]) }
             }
         }
         watchdog?.enter(.allreduce, step: step + 1)
         times.exposedAllreduce += buckets.finish()
+        if records { record(trainingLosses: communicator.allgatherv(trained), pool: plan.pool) }
         return (lossSum, globalMasked)
+    }
+
+    /// (pool position, mean training loss, score) triples of one trained micro-batch, flattened; the score
+    /// is the loss, or for `--score reducible` the loss minus the masked labels' unigram reference loss.
+    private func trainingRecords(_ mb: MLMBatch, stats: [SampleLoss], positions: ArraySlice<Int>) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(3 * stats.count)
+        for (row, position) in positions.enumerated() {
+            let loss = stats[row].meanLoss
+            var score = loss
+            if options.score == .reducible, let reference {
+                let T = mb.seqLen
+                score = mb.labels.withUnsafeBufferPointer { loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T) }
+            }
+            out += [Float(position), loss, score]
+        }
+        return out
+    }
+
+    /// Stores every rank's training losses of this step (allgathered triples) in the `last-loss` table,
+    /// so the table stays the same on every rank.
+    private func record(trainingLosses all: [Float], pool: [Int]) {
+        for i in stride(from: 0, to: all.count, by: 3) {
+            staleTable!.record(pool[Int(all[i])], loss: all[i + 1], score: all[i + 2], step: step)
+        }
     }
 
     /// The dropout seed of this step's training forward (and of the scoring forward that it reuses).
@@ -443,8 +482,10 @@ public final class Trainer {
         }
     }
 
+    /// Mean of the finite values (a `last-loss` pool holds +∞ for samples never backpropagated).
     private func mean(_ xs: [Float]) -> Double? {
-        xs.isEmpty ? nil : xs.reduce(0.0) { $0 + Double($1) } / Double(xs.count)
+        let finite = xs.filter(\.isFinite)
+        return finite.isEmpty ? nil : finite.reduce(0.0) { $0 + Double($1) } / Double(finite.count)
     }
 
     // MARK: - The loop

@@ -161,6 +161,9 @@ public struct TrainingOptions: Sendable {
         if selectionWarmup < 0 { return "--sift-delay must be non-negative (got \(selectionWarmup))" }
         if scorePositions < 0 { return "--score-positions must be non-negative (got \(scorePositions))" }
         if staleScores < 0 { return "--stale-scores must be non-negative (got \(staleScores))" }
+        if policy == .lastLoss && (staleScores > 0 || scorePositions > 0) {
+            return "--\(staleScores > 0 ? "stale-scores" : "score-positions") shapes a scoring forward, and --policy last-loss has none"
+        }
         if historyLength < 1 { return "--history must be at least 1 (got \(historyLength))" }
         if !(beta > 0) || !beta.isFinite { return "--beta must be positive (got \(beta))" }
         if fitsScheduleToBudget && timeBudget == nil { return "a budget-fitted schedule needs --time-budget" }

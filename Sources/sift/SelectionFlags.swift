@@ -8,7 +8,7 @@ extension ScoreKind: ExpressibleByArgument {}
 
 /// `sift train`'s flags for which samples a step backpropagates.
 struct SelectionFlags: ParsableArguments {
-    @Option(help: "What scores the candidates: sift (early-exit loss at --exit-layer), exact (the last layer's loss), vanilla (no scoring, plain data parallelism) or proportional (sift scores, --selection proportional).")
+    @Option(help: "What scores the candidates: sift (early-exit loss at --exit-layer), exact (the last layer's loss), vanilla (no scoring, plain data parallelism), proportional (sift scores, --selection proportional) or last-loss (no scoring forward: each candidate's training loss from the last step that backpropagated it; never-backpropagated samples first).")
     var policy: SelectionPolicy = .sift
     @Option(help: "Selection fraction ρ in (0, 1]: each step scores b/ρ candidates and keeps b. The default is larger than the paper's 0.5 because every rule measured gained about the same per backpropagated sample while scoring cost grows with b(1/ρ − 1) (README, \"SIFT against plain training\").")
     var selectFraction: Double = TrainingOptions().selectFraction
@@ -45,12 +45,13 @@ struct SelectionFlags: ParsableArguments {
     /// One line describing the selection, for the start-up banner.
     static func describe(_ o: TrainingOptions) -> String {
         guard o.policy != .vanilla else { return "vanilla (no scoring)" }
-        var s = "\(o.policy == .exact ? "exact loss" : "exit layer \(o.exitLayer)"), \(o.effectiveRule.rawValue)"
+        let source = o.policy == .exact ? "exact loss" : o.policy == .lastLoss ? "last training loss (no scoring forward)" : "exit layer \(o.exitLayer)"
+        var s = "\(source), \(o.effectiveRule.rawValue)"
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
         if o.score == .reducible { s += ", reducible score" }
         if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
         if o.scorePositions > 0 && o.policy != .exact { s += ", scored on ≤ \(o.scorePositions) masked positions" }
-        if o.reuseScoringForward { s += ", training resumes from the scoring forward" }
+        if o.reuseScoringForward && o.policy.scores { s += ", training resumes from the scoring forward" }
         if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
         return s
     }

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Model
 import Selection
 import SiftTestSupport
 import Training
@@ -228,6 +229,93 @@ final class SelectionRuleTrainingTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertNotNil(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores)
         let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
+                                                                        extra: flags + ["--resume"]), ranks: 2)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(y.state.step, 8)
+        XCTAssertEqual(x.state.staleScores, y.state.staleScores)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+    }
+
+    /// --policy last-loss on a 48-sample subset (pool 24, a sample returns every 2 steps): nothing is scored;
+    /// the selections match at 1, 2 and 3 ranks and are the top b of the logged values (null, a sample never
+    /// backpropagated, = +∞); a sample's value changes only after a step that backpropagated it; the final
+    /// table holds the last step's selection stamped with that step, whose losses weighted by their masked
+    /// counts (recounted here from the masker) give that step's logged training loss; and a run resumed
+    /// with the table in flight ends bit-identical.
+    func testLastLossSelectsByRecordedTrainingLossesRankInvariantlyAndResumesExactly() throws {
+        let p = try TrainingFixture.paths()
+        let flags = ["--policy", "last-loss", "--train-subset", "48"]
+        func logged(_ path: String) throws -> [LoggedStep] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let losses = (o["losses"] as! [Any]).map { ($0 as? NSNumber)?.floatValue ?? .infinity }
+                return LoggedStep(pool: o["pool"] as! [Int], losses: losses, scores: losses, selected: o["selected"] as! [Int])
+            }
+        }
+        var logs: [[LoggedStep]] = []
+        var metrics: [[String: Any]] = []
+        var table: StaleScoreTable?
+        for ranks in 1...3 {
+            let dir = temporaryDirectory("last-loss-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: dir + "/ckpt",
+                extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
+            logs.append(try logged(dir + "/sel.jsonl"))
+            if ranks == 2 {
+                metrics = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+                    .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                let snapshot = try XCTUnwrap(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state.staleScores)
+                table = StaleScoreTable(snapshot: snapshot, samples: 48)
+            }
+        }
+        XCTAssertEqual(logs[0].map(\.selected), logs[1].map(\.selected), "1 vs 2 ranks")
+        XCTAssertEqual(logs[0].map(\.selected), logs[2].map(\.selected), "1 vs 3 ranks")
+        XCTAssertEqual(metrics.last { $0["samples_scored"] != nil }?["samples_scored"] as? Int, 0, "last-loss scores nothing")
+        var lastSeen: [Int: (step: Int, loss: Float)] = [:]
+        var trainedSince: Set<Int> = []
+        for (k, step) in logs[1].enumerated() {
+            XCTAssertEqual(step.pool.count, 24)
+            XCTAssertEqual(step.selected, TopSelection.top(scores: step.losses, globalIndices: step.pool, count: 12).map { step.pool[$0] }, "step \(k + 1)")
+            for (i, sample) in step.pool.enumerated() {
+                if let seen = lastSeen[sample], !trainedSince.contains(sample) {
+                    XCTAssertEqual(step.losses[i], seen.loss, "step \(k + 1) sample \(sample): changed without being trained")
+                }
+                if trainedSince.contains(sample) { XCTAssertTrue(step.losses[i].isFinite, "step \(k + 1) sample \(sample): trained but unrecorded") }
+                if !(lastSeen[sample] != nil || trainedSince.contains(sample)) { XCTAssertEqual(step.losses[i], .infinity, "step \(k + 1) sample \(sample)") }
+                lastSeen[sample] = (k, step.losses[i])
+                trainedSince.remove(sample)
+            }
+            trainedSince.formUnion(step.selected)
+        }
+        // Some later pool must hold both recorded and unrecorded samples, or the test above proves little.
+        XCTAssertTrue(logs[1].contains { $0.losses.contains(.infinity) && $0.losses.contains { $0.isFinite } })
+        let t = try XCTUnwrap(table)
+        let final = try XCTUnwrap(logs[1].last)
+        XCTAssertEqual(Set((0..<48).filter { t.isRecorded($0) && t.stamps[$0] == 7 }), Set(final.selected))
+        let dataset = try ShardedDataset(directory: p.dataset)
+        let source = SubsetSamples(base: MaskedDatasetSamples(dataset: dataset, split: .train,
+                                                              masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99)), count: 48)
+        let (indices, epochs) = CandidateStream(sampleCount: 48, seed: 99).candidates(from: 7 * 24, count: 24)
+        XCTAssertEqual(indices, final.pool)
+        var weighted = 0.0, masked = 0
+        for (index, epoch) in zip(indices, epochs) where final.selected.contains(index) && t.stamps[index] == 7 {
+            var batch = MLMBatch(count: 1, seqLen: dataset.seqLen)
+            batch.fill([(index: index, epoch: epoch)], from: source)
+            weighted += Double(t.entry(index).loss) * Double(batch.maskedTokenCount)
+            masked += batch.maskedTokenCount
+        }
+        let trainLoss = try XCTUnwrap((metrics.last { $0["step"] as? Int == 8 && $0["train_loss"] != nil }?["train_loss"] as? NSNumber)?.doubleValue)
+        XCTAssertEqual(weighted / Double(masked), trainLoss, accuracy: 2e-6 + 1e-6 * trainLoss)
+
+        let straight = temporaryDirectory("last-loss-straight"), split = temporaryDirectory("last-loss-split")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: split,
+                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: split,
                                                                         extra: flags + ["--resume"]), ranks: 2)
         XCTAssertEqual(second.status, 0, second.stderr)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
