@@ -33,7 +33,7 @@
 # larger ρ scores fewer candidates — licenses seeds 1–3; then vanilla and top-b at ρ = 0.75 (the
 # closer of the two on licenses) on python seeds 1–2.
 #
-#   launch/experiment.sh [--smoke] [--round reuse|rho] [--out DIR] [--budget SECONDS] [--only NAME]
+#   launch/experiment.sh [--smoke] [--round reuse|rho|budget] [--out DIR] [--budget SECONDS] [--only NAME]
 #                        [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
@@ -53,7 +53,7 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; out_given=1; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --round) round="$2"; shift 2
-                 case "$round" in reuse|rho) ;; *) echo "error: unknown round '$round' (expected reuse or rho)" >&2; exit 2 ;; esac ;;
+                 case "$round" in reuse|rho|budget) ;; *) echo "error: unknown round '$round' (expected reuse, rho or budget)" >&2; exit 2 ;; esac ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
         -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
@@ -146,6 +146,16 @@ elif [ "$round" = rho ]; then
                "licenses sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75")
     done
     for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75"); done
+elif [ "$round" = budget ]; then
+    # Time to vanilla's final loss as a user meets it: SIFT given 3/4 of vanilla's budget, its schedule
+    # fitted to that shorter budget, against vanilla with the full budget and vanilla with the same 3/4.
+    short=$(( budget * 3 / 4 ))
+    for c in licenses python; do
+        for seed in 1 2; do
+            runs+=("$c vanilla $seed --policy vanilla" "$c vanilla-b75 $seed --policy vanilla --time-budget $short"
+                   "$c sift-top-r75-b75 $seed --policy sift --selection top --select-fraction 0.75 --time-budget $short")
+        done
+    done
 fi
 if [ -n "$round" ]; then
     # The report reads each corpus's warm-start curve (time 0) from the output directory.
@@ -173,7 +183,8 @@ for seed in 1 2 3; do
 done
 
 declare -A round_heading=([reuse]="training resumes from the scoring forward"
-                          [rho]="the schedule re-fitted, greedy top-b at ρ = 0.9 and 0.75")
+                          [rho]="the schedule re-fitted, greedy top-b at ρ = 0.9 and 0.75"
+                          [budget]="SIFT and vanilla given 3/4 of vanilla's budget")
 report() {
     python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
         ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \
@@ -197,8 +208,8 @@ for run in "${runs[@]}"; do
     echo "experiment: $id (${budget} s of training${resume:+, resuming})" >&2
     # shellcheck disable=SC2086
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
-        --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 $flags --seed "$seed" \
-        --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 \
+        --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
+        --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 $flags \
         --eval-every "$eval_every" --eval-samples "$eval_samples" --fidelity-every "$([ "$name" = vanilla ] && echo 0 || echo 50)" \
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \
         --metrics "$metrics" "${resume[@]}" "$@" >> "$out/$id.log" 2>&1 \

@@ -9,7 +9,8 @@
 #       (default 200 steps, corpus python, seeds 1 and 2; needs launch/experiment.sh's warm start of that
 #       corpus). --run replaces the default runs (vanilla, SIFT relative, exact relative) with named ones,
 #       e.g. --run "sift-top-r75 --policy sift --selection top --select-fraction 0.75"; every run gets
-#       b = 32, ρ = 0.5 and exit layer 1 unless its FLAGS say otherwise.
+#       b = 32, ρ = 0.5, exit layer 1 and N steps unless its FLAGS say otherwise (they come last, so
+#       "vanilla-112 --policy vanilla --steps 112" is vanilla with a schedule 3/4 as long).
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
 # docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and results.md (python), or the same under
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
         --corpus) corpus="$2"; shift 2 ;;
         --seeds) seeds="$2"; shift 2 ;;
         --run) runs+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME, --seeds LIST, --run SPEC)" >&2; exit 2 ;;
     esac
 done
@@ -45,9 +46,9 @@ for seed in $seeds; do
         echo "per-sample: $id ($steps steps)" >&2
         # shellcheck disable=SC2086
         SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
-            --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 $flags --seed "$seed" --train-subset 2800 \
+            --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" --train-subset 2800 \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
-            --metrics "$out/$id.jsonl" > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+            --metrics "$out/$id.jsonl" $flags > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
     done
 done
 python3 - "$out" "$steps" "$corpus" <<'PY'

@@ -13,4 +13,9 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75",
           "last-loss-r75": "last training loss (no scoring), top-b at ρ = 0.75",
           "last-loss-r50": "last training loss (no scoring), top-b at ρ = 0.5",
-          "last-loss-rel": "last training loss (no scoring), relative at ρ = 0.5"}
+          "last-loss-r33": "last training loss (no scoring), top-b at ρ = 1/3",
+          "last-loss-rel": "last training loss (no scoring), relative at ρ = 0.5",
+          "vanilla-b75": "vanilla, 3/4 of the budget",
+          "sift-top-r75-b75": "SIFT exit 1, top-b at ρ = 0.75, 3/4 of the budget",
+          "vanilla-112": "vanilla, 112 steps",
+          "sift-top-r75-112": "SIFT exit 1, top-b at ρ = 0.75, 112 steps"}
