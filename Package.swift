@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
         .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
-        .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "SiftTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]
 )

@@ -150,7 +150,7 @@ elif [ "$round" = budget ]; then
     # Time to vanilla's final loss as a user meets it: SIFT given 3/4 of vanilla's budget, its schedule
     # fitted to that shorter budget, against vanilla with the full budget and vanilla with the same 3/4.
     short=$(( budget * 3 / 4 ))
-    for c in licenses python; do
+    for c in licenses python gcide; do
         for seed in 1 2; do
             runs+=("$c vanilla $seed --policy vanilla" "$c vanilla-b75 $seed --policy vanilla --time-budget $short"
                    "$c sift-top-r75-b75 $seed --policy sift --selection top --select-fraction 0.75 --time-budget $short")

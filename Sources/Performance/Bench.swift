@@ -14,6 +14,8 @@ public struct Bench {
     public let plan: BenchPlan
     public let comm: Communicator
     public let say: (String) -> Void
+    /// The trained model and data of the `fidelity` section (nil: the section cannot run).
+    public var fidelitySource: FidelitySource?
     let idle = IdleClock()
 
     public init(plan: BenchPlan, communicator: Communicator, say: @escaping (String) -> Void) {
@@ -54,6 +56,13 @@ public struct Bench {
         }
         if plan.sections.contains("profile") {
             report.profile = try measureProfile(peak: report.sgemmPeakGflops, memory: report.memory)
+        }
+        if plan.sections.contains("fidelity") {
+            if let source = fidelitySource {
+                report.fidelity = measureFidelity(source, steps: report.steps)
+            } else {
+                say("\nfidelity: skipped (needs --model and --data)")
+            }
         }
         if plan.sections.contains("allreduce") {
             if comm.size > 1 {

@@ -6,8 +6,9 @@ public struct BenchPlan: Sendable {
     /// The benchmark sections run by default, in the order they run.
     public static let sectionNames = ["memory", "sgemm", "step", "allreduce"]
     /// Sections run only when named in `--only` (after the step section): `profile`, the vanilla step's
-    /// time per kernel kind.
-    public static let optionalSectionNames = ["profile"]
+    /// time per kernel kind, and `fidelity`, each scoring path's ranking against the exact loss on a
+    /// trained model and real data (`--model`, `--data`).
+    public static let optionalSectionNames = ["profile", "fidelity"]
     /// Model sizes of the default (and `--quick`'s reduced) run.
     public static let defaultConfigs = ["tiny", "mini", "small", "medium", "base"]
 

@@ -194,6 +194,23 @@ public struct AllreduceReport: Codable, Sendable {
     public var ranks: Int
 }
 
+/// How well one scoring path ranks candidates like the exact loss (`sift bench --only fidelity`).
+public struct FidelityRow: Codable, Sendable {
+    public var exitLayer: Int
+    /// Masked positions per candidate the path scores (nil: all).
+    public var scorePositions: Int?
+    /// Scored with the training forward's dropout, as `--reuse-scoring-forward` scores.
+    public var reuseScoringForward: Bool
+    public var pools: Int
+    /// Mean Spearman correlation with the exact loss over the pools (nil if no pool had spread).
+    public var spearman: Double?
+    /// Mean share of the path's top b that is in the exact top b.
+    public var topOverlap: Double
+    /// The same path's SIFT step overhead over vanilla from this run's step table, for `overheadConfig`.
+    public var overhead: Double?
+    public var overheadConfig: String?
+}
+
 /// Everything `sift bench --json` writes; sections that were not run are absent.
 public struct BenchReport: Codable, Sendable {
     public var machine: MachineReport?
@@ -207,12 +224,14 @@ public struct BenchReport: Codable, Sendable {
     public var allreduce: AllreduceReport?
     /// The vanilla step per kernel kind (`--only …,profile`).
     public var profile: [ProfileRow]?
+    /// Each scoring path's fidelity to the exact loss on a trained model and real data (`--only …,fidelity`).
+    public var fidelity: [FidelityRow]?
     public var lowestCpuShareOfWallTime: Double?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case machine, settings, memory, sgemm, sgemmPeakGflops, steps, siftTarget, allreduce, profile, lowestCpuShareOfWallTime
+        case machine, settings, memory, sgemm, sgemmPeakGflops, steps, siftTarget, allreduce, profile, fidelity, lowestCpuShareOfWallTime
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -226,6 +245,7 @@ public struct BenchReport: Codable, Sendable {
         if steps != nil { try c.encode(siftTarget, forKey: .siftTarget) }
         try c.encodeIfPresent(allreduce, forKey: .allreduce)
         try c.encodeIfPresent(profile, forKey: .profile)
+        try c.encodeIfPresent(fidelity, forKey: .fidelity)
         try c.encodeIfPresent(lowestCpuShareOfWallTime, forKey: .lowestCpuShareOfWallTime)
     }
 }

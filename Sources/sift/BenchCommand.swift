@@ -1,8 +1,11 @@
 import ArgumentParser
 import Communication
+import Data
 import Foundation
+import Interop
 import Model
 import Performance
+import Training
 
 /// `sift bench`: the machine's limits, training-step throughput and SIFT's scoring overhead per model
 /// size, and allreduce bandwidth against the ring bound, as tables and JSON (`Performance.Bench`).
@@ -37,6 +40,12 @@ struct BenchCommand: ParsableCommand {
     var only: String = BenchPlan.sectionNames.joined(separator: ",")
     @Option(help: "Comma-separated OpenBLAS thread counts for the sgemm table (default: 1 up to the cores).")
     var threads: String?
+    @Option(help: "The fidelity section's trained model: a HuggingFace-format directory, a checkpoint file or a checkpoint directory.")
+    var model: String?
+    @Option(help: "The fidelity section's data: a dataset directory written by `sift prepare` (its training split, masked as sift train masks it).")
+    var data: String?
+    @Option(help: "Pools of b/ρ candidates the fidelity section ranks (b = sift train's default batch).")
+    var fidelityPools: Int = 20
     @Flag(help: "A run under two minutes: tiny, mini and base (b = 16, 4 for base), two repetitions.")
     var quick = false
     @OptionGroup var output: JSONOutputOptions
@@ -59,6 +68,10 @@ struct BenchCommand: ParsableCommand {
         for s in only.split(separator: ",") where !known.contains(String(s)) {
             throw ValidationError("--only: unknown section '\(s)' (expected \(known.joined(separator: ", ")))")
         }
+        if only.split(separator: ",").contains("fidelity") && (model == nil || data == nil) {
+            throw ValidationError("--only fidelity needs --model (a trained model) and --data (a dataset written by sift prepare)")
+        }
+        guard fidelityPools >= 1 else { throw ValidationError("--fidelity-pools must be positive (got \(fidelityPools))") }
         if let threads, threads.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) {
             throw ValidationError("--threads must be a comma-separated list of positive integers")
         }
@@ -71,13 +84,47 @@ struct BenchCommand: ParsableCommand {
                              reuse: reuseScoringForward.split(separator: ",").map { $0 == "on" },
                              repeats: repeats, sections: only.split(separator: ",").map(String.init),
                              threads: threads.map { $0.split(separator: ",").compactMap { Int($0) } }, quick: quick)
+        // Loaded before MPI starts, so bad input stops every rank with its own message and no collective waits.
+        let source = plan.sections.contains("fidelity") ? try fidelitySource(model: model!, data: data!) : nil
         let comm = try Communicator()
         defer { comm.finalize() }
         let say: (String) -> Void = { if comm.isRoot { print($0); fflush(stdout) } }
-        let report = try Bench(plan: plan, communicator: comm, say: say).run()
+        var bench = Bench(plan: plan, communicator: comm, say: say)
+        bench.fidelitySource = source
+        let report = try bench.run()
         if comm.isRoot, let json = output.json {
             try JSONCoding.write(report, to: json)
             say("\nwrote \(json)")
         }
+    }
+
+    /// The fidelity section's model and masked training samples; the vocabulary is the dataset's own
+    /// copy (or the model's), and must be the one the dataset was prepared with and the model's size.
+    private func fidelitySource(model path: String, data dir: String) throws -> FidelitySource {
+        let loaded = try LoadedModel.load(path)
+        for w in loaded.warnings { printError("warning: \(w)") }
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw CommandFailure("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)", code: 2)
+        }
+        let dataset = try ShardedDataset(directory: dir)
+        let own = (dir as NSString).appendingPathComponent("vocab.txt")
+        guard let vocabPath = FileManager.default.fileExists(atPath: own) ? own : loaded.vocabPath else {
+            throw CommandFailure("no vocabulary: neither \(own) nor a vocab.txt beside the model", code: 2)
+        }
+        let vocabulary = try Vocabulary(path: vocabPath)
+        guard dataset.vocabHash == vocabulary.hash else {
+            throw CommandFailure("dataset \(dir) was prepared with a different vocabulary than \(vocabPath)", code: 2)
+        }
+        guard vocabulary.count == loaded.config.vocabSize else {
+            throw CommandFailure("model \(path) has \(loaded.config.vocabSize) tokens, the dataset's vocabulary \(vocabulary.count)", code: 2)
+        }
+        guard dataset.seqLen <= loaded.config.maxPositions else {
+            throw CommandFailure("dataset sequences of \(dataset.seqLen) tokens exceed the model's \(loaded.config.maxPositions) positions", code: 2)
+        }
+        guard dataset.count(.train) > 0 else { throw CommandFailure("dataset \(dir) has no training sequences", code: 2) }
+        let samples = MaskedDatasetSamples(dataset: dataset, split: .train,
+                                           masker: MLMMasker(vocabulary: vocabulary, seed: TrainingOptions().seed))
+        return FidelitySource(model: BertForMaskedLM(config: loaded.config, parameters: loaded.parameters), samples: samples,
+                              description: "model \(path), data \(dir)", pools: fidelityPools)
     }
 }

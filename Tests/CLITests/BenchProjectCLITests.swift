@@ -1,7 +1,10 @@
+import Data
 import Foundation
 import Model
 import Performance
+import Selection
 import SiftTestSupport
+import Training
 import XCTest
 
 /// `sift bench` and `sift project` through the real binary: bad flags fail cleanly, the JSON holds
@@ -45,6 +48,47 @@ final class BenchProjectCLITests: XCTestCase {
         try "{\"runs\": []}".write(toFile: d + "/bad.json", atomically: true, encoding: .utf8)
         try expectFailure(["project", "--check", d + "/bad.json"], mentions: "scaling.sh")
         try expectFailure(["project", "--bench", d + "/bad.json"], mentions: "step")
+    }
+
+    /// `--only fidelity` on 2 ranks (3 pools split between them) against a serial recomputation here: the
+    /// pools drawn from the candidate stream (seed 7, b/ρ = 64), masked as `sift train` masks (seed 1234),
+    /// the exit-1 and exact losses of the library model, averaged over the pools. The last layer without
+    /// dropout is the exact loss itself (Spearman and overlap exactly 1); with the training dropout it is not.
+    func testFidelityMatchesASerialRecomputation() throws {
+        let p = try TrainingFixture.paths()
+        let d = tempDir()
+        _ = try runOK(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: d + "/ckpt",
+                                                     extra: ["--checkpoint-every", "3"]))
+        _ = try runOK(["bench", "--only", "fidelity", "--model", d + "/ckpt", "--data", p.dataset, "--configs", "tiny",
+                       "--vocab-size", "400", "--exit-layers", "1,2", "--score-positions", "0", "--reuse-scoring-forward", "off,on",
+                       "--fidelity-pools", "3", "--json", d + "/bench.json"], ranks: 2)
+        let rows = try XCTUnwrap(try readJSON(d + "/bench.json")["fidelity"] as? [[String: Any]])
+        func row(_ exit: Int, _ reuse: Bool) throws -> (spearman: Double, overlap: Double) {
+            let r = try XCTUnwrap(rows.first { $0["exit_layer"] as? Int == exit && $0["reuse_scoring_forward"] as? Bool == reuse })
+            return ((r["spearman"] as! NSNumber).doubleValue, (r["top_overlap"] as! NSNumber).doubleValue)
+        }
+        XCTAssertEqual(rows.count, 4)
+        XCTAssertEqual(try row(2, false).spearman, 1)
+        XCTAssertEqual(try row(2, false).overlap, 1)
+        XCTAssertLessThan(try row(2, true).spearman, 1, "the training dropout must change the scores")
+
+        let loaded = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: d + "/ckpt").last!.path)
+        let model = BertForMaskedLM(config: loaded.state.config, parameters: loaded.parameters)
+        let dataset = try ShardedDataset(directory: p.dataset)
+        let samples = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 1234))
+        let stream = CandidateStream(sampleCount: dataset.count(.train), seed: 7)
+        var spearman = 0.0, overlap = 0.0
+        for pool in 0..<3 {
+            let (indices, _) = stream.candidates(from: pool * 64, count: 64)
+            var batch = MLMBatch(count: 64, seqLen: dataset.seqLen)
+            batch.fill(indices.map { (index: $0, epoch: 0) }, from: samples)
+            let exit1 = model.approximateLosses(batch, exitLayer: 1), exact = model.approximateLosses(batch, exitLayer: 2)
+            spearman += try XCTUnwrap(SelectionFidelity.spearman(exit1, exact)) / 3
+            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: 32) / 3
+        }
+        XCTAssertEqual(try row(1, false).spearman, spearman, accuracy: 1e-6)
+        XCTAssertEqual(try row(1, false).overlap, overlap, accuracy: 1e-9)
+        try expectFailure(["bench", "--only", "fidelity", "--data", p.dataset], mentions: "--model")
     }
 
     /// One rank, tiny model, step section only, the trainer's real steps: every row is in the JSON; each

@@ -1,0 +1,113 @@
+import Core
+import Data
+import Foundation
+import Model
+import Selection
+import Training
+
+/// A trained model and real data for `sift bench --only fidelity`: the fidelity of a scoring path is a
+/// property of what the model has learned and of the text, not of the model's size, so it cannot be
+/// measured on the synthetic data of the step section.
+public struct FidelitySource {
+    public let model: BertForMaskedLM
+    /// Training samples, masked as `sift train` masks them (epoch 0).
+    public let samples: MLMSampleSource
+    /// Named in the printed table (e.g. the model's and the dataset's paths).
+    public let description: String
+    /// Pools measured; each is b/ρ candidates of the candidate stream, b = `sift train`'s default batch.
+    public let pools: Int
+
+    public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int) {
+        self.model = model
+        self.samples = samples
+        self.description = description
+        self.pools = pools
+    }
+}
+
+extension Bench {
+    /// For every scoring path of the step section (exit layer × scored positions × training dropout on or
+    /// off, i.e. `--reuse-scoring-forward`), the mean over `source.pools` pools of the Spearman correlation
+    /// of the path's losses with the exact loss (last layer, all masked positions, no dropout: what
+    /// `sift train --fidelity-every` compares with) and the overlap of their top-b sets. Pools are split
+    /// over the ranks; every rank returns the same rows. `steps`: the step section's rows, to print each
+    /// path's measured overhead beside its fidelity when the model's size was measured there.
+    func measureFidelity(_ source: FidelitySource, steps: [StepRow]?) -> [FidelityRow] {
+        let model = source.model, config = model.config
+        let b = TrainingOptions().batchSize
+        let poolSize = Int((Double(b) / plan.selectFraction).rounded())
+        let stream = CandidateStream(sampleCount: source.samples.count, seed: 7)
+        let chunk = TrainingOptions().microBatch
+        say("\nselection fidelity — \(source.description); \(source.pools) pools of \(poolSize) candidates (b = \(b), ρ = \(plan.selectFraction)), epoch-0 masks")
+
+        /// Losses of `indices` (epoch 0) in chunks of `chunk`: at `exit`, from at most `positions` masked
+        /// positions (0: all), with the training dropout keyed by `dropoutSeed` (nil: none).
+        func losses(_ indices: [Int], exit: Int, positions: Int, dropoutSeed: UInt64?, key: UInt64) -> [Float] {
+            var out: [Float] = []
+            let prefix = dropoutSeed == nil ? nil : model.activationPrefix(depth: exit)
+            var start = 0
+            while start < indices.count {
+                let part = indices[start..<min(start + chunk, indices.count)]
+                var batch = MLMBatch(count: part.count, seqLen: source.samples.seqLen)
+                batch.fill(part.map { (index: $0, epoch: 0) }, from: source.samples, positions: positions > 0 ? (limit: positions, key: key) : nil)
+                if let prefix, let dropoutSeed {
+                    prefix.reset()
+                    out += model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix).losses.map(\.meanLoss)
+                } else {
+                    out += model.approximateLosses(batch, exitLayer: exit)
+                }
+                start += chunk
+            }
+            return out
+        }
+
+        var paths: [(exit: Int, positions: Int, dropout: Bool)] = []
+        for exit in plan.exits(for: config) { for k in plan.scorePositions { for reuse in plan.reuse { paths.append((exit, k, reuse)) } } }
+        // sums[path] = (Σ Spearman, Σ overlap, pools with a defined Spearman)
+        var sums = [Double](repeating: 0, count: 3 * paths.count)
+        for p in stride(from: comm.rank, to: source.pools, by: comm.size) {
+            let (indices, _) = stream.candidates(from: p * poolSize, count: poolSize)
+            let exact = losses(indices, exit: config.numLayers, positions: 0, dropoutSeed: nil, key: 0)
+            for (i, path) in paths.enumerated() {
+                let key = CounterHash.bits(7, 0x5C0E, UInt64(p), 0)
+                let approximate = losses(indices, exit: path.exit, positions: path.positions,
+                                         dropoutSeed: path.dropout ? CounterHash.bits(7, 0xD809, UInt64(p), 0) : nil, key: key)
+                if let s = SelectionFidelity.spearman(approximate, exact) { sums[3 * i] += s; sums[3 * i + 2] += 1 }
+                sums[3 * i + 1] += SelectionFidelity.topOverlap(approximate: approximate, exact: exact, globalIndices: indices, count: b)
+            }
+        }
+        sums = comm.allreduceSum(sums)
+
+        // The step rows of the model's size (same layers and width), if the step section measured it.
+        let size = plan.names.first { name in
+            BertConfig.named(name, vocabSize: plan.vocabSize).map { $0.numLayers == config.numLayers && $0.hiddenSize == config.hiddenSize } ?? false
+        }
+        var table = TextTable(["exit", "scored positions", "dropout (reuse)", "Spearman", "top-b overlap", "step overhead"],
+                              alignments: [.right, .right, .left, .right, .right, .right])
+        var rows: [FidelityRow] = []
+        for (i, path) in paths.enumerated() {
+            let spearman = sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil
+            let overlap = sums[3 * i + 1] / Double(source.pools)
+            let overhead = steps?.first { row in
+                row.config == size && row.exitLayer == path.exit && (row.scorePositions ?? 0) == path.positions
+                    && (row.reuseScoringForward ?? false) == path.dropout
+            }?.overhead
+            rows.append(FidelityRow(exitLayer: path.exit, scorePositions: path.positions > 0 ? path.positions : nil,
+                                    reuseScoringForward: path.dropout, pools: source.pools, spearman: spearman,
+                                    topOverlap: overlap, overhead: overhead, overheadConfig: overhead == nil ? nil : size))
+            let isDefault = path.exit == TrainingOptions().exitLayer && path.positions == TrainingOptions().scorePositions
+                && path.dropout == TrainingOptions().reuseScoringForward
+            table.add(["\(path.exit)", path.positions > 0 ? "≤ \(path.positions)" : "all",
+                       (path.dropout ? "on" : "off") + (isDefault ? "  ← sift train's default" : ""),
+                       fmt(spearman, 3), fmt(overlap, 3), signedPct(overhead)])
+        }
+        say(table.render())
+        say("  Spearman: rank correlation of the path's losses with the exact loss over each pool; top-b overlap: share of the")
+        say("  path's top b that is in the exact top b (the greedy rule's choice). Exact: last layer, every masked position, no")
+        say("  dropout. dropout on: scored with the training forward's dropout, as --reuse-scoring-forward scores.")
+        say(size == nil || steps == nil
+            ? "  step overhead: not measured for this model's size in this run (add it to --configs and the step section)"
+            : "  step overhead: the SIFT step over vanilla for \(size!) in the step table above (synthetic data, this run).")
+        return rows
+    }
+}
