@@ -205,7 +205,8 @@ for run in "${runs[@]}"; do
     [ ${#resume[@]} -eq 0 ] && rm -f "$metrics"
     mkdir -p "$ckpt"
     warm_start "$corpus"
-    echo "experiment: $id (${budget} s of training${resume:+, resuming})" >&2
+    run_budget=$budget; [[ "$flags" =~ --time-budget\ ([0-9]+) ]] && run_budget=${BASH_REMATCH[1]}
+    echo "experiment: $id (${run_budget} s of training${resume:+, resuming})" >&2
     # shellcheck disable=SC2086
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
         --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \

@@ -94,7 +94,9 @@ lines = [f"# {args.heading}", "",
          f"Measured {args.date} on {args.machine} by `launch/experiment.sh` (results of finished runs only; the",
          "script resumes where it stopped). BERT-mini (L4/H256/A4, WordPiece vocabulary 8192 learned per corpus),",
          f"2 ranks × 1 OpenBLAS thread, sequence length 128, b = 32 backpropagated per step, ρ = 0.5 unless the policy names another, exit layer 1,",
-         f"AdamW lr 1e-3 with 30 warm-up steps, **{args.budget} s of training per run** on a fixed subset of 2,800",
+         f"AdamW lr 1e-3 with 30 warm-up steps, **{args.budget} s of training per run**"
+         + (f" ({int(args.budget) * 3 // 4} s for runs named \"3/4 of the budget\")" if any(k[1].endswith("-b75") for k in runs) else "")
+         + " on a fixed subset of 2,800",
          "training sequences (several epochs), learning-rate schedule fitted to the budget (decays to 0 at its end),",
          "validation on 1,600 held-out sequences (≥ 30,000 masked tokens) with evaluation off the clock. Every run",
          "starts from the same vanilla warm start of its corpus (1,000 plain steps on the whole training split;",
