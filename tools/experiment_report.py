@@ -128,8 +128,8 @@ for corpus, title in CORPORA.items():
             lines.append(f"| {LABELS[n]} | {s} | {r['last_step']} | {r['backprop']} | {r['scored']} | {r['step_s']:.3f} | "
                          f"{r['loss']:.4f} | {100 * r['acc']:.2f}% | {cell_t} | {cell_r} | {cell_s} | {cell_a} |")
     # Shorter budgets (`<policy>-b75` runs): the vanilla budget that would give each run's final loss, by linear
-    # interpolation of vanilla's final loss between its own short and full budgets (extrapolated past the full
-    # budget when the run beat vanilla's full-budget loss) — the time a user needs to match it with vanilla.
+    # interpolation of vanilla's final loss between its own short and full budgets (extrapolated past either
+    # budget when the run's loss lies outside vanilla's two) — the time a user needs to match it with vanilla.
     short = [n for n in names if n.endswith("-b75") and n != "vanilla-b75"]
     if short and "vanilla-b75" in names:
         lines += ["", "Runs given 3/4 of the budget (their schedules fitted to it): the vanilla budget that would reach the same final",
@@ -146,7 +146,7 @@ for corpus, title in CORPORA.items():
                     lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} | {v75['loss']:.4f} / {v['loss']:.4f} | — | — |")
                     continue
                 t = v75["elapsed"] + (v75["loss"] - r["loss"]) / (v75["loss"] - v["loss"]) * (v["elapsed"] - v75["elapsed"])
-                note = " (extrapolated)" if r["loss"] < v["loss"] else ""
+                note = " (extrapolated)" if r["loss"] < v["loss"] or r["loss"] > v75["loss"] else ""
                 lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} | {v75['loss']:.4f} / {v['loss']:.4f} | "
                              f"{t:.0f} s{note} | {r['elapsed'] / t:.2f} |")
     # Thresholds of validation loss, evenly spaced from the start (the warm start's loss) to the best final
