@@ -183,6 +183,29 @@ final class SelectionRuleTrainingTests: XCTestCase {
         XCTAssertEqual((final["elapsed"] as! NSNumber).doubleValue, try XCTUnwrap(elapsed.last).1, "final record's clock")
     }
 
+    /// An 8-step run on 2 ranks, and the same run stopped at step 4 and resumed, end with the same
+    /// stale-score table (present at the stop) and bit-identical weights.
+    func assertStopAndResumeIsBitIdentical(policy: String, flags: [String], tag: String,
+                                           file: StaticString = #filePath, line: UInt = #line) throws {
+        let p = try TrainingFixture.paths()
+        let straight = temporaryDirectory("\(tag)-straight"), split = temporaryDirectory("\(tag)-split")
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
+        XCTAssertEqual(a.status, 0, a.stderr, file: file, line: line)
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: split,
+                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
+        XCTAssertEqual(first.status, 0, first.stderr, file: file, line: line)
+        XCTAssertNotNil(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores,
+                        "no table in the step-4 checkpoint", file: file, line: line)
+        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: split,
+                                                                        extra: flags + ["--resume"]), ranks: 2)
+        XCTAssertEqual(second.status, 0, second.stderr, file: file, line: line)
+        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
+        XCTAssertEqual(y.state.step, 8, file: file, line: line)
+        XCTAssertEqual(x.state.staleScores, y.state.staleScores, file: file, line: line)
+        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ", file: file, line: line)
+    }
+
     /// --stale-scores: on a 48-sample subset (pool 24, so a sample returns every 2 steps) scores up to 3
     /// steps old are reused; fewer candidates are scored, the selections match at 1, 2 and 3 ranks, and a
     /// run resumed with the table in flight ends bit-identical.
@@ -221,21 +244,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
             }
         }
         XCTAssertEqual(reused, 8 * 24 - scored[0], "reused + scored = all candidates")
-        let straight = temporaryDirectory("stale-straight"), split = temporaryDirectory("stale-split")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
-        XCTAssertEqual(a.status, 0, a.stderr)
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
-                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
-        XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertNotNil(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores)
-        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: split,
-                                                                        extra: flags + ["--resume"]), ranks: 2)
-        XCTAssertEqual(second.status, 0, second.stderr)
-        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
-        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
-        XCTAssertEqual(y.state.step, 8)
-        XCTAssertEqual(x.state.staleScores, y.state.staleScores)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+        try assertStopAndResumeIsBitIdentical(policy: "sift", flags: flags, tag: "stale")
     }
 
     /// --policy last-loss on a 48-sample subset (pool 24, a sample returns every 2 steps): nothing is scored;
@@ -309,20 +318,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let trainLoss = try XCTUnwrap((metrics.last { $0["step"] as? Int == 8 && $0["train_loss"] != nil }?["train_loss"] as? NSNumber)?.doubleValue)
         XCTAssertEqual(weighted / Double(masked), trainLoss, accuracy: 2e-6 + 1e-6 * trainLoss)
 
-        let straight = temporaryDirectory("last-loss-straight"), split = temporaryDirectory("last-loss-split")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
-        XCTAssertEqual(a.status, 0, a.stderr)
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: split,
-                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
-        XCTAssertEqual(first.status, 0, first.stderr)
-        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: split,
-                                                                        extra: flags + ["--resume"]), ranks: 2)
-        XCTAssertEqual(second.status, 0, second.stderr)
-        let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
-        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
-        XCTAssertEqual(y.state.step, 8)
-        XCTAssertEqual(x.state.staleScores, y.state.staleScores)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
+        try assertStopAndResumeIsBitIdentical(policy: "last-loss", flags: flags, tag: "last-loss")
     }
 
     /// --score-positions: losses from a keyed subset of each candidate's masked positions are the same at
