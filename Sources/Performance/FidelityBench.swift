@@ -42,9 +42,15 @@ extension Bench {
 
         /// Losses of `indices` (epoch 0) in chunks of `chunk`: at `exit`, from at most `positions` masked
         /// positions (0: all), with the training dropout keyed by `dropoutSeed` (nil: none).
+        // One kept-activation store per exit layer for the dropout paths, reused by every pool.
+        var prefixes: [Int: ActivationPrefix] = [:]
         func losses(_ indices: [Int], exit: Int, positions: Int, dropoutSeed: UInt64?, key: UInt64) -> [Float] {
             var out: [Float] = []
-            let prefix = dropoutSeed == nil ? nil : model.activationPrefix(depth: exit)
+            var prefix: ActivationPrefix?
+            if dropoutSeed != nil {
+                if prefixes[exit] == nil { prefixes[exit] = model.activationPrefix(depth: exit) }
+                prefix = prefixes[exit]
+            }
             var start = 0
             while start < indices.count {
                 let part = indices[start..<min(start + chunk, indices.count)]
@@ -68,8 +74,8 @@ extension Bench {
         for p in stride(from: comm.rank, to: source.pools, by: comm.size) {
             let (indices, _) = stream.candidates(from: p * poolSize, count: poolSize)
             let exact = losses(indices, exit: config.numLayers, positions: 0, dropoutSeed: nil, key: 0)
+            let key = CounterHash.bits(7, 0x5C0E, UInt64(p), 0)
             for (i, path) in paths.enumerated() {
-                let key = CounterHash.bits(7, 0x5C0E, UInt64(p), 0)
                 let approximate = losses(indices, exit: path.exit, positions: path.positions,
                                          dropoutSeed: path.dropout ? CounterHash.bits(7, 0xD809, UInt64(p), 0) : nil, key: key)
                 if let s = SelectionFidelity.spearman(approximate, exact) { sums[3 * i] += s; sums[3 * i + 2] += 1 }

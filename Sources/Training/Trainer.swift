@@ -311,13 +311,7 @@ public final class Trainer {
             for (row, loss) in fresh.enumerated() {
                 let at = positions[positions.startIndex + row] - plan.share.lowerBound
                 losses[at] = loss
-                if reducible, let reference {
-                    // Reducible score: what the model still gets wrong beyond a unigram model.
-                    let T = batch.seqLen
-                    scores![at] = batch.labels.withUnsafeBufferPointer {
-                        loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T)
-                    }
-                }
+                if reducible { scores![at] = reducibleScore(loss, batch, row: row) }
             }
         }
         if let table = staleTable {
@@ -421,14 +415,18 @@ public final class Trainer {
         out.reserveCapacity(3 * stats.count)
         for (row, position) in positions.enumerated() {
             let loss = stats[row].meanLoss
-            var score = loss
-            if options.score == .reducible, let reference {
-                let T = mb.seqLen
-                score = mb.labels.withUnsafeBufferPointer { loss - reference.meanLoss(labels: $0.baseAddress! + row * T, count: T) }
-            }
-            out += [Float(position), loss, score]
+            out.append(Float(position))
+            out.append(loss)
+            out.append(options.score == .reducible ? reducibleScore(loss, mb, row: row) : loss)
         }
         return out
+    }
+
+    /// The reducible score of `batch`'s sample `row` with mean loss `loss`: what the model still gets wrong
+    /// beyond a unigram model (the loss minus its masked labels' mean −log unigram frequency).
+    private func reducibleScore(_ loss: Float, _ batch: MLMBatch, row: Int) -> Float {
+        let T = batch.seqLen
+        return batch.labels.withUnsafeBufferPointer { loss - reference!.meanLoss(labels: $0.baseAddress! + row * T, count: T) }
     }
 
     /// Stores every rank's training losses of this step (allgathered triples) in the `last-loss` table,
