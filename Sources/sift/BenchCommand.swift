@@ -115,6 +115,9 @@ struct BenchCommand: ParsableCommand {
         guard dataset.vocabHash == vocabulary.hash else {
             throw CommandFailure("dataset \(dir) was prepared with a different vocabulary than \(vocabPath)", code: 2)
         }
+        if let modelVocab = loaded.vocabPath, let v = try? Vocabulary(path: modelVocab), v.hash != vocabulary.hash {
+            throw CommandFailure("model \(path) was trained with another vocabulary (\(modelVocab)) than dataset \(dir)", code: 2)
+        }
         guard vocabulary.count == loaded.config.vocabSize else {
             throw CommandFailure("model \(path) has \(loaded.config.vocabSize) tokens, the dataset's vocabulary \(vocabulary.count)", code: 2)
         }
