@@ -5,7 +5,7 @@
 # Timing plays no part, so it may run while the machine is busy.
 #
 #   launch/per_sample.sh [--steps N] [--only NAME] [--corpus python|gcide|licenses] [--seeds "1 2"]
-#                        [--run "NAME FLAGS…"]…
+#                        [--run "NAME FLAGS…"]… [--out DIR]
 #       (default 200 steps, corpus python, seeds 1 and 2; needs launch/experiment.sh's warm start of that
 #       corpus). --run replaces the default runs (vanilla, SIFT relative, exact relative) with named ones,
 #       e.g. --run "sift-top-r75 --policy sift --selection top --select-fraction 0.75"; every run gets
@@ -14,10 +14,10 @@
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
 # docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and results.md (python), or the same under
-# docs/experiment/per-sample-<corpus>/ for another corpus.
+# docs/experiment/per-sample-<corpus>/ for another corpus, or under --out DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=200; only=""; corpus=python; seeds="1 2"; runs=()
+steps=200; only=""; corpus=python; seeds="1 2"; runs=(); out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --steps) steps="$2"; shift 2 ;;
@@ -25,13 +25,14 @@ while [ $# -gt 0 ]; do
         --corpus) corpus="$2"; shift 2 ;;
         --seeds) seeds="$2"; shift 2 ;;
         --run) runs+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME, --seeds LIST, --run SPEC)" >&2; exit 2 ;;
+        --out) out="$2"; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME, --seeds LIST, --run SPEC, --out DIR)" >&2; exit 2 ;;
     esac
 done
 case "$corpus" in python|gcide|licenses) ;; *) echo "error: --corpus must be python, gcide or licenses (got '$corpus')" >&2; exit 2 ;; esac
-work="${SIFT_WORK:-work-data}/experiment"; out=docs/experiment/per-sample
-[ "$corpus" = python ] || out="$out-$corpus"
+work="${SIFT_WORK:-work-data}/experiment"
+if [ -z "$out" ]; then out=docs/experiment/per-sample; [ "$corpus" = python ] || out="$out-$corpus"; fi
 [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"

@@ -18,4 +18,8 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "vanilla-b75": "vanilla, 3/4 of the budget",
           "sift-top-r75-b75": "SIFT exit 1, top-b at ρ = 0.75, 3/4 of the budget",
           "vanilla-112": "vanilla, 112 steps",
-          "sift-top-r75-112": "SIFT exit 1, top-b at ρ = 0.75, 112 steps"}
+          "sift-top-r75-112": "SIFT exit 1, top-b at ρ = 0.75, 112 steps",
+          "vanilla-static": "vanilla, static masks",
+          "last-loss-static-r75": "last training loss (no scoring), top-b at ρ = 0.75, static masks",
+          "last-loss-static-r50": "last training loss (no scoring), top-b at ρ = 0.5, static masks",
+          "sift-top-r75-static": "SIFT exit 1, top-b at ρ = 0.75, static masks"}

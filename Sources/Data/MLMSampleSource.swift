@@ -16,11 +16,18 @@ public struct MaskedDatasetSamples: MLMSampleSource, @unchecked Sendable {
     public let dataset: ShardedDataset
     public let split: DatasetSplit
     public let masker: MLMMasker
+    /// Masks repeat every `maskCycle` epochs (epoch e is masked as epoch e mod maskCycle), like the
+    /// `dupe_factor` of BERT's `create_pretraining_data.py`; 1 gives static masks (a sample keeps its
+    /// mask on every visit, so its last training loss is a loss of the same masked labels);
+    /// 0 draws new masks every epoch (RoBERTa's dynamic masking, the default).
+    public let maskCycle: Int
 
-    public init(dataset: ShardedDataset, split: DatasetSplit, masker: MLMMasker) {
+    public init(dataset: ShardedDataset, split: DatasetSplit, masker: MLMMasker, maskCycle: Int = 0) {
+        precondition(maskCycle >= 0, "maskCycle must be non-negative")
         self.dataset = dataset
         self.split = split
         self.masker = masker
+        self.maskCycle = maskCycle
     }
 
     public var count: Int { dataset.count(split) }
@@ -37,6 +44,6 @@ public struct MaskedDatasetSamples: MLMSampleSource, @unchecked Sendable {
             tokenTypeIds[i] = 0
             attentionMask[i] = inputIds[i] == pad ? 0 : 1
         }
-        masker.mask(tokens: inputIds, length: n, epoch: epoch, globalIndex: index, inputIds: inputIds, labels: labels)
+        masker.mask(tokens: inputIds, length: n, epoch: maskCycle > 0 ? epoch % maskCycle : epoch, globalIndex: index, inputIds: inputIds, labels: labels)
     }
 }

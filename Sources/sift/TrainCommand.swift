@@ -39,6 +39,8 @@ struct TrainCommand: ParsableCommand {
     var selection: SelectionFlags
     @Option(help: "Train on a fixed subset of this many training sequences (chosen by a hash independent of --seed).")
     var trainSubset: Int?
+    @Option(help: ArgumentHelp("Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks, each sample keeps its mask on every visit; 0: new masks every epoch.", discussion: "A resumed run must be given the same value."))
+    var maskCycle: Int = 0
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradient accumulation beyond it).")
     var microBatch: Int = 32
     @Option(help: "Peak learning rate.")
@@ -104,6 +106,8 @@ struct TrainCommand: ParsableCommand {
     /// Checks made before MPI starts, identical on every rank, so bad flags never hang a job.
     func validate() throws {
         if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
+        if maskCycle < 0 { throw ValidationError("--mask-cycle must be non-negative (got \(maskCycle))") }
+        if maskCycle > 0 && data == nil { throw ValidationError("--mask-cycle needs --data (--train-jsonl samples come masked already)") }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }

@@ -15,6 +15,8 @@ struct TrainingInputs {
     var vocab: String?
     var seqLen: Int?
     var trainSubset: Int?
+    /// Epochs after which training masks repeat (0: never).
+    var maskCycle: Int
     var initFrom: String?
     var dropout: Float
     var export: String?
@@ -65,7 +67,8 @@ struct TrainingSetup {
                 throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")
             }
             guard dataset.count(.train) > 0 else { throw SetupError("dataset \(dir) has no training sequences") }
-            train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: options.seed))
+            train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: options.seed),
+                                         maskCycle: inputs.maskCycle)
             if let n = inputs.trainSubset {
                 guard n <= train.count else { throw SetupError("--train-subset \(n) exceeds the \(train.count) training sequences of \(dir)") }
                 train = SubsetSamples(base: train, count: n)
@@ -149,7 +152,7 @@ extension TrainCommand {
     /// The flags that name outside input, as the plain struct `TrainingSetup` takes.
     var inputs: TrainingInputs {
         TrainingInputs(config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
-                       vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, initFrom: initFrom,
+                       vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, maskCycle: maskCycle, initFrom: initFrom,
                        dropout: dropout, export: export, overwriteExport: overwriteExport)
     }
 }

@@ -97,4 +97,39 @@ final class MaskingTests: XCTestCase {
         }
         XCTAssertTrue(differsAcrossEpochs, "masks change with the epoch")
     }
+
+    /// `maskCycle` N masks epoch e as epoch e mod N: with N = 1 every visit of a sample gets the mask
+    /// of its first (static masks), with N = 2 epochs 0 and 2 agree and 0 and 1 do not; 0 keeps
+    /// drawing new masks. Compared with a masker called directly at the reduced epoch.
+    func testMaskCycleRepeatsTheMasksOfEarlierEpochs() throws {
+        let corpus = GeneratedCorpus()
+        let vocabPath = try learnVocabulary(corpus)
+        let out = makeTempDirectory("out") + "/ds"
+        try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
+                                          outDirectory: out, validationFraction: 0.2), warn: { _ in })
+        let vocab = try Vocabulary(path: vocabPath), dataset = try ShardedDataset(directory: out)
+        let masker = MLMMasker(vocabulary: vocab, seed: 7)
+        let n = dataset.seqLen
+        func labels(_ source: MaskedDatasetSamples, _ index: Int, _ epoch: Int) -> [Int32] {
+            var i = [Int32](repeating: 0, count: n), t = i, m = i, l = i
+            source.fill(index: index, epoch: epoch, inputIds: &i, tokenTypeIds: &t, attentionMask: &m, labels: &l)
+            return i + l
+        }
+        let fresh = MaskedDatasetSamples(dataset: dataset, split: .train, masker: masker)
+        let fixed = MaskedDatasetSamples(dataset: dataset, split: .train, masker: masker, maskCycle: 1)
+        let two = MaskedDatasetSamples(dataset: dataset, split: .train, masker: masker, maskCycle: 2)
+        var freshDiffers = 0, twoDiffersAtOddEpochs = 0
+        for index in 0..<fresh.count {
+            let e0 = labels(fresh, index, 0), e1 = labels(fresh, index, 1)
+            for epoch in 0..<5 {
+                XCTAssertEqual(labels(fixed, index, epoch), e0, "static masks: sample \(index), epoch \(epoch)")
+            }
+            XCTAssertEqual(labels(two, index, 2), e0); XCTAssertEqual(labels(two, index, 3), e1)
+            XCTAssertEqual(labels(two, index, 1), e1)
+            if e1 != e0 { freshDiffers += 1 }
+            if labels(two, index, 1) != labels(two, index, 2) { twoDiffersAtOddEpochs += 1 }
+        }
+        XCTAssertGreaterThan(freshDiffers, fresh.count / 2, "without a cycle the masks change with the epoch")
+        XCTAssertGreaterThan(twoDiffersAtOddEpochs, fresh.count / 2)
+    }
 }

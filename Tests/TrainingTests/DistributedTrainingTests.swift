@@ -246,6 +246,7 @@ final class DistributedTrainingTests: XCTestCase {
             (["--policy", "best"], "policy"),
             (["--lr", "-1"], "lr"),
             (["--policy", "last-loss", "--stale-scores", "3"], "--stale-scores shapes a scoring forward, and --policy last-loss has none"),
+            (["--mask-cycle", "-1"], "--mask-cycle"),
         ]
         for (flags, needle) in cases {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
