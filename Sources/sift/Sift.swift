@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Foundation
 
 /// The `sift` command-line tool: a distributed BERT pretrainer that backpropagates only the
@@ -15,6 +16,7 @@ struct Sift: ParsableCommand {
     /// Runs the command; every failure becomes one `error: …` line on standard error and a non-zero
     /// exit (64 for bad flags, as ArgumentParser does), with no usage dump that would bury it.
     static func main() {
+        refuseAnUnsupportedCPU()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -29,5 +31,17 @@ struct Sift: ParsableCommand {
             printError("error: \(message)")
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// Exits with one line if the compute modules were compiled for instructions this CPU lacks
+    /// (this function and Core are compiled generic, so it runs before any such instruction could).
+    static func refuseAnUnsupportedCPU() {
+        #if SIFT_TARGET_HASWELL
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
+        if let line = CPUFeatures.refusal(target: "haswell", missing: CPUFeatures.missing(CPUFeatures.haswell, cpuinfo: info)) {
+            printError("error: \(line)")
+            Foundation.exit(1)
+        }
+        #endif
     }
 }
