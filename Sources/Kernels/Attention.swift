@@ -60,7 +60,9 @@ public enum Attention {
 
     /// Backward of `forward`. Writes (=) `dq`, `dk`, `dv` (`[B*T, H]`). `scratch` holds
     /// `T*T*Parallel.maximumWorkers` floats (one `[T, T]` block per worker).
-    /// `probs`/`droppedProbs`/`dropout` must be what `forward` used.
+    /// `probs`/`droppedProbs`/`dropout` must be what `forward` used. The dropout mask is read off
+    /// `droppedProbs` (non-zero where kept) rather than re-hashed: equal wherever it matters, since a
+    /// probability of 0 gets no gradient through the softmax, and 8.4M fewer hashes per BERT-mini step.
     public static func backward(dContext: UnsafePointer<Float>,
                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 probs: UnsafePointer<Float>, droppedProbs: UnsafePointer<Float>?,
@@ -77,15 +79,17 @@ public enum Attention {
             do {
                 let o = rowBase + h * d
                 let p = probs + (b * s.heads + h) * TT
-                let used = (dropout != nil ? droppedProbs.map { $0 + (b * s.heads + h) * TT } : nil) ?? p
+                // The forward applied dropout only when it had both the keys and `droppedProbs`.
+                let dropped = dropout != nil ? droppedProbs.map { $0 + (b * s.heads + h) * TT } : nil
+                let used = dropped ?? p
                 let dch = dContext + o
                 // dV_h = P'^T · dC_h
                 BLAS.gemm(transposeA: true, m: T, n: d, k: T, a: used, lda: T, b: dch, ldb: H, c: dv + o, ldc: H)
                 // dP' = dC_h · V_h^T
                 BLAS.gemm(transposeB: true, m: T, n: T, k: d, a: dch, lda: H, b: v + o, ldb: H, c: scratch, ldc: T)
-                if let dropout {
+                if let dropout, let dropped {
                     Dropout.backward(dy: scratch, dx: scratch, count: TT, probability: dropout.probability,
-                                     key: dropout.keys[b], firstIndex: h * TT)
+                                     keptWhereNonZero: dropped)
                 }
                 Softmax.backward(y: p, dy: scratch, dx: scratch, rows: T, columns: T)
                 // S = scale · Q K^T  ⇒  dQ = scale · dS K,  dK = scale · dS^T Q

@@ -27,4 +27,16 @@ public enum Dropout {
                                 probability p: Float, key: UInt64, firstIndex: Int = 0) {
         forward(x: dy, y: dx, count: count, probability: p, key: key, firstIndex: firstIndex)
     }
+
+    /// Backward from the forward's output instead of its key: `dx[i] = y[i] != 0 ? dy[i] / (1 - p) : 0`.
+    /// Equal to `backward(…key…)` wherever the forward input `x[i]` was non-zero (a kept non-zero input
+    /// stays non-zero); where `x[i]` was 0 it gives 0 — right for attention probabilities, whose softmax
+    /// backward multiplies that element's gradient by the probability, 0. `dx` may alias `dy`.
+    @inlinable
+    public static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
+                                probability p: Float, keptWhereNonZero y: UnsafePointer<Float>) {
+        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.dropout, t0, bytes: 12 * Double(count)) }
+        let scale = 1 / (1 - p)
+        for i in 0..<count { dx[i] = y[i] != 0 ? dy[i] * scale : 0 }
+    }
 }

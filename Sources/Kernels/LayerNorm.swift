@@ -1,4 +1,5 @@
 /// Row-wise LayerNorm `y = (x - mean) · rstd · gamma + beta` over the last dimension.
+/// Row sums run in `Lanes`' fixed eight-lane order (a scalar chain of adds was 2.4% of a BERT-mini step).
 public enum LayerNorm {
     /// Normalises `rows` rows of `width` values. Saves per-row `mean[rows]` and
     /// `rstd[rows] = 1/sqrt(var + eps)` (biased variance, as PyTorch) for the backward pass.
@@ -12,11 +13,10 @@ public enum LayerNorm {
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 15) / max(width, 1))) { range in
             for r in range {
                 let xr = x + r * width, yr = y + r * width
-                var sum: Float = 0
-                for c in 0..<width { sum += xr[c] }
-                let m = sum * inverseWidth
-                var squares: Float = 0
-                for c in 0..<width { let d = xr[c] - m; squares += d * d }
+                let m = Lanes.sum(xr, count: width) * inverseWidth
+                let mv = SIMD8<Float>(repeating: m)
+                let squares = Lanes.sum(count: width, { let d = Lanes.load(xr, $0) - mv; return d * d },
+                                        { let d = xr[$0] - m; return d * d })
                 let s = 1 / (squares * inverseWidth + eps).squareRoot()
                 for c in 0..<width { yr[c] = (xr[c] - m) * s * gamma[c] + beta[c] }
                 mean?[r] = m
@@ -55,13 +55,10 @@ public enum LayerNorm {
             for r in range {
                 let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
                 let m = mean[r], s = rstd[r]
-                var sumG: Float = 0, sumGX: Float = 0
-                for c in 0..<width {
-                    let xhat = (xr[c] - m) * s
-                    let g = dyr[c] * gamma[c]
-                    sumG += g
-                    sumGX += g * xhat
-                }
+                let mv = SIMD8<Float>(repeating: m), sv = SIMD8<Float>(repeating: s)
+                let sumG = Lanes.dot(dyr, gamma, count: width)
+                let sumGX = Lanes.sum(count: width, { Lanes.load(dyr, $0) * Lanes.load(gamma, $0) * ((Lanes.load(xr, $0) - mv) * sv) },
+                                      { dyr[$0] * gamma[$0] * ((xr[$0] - m) * s) })
                 let meanG = sumG * inverseWidth, meanGX = sumGX * inverseWidth
                 if accumulateInput {
                     for c in 0..<width {

@@ -14,11 +14,24 @@ public enum Softmax {
                                scale: Float = 1, columnBias: UnsafePointer<Float>? = nil) {
         for r in 0..<rows {
             let xr = x + r * columns, yr = y + r * columns
-            var maximum = -Float.infinity
-            if let columnBias {
-                for c in 0..<columns { let v = scale * xr[c] + columnBias[c]; yr[c] = v; maximum = Swift.max(maximum, v) }
-            } else {
-                for c in 0..<columns { let v = scale * xr[c]; yr[c] = v; maximum = Swift.max(maximum, v) }
+            // Eight lanes at a time; the maximum is order-independent, so this equals a scalar loop's.
+            var lanes = SIMD8<Float>(repeating: -.infinity)
+            let scales = SIMD8<Float>(repeating: scale)
+            var c = 0
+            while c + 8 <= columns {
+                var v = scales * Lanes.load(xr, c)
+                if let columnBias { v += Lanes.load(columnBias, c) }
+                Lanes.store(v, yr, c)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
+                c += 8
+            }
+            var maximum = lanes.max()
+            while c < columns {
+                var v = scale * xr[c]
+                if let columnBias { v += columnBias[c] }
+                yr[c] = v
+                maximum = Swift.max(maximum, v)
+                c += 1
             }
             if maximum == -Float.infinity {
                 let u = 1 / Float(columns)
@@ -37,8 +50,7 @@ public enum Softmax {
                                 rows: Int, columns: Int, scale: Float = 1) {
         for r in 0..<rows {
             let yr = y + r * columns, dyr = dy + r * columns, dxr = dx + r * columns
-            var dot: Float = 0
-            for c in 0..<columns { dot += dyr[c] * yr[c] }
+            let dot = Lanes.dot(dyr, yr, count: columns)
             for c in 0..<columns { dxr[c] = scale * yr[c] * (dyr[c] - dot) }
         }
     }

@@ -78,7 +78,12 @@ final class ElementwiseTests: XCTestCase {
 
     func testLayerNormForwardAndBackward() {
         var rng = TestRandom(6)
-        let rows = 3, width = 8, eps: Float = 1e-5
+        // 8: one eight-lane block; 21: two blocks and a tail of 5 (`Lanes`' row sums).
+        for width in [8, 21] { checkLayerNorm(width: width, &rng) }
+    }
+
+    func checkLayerNorm(width: Int, _ rng: inout TestRandom) {
+        let rows = 3, eps: Float = 1e-5
         var x = rng.array(rows * width, scale: 2), g = rng.array(width), b = rng.array(width)
         var r = rng.array(rows * width)
         let y = layerNorm(x, g, b, rows: rows, width: width, eps: eps)
@@ -123,6 +128,15 @@ final class ElementwiseTests: XCTestCase {
         var dx = [Float](repeating: 0, count: n)
         x.ptr { xp in dx.ptr { dp in Dropout.backward(dy: xp, dx: dp, count: n, probability: p, key: 42) } }
         XCTAssertEqual(dx, y)
+        // Backward from the forward's output equals backward from the key wherever the input was non-zero,
+        // and is 0 where it was 0.
+        var xz = (0..<n).map { $0 % 7 == 3 ? Float(0) : Float($0 % 5) - 1.5 }, yz = xz, g = xz.reversed() as [Float]
+        var fromKey = xz, fromOutput = xz
+        xz.ptr { xp in yz.ptr { yp in Dropout.forward(x: xp, y: yp, count: n, probability: p, key: 42) } }
+        g.ptr { gp in fromKey.ptr { dp in Dropout.backward(dy: gp, dx: dp, count: n, probability: p, key: 42) } }
+        g.ptr { gp in yz.ptr { yp in fromOutput.ptr { dp in
+            Dropout.backward(dy: gp, dx: dp, count: n, probability: p, keptWhereNonZero: yp) } } }
+        for i in 0..<n { XCTAssertEqual(fromOutput[i], xz[i] == 0 ? 0 : fromKey[i], "element \(i)") }
         // Neighbouring elements are independent: both dropped at rate p².
         let pairs = (0..<n - 1).filter { y[$0] == 0 && y[$0 + 1] == 0 }.count
         XCTAssertEqual(Double(pairs) / Double(n - 1), Double(p * p), accuracy: 0.005)
