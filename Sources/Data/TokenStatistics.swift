@@ -56,6 +56,13 @@ public struct UnigramReference: Sendable {
         negativeLogProbability = counts.map { Float(-log((Double($0) + 1) / total)) }
     }
 
+    /// Counted over `dataset`'s training sequences (those at `indices` only, when given), without the
+    /// [CLS], [SEP] and [PAD] tokens that are never masked: what `sift train` and `sift bench` rank by.
+    public init(trainingSplitOf dataset: ShardedDataset, vocabulary: Vocabulary, indices: [Int]? = nil) {
+        let special: Set<Int32> = [vocabulary.clsId, vocabulary.sepId, vocabulary.padId]
+        self.init(counts: TokenStatistics(dataset: dataset, split: .train, indices: indices, special: special).counts)
+    }
+
     /// Mean −log p over the labelled positions of one sample (labels −100 are skipped); 0 without labels.
     /// - Parameters: labels: `count` label ids of one sequence.
     public func meanLoss(labels: UnsafePointer<Int32>, count: Int) -> Float {

@@ -82,14 +82,15 @@ extension BertForMaskedLM {
 
     /// Approximate losses at exit layer `prefix.depth` computed by `forwardPrefix` — so with the
     /// training dropout, unlike `evaluate` — keeping the activations for `forwardBackward(resumingFrom:)`.
-    public func scoreKeepingPrefix(_ batch: MLMBatch, dropoutSeed: UInt64?,
-                                   into prefix: ActivationPrefix) -> (losses: [SampleLoss], chunk: Int) {
+    /// With a `vocabulary` the head scores only its classes and each label (`ScoringVocabulary`).
+    public func scoreKeepingPrefix(_ batch: MLMBatch, dropoutSeed: UInt64?, into prefix: ActivationPrefix,
+                                   vocabulary: ScoringVocabulary? = nil) -> (losses: [SampleLoss], chunk: Int) {
         let chunk = forwardPrefix(batch, dropoutSeed: dropoutSeed, into: prefix)
         var results = [SampleLoss](repeating: SampleLoss(), count: batch.count)
         if batch.count > 0 {
             let m = gatherMaskedRows(batch, firstSample: 0, count: batch.count,
                                      from: prefix.chunks[chunk].hidden[prefix.depth])
-            runHead(rows: m, lossWeight: nil)
+            runScoringHead(rows: m, decoder: gatherSubsetDecoder(vocabulary))
             accumulate(into: &results, firstSample: 0, seqLen: batch.seqLen, rows: m)
         }
         return (results, chunk)

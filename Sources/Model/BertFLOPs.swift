@@ -8,9 +8,10 @@ extension BertForMaskedLM {
         return projections + attention + feedForward
     }
 
-    /// Matmul FLOPs of the MLM head forward on `maskedTokens` rows.
-    static func headForwardFLOPs(config c: BertConfig, maskedTokens: Int) -> Double {
-        let m = Double(maskedTokens), H = Double(c.hiddenSize), V = Double(c.vocabSize)
+    /// Matmul FLOPs of the MLM head forward on `maskedTokens` rows, its decoder over `classes` classes
+    /// (nil: the vocabulary; a `ScoringVocabulary`'s K, whose per-row label dot products are not counted).
+    static func headForwardFLOPs(config c: BertConfig, maskedTokens: Int, classes: Int? = nil) -> Double {
+        let m = Double(maskedTokens), H = Double(c.hiddenSize), V = Double(min(classes ?? c.vocabSize, c.vocabSize))
         return 2 * m * H * H + 2 * m * H * V
     }
 
@@ -22,10 +23,11 @@ extension BertForMaskedLM {
              + headForwardFLOPs(config: config, maskedTokens: maskedTokens))
     }
 
-    /// Matmul FLOPs of one `evaluate` with `exitLayer` layers (`maskedTokens` in total).
+    /// Matmul FLOPs of one `evaluate` with `exitLayer` layers (`maskedTokens` in total), the head's
+    /// decoder over `classes` classes (nil: all).
     public static func scoringFLOPs(config: BertConfig, exitLayer: Int, batch: Int, seqLen: Int,
-                                    maskedTokens: Int) -> Double {
+                                    maskedTokens: Int, classes: Int? = nil) -> Double {
         Double(exitLayer) * layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
-            + headForwardFLOPs(config: config, maskedTokens: maskedTokens)
+            + headForwardFLOPs(config: config, maskedTokens: maskedTokens, classes: classes)
     }
 }

@@ -22,6 +22,8 @@ public final class BertForMaskedLM {
     let scoring: Workspace
     let head: HeadWorkspace
     private var prefixes: [ActivationPrefix] = []
+    /// The scoring head's gathered decoder rows (`ScoringVocabulary`), allocated on first use.
+    var subsetDecoder: SubsetDecoder?
     /// Samples per chunk in `evaluate`/`maskedLogits`, bounding scoring memory.
     public var scoringChunk = 32
 
@@ -84,18 +86,20 @@ public final class BertForMaskedLM {
     /// numLayers` gives the exact loss), then the shared MLM head on that layer's output. No dropout,
     /// no activation cache (one layer's activations, processed `scoringChunk` samples at a time).
     /// One `SampleLoss` per sample. The batch must satisfy `validationError(for:) == nil`.
-    public func evaluate(_ batch: MLMBatch, exitLayer: Int) -> [SampleLoss] {
+    /// With a `vocabulary` the head scores only its classes and each label (`ScoringVocabulary`).
+    public func evaluate(_ batch: MLMBatch, exitLayer: Int, vocabulary: ScoringVocabulary? = nil) -> [SampleLoss] {
         var results = [SampleLoss](repeating: SampleLoss(), count: batch.count)
+        let decoder = gatherSubsetDecoder(vocabulary)
         score(batch, exitLayer: exitLayer) { first, m in
-            self.runHead(rows: m, lossWeight: nil)
+            self.runScoringHead(rows: m, decoder: decoder)
             self.accumulate(into: &results, firstSample: first, seqLen: batch.seqLen, rows: m)
         }
         return results
     }
 
     /// Per-sample mean loss of `evaluate` (nats per masked token; 0 for a sample without masks).
-    public func approximateLosses(_ batch: MLMBatch, exitLayer: Int) -> [Float] {
-        evaluate(batch, exitLayer: exitLayer).map(\.meanLoss)
+    public func approximateLosses(_ batch: MLMBatch, exitLayer: Int, vocabulary: ScoringVocabulary? = nil) -> [Float] {
+        evaluate(batch, exitLayer: exitLayer, vocabulary: vocabulary).map(\.meanLoss)
     }
 
     /// MLM logits at the masked positions (labels != -100) after `exitLayer` layers, in row-major

@@ -101,14 +101,60 @@ extension BertForMaskedLM {
 
     /// MLM head on the M gathered rows: transform dense, GELU, LayerNorm, tied decoder → `head.logits [M, V]`.
     func headForward(rows m: Int) {
-        let H = config.hiddenSize, V = config.vocabSize, o = layout.head
+        let H = config.hiddenSize, V = config.vocabSize
+        headTransform(rows: m)
+        Linear.forward(x: head.normed, weight: w(layout.embeddings.wordEmbeddings), bias: w(layout.head.decoderBias),
+                       y: head.logits, rows: m, inFeatures: H, outFeatures: V)
+    }
+
+    /// The head's transform (dense, GELU, LayerNorm) of the M gathered rows → `head.normed [M, H]`.
+    func headTransform(rows m: Int) {
+        let H = config.hiddenSize, o = layout.head
         Linear.forward(x: head.gathered, weight: w(o.transformWeight), bias: w(o.transformBias), y: head.transformPre,
                        rows: m, inFeatures: H, outFeatures: H)
         GELU.forward(x: head.transformPre, y: head.transformAct, count: m * H)
         LayerNorm.forward(x: head.transformAct, gamma: w(o.layerNormGamma), beta: w(o.layerNormBeta), y: head.normed,
                           mean: head.mean, rstd: head.rstd, rows: m, width: H, eps: config.layerNormEps)
-        Linear.forward(x: head.normed, weight: w(layout.embeddings.wordEmbeddings), bias: w(o.decoderBias),
-                       y: head.logits, rows: m, inFeatures: H, outFeatures: V)
+    }
+
+    /// The scoring head's losses of the M gathered rows into `head.losses`/`head.correct`: the full head
+    /// (`runHead`) without a vocabulary or with one as large as V; otherwise the decoder over the
+    /// vocabulary's K classes (gathered by `gatherSubsetDecoder` since the weights last changed) and
+    /// each row's label (`CrossEntropy.subsetLosses`).
+    func runScoringHead(rows m: Int, decoder: SubsetDecoder?) {
+        guard let decoder else { runHead(rows: m, lossWeight: nil); return }
+        let H = config.hiddenSize, K = decoder.vocabulary.count
+        let embeddings = w(layout.embeddings.wordEmbeddings), decoderBias = w(layout.head.decoderBias)
+        headTransform(rows: m)
+        Linear.forward(x: head.normed, weight: decoder.weights.pointer, bias: decoder.bias.pointer, y: head.logits,
+                       rows: m, inFeatures: H, outFeatures: K)
+        decoder.reserve(m)
+        decoder.vocabulary.columns.withUnsafeBufferPointer { columns in
+            for r in 0..<m {
+                let label = Int(head.labels[r]), column = columns[label]
+                decoder.labelColumns[r] = column
+                decoder.labelLogits.pointer[r] = column >= 0
+                    ? head.logits[r * K + Int(column)]
+                    : Lanes.dot(head.normed + r * H, embeddings + label * H, count: H) + decoderBias[label]
+            }
+        }
+        CrossEntropy.subsetLosses(logits: head.logits, classes: K, labelLogits: decoder.labelLogits.pointer,
+                                  labelColumns: decoder.labelColumns, rows: m, losses: head.losses, correct: head.correct)
+    }
+
+    /// The decoder rows and biases of `vocabulary` copied from the current weights (nil when the
+    /// vocabulary is nil or covers all V classes). Allocates only when the vocabulary changes.
+    func gatherSubsetDecoder(_ vocabulary: ScoringVocabulary?) -> SubsetDecoder? {
+        guard let vocabulary, vocabulary.count < config.vocabSize else { return nil }
+        let H = config.hiddenSize
+        if subsetDecoder?.vocabulary != vocabulary { subsetDecoder = SubsetDecoder(vocabulary, hidden: H) }
+        let decoder = subsetDecoder!
+        let embeddings = w(layout.embeddings.wordEmbeddings), decoderBias = w(layout.head.decoderBias)
+        for (c, id) in vocabulary.ids.enumerated() {
+            (decoder.weights.pointer + c * H).update(from: embeddings + Int(id) * H, count: H)
+            decoder.bias.pointer[c] = decoderBias[Int(id)]
+        }
+        return decoder
     }
 
     /// Head forward plus cross-entropy; with `lossWeight` the logits are replaced by their gradient.

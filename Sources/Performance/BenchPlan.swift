@@ -29,13 +29,15 @@ public struct BenchPlan: Sendable {
     /// Whether the training forward resumes from the scoring forward (`--reuse-scoring-forward`), one
     /// SIFT row per value.
     public var reuse: [Bool]
+    /// Classes the scoring head computes (`--score-vocabulary`; 0: all), one SIFT row per value.
+    public var scoreVocabularies: [Int]
     public var quick: Bool
 
     /// - Parameters:
     ///   - configs: model sizes; with `quick` and the default list, tiny, mini and base.
     ///   - threads: sgemm thread counts (default: 1 up to the cores).
     public init(configs: [String], vocabSize: Int, seqLen: Int, batchSize: Int, selectFraction: Double,
-                exitLayers: String, scorePositions: [Int] = [0], reuse: [Bool] = [false], repeats: Int, sections: [String], threads: [Int]?, quick: Bool) {
+                exitLayers: String, scorePositions: [Int] = [0], reuse: [Bool] = [false], scoreVocabularies: [Int] = [0], repeats: Int, sections: [String], threads: [Int]?, quick: Bool) {
         names = quick && configs == Self.defaultConfigs ? ["tiny", "mini", "base"] : configs.map { $0.lowercased() }
         var batch: [String: Int] = [:]
         for n in names {
@@ -53,6 +55,7 @@ public struct BenchPlan: Sendable {
         self.exitLayers = exitLayers
         self.scorePositions = scorePositions.isEmpty ? [0] : scorePositions
         self.reuse = reuse.isEmpty ? [false] : reuse
+        self.scoreVocabularies = scoreVocabularies.isEmpty ? [0] : scoreVocabularies
         self.quick = quick
     }
 

@@ -33,7 +33,7 @@ extension Bench {
             }
             let trainFLOPs = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: maskedTokens(count: b, k: 0))
             let vanilla = try trainerStep(model: model, policy: .vanilla, exitLayer: 1, scorePositions: 0, perRankBatch: b)
-            func row(_ label: String, exit: Int?, positions: Int? = nil, reuse: Bool? = nil, pool: Int?, timing: TrainerStepTiming, flops: Double,
+            func row(_ label: String, exit: Int?, positions: Int? = nil, reuse: Bool? = nil, classes: Int? = nil, pool: Int?, timing: TrainerStepTiming, flops: Double,
                      predictedShare: Double?, predictedOverhead: Double?) {
                 let secs = timing.seconds
                 let g = flops / secs / 1e9
@@ -43,7 +43,7 @@ extension Bench {
                 let overhead = exit == nil ? nil : secs / vanilla.seconds - 1
                 table.add([name, label, "\(b)", pool.map(String.init) ?? "—", fmt(secs, 3), fmt(Double(b * seqLen) / secs, 0),
                            fmt(g, 1), pct(mfu), pct(share), pct(predictedShare), signedPct(overhead), signedPct(predictedOverhead)])
-                rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, scorePositions: positions, reuseScoringForward: reuse, batch: b, pool: pool,
+                rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, scorePositions: positions, reuseScoringForward: reuse, scoreVocabulary: classes, batch: b, pool: pool,
                                     seconds: secs, forwardBackwardSeconds: timing.times.forwardBackward, optimizerSeconds: timing.times.optimizer,
                                     scoringSeconds: scoring, tokensPerSPerRank: Double(b * seqLen) / secs,
                                     tokensPerSAllRanks: Double(comm.size * b * seqLen) / secs, flops: flops, gflops: g, mfu: mfu,
@@ -51,6 +51,7 @@ extension Bench {
                                     predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
                                     vocabSize: vocabSize, seqLen: seqLen))
                 if name == "base" && exit == 1 && (positions ?? 0) == TrainingOptions().scorePositions
+                    && (classes ?? 0) == TrainingOptions.defaultScoreVocabulary
                     && reuse == TrainingOptions().reuseScoringForward && abs(selectFraction - 0.5) < 1e-9,
                    let overhead, let predictedOverhead, let share {
                     // The target is judged on the scoring path `sift train` takes by default, by the
@@ -65,14 +66,20 @@ extension Bench {
             for exit in plan.exits(for: config) {
                 for k in plan.scorePositions {
                     for reuse in plan.reuse {
-                        // With reuse the training forward skips the embeddings' and layers 1…exit's products for b samples.
-                        let saved = reuse ? BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: b, seqLen: seqLen, maskedTokens: 0) : 0
-                        let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
-                                                                      maskedTokens: maskedTokens(count: poolSize, k: k)) - saved
-                        let sift = try trainerStep(model: model, policy: .sift, exitLayer: exit, scorePositions: k, reuse: reuse, perRankBatch: b)
-                        row("sift exit \(exit)" + (k > 0 ? ", ≤\(k) pos." : "") + (reuse ? ", reuse" : ""), exit: exit,
-                            positions: k > 0 ? k : nil, reuse: reuse, pool: poolSize, timing: sift, flops: trainFLOPs + scoreFLOPs,
-                            predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), predictedOverhead: scoreFLOPs / trainFLOPs)
+                        for classes in plan.scoreVocabularies {
+                            // With reuse the training forward skips the embeddings' and layers 1…exit's products for b samples.
+                            let saved = reuse ? BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: b, seqLen: seqLen, maskedTokens: 0) : 0
+                            let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
+                                                                          maskedTokens: maskedTokens(count: poolSize, k: k),
+                                                                          classes: classes > 0 ? classes : nil) - saved
+                            let sift = try trainerStep(model: model, policy: .sift, exitLayer: exit, scorePositions: k, reuse: reuse,
+                                                       scoreVocabulary: classes, perRankBatch: b)
+                            row("sift exit \(exit)" + (k > 0 ? ", ≤\(k) pos." : "") + (reuse ? ", reuse" : "")
+                                + (classes > 0 ? ", \(classes) classes" : ""), exit: exit,
+                                positions: k > 0 ? k : nil, reuse: reuse, classes: classes > 0 ? classes : nil, pool: poolSize, timing: sift,
+                                flops: trainFLOPs + scoreFLOPs,
+                                predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), predictedOverhead: scoreFLOPs / trainFLOPs)
+                        }
                     }
                 }
             }
@@ -84,7 +91,8 @@ extension Bench {
         say("  s/step: the whole trainer step (data, scoring, selection and its allgather, forward+backward, gradient allreduce, AdamW);")
         say("  SIFT scores b/ρ candidates per rank at the exit layer with sift train's default rule (≤k pos.: each candidate scored")
         say("  from at most k of its masked positions, --score-positions k; reuse: the training forward resumes at the exit layer from")
-        say("  the scoring forward, --reuse-scoring-forward, and the FLOP columns subtract the products it skips). Scoring share:")
+        say("  the scoring forward, --reuse-scoring-forward, and the FLOP columns subtract the products it skips; K classes: the scoring")
+        say("  head's decoder over the K lowest token ids and each label, --score-vocabulary K). Scoring share:")
         say("  scoring + selection time ÷ step time.")
         say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
@@ -97,7 +105,7 @@ extension Bench {
                 + (plan.quick ? " (quick run, small b: indicative)" : ""))
         } else {
             say("  SIFT target (BERT-base, exit layer 1, ρ = 0.5): not measured in this run"
-                + (plan.names.contains("base") ? " (needs --select-fraction 0.5, exit layer 1 and sift train's default --score-positions \(TrainingOptions().scorePositions))" : " (add base to --configs)"))
+                + (plan.names.contains("base") ? " (needs --select-fraction 0.5, exit layer 1 and sift train's default --score-positions \(TrainingOptions().scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add base to --configs)"))
         }
         return (rows, target)
     }

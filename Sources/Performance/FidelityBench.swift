@@ -16,12 +16,16 @@ public struct FidelitySource {
     public let description: String
     /// Pools measured; each is b/ρ candidates of the candidate stream, b = `sift train`'s default batch.
     public let pools: Int
+    /// The training data's −log unigram frequencies, for paths with a scoring vocabulary (nil: none measured).
+    public let reference: UnigramReference?
 
-    public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int) {
+    public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int,
+                reference: UnigramReference? = nil) {
         self.model = model
         self.samples = samples
         self.description = description
         self.pools = pools
+        self.reference = reference
     }
 }
 
@@ -44,7 +48,8 @@ extension Bench {
         /// positions (0: all), with the training dropout keyed by `dropoutSeed` (nil: none).
         // One kept-activation store per exit layer for the dropout paths, reused by every pool.
         var prefixes: [Int: ActivationPrefix] = [:]
-        func losses(_ indices: [Int], exit: Int, positions: Int, dropoutSeed: UInt64?, key: UInt64) -> [Float] {
+        func losses(_ indices: [Int], exit: Int, positions: Int, dropoutSeed: UInt64?, key: UInt64,
+                    vocabulary: ScoringVocabulary? = nil) -> [Float] {
             var out: [Float] = []
             var prefix: ActivationPrefix?
             if dropoutSeed != nil {
@@ -58,17 +63,26 @@ extension Bench {
                 batch.fill(part.map { (index: $0, epoch: 0) }, from: source.samples, positions: positions > 0 ? (limit: positions, key: key) : nil)
                 if let prefix, let dropoutSeed {
                     prefix.reset()
-                    out += model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix).losses.map(\.meanLoss)
+                    out += model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix, vocabulary: vocabulary)
+                        .losses.map(\.meanLoss)
                 } else {
-                    out += model.approximateLosses(batch, exitLayer: exit)
+                    out += model.approximateLosses(batch, exitLayer: exit, vocabulary: vocabulary)
                 }
                 start += chunk
             }
             return out
         }
 
-        var paths: [(exit: Int, positions: Int, dropout: Bool)] = []
-        for exit in plan.exits(for: config) { for k in plan.scorePositions { for reuse in plan.reuse { paths.append((exit, k, reuse)) } } }
+        var paths: [(exit: Int, positions: Int, dropout: Bool, classes: Int)] = []
+        for exit in plan.exits(for: config) { for k in plan.scorePositions { for reuse in plan.reuse {
+            for classes in plan.scoreVocabularies where classes == 0 || source.reference != nil { paths.append((exit, k, reuse, classes)) }
+        } } }
+        var vocabularies: [Int: ScoringVocabulary] = [:]
+        if let reference = source.reference {
+            for classes in plan.scoreVocabularies where classes > 0 {
+                vocabularies[classes] = ScoringVocabulary(reference: reference.negativeLogProbability, size: classes)
+            }
+        }
         // sums[path] = (Σ Spearman, Σ overlap, pools with a defined Spearman)
         var sums = [Double](repeating: 0, count: 3 * paths.count)
         for p in stride(from: comm.rank, to: source.pools, by: comm.size) {
@@ -77,7 +91,8 @@ extension Bench {
             let key = CounterHash.bits(7, 0x5C0E, UInt64(p), 0)
             for (i, path) in paths.enumerated() {
                 let approximate = losses(indices, exit: path.exit, positions: path.positions,
-                                         dropoutSeed: path.dropout ? CounterHash.bits(7, 0xD809, UInt64(p), 0) : nil, key: key)
+                                         dropoutSeed: path.dropout ? CounterHash.bits(7, 0xD809, UInt64(p), 0) : nil, key: key,
+                                         vocabulary: vocabularies[path.classes])
                 if let s = SelectionFidelity.spearman(approximate, exact) { sums[3 * i] += s; sums[3 * i + 2] += 1 }
                 sums[3 * i + 1] += SelectionFidelity.topOverlap(approximate: approximate, exact: exact, globalIndices: indices, count: b)
             }
@@ -88,22 +103,22 @@ extension Bench {
         let size = plan.names.first { name in
             BertConfig.named(name, vocabSize: plan.vocabSize).map { $0.numLayers == config.numLayers && $0.hiddenSize == config.hiddenSize } ?? false
         }
-        var table = TextTable(["exit", "scored positions", "dropout (reuse)", "Spearman", "top-b overlap", "step overhead"],
-                              alignments: [.right, .right, .left, .right, .right, .right])
+        var table = TextTable(["exit", "scored positions", "scored classes", "dropout (reuse)", "Spearman", "top-b overlap", "step overhead"],
+                              alignments: [.right, .right, .right, .left, .right, .right, .right])
         var rows: [FidelityRow] = []
         for (i, path) in paths.enumerated() {
             let spearman = sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil
             let overlap = sums[3 * i + 1] / Double(source.pools)
             let overhead = steps?.first { row in
                 row.config == size && row.exitLayer == path.exit && (row.scorePositions ?? 0) == path.positions
-                    && (row.reuseScoringForward ?? false) == path.dropout
+                    && (row.reuseScoringForward ?? false) == path.dropout && (row.scoreVocabulary ?? 0) == path.classes
             }?.overhead
             rows.append(FidelityRow(exitLayer: path.exit, scorePositions: path.positions > 0 ? path.positions : nil,
-                                    reuseScoringForward: path.dropout, pools: source.pools, spearman: spearman,
+                                    reuseScoringForward: path.dropout, scoreVocabulary: path.classes > 0 ? path.classes : nil, pools: source.pools, spearman: spearman,
                                     topOverlap: overlap, overhead: overhead, overheadConfig: overhead == nil ? nil : size))
             let isDefault = path.exit == TrainingOptions().exitLayer && path.positions == TrainingOptions().scorePositions
-                && path.dropout == TrainingOptions().reuseScoringForward
-            table.add(["\(path.exit)", path.positions > 0 ? "≤ \(path.positions)" : "all",
+                && path.dropout == TrainingOptions().reuseScoringForward && path.classes == TrainingOptions.defaultScoreVocabulary
+            table.add(["\(path.exit)", path.positions > 0 ? "≤ \(path.positions)" : "all", path.classes > 0 ? "\(path.classes)" : "all",
                        (path.dropout ? "on" : "off") + (isDefault ? "  ← sift train's default" : ""),
                        fmt(spearman, 3), fmt(overlap, 3), signedPct(overhead)])
         }

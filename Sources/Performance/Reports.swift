@@ -133,6 +133,8 @@ public struct StepRow: Codable, Sendable {
     public var scorePositions: Int?
     /// Whether the training forward resumed from the scoring forward (nil for vanilla).
     public var reuseScoringForward: Bool?
+    /// Classes the scoring head computed (`--score-vocabulary`; nil: all).
+    public var scoreVocabulary: Int?
     public var batch: Int
     public var pool: Int?
     public var seconds: Double
@@ -201,6 +203,8 @@ public struct FidelityRow: Codable, Sendable {
     public var scorePositions: Int?
     /// Scored with the training forward's dropout, as `--reuse-scoring-forward` scores.
     public var reuseScoringForward: Bool
+    /// Classes the path's head computes (`--score-vocabulary`; nil: all).
+    public var scoreVocabulary: Int?
     public var pools: Int
     /// Mean Spearman correlation with the exact loss over the pools (nil if no pool had spread).
     public var spearman: Double?

@@ -42,7 +42,7 @@ extension Bench {
     /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
     /// With `profile`, `KernelProfile` records the timed steps.
     func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int, reuse: Bool = false,
-                     perRankBatch: Int, profile: Bool = false) throws -> TrainerStepTiming {
+                     scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false) throws -> TrainerStepTiming {
         var o = TrainingOptions()
         o.policy = policy
         o.batchSize = perRankBatch * comm.size
@@ -50,6 +50,7 @@ extension Bench {
         o.exitLayer = exitLayer
         o.scorePositions = scorePositions
         o.reuseScoringForward = reuse
+        o.scoreVocabulary = scoreVocabulary
         o.selectionWarmup = 0
         o.microBatch = perRankBatch
         o.learningRate = 1e-6
@@ -62,8 +63,11 @@ extension Bench {
         let source = SyntheticSamples(count: o.poolSize * (plan.repeats + 1), seqLen: plan.seqLen, vocab: plan.vocabSize, salt: 3)
         func run(steps: Int) throws -> TrainingSummary {
             o.steps = steps
+            // The synthetic data has no frequencies: the scoring vocabulary is the lowest token ids.
+            let reference = scoreVocabulary > 0
+                ? UnigramReference(counts: (0..<plan.vocabSize).map { plan.vocabSize - $0 }) : nil
             let trainer = Trainer(options: o, model: model, communicator: comm, train: source, validation: nil,
-                                  vocabHash: "bench", output: { _ in })
+                                  vocabHash: "bench", reference: reference, output: { _ in })
             return try trainer.run()
         }
         _ = try run(steps: 1)

@@ -58,8 +58,10 @@ public final class Trainer {
     /// Each sample's last score, reused for `--stale-scores` steps, or under `last-loss` its training loss
     /// from the last step that backpropagated it (nil when scores are always fresh).
     private var staleTable: StaleScoreTable?
-    /// −log unigram frequency per token, for the reducible score.
+    /// −log unigram frequency per token, for the reducible score and the scoring vocabulary.
     let reference: UnigramReference?
+    /// The classes the scoring head computes (`--score-vocabulary`; nil: all).
+    let scoringVocabulary: ScoringVocabulary?
     /// The scoring forward's activations, kept for the training forward (`--reuse-scoring-forward`).
     let prefix: ActivationPrefix?
     /// Where each position of this rank's pool share was kept by the scoring forward (nil: not scored
@@ -90,7 +92,11 @@ public final class Trainer {
                 train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
                 reference: UnigramReference? = nil, output: @escaping (String) -> Void) {
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
+        precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
+                     "--score-vocabulary needs the unigram counts of the model's vocabulary")
         self.reference = reference
+        scoringVocabulary = options.scoreVocabulary > 0 && options.policy != .lastLoss
+            ? ScoringVocabulary(reference: reference!.negativeLogProbability, size: options.scoreVocabulary) : nil
         self.options = options
         self.model = model
         self.communicator = communicator
@@ -293,6 +299,7 @@ public final class Trainer {
         var scores: [Float]? = reducible ? losses : nil
         let exit = plan.policy == .exact ? model.config.numLayers : options.exitLayer
         let toScore = plan.share.filter { plan.fresh[$0] }
+        let vocabulary = plan.policy == .exact ? nil : scoringVocabulary
         // --score-positions: the approximate loss from a random subset of each sample's masked positions.
         let thin = options.scorePositions > 0 && plan.policy != .exact
             ? (limit: options.scorePositions, key: CounterHash.bits(options.seed, 0x5C0E, UInt64(step), 0)) : nil
@@ -301,8 +308,9 @@ public final class Trainer {
         inMicroBatches(toScore) { positions in
             let batch = timed(&times.data) { fill(plan.samples(positions), from: train, positions: thin) }
             let fresh = timed(&times.scoring) { () -> [Float] in
-                guard let prefix else { return model.approximateLosses(batch, exitLayer: exit) }
-                let (scored, chunk) = model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix)
+                guard let prefix else { return model.approximateLosses(batch, exitLayer: exit, vocabulary: vocabulary) }
+                let (scored, chunk) = model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix,
+                                                               vocabulary: vocabulary)
                 for row in 0..<batch.count {
                     prefixSlots[positions[positions.startIndex + row] - plan.share.lowerBound] = PrefixSlot(chunk: chunk, row: row)
                 }

@@ -34,6 +34,8 @@ struct BenchCommand: ParsableCommand {
     var scorePositions: String = "0,4"
     @Option(help: "Comma-separated on/off: whether the SIFT step's training forward resumes from the scoring forward (see sift train --reuse-scoring-forward); one SIFT row per value.")
     var reuseScoringForward: String = "off,on"
+    @Option(help: "Comma-separated classes the SIFT scoring head computes (0: the whole vocabulary; see sift train --score-vocabulary, whose default with --data is \(TrainingOptions.defaultScoreVocabulary)); one SIFT row per value. The step section's synthetic data makes the K lowest token ids the most frequent.")
+    var scoreVocabularies: String = "0"
     @Option(help: "Timed repetitions per measurement (after one warm-up); the median is reported.")
     var repeats: Int = 3
     @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce, and (only when named) profile: the vanilla step's time per kernel.")
@@ -61,6 +63,9 @@ struct BenchCommand: ParsableCommand {
         for k in scorePositions.split(separator: ",") where (Int(k) ?? -1) < 0 {
             throw ValidationError("--score-positions: '\(k)' is not a non-negative number")
         }
+        for k in scoreVocabularies.split(separator: ",") where (Int(k) ?? -1) < 0 {
+            throw ValidationError("--score-vocabularies: '\(k)' is not a non-negative number")
+        }
         for r in reuseScoringForward.split(separator: ",") where r != "on" && r != "off" {
             throw ValidationError("--reuse-scoring-forward: '\(r)' is neither on nor off")
         }
@@ -82,6 +87,7 @@ struct BenchCommand: ParsableCommand {
                              seqLen: shape.seqLen, batchSize: shape.batchSize, selectFraction: shape.selectFraction,
                              exitLayers: exitLayers, scorePositions: scorePositions.split(separator: ",").compactMap { Int($0) },
                              reuse: reuseScoringForward.split(separator: ",").map { $0 == "on" },
+                             scoreVocabularies: scoreVocabularies.split(separator: ",").compactMap { Int($0) },
                              repeats: repeats, sections: only.split(separator: ",").map(String.init),
                              threads: threads.map { $0.split(separator: ",").compactMap { Int($0) } }, quick: quick)
         // Loaded before MPI starts, so bad input stops every rank with its own message and no collective waits.
@@ -127,7 +133,11 @@ struct BenchCommand: ParsableCommand {
         guard dataset.count(.train) > 0 else { throw CommandFailure("dataset \(dir) has no training sequences", code: 2) }
         let samples = MaskedDatasetSamples(dataset: dataset, split: .train,
                                            masker: MLMMasker(vocabulary: vocabulary, seed: TrainingOptions().seed))
+        // The scoring vocabularies' token frequencies, counted as sift train counts them.
+        let reference = scoreVocabularies.split(separator: ",").contains { (Int($0) ?? 0) > 0 }
+            ? UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary)
+            : nil
         return FidelitySource(model: BertForMaskedLM(config: loaded.config, parameters: loaded.parameters), samples: samples,
-                              description: "model \(path), data \(dir)", pools: fidelityPools)
+                              description: "model \(path), data \(dir)", pools: fidelityPools, reference: reference)
     }
 }

@@ -39,7 +39,8 @@ struct TrainCommand: ParsableCommand {
     var selection: SelectionFlags
     @Option(help: "Train on a fixed subset of this many training sequences (chosen by a hash independent of --seed).")
     var trainSubset: Int?
-    @Option(help: ArgumentHelp("Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks, each sample keeps its mask on every visit; 0: new masks every epoch.", discussion: "A resumed run must be given the same value."))
+    // .unconditional: a negative value reaches validation (and its message) instead of reading as a flag.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks, each sample keeps its mask on every visit; 0: new masks every epoch.", discussion: "A resumed run must be given the same value."))
     var maskCycle: Int = 0
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradient accumulation beyond it).")
     var microBatch: Int = 32
@@ -129,7 +130,7 @@ struct TrainCommand: ParsableCommand {
     func options() -> TrainingOptions {
         var o = TrainingOptions()
         o.batchSize = batchSize
-        selection.apply(to: &o)
+        selection.apply(to: &o, hasCounts: data != nil)
         o.microBatch = microBatch; o.learningRate = lr; o.warmupSteps = warmup
         o.weightDecay = weightDecay; o.clipNorm = clipNorm; o.seed = seed
         o.fitsScheduleToBudget = steps == nil && timeBudget != nil

@@ -32,7 +32,7 @@ struct TrainingSetup {
     var validation: MLMSampleSource?
     var vocabHash: String
     var vocabPath: String?
-    /// The unigram reference of `--score reducible`, counted over the training sequences used.
+    /// The unigram reference of `--score reducible` and `--score-vocabulary`, counted over the training sequences used.
     var reference: UnigramReference?
     var warnings: [String] = []
 
@@ -73,10 +73,9 @@ struct TrainingSetup {
                 guard n <= train.count else { throw SetupError("--train-subset \(n) exceeds the \(train.count) training sequences of \(dir)") }
                 train = SubsetSamples(base: train, count: n)
             }
-            if options.score == .reducible {
-                let special: Set<Int32> = [vocabulary.clsId, vocabulary.sepId, vocabulary.padId]
-                let counts = TokenStatistics(dataset: dataset, split: .train, indices: (train as? SubsetSamples)?.indices, special: special).counts
-                reference = UnigramReference(counts: counts)
+            if options.score == .reducible || options.scoreVocabulary > 0 {
+                reference = UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary,
+                                             indices: (train as? SubsetSamples)?.indices)
             }
             if dataset.count(.validation) > 0 {
                 validation = MaskedDatasetSamples(dataset: dataset, split: .validation,
@@ -95,6 +94,9 @@ struct TrainingSetup {
             }
             if options.score == .reducible {
                 throw SetupError("--score reducible needs --data (its unigram reference is counted over the dataset's shards)")
+            }
+            if options.scoreVocabulary > 0 {
+                throw SetupError("--score-vocabulary needs --data (its most frequent tokens are counted over the dataset's shards)")
             }
             if let v = inputs.validationJsonl {
                 validation = try PremaskedSamples(path: v, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)

@@ -246,7 +246,8 @@ final class DistributedTrainingTests: XCTestCase {
             (["--policy", "best"], "policy"),
             (["--lr", "-1"], "lr"),
             (["--policy", "last-loss", "--stale-scores", "3"], "--stale-scores shapes a scoring forward, and --policy last-loss has none"),
-            (["--mask-cycle", "-1"], "--mask-cycle"),
+            (["--mask-cycle", "-1"], "--mask-cycle must be non-negative"),
+            (["--score-vocabulary", "-1"], "--score-vocabulary must be non-negative"),
         ]
         for (flags, needle) in cases {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)

@@ -81,6 +81,30 @@ final class SelectionRuleTrainingTests: XCTestCase {
         })
     }
 
+    /// `--score-vocabulary`: the same selections and losses at 1 and 3 ranks; at the first step (the same
+    /// weights in both runs) every candidate's loss is at most its loss over the whole vocabulary, and
+    /// some are lower (the classes left out carry mass).
+    func testScoreVocabularyIsRankInvariantAndBoundsTheFullLoss() throws {
+        let p = try TrainingFixture.paths()
+        var logs: [[LoggedStep]] = []
+        for (ranks, extra) in [(1, ["--score-vocabulary", "30"]), (3, ["--score-vocabulary", "30"]), (1, [])] {
+            let dir = temporaryDirectory("voc-\(ranks)-\(extra.count)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir + "/ckpt",
+                extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(ranks) ranks \(extra): \(out.stderr)")
+            if ranks == 1 && !extra.isEmpty { XCTAssertTrue(out.stdout.contains("scored over the 30 most frequent tokens"), out.stdout) }
+            logs.append(try steps(dir + "/sel.jsonl"))
+        }
+        XCTAssertEqual(logs[0].map(\.selected), logs[1].map(\.selected), "1 vs 3 ranks")
+        for (a, b) in zip(logs[0], logs[1]) {
+            for (x, y) in zip(a.losses, b.losses) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
+        }
+        let subset = logs[0][0], full = logs[2][0]
+        XCTAssertEqual(subset.pool, full.pool)
+        for (x, y) in zip(subset.losses, full.losses) { XCTAssertLessThanOrEqual(x, y + 1e-5) }
+        XCTAssertTrue(zip(subset.losses, full.losses).contains { $0 < $1 - 1e-3 })
+    }
+
     /// A run stopped with the relative rule's history in flight and resumed ends bit-identical to one
     /// that was never interrupted (the history travels in the checkpoint).
     func testResumeWithScoreHistoryIsBitIdentical() throws {
