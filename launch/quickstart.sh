@@ -2,10 +2,10 @@
 # README's main command: from a fresh machine to a BERT-mini trained with SIFT on 2 ranks.
 #   default corpus (Debian's python3.11-doc reST sources) → WordPiece vocab → shards →
 #   `sift train` with its selection defaults (mini, SIFT at exit layer 1, the paper's greedy top-b at
-#   ρ = 0.75, training resuming from the scoring forward, after 1,000 plain steps; 2 ranks; 1,300
-#   steps) → validation accuracy + exported model. The plain steps are there because from scratch the
-#   model spends them leaving the unigram plateau, where selecting by loss would keep it (README, "SIFT
-#   against plain training").
+#   ρ = 0.75, scored over the 2,048 most frequent tokens, training resuming from the scoring forward,
+#   after 1,000 plain steps; 2 ranks; 1,300 steps) → validation accuracy + exported model. The plain
+#   steps are there because from scratch the model spends them leaving the unigram plateau, where
+#   selecting by loss would keep it (README, "SIFT against plain training").
 # Outputs go to $SIFT_WORK (default: ./work-data). Extra arguments are passed to `sift train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

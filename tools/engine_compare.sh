@@ -11,7 +11,8 @@
 #
 # Measures, in this order: the sgemm peak and one training step (b 32, T 128, 1 process × 2 threads)
 # of BERT-mini and BERT-base at V 30522, vanilla and SIFT at exit 1, ρ 0.5, the training forward reusing
-# the scoring forward (`sift bench --only sgemm,step`); the same for mini at V 8192; PyTorch eager with the
+# the scoring forward, scored over all classes and over the 2048 most frequent (`sift bench --only
+# sgemm,step`); the same for mini at V 8192; PyTorch eager with the
 # MLM head on masked positions (tools/torch_baseline.py) for mini and base; 2-rank data-parallel
 # training against PyTorch DDP (tools/ddp_compare.py), mini over 24 steps and base over 8.
 set -euo pipefail
@@ -33,7 +34,7 @@ trap 'rm -f "$tmp"' EXIT
 {
     echo "# tools/engine_compare.sh, $(date -u +%Y-%m-%d\ %H:%M) UTC; $(nproc) cores, $cpu ($flags); $($python -c 'import torch; print("torch", torch.__version__)')"
     echo "# sift: $sift ($(git rev-parse --short HEAD 2>/dev/null || echo '?')); dataset: $data"
-    step="bench --only sgemm,step --exit-layers 1 --score-positions 0 --reuse-scoring-forward on --select-fraction 0.5 --repeats 3"
+    step="bench --only sgemm,step --exit-layers 1 --score-positions 0 --reuse-scoring-forward on --score-vocabularies 0,2048 --select-fraction 0.5 --repeats 3"
     echo "## sift mini,base V 30522: OPENBLAS_NUM_THREADS=2 sift $step --configs mini,base"
     OPENBLAS_NUM_THREADS=2 "$sift" $step --configs mini,base
     echo "## sift mini V 8192: OPENBLAS_NUM_THREADS=2 sift $step --configs mini --vocab-size 8192"
