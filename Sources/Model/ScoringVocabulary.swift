@@ -31,6 +31,11 @@ public struct ScoringVocabulary: Sendable, Equatable {
 
     /// K.
     public var count: Int { ids.count }
+
+    /// Equal subsets of equal vocabularies (`columns` follows from `ids` and V, so it is not compared).
+    public static func == (a: ScoringVocabulary, b: ScoringVocabulary) -> Bool {
+        a.columns.count == b.columns.count && a.ids == b.ids
+    }
 }
 
 /// Decoder rows and biases of a `ScoringVocabulary`, gathered from the weights before each use.
