@@ -33,7 +33,13 @@
 # larger ρ scores fewer candidates — licenses seeds 1–3; then vanilla and top-b at ρ = 0.75 (the
 # closer of the two on licenses) on python seeds 1–2.
 #
-#   launch/experiment.sh [--smoke] [--round reuse|rho|budget] [--out DIR] [--budget SECONDS] [--only NAME]
+# Round "vocab" (--round vocab, into docs/experiment/vocab): the cheapest scoring path that keeps the
+# ranking (issue 12): `sift train --policy sift`'s defaults — greedy top-b at ρ = 0.75, training resumed
+# from the scoring forward — with the exit head's decoder restricted to the 2,048 most frequent training
+# tokens (`--score-vocabulary 2048`), against vanilla re-run with the same binary: licenses and python
+# seeds 1–2 first, then gcide seeds 1–2 and licenses seed 3.
+#
+#   launch/experiment.sh [--smoke] [--round reuse|rho|budget|vocab] [--out DIR] [--budget SECONDS] [--only NAME]
 #                        [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
@@ -53,10 +59,10 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; out_given=1; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --round) round="$2"; shift 2
-                 case "$round" in reuse|rho|budget) ;; *) echo "error: unknown round '$round' (expected reuse, rho or budget)" >&2; exit 2 ;; esac ;;
+                 case "$round" in reuse|rho|budget|vocab) ;; *) echo "error: unknown round '$round' (expected reuse, rho, budget or vocab)" >&2; exit 2 ;; esac ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
         *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
     esac
 done
@@ -146,6 +152,14 @@ elif [ "$round" = rho ]; then
                "licenses sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75")
     done
     for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75"); done
+elif [ "$round" = vocab ]; then
+    v2048="--policy sift --selection top --select-fraction 0.75 --score-vocabulary 2048"
+    for seed in 1 2; do
+        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r75-v2048 $seed $v2048"
+               "python vanilla $seed --policy vanilla" "python sift-top-r75-v2048 $seed $v2048")
+    done
+    for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-top-r75-v2048 $seed $v2048"); done
+    runs+=("licenses vanilla 3 --policy vanilla" "licenses sift-top-r75-v2048 3 $v2048")
 elif [ "$round" = budget ]; then
     # Time to vanilla's final loss as a user meets it: SIFT given 3/4 of vanilla's budget, its schedule
     # fitted to that shorter budget, against vanilla with the full budget and vanilla with the same 3/4.
@@ -184,7 +198,8 @@ done
 
 declare -A round_heading=([reuse]="training resumes from the scoring forward"
                           [rho]="the schedule re-fitted, greedy top-b at ρ = 0.9 and 0.75"
-                          [budget]="SIFT and vanilla given 3/4 of vanilla's budget")
+                          [budget]="SIFT and vanilla given 3/4 of vanilla's budget"
+                          [vocab]="scored over the 2,048 most frequent tokens")
 report() {
     python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
         ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \

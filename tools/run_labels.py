@@ -11,6 +11,7 @@ LABELS = {"vanilla": "vanilla", "sift-top": "SIFT exit 1, top-b (greedy)", "sift
           "sift-reuse": "SIFT exit 1, relative, training resumes from the scoring forward",
           "sift-top-r90": "SIFT exit 1, top-b at ρ = 0.9",
           "sift-top-r75": "SIFT exit 1, top-b at ρ = 0.75",
+          "sift-top-r75-v2048": "SIFT exit 1, top-b at ρ = 0.75, scored over 2,048 tokens",
           "last-loss-r75": "last training loss (no scoring), top-b at ρ = 0.75",
           "last-loss-r50": "last training loss (no scoring), top-b at ρ = 0.5",
           "last-loss-r33": "last training loss (no scoring), top-b at ρ = 1/3",
