@@ -50,9 +50,9 @@ public struct Bench {
             report.sgemmPeakGflops = best
         }
         if plan.sections.contains("step") {
-            let (rows, target) = try measureSteps(peak: report.sgemmPeakGflops)
+            let (rows, targets) = try measureSteps(peak: report.sgemmPeakGflops)
             report.steps = rows
-            report.siftTarget = target
+            report.siftTargets = targets
         }
         if plan.sections.contains("profile") {
             report.profile = try measureProfile(peak: report.sgemmPeakGflops, memory: report.memory)

@@ -9,13 +9,16 @@ import Training
 extension Bench {
     // MARK: - Steps
 
+    /// Issue 12's goals: the most a SIFT step (exit 1, ρ = 0.5, default scoring path) may cost over vanilla.
+    static let overheadLimits: [String: Double] = ["base": 0.05, "mini": 0.10]
+
     /// Times the parts of a step for every configuration on every rank at once and prints, per
-    /// configuration, a vanilla row and one SIFT row per exit layer. Returns the rows and the
-    /// verdict on the BERT-base target (nil when base at exit 1 and ρ = 0.5 was not measured).
-    func measureSteps(peak: Double?) throws -> ([StepRow], SiftTarget?) {
+    /// configuration, a vanilla row and one SIFT row per scoring path. Returns the rows and the verdicts
+    /// on the overhead targets of base and mini (those measured at exit 1, ρ = 0.5 on the default path).
+    func measureSteps(peak: Double?) throws -> ([StepRow], [SiftTarget]) {
         let seqLen = plan.seqLen, vocabSize = plan.vocabSize, selectFraction = plan.selectFraction
         var rows: [StepRow] = []
-        var target: SiftTarget?
+        var targets: [SiftTarget] = []
         say("\ntraining step per rank (T = \(seqLen); the trainer's own step on all \(comm.size) rank(s) at once, slowest rank, mean of \(plan.repeats) steps after a warm-up step)")
         var table = TextTable(["config", "step", "b", "pool", "s/step", "tokens/s", "GFLOP/s", "MFU",
                                "scoring share", "(FLOPs)", "vs vanilla", "(FLOPs)"],
@@ -50,15 +53,16 @@ extension Bench {
                                     scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
                                     predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
                                     vocabSize: vocabSize, seqLen: seqLen))
-                if name == "base" && exit == 1 && (positions ?? 0) == TrainingOptions().scorePositions
+                if let limit = Self.overheadLimits[name], exit == 1, (positions ?? 0) == TrainingOptions().scorePositions
                     && (classes ?? 0) == TrainingOptions.defaultScoreVocabulary
                     && reuse == TrainingOptions().reuseScoringForward && abs(selectFraction - 0.5) < 1e-9,
-                   let overhead, let predictedOverhead, let share {
-                    // The target is judged on the scoring path `sift train` takes by default, by the
-                    // overhead measured within the SIFT step (scoring over the rest of the step).
-                    let within = share / max(1e-9, 1 - share)
-                    target = SiftTarget(config: name, exitLayer: 1, selectFraction: selectFraction, batch: b, overhead: overhead,
-                                        overheadWithinStep: within, predictedOverhead: predictedOverhead, limit: 0.05, met: within <= 0.05)
+                   let overhead, let predictedOverhead {
+                    // Judged on the step times, vanilla and SIFT measured back to back in this run. Not on
+                    // the scoring share inside the SIFT step: with reuse the scoring forward holds work the
+                    // training forward then skips, so the share overstates what scoring adds.
+                    targets.append(SiftTarget(config: name, exitLayer: 1, selectFraction: selectFraction, batch: b,
+                                              scoreVocabulary: classes, vocabSize: vocabSize, overhead: overhead,
+                                              predictedOverhead: predictedOverhead, limit: limit, met: overhead <= limit))
                 }
             }
             row("vanilla", exit: nil, pool: nil, timing: vanilla, flops: trainFLOPs, predictedShare: nil, predictedOverhead: nil)
@@ -98,16 +102,17 @@ extension Bench {
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
         say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
         say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
-        if let t = target {
-            say("  SIFT target — BERT-base, exit layer 1, ρ = 0.5, b = \(t.batch): scoring adds \(signedPct(t.overheadWithinStep ?? t.overhead)) to the rest of "
-                + "the SIFT step (step times: \(signedPct(t.overhead)) over vanilla; FLOP count: \(signedPct(t.predictedOverhead))); "
-                + "target ≤ +5%: \(t.met ? "MET" : "NOT MET")"
+        for t in targets {
+            say("  SIFT target — \(t.config), exit layer 1, ρ = 0.5, b = \(t.batch), V \(t.vocabSize), `sift train`'s default scoring path: "
+                + "\(signedPct(t.overhead)) over vanilla (step times, back to back; FLOP count \(signedPct(t.predictedOverhead))); "
+                + "target ≤ \(signedPct(t.limit)): \(t.met ? "MET" : "NOT MET")"
                 + (plan.quick ? " (quick run, small b: indicative)" : ""))
-        } else {
-            say("  SIFT target (BERT-base, exit layer 1, ρ = 0.5): not measured in this run"
-                + (plan.names.contains("base") ? " (needs --select-fraction 0.5, exit layer 1 and sift train's default --score-positions \(TrainingOptions().scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add base to --configs)"))
         }
-        return (rows, target)
+        for name in Self.overheadLimits.keys.sorted() where !targets.contains(where: { $0.config == name }) {
+            say("  SIFT target (\(name), exit layer 1, ρ = 0.5): not measured in this run"
+                + (plan.names.contains(name) ? " (needs --select-fraction 0.5, exit layer 1, --reuse-scoring-forward on, --score-positions \(TrainingOptions().scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add \(name) to --configs)"))
+        }
+        return (rows, targets)
     }
 
     // MARK: - Allreduce

@@ -60,7 +60,7 @@ final class BenchProjectCLITests: XCTestCase {
         _ = try runOK(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: d + "/ckpt",
                                                      extra: ["--checkpoint-every", "3"]))
         _ = try runOK(["bench", "--only", "fidelity", "--model", d + "/ckpt", "--data", p.dataset, "--configs", "tiny",
-                       "--vocab-size", "400", "--exit-layers", "1,2", "--score-positions", "0", "--reuse-scoring-forward", "off,on",
+                       "--vocab-size", "400", "--exit-layers", "1,2", "--score-positions", "0", "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0",
                        "--fidelity-pools", "3", "--json", d + "/bench.json"], ranks: 2)
         let rows = try XCTUnwrap(try readJSON(d + "/bench.json")["fidelity"] as? [[String: Any]])
         func row(_ exit: Int, _ reuse: Bool) throws -> (spearman: Double, overlap: Double) {
@@ -100,7 +100,7 @@ final class BenchProjectCLITests: XCTestCase {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
                                 "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
-                                "--reuse-scoring-forward", "off,on", "--json", d + "/bench.json"])
+                                "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0", "--json", d + "/bench.json"])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos., reuse"), stdout)
@@ -134,8 +134,8 @@ final class BenchProjectCLITests: XCTestCase {
         let reuseFLOPs = all.filter { $0["reuse_scoring_forward"] as? Bool == true }.map { $0["flops"] as! Double }
         XCTAssertEqual(flops[1] - reuseFLOPs[0], 2 * layer, accuracy: 1)
         XCTAssertEqual(flops[3] - reuseFLOPs[2], 2 * 2 * layer, accuracy: 1)
-        // No base in the run: no verdict.
-        XCTAssertTrue(root["sift_target"] is NSNull)
+        // Neither base nor mini in the run: no verdict.
+        XCTAssertEqual((root["sift_targets"] as? [Any])?.count, 0)
         XCTAssertTrue(stdout.contains("not measured"), stdout)
 
         // sift project reads the bench JSON for the same model.
@@ -147,6 +147,29 @@ final class BenchProjectCLITests: XCTestCase {
         let compute = try XCTUnwrap(try readJSON(d + "/project.json")["compute"] as? [String: Any])
         XCTAssertEqual(try XCTUnwrap(compute["forward_backward_seconds_per_sample"] as? Double),
                        (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
+    }
+
+    /// Mini at the bench's defaults (exit 1, ρ 0.5, reuse, full and 2,048-class scoring): one verdict, on
+    /// the default path's row, and it is that row's step time over the vanilla row's against +10%.
+    func testMiniOverheadVerdictIsTheDefaultPathsStepRatio() throws {
+        let d = tempDir()
+        let stdout = try runOK(["bench", "--configs", "mini", "--vocab-size", "3000", "--only", "step", "--batch-size", "2",
+                                "--repeats", "1", "--exit-layers", "1", "--json", d + "/bench.json"])
+        let root = try readJSON(d + "/bench.json")
+        let steps = try XCTUnwrap(root["steps"] as? [[String: Any]])
+        XCTAssertEqual(steps.map { $0["score_vocabulary"] as? Int }, [nil, nil, 2048])
+        let targets = try XCTUnwrap(root["sift_targets"] as? [[String: Any]])
+        XCTAssertEqual(targets.count, 1)
+        let t = targets[0]
+        XCTAssertEqual(t["config"] as? String, "mini")
+        XCTAssertEqual(t["score_vocabulary"] as? Int, 2048)
+        XCTAssertEqual(t["limit"] as? Double, 0.10)
+        let ratio = (steps[2]["seconds"] as! Double) / (steps[0]["seconds"] as! Double) - 1
+        XCTAssertEqual(try XCTUnwrap(t["overhead"] as? Double), ratio, accuracy: 1e-12)
+        XCTAssertEqual(t["met"] as? Bool, ratio <= 0.10)
+        XCTAssertEqual(try XCTUnwrap(t["predicted_overhead"] as? Double), try XCTUnwrap(steps[2]["predicted_overhead"] as? Double), accuracy: 1e-12)
+        XCTAssertTrue(stdout.contains("SIFT target — mini"), stdout)
+        XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.5): not measured"), stdout)
     }
 
     /// Two ranks: the allreduce rows' bound is the scaling model's ring bound on the memory rates the
