@@ -17,6 +17,7 @@ extension Bench {
     /// on the overhead targets of base and mini (those measured at exit 1, ρ = 0.5 on the default path).
     func measureSteps(peak: Double?) throws -> ([StepRow], [SiftTarget]) {
         let seqLen = plan.seqLen, vocabSize = plan.vocabSize, selectFraction = plan.selectFraction
+        let defaults = TrainingOptions()
         var rows: [StepRow] = []
         var targets: [SiftTarget] = []
         say("\ntraining step per rank (T = \(seqLen); the trainer's own step on all \(comm.size) rank(s) at once, slowest rank, mean of \(plan.repeats) steps after a warm-up step)")
@@ -53,9 +54,9 @@ extension Bench {
                                     scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
                                     predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
                                     vocabSize: vocabSize, seqLen: seqLen))
-                if let limit = Self.overheadLimits[name], exit == 1, (positions ?? 0) == TrainingOptions().scorePositions
+                if let limit = Self.overheadLimits[name], exit == 1, (positions ?? 0) == defaults.scorePositions
                     && (classes ?? 0) == TrainingOptions.defaultScoreVocabulary
-                    && reuse == TrainingOptions().reuseScoringForward && abs(selectFraction - 0.5) < 1e-9,
+                    && reuse == defaults.reuseScoringForward && abs(selectFraction - 0.5) < 1e-9,
                    let overhead, let predictedOverhead {
                     // Judged on the step times, vanilla and SIFT measured back to back in this run. Not on
                     // the scoring share inside the SIFT step: with reuse the scoring forward holds work the
@@ -110,7 +111,7 @@ extension Bench {
         }
         for name in Self.overheadLimits.keys.sorted() where !targets.contains(where: { $0.config == name }) {
             say("  SIFT target (\(name), exit layer 1, ρ = 0.5): not measured in this run"
-                + (plan.names.contains(name) ? " (needs --select-fraction 0.5, exit layer 1, --reuse-scoring-forward on, --score-positions \(TrainingOptions().scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add \(name) to --configs)"))
+                + (plan.names.contains(name) ? " (needs --select-fraction 0.5, exit layer 1, --reuse-scoring-forward on, --score-positions \(defaults.scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add \(name) to --configs)"))
         }
         return (rows, targets)
     }
