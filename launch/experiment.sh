@@ -76,42 +76,14 @@ runs_dir="$work/runs${round:+-$round}"
 # SIFT_BINARY pins the binary (e.g. a copy, so rebuilding the checkout cannot change a running experiment).
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
-need=()
-command -v gnuplot >/dev/null || need+=(gnuplot-nox)
-[ -f /usr/share/dictd/gcide.dict.dz ] || need+=(dict-gcide)
-if [ ${#need[@]} -gt 0 ]; then
+if ! command -v gnuplot >/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get install -y -qq "${need[@]}" >&2
+    $SUDO apt-get install -y -qq gnuplot-nox >&2
 fi
 mkdir -p "$work" "$out"
 
-# Corpora → vocabularies → datasets (each once).
-python_corpus=/usr/share/doc/python3.11/html/_sources
-if [ ! -f "$work/gcide.txt" ]; then
-    zcat /usr/share/dictd/gcide.dict.dz > "$work/gcide.txt.tmp" && mv "$work/gcide.txt.tmp" "$work/gcide.txt"
-fi
-prepare() {  # name corpus format validation-fraction
-    local d="$work/$1"
-    mkdir -p "$d"
-    [ -f "$d/vocab.txt" ] || "$bin" vocab --corpus "$2" --size 8192 --out "$d/vocab.txt" >&2
-    [ -f "$d/dataset/manifest.json" ] || "$bin" prepare --corpus "$2" --vocab "$d/vocab.txt" --format "$3" \
-        --validation-fraction "$4" --seq-len 128 --out "$d/dataset" >&2
-}
-if [ ! -f "$work/licenses.txt" ]; then
-    python3 - "$work/licenses.txt.tmp" <<'PY'
-import glob, hashlib, sys
-seen, out = set(), open(sys.argv[1], "wb")
-for path in sorted(glob.glob("/usr/share/doc/*/copyright")):
-    data = open(path, "rb").read()
-    digest = hashlib.sha256(data).digest()
-    if digest in seen: continue
-    seen.add(digest); out.write(data.rstrip(b"\n") + b"\n\n")
-PY
-    mv "$work/licenses.txt.tmp" "$work/licenses.txt"
-fi
-prepare python "$python_corpus" rst 0.1
-prepare gcide "$work/gcide.txt" text 0.03
-prepare licenses "$work/licenses.txt" text 0.12
+# Corpora → vocabularies → datasets (each once; the corpora are described in launch/corpora.sh).
+launch/corpora.sh "$work"
 
 # The shared warm start of each corpus: vanilla on the whole training split, exported for --init-from.
 base_steps=1000; [ "$smoke" = 1 ] && base_steps=20

@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
         allreduce, and the allreduce is also measured alone; the slowest rank is reported.
         """)
 
-    @Option(help: "Comma-separated model sizes (tiny, mini, small, medium, base).")
+    @Option(help: ArgumentHelp("Comma-separated model sizes (\(BertConfig.sizeNames))."))
     var configs: String = BenchPlan.defaultConfigs.joined(separator: ",")
     @OptionGroup var shape: StepShapeOptions
     @Option(help: "Comma-separated exit layers for the SIFT step: numbers or 'mid' (half the layers, at least 2); clamped to the model's layers.")
@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         for c in configs.split(separator: ",") where BertConfig.named(String(c), vocabSize: shape.vocabSize) == nil {
-            throw ValidationError("unknown model size '\(c)' (expected tiny, mini, small, medium or base)")
+            throw ValidationError("unknown model size '\(c)' (expected one of \(BertConfig.sizeNames))")
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be positive") }
         for e in exitLayers.split(separator: ",") where e != "mid" && (Int(e) ?? 0) < 1 {

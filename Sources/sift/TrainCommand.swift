@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
         of ranks. Without mpirun it runs as a single rank.
         """)
 
-    @Option(help: "Model size (tiny, mini, small, medium, base) or a HuggingFace config.json path.")
+    @Option(help: ArgumentHelp("Model size (\(BertConfig.sizeNames)) or a HuggingFace config.json path."))
     var config: String = "mini"
     @Option(help: "Dataset directory written by `sift prepare`.")
     var data: String?
@@ -115,7 +115,7 @@ struct TrainCommand: ParsableCommand {
         if evalSamples < 0 { throw ValidationError("--eval-samples must be non-negative") }
         if let s = seqLen, s < 8 || s > 512 { throw ValidationError("--seq-len must be in 8...512 (got \(s))") }
         if BertConfig.named(config, vocabSize: 100) == nil && !FileManager.default.fileExists(atPath: config) && initFrom == nil {
-            throw ValidationError("--config '\(config)' is neither a size (tiny, mini, small, medium, base) nor a readable config.json")
+            throw ValidationError("--config '\(config)' is neither a size (\(BertConfig.sizeNames)) nor a readable config.json")
         }
         // --exit-layer's upper bound is known here only for a named size without --init-from; setup checks
         // the options again against the model actually built (config.json, --init-from) and the ranks.
