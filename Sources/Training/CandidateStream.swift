@@ -30,7 +30,7 @@ public final class CandidateStream {
         var order = Array(0..<sampleCount)
         // Fisher–Yates, each swap drawn from a counter hash so the order is a pure function of (seed, epoch).
         for i in stride(from: sampleCount - 1, to: 0, by: -1) {
-            let r = CounterHash.bits(seed, 0xE70C, UInt64(epoch), UInt64(i))
+            let r = CounterHash.bits(seed, RandomStream.candidateOrder.rawValue, UInt64(epoch), UInt64(i))
             let j = Int(r % UInt64(i + 1))
             order.swapAt(i, j)
         }

@@ -60,10 +60,12 @@ public final class Trainer {
     private var staleTable: StaleScoreTable?
     /// −log unigram frequency per token, for the reducible score and the scoring vocabulary.
     let reference: UnigramReference?
-    /// The classes the scoring head computes (`--score-vocabulary`; nil: all).
-    let scoringVocabulary: ScoringVocabulary?
+    /// The scoring forward of a selecting step (nil: the policy has none).
+    let scorer: Scorer?
+    /// The exact loss (last layer, no dropout) of validation and of `--fidelity-every`.
+    let exactScorer: Scorer
     /// The scoring forward's activations, kept for the training forward (`--reuse-scoring-forward`).
-    let prefix: ActivationPrefix?
+    var prefix: ActivationPrefix? { scorer?.prefix }
     /// Where each position of this rank's pool share was kept by the scoring forward (nil: not scored
     /// here this step); rewritten every step.
     private var prefixSlots: [PrefixSlot?] = []
@@ -71,8 +73,8 @@ public final class Trainer {
     private var calibrationTimes: [Double] = []
     let stream: CandidateStream
     let selection: GlobalSelection
-    /// Reusable batches indexed by sample count, so steady-state steps allocate none.
-    private var batchCache: [MLMBatch?]
+    /// Reusable batches of the training forward and evaluation, so steady-state steps allocate none.
+    private var batches: BatchCache
     private var step = 0
     private var samplesScored = 0
     private var samplesBackpropagated = 0
@@ -95,8 +97,10 @@ public final class Trainer {
         precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--score-vocabulary needs the unigram counts of the model's vocabulary")
         self.reference = reference
-        scoringVocabulary = options.scoreVocabulary > 0 && options.policy != .lastLoss
-            ? ScoringVocabulary(reference: reference!.negativeLogProbability, size: options.scoreVocabulary) : nil
+        scorer = options.scoringPath(numLayers: model.config.numLayers).map {
+            Scorer(model: model, path: $0, reference: reference, microBatch: options.microBatch)
+        }
+        exactScorer = Scorer(model: model, path: .exact(numLayers: model.config.numLayers), microBatch: options.microBatch)
         self.options = options
         self.model = model
         self.communicator = communicator
@@ -115,11 +119,8 @@ public final class Trainer {
         staleTable = options.policy == .lastLoss ? StaleScoreTable(samples: train.count, maxAge: 1)
             : options.policy.scores && options.staleScores > 0 ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
-        prefix = options.reuseScoringForward && options.policy.scores
-            ? model.activationPrefix(depth: options.policy == .exact ? model.config.numLayers : options.exitLayer)
-            : nil
         selection = GlobalSelection(communicator: communicator)
-        batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
+        batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
         watchdog = options.watchdogSeconds > 0
             ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank) { communicator.abort(code: 4) }
             : nil
@@ -172,37 +173,22 @@ public final class Trainer {
 
     // MARK: - Batches
 
-    /// A batch of `count` rows to fill: the cached one, taken out of the cache so that filling it
-    /// writes in place (a copy still held by the cache would make every write copy the arrays).
-    private func batch(count: Int) -> MLMBatch {
-        if count < batchCache.count, let b = batchCache[count] { batchCache[count] = nil; return b }
-        return MLMBatch(count: count, seqLen: train.seqLen)
-    }
-
-    /// Fills a batch with the given global samples (index, epoch) from `source`; with `positions`,
-    /// keeps at most `limit` masked positions per sample (`ScoringPositions`, keyed by `key`).
-    private func fill(_ samples: ArraySlice<(index: Int, epoch: Int)>, from source: MLMSampleSource,
-                      positions: (limit: Int, key: UInt64)? = nil) -> MLMBatch {
-        var b = batch(count: samples.count)
-        b.fill(samples, from: source, positions: positions)
-        if samples.count < batchCache.count { batchCache[samples.count] = b }
-        return b
+    /// A batch filled with the given global samples (index, epoch) from `source`, from the cache.
+    private func fill(_ samples: ArraySlice<(index: Int, epoch: Int)>, from source: MLMSampleSource) -> MLMBatch {
+        batches.fill(samples, from: source)
     }
 
     // MARK: - Evaluation
 
     /// Validation MLM loss and accuracy over the first `evalSamples` held-out samples, spread over ranks.
-    public func evaluate() -> EvaluationResult? {
+    public func measureValidation() throws -> EvaluationResult? {
         guard let validation else { return nil }
         watchdog?.enter(.evaluation, step: step)
         let n = min(options.evalSamples ?? validation.count, validation.count)
         let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0, 0.0]
-        inMicroBatches(Array(mine)) { indices in
-            let b = fill(indices.map { (index: $0, epoch: 0) }[...], from: validation)
-            for s in model.evaluate(b, exitLayer: model.config.numLayers) {
-                sums[0] += Double(s.lossSum); sums[1] += Double(s.maskedTokens); sums[2] += Double(s.correct)
-            }
+        for s in try exactScorer.sampleLosses(mine.map { (index: $0, epoch: 0) }, from: validation) {
+            sums[0] += Double(s.lossSum); sums[1] += Double(s.maskedTokens); sums[2] += Double(s.correct)
         }
         sums = communicator.allreduceSum(sums)
         guard sums[1] > 0 else { return EvaluationResult(loss: 0, accuracy: 0, maskedTokens: 0) }
@@ -254,11 +240,11 @@ public final class Trainer {
         if options.faults.stallRank == communicator.rank && options.faults.stallStep == step + 1 {
             while true { Thread.sleep(forTimeInterval: 3600) }
         }
-        let (losses, scores) = score(plan, times: &times)
+        let (losses, scores) = try score(plan, times: &times)
         watchdog?.enter(.selection, step: step + 1)
         let result = try select(plan, losses: losses, scores: scores, times: &times)
         let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.policy.selects
-            ? measureFidelity(plan, result) : nil
+            ? try measureFidelity(plan, result) : nil
         let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
         let (norm, lr) = update(times: &times)
         watchdog?.enter(.synchronisation, step: step + 1)
@@ -285,41 +271,27 @@ public final class Trainer {
         return record
     }
 
-    /// 1. Scores this rank's share of the pool at the exit layer (the last layer for `exact`): the
-    /// approximate losses and, for `--score reducible`, the scores; stale entries come from the table.
-    private func score(_ plan: StepPlan, times: inout PhaseTimes) -> (losses: [Float], scores: [Float]?) {
+    /// 1. Scores this rank's share of the pool along the scoring path: the approximate losses and, for
+    /// `--score reducible`, the scores; stale entries come from the table.
+    private func score(_ plan: StepPlan, times: inout PhaseTimes) throws -> (losses: [Float], scores: [Float]?) {
         guard plan.policy.selects else { return ([], nil) }
         let reducible = options.score == .reducible
-        if plan.policy == .lastLoss, let table = staleTable {
-            // No forward: each candidate's training loss from its last backpropagation, +∞ if it has none.
+        guard let scorer else {
+            // `last-loss`: no forward; each candidate's training loss from its last backpropagation, +∞ if it has none.
+            let table = staleTable!
             let entries = plan.share.map { table.isRecorded(plan.pool[$0]) ? table.entry(plan.pool[$0]) : (Float.infinity, Float.infinity) }
             return (entries.map(\.0), reducible ? entries.map(\.1) : nil)
         }
         var losses = [Float](repeating: 0, count: plan.share.count)
         var scores: [Float]? = reducible ? losses : nil
-        let exit = plan.policy == .exact ? model.config.numLayers : options.exitLayer
         let toScore = plan.share.filter { plan.fresh[$0] }
-        let vocabulary = plan.policy == .exact ? nil : scoringVocabulary
-        // --score-positions: the approximate loss from a random subset of each sample's masked positions.
-        let thin = options.scorePositions > 0 && plan.policy != .exact
-            ? (limit: options.scorePositions, key: CounterHash.bits(options.seed, 0x5C0E, UInt64(step), 0)) : nil
-        prefix?.reset()
         prefixSlots = Array(repeating: nil, count: plan.share.count)
-        inMicroBatches(toScore) { positions in
-            let batch = timed(&times.data) { fill(plan.samples(positions), from: train, positions: thin) }
-            let fresh = timed(&times.scoring) { () -> [Float] in
-                guard let prefix else { return model.approximateLosses(batch, exitLayer: exit, vocabulary: vocabulary) }
-                let (scored, chunk) = model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix,
-                                                               vocabulary: vocabulary)
-                for row in 0..<batch.count {
-                    prefixSlots[positions[positions.startIndex + row] - plan.share.lowerBound] = PrefixSlot(chunk: chunk, row: row)
-                }
-                return scored.map(\.meanLoss)
-            }
-            for (row, loss) in fresh.enumerated() {
-                let at = positions[positions.startIndex + row] - plan.share.lowerBound
-                losses[at] = loss
-                if reducible { scores![at] = reducibleScore(loss, batch, row: row) }
+        try scorer.score(Array(plan.samples(toScore)), from: train, seed: options.seed, counter: step, times: &times) { first, batch, scored, chunk in
+            for row in 0..<batch.count {
+                let at = toScore[first + row] - plan.share.lowerBound
+                losses[at] = scored[row].meanLoss
+                if let chunk { prefixSlots[at] = PrefixSlot(chunk: chunk, row: row) }
+                if reducible { scores![at] = reducibleScore(scored[row].meanLoss, batch, row: row) }
             }
         }
         if let table = staleTable {
@@ -353,12 +325,9 @@ public final class Trainer {
 
     /// Off the clock (the loop subtracts it): Spearman correlation and top-b overlap of the losses the
     /// selection used with the exact losses of the same pool.
-    private func measureFidelity(_ plan: StepPlan, _ result: GlobalSelectionResult) -> (spearman: Double?, overlap: Double) {
+    private func measureFidelity(_ plan: StepPlan, _ result: GlobalSelectionResult) throws -> (spearman: Double?, overlap: Double) {
         let t0 = Date()
-        var exact: [Float] = []
-        inMicroBatches(Array(plan.share)) { positions in
-            exact += model.approximateLosses(fill(plan.samples(positions), from: train), exitLayer: model.config.numLayers)
-        }
+        let exact = try exactScorer.losses(Array(plan.samples(plan.share)), from: train, seed: options.seed, counter: step)
         let all = communicator.allgatherv(exact)
         let fidelity = (SelectionFidelity.spearman(result.poolLosses, all),
                         SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: all, globalIndices: plan.pool, count: options.batchSize))
@@ -446,7 +415,7 @@ public final class Trainer {
     }
 
     /// The dropout seed of this step's training forward (and of the scoring forward that it reuses).
-    private var dropoutSeed: UInt64 { CounterHash.bits(options.seed, 0xD809, UInt64(step), 0) }
+    private var dropoutSeed: UInt64 { Scorer.dropoutSeed(seed: options.seed, counter: step) }
 
     /// Prefix slots of each training micro-batch of `assigned` (pool positions, in micro-batch order).
     /// Samples this rank did not score this step (moved here by rebalancing, or with a stale score) get
@@ -532,7 +501,7 @@ public final class Trainer {
             if options.evalEvery > 0 && step % options.evalEvery == 0 && step < stepLimit {
                 // Evaluation is measurement, not training: its time is kept off the clock.
                 let e0 = Date()
-                evaluation = evaluate()
+                evaluation = try measureValidation()
                 offTheClock += communicator.allreduceMax(Date().timeIntervalSince(e0))
             }
             // Every rank must take the same stop decision: the slowest rank's clock, and whether any rank
@@ -575,7 +544,7 @@ public final class Trainer {
             }
         }
         observer.finish()
-        let final = evaluate()
+        let final = try measureValidation()
         watchdog?.stop()
         if let f = final { observer.finished(step: step, final: f, elapsed: trainedFor) }
         return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,

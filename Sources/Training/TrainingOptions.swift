@@ -139,6 +139,20 @@ public struct TrainingOptions: Sendable {
     /// The rule that reduces a pool to b: `.proportional` for the proportional policy, else `rule`.
     public var effectiveRule: SelectionRule { policy == .proportional ? .proportional : rule }
 
+    /// How a selecting step's candidates are scored by a model of `numLayers` layers — the one place that
+    /// says what each policy scores with: `exact` the last layer with every position and class, `sift` and
+    /// `proportional` the exit layer with `--score-positions` and `--score-vocabulary`; nil for the
+    /// policies without a scoring forward (`vanilla`, `last-loss`).
+    public func scoringPath(numLayers: Int) -> ScoringPath? {
+        switch policy {
+        case .vanilla, .lastLoss: return nil
+        case .exact: return ScoringPath(exitLayer: numLayers, reusesForward: reuseScoringForward)
+        case .sift, .proportional:
+            return ScoringPath(exitLayer: exitLayer, positions: scorePositions, classes: scoreVocabulary,
+                               reusesForward: reuseScoringForward)
+        }
+    }
+
     /// The optimizer step after which a budget-fitted schedule's length is fixed.
     public var calibrationEnd: Int {
         max(warmupSteps, policy == .vanilla ? 0 : selectionWarmup) + calibrationSteps

@@ -1,3 +1,4 @@
+import Core
 import Data
 import Foundation
 import Interop
@@ -79,7 +80,7 @@ struct TrainingSetup {
             }
             if dataset.count(.validation) > 0 {
                 validation = MaskedDatasetSamples(dataset: dataset, split: .validation,
-                                                  masker: MLMMasker(vocabulary: vocabulary, seed: options.seed ^ 0x5A11_DA7E))
+                                                  masker: MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: options.seed)))
             } else {
                 warnings.append("dataset \(dir) has no validation split; evaluation is skipped")
             }
