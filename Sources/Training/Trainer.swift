@@ -114,10 +114,8 @@ public final class Trainer {
         schedule = options.fitsScheduleToBudget
             ? .open(peak: options.learningRate, warmupSteps: options.warmupSteps)
             : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)
-        history = options.policy != .vanilla && options.effectiveRule == .relative
-            ? ScoreHistory(capacity: options.historyLength) : nil
-        staleTable = options.policy == .lastLoss ? StaleScoreTable(samples: train.count, maxAge: 1)
-            : options.policy.scores && options.staleScores > 0 ? StaleScoreTable(samples: train.count, maxAge: options.staleScores) : nil
+        history = options.keepsScoreHistory ? ScoreHistory(capacity: options.historyLength) : nil
+        staleTable = options.scoreReuseSteps > 0 ? StaleScoreTable(samples: train.count, maxAge: options.scoreReuseSteps) : nil
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         selection = GlobalSelection(communicator: communicator)
         batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
@@ -198,13 +196,15 @@ public final class Trainer {
     // MARK: - The step
 
     /// One step's candidates: the pool drawn from the stream, their epochs, this rank's share of pool
-    /// positions, the policy in force (vanilla during the sifting delay) and which positions need a
+    /// positions, the rule in force (nil: the pool is the batch, as during the sifting delay) and which positions need a
     /// fresh score (false: a stale score is reused). The same on every rank but for `share`.
     struct StepPlan {
         var pool: [Int]
         var epochs: [Int]
         var share: Range<Int>
-        var policy: SelectionPolicy
+        var rule: SelectionRule?
+        /// Whether this step reduces a larger pool to b.
+        var selects: Bool { rule != nil }
         var fresh: [Bool]
 
         /// (global index, epoch) of pool positions, as `fill` takes them.
@@ -215,11 +215,11 @@ public final class Trainer {
 
     private func planStep() -> StepPlan {
         let B = options.poolSize(atStep: step)
-        let policy: SelectionPolicy = options.selects(atStep: step) ? options.policy : .vanilla
+        let rule = options.selects(atStep: step) ? options.effectiveRule : nil
         let (pool, epochs) = stream.candidates(from: options.streamStart(atStep: step), count: B)
-        let fresh: [Bool] = policy.scores ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
+        let fresh: [Bool] = rule != nil && scorer != nil ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
         return StepPlan(pool: pool, epochs: epochs, share: GlobalSelection.share(poolSize: B, rank: communicator.rank, size: communicator.size),
-                        policy: policy, fresh: fresh)
+                        rule: rule, fresh: fresh)
     }
 
     /// Calls `body` on consecutive pieces of `items` of at most `--micro-batch` elements.
@@ -243,7 +243,7 @@ public final class Trainer {
         let (losses, scores) = try score(plan, times: &times)
         watchdog?.enter(.selection, step: step + 1)
         let result = try select(plan, losses: losses, scores: scores, times: &times)
-        let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.policy.selects
+        let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.selects
             ? try measureFidelity(plan, result) : nil
         let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
         let (norm, lr) = update(times: &times)
@@ -274,7 +274,7 @@ public final class Trainer {
     /// 1. Scores this rank's share of the pool along the scoring path: the approximate losses and, for
     /// `--score reducible`, the scores; stale entries come from the table.
     private func score(_ plan: StepPlan, times: inout PhaseTimes) throws -> (losses: [Float], scores: [Float]?) {
-        guard plan.policy.selects else { return ([], nil) }
+        guard plan.selects else { return ([], nil) }
         let reducible = options.score == .reducible
         guard let scorer else {
             // `last-loss`: no forward; each candidate's training loss from its last backpropagation, +∞ if it has none.
@@ -308,11 +308,11 @@ public final class Trainer {
     private func select(_ plan: StepPlan, losses: [Float], scores: [Float]?, times: inout PhaseTimes) throws -> GlobalSelectionResult {
         let result = timed(&times.selection) {
             selection.select(localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
-                             policy: plan.policy, rule: options.effectiveRule, history: &history, beta: options.beta,
+                             rule: plan.rule, history: &history, beta: options.beta,
                              seed: options.seed, step: step)
         }
         // +∞ is allowed only as a `last-loss` candidate without a recorded loss.
-        if result.poolLosses.contains(where: { !$0.isFinite && !(plan.policy == .lastLoss && $0 == .infinity) }) {
+        if result.poolLosses.contains(where: { !$0.isFinite && !(options.ranksByTrainingLoss && $0 == .infinity) }) {
             throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
         }
         if staleTable != nil {
@@ -353,7 +353,7 @@ public final class Trainer {
                 microBatchPositions.append(positions)
             }
         }
-        if let prefix, plan.policy.scores {
+        if let prefix, plan.selects {
             microBatchSlots = timed(&times.forwardBackward) { resumeSlots(plan, assigned: assigned, prefix: prefix) }
         }
         watchdog?.enter(.synchronisation, step: step + 1)
@@ -365,7 +365,7 @@ public final class Trainer {
         var lossSum = 0.0
         // `last-loss`: (pool position, loss, score) of every sample backpropagated here, recorded below.
         var trained: [Float] = []
-        let records = options.policy == .lastLoss
+        let records = options.ranksByTrainingLoss
         // Fault injection: rank 0's gradients become NaN through its loss weight, before any bucket's
         // allreduce starts (writing into the buffer afterwards would race with the in-place reduction).
         let lossWeight: Float = options.faults.nanStep == step + 1 && communicator.rank == 0 ? .nan : 1 / Float(globalMasked)

@@ -136,8 +136,21 @@ public struct TrainingOptions: Sendable {
         policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
     }
 
-    /// The rule that reduces a pool to b: `.proportional` for the proportional policy, else `rule`.
-    public var effectiveRule: SelectionRule { policy == .proportional ? .proportional : rule }
+    /// The rule that reduces a selecting step's pool to b (`SelectionPolicy.rule(choosing:)`).
+    public var effectiveRule: SelectionRule { policy.rule(choosing: rule) ?? rule }
+
+    /// Steps a candidate's score stays usable (0: scored afresh every time): 1 under `last-loss`, whose
+    /// scores are training losses recorded by the step that backpropagated the sample; `--stale-scores`
+    /// for a policy with a scoring forward.
+    public var scoreReuseSteps: Int {
+        policy == .lastLoss ? 1 : policy.scores ? staleScores : 0
+    }
+
+    /// Whether candidates are ranked by their last training loss (`last-loss`), which the training step records.
+    public var ranksByTrainingLoss: Bool { policy == .lastLoss }
+
+    /// Whether the selection keeps a rolling score history (the `relative` rule's percentiles).
+    public var keepsScoreHistory: Bool { policy.selects && effectiveRule == .relative }
 
     /// How a selecting step's candidates are scored by a model of `numLayers` layers — the one place that
     /// says what each policy scores with: `exact` the last layer with every position and class, `sift` and

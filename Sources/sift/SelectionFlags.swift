@@ -46,16 +46,18 @@ struct SelectionFlags: ParsableArguments {
     }
 
     /// One line describing the selection, for the start-up banner.
-    static func describe(_ o: TrainingOptions) -> String {
-        guard o.policy != .vanilla else { return "vanilla (no scoring)" }
-        let source = o.policy == .exact ? "exact loss" : o.policy == .lastLoss ? "last training loss (no scoring forward)" : "exit layer \(o.exitLayer)"
+    static func describe(_ o: TrainingOptions, numLayers: Int) -> String {
+        guard o.policy.selects else { return "vanilla (no scoring)" }
+        let path = o.scoringPath(numLayers: numLayers)
+        let source = path.map { $0.exitLayer == numLayers && $0.positions == 0 && $0.classes == 0 ? "exact loss" : "exit layer \($0.exitLayer)" }
+            ?? "last training loss (no scoring forward)"
         var s = "\(source), \(o.effectiveRule.rawValue)"
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
         if o.score == .reducible { s += ", reducible score" }
         if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
-        if o.scorePositions > 0 && o.policy != .exact { s += ", scored on ≤ \(o.scorePositions) masked positions" }
-        if o.scoreVocabulary > 0 && o.policy != .exact { s += ", scored over the \(o.scoreVocabulary) most frequent tokens" }
-        if o.reuseScoringForward && o.policy.scores { s += ", training resumes from the scoring forward" }
+        if let k = path?.positions, k > 0 { s += ", scored on ≤ \(k) masked positions" }
+        if let k = path?.classes, k > 0 { s += ", scored over the \(k) most frequent tokens" }
+        if path?.reusesForward == true { s += ", training resumes from the scoring forward" }
         if o.selectionWarmup > 0 { s += ", after \(o.selectionWarmup) plain steps" }
         return s
     }

@@ -172,7 +172,7 @@ struct TrainCommand: ParsableCommand {
         let model = setup.model
         let opts = setup.options
         say("sift train: \(opts.policy.rawValue) on \(comm.size) rank(s), model L\(model.config.numLayers)/H\(model.config.hiddenSize)/A\(model.config.numHeads) (\(model.layout.totalCount) parameters), \(setup.train.count) training samples of \(setup.train.seqLen) tokens")
-        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), \(SelectionFlags.describe(opts)), lr \(opts.learningRate), \(opts.fitsScheduleToBudget ? "schedule fitted to the \(Int(opts.timeBudget!)) s budget" : "\(opts.steps) steps")")
+        say("  b = \(opts.batchSize), pool B = \(opts.poolSize), \(SelectionFlags.describe(opts, numLayers: model.config.numLayers)), lr \(opts.learningRate), \(opts.fitsScheduleToBudget ? "schedule fitted to the \(Int(opts.timeBudget!)) s budget" : "\(opts.steps) steps")")
 
         let trainer = Trainer(options: opts, model: model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
