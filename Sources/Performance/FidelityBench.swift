@@ -18,14 +18,17 @@ public struct FidelitySource {
     public let pools: Int
     /// The training data's −log unigram frequencies, for paths with a scoring vocabulary (nil: none measured).
     public let reference: UnigramReference?
+    /// Problems met loading the model that did not stop it.
+    public let warnings: [String]
 
     public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int,
-                reference: UnigramReference? = nil) {
+                reference: UnigramReference? = nil, warnings: [String] = []) {
         self.model = model
         self.samples = samples
         self.description = description
         self.pools = pools
         self.reference = reference
+        self.warnings = warnings
     }
 }
 

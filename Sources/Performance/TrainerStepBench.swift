@@ -51,7 +51,7 @@ extension Bench {
         o.scorePositions = scorePositions
         o.reuseScoringForward = reuse
         o.scoreVocabulary = scoreVocabulary
-        o.selectionWarmup = 0
+        o.siftDelay = 0
         o.microBatch = perRankBatch
         o.learningRate = 1e-6
         o.warmupSteps = 0

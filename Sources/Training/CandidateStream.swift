@@ -5,7 +5,7 @@ import Selection
 ///
 /// Position `p` of the stream is sample `permutation(epoch: p / N)[p % N]`, where each epoch's
 /// permutation is a Fisher–Yates shuffle keyed by (seed, epoch). Step `s` draws its pool from the
-/// stream position `TrainingOptions.streamStart(atStep: s)` (`s·B` without a selection warm-up), so
+/// stream position `TrainingOptions.streamStart(atStep: s)` (`s·B` without a sifting delay), so
 /// the data position is a function of the step alone: resuming needs no saved reader state, and
 /// every rank computes the same pool.
 public final class CandidateStream {

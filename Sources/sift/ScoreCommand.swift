@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Interop
 import Model
+import Setup
 import Training
 
 /// `sift score`: per-sample MLM losses at an exit layer and at the last layer, to inspect what SIFT

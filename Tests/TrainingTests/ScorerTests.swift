@@ -28,7 +28,7 @@ final class ScorerTests: XCTestCase {
             initial.parameters.copy(from: model.parameters)
             var o = TrainingOptions()
             o.policy = .sift; o.batchSize = 6; o.selectFraction = 0.5; o.microBatch = 5; o.steps = 2; o.stopAfter = 1
-            o.selectionWarmup = 0; o.scorePositions = positions; o.scoreVocabulary = classes; o.reuseScoringForward = reuse
+            o.siftDelay = 0; o.scorePositions = positions; o.scoreVocabulary = classes; o.reuseScoringForward = reuse
             o.seed = 7; o.evalEvery = 0; o.checkReplicasEvery = 0; o.watchdogSeconds = 0
             let dir = NSTemporaryDirectory() + "sift-scorer-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
