@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
-    @Option(help: "JSON Lines file for per-step metrics.")
+    @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
     var metrics: String?
     @Option(help: "JSON Lines file for every pool, its losses and the selection.")
     var selectionLog: String?
