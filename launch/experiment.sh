@@ -114,18 +114,18 @@ if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm sta
 # name corpus seed flags — every run passes --sift-delay 0: the shared warm start is the sifting delay.
 runs=()
 if [ "$round" = reuse ]; then
-    reuse="--policy sift --selection relative --reuse-scoring-forward"
+    reuse="--policy sift --rule relative --reuse-scoring-forward"
     for seed in 1 2 3; do runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-reuse $seed $reuse"); done
 elif [ "$round" = rho ]; then
     for seed in 1 2 3; do
-        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r90 $seed --policy sift --selection top --select-fraction 0.9"
-               "licenses sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75")
+        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r90 $seed --policy sift --rule top --select-fraction 0.9"
+               "licenses sift-top-r75 $seed --policy sift --rule top --select-fraction 0.75")
     done
-    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75"); done
+    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --rule top --select-fraction 0.75"); done
 elif [ "$round" = vocab ]; then
-    v2048="--policy sift --selection top --select-fraction 0.75 --score-vocabulary 2048"
+    v2048="--policy sift --rule top --select-fraction 0.75 --score-vocabulary 2048"
     for seed in 1 2; do
         runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r75-v2048 $seed $v2048"
                "python vanilla $seed --policy vanilla" "python sift-top-r75-v2048 $seed $v2048")
@@ -139,7 +139,7 @@ elif [ "$round" = budget ]; then
     for c in licenses python gcide; do
         for seed in 1 2; do
             runs+=("$c vanilla $seed --policy vanilla" "$c vanilla-b75 $seed --policy vanilla --time-budget $short"
-                   "$c sift-top-r75-b75 $seed --policy sift --selection top --select-fraction 0.75 --time-budget $short")
+                   "$c sift-top-r75-b75 $seed --policy sift --rule top --select-fraction 0.75 --time-budget $short")
         done
     done
 fi
@@ -153,19 +153,19 @@ fi
 for seed in 1 2; do
     [ -n "$round" ] && break
     runs+=("python vanilla $seed --policy vanilla"
-           "python sift-top $seed --policy sift --selection top"
-           "python sift-relative $seed --policy sift --selection relative"
-           "python sift-relative-stale $seed --policy sift --selection relative --stale-scores 50"
-           "python sift-reducible $seed --policy sift --selection relative --score reducible"
-           "python exact $seed --policy exact --selection relative")
+           "python sift-top $seed --policy sift --rule top"
+           "python sift-relative $seed --policy sift --rule relative"
+           "python sift-relative-stale $seed --policy sift --rule relative --stale-scores 50"
+           "python sift-reducible $seed --policy sift --rule relative --score reducible"
+           "python exact $seed --policy exact --rule relative")
 done
 for seed in 1 2; do
     [ -n "$round" ] && break
-    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
+    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --rule relative")
 done
 for seed in 1 2 3; do
     [ -n "$round" ] && break
-    runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
+    runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --rule relative")
 done
 
 declare -A round_heading=([reuse]="training resumes from the scoring forward"

@@ -8,7 +8,7 @@
 #                        [--run "NAME FLAGS…"]… [--out DIR]
 #       (default 200 steps, corpus python, seeds 1 and 2; needs launch/experiment.sh's warm start of that
 #       corpus). --run replaces the default runs (vanilla, SIFT relative, exact relative) with named ones,
-#       e.g. --run "sift-top-r75 --policy sift --selection top --select-fraction 0.75"; every run gets
+#       e.g. --run "sift-top-r75 --policy sift --rule top --select-fraction 0.75"; every run gets
 #       b = 32, ρ = 0.5, exit layer 1 and N steps unless its FLAGS say otherwise (they come last, so
 #       "vanilla-112 --policy vanilla --steps 112" is vanilla with a schedule 3/4 as long).
 #
@@ -36,7 +36,7 @@ if [ -z "$out" ]; then out=docs/experiment/per-sample; [ "$corpus" = python ] ||
 [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
-[ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --selection relative" "exact --policy exact --selection relative")
+[ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --rule relative" "exact --policy exact --rule relative")
 mkdir -p "$out"
 for seed in $seeds; do
     for run in "${runs[@]}"; do

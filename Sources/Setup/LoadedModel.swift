@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import Kernels
 import Model
 import Training
