@@ -8,7 +8,7 @@ first run), so tools/regenerate_reports.sh reproduces every folder from its logs
 final-step table replaces the block `<!-- generated: DIRNAME -->` … `<!-- /generated -->` in FILE.
 Standard library only.
 """
-import argparse, os, sys
+import argparse, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_labels import LABELS as names  # noqa: E402
@@ -65,8 +65,10 @@ for key in sorted(runs, key=order):
     base, seed = key.rsplit("-s", 1)
     last = max(runs[key])
     loss, acc = runs[key][last]
-    v = runs.get(f"vanilla-s{seed}")
-    delta = "—" if base == "vanilla" or not v or last not in v else f"{loss - v[last][0]:+.4f}"
+    # A run with a shorter schedule ("NAME-112") is compared with vanilla on the same schedule ("vanilla-112").
+    suffix = re.search(r"-\d+$", base)
+    v = runs.get(f"vanilla{suffix.group(0) if suffix else ''}-s{seed}")
+    delta = "—" if base.startswith("vanilla") or not v or last not in v else f"{loss - v[last][0]:+.4f}"
     table.append(f"| {names.get(base, base)} | {seed} | {last} | {loss:.4f} / {100 * acc:.2f}% | {delta} |")
 if args.index:
     key = os.path.basename(os.path.normpath(out))
