@@ -61,8 +61,8 @@ final class StepObserver {
     /// The final evaluation: a line for the reader and the metrics file's closing row.
     func finished(step: Int, final: EvaluationResult, elapsed: Double) {
         say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", final.loss, 100 * final.accuracy, final.maskedTokens))
-        metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
-                              step, final.loss, final.accuracy, elapsed))
+        metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_masked_tokens\":%d,\"elapsed\":%.3f}",
+                              step, final.loss, final.accuracy, final.maskedTokens, elapsed))
     }
 
     func finish() { progress.finish() }
