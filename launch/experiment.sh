@@ -45,12 +45,16 @@
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
 # while the machine is busy; the timed runs should have the machine to themselves).
 #
+# The first round (no --round) writes into docs/experiment/policies, a round into docs/experiment/ROUND.
 # Resumable: a finished run (its metrics end with the final evaluation) is never re-run; an interrupted
-# one continues from its newest checkpoint (`--resume`; the training clock is saved with it). The report
-# (docs/experiment/results.md, PNG curves) is regenerated from whatever runs have finished, after every run.
+# one continues from its newest checkpoint (`--resume`; the training clock is saved with it). A finished
+# run's metrics are compressed (launch/metrics_log.sh). The report (results.md, PNG curves, and the
+# round's table in docs/EXPERIMENTS.md: tools/experiment_report.py) is regenerated from whatever runs
+# have finished, after every run.
 # --smoke: tiny budgets and evaluation sets, into $SIFT_WORK/experiment-smoke (checks the pipeline only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/metrics_log.sh
 budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 work="${SIFT_WORK:-work-data}/experiment"
-[ -z "$out" ] && out=docs/experiment${round:+/$round}
+[ -z "$out" ] && out=docs/experiment/${round:-policies}
 [ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report${round:+-$round}"; }
 # A round's runs keep their checkpoints apart from the first round's (same run ids, other binary), and
 # so does an explicit --out (e.g. the same round re-run with a newer binary into another directory).
@@ -92,7 +96,7 @@ warm_start() {  # corpus
     [ -f "$d/warm-start/model.safetensors" ] && return
     mkdir -p "$d/warm-start-checkpoints"
     local resume=(); [ -n "$(ls -A "$d/warm-start-checkpoints" 2>/dev/null)" ] && resume=(--resume)
-    [ ${#resume[@]} -eq 0 ] && rm -f "$out/$id.jsonl"
+    [ ${#resume[@]} -eq 0 ] && metrics_remove "$out/$id"
     echo "experiment: $id ($base_steps plain steps on the whole training split${resume:+, resuming})" >&2
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$d/dataset" --policy vanilla \
         --batch-size 32 --steps "$base_steps" --warmup 50 --lr 1e-3 --seed 7 \
@@ -107,6 +111,7 @@ rows = [l for l in open(sys.argv[1]) if l.strip()]
 keep = [l for l in rows if '"val_loss"' in l or json.loads(l).get("step", 0) % 25 == 0]
 open(sys.argv[1], "w").writelines(keep)
 PY
+    metrics_compress "$out/$id"
 }
 
 if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm start of $warm_only ready" >&2; exit 0; fi
@@ -147,7 +152,8 @@ if [ -n "$round" ]; then
     # The report reads each corpus's warm-start curve (time 0) from the output directory.
     mkdir -p "$out"
     for c in licenses python gcide; do
-        [ -f "$out/$c-warm-start.jsonl" ] || [ ! -f docs/experiment/$c-warm-start.jsonl ] || cp docs/experiment/$c-warm-start.jsonl "$out/"
+        first=docs/experiment/policies/$c-warm-start.jsonl.gz
+        [ -f "$out/$c-warm-start.jsonl.gz" ] || [ ! -f "$first" ] || cp "$first" "$out/"
     done
 fi
 for seed in 1 2; do
@@ -173,7 +179,8 @@ declare -A round_heading=([reuse]="training resumes from the scoring forward"
                           [budget]="SIFT and vanilla given 3/4 of vanilla's budget"
                           [vocab]="scored over the 2,048 most frequent tokens")
 report() {
-    python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
+    local index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac
+    python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" "${index[@]}" \
         ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \
         --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)" >&2 \
         || echo "warning: the report could not be written" >&2
@@ -184,12 +191,12 @@ for run in "${runs[@]}"; do
     id="$corpus-$name-s$seed"
     [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
     metrics="$out/$id.jsonl"
-    if [ -f "$metrics" ] && grep -q '"final":true' "$metrics"; then
+    if metrics_finished "$out/$id"; then
         echo "experiment: $id finished already" >&2; continue
     fi
     ckpt="$runs_dir/$id/checkpoints"
     resume=(); [ -d "$ckpt" ] && [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
-    [ ${#resume[@]} -eq 0 ] && rm -f "$metrics"
+    [ ${#resume[@]} -eq 0 ] && metrics_remove "$out/$id"
     mkdir -p "$ckpt"
     warm_start "$corpus"
     run_budget=$budget; [[ "$flags" =~ --time-budget\ ([0-9]+) ]] && run_budget=${BASH_REMATCH[1]}
@@ -202,6 +209,7 @@ for run in "${runs[@]}"; do
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \
         --metrics "$metrics" "${resume[@]}" "$@" >> "$out/$id.log" 2>&1 \
         || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+    metrics_compress "$out/$id"
     report
 done
 report

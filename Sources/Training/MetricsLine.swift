@@ -74,10 +74,12 @@ public enum MetricsLine {
         public var final: Bool = true
         public var valLoss: Double
         public var valAccuracy: Double
+        /// Masked validation tokens the final evaluation counted.
+        public var valMaskedTokens: Int
         public var elapsed: Double
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case step, final, valLoss = "val_loss", valAccuracy = "val_accuracy", elapsed
+            case step, final, valLoss = "val_loss", valAccuracy = "val_accuracy", valMaskedTokens = "val_masked_tokens", elapsed
         }
     }
 

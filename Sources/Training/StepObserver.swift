@@ -63,6 +63,7 @@ final class StepObserver {
         say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", final.loss, 100 * final.accuracy, final.maskedTokens))
         metrics?.write(MetricsLine.json(MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
                                                               valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
+                                                              valMaskedTokens: final.maskedTokens,
                                                               elapsed: MetricsLine.rounded(elapsed, "%.3f"))))
     }
 
