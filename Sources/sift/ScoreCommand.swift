@@ -50,7 +50,8 @@ struct ScoreCommand: ParsableCommand {
             // PremaskedSamples reads files; standard input goes through a private temporary file.
             let data = FileHandle.standardInput.readDataToEndOfFile()
             guard data.contains(where: { !Set(" \t\r\n".utf8).contains($0) }) else {
-                throw CommandFailure("no samples on standard input (expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", code: 2)
+                throw CommandFailure("no samples on standard input "
+                                     + "(expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", code: 2)
             }
             let t = NSTemporaryDirectory() + "sift-score-\(getpid()).jsonl"
             try data.write(to: URL(fileURLWithPath: t))
