@@ -27,9 +27,18 @@ public struct TrainingInputs: Sendable {
     public init(config: String, data: String? = nil, trainJsonl: String? = nil, validationJsonl: String? = nil,
                 vocab: String? = nil, seqLen: Int? = nil, trainSubset: Int? = nil, maskCycle: Int = 0,
                 initFrom: String? = nil, dropout: Float = 0.1, export: String? = nil, overwriteExport: Bool = false) {
-        self.config = config; self.data = data; self.trainJsonl = trainJsonl; self.validationJsonl = validationJsonl
-        self.vocab = vocab; self.seqLen = seqLen; self.trainSubset = trainSubset; self.maskCycle = maskCycle
-        self.initFrom = initFrom; self.dropout = dropout; self.export = export; self.overwriteExport = overwriteExport
+        self.config = config
+        self.data = data
+        self.trainJsonl = trainJsonl
+        self.validationJsonl = validationJsonl
+        self.vocab = vocab
+        self.seqLen = seqLen
+        self.trainSubset = trainSubset
+        self.maskCycle = maskCycle
+        self.initFrom = initFrom
+        self.dropout = dropout
+        self.export = export
+        self.overwriteExport = overwriteExport
     }
 }
 

@@ -28,16 +28,26 @@ public struct PhaseTimes: Sendable, Codable, Equatable {
 
     /// Adds another set of times, phase by phase.
     public mutating func add(_ o: PhaseTimes) {
-        data += o.data; scoring += o.scoring; selection += o.selection; forwardBackward += o.forwardBackward
-        exposedAllreduce += o.exposedAllreduce; optimizer += o.optimizer; waiting += o.waiting
+        data += o.data
+        scoring += o.scoring
+        selection += o.selection
+        forwardBackward += o.forwardBackward
+        exposedAllreduce += o.exposedAllreduce
+        optimizer += o.optimizer
+        waiting += o.waiting
     }
 
     /// These summed times divided by `steps` (at least 1): the mean time per step of each phase.
     public func mean(over steps: Int) -> PhaseTimes {
         let n = Double(max(1, steps))
         var m = self
-        m.data /= n; m.scoring /= n; m.selection /= n; m.forwardBackward /= n
-        m.exposedAllreduce /= n; m.optimizer /= n; m.waiting /= n
+        m.data /= n
+        m.scoring /= n
+        m.selection /= n
+        m.forwardBackward /= n
+        m.exposedAllreduce /= n
+        m.optimizer /= n
+        m.waiting /= n
         return m
     }
 
