@@ -6,7 +6,7 @@ import PackageDescription
 // every x86 server CPU since 2013, Intel and AMD) or `generic` (baseline x86-64 or arm64); unset, the
 // build machine decides (haswell when its /proc/cpuinfo lists those features). The element-wise
 // kernels (dropout hashing, softmax, GELU, LayerNorm) run 8 lanes per AVX instruction instead of two
-// SSE halves: a BERT-mini step 5% faster, bit-identical results (README "Engine"). The CLI and Core
+// SSE halves: faster steps with bit-identical results (docs/DECISIONS.md). The CLI and Core
 // stay generic so that `sift` can refuse, with one line, a CPU that lacks the features
 // (Core.CPUFeatures); build with SIFT_TARGET_CPU=generic for a cluster with older nodes.
 let haswellFeatures = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt", "sse4_2"]

@@ -200,7 +200,8 @@ public struct DatasetPreparer {
             if destinationExists {
                 let old = (parent as NSString).appendingPathComponent(".\(out.lastPathComponent).old-\(getpid())")
                 guard rename(out.path, old) == 0 else {
-                    throw DataError.io(path: out.path, reason: "cannot move the previous dataset aside: \(String(cString: strerror(errno)))")
+                    throw DataError.io(path: out.path, reason: "cannot move the previous dataset aside: "
+                        + "\(String(cString: strerror(errno)))")
                 }
                 guard rename(temp, out.path) == 0 else {
                     let reason = String(cString: strerror(errno))

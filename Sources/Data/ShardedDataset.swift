@@ -37,7 +37,8 @@ public final class ShardedDataset: @unchecked Sendable {
             throw DataError.malformedManifest(path: path, reason: "unknown token dtype \(manifest.tokenDtype)")
         }
         guard DatasetPreparer.seqLenRange.contains(manifest.seqLen), manifest.sequencesPerShard > 0 else {
-            throw DataError.malformedManifest(path: path, reason: "seqLen \(manifest.seqLen) / sequencesPerShard \(manifest.sequencesPerShard) out of range")
+            throw DataError.malformedManifest(path: path, reason: "seqLen \(manifest.seqLen) / sequencesPerShard "
+                + "\(manifest.sequencesPerShard) out of range")
         }
         tokenBytes = manifest.tokenBytes
         sequenceBytes = manifest.seqLen * tokenBytes
@@ -56,7 +57,8 @@ public final class ShardedDataset: @unchecked Sendable {
                         throw DataError.malformedManifest(path: path, reason: "shard \(info.file) has \(info.sequences) sequences")
                     }
                     let (sum, overflow) = total.addingReportingOverflow(info.sequences)
-                    if overflow { throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold more sequences than can be counted") }
+                    if overflow { throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold "
+                        + "more sequences than can be counted") }
                     total = sum
                     let m = try Self.map((directory as NSString).appendingPathComponent(info.file),
                                          expectedBytes: info.sequences * sequenceBytes, info: info)
@@ -64,7 +66,8 @@ public final class ShardedDataset: @unchecked Sendable {
                     list.append(m)
                 }
                 if total != manifest.sequences(split) {
-                    throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold \(total) sequences, manifest says \(manifest.sequences(split))")
+                    throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold \(total) "
+                        + "sequences, manifest says \(manifest.sequences(split))")
                 }
                 mapped[split] = list
             }

@@ -113,10 +113,12 @@ public enum HuggingFaceCheckpoint {
         let weightsPath = dir + "/" + weightsFile
         if !fm.fileExists(atPath: weightsPath) {
             if fm.fileExists(atPath: dir + "/model.safetensors.index.json") {
-                throw HuggingFaceError.unsupportedWeights(path: dir, reason: "sharded safetensors checkpoints are not supported; merge them into one model.safetensors")
+                throw HuggingFaceError.unsupportedWeights(path: dir, reason: "sharded safetensors checkpoints are not "
+                    + "supported; merge them into one model.safetensors")
             }
             for other in ["pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"] where fm.fileExists(atPath: dir + "/" + other) {
-                throw HuggingFaceError.unsupportedWeights(path: dir + "/" + other, reason: "only model.safetensors weights are supported; convert with transformers' save_pretrained(safe_serialization=True)")
+                throw HuggingFaceError.unsupportedWeights(path: dir + "/" + other, reason: "only model.safetensors "
+                    + "weights are supported; convert with transformers' save_pretrained(safe_serialization=True)")
             }
             throw HuggingFaceError.missingFile(path: weightsPath)
         }
@@ -216,7 +218,8 @@ public enum HuggingFaceCheckpoint {
             let comparable = info.shape == [layout.config.vocabSize, layout.config.hiddenSize] && info.dtype.convertsToFloat32
             let tied = try comparable && equal(file.floats(decoderWeightName), parameters.pointer + word)
             if !tied {
-                warnings.append("\(path): \(decoderWeightName) differs from the word embeddings; untied decoders are not supported, it is ignored")
+                warnings.append("\(path): \(decoderWeightName) differs from the word embeddings; untied decoders are "
+                    + "not supported, it is ignored")
             }
         }
 

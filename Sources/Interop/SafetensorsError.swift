@@ -49,7 +49,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
         case let .offsetsOutOfBounds(path, tensor, begin, end, dataSize):
             return "\(path): tensor '\(tensor)' data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data region"
         case let .byteCountMismatch(path, tensor, shape, dtype, expected, actual):
-            return "\(path): tensor '\(tensor)' of shape \(shape) and dtype \(dtype) needs \(expected) bytes but data_offsets span \(actual)"
+            return "\(path): tensor '\(tensor)' of shape \(shape) and dtype \(dtype) needs \(expected) bytes but "
+                + "data_offsets span \(actual)"
         case let .overlap(path, first, second):
             return "\(path): tensors '\(first)' and '\(second)' overlap"
         case let .gap(path, at, dataSize):

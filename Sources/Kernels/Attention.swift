@@ -34,7 +34,8 @@ public enum Attention {
                                keyBias: UnsafePointer<Float>, shape s: Shape,
                                probs: UnsafeMutablePointer<Float>, droppedProbs: UnsafeMutablePointer<Float>?,
                                dropout: DropoutKeys?, context: UnsafeMutablePointer<Float>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.attention, t0, flops: 4 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.attention, t0, flops: 4 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
         Parallel.forTasks(s.batch * s.heads) { task, _ in
@@ -69,7 +70,8 @@ public enum Attention {
                                 dropout: DropoutKeys?, shape s: Shape,
                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.attention, t0, flops: 8 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.attention, t0, flops: 8 * Double(s.batch * s.seqLen) * Double(s.seqLen * s.hidden)) }
         let T = s.seqLen, H = s.hidden, d = s.headSize, TT = T * T
         let scale = 1 / Float(d).squareRoot()
         Parallel.forTasks(s.batch * s.heads) { task, worker in

@@ -9,7 +9,8 @@ public enum CrossEntropy {
                                        rows: Int, classes: Int,
                                        losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>,
                                        gradientScale: Float?) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.crossEntropy, t0, bytes: 8 * Double(rows * classes)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.crossEntropy, t0, bytes: 8 * Double(rows * classes)) }
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
             for r in range {
                 let z = logits + r * classes
@@ -45,7 +46,8 @@ extension CrossEntropy {
     public static func subsetLosses(logits: UnsafeMutablePointer<Float>, classes: Int, labelLogits: UnsafePointer<Float>,
                                     labelColumns: UnsafePointer<Int32>, rows: Int,
                                     losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.crossEntropy, t0, bytes: 4 * Double(rows * classes)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.crossEntropy, t0, bytes: 4 * Double(rows * classes)) }
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
             for r in range {
                 let z = logits + r * classes

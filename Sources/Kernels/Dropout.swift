@@ -10,7 +10,8 @@ public enum Dropout {
     @inlinable
     public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
                                probability p: Float, key: UInt64, firstIndex: Int = 0) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.dropout, t0, bytes: 8 * Double(count)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.dropout, t0, bytes: 8 * Double(count)) }
         let scale = 1 / (1 - p)
         Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
             for i in range {
@@ -35,7 +36,8 @@ public enum Dropout {
     @inlinable
     public static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
                                 probability p: Float, keptWhereNonZero y: UnsafePointer<Float>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.dropout, t0, bytes: 12 * Double(count)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.dropout, t0, bytes: 12 * Double(count)) }
         let scale = 1 / (1 - p)
         for i in 0..<count { dx[i] = y[i] != 0 ? dy[i] * scale : 0 }
     }

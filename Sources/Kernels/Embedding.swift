@@ -5,7 +5,8 @@ public enum Embedding {
     @inlinable
     public static func gather(table: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, width: Int,
                               out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.embedding, t0, bytes: (accumulate ? 12 : 8) * Double(rows * width)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.embedding, t0, bytes: (accumulate ? 12 : 8) * Double(rows * width)) }
         for r in 0..<rows {
             let src = table + Int(ids[r]) * width, dst = out + r * width
             if accumulate { for c in 0..<width { dst[c] += src[c] } } else { dst.update(from: src, count: width) }
@@ -17,7 +18,8 @@ public enum Embedding {
     @inlinable
     public static func scatterAdd(dOut: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, width: Int,
                                   dTable: UnsafeMutablePointer<Float>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.embedding, t0, bytes: 12 * Double(rows * width)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.embedding, t0, bytes: 12 * Double(rows * width)) }
         Parallel.forRanges(width, minimumPerWorker: rows >= 1024 ? 64 : width) { columns in
             for r in 0..<rows {
                 let src = dOut + r * width, dst = dTable + Int(ids[r]) * width
@@ -30,7 +32,8 @@ public enum Embedding {
     @inlinable
     public static func gatherRows(_ x: UnsafePointer<Float>, rowIndices: UnsafePointer<Int32>, rows: Int, width: Int,
                                   out: UnsafeMutablePointer<Float>) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.embedding, t0, bytes: 8 * Double(rows * width)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.embedding, t0, bytes: 8 * Double(rows * width)) }
         for r in 0..<rows { (out + r * width).update(from: x + Int(rowIndices[r]) * width, count: width) }
     }
 }

@@ -6,7 +6,8 @@ public enum GELU {
     /// `y[i] = gelu(x[i])` for `count` elements; `x` and `y` may alias.
     @inlinable
     public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.gelu, t0, bytes: 8 * Double(count)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.gelu, t0, bytes: 8 * Double(count)) }
         Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
             // Eight lanes at a time (the rational erf vectorises; the C library's erff is a call per element).
             var i = range.lowerBound
@@ -30,7 +31,8 @@ public enum GELU {
     @inlinable
     public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                 count: Int) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.gelu, t0, bytes: 12 * Double(count)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.gelu, t0, bytes: 12 * Double(count)) }
         Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in
             var i = range.lowerBound
             let xr = UnsafeRawPointer(x), dyr = UnsafeRawPointer(dy), dxr = UnsafeMutableRawPointer(dx)

@@ -8,7 +8,8 @@ public enum LayerNorm {
     public static func forward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
                                rstd: UnsafeMutablePointer<Float>?, rows: Int, width: Int, eps: Float) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.layerNorm, t0, bytes: 8 * Double(rows * width)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.layerNorm, t0, bytes: 8 * Double(rows * width)) }
         let inverseWidth = 1 / Float(width)
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 15) / max(width, 1))) { range in
             for r in range {
@@ -36,7 +37,8 @@ public enum LayerNorm {
                                 dx: UnsafeMutablePointer<Float>, accumulateInput: Bool,
                                 dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
                                 rows: Int, width: Int) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.layerNorm, t0, bytes: (accumulateInput ? 16 : 12) * Double(rows * width)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.layerNorm, t0, bytes: (accumulateInput ? 16 : 12) * Double(rows * width)) }
         let inverseWidth = 1 / Float(width)
         // Parameter gradients first, with threads splitting the columns: each column still sums its
         // rows in order, so the result does not depend on the thread count (and `dx` may alias `dy`).

@@ -7,7 +7,8 @@ public enum Linear {
     @inlinable
     public static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                y: UnsafeMutablePointer<Float>, rows n: Int, inFeatures: Int, outFeatures: Int) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.linear, t0, flops: 2 * Double(n) * Double(inFeatures * outFeatures)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.linear, t0, flops: 2 * Double(n) * Double(inFeatures * outFeatures)) }
         if let bias {
             for r in 0..<n { (y + r * outFeatures).update(from: bias, count: outFeatures) }
         }
@@ -27,7 +28,8 @@ public enum Linear {
                                 dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool,
                                 dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                                 rows n: Int, inFeatures: Int, outFeatures: Int) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.linear, t0, flops: (dx == nil ? 2 : 4) * Double(n) * Double(inFeatures * outFeatures)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.linear, t0, flops: (dx == nil ? 2 : 4) * Double(n) * Double(inFeatures * outFeatures)) }
         BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: n,
                   a: dy, lda: outFeatures, b: x, ldb: inFeatures, beta: 1, c: dWeight, ldc: inFeatures)
         if let dBias { columnSums(dy, rows: n, columns: outFeatures, into: dBias) }

@@ -38,7 +38,7 @@ import Darwin
 ///
 /// Concrete `SIMD8`, and the clamp as two `replacing(with:where:)` blends: the generic `V: SIMD` with
 /// `clamped` compiled to code 1.6× slower, and `pointwiseMin`/`pointwiseMax` stayed out-of-line calls
-/// that loop over the lanes (2.6% of a BERT-mini step in `perf`; GELU 140 → see README).
+/// that loop over the lanes (measured in `perf`: docs/DECISIONS.md).
 @inlinable @inline(__always) public func erfRational(_ x: SIMD8<Float>) -> SIMD8<Float> {
     typealias V = SIMD8<Float>
     let v = x.replacing(with: -4, where: x .< -4).replacing(with: 4, where: x .> 4)

@@ -74,7 +74,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public func validationError() -> String? {
         if vocabSize < 5 { return "vocab size \(vocabSize) is too small (needs at least the 5 special tokens)" }
         if hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || intermediateSize <= 0 {
-            return "model sizes must be positive (hidden \(hiddenSize), layers \(numLayers), heads \(numHeads), intermediate \(intermediateSize))"
+            return "model sizes must be positive (hidden \(hiddenSize), layers \(numLayers), heads \(numHeads), "
+                + "intermediate \(intermediateSize))"
         }
         // Bounds far above any BERT (base: V 30522, H 768, L 12, I 3072, P 512) that keep every size
         // product (ParameterLayout, workspaces, FLOP counts) inside Int: sizes come from files (config.json,
@@ -82,7 +83,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
         if vocabSize > Self.limits.vocab || hiddenSize > Self.limits.hidden || numLayers > Self.limits.layers
             || intermediateSize > Self.limits.intermediate || maxPositions > Self.limits.positions || typeVocabSize > Self.limits.types {
             let l = Self.limits
-            return "model sizes beyond what sift supports (vocab \(vocabSize) ≤ \(l.vocab), hidden \(hiddenSize) ≤ \(l.hidden), layers \(numLayers) ≤ \(l.layers), intermediate \(intermediateSize) ≤ \(l.intermediate), positions \(maxPositions) ≤ \(l.positions), token types \(typeVocabSize) ≤ \(l.types))"
+            return "model sizes beyond what sift supports (vocab \(vocabSize) ≤ \(l.vocab), hidden \(hiddenSize) ≤ "
+                + "\(l.hidden), layers \(numLayers) ≤ \(l.layers), intermediate \(intermediateSize) ≤ "
+                    + "\(l.intermediate), positions \(maxPositions) ≤ \(l.positions), token types \(typeVocabSize) ≤ \(l.types))"
         }
         if hiddenSize % numHeads != 0 { return "hidden size \(hiddenSize) is not divisible by \(numHeads) heads" }
         if maxPositions <= 0 || typeVocabSize <= 0 { return "max positions and type vocab size must be positive" }

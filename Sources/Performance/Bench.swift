@@ -38,7 +38,8 @@ public struct Bench {
         say("sift bench — \(MachineProbe.cpuModel()), \(cores) cores, \(comm.size) rank(s) × \(rankThreads) OpenBLAS thread(s), "
             + "seq len \(plan.seqLen), vocab \(plan.vocabSize), ρ = \(plan.selectFraction)\(plan.quick ? " (quick)" : "")")
         if let load, load >= 1 {
-            say("note: 1-minute load average \(fmt(load, 2)) at start (it includes anything that just finished); if other processes are running, the rates below understate the machine")
+            say("note: 1-minute load average \(fmt(load, 2)) at start (it includes anything that just finished); if "
+                + "other processes are running, the rates below understate the machine")
         }
         if comm.size * rankThreads > cores {
             say("note: \(comm.size) ranks × \(rankThreads) threads exceed the \(cores) cores: rates below are shared-core rates")
@@ -77,7 +78,8 @@ public struct Bench {
         let cpuShare = -comm.allreduceMax(-MachineProbe.cpuSeconds() / busy)
         report.lowestCpuShareOfWallTime = cpuShare
         if cpuShare < 0.8 {
-            say("\nwarning: a rank was on a CPU only \(pct(cpuShare, 0)) of the wall time: other processes competed for the cores, so these rates understate the machine")
+            say("\nwarning: a rank was on a CPU only \(pct(cpuShare, 0)) of the wall time: other processes competed "
+                + "for the cores, so these rates understate the machine")
         }
         return report
     }
@@ -140,7 +142,8 @@ public struct Bench {
                    Double(comm.size) * arrays.triadBytes / best(arrays.triad, together: true))
         }
         if arrays.checksum.isNaN { say("(checksum)") }
-        say("\nmemory bandwidth — STREAM copy a=b and triad a=b+s·c on 3 × \((elements * 4) >> 20) MiB float arrays per rank, best of \(passes), STREAM byte counting")
+        say("\nmemory bandwidth — STREAM copy a=b and triad a=b+s·c on 3 × \((elements * 4) >> 20) MiB float arrays "
+            + "per rank, best of \(passes), STREAM byte counting")
         var table = TextTable(["streaming", "copy GB/s", "triad GB/s"])
         table.add(["rank 0 alone", fmt(alone.copy / 1e9, 1), fmt(alone.triad / 1e9, 1)])
         if comm.size > 1 { table.add(["\(comm.size) ranks at once (sum)", fmt(all.copy / 1e9, 1), fmt(all.triad / 1e9, 1)]) }

@@ -20,7 +20,8 @@ extension Bench {
         let defaults = TrainingOptions()
         var rows: [StepRow] = []
         var targets: [SiftTarget] = []
-        say("\ntraining step per rank (T = \(seqLen); the trainer's own step on all \(comm.size) rank(s) at once, slowest rank, mean of \(plan.repeats) steps after a warm-up step)")
+        say("\ntraining step per rank (T = \(seqLen); the trainer's own step on all \(comm.size) rank(s) at once, "
+            + "slowest rank, mean of \(plan.repeats) steps after a warm-up step)")
         var table = TextTable(["config", "step", "b", "pool", "s/step", "tokens/s", "GFLOP/s", "MFU",
                                "scoring share", "(FLOPs)", "vs vanilla", "(FLOPs)"],
                               alignments: [.left, .left] + Array(repeating: .right, count: 10))
@@ -91,7 +92,8 @@ extension Bench {
         }
         say(table.render())
         if rows.contains(where: { ($0.mfu ?? 0) > 1 }) {
-            say("  note: MFU above 100% means the sgemm peak was measured while the cores were busier than during the steps (other processes?)")
+            say("  note: MFU above 100% means the sgemm peak was measured while the cores were busier than during the "
+                + "steps (other processes?)")
         }
         say("  s/step: the whole trainer step (data, scoring, selection and its allgather, forward+backward, gradient allreduce, AdamW);")
         say("  SIFT scores b/ρ candidates per rank at the exit layer with sift train's default rule (≤k pos.: each candidate scored")
@@ -99,19 +101,23 @@ extension Bench {
         say("  the scoring forward, --reuse-scoring-forward, and the FLOP columns subtract the products it skips; K classes: the scoring")
         say("  head's decoder over the K lowest token ids and each label, --score-vocabulary K). Scoring share:")
         say("  scoring + selection time ÷ step time.")
-        say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: GFLOP/s ÷ the sgemm peak above.")
+        say("  tokens/s: backpropagated tokens per second on one rank (× \(comm.size) ranks for the machine). MFU: "
+            + "GFLOP/s ÷ the sgemm peak above.")
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
         say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
         say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
         for t in targets {
-            say("  SIFT target — \(t.config), exit layer 1, ρ = 0.5, b = \(t.batch), V \(t.vocabSize), `sift train`'s default scoring path: "
+            say("  SIFT target — \(t.config), exit layer 1, ρ = 0.5, b = \(t.batch), V \(t.vocabSize), `sift train`'s "
+                + "default scoring path: "
                 + "\(signedPct(t.overhead)) over vanilla (step times, back to back; FLOP count \(signedPct(t.predictedOverhead))); "
                 + "target ≤ \(signedPct(t.limit)): \(t.met ? "MET" : "NOT MET")"
                 + (plan.quick ? " (quick run, small b: indicative)" : ""))
         }
         for name in Self.overheadLimits.keys.sorted() where !targets.contains(where: { $0.config == name }) {
             say("  SIFT target (\(name), exit layer 1, ρ = 0.5): not measured in this run"
-                + (plan.names.contains(name) ? " (needs --select-fraction 0.5, exit layer 1, --reuse-scoring-forward on, --score-positions \(defaults.scorePositions) and --score-vocabularies \(TrainingOptions.defaultScoreVocabulary))" : " (add \(name) to --configs)"))
+                + (plan.names.contains(name) ? " (needs --select-fraction 0.5, exit layer 1, --reuse-scoring-forward "
+                    + "on, --score-positions \(defaults.scorePositions) and --score-vocabularies "
+                        + "\(TrainingOptions.defaultScoreVocabulary))" : " (add \(name) to --configs)"))
         }
         return (rows, targets)
     }
@@ -156,13 +162,16 @@ extension Bench {
         }
         let rounds = ceil(log2(Double(p)))
         say(table.render())
-        say("  ring bound on one node (ScalingModel.ringAllreduceSeconds): t ≥ (p−1)·S·(3/B_triad + 2/B_copy), with the all-ranks STREAM rates above:")
+        say("  ring bound on one node (ScalingModel.ringAllreduceSeconds): t ≥ (p−1)·S·(3/B_triad + 2/B_copy), with "
+            + "the all-ranks STREAM rates above:")
         say("  each reduce-scatter step reads a peer's chunk and its own and writes the sum (triad traffic), each allgather")
         say("  step copies a chunk (copy traffic). It assumes single-copy transfers, buffers larger than the caches (the")
         say("  L3 holds a small model's gradient, which can then beat it) and memory as the only limit; latency is not in it.")
         if memory == nil { say("  (no bound: the memory section was not run)") }
-        say("  4 MiB buckets: the trainer's non-blocking MPI_Iallreduce per bucket (OpenMPI's libnbc), all started at once, then waited for.")
-        say("  8-byte allreduce: \(formatSeconds(smallSecs)) → latency α ≈ \(formatSeconds(smallSecs / rounds)) per round (⌈log₂ p⌉ = \(Int(rounds)) rounds)")
+        say("  4 MiB buckets: the trainer's non-blocking MPI_Iallreduce per bucket (OpenMPI's libnbc), all started at "
+            + "once, then waited for.")
+        say("  8-byte allreduce: \(formatSeconds(smallSecs)) → latency α ≈ \(formatSeconds(smallSecs / rounds)) per "
+            + "round (⌈log₂ p⌉ = \(Int(rounds)) rounds)")
         return AllreduceReport(gradients: rows, smallAllreduceSeconds: smallSecs, latencySeconds: smallSecs / rounds, ranks: p)
     }
 }

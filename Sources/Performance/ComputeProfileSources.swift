@@ -20,19 +20,22 @@ extension ComputeProfile {
             throw PerformanceError.missing("\(path) has no vanilla step of \(config) (run `sift bench --configs \(config)`)")
         }
         if vanilla.vocabSize != vocabSize {
-            throw PerformanceError.missing("\(path) measured \(config) with vocab \(vanilla.vocabSize); pass --vocab-size \(vanilla.vocabSize)")
+            throw PerformanceError.missing("\(path) measured \(config) with vocab \(vanilla.vocabSize); pass "
+                + "--vocab-size \(vanilla.vocabSize)")
         }
         // The scoring path `sift train` takes by default, else the first measured at this exit layer.
         let atExit = mine.filter { $0.step == "sift" && $0.exitLayer == exitLayer }
         guard let sift = atExit.first(where: { ($0.scorePositions ?? 0) == TrainingOptions().scorePositions }) ?? atExit.first,
               let pool = sift.pool, let sc = sift.scoringSeconds else {
-            throw PerformanceError.missing("\(path) has no SIFT step of \(config) at exit layer \(exitLayer) (run `sift bench --exit-layers \(exitLayer)`)")
+            throw PerformanceError.missing("\(path) has no SIFT step of \(config) at exit layer \(exitLayer) (run "
+                + "`sift bench --exit-layers \(exitLayer)`)")
         }
         let ranks = Double(vanilla.ranks), b = vanilla.batch
         return (ComputeProfile(forwardBackwardPerSample: vanilla.forwardBackwardSeconds / Double(b) / ranks,
                                scoringPerSample: sc / Double(pool) / ranks,
                                dataPerSample: dataPerSample, optimizerPerStep: vanilla.optimizerSeconds),
-                "\(path): \(Int(ranks)) rank(s) × \(vanilla.threadsPerRank) thread(s) at once, b = \(b); a node = this machine, so per-sample times ÷ \(Int(ranks))")
+                "\(path): \(Int(ranks)) rank(s) × \(vanilla.threadsPerRank) thread(s) at once, b = \(b); a node = this "
+                    + "machine, so per-sample times ÷ \(Int(ranks))")
     }
 
     /// From launch/scaling.sh's JSON: per-sample times from its weak-scaling 1-rank runs (one core,
@@ -42,7 +45,8 @@ extension ComputeProfile {
         let root = try JSONCoding.read(ScalingMeasurements.self, from: path,
                                        expected: "a launch/scaling.sh JSON (needs config, vocab_size, cores and runs)")
         guard root.config == config.lowercased(), root.vocabSize == vocabSize else {
-            throw PerformanceError.missing("\(path) measured \(root.config) with vocab \(root.vocabSize); pass --config \(root.config) --vocab-size \(root.vocabSize)")
+            throw PerformanceError.missing("\(path) measured \(root.config) with vocab \(root.vocabSize); pass "
+                + "--config \(root.config) --vocab-size \(root.vocabSize)")
         }
         func oneRank(_ policy: String) -> ScalingRun? {
             root.runs.first { $0.mode == "weak" && $0.policy == policy && $0.ranks == 1 }

@@ -45,7 +45,8 @@ extension Bench {
         let poolSize = Int((Double(b) / plan.selectFraction).rounded())
         let stream = CandidateStream(sampleCount: source.samples.count, seed: 7)
         let chunk = TrainingOptions().microBatch
-        say("\nselection fidelity — \(source.description); \(source.pools) pools of \(poolSize) candidates (b = \(b), ρ = \(plan.selectFraction)), epoch-0 masks")
+        say("\nselection fidelity — \(source.description); \(source.pools) pools of \(poolSize) candidates (b = \(b), "
+            + "ρ = \(plan.selectFraction)), epoch-0 masks")
 
         var paths: [ScoringPath] = []
         for exit in plan.exits(for: config) { for k in plan.scorePositions { for reuse in plan.reuse {
@@ -74,7 +75,8 @@ extension Bench {
         let size = plan.names.first { name in
             BertConfig.named(name, vocabSize: plan.vocabSize).map { $0.numLayers == config.numLayers && $0.hiddenSize == config.hiddenSize } ?? false
         }
-        var table = TextTable(["exit", "scored positions", "scored classes", "dropout (reuse)", "Spearman", "top-b overlap", "step overhead"],
+        var table = TextTable(["exit", "scored positions", "scored classes", "dropout (reuse)", "Spearman", "top-b "
+            + "overlap", "step overhead"],
                               alignments: [.right, .right, .right, .left, .right, .right, .right])
         var rows: [FidelityRow] = []
         for (i, path) in paths.enumerated() {
@@ -89,7 +91,8 @@ extension Bench {
                                     topOverlap: overlap, overhead: overhead, overheadConfig: overhead == nil ? nil : size))
             let isDefault = path.exitLayer == TrainingOptions().exitLayer && path.positions == TrainingOptions().scorePositions
                 && path.reusesForward == TrainingOptions().reuseScoringForward && path.classes == TrainingOptions.defaultScoreVocabulary
-            table.add(["\(path.exitLayer)", path.positions > 0 ? "≤ \(path.positions)" : "all", path.classes > 0 ? "\(path.classes)" : "all",
+            table.add(["\(path.exitLayer)", path.positions > 0 ? "≤ "
+                + "\(path.positions)" : "all", path.classes > 0 ? "\(path.classes)" : "all",
                        (path.reusesForward ? "on" : "off") + (isDefault ? "  ← sift train's default" : ""),
                        fmt(spearman, 3), fmt(overlap, 3), signedPct(overhead)])
         }

@@ -27,7 +27,8 @@ extension Bench {
     func measureProfile(peak: Double?, memory: MemoryReport?) throws -> [ProfileRow] {
         var rows: [ProfileRow] = []
         let triadPerRank = memory.map { $0.allRanks.triadBytesPerS / Double(max(1, comm.size)) }
-        say("\nkernel profile of the vanilla step (rank 0; the trainer's own step on all \(comm.size) rank(s) at once, \(plan.repeats) steps after a warm-up)")
+        say("\nkernel profile of the vanilla step (rank 0; the trainer's own step on all \(comm.size) rank(s) at once, "
+            + "\(plan.repeats) steps after a warm-up)")
         var table = TextTable(["config", "kernel", "calls/step", "ms/step", "share", "rate", "of limit"],
                               alignments: [.left, .left, .right, .right, .right, .right, .right])
         for name in plan.names {
@@ -58,8 +59,10 @@ extension Bench {
             table.add([name, "step", "", fmt(timing.seconds * 1e3, 1), "100%", "", ""])
         }
         say(table.render())
-        say("  rate: matrix kinds in GFLOP/s (2·m·n·k per product, backward's products counted), the rest in GB/s (bytes read plus written once);")
-        say("  of limit: against the sgemm peak and this rank's share of the STREAM triad rate measured above (— when those sections did not run).")
+        say("  rate: matrix kinds in GFLOP/s (2·m·n·k per product, backward's products counted), the rest in GB/s "
+            + "(bytes read plus written once);")
+        say("  of limit: against the sgemm peak and this rank's share of the STREAM triad rate measured above (— when "
+            + "those sections did not run).")
         say("  Attention includes its softmax and probability dropout; linear includes the bias broadcast and bias-gradient sums.")
         return rows
     }

@@ -36,11 +36,14 @@ public struct Projection {
         let model = BertConfig.named(config, vocabSize: vocabSize)!
         let net = interconnect
         let scaling = ScalingModel(config: model, bucketBytes: bucketBytes, compute: profile, medium: net.medium, microBatch: microBatch)
-        say("sift project — BERT-\(config) (vocab \(vocabSize)): gradient \(fmt(scaling.gradientBytes / 1e6, 1)) MB in \(scaling.buckets) buckets of \(fmt(Double(bucketBytes) / 1_048_576, 1)) MiB; "
+        say("sift project — BERT-\(config) (vocab \(vocabSize)): gradient \(fmt(scaling.gradientBytes / 1e6, 1)) MB in "
+            + "\(scaling.buckets) buckets of \(fmt(Double(bucketBytes) / 1_048_576, 1)) MiB; "
             + "\(fmt(scaling.tailBytes / 1e6, 1)) MB in \(scaling.tailBuckets) (the embeddings) final only when backward ends")
-        say("interconnect \(net.name): \(net.summary), β = \(fmt(net.bandwidthGbps, 1)) Gb/s, α = \(fmt(net.latencyMicroseconds, 2)) µs (nominal figures)")
+        say("interconnect \(net.name): \(net.summary), β = \(fmt(net.bandwidthGbps, 1)) Gb/s, α = "
+            + "\(fmt(net.latencyMicroseconds, 2)) µs (nominal figures)")
         say("compute per node (\(source)): forward+backward \(formatSeconds(profile.forwardBackwardPerSample))/sample, "
-            + "scoring at exit \(exitLayer) \(formatSeconds(profile.scoringPerSample))/candidate, optimizer \(formatSeconds(profile.optimizerPerStep))/step, "
+            + "scoring at exit \(exitLayer) \(formatSeconds(profile.scoringPerSample))/candidate, optimizer "
+                + "\(formatSeconds(profile.optimizerPerStep))/step, "
             + "data \(formatSeconds(profile.dataPerSample))/sample")
         if let g = globalBatch {
             say("strong scaling: \(g) samples backpropagated per step over all nodes; efficiency = speedup / nodes")

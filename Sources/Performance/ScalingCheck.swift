@@ -8,19 +8,24 @@ public enum ScalingCheck {
     /// Checks the model against `path` (DIR/scaling.json), printing through `say`.
     public static func run(path: String, say: (String) -> Void) throws -> CheckReport {
         let root = try JSONCoding.read(ScalingMeasurements.self, from: path,
-                                       expected: "a launch/scaling.sh JSON (needs config, vocab_size, cores, memory, latency_seconds, runs)")
+                                       expected: "a launch/scaling.sh JSON (needs config, vocab_size, cores, memory, "
+                                           + "latency_seconds, runs)")
         let name = root.config, vocab = root.vocabSize, cores = root.cores
         guard let model = BertConfig.named(name, vocabSize: vocab), let memory = root.memory, let latency = root.latencySeconds else {
-            throw PerformanceError.missing("\(path) is not a launch/scaling.sh JSON (needs config, vocab_size, cores, memory, latency_seconds, runs)")
+            throw PerformanceError.missing("\(path) is not a launch/scaling.sh JSON (needs config, vocab_size, cores, "
+                + "memory, latency_seconds, runs)")
         }
         let copy = memory.allRanks.copyBytesPerS, triad = memory.allRanks.triadBytesPerS
         let threads = root.threadsPerRank ?? 1
         let bucketBytes = Int((root.bucketMb ?? 4) * 1_048_576)
         let micro = root.microBatch ?? 32
         let medium = CommunicationMedium.sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: latency)
-        say("sift project --check — \(path): BERT-\(name) (vocab \(vocab)) on this machine, \(cores) cores, \(threads) OpenBLAS thread(s) per rank")
-        say("medium: shared memory, STREAM copy \(fmt(copy / 1e9, 1)) GB/s, triad \(fmt(triad / 1e9, 1)) GB/s (all ranks at once), α = \(formatSeconds(latency)); "
-            + "the cores make the copies, so nothing overlaps; ranks beyond \(cores / max(1, threads)) share cores (compute × p·threads/cores)")
+        say("sift project --check — \(path): BERT-\(name) (vocab \(vocab)) on this machine, \(cores) cores, \(threads) "
+            + "OpenBLAS thread(s) per rank")
+        say("medium: shared memory, STREAM copy \(fmt(copy / 1e9, 1)) GB/s, triad \(fmt(triad / 1e9, 1)) GB/s (all "
+            + "ranks at once), α = \(formatSeconds(latency)); "
+            + "the cores make the copies, so nothing overlaps; ranks beyond \(cores / max(1, threads)) share cores "
+                + "(compute × p·threads/cores)")
         say("compute per sample from each group's 1-rank run; predicted = compute + ring allreduce + loss allgather + 3 small allreduces\n")
 
         // How far the trainer's own allreduce (non-blocking 4 MiB buckets, timed by `sift bench` on this
@@ -89,7 +94,8 @@ public enum ScalingCheck {
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         if let m = mean(errors) {
             say("\nmean |error| over the multi-rank runs: \(pct(m)); largest \(pct(errors.max()!))"
-                + (calibratedErrors.isEmpty ? "" : "; with the measured allreduce: mean \(pct(mean(calibratedErrors))), largest \(pct(calibratedErrors.max()!))")
+                + (calibratedErrors.isEmpty ? "" : "; with the measured allreduce: mean "
+                    + "\(pct(mean(calibratedErrors))), largest \(pct(calibratedErrors.max()!))")
                 + ". 1-rank rows are the inputs (their error is what the time split leaves out: selection, waiting, bookkeeping).")
         }
         say("measured compute = data + scoring + forward/backward + optimizer; measured comm+wait = exposed allreduce + selection")

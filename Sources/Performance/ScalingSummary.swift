@@ -83,10 +83,14 @@ public struct ScalingSummary {
 
     /// The Markdown table of `m`'s runs, with the CPU-share warning if the machine was busy.
     public static func markdown(_ m: ScalingMeasurements) -> String {
-        var lines = ["", "### Scaling, BERT-\(m.config), \((m.steps ?? 1) - 1) timed steps per run, \(m.cores) cores, 1 OpenBLAS thread per rank", ""]
-        lines.append("weak: \(m.perRankBatch ?? 0) samples backpropagated per rank per step; strong: \(m.globalBatch ?? 0) per step in all. SIFT at exit layer 1, ρ = 0.5. "
-            + "samples/s = backpropagated samples per second (wall clock). Time split per step, rank 0, seconds: compute = data + scoring + "
-            + "forward/backward + optimizer; exposed comm = exposed allreduce + selection (loss exchange, incl. waiting for the slowest scorer); "
+        var lines = ["", "### Scaling, BERT-\(m.config), \((m.steps ?? 1) - 1) timed steps per run, \(m.cores) cores, "
+            + "1 OpenBLAS thread per rank", ""]
+        lines.append("weak: \(m.perRankBatch ?? 0) samples backpropagated per rank per step; strong: "
+            + "\(m.globalBatch ?? 0) per step in all. SIFT at exit layer 1, ρ = 0.5. "
+            + "samples/s = backpropagated samples per second (wall clock). Time split per step, rank 0, seconds: "
+                + "compute = data + scoring + "
+            + "forward/backward + optimizer; exposed comm = exposed allreduce + selection (loss exchange, incl. "
+                + "waiting for the slowest scorer); "
             + "waiting = blocking small collectives (waiting for the slowest rank).")
         lines.append("")
         lines.append("| ranks | mode | policy | b | b/rank | step s | samples/s | efficiency | compute s | exposed comm s | waiting s |")

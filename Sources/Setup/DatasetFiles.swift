@@ -28,7 +28,8 @@ struct DatasetFiles {
         // error now rather than silently wrong training data.
         try dataset.verify()
         guard dataset.vocabHash == vocabulary.hash else {
-            throw SetupError("dataset \(dir) was prepared with a different vocabulary (hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
+            throw SetupError("dataset \(dir) was prepared with a different vocabulary "
+                             + "(hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
         }
         if let s = seqLen, s != dataset.seqLen {
             throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")

@@ -27,9 +27,18 @@ public struct TrainingInputs: Sendable {
     public init(config: String, data: String? = nil, trainJsonl: String? = nil, validationJsonl: String? = nil,
                 vocab: String? = nil, seqLen: Int? = nil, trainSubset: Int? = nil, maskCycle: Int = 0,
                 initFrom: String? = nil, dropout: Float = 0.1, export: String? = nil, overwriteExport: Bool = false) {
-        self.config = config; self.data = data; self.trainJsonl = trainJsonl; self.validationJsonl = validationJsonl
-        self.vocab = vocab; self.seqLen = seqLen; self.trainSubset = trainSubset; self.maskCycle = maskCycle
-        self.initFrom = initFrom; self.dropout = dropout; self.export = export; self.overwriteExport = overwriteExport
+        self.config = config
+        self.data = data
+        self.trainJsonl = trainJsonl
+        self.validationJsonl = validationJsonl
+        self.vocab = vocab
+        self.seqLen = seqLen
+        self.trainSubset = trainSubset
+        self.maskCycle = maskCycle
+        self.initFrom = initFrom
+        self.dropout = dropout
+        self.export = export
+        self.overwriteExport = overwriteExport
     }
 }
 
@@ -75,7 +84,8 @@ public struct TrainingSetup {
         if inputs.data != nil && data.validation == nil {
             warnings.append("dataset \(inputs.data!) has no validation split; evaluation is skipped")
         }
-        let (model, modelWarnings) = try makeModel(inputs, initial: initial, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed)
+        let (model, modelWarnings) = try makeModel(inputs, initial: initial, vocabulary: vocabulary, vocabPath: vocabPath,
+                                                   seed: options.seed)
         warnings += modelWarnings
         guard data.train.seqLen <= model.config.maxPositions else {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
@@ -111,7 +121,8 @@ public struct TrainingSetup {
         if let initial {
             var config = initial.config
             guard config.vocabSize == vocabulary.count else {
-                throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has \(vocabulary.count) tokens")
+                throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has "
+                                 + "\(vocabulary.count) tokens")
             }
             config.hiddenDropout = inputs.dropout
             config.attentionDropout = inputs.dropout
@@ -122,7 +133,9 @@ public struct TrainingSetup {
         if let named = BertConfig.named(inputs.config, vocabSize: vocabulary.count) {
             config = named
         } else {
-            guard let data = FileManager.default.contents(atPath: inputs.config) else { throw SetupError("cannot read --config \(inputs.config)") }
+            guard let data = FileManager.default.contents(atPath: inputs.config) else {
+                throw SetupError("cannot read --config \(inputs.config)")
+            }
             let parsed = try HuggingFaceConfig.parse(data, path: inputs.config)
             config = parsed.config
             warnings = parsed.warnings

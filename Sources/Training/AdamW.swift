@@ -33,7 +33,8 @@ public final class AdamW {
     /// gradient first (global-norm clipping folds in here instead of a separate pass).
     public func update(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, step: Int,
                        gradientScale: Float = 1) {
-        let t0 = KernelProfile.begin(); defer { KernelProfile.end(.optimizer, t0, bytes: 28 * Double(layout.totalCount)) }
+        let t0 = KernelProfile.begin()
+        defer { KernelProfile.end(.optimizer, t0, bytes: 28 * Double(layout.totalCount)) }
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 / (1 - Float(pow(Double(b1), Double(step))))
         let c2 = 1 / (1 - Float(pow(Double(b2), Double(step))))

@@ -12,7 +12,8 @@ extension MLMBatch {
     public mutating func fill<C: Collection>(_ samples: C, from source: MLMSampleSource,
                                              positions: (limit: Int, key: UInt64)? = nil)
     where C.Element == (index: Int, epoch: Int) {
-        precondition(samples.count <= count && source.seqLen == seqLen, "batch of \(count)×\(seqLen) cannot hold \(samples.count)×\(source.seqLen)")
+        precondition(samples.count <= count && source.seqLen == seqLen,
+                     "batch of \(count)×\(seqLen) cannot hold \(samples.count)×\(source.seqLen)")
         let T = seqLen
         inputIds.withUnsafeMutableBufferPointer { ids in
             tokenTypeIds.withUnsafeMutableBufferPointer { types in

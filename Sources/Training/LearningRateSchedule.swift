@@ -48,6 +48,9 @@ public struct FittedSchedule: Codable, Equatable, Sendable {
     /// (nil in checkpoints written before re-fits existed).
     public var fittedAt: Double?
     public init(totalSteps: Int, decayStart: Int, startRate: Float? = nil, fittedAt: Double? = nil) {
-        self.totalSteps = totalSteps; self.decayStart = decayStart; self.startRate = startRate; self.fittedAt = fittedAt
+        self.totalSteps = totalSteps
+        self.decayStart = decayStart
+        self.startRate = startRate
+        self.fittedAt = fittedAt
     }
 }

@@ -60,7 +60,8 @@ final class StepObserver {
 
     /// The final evaluation: a line for the reader and the metrics file's closing row.
     func finished(step: Int, final: EvaluationResult, elapsed: Double) {
-        say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", final.loss, 100 * final.accuracy, final.maskedTokens))
+        say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens",
+                   final.loss, 100 * final.accuracy, final.maskedTokens))
         metrics?.write(MetricsLine.json(MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
                                                               valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
                                                               valMaskedTokens: final.maskedTokens,

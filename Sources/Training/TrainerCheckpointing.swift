@@ -28,7 +28,8 @@ extension Trainer {
             throw TrainingError(message: "checkpoint in \(dir) was written for a different model configuration")
         }
         guard state.runFingerprint == options.fingerprint else {
-            throw TrainingError(message: "checkpoint in \(dir) was written with different settings (\(state.runFingerprint)); this run has (\(options.fingerprint))")
+            throw TrainingError(message: "checkpoint in \(dir) was written with different settings (\(state.runFingerprint)); "
+                                + "this run has (\(options.fingerprint))")
         }
         for (k, target) in [model.parameters, optimizer.m, optimizer.v].enumerated() {
             if let l = loaded { target.copy(from: [l.parameters, l.m, l.v][k]) }
@@ -42,7 +43,8 @@ extension Trainer {
         if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
         if let snapshot = state.staleScores, staleTable != nil {
             guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
-                throw TrainingError(message: "checkpoint in \(dir) holds a stale-score table that does not fit the \(train.count) training samples")
+                throw TrainingError(message: "checkpoint in \(dir) holds a stale-score table that does not fit "
+                                    + "the \(train.count) training samples")
             }
             staleTable = table
         }
@@ -70,7 +72,8 @@ extension Trainer {
             }
         }
         if !communicator.allAgree(failure == nil) {
-            throw TrainingError(message: "checkpoint at step \(step) could not be written\(failure.map { ": " + $0 } ?? " (see rank 0)"); older checkpoints are kept")
+            let reason = failure.map { ": " + $0 } ?? " (see rank 0)"
+            throw TrainingError(message: "checkpoint at step \(step) could not be written\(reason); older checkpoints are kept")
         }
     }
 }

@@ -26,7 +26,8 @@ extension Trainer {
         let remaining = max(1, Int(((budget - now) / max(perStep, 1e-6)).rounded(.down)))
         fixSchedule(FittedSchedule(totalSteps: step + remaining, decayStart: step, fittedAt: now))
         if isRoot {
-            output(String(format: "schedule fitted to the %.0f s budget: %d steps (%.3f s per step over steps %d–%d); the learning rate decays from step %d",
+            output(String(format: "schedule fitted to the %.0f s budget: %d steps (%.3f s per step over steps %d–%d); "
+                          + "the learning rate decays from step %d",
                           budget, step + remaining, perStep, step - calibrationTimes.count + 1, step, step))
         }
     }
@@ -42,7 +43,8 @@ extension Trainer {
         let total = step + max(1, Int(((budget - now) / max(perStep, 1e-6)).rounded(.down)))
         fixSchedule(FittedSchedule(totalSteps: total, decayStart: step, startRate: schedule.rate(at: step), fittedAt: now))
         if isRoot && total != f.totalSteps {
-            output(String(format: "schedule re-fitted at step %d: %d steps (%.3f s per step since step %d)", step, total, perStep, f.decayStart))
+            output(String(format: "schedule re-fitted at step %d: %d steps (%.3f s per step since step %d)",
+                          step, total, perStep, f.decayStart))
         }
     }
 }

@@ -31,7 +31,8 @@ extension Trainer {
         let rule = options.selects(atStep: step) ? options.effectiveRule : nil
         let (pool, epochs) = stream.candidates(from: options.streamStart(atStep: step), count: B)
         let fresh: [Bool] = rule != nil && scorer != nil ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
-        return StepPlan(pool: pool, epochs: epochs, share: GlobalSelection.share(poolSize: B, rank: communicator.rank, size: communicator.size),
+        let share = GlobalSelection.share(poolSize: B, rank: communicator.rank, size: communicator.size)
+        return StepPlan(pool: pool, epochs: epochs, share: share,
                         rule: rule, fresh: fresh)
     }
 
@@ -62,7 +63,8 @@ extension Trainer {
         let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
         let trainLoss = totals[0] / Double(globalMasked)
         if !norm.isFinite || !trainLoss.isFinite {
-            throw TrainingError(message: "non-finite \(norm.isFinite ? "loss" : "gradient norm") at step \(step + 1): training has diverged (lower --lr?)")
+            let what = norm.isFinite ? "loss" : "gradient norm"
+            throw TrainingError(message: "non-finite \(what) at step \(step + 1): training has diverged (lower --lr?)")
         }
 
         step += 1
@@ -97,7 +99,8 @@ extension Trainer {
         var scores: [Float]? = reducible ? losses : nil
         let toScore = plan.share.filter { plan.fresh[$0] }
         prefixSlots = Array(repeating: nil, count: plan.share.count)
-        try scorer.score(Array(plan.samples(toScore)), from: train, seed: options.seed, counter: step, times: &times) { first, batch, scored, chunk in
+        let samples = Array(plan.samples(toScore))
+        try scorer.score(samples, from: train, seed: options.seed, counter: step, times: &times) { first, batch, scored, chunk in
             for row in 0..<batch.count {
                 let at = toScore[first + row] - plan.share.lowerBound
                 losses[at] = scored[row].meanLoss
@@ -141,7 +144,8 @@ extension Trainer {
         let exact = try exactScorer.losses(Array(plan.samples(plan.share)), from: train, seed: options.seed, counter: step)
         let all = communicator.allgatherv(exact)
         let fidelity = (SelectionFidelity.spearman(result.poolLosses, all),
-                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: all, globalIndices: plan.pool, count: options.batchSize))
+                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: all, globalIndices: plan.pool,
+                                                     count: options.batchSize))
         offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
         return fidelity
     }
@@ -149,7 +153,8 @@ extension Trainer {
     /// 3. Forward and backward of this rank's part of the selection with loss weight 1/(global masked
     /// tokens), so the summed gradient is that of the mean over all selected tokens; the last micro-batch's
     /// backward starts the bucket allreduces. Returns this rank's loss sum and the global masked count.
-    func backpropagate(_ plan: StepPlan, _ result: GlobalSelectionResult, times: inout PhaseTimes) throws -> (lossSum: Double, globalMasked: Int) {
+    func backpropagate(_ plan: StepPlan, _ result: GlobalSelectionResult,
+                       times: inout PhaseTimes) throws -> (lossSum: Double, globalMasked: Int) {
         let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
                                                   size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []

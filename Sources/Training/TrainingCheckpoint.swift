@@ -180,7 +180,8 @@ public enum TrainingCheckpoint {
 
     /// The newest checkpoint in `directory` that verifies; corrupt ones are reported through `warn`
     /// and skipped, so a crash during a save falls back to the previous checkpoint.
-    public static func loadNewestValid(directory: String, warn: (String) -> Void) -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)? {
+    public static func loadNewestValid(directory: String, warn: (String) -> Void)
+        -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)? {
         for entry in list(directory: directory).reversed() {
             do {
                 let c = try load(path: entry.path)

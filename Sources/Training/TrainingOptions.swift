@@ -213,6 +213,8 @@ public struct TrainingOptions: Sendable {
         }
         let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0) refit=\(scheduleRefitEvery)" : "steps=\(steps)"
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
-        return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(siftDelay > 0 ? " selection-warmup=\(siftDelay)" : "")\(selection) lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+        let delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
+        return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
+            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
     }
 }

@@ -29,23 +29,43 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated model sizes (\(BertConfig.sizeNames))."))
     var configs: String = BenchPlan.defaultConfigs.joined(separator: ",")
     @OptionGroup var shape: StepShapeOptions
-    @Option(help: "Comma-separated exit layers for the SIFT step: numbers or 'mid' (half the layers, at least 2); clamped to the model's layers.")
+    @Option(help: """
+        Comma-separated exit layers for the SIFT step: numbers or 'mid' (half the layers, at least 2); \
+        clamped to the model's layers.
+        """)
     var exitLayers: String = "1,mid"
-    @Option(help: "Comma-separated masked positions a SIFT candidate is scored from (0: all, sift train's default; see sift train --score-positions); one SIFT row per value.")
+    @Option(help: """
+        Comma-separated masked positions a SIFT candidate is scored from (0: all, sift train's default; see \
+        sift train --score-positions); one SIFT row per value.
+        """)
     var scorePositions: String = "0"
-    @Option(help: "Comma-separated on/off: whether the SIFT step's training forward resumes from the scoring forward (on: sift train's default; see sift train --reuse-scoring-forward); one SIFT row per value.")
+    @Option(help: """
+        Comma-separated on/off: whether the SIFT step's training forward resumes from the scoring forward \
+        (on: sift train's default; see sift train --reuse-scoring-forward); one SIFT row per value.
+        """)
     var reuseScoringForward: String = "on"
-    @Option(help: "Comma-separated classes the SIFT scoring head computes (0: the whole vocabulary; see sift train --score-vocabulary, whose default with --data is \(TrainingOptions.defaultScoreVocabulary)); one SIFT row per value. The step section's synthetic data makes the K lowest token ids the most frequent.")
+    @Option(help: """
+        Comma-separated classes the SIFT scoring head computes (0: the whole vocabulary; see sift train \
+        --score-vocabulary, whose default with --data is \(TrainingOptions.defaultScoreVocabulary)); one \
+        SIFT row per value. The step section's synthetic data makes the K lowest token ids the most \
+        frequent.
+        """)
     var scoreVocabularies: String = "0,\(TrainingOptions.defaultScoreVocabulary)"
     @Option(help: "Timed repetitions per measurement (after one warm-up); the median is reported.")
     var repeats: Int = 3
-    @Option(help: "Comma-separated sections to run: memory, sgemm, step, allreduce, and (only when named) profile: the vanilla step's time per kernel.")
+    @Option(help: """
+        Comma-separated sections to run: memory, sgemm, step, allreduce, and (only when named) profile: the \
+        vanilla step's time per kernel.
+        """)
     var only: String = BenchPlan.sectionNames.joined(separator: ",")
     @Option(help: "Comma-separated OpenBLAS thread counts for the sgemm table (default: 1 up to the cores).")
     var threads: String?
     @Option(help: "The fidelity section's trained model: a HuggingFace-format directory, a checkpoint file or a checkpoint directory.")
     var model: String?
-    @Option(help: "The fidelity section's data: a dataset directory written by `sift prepare` (its training split, masked as sift train masks it).")
+    @Option(help: """
+        The fidelity section's data: a dataset directory written by `sift prepare` (its training split, \
+        masked as sift train masks it).
+        """)
     var data: String?
     @Option(help: "Pools of b/ρ candidates the fidelity section ranks (b = sift train's default batch).")
     var fidelityPools: Int = 20

@@ -9,7 +9,10 @@ struct DebugSelectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug-select",
         abstract: "Run one global top-b selection over synthetic losses and print the result (rank 0).",
-        discussion: "Losses are floor(hash(seed, global index) mod levels), so ties are common; the pool holds global indices N-1 … 0 so that tie-breaking by index is exercised. Prints one JSON object.",
+        discussion: """
+        Losses are floor(hash(seed, global index) mod levels), so ties are common; the pool holds global indices \
+        N-1 … 0 so that tie-breaking by index is exercised. Prints one JSON object.
+        """,
         shouldDisplay: false)
 
     @Option(help: "Candidates in the global pool.") var pool: Int = 100

@@ -13,7 +13,8 @@ enum ModelDirectoryCopy {
         try HuggingFaceCheckpoint.export(config: loaded.config, layout: ParameterLayout(config: loaded.config),
                                          parameters: loaded.parameters, vocabPath: loaded.vocabPath,
                                          to: destination, overwrite: overwrite)
-        print("wrote \(destination) (\(loaded.config.numLayers) layers, hidden \(loaded.config.hiddenSize), vocab \(loaded.config.vocabSize))"
+        let c = loaded.config
+        print("wrote \(destination) (\(c.numLayers) layers, hidden \(c.hiddenSize), vocab \(c.vocabSize))"
               + (loaded.vocabPath == nil ? "; no vocab.txt (a checkpoint does not carry one)" : ""))
     }
 }

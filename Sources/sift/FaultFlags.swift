@@ -13,8 +13,12 @@ struct FaultFlags: ParsableArguments {
 
     var injection: FaultInjection {
         var f = FaultInjection()
-        f.stallRank = debugStallRank; f.stallStep = debugStallStep; f.nanStep = debugNanStep
-        f.stepDelay = debugStepDelay; f.divergeRank = debugDivergeRank; f.divergeStep = debugDivergeStep
+        f.stallRank = debugStallRank
+        f.stallStep = debugStallStep
+        f.nanStep = debugNanStep
+        f.stepDelay = debugStepDelay
+        f.divergeRank = debugDivergeRank
+        f.divergeStep = debugDivergeStep
         f.savePause = debugSavePause
         return f
     }

@@ -43,16 +43,18 @@ struct PrepareCommand: ParsableCommand {
                 corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
                 validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
                 format: CorpusFormat(rawValue: format))
-            let m = try DatasetPreparer.prepare(options, warn: { warnLine($0) })
+            let m = try DatasetPreparer.prepare(options, warn: { printError($0) })
             let seconds = Date().timeIntervalSince(start)
-            print(out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; %.1f MB in %.2f s (%.1f MB/s)",
+            print(out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; "
+                               + "%.1f MB in %.2f s (%.1f MB/s)",
                          m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
                          m.seqLen, Double(m.corpusBytes) / 1e6, seconds, Double(m.corpusBytes) / 1e6 / seconds))
-            print(String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), %.2f%% (validation)",
-                         m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0, 100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)))
+            print(String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), "
+                         + "%.2f%% (validation)", m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0,
+                         100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)))
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
-            throw ExitMessage(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }

@@ -71,7 +71,8 @@ struct ProjectCommand: ParsableCommand {
         }
         guard bucketMb > 0, bucketMb * 1_048_576 >= 4 else { throw ValidationError("--bucket-mb must be positive") }
         guard Interconnect.preset(named: interconnect) != nil else {
-            throw ValidationError("unknown --interconnect '\(interconnect)' (expected \(Interconnect.presets.map(\.name).joined(separator: ", ")))")
+            let names = Interconnect.presets.map(\.name).joined(separator: ", ")
+            throw ValidationError("unknown --interconnect '\(interconnect)' (expected \(names))")
         }
         if let b = bandwidthGbps, !(b > 0 && b.isFinite) { throw ValidationError("--bandwidth-gbps must be positive") }
         if let l = latencyUs, !(l >= 0 && l.isFinite) { throw ValidationError("--latency-us must be non-negative") }
@@ -87,7 +88,8 @@ struct ProjectCommand: ParsableCommand {
             throw ValidationError("give both --forward-backward-ms and --scoring-ms")
         }
         if check == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
-            throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE (from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
+            throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE "
+                                  + "(from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
         }
     }
 
@@ -102,7 +104,8 @@ struct ProjectCommand: ParsableCommand {
         let (profile, source) = try computeProfile(model)
         let report = Projection(config: config, vocabSize: shape.vocabSize, batchSize: shape.batchSize, globalBatch: globalBatch,
                                 selectFraction: shape.selectFraction, exitLayer: exitLayer, bucketBytes: Int(bucketMb * 1_048_576),
-                                microBatch: microBatch, interconnect: network(), nodeCounts: nodeCounts).run(profile: profile, source: source, say: say)
+                                microBatch: microBatch, interconnect: network(), nodeCounts: nodeCounts)
+            .run(profile: profile, source: source, say: say)
         if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
     }
 
@@ -112,7 +115,8 @@ struct ProjectCommand: ParsableCommand {
         guard bandwidthGbps != nil || latencyUs != nil else { return net }
         return Interconnect(name: "custom", bandwidthGbps: bandwidthGbps ?? net.bandwidthGbps,
                             latencyMicroseconds: latencyUs ?? net.latencyMicroseconds,
-                            summary: "\(net.summary) with " + [bandwidthGbps.map { "\(fmt($0, 1)) Gb/s" }, latencyUs.map { "\(fmt($0, 2)) µs" }]
+                            summary: "\(net.summary) with "
+                                + [bandwidthGbps.map { "\(fmt($0, 1)) Gb/s" }, latencyUs.map { "\(fmt($0, 2)) µs" }]
                                 .compactMap { $0 }.joined(separator: " and "))
     }
 
@@ -123,37 +127,11 @@ struct ProjectCommand: ParsableCommand {
                                    optimizerPerStep: optimizerMs / 1e3), "flags")
         }
         if let bench {
-            return try ComputeProfile.fromBench(bench, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer, dataPerSample: dataMs / 1e3)
+            return try ComputeProfile.fromBench(bench, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer,
+                                                dataPerSample: dataMs / 1e3)
         }
         if let scaling { return try ComputeProfile.fromScaling(scaling, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer) }
         return ComputeProfile.fromFLOPs(model, gflops: gflops!, seqLen: shape.seqLen, exitLayer: exitLayer,
                                         dataPerSample: dataMs / 1e3, optimizerPerStep: optimizerMs / 1e3)
-    }
-}
-
-/// `sift scaling-summary` (hidden, for launch/scaling.sh): reads the runs' metrics files and the bench
-/// measurement in DIR, writes DIR/scaling.json and prints the Markdown table.
-struct ScalingSummaryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "scaling-summary", abstract: "Summarise launch/scaling.sh's runs into DIR/scaling.json.", shouldDisplay: false)
-
-    @Option(help: "Directory of the runs (MODE-POLICY-pP.jsonl) and machine.json.") var out: String
-    @Option(help: "Model size of the runs.") var config: String
-    @Option(help: "Vocabulary size.") var vocabSize: Int
-    @Option(help: "Cores of this machine.") var cores: Int
-    @Option(help: "Optimizer steps per run (the first is not timed).") var steps: Int
-    @Option(help: "Weak scaling: samples per rank per step.") var perRankBatch: Int
-    @Option(help: "Strong scaling: samples per step.") var globalBatch: Int
-    @Option(help: "Space-separated rank counts (must include 1).") var ranks: String
-
-    func run() throws {
-        let summary = ScalingSummary(directory: out, config: config, vocabSize: vocabSize, cores: cores, steps: steps,
-                                     perRankBatch: perRankBatch, globalBatch: globalBatch,
-                                     ranks: ranks.split(separator: " ").compactMap { Int($0) })
-        let measurements = try summary.measurements()
-        let path = (out as NSString).appendingPathComponent("scaling.json")
-        try JSONCoding.write(measurements, to: path)
-        print(ScalingSummary.markdown(measurements))
-        print("\nwrote \(path)")
     }
 }

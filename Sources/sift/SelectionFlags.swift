@@ -47,7 +47,10 @@ struct SelectionFlags: ParsableArguments {
         of the pool).
         """)
     var reuseScoringForward: Bool = trainDefaults.reuseScoringForward
-    @Option(help: "Sifting delay, in steps: plain training (no scoring, pool = b) before a selecting policy starts selecting; 0 with --init-from.")
+    @Option(help: """
+        Sifting delay, in steps: plain training (no scoring, pool = b) before a selecting policy starts selecting; \
+        0 with --init-from.
+        """)
     var siftDelay: Int = trainDefaults.siftDelay
 
     // The earlier names of --rule, --history-length and --sift-delay, kept working for existing scripts.
@@ -76,7 +79,9 @@ struct SelectionFlags: ParsableArguments {
     static func describe(_ o: TrainingOptions, numLayers: Int) -> String {
         guard o.policy.selects else { return "vanilla (no scoring)" }
         let path = o.scoringPath(numLayers: numLayers)
-        let source = path.map { $0.exitLayer == numLayers && $0.positions == 0 && $0.classes == 0 ? "exact loss" : "exit layer \($0.exitLayer)" }
+        let source = path.map { p -> String in
+            p.exitLayer == numLayers && p.positions == 0 && p.classes == 0 ? "exact loss" : "exit layer \(p.exitLayer)"
+        }
             ?? "last training loss (no scoring forward)"
         var s = "\(source), \(o.effectiveRule.rawValue)"
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }

@@ -19,7 +19,7 @@ struct VocabCommand: ParsableCommand {
     func run() throws {
         do {
             let start = Date()
-            var reader = try CorpusReader(paths: corpus, warn: { warnLine($0) })
+            var reader = try CorpusReader(paths: corpus, warn: { printError($0) })
             var builder = VocabularyBuilder(cased: cased)
             let basic = BasicTokenizer(cased: cased)
             try reader.read { event in
@@ -30,14 +30,14 @@ struct VocabCommand: ParsableCommand {
             let bytes = [UInt8]((tokens.joined(separator: "\n") + "\n").utf8)
             try DurableFile.write(bytes, to: out)
             if tokens.count < size {
-                warnLine("warning: only \(tokens.count) tokens could be learned (no pair occurs twice any more)")
+                printError("warning: only \(tokens.count) tokens could be learned (no pair occurs twice any more)")
             }
             let seconds = Date().timeIntervalSince(start)
-            warnLine("wrote \(tokens.count) tokens to \(out)" + String(format: " (%d distinct words, %.1f MB in %.1f s)",
+            printError("wrote \(tokens.count) tokens to \(out)" + String(format: " (%d distinct words, %.1f MB in %.1f s)",
                             builder.wordCounts.count, Double(reader.bytesRead) / 1e6, seconds))
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
-            throw ExitMessage(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }

@@ -34,7 +34,7 @@ final class TrainingSetupTests: XCTestCase {
         let train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: 21))
         XCTAssertEqual(rows(setup.train, 4), rows(train, 4))
         let validation = try XCTUnwrap(setup.validation)
-        let expected = MaskedDatasetSamples(dataset: dataset, split: .validation, masker: MLMMasker(vocabulary: vocabulary, seed: 21 ^ 0x5A11_DA7E))
+        let expected = MaskedDatasetSamples(dataset: dataset, split: .validation, masker: MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: 21)))
         XCTAssertEqual(rows(validation, 2), rows(expected, 2))
         let sameAsTraining = MaskedDatasetSamples(dataset: dataset, split: .validation, masker: MLMMasker(vocabulary: vocabulary, seed: 21))
         XCTAssertNotEqual(rows(validation, 2)[1], rows(sameAsTraining, 2)[1], "validation masks must not be the training seed's")

@@ -1,4 +1,5 @@
 import Core
+import SiftTestSupport
 import XCTest
 import Kernels
 import Model
@@ -33,9 +34,9 @@ final class CheckpointTests: XCTestCase {
         let path = try TrainingCheckpoint.save(state: state(step: 5), parameters: p, m: m, v: v, directory: dir, keep: 3)
         let loaded = try TrainingCheckpoint.load(path: path)
         XCTAssertEqual(loaded.state, state(step: 5))
-        XCTAssertEqual(loaded.parameters.array.map(\.bitPattern), p.array.map(\.bitPattern))
-        XCTAssertEqual(loaded.m.array.map(\.bitPattern), m.array.map(\.bitPattern))
-        XCTAssertEqual(loaded.v.array.map(\.bitPattern), v.array.map(\.bitPattern))
+        assertBitIdentical(loaded.parameters.array, p.array)
+        assertBitIdentical(loaded.m.array, m.array)
+        assertBitIdentical(loaded.v.array, v.array)
     }
 
     func testKeepsOnlyNewestAndSkipsDamagedOnes() throws {

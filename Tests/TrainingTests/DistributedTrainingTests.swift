@@ -115,7 +115,7 @@ final class DistributedTrainingTests: XCTestCase {
         // The first two (plain) steps give vanilla's weights: compare the step-2 checkpoints.
         let w2 = try XCTUnwrap(TrainingCheckpoint.list(directory: warmDir + "/ckpt").first { $0.step == 2 })
         let v2 = try XCTUnwrap(TrainingCheckpoint.list(directory: plainDir + "/ckpt").first { $0.step == 2 })
-        XCTAssertEqual(try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
+        assertBitIdentical(try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
     }
 
     /// The selection follows losses computed outside the trainer: step 2's pool is re-scored here, in this
@@ -171,7 +171,7 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertLessThan(relativeDifference(reference, many), 1e-5, "\(ranks) ranks, many buckets")
             XCTAssertLessThan(relativeDifference(reference, after), 1e-5, "\(ranks) ranks, no overlap")
             XCTAssertLessThan(relativeDifference(reference, one), 1e-5, "\(ranks) ranks, one bucket")
-            if ranks == 2 { XCTAssertEqual(many.map(\.bitPattern), after.map(\.bitPattern), "overlap changes the sums") }
+            if ranks == 2 { assertBitIdentical(many, after, "overlap changes the sums") }
         }
     }
 
@@ -229,9 +229,9 @@ final class DistributedTrainingTests: XCTestCase {
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
         XCTAssertEqual(x.state.step, 6)
         XCTAssertEqual(y.state.step, 6)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
-        XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ")
-        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+        assertBitIdentical(x.parameters.array, y.parameters.array, "weights differ")
+        assertBitIdentical(x.m.array, y.m.array, "first moments differ")
+        assertBitIdentical(x.v.array, y.v.array, "second moments differ")
     }
 
     func testBadFlagsFailClearlyOnEveryRankWithoutHanging() throws {

@@ -29,17 +29,8 @@ final class MetricsSchemaTests: XCTestCase {
         let stepKeys = try XCTUnwrap(doc.tables["Step line"]), timesKeys = try XCTUnwrap(doc.tables["`times`"])
         let finalKeys = try XCTUnwrap(doc.tables["Final line"])
 
-        var state: UInt64 = 3
-        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
-        let V = 40, T = 12
-        func samples(_ n: Int) -> InMemorySamples {
-            var ids: [[Int32]] = [], labels: [[Int32]] = []
-            for _ in 0..<n {
-                ids.append((0..<T).map { _ in Int32(5 + next(V - 5)) })
-                labels.append((0..<T).map { t in t == 0 || next(3) == 0 ? Int32(5 + next(V - 5)) : -100 })
-            }
-            return InMemorySamples(ids: ids, labels: labels)
-        }
+        let V = 40
+        func samples(_ n: Int) -> InMemorySamples { InMemorySamples.random(count: n, seqLen: 12, vocab: V, every: 3, seed: UInt64(n)) }
         let model = BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: V)!, seed: 1)
         var o = TrainingOptions()
         o.policy = .sift; o.batchSize = 4; o.selectFraction = 0.5; o.steps = 4; o.siftDelay = 1; o.warmupSteps = 0

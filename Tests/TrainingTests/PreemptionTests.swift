@@ -48,9 +48,9 @@ final class PreemptionTests: XCTestCase {
             XCTAssertTrue(resumed.stdout.contains("resumed from") && resumed.stdout.contains("at step \(stoppedAt)"), resumed.stdout)
             let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path)
             XCTAssertEqual(y.state.step, steps)
-            XCTAssertEqual(reference.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "trial \(trial): weights differ")
-            XCTAssertEqual(reference.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "trial \(trial): first moments differ")
-            XCTAssertEqual(reference.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "trial \(trial): second moments differ")
+            assertBitIdentical(reference.parameters.array, y.parameters.array, "trial \(trial): weights differ")
+            assertBitIdentical(reference.m.array, y.m.array, "trial \(trial): first moments differ")
+            assertBitIdentical(reference.v.array, y.v.array, "trial \(trial): second moments differ")
         }
     }
 
@@ -98,9 +98,9 @@ final class PreemptionTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("resumed from \(saved.path) at step \(saved.step)"), resumed.stdout)
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: ckpt).last!.path)
         XCTAssertEqual(y.state.step, steps)
-        XCTAssertEqual(reference.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
-        XCTAssertEqual(reference.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ")
-        XCTAssertEqual(reference.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+        assertBitIdentical(reference.parameters.array, y.parameters.array, "weights differ")
+        assertBitIdentical(reference.m.array, y.m.array, "first moments differ")
+        assertBitIdentical(reference.v.array, y.v.array, "second moments differ")
     }
 
     /// The final checkpoint of an uninterrupted 2-rank run of `steps` steps: what a resumed run must equal.

@@ -93,9 +93,9 @@ final class ReliabilityTests: XCTestCase {
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: killed).last!.path)
         XCTAssertEqual(y.state.step, 8)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ after the restart")
-        XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "first moments differ after the restart")
-        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ after the restart")
+        assertBitIdentical(x.parameters.array, y.parameters.array, "weights differ after the restart")
+        assertBitIdentical(x.m.array, y.m.array, "first moments differ after the restart")
+        assertBitIdentical(x.v.array, y.v.array, "second moments differ after the restart")
     }
 
     func rankPIDs(matching needle: String) -> [pid_t] { SiftProcess.rankPIDs(matching: needle) }
@@ -147,9 +147,9 @@ final class ReliabilityTests: XCTestCase {
             }
             let y = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last).path)
             XCTAssertEqual(y.state.step, 5)
-            XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "trial \(trial): weights")
-            XCTAssertEqual(x.m.array.map(\.bitPattern), y.m.array.map(\.bitPattern), "trial \(trial): first moments")
-            XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "trial \(trial): second moments")
+            assertBitIdentical(x.parameters.array, y.parameters.array, "trial \(trial): weights")
+            assertBitIdentical(x.m.array, y.m.array, "trial \(trial): first moments")
+            assertBitIdentical(x.v.array, y.v.array, "trial \(trial): second moments")
             let after = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             XCTAssertFalse(after.contains { $0.hasPrefix(".tmp-") }, "trial \(trial): the dead writer's temporary file is still there: \(after)")
         }

@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Kernels
 import Model
+import SiftTestSupport
 import Training
 import XCTest
 
@@ -11,15 +12,8 @@ import XCTest
 /// losses `sift train --seed 7` logs for the same pool at step p.
 final class ScorerTests: XCTestCase {
     func testBenchLossesAreTheTrainersBitForBit() throws {
-        var state: UInt64 = 7
-        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
-        let V = 50, T = 16, N = 40
-        var ids: [[Int32]] = [], labels: [[Int32]] = []
-        for _ in 0..<N {
-            ids.append((0..<T).map { _ in Int32(5 + next(V - 5)) })
-            labels.append((0..<T).map { _ in next(3) == 0 ? Int32(5 + next(V - 5)) : -100 })
-        }
-        let source = InMemorySamples(ids: ids, labels: labels)
+        let V = 50
+        let source = InMemorySamples.random(count: 40, seqLen: 16, vocab: V, every: 3, seed: 7)
         let reference = UnigramReference(counts: (0..<V).map { V - $0 })
         let config = BertConfig.named("tiny", vocabSize: V)!
         for (positions, classes, reuse) in [(0, 0, false), (3, 0, true), (0, 20, true), (4, 20, false)] {
@@ -47,7 +41,7 @@ final class ScorerTests: XCTestCase {
             let path = try XCTUnwrap(o.scoringPath(numLayers: config.numLayers))
             let bench = try Scorer(model: initial, path: path, reference: reference, microBatch: 5)
                 .losses(pool.map { (index: $0, epoch: 0) }, from: source, seed: 7, counter: 0)
-            XCTAssertEqual(bench.map(\.bitPattern), logged.map(\.bitPattern),
+            assertBitIdentical(bench, logged,
                            "positions \(positions), classes \(classes), reuse \(reuse): bench and trainer losses differ")
             // And the keys matter: another step's keys change a path with random streams.
             if positions > 0 || reuse {

@@ -126,8 +126,8 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
         XCTAssertEqual(y.state.step, 6)
         XCTAssertEqual(x.state.scoreHistory, y.state.scoreHistory)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ")
-        XCTAssertEqual(x.v.array.map(\.bitPattern), y.v.array.map(\.bitPattern), "second moments differ")
+        assertBitIdentical(x.parameters.array, y.parameters.array, "weights differ")
+        assertBitIdentical(x.v.array, y.v.array, "second moments differ")
     }
 
     /// --time-budget without --steps: the length is fixed after 10 timed steps past the warm-up, saved in
@@ -227,7 +227,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
         XCTAssertEqual(y.state.step, 8, file: file, line: line)
         XCTAssertEqual(x.state.staleScores, y.state.staleScores, file: file, line: line)
-        XCTAssertEqual(x.parameters.array.map(\.bitPattern), y.parameters.array.map(\.bitPattern), "weights differ", file: file, line: line)
+        assertBitIdentical(x.parameters.array, y.parameters.array, "weights differ", file: file, line: line)
     }
 
     /// --stale-scores: on a 48-sample subset (pool 24, so a sample returns every 2 steps) scores up to 3

@@ -20,6 +20,21 @@ struct InMemorySamples: MLMSampleSource {
     }
 }
 
+extension InMemorySamples {
+    /// `count` samples of `seqLen` ids drawn uniformly from 5..<`vocab` by an LCG seeded with `seed`; position 0
+    /// and about one in `every` other positions carry a random label.
+    static func random(count: Int, seqLen: Int, vocab: Int, every: Int, seed: UInt64) -> InMemorySamples {
+        var state = seed
+        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        var ids: [[Int32]] = [], labels: [[Int32]] = []
+        for _ in 0..<count {
+            ids.append((0..<seqLen).map { _ in Int32(5 + next(vocab - 5)) })
+            labels.append((0..<seqLen).map { t in t == 0 || next(every) == 0 ? Int32(5 + next(vocab - 5)) : -100 })
+        }
+        return InMemorySamples(ids: ids, labels: labels)
+    }
+}
+
 /// One training step of the real trainer (single process, `SingleProcess` collectives, two micro-batches)
 /// against an independent computation of the same step: gradients accumulated one sample at a time with
 /// weight 1/(masked tokens of the whole batch), the clipping scale min(1, c/‖g‖), the scheduled rate and

@@ -28,16 +28,26 @@ public struct PhaseTimes: Sendable, Codable, Equatable {
 
     /// Adds another set of times, phase by phase.
     public mutating func add(_ o: PhaseTimes) {
-        data += o.data; scoring += o.scoring; selection += o.selection; forwardBackward += o.forwardBackward
-        exposedAllreduce += o.exposedAllreduce; optimizer += o.optimizer; waiting += o.waiting
+        data += o.data
+        scoring += o.scoring
+        selection += o.selection
+        forwardBackward += o.forwardBackward
+        exposedAllreduce += o.exposedAllreduce
+        optimizer += o.optimizer
+        waiting += o.waiting
     }
 
     /// These summed times divided by `steps` (at least 1): the mean time per step of each phase.
     public func mean(over steps: Int) -> PhaseTimes {
         let n = Double(max(1, steps))
         var m = self
-        m.data /= n; m.scoring /= n; m.selection /= n; m.forwardBackward /= n
-        m.exposedAllreduce /= n; m.optimizer /= n; m.waiting /= n
+        m.data /= n
+        m.scoring /= n
+        m.selection /= n
+        m.forwardBackward /= n
+        m.exposedAllreduce /= n
+        m.optimizer /= n
+        m.waiting /= n
         return m
     }
 
@@ -58,35 +68,4 @@ func timed<T>(_ into: inout Double, _ body: () throws -> T) rethrows -> T {
     let r = try body()
     into += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
     return r
-}
-
-/// Appends JSON Lines records to a file, one flushed line per record (rank 0 only).
-final class JSONLinesWriter {
-    private let handle: FileHandle
-
-    /// Opens `path` for appending (`append`) or as a new file.
-    init(path: String, append: Bool) throws {
-        let fm = FileManager.default
-        if !append || !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: nil) else {
-                throw TrainingError(message: "cannot create metrics file \(path)")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError(message: "cannot open metrics file \(path) for writing")
-        }
-        h.seekToEndOfFile()
-        handle = h
-    }
-
-    func write(_ line: String) {
-        handle.write((line + "\n").data(using: .utf8)!)
-    }
-}
-
-/// A training failure that every rank has agreed on (so every rank can exit cleanly with it).
-public struct TrainingError: Error, CustomStringConvertible {
-    public let message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }
