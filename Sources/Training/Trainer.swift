@@ -121,7 +121,8 @@ public final class Trainer {
         selection = GlobalSelection(communicator: communicator)
         batchCache = Array(repeating: nil, count: max(options.microBatch, options.poolSize) + 1)
         watchdog = options.watchdogSeconds > 0
-            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank) { communicator.abort(code: 4) }
+            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank,
+                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) { communicator.abort(code: 4) }
             : nil
     }
 
