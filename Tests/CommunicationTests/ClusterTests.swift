@@ -57,43 +57,11 @@ final class ClusterTests: XCTestCase {
         throw XCTSkip("no free cluster number")
     }
 
-    /// What a launch printed and how it ended.
-    struct Run { let status: Int32; let stdout: String; let stderr: String; let timedOut: Bool }
-
-    /// Runs `launch/mpirun.sh ARGS`; `during` is called every 0.1 s while it runs (with its stderr so
-    /// far) and may act on the job. Kills it after `timeout` s so that a hang fails instead of stalling.
+    /// Runs `launch/mpirun.sh ARGS` (one OpenBLAS thread per rank); `during` is called every 0.1 s
+    /// while it runs, with its stderr so far, and may act on the job. A hang ends after `timeout` s.
     func launch(_ args: [String], environment: [String: String] = [:], timeout: Double,
-                during: ((String) -> Void)? = nil) throws -> Run {
-        let dir = temporaryDirectory("cluster-launch")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ClusterTests.launcher)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["SIFT_BINARY"] = SiftProcess.binary
-        env["OPENBLAS_NUM_THREADS"] = "1"
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = dir + "/stdout", err = dir + "/stderr"
-        for f in [out, err] { _ = FileManager.default.createFile(atPath: f, contents: nil) }
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while p.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                p.terminate(); Thread.sleep(forTimeInterval: 3)
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            during?((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                                  stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", timedOut: timedOut)
+                during: ((String) -> Void)? = nil) throws -> SiftProcess.Output {
+        try SiftProcess.run(args, timeout: timeout, environment: environment, launcher: ClusterTests.launcher, during: during)
     }
 
     /// The step and weights of the newest checkpoint in `dir`.
@@ -167,7 +135,7 @@ final class ClusterTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("cluster-bad")
         let train = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck")
-        func attempt(_ hostfile: String) throws -> Run {
+        func attempt(_ hostfile: String) throws -> SiftProcess.Output {
             let path = dir + "/hostfile"
             try hostfile.write(toFile: path, atomically: true, encoding: .utf8)
             let t0 = Date()
