@@ -32,7 +32,9 @@ func computeFlags(unchecked: Bool) -> [SwiftSetting] {
 /// The CLI is compiled generic but told the compute modules' target, to check the CPU at start-up.
 let cliFlags: [SwiftSetting] = targetCPU == nil ? [] : [.define("SIFT_TARGET_HASWELL")]
 
-// Dependencies point one way: core ← kernels ← model ← selection/training ← CLI (docs/ARCHITECTURE.md).
+// Dependencies point one way (docs/ARCHITECTURE.md): Core ← Kernels ← Model ← Interop; Core ← Data;
+// Core ← Communication ← Selection; Model, Data, Selection ← Training ← Performance; Interop, Training,
+// Performance ← Setup (building a run from files) ← sift (the CLI).
 let package = Package(
     name: "sift",
     products: [
@@ -53,15 +55,16 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Core", "COpenBLAS"], swiftSettings: computeFlags(unchecked: true)),
         .target(name: "Model", dependencies: ["Core", "Kernels"], swiftSettings: computeFlags(unchecked: true)),
         .target(name: "Data", dependencies: ["Core"], swiftSettings: computeFlags(unchecked: false)),
-        .target(name: "Interop", dependencies: ["Core", "Kernels", "Model", "Training"], swiftSettings: computeFlags(unchecked: false)),
+        .target(name: "Interop", dependencies: ["Core", "Kernels", "Model"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication"],
                 swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Performance", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "Training"],
                 swiftSettings: computeFlags(unchecked: false)),
+        .target(name: "Setup", dependencies: ["Core", "Kernels", "Model", "Data", "Interop", "Training", "Performance"]),
         .executableTarget(name: "sift", dependencies: [
-            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance",
+            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance", "Setup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: cliFlags),
 
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
         .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
+        .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]
 )

@@ -45,12 +45,16 @@
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
 # while the machine is busy; the timed runs should have the machine to themselves).
 #
+# The first round (no --round) writes into docs/experiment/policies, a round into docs/experiment/ROUND.
 # Resumable: a finished run (its metrics end with the final evaluation) is never re-run; an interrupted
-# one continues from its newest checkpoint (`--resume`; the training clock is saved with it). The report
-# (docs/experiment/results.md, PNG curves) is regenerated from whatever runs have finished, after every run.
+# one continues from its newest checkpoint (`--resume`; the training clock is saved with it). A finished
+# run's metrics are compressed (launch/metrics_log.sh). The report (results.md, PNG curves, and the
+# round's table in docs/EXPERIMENTS.md: tools/experiment_report.py) is regenerated from whatever runs
+# have finished, after every run.
 # --smoke: tiny budgets and evaluation sets, into $SIFT_WORK/experiment-smoke (checks the pipeline only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/metrics_log.sh
 budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 work="${SIFT_WORK:-work-data}/experiment"
-[ -z "$out" ] && out=docs/experiment${round:+/$round}
+[ -z "$out" ] && out=docs/experiment/${round:-policies}
 [ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report${round:+-$round}"; }
 # A round's runs keep their checkpoints apart from the first round's (same run ids, other binary), and
 # so does an explicit --out (e.g. the same round re-run with a newer binary into another directory).
@@ -76,42 +80,14 @@ runs_dir="$work/runs${round:+-$round}"
 # SIFT_BINARY pins the binary (e.g. a copy, so rebuilding the checkout cannot change a running experiment).
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
-need=()
-command -v gnuplot >/dev/null || need+=(gnuplot-nox)
-[ -f /usr/share/dictd/gcide.dict.dz ] || need+=(dict-gcide)
-if [ ${#need[@]} -gt 0 ]; then
+if ! command -v gnuplot >/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get install -y -qq "${need[@]}" >&2
+    $SUDO apt-get install -y -qq gnuplot-nox >&2
 fi
 mkdir -p "$work" "$out"
 
-# Corpora → vocabularies → datasets (each once).
-python_corpus=/usr/share/doc/python3.11/html/_sources
-if [ ! -f "$work/gcide.txt" ]; then
-    zcat /usr/share/dictd/gcide.dict.dz > "$work/gcide.txt.tmp" && mv "$work/gcide.txt.tmp" "$work/gcide.txt"
-fi
-prepare() {  # name corpus format validation-fraction
-    local d="$work/$1"
-    mkdir -p "$d"
-    [ -f "$d/vocab.txt" ] || "$bin" vocab --corpus "$2" --size 8192 --out "$d/vocab.txt" >&2
-    [ -f "$d/dataset/manifest.json" ] || "$bin" prepare --corpus "$2" --vocab "$d/vocab.txt" --format "$3" \
-        --validation-fraction "$4" --seq-len 128 --out "$d/dataset" >&2
-}
-if [ ! -f "$work/licenses.txt" ]; then
-    python3 - "$work/licenses.txt.tmp" <<'PY'
-import glob, hashlib, sys
-seen, out = set(), open(sys.argv[1], "wb")
-for path in sorted(glob.glob("/usr/share/doc/*/copyright")):
-    data = open(path, "rb").read()
-    digest = hashlib.sha256(data).digest()
-    if digest in seen: continue
-    seen.add(digest); out.write(data.rstrip(b"\n") + b"\n\n")
-PY
-    mv "$work/licenses.txt.tmp" "$work/licenses.txt"
-fi
-prepare python "$python_corpus" rst 0.1
-prepare gcide "$work/gcide.txt" text 0.03
-prepare licenses "$work/licenses.txt" text 0.12
+# Corpora → vocabularies → datasets (each once; the corpora are described in launch/corpora.sh).
+launch/corpora.sh "$work"
 
 # The shared warm start of each corpus: vanilla on the whole training split, exported for --init-from.
 base_steps=1000; [ "$smoke" = 1 ] && base_steps=20
@@ -120,7 +96,7 @@ warm_start() {  # corpus
     [ -f "$d/warm-start/model.safetensors" ] && return
     mkdir -p "$d/warm-start-checkpoints"
     local resume=(); [ -n "$(ls -A "$d/warm-start-checkpoints" 2>/dev/null)" ] && resume=(--resume)
-    [ ${#resume[@]} -eq 0 ] && rm -f "$out/$id.jsonl"
+    [ ${#resume[@]} -eq 0 ] && metrics_remove "$out/$id"
     echo "experiment: $id ($base_steps plain steps on the whole training split${resume:+, resuming})" >&2
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$d/dataset" --policy vanilla \
         --batch-size 32 --steps "$base_steps" --warmup 50 --lr 1e-3 --seed 7 \
@@ -135,6 +111,7 @@ rows = [l for l in open(sys.argv[1]) if l.strip()]
 keep = [l for l in rows if '"val_loss"' in l or json.loads(l).get("step", 0) % 25 == 0]
 open(sys.argv[1], "w").writelines(keep)
 PY
+    metrics_compress "$out/$id"
 }
 
 if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm start of $warm_only ready" >&2; exit 0; fi
@@ -142,18 +119,18 @@ if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm sta
 # name corpus seed flags — every run passes --sift-delay 0: the shared warm start is the sifting delay.
 runs=()
 if [ "$round" = reuse ]; then
-    reuse="--policy sift --selection relative --reuse-scoring-forward"
+    reuse="--policy sift --rule relative --reuse-scoring-forward"
     for seed in 1 2 3; do runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-reuse $seed $reuse"); done
     for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-reuse $seed $reuse"); done
 elif [ "$round" = rho ]; then
     for seed in 1 2 3; do
-        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r90 $seed --policy sift --selection top --select-fraction 0.9"
-               "licenses sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75")
+        runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r90 $seed --policy sift --rule top --select-fraction 0.9"
+               "licenses sift-top-r75 $seed --policy sift --rule top --select-fraction 0.75")
     done
-    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --selection top --select-fraction 0.75"); done
+    for seed in 1 2; do runs+=("python vanilla $seed --policy vanilla" "python sift-top-r75 $seed --policy sift --rule top --select-fraction 0.75"); done
 elif [ "$round" = vocab ]; then
-    v2048="--policy sift --selection top --select-fraction 0.75 --score-vocabulary 2048"
+    v2048="--policy sift --rule top --select-fraction 0.75 --score-vocabulary 2048"
     for seed in 1 2; do
         runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-top-r75-v2048 $seed $v2048"
                "python vanilla $seed --policy vanilla" "python sift-top-r75-v2048 $seed $v2048")
@@ -167,7 +144,7 @@ elif [ "$round" = budget ]; then
     for c in licenses python gcide; do
         for seed in 1 2; do
             runs+=("$c vanilla $seed --policy vanilla" "$c vanilla-b75 $seed --policy vanilla --time-budget $short"
-                   "$c sift-top-r75-b75 $seed --policy sift --selection top --select-fraction 0.75 --time-budget $short")
+                   "$c sift-top-r75-b75 $seed --policy sift --rule top --select-fraction 0.75 --time-budget $short")
         done
     done
 fi
@@ -175,25 +152,26 @@ if [ -n "$round" ]; then
     # The report reads each corpus's warm-start curve (time 0) from the output directory.
     mkdir -p "$out"
     for c in licenses python gcide; do
-        [ -f "$out/$c-warm-start.jsonl" ] || [ ! -f docs/experiment/$c-warm-start.jsonl ] || cp docs/experiment/$c-warm-start.jsonl "$out/"
+        first=docs/experiment/policies/$c-warm-start.jsonl.gz
+        [ -f "$out/$c-warm-start.jsonl.gz" ] || [ ! -f "$first" ] || cp "$first" "$out/"
     done
 fi
 for seed in 1 2; do
     [ -n "$round" ] && break
     runs+=("python vanilla $seed --policy vanilla"
-           "python sift-top $seed --policy sift --selection top"
-           "python sift-relative $seed --policy sift --selection relative"
-           "python sift-relative-stale $seed --policy sift --selection relative --stale-scores 50"
-           "python sift-reducible $seed --policy sift --selection relative --score reducible"
-           "python exact $seed --policy exact --selection relative")
+           "python sift-top $seed --policy sift --rule top"
+           "python sift-relative $seed --policy sift --rule relative"
+           "python sift-relative-stale $seed --policy sift --rule relative --stale-scores 50"
+           "python sift-reducible $seed --policy sift --rule relative --score reducible"
+           "python exact $seed --policy exact --rule relative")
 done
 for seed in 1 2; do
     [ -n "$round" ] && break
-    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --selection relative")
+    runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-relative $seed --policy sift --rule relative")
 done
 for seed in 1 2 3; do
     [ -n "$round" ] && break
-    runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --selection relative")
+    runs+=("licenses vanilla $seed --policy vanilla" "licenses sift-relative $seed --policy sift --rule relative")
 done
 
 declare -A round_heading=([reuse]="training resumes from the scoring forward"
@@ -201,7 +179,8 @@ declare -A round_heading=([reuse]="training resumes from the scoring forward"
                           [budget]="SIFT and vanilla given 3/4 of vanilla's budget"
                           [vocab]="scored over the 2,048 most frequent tokens")
 report() {
-    python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" \
+    local index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac
+    python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" "${index[@]}" \
         ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \
         --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)" >&2 \
         || echo "warning: the report could not be written" >&2
@@ -212,12 +191,12 @@ for run in "${runs[@]}"; do
     id="$corpus-$name-s$seed"
     [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
     metrics="$out/$id.jsonl"
-    if [ -f "$metrics" ] && grep -q '"final":true' "$metrics"; then
+    if metrics_finished "$out/$id"; then
         echo "experiment: $id finished already" >&2; continue
     fi
     ckpt="$runs_dir/$id/checkpoints"
     resume=(); [ -d "$ckpt" ] && [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
-    [ ${#resume[@]} -eq 0 ] && rm -f "$metrics"
+    [ ${#resume[@]} -eq 0 ] && metrics_remove "$out/$id"
     mkdir -p "$ckpt"
     warm_start "$corpus"
     run_budget=$budget; [[ "$flags" =~ --time-budget\ ([0-9]+) ]] && run_budget=${BASH_REMATCH[1]}
@@ -230,6 +209,7 @@ for run in "${runs[@]}"; do
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \
         --metrics "$metrics" "${resume[@]}" "$@" >> "$out/$id.log" 2>&1 \
         || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+    metrics_compress "$out/$id"
     report
 done
 report

@@ -8,15 +8,17 @@
 #                        [--run "NAME FLAGS…"]… [--out DIR]
 #       (default 200 steps, corpus python, seeds 1 and 2; needs launch/experiment.sh's warm start of that
 #       corpus). --run replaces the default runs (vanilla, SIFT relative, exact relative) with named ones,
-#       e.g. --run "sift-top-r75 --policy sift --selection top --select-fraction 0.75"; every run gets
+#       e.g. --run "sift-top-r75 --policy sift --rule top --select-fraction 0.75"; every run gets
 #       b = 32, ρ = 0.5, exit layer 1 and N steps unless its FLAGS say otherwise (they come last, so
 #       "vanilla-112 --policy vanilla --steps 112" is vanilla with a schedule 3/4 as long).
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
-# docs/experiment/per-sample/<policy>-s<seed>.{jsonl,log} and results.md (python), or the same under
-# docs/experiment/per-sample-<corpus>/ for another corpus, or under --out DIR.
+# docs/experiment/per-sample/<policy>-s<seed>.{jsonl.gz,log} and results.md (python), or the same under
+# docs/experiment/per-sample-<corpus>/ for another corpus, or under --out DIR (tools/per_sample_report.py;
+# under docs/experiment it also updates that folder's table in docs/EXPERIMENTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/metrics_log.sh
 steps=200; only=""; corpus=python; seeds="1 2"; runs=(); out=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,48 +38,23 @@ if [ -z "$out" ]; then out=docs/experiment/per-sample; [ "$corpus" = python ] ||
 [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
-[ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --selection relative" "exact --policy exact --selection relative")
+[ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --rule relative" "exact --policy exact --rule relative")
 mkdir -p "$out"
 for seed in $seeds; do
     for run in "${runs[@]}"; do
         read -r name flags <<<"$run"
         id="$name-s$seed"
         [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
-        if [ -f "$out/$id.jsonl" ] && grep -q '"final":true' "$out/$id.jsonl"; then echo "per-sample: $id finished already" >&2; continue; fi
+        if metrics_finished "$out/$id"; then echo "per-sample: $id finished already" >&2; continue; fi
+        metrics_remove "$out/$id"
         echo "per-sample: $id ($steps steps)" >&2
         # shellcheck disable=SC2086
         SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
             --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" --train-subset 2800 \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
             --metrics "$out/$id.jsonl" $flags > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+        metrics_compress "$out/$id"
     done
 done
-python3 - "$out" "$steps" "$corpus" <<'PY'
-import glob, json, os, sys
-out, steps, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
-runs = {}
-for path in sorted(glob.glob(os.path.join(out, "*-s[0-9].jsonl"))):
-    rows = [json.loads(l) for l in open(path) if l.strip()]
-    if not any(r.get("final") for r in rows):
-        continue
-    evals = {r["step"]: (r["val_loss"], r["val_accuracy"]) for r in rows if "val_loss" in r and not r.get("final")}
-    f = [r for r in rows if r.get("final")][-1]
-    evals[f["step"]] = (f["val_loss"], f["val_accuracy"])
-    runs[os.path.basename(path)[:-6]] = evals
-sys.path.insert(0, "tools")
-from run_labels import LABELS as names
-all_steps = sorted({s for e in runs.values() for s in e})
-lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for every policy", "",
-         "`launch/per_sample.sh` — BERT-mini, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",
-         f"policies unless the row names another), from the {corpus} corpus's warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
-         "linearly to 0 at the last step, validation loss (accuracy) on up to 1,600 held-out sequences. Equal steps",
-         "are equal backpropagated samples.", "",
-         "| run | " + " | ".join(f"step {s}" for s in all_steps) + " |", "|---|" + "---|" * len(all_steps)]
-order = lambda k: (list(names).index(k.rsplit("-s", 1)[0]) if k.rsplit("-s", 1)[0] in names else len(names), k)
-for key in sorted(runs, key=order):
-    base, seed = key.rsplit("-s", 1)
-    cells = [f"{runs[key][s][0]:.4f} ({100 * runs[key][s][1]:.2f}%)" if s in runs[key] else "—" for s in all_steps]
-    lines.append(f"| {names.get(base, base)} s{seed} | " + " | ".join(cells) + " |")
-open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-PY
+python3 tools/per_sample_report.py --dir "$out" --steps "$steps" --corpus "$corpus" \
+    $(case "$out" in docs/experiment/*) echo --index docs/EXPERIMENTS.md ;; esac)

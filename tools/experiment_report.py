@@ -1,27 +1,40 @@
 #!/usr/bin/env python3
-"""Turns launch/experiment.sh's metrics into docs/experiment/results.md and PNG curves (gnuplot).
+"""Turns launch/experiment.sh's metrics into DIR/results.md and PNG curves (gnuplot).
 
-Usage: experiment_report.py --dir DIR --budget S --date D --machine M
-Reads DIR/<corpus>-<policy>-s<seed>.jsonl (sift train --metrics), writes DIR/results.md and, per corpus,
-DIR/<corpus>_{loss,accuracy}_vs_{time,samples}.png. Standard library only.
+Usage: experiment_report.py --dir DIR [--budget S --date D --machine M --heading H] [--index FILE]
+Reads DIR/<corpus>-<policy>-s<seed>.jsonl[.gz] (sift train --metrics), writes DIR/results.md and, per corpus,
+DIR/<corpus>_{loss,accuracy}_vs_{time,samples}.png. Settings not given are read from DIR/report.json (written
+by the first run), so `tools/regenerate_reports.sh` reproduces every folder from its logs. With --index, the
+round's verdict table replaces the block `<!-- generated: DIRNAME -->` … `<!-- /generated -->` in FILE
+(docs/EXPERIMENTS.md). Standard library only.
 
 For each selecting run the headline figure is the ratio
     (wall time to reach vanilla's final validation loss, same corpus and seed) / (vanilla's wall time),
 with times interpolated linearly between evaluations; the paper's BERT-base result is 43 h / 57 h = 0.75.
 """
-import argparse, glob, json, os, re, subprocess, sys
+import argparse, glob, os, re, subprocess, sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
-ap.add_argument("--budget", required=True)
-ap.add_argument("--date", required=True)
-ap.add_argument("--machine", required=True)
-ap.add_argument("--heading", default="SIFT against plain training: the deciding experiment")
+ap.add_argument("--budget")
+ap.add_argument("--date")
+ap.add_argument("--machine")
+ap.add_argument("--heading")
+ap.add_argument("--index", help="a Markdown file whose generated block for this folder gets the verdict table")
 args = ap.parse_args()
 out = args.dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_labels import LABELS  # noqa: E402
+from metrics_io import metrics_files, read_rows, settings, update_index  # noqa: E402
+
+config = settings(out, {"tool": "experiment_report.py", "budget": args.budget, "date": args.date,
+                        "machine": args.machine, "heading": args.heading},
+                  {"heading": "SIFT against plain training: the deciding experiment"})
+for key in ("budget", "date", "machine"):
+    if config.get(key) is None:
+        sys.exit(f"error: --{key} not given and not in {os.path.join(out, 'report.json')}")
+args.budget, args.date, args.machine, args.heading = config["budget"], config["date"], config["machine"], config["heading"]
 
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
@@ -29,14 +42,7 @@ CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "
 
 
 def load(path):
-    rows = []
-    for line in open(path):
-        line = line.strip()
-        if line:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
+    rows = read_rows(path)
     steps = [r for r in rows if "times" in r]
     final = [r for r in rows if r.get("final")]
     if not steps or not final:
@@ -56,32 +62,35 @@ def load(path):
             "step_s": end / max(1, steps[-1]["step"])}
 
 
-def first_reach(pts, value, column, lower_is_better):
-    """Interpolated (time, samples) at which column first reaches value."""
+def first_reach(pts, value, column, lower_is_better, bracket=False):
+    """Interpolated (time, samples) at which column first reaches value; with bracket, also the times of
+    the evaluations just before and after the crossing (the interpolation's honest uncertainty)."""
     prev = None
     for p in pts:
         ok = p[column] <= value if lower_is_better else p[column] >= value
         if ok:
             if prev is None:
-                return p[0], p[1]
+                hit = (p[0], p[1])
+                return hit + ((p[0], p[0]),) if bracket else hit
             a, b = prev[column], p[column]
             t = 1.0 if a == b else (value - a) / (b - a)
             t = min(max(t, 0.0), 1.0)
-            return prev[0] + t * (p[0] - prev[0]), prev[1] + t * (p[1] - prev[1])
+            hit = (prev[0] + t * (p[0] - prev[0]), prev[1] + t * (p[1] - prev[1]))
+            return hit + ((prev[0], p[0]),) if bracket else hit
         prev = p
     return None
 
 
 # The shared warm start's final evaluation is every run's starting point (time 0, no samples).
 starts = {}
-for path in glob.glob(os.path.join(out, "*-warm-start.jsonl")):
-    finals = [json.loads(l) for l in open(path) if '"final":true' in l]
+for name, path in metrics_files(out, "*-warm-start").items():
+    finals = [r for r in read_rows(path) if r.get("final")]
     if finals:
-        starts[os.path.basename(path)[:-len("-warm-start.jsonl")]] = (finals[-1]["val_loss"], finals[-1]["val_accuracy"])
+        starts[name[:-len("-warm-start")]] = (finals[-1]["val_loss"], finals[-1]["val_accuracy"])
 
 runs = {}
-for path in sorted(glob.glob(os.path.join(out, "*-s*.jsonl"))):
-    m = re.match(r"(.+?)-(.+)-s(\d+)\.jsonl$", os.path.basename(path))
+for name, path in metrics_files(out, "*-s*").items():
+    m = re.match(r"(.+?)-(.+)-s(\d+)$", name)
     if not m:
         continue
     r = load(path)
@@ -102,6 +111,14 @@ lines = [f"# {args.heading}", "",
          "starts from the same vanilla warm start of its corpus (1,000 plain steps on the whole training split;",
          "time 0 on the curves is its final evaluation).", ""]
 
+def ratio_cell(hit, vanilla_elapsed):
+    """"0.91 [0.88–0.95]": the interpolated ratio and the ratios at the evaluations around the crossing."""
+    lo, hi = hit[2]
+    r = f"{hit[0] / vanilla_elapsed:.2f}"
+    return r if lo == hi else f"{r} [{lo / vanilla_elapsed:.2f}–{hi / vanilla_elapsed:.2f}]"
+
+
+verdict, budget_verdict = [], []
 for corpus, title in CORPORA.items():
     names = [n for n in ORDER if any(k[0] == corpus and k[1] == n for k in runs)]
     if not names:
@@ -120,11 +137,16 @@ for corpus, title in CORPORA.items():
             if v:
                 hit_a = first_reach(r["points"], v["acc"], 3, False)
                 cell_a = f"{hit_a[0] / v['elapsed']:.2f}" if hit_a else "> 1"
-                hit = first_reach(r["points"], v["loss"], 2, True)
+                hit = first_reach(r["points"], v["loss"], 2, True, bracket=True)
                 if hit:
-                    cell_t, cell_r, cell_s = f"{hit[0]:.0f} s", f"{hit[0] / v['elapsed']:.2f}", f"{hit[1]:.0f}"
+                    cell_t, cell_s = f"{hit[0]:.0f} s", f"{hit[1]:.0f}"
+                    cell_r = f"{hit[0] / v['elapsed']:.2f}" if n == "vanilla" else ratio_cell(hit, v["elapsed"])
                 else:
                     cell_t, cell_r, cell_s = "not reached", "> 1", "—"
+                if n != "vanilla" and not n.endswith("-b75"):
+                    verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {100 * v['acc']:.2f}% | "
+                                   f"{r['loss']:.4f} / {100 * r['acc']:.2f}% | {cell_r} | "
+                                   f"{v['step_s']:.3f} / {r['step_s']:.3f} ({100 * (r['step_s'] / v['step_s'] - 1):+.1f}%) |")
             lines.append(f"| {LABELS[n]} | {s} | {r['last_step']} | {r['backprop']} | {r['scored']} | {r['step_s']:.3f} | "
                          f"{r['loss']:.4f} | {100 * r['acc']:.2f}% | {cell_t} | {cell_r} | {cell_s} | {cell_a} |")
     # Shorter budgets (`<policy>-b75` runs): the vanilla budget that would give each run's final loss, by linear
@@ -149,6 +171,8 @@ for corpus, title in CORPORA.items():
                 note = " (extrapolated)" if r["loss"] < v["loss"] or r["loss"] > v75["loss"] else ""
                 lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} | {v75['loss']:.4f} / {v['loss']:.4f} | "
                              f"{t:.0f} s{note} | {r['elapsed'] / t:.2f} |")
+                budget_verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {v75['loss']:.4f} | {r['loss']:.4f} | "
+                                      f"{t:.0f} s{note} | {r['elapsed'] / t:.2f} |")
     # Thresholds of validation loss, evenly spaced from the start (the warm start's loss) to the best final
     # loss of the corpus: time / samples to reach each, one row per run.
     finals = [runs[k]["loss"] for k in runs if k[0] == corpus]
@@ -190,7 +214,7 @@ for corpus, title in CORPORA.items():
                         for p in r["points"]:
                             fh.write(f"{p[0]:.2f} {p[1]} {p[2]:.5f} {100 * p[3]:.3f}\n")
                     plots.append(f"'{dat}' using {xcol}:{col} with linespoints lc {i + 1} dt {s} title '{LABELS[n].replace('`', '')} s{s}'")
-            script = (f"set terminal pngcairo size 960,600 font ',10'\nset output '{os.path.join(out, png)}'\n"
+            script = (f"set terminal png size 800,500\nset output '{os.path.join(out, png)}'\n"
                       f"set xlabel '{xlabel}'; set ylabel '{ylabel}'; set key {'top right' if metric == 'loss' else 'bottom right'}; set grid\n"
                       f"set title 'BERT-mini, 2 ranks, {corpus}: {ylabel} vs {xlabel}'\nplot " + ", ".join(plots) + "\n")
             try:
@@ -204,3 +228,19 @@ for corpus, title in CORPORA.items():
 
 open(os.path.join(out, "results.md"), "w").write("\n".join(lines))
 print("\n".join(lines))
+
+# The round's verdict for the index: one row per selecting run and seed against vanilla on the same seed.
+table = []
+if verdict:
+    table += ["| corpus | seed | run | vanilla: final val. loss / acc. | run: final val. loss / acc. | time to vanilla's final loss ÷ vanilla's time [evaluations around it] | s/step vanilla / run |",
+              "|---|---|---|---|---|---|---|"] + verdict
+if budget_verdict:
+    table += ([""] if table else []) + [
+        "| corpus | seed | run (3/4 of the budget) | vanilla final loss: full / 3/4 budget | run's final loss | vanilla budget to match it | run's time ÷ that budget |",
+        "|---|---|---|---|---|---|---|"] + budget_verdict
+if args.index and table:
+    key = os.path.basename(os.path.normpath(out))
+    if update_index(args.index, key, table):
+        print(f"updated the verdict table of {key} in {args.index}", file=sys.stderr)
+    else:
+        print(f"warning: no '<!-- generated: {key} -->' block in {args.index}", file=sys.stderr)

@@ -52,7 +52,7 @@ public struct DatasetPreparer {
     /// below `fraction`, or the designated fallback document.
     public static func isValidationDocument(_ index: Int, seed: UInt64, fraction: Double, fallback: Int?) -> Bool {
         if index == fallback { return true }
-        return CounterHash.unit(CounterHash.hash(seed, UInt64(index), 0x5641_4C49_4441_5445)) < fraction
+        return CounterHash.unit(CounterHash.hash(seed, UInt64(index), RandomStream.validationSplit.rawValue)) < fraction
     }
 
     /// The document forced into validation when the hash picks none of `documents` (≥ 2) documents:
@@ -62,7 +62,7 @@ public struct DatasetPreparer {
         var best = 0
         var bestValue = 2.0
         for i in 0..<documents {
-            let u = CounterHash.unit(CounterHash.hash(seed, UInt64(i), 0x5641_4C49_4441_5445))
+            let u = CounterHash.unit(CounterHash.hash(seed, UInt64(i), RandomStream.validationSplit.rawValue))
             if u < fraction { return nil }
             if u < bestValue { bestValue = u; best = i }
         }

@@ -82,10 +82,10 @@ public struct SubsetSamples: MLMSampleSource, @unchecked Sendable {
     public let base: MLMSampleSource
     public let indices: [Int]
 
-    public init(base: MLMSampleSource, count: Int, key: UInt64 = 0x5B5E7) {
+    public init(base: MLMSampleSource, count: Int, key: UInt64 = RandomStream.trainSubset.rawValue) {
         precondition(count >= 1 && count <= base.count, "subset size out of range")
         self.base = base
-        let ranked = (0..<base.count).map { (CounterHash.hash(key, UInt64($0), 0x5B5E7), $0) }.sorted { $0.0 < $1.0 }
+        let ranked = (0..<base.count).map { (CounterHash.hash(key, UInt64($0), RandomStream.trainSubset.rawValue), $0) }.sorted { $0.0 < $1.0 }
         indices = ranked.prefix(count).map { $0.1 }.sorted()
     }
 

@@ -81,7 +81,7 @@ extension BertForMaskedLM {
     }
 
     /// Approximate losses at exit layer `prefix.depth` computed by `forwardPrefix` — so with the
-    /// training dropout, unlike `evaluate` — keeping the activations for `forwardBackward(resumingFrom:)`.
+    /// training dropout, unlike `sampleLosses` — keeping the activations for `forwardBackward(resumingFrom:)`.
     /// With a `vocabulary` the head scores only its classes and each label (`ScoringVocabulary`).
     public func scoreKeepingPrefix(_ batch: MLMBatch, dropoutSeed: UInt64?, into prefix: ActivationPrefix,
                                    vocabulary: ScoringVocabulary? = nil) -> (losses: [SampleLoss], chunk: Int) {

@@ -50,13 +50,18 @@ public struct BertConfig: Codable, Equatable, Sendable {
         self.padTokenId = padTokenId
     }
 
-    /// The standard BERT sizes (Turc et al. 2019 and Devlin et al. 2019) by name.
+    /// The standard BERT sizes (Turc et al. 2019 and Devlin et al. 2019) by name, and `deep12`: base's
+    /// depth at tiny's width (L 12, H 128, A 2, I 512), so that an exit layer is 1/12 of the encoder as in
+    /// BERT-base while a step costs about as much as mini's.
     public static let namedSizes: [(name: String, layers: Int, hidden: Int, heads: Int)] = [
         ("tiny", 2, 128, 2), ("mini", 4, 256, 4), ("small", 4, 512, 8),
-        ("medium", 8, 512, 8), ("base", 12, 768, 12),
+        ("medium", 8, 512, 8), ("base", 12, 768, 12), ("deep12", 12, 128, 2),
     ]
 
-    /// A standard configuration by name (`tiny`, `mini`, `small`, `medium`, `base`), or nil.
+    /// The named sizes as a comma-separated list, for help texts and error messages.
+    public static var sizeNames: String { namedSizes.map(\.name).joined(separator: ", ") }
+
+    /// A standard configuration by name (one of `namedSizes`), or nil.
     public static func named(_ name: String, vocabSize: Int) -> BertConfig? {
         guard let s = namedSizes.first(where: { $0.name == name.lowercased() }) else { return nil }
         return BertConfig(vocabSize: vocabSize, hiddenSize: s.hidden, numLayers: s.layers, numHeads: s.heads)

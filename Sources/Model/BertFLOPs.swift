@@ -23,7 +23,7 @@ extension BertForMaskedLM {
              + headForwardFLOPs(config: config, maskedTokens: maskedTokens))
     }
 
-    /// Matmul FLOPs of one `evaluate` with `exitLayer` layers (`maskedTokens` in total), the head's
+    /// Matmul FLOPs of one `sampleLosses` with `exitLayer` layers (`maskedTokens` in total), the head's
     /// decoder over `classes` classes (nil: all).
     public static func scoringFLOPs(config: BertConfig, exitLayer: Int, batch: Int, seqLen: Int,
                                     maskedTokens: Int, classes: Int? = nil) -> Double {

@@ -24,7 +24,7 @@ public final class BertForMaskedLM {
     private var prefixes: [ActivationPrefix] = []
     /// The scoring head's gathered decoder rows (`ScoringVocabulary`), allocated on first use.
     var subsetDecoder: SubsetDecoder?
-    /// Samples per chunk in `evaluate`/`maskedLogits`, bounding scoring memory.
+    /// Samples per chunk in `sampleLosses`/`maskedLogits`, bounding scoring memory.
     public var scoringChunk = 32
 
     /// A freshly initialised model as HuggingFace's `_init_weights`: Normal(0, initializerRange)
@@ -40,7 +40,7 @@ public final class BertForMaskedLM {
             case .zeros: base.update(repeating: 0, count: tensor.count)
             case .ones: base.update(repeating: 1, count: tensor.count)
             case .normal:
-                let key = CounterHash.key(seed, 0x1417, UInt64(t))
+                let key = CounterHash.key(seed, RandomStream.initialisation.rawValue, UInt64(t))
                 for i in 0..<tensor.count {
                     // Box-Muller on two counter-based uniforms.
                     let u1 = max(Double(CounterHash.mix(key ^ UInt64(2 * i)) >> 11) * 0x1p-53, 0x1p-60)
@@ -87,7 +87,7 @@ public final class BertForMaskedLM {
     /// no activation cache (one layer's activations, processed `scoringChunk` samples at a time).
     /// One `SampleLoss` per sample. The batch must satisfy `validationError(for:) == nil`.
     /// With a `vocabulary` the head scores only its classes and each label (`ScoringVocabulary`).
-    public func evaluate(_ batch: MLMBatch, exitLayer: Int, vocabulary: ScoringVocabulary? = nil) -> [SampleLoss] {
+    public func sampleLosses(_ batch: MLMBatch, exitLayer: Int, vocabulary: ScoringVocabulary? = nil) -> [SampleLoss] {
         var results = [SampleLoss](repeating: SampleLoss(), count: batch.count)
         let decoder = gatherSubsetDecoder(vocabulary)
         score(batch, exitLayer: exitLayer) { first, m in
@@ -97,9 +97,9 @@ public final class BertForMaskedLM {
         return results
     }
 
-    /// Per-sample mean loss of `evaluate` (nats per masked token; 0 for a sample without masks).
+    /// Per-sample mean loss of `sampleLosses` (nats per masked token; 0 for a sample without masks).
     public func approximateLosses(_ batch: MLMBatch, exitLayer: Int, vocabulary: ScoringVocabulary? = nil) -> [Float] {
-        evaluate(batch, exitLayer: exitLayer, vocabulary: vocabulary).map(\.meanLoss)
+        sampleLosses(batch, exitLayer: exitLayer, vocabulary: vocabulary).map(\.meanLoss)
     }
 
     /// MLM logits at the masked positions (labels != -100) after `exitLayer` layers, in row-major

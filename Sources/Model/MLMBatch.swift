@@ -125,7 +125,7 @@ public struct SampleLoss: Sendable, Equatable {
 public enum ScoringPositions {
     /// Keeps at most `limit` of the labelled positions of one sequence and sets the others to
     /// `MLMBatch.ignoredLabel`, in place. The kept ones are those with the smallest
-    /// `CounterHash.bits(key, 0x5C09, sample, t)`, so the choice depends on the key and the sample's
+    /// `CounterHash.bits(key, RandomStream.keptPosition, sample, t)`, so the choice depends on the key and the sample's
     /// global index only — not on the rank or batch slot — and is a uniform random subset: the mean
     /// loss over it is an unbiased estimate of the mean over all masked positions.
     ///
@@ -142,7 +142,7 @@ public enum ScoringPositions {
         var masked = 0
         for t in 0..<count where labels[t] != MLMBatch.ignoredLabel { masked += 1 }
         guard masked > limit else { return masked }
-        @inline(__always) func h(_ t: Int) -> UInt64 { CounterHash.bits(key, 0x5C09, UInt64(sample), UInt64(t)) }
+        @inline(__always) func h(_ t: Int) -> UInt64 { CounterHash.bits(key, RandomStream.keptPosition.rawValue, UInt64(sample), UInt64(t)) }
         // The limit-th smallest hash among labelled positions, by `limit` scans (limit is small).
         var bound: UInt64 = 0
         var haveBound = false

@@ -59,7 +59,7 @@ public struct Bench {
         }
         if plan.sections.contains("fidelity") {
             if let source = fidelitySource {
-                report.fidelity = measureFidelity(source, steps: report.steps)
+                report.fidelity = try measureFidelity(source, steps: report.steps)
             } else {
                 say("\nfidelity: skipped (needs --model and --data)")
             }

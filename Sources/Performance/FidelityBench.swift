@@ -18,14 +18,17 @@ public struct FidelitySource {
     public let pools: Int
     /// The training data's −log unigram frequencies, for paths with a scoring vocabulary (nil: none measured).
     public let reference: UnigramReference?
+    /// Problems met loading the model that did not stop it.
+    public let warnings: [String]
 
     public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int,
-                reference: UnigramReference? = nil) {
+                reference: UnigramReference? = nil, warnings: [String] = []) {
         self.model = model
         self.samples = samples
         self.description = description
         self.pools = pools
         self.reference = reference
+        self.warnings = warnings
     }
 }
 
@@ -36,7 +39,7 @@ extension Bench {
     /// `sift train --fidelity-every` compares with) and the overlap of their top-b sets. Pools are split
     /// over the ranks; every rank returns the same rows. `steps`: the step section's rows, to print each
     /// path's measured overhead beside its fidelity when the model's size was measured there.
-    func measureFidelity(_ source: FidelitySource, steps: [StepRow]?) -> [FidelityRow] {
+    func measureFidelity(_ source: FidelitySource, steps: [StepRow]?) throws -> [FidelityRow] {
         let model = source.model, config = model.config
         let b = TrainingOptions().batchSize
         let poolSize = Int((Double(b) / plan.selectFraction).rounded())
@@ -44,55 +47,23 @@ extension Bench {
         let chunk = TrainingOptions().microBatch
         say("\nselection fidelity — \(source.description); \(source.pools) pools of \(poolSize) candidates (b = \(b), ρ = \(plan.selectFraction)), epoch-0 masks")
 
-        /// Losses of `indices` (epoch 0) in chunks of `chunk`: at `exit`, from at most `positions` masked
-        /// positions (0: all), with the training dropout keyed by `dropoutSeed` (nil: none).
-        // One kept-activation store per exit layer for the dropout paths, reused by every pool.
-        var prefixes: [Int: ActivationPrefix] = [:]
-        func losses(_ indices: [Int], exit: Int, positions: Int, dropoutSeed: UInt64?, key: UInt64,
-                    vocabulary: ScoringVocabulary? = nil) -> [Float] {
-            var out: [Float] = []
-            var prefix: ActivationPrefix?
-            if dropoutSeed != nil {
-                if prefixes[exit] == nil { prefixes[exit] = model.activationPrefix(depth: exit) }
-                prefix = prefixes[exit]
-            }
-            var start = 0
-            while start < indices.count {
-                let part = indices[start..<min(start + chunk, indices.count)]
-                var batch = MLMBatch(count: part.count, seqLen: source.samples.seqLen)
-                batch.fill(part.map { (index: $0, epoch: 0) }, from: source.samples, positions: positions > 0 ? (limit: positions, key: key) : nil)
-                if let prefix, let dropoutSeed {
-                    prefix.reset()
-                    out += model.scoreKeepingPrefix(batch, dropoutSeed: dropoutSeed, into: prefix, vocabulary: vocabulary)
-                        .losses.map(\.meanLoss)
-                } else {
-                    out += model.approximateLosses(batch, exitLayer: exit, vocabulary: vocabulary)
-                }
-                start += chunk
-            }
-            return out
-        }
-
-        var paths: [(exit: Int, positions: Int, dropout: Bool, classes: Int)] = []
+        var paths: [ScoringPath] = []
         for exit in plan.exits(for: config) { for k in plan.scorePositions { for reuse in plan.reuse {
-            for classes in plan.scoreVocabularies where classes == 0 || source.reference != nil { paths.append((exit, k, reuse, classes)) }
-        } } }
-        var vocabularies: [Int: ScoringVocabulary] = [:]
-        if let reference = source.reference {
-            for classes in plan.scoreVocabularies where classes > 0 {
-                vocabularies[classes] = ScoringVocabulary(reference: reference.negativeLogProbability, size: classes)
+            for classes in plan.scoreVocabularies where classes == 0 || source.reference != nil {
+                paths.append(ScoringPath(exitLayer: exit, positions: k, classes: classes, reusesForward: reuse))
             }
-        }
+        } } }
+        let scorers = paths.map { Scorer(model: model, path: $0, reference: source.reference, microBatch: chunk) }
+        let exactScorer = Scorer(model: model, path: .exact(numLayers: config.numLayers), microBatch: chunk)
         // sums[path] = (Σ Spearman, Σ overlap, pools with a defined Spearman)
         var sums = [Double](repeating: 0, count: 3 * paths.count)
         for p in stride(from: comm.rank, to: source.pools, by: comm.size) {
+            // Pool p is scored as `sift train` with seed 7 scores its step p: the same keys, the same scorer.
             let (indices, _) = stream.candidates(from: p * poolSize, count: poolSize)
-            let exact = losses(indices, exit: config.numLayers, positions: 0, dropoutSeed: nil, key: 0)
-            let key = CounterHash.bits(7, 0x5C0E, UInt64(p), 0)
-            for (i, path) in paths.enumerated() {
-                let approximate = losses(indices, exit: path.exit, positions: path.positions,
-                                         dropoutSeed: path.dropout ? CounterHash.bits(7, 0xD809, UInt64(p), 0) : nil, key: key,
-                                         vocabulary: vocabularies[path.classes])
+            let samples = indices.map { (index: $0, epoch: 0) }
+            let exact = try exactScorer.losses(samples, from: source.samples, seed: 7, counter: p)
+            for (i, scorer) in scorers.enumerated() {
+                let approximate = try scorer.losses(samples, from: source.samples, seed: 7, counter: p)
                 if let s = SelectionFidelity.spearman(approximate, exact) { sums[3 * i] += s; sums[3 * i + 2] += 1 }
                 sums[3 * i + 1] += SelectionFidelity.topOverlap(approximate: approximate, exact: exact, globalIndices: indices, count: b)
             }
@@ -110,16 +81,16 @@ extension Bench {
             let spearman = sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil
             let overlap = sums[3 * i + 1] / Double(source.pools)
             let overhead = steps?.first { row in
-                row.config == size && row.exitLayer == path.exit && (row.scorePositions ?? 0) == path.positions
-                    && (row.reuseScoringForward ?? false) == path.dropout && (row.scoreVocabulary ?? 0) == path.classes
+                row.config == size && row.exitLayer == path.exitLayer && (row.scorePositions ?? 0) == path.positions
+                    && (row.reuseScoringForward ?? false) == path.reusesForward && (row.scoreVocabulary ?? 0) == path.classes
             }?.overhead
-            rows.append(FidelityRow(exitLayer: path.exit, scorePositions: path.positions > 0 ? path.positions : nil,
-                                    reuseScoringForward: path.dropout, scoreVocabulary: path.classes > 0 ? path.classes : nil, pools: source.pools, spearman: spearman,
+            rows.append(FidelityRow(exitLayer: path.exitLayer, scorePositions: path.positions > 0 ? path.positions : nil,
+                                    reuseScoringForward: path.reusesForward, scoreVocabulary: path.classes > 0 ? path.classes : nil, pools: source.pools, spearman: spearman,
                                     topOverlap: overlap, overhead: overhead, overheadConfig: overhead == nil ? nil : size))
-            let isDefault = path.exit == TrainingOptions().exitLayer && path.positions == TrainingOptions().scorePositions
-                && path.dropout == TrainingOptions().reuseScoringForward && path.classes == TrainingOptions.defaultScoreVocabulary
-            table.add(["\(path.exit)", path.positions > 0 ? "≤ \(path.positions)" : "all", path.classes > 0 ? "\(path.classes)" : "all",
-                       (path.dropout ? "on" : "off") + (isDefault ? "  ← sift train's default" : ""),
+            let isDefault = path.exitLayer == TrainingOptions().exitLayer && path.positions == TrainingOptions().scorePositions
+                && path.reusesForward == TrainingOptions().reuseScoringForward && path.classes == TrainingOptions.defaultScoreVocabulary
+            table.add(["\(path.exitLayer)", path.positions > 0 ? "≤ \(path.positions)" : "all", path.classes > 0 ? "\(path.classes)" : "all",
+                       (path.reusesForward ? "on" : "off") + (isDefault ? "  ← sift train's default" : ""),
                        fmt(spearman, 3), fmt(overlap, 3), signedPct(overhead)])
         }
         say(table.render())

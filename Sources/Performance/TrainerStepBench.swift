@@ -17,7 +17,7 @@ struct SyntheticSamples: MLMSampleSource {
     func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>, tokenTypeIds: UnsafeMutablePointer<Int32>,
               attentionMask: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) {
         for t in 0..<seqLen {
-            let r = CounterHash.bits(salt, 0xBE7C, UInt64(index), UInt64(t))
+            let r = CounterHash.bits(salt, RandomStream.benchTokens.rawValue, UInt64(index), UInt64(t))
             let id = Int32(5 + Int(r % UInt64(vocab - 5)))
             tokenTypeIds[t] = 0
             attentionMask[t] = 1
@@ -51,7 +51,7 @@ extension Bench {
         o.scorePositions = scorePositions
         o.reuseScoringForward = reuse
         o.scoreVocabulary = scoreVocabulary
-        o.selectionWarmup = 0
+        o.siftDelay = 0
         o.microBatch = perRankBatch
         o.learningRate = 1e-6
         o.warmupSteps = 0

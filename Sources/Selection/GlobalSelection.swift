@@ -46,20 +46,18 @@ public struct GlobalSelection {
         (poolSize * rank / size)..<(poolSize * (rank + 1) / size)
     }
 
-    /// Selects `count` of the pool's candidates by the top-b rule (`proportional` for that policy).
+    /// Selects `count` of the pool's candidates by `rule` applied to the losses (nil: keep the whole pool).
     ///
     /// - Parameters:
     ///   - localLosses: this rank's approximate losses for its share of the pool, in pool order.
     ///   - pool: global sample indices of the whole pool (the same on every rank).
     ///   - count: b, how many to keep.
-    ///   - policy: `sift`/`exact` keep the top b losses; `proportional` samples by loss; `vanilla` keeps all.
     ///   - seed, step: key the random draw of `proportional`.
-    public func select(localLosses: [Float], pool: [Int], count: Int, policy: SelectionPolicy,
+    public func select(localLosses: [Float], pool: [Int], count: Int, rule: SelectionRule?,
                        seed: UInt64, step: Int) -> GlobalSelectionResult {
         var history: ScoreHistory? = nil
-        return select(localLosses: localLosses, localScores: nil, pool: pool, count: count, policy: policy,
-                      rule: policy == .proportional ? .proportional : .top, history: &history, beta: 1,
-                      seed: seed, step: step)
+        return select(localLosses: localLosses, localScores: nil, pool: pool, count: count, rule: rule,
+                      history: &history, beta: 1, seed: seed, step: step)
     }
 
     /// Selects `count` of the pool's candidates by `rule`.
@@ -71,16 +69,16 @@ public struct GlobalSelection {
     /// - Parameters:
     ///   - localLosses: this rank's approximate losses for its share of the pool, in pool order.
     ///   - localScores: what the rule ranks by, same length (nil: the losses themselves).
-    ///   - policy: `vanilla` keeps the whole pool without communicating; anything else selects.
+    ///   - rule: how the pool is reduced; nil keeps the whole pool without communicating (vanilla).
     ///   - history: the rolling score history of `relative`; the pool's scores are appended to it
     ///     (before the percentiles are taken) whatever the rule, so a rule change keeps it warm.
     ///   - beta: the exponent of `relative`.
     ///   - seed, step: key the random draws of `relative` and `proportional`.
-    public func select(localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int, policy: SelectionPolicy,
-                       rule: SelectionRule, history: inout ScoreHistory?, beta: Double,
+    public func select(localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int,
+                       rule: SelectionRule?, history: inout ScoreHistory?, beta: Double,
                        seed: UInt64, step: Int) -> GlobalSelectionResult {
         let p = communicator.size
-        if policy == .vanilla {
+        guard let rule else {
             let perRank = (0..<p).map { GlobalSelection.share(poolSize: pool.count, rank: $0, size: p).count }
             return GlobalSelectionResult(selectedPositions: Array(pool.indices), threshold: nil,
                                          selectedPerRank: perRank, poolLosses: [], poolScores: [])

@@ -7,7 +7,8 @@ public enum SelectionPolicy: String, CaseIterable, Sendable, Codable {
     case exact
     /// No scoring: the pool is exactly the b samples backpropagated (plain data-parallel training).
     case vanilla
-    /// Draw b candidates without replacement with probability proportional to the approximate loss.
+    /// Shorthand for `sift` scoring with the `proportional` rule: b candidates drawn without replacement
+    /// with probability proportional to the approximate loss.
     case proportional
     /// No scoring forward: each candidate is ranked by its own training loss from the last step that
     /// backpropagated it (Selective-Backprop's stale variant taken to its limit, at no scoring cost);
@@ -19,4 +20,14 @@ public enum SelectionPolicy: String, CaseIterable, Sendable, Codable {
     public var scores: Bool { self != .vanilla && self != .lastLoss }
     /// Whether a pool larger than b is reduced to b (every policy but `vanilla`).
     public var selects: Bool { self != .vanilla }
+
+    /// The rule this policy reduces a pool with when `chosen` was asked for (`--selection`): nil for
+    /// `vanilla` (the pool is the batch), `proportional` for the `proportional` policy, else `chosen`.
+    public func rule(choosing chosen: SelectionRule) -> SelectionRule? {
+        switch self {
+        case .vanilla: return nil
+        case .proportional: return .proportional
+        case .sift, .exact, .lastLoss: return chosen
+        }
+    }
 }

@@ -29,7 +29,7 @@ public enum TopSelection {
     public static func proportionalKeys(weights: [Float], globalIndices: [Int], seed: UInt64, step: Int) -> [Float] {
         var keys = [Float](repeating: 0, count: weights.count)
         for i in weights.indices {
-            let u = CounterHash.uniform(seed, UInt64(step), UInt64(globalIndices[i]), 0x5E1EC7)
+            let u = CounterHash.uniform(seed, UInt64(step), UInt64(globalIndices[i]), RandomStream.selectionDraw.rawValue)
             let w = max(Double(weights[i]), 1e-12)
             keys[i] = Float(log(u) / w)
         }

@@ -5,7 +5,7 @@ import Selection
 ///
 /// Position `p` of the stream is sample `permutation(epoch: p / N)[p % N]`, where each epoch's
 /// permutation is a Fisher–Yates shuffle keyed by (seed, epoch). Step `s` draws its pool from the
-/// stream position `TrainingOptions.streamStart(atStep: s)` (`s·B` without a selection warm-up), so
+/// stream position `TrainingOptions.streamStart(atStep: s)` (`s·B` without a sifting delay), so
 /// the data position is a function of the step alone: resuming needs no saved reader state, and
 /// every rank computes the same pool.
 public final class CandidateStream {
@@ -30,7 +30,7 @@ public final class CandidateStream {
         var order = Array(0..<sampleCount)
         // Fisher–Yates, each swap drawn from a counter hash so the order is a pure function of (seed, epoch).
         for i in stride(from: sampleCount - 1, to: 0, by: -1) {
-            let r = CounterHash.bits(seed, 0xE70C, UInt64(epoch), UInt64(i))
+            let r = CounterHash.bits(seed, RandomStream.candidateOrder.rawValue, UInt64(epoch), UInt64(i))
             let j = Int(r % UInt64(i + 1))
             order.swapAt(i, j)
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Seconds one rank spent in each phase of a training step.
-public struct PhaseTimes: Sendable {
+public struct PhaseTimes: Sendable, Codable, Equatable {
     /// Reading and masking samples into batches.
     public var data = 0.0
     /// Early-exit forward passes over this rank's share of the pool.
@@ -18,6 +18,11 @@ public struct PhaseTimes: Sendable {
     public var waiting = 0.0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case data, scoring, selection, forwardBackward = "forward_backward", exposedAllreduce = "exposed_allreduce"
+        case optimizer, waiting
+    }
 
     public var total: Double { data + scoring + selection + forwardBackward + exposedAllreduce + optimizer + waiting }
 
@@ -36,9 +41,13 @@ public struct PhaseTimes: Sendable {
         return m
     }
 
-    var json: String {
-        String(format: "{\"data\":%.6f,\"scoring\":%.6f,\"selection\":%.6f,\"forward_backward\":%.6f,\"exposed_allreduce\":%.6f,\"optimizer\":%.6f,\"waiting\":%.6f}",
-               data, scoring, selection, forwardBackward, exposedAllreduce, optimizer, waiting)
+    /// Every phase rounded to microseconds, as the metrics file writes them.
+    var rounded: PhaseTimes {
+        var r = self
+        for key in [\PhaseTimes.data, \.scoring, \.selection, \.forwardBackward, \.exposedAllreduce, \.optimizer, \.waiting] {
+            r[keyPath: key] = MetricsLine.rounded(r[keyPath: key], "%.6f")
+        }
+        return r
     }
 }
 

@@ -44,8 +44,8 @@ final class StepObserver {
                       runElapsed: Double, stepsDone: Int, total: Int, times: PhaseTimes, evaluation: EvaluationResult?,
                       ranks: Int, tokensPerSecond: Double) {
         if let e = evaluation { lastEvaluation = e }
-        metrics?.write(record.json(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                   elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks))
+        metrics?.write(MetricsLine.json(record.metricsLine(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                                           elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks)))
         if let trace = record.selection { selectionLog?.write(trace.json(step: record.step)) }
         progress.update(step: record.step, of: total, record: record, evaluation: lastEvaluation,
                         tokensPerSecond: tokensPerSecond, elapsed: runElapsed, stepsDone: stepsDone,
@@ -61,8 +61,10 @@ final class StepObserver {
     /// The final evaluation: a line for the reader and the metrics file's closing row.
     func finished(step: Int, final: EvaluationResult, elapsed: Double) {
         say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens", final.loss, 100 * final.accuracy, final.maskedTokens))
-        metrics?.write(String(format: "{\"step\":%d,\"final\":true,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"elapsed\":%.3f}",
-                              step, final.loss, final.accuracy, elapsed))
+        metrics?.write(MetricsLine.json(MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
+                                                              valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
+                                                              valMaskedTokens: final.maskedTokens,
+                                                              elapsed: MetricsLine.rounded(elapsed, "%.3f"))))
     }
 
     func finish() { progress.finish() }

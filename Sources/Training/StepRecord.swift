@@ -25,24 +25,18 @@ struct StepRecord {
     /// The pool and its selection, kept only when a selection log is written.
     var selection: SelectionTrace? = nil
 
-    func json(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
-              evaluation: EvaluationResult?, ranks: Int) -> String {
-        func opt(_ x: Double?) -> String { x.map { String(format: "%.6f", $0) } ?? "null" }
-        var s = "{\"step\":\(step),\"elapsed\":\(String(format: "%.3f", elapsed)),\"ranks\":\(ranks)"
-        s += ",\"samples_scored\":\(samplesScored),\"samples_backpropagated\":\(samplesBackpropagated)"
-        s += ",\"train_loss\":\(String(format: "%.6f", trainLoss)),\"lr\":\(String(format: "%.6g", learningRate))"
-        s += ",\"grad_norm\":\(String(format: "%.6f", gradientNorm)),\"threshold\":\(opt(threshold.map(Double.init)))"
-        s += ",\"mean_candidate_loss\":\(opt(meanCandidateLoss)),\"mean_selected_loss\":\(opt(meanSelectedLoss))"
-        s += ",\"selected_per_rank\":[\(selectedPerRank.map(String.init).joined(separator: ","))]"
-        s += ",\"imbalance\":\(String(format: "%.4f", imbalance)),\"masked_tokens\":\(maskedTokens)"
-        s += ",\"times\":\(times.json)"
-        if let f = fidelity {
-            s += ",\"fidelity_spearman\":\(opt(f.spearman)),\"fidelity_top_overlap\":\(String(format: "%.4f", f.overlap))"
-        }
-        if let e = evaluation {
-            s += ",\"val_loss\":\(String(format: "%.6f", e.loss)),\"val_accuracy\":\(String(format: "%.6f", e.accuracy))"
-        }
-        return s + "}"
+    /// The step's line of the metrics file (docs/METRICS.md), rounded as documented there.
+    func metricsLine(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
+                     evaluation: EvaluationResult?, ranks: Int) -> MetricsLine.StepLine {
+        func r(_ x: Double, _ format: String = "%.6f") -> Double { MetricsLine.rounded(x, format) }
+        return MetricsLine.StepLine(
+            step: step, elapsed: r(elapsed, "%.3f"), ranks: ranks, samplesScored: samplesScored,
+            samplesBackpropagated: samplesBackpropagated, trainLoss: r(trainLoss), lr: r(Double(learningRate), "%.6g"),
+            gradNorm: r(gradientNorm), threshold: threshold.map { r(Double($0)) }, meanCandidateLoss: meanCandidateLoss.map { r($0) },
+            meanSelectedLoss: meanSelectedLoss.map { r($0) }, selectedPerRank: selectedPerRank, imbalance: r(imbalance, "%.4f"),
+            maskedTokens: maskedTokens, times: times.rounded, fidelitySpearman: fidelity?.spearman.map { r($0) },
+            fidelityTopOverlap: fidelity.map { r($0.overlap, "%.4f") }, valLoss: evaluation.map { r($0.loss) },
+            valAccuracy: evaluation.map { r($0.accuracy) })
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Interop
 import Model
 import Performance
+import Setup
 import Training
 
 /// `sift bench`: the machine's limits, training-step throughput and SIFT's scoring overhead per model
@@ -25,7 +26,7 @@ struct BenchCommand: ParsableCommand {
         allreduce, and the allreduce is also measured alone; the slowest rank is reported.
         """)
 
-    @Option(help: "Comma-separated model sizes (tiny, mini, small, medium, base).")
+    @Option(help: ArgumentHelp("Comma-separated model sizes (\(BertConfig.sizeNames))."))
     var configs: String = BenchPlan.defaultConfigs.joined(separator: ",")
     @OptionGroup var shape: StepShapeOptions
     @Option(help: "Comma-separated exit layers for the SIFT step: numbers or 'mid' (half the layers, at least 2); clamped to the model's layers.")
@@ -54,7 +55,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         for c in configs.split(separator: ",") where BertConfig.named(String(c), vocabSize: shape.vocabSize) == nil {
-            throw ValidationError("unknown model size '\(c)' (expected tiny, mini, small, medium or base)")
+            throw ValidationError("unknown model size '\(c)' (expected one of \(BertConfig.sizeNames))")
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be positive") }
         for e in exitLayers.split(separator: ",") where e != "mid" && (Int(e) ?? 0) < 1 {
@@ -91,7 +92,14 @@ struct BenchCommand: ParsableCommand {
                              repeats: repeats, sections: only.split(separator: ",").map(String.init),
                              threads: threads.map { $0.split(separator: ",").compactMap { Int($0) } }, quick: quick)
         // Loaded before MPI starts, so bad input stops every rank with its own message and no collective waits.
-        let source = plan.sections.contains("fidelity") ? try fidelitySource(model: model!, data: data!) : nil
+        var source: FidelitySource?
+        if plan.sections.contains("fidelity") {
+            do {
+                source = try FidelitySource.load(model: model!, data: data!, pools: fidelityPools,
+                                                 withReference: plan.scoreVocabularies.contains { $0 > 0 })
+            } catch { throw CommandFailure("\(error)", code: 2) }
+            source!.warnings.forEach { printError("warning: \($0)") }
+        }
         let comm = try Communicator()
         defer { comm.finalize() }
         let say: (String) -> Void = { if comm.isRoot { print($0); fflush(stdout) } }
@@ -102,42 +110,5 @@ struct BenchCommand: ParsableCommand {
             try JSONCoding.write(report, to: json)
             say("\nwrote \(json)")
         }
-    }
-
-    /// The fidelity section's model and masked training samples; the vocabulary is the dataset's own
-    /// copy (or the model's), and must be the one the dataset was prepared with and the model's size.
-    private func fidelitySource(model path: String, data dir: String) throws -> FidelitySource {
-        let loaded = try LoadedModel.load(path)
-        for w in loaded.warnings { printError("warning: \(w)") }
-        guard FileManager.default.fileExists(atPath: dir) else {
-            throw CommandFailure("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)", code: 2)
-        }
-        let dataset = try ShardedDataset(directory: dir)
-        let own = (dir as NSString).appendingPathComponent("vocab.txt")
-        guard let vocabPath = FileManager.default.fileExists(atPath: own) ? own : loaded.vocabPath else {
-            throw CommandFailure("no vocabulary: neither \(own) nor a vocab.txt beside the model", code: 2)
-        }
-        let vocabulary = try Vocabulary(path: vocabPath)
-        guard dataset.vocabHash == vocabulary.hash else {
-            throw CommandFailure("dataset \(dir) was prepared with a different vocabulary than \(vocabPath)", code: 2)
-        }
-        if let modelVocab = loaded.vocabPath, let v = try? Vocabulary(path: modelVocab), v.hash != vocabulary.hash {
-            throw CommandFailure("model \(path) was trained with another vocabulary (\(modelVocab)) than dataset \(dir)", code: 2)
-        }
-        guard vocabulary.count == loaded.config.vocabSize else {
-            throw CommandFailure("model \(path) has \(loaded.config.vocabSize) tokens, the dataset's vocabulary \(vocabulary.count)", code: 2)
-        }
-        guard dataset.seqLen <= loaded.config.maxPositions else {
-            throw CommandFailure("dataset sequences of \(dataset.seqLen) tokens exceed the model's \(loaded.config.maxPositions) positions", code: 2)
-        }
-        guard dataset.count(.train) > 0 else { throw CommandFailure("dataset \(dir) has no training sequences", code: 2) }
-        let samples = MaskedDatasetSamples(dataset: dataset, split: .train,
-                                           masker: MLMMasker(vocabulary: vocabulary, seed: TrainingOptions().seed))
-        // The scoring vocabularies' token frequencies, counted as sift train counts them.
-        let reference = scoreVocabularies.split(separator: ",").contains { (Int($0) ?? 0) > 0 }
-            ? UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary)
-            : nil
-        return FidelitySource(model: BertForMaskedLM(config: loaded.config, parameters: loaded.parameters), samples: samples,
-                              description: "model \(path), data \(dir)", pools: fidelityPools, reference: reference)
     }
 }

@@ -30,7 +30,7 @@ struct DebugSelectCommand: ParsableCommand {
         let share = GlobalSelection.share(poolSize: pool, rank: comm.rank, size: comm.size)
         let local = share.map { SyntheticLoss.loss(seed: seed, index: indices[$0], levels: levels) }
         let result = GlobalSelection(communicator: comm).select(localLosses: local, pool: indices, count: count,
-                                                                policy: policy,
+                                                                rule: policy.rule(choosing: .top),
                                                                 seed: seed, step: 0)
         if comm.isRoot {
             let sel = result.selectedPositions.map { String(indices[$0]) }.joined(separator: ",")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Interop
 import Model
+import Setup
 
 /// Loads a model (any form `LoadedModel` reads), prints its warnings, and writes it normalised as a
 /// HuggingFace directory (shared by `export` and `import`).

@@ -21,7 +21,7 @@ struct ProjectCommand: ParsableCommand {
         --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times.
         """)
 
-    @Option(help: "Model size (tiny, mini, small, medium, base).")
+    @Option(help: ArgumentHelp("Model size (\(BertConfig.sizeNames))."))
     var config: String = "base"
     @OptionGroup var shape: StepShapeOptions
     @Option(help: "Samples backpropagated per step over all nodes (strong scaling; replaces --batch-size).")
@@ -62,7 +62,7 @@ struct ProjectCommand: ParsableCommand {
 
     func validate() throws {
         guard let model = BertConfig.named(config, vocabSize: max(5, shape.vocabSize)) else {
-            throw ValidationError("unknown --config '\(config)' (expected tiny, mini, small, medium or base)")
+            throw ValidationError("unknown --config '\(config)' (expected one of \(BertConfig.sizeNames))")
         }
         guard microBatch >= 1 else { throw ValidationError("--micro-batch must be positive") }
         if let g = globalBatch, g < 1 { throw ValidationError("--global-batch must be positive") }

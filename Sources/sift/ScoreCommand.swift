@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Interop
 import Model
+import Setup
 import Training
 
 /// `sift score`: per-sample MLM losses at an exit layer and at the last layer, to inspect what SIFT
@@ -61,44 +62,47 @@ struct ScoreCommand: ParsableCommand {
         guard samples.seqLen <= config.maxPositions else {
             throw CommandFailure("samples of \(samples.seqLen) tokens exceed the model's \(config.maxPositions) positions", code: 2)
         }
+        if let logits, !FileManager.default.createFile(atPath: logits, contents: nil) {
+            throw CommandFailure("cannot write --logits file \(logits)")
+        }
         let bert = BertForMaskedLM(config: config, parameters: loaded.parameters)
+        let all = (0..<samples.count).map { (index: $0, epoch: 0) }
+        let atExitScorer = Scorer(model: bert, path: ScoringPath(exitLayer: exit), microBatch: batchSize)
+        atExitScorer.validatesBatches = true
+        var logitsLines: [String] = []
+        var atExit: [SampleLoss] = [], times = PhaseTimes()
+        do {
+            try atExitScorer.score(all, from: samples, seed: 0, counter: 0, times: &times) { first, batch, losses, _ in
+                atExit += losses
+                guard logits != nil else { return }
+                let (positions, values) = bert.maskedLogits(batch, exitLayer: exit)
+                for (row, flat) in positions.enumerated() {
+                    let numbers = (0..<config.vocabSize).map { String(format: "%.7g", values[row * config.vocabSize + $0]) }
+                    logitsLines.append("{\"index\": \(first + flat / batch.seqLen), \"position\": \(flat % batch.seqLen), "
+                                       + "\"logits\": [\(numbers.joined(separator: ","))]}\n")
+                }
+            }
+        } catch { throw CommandFailure("\(error)", code: 2) }
+        let atEnd = exit == config.numLayers ? atExit
+            : try Scorer(model: bert, path: .exact(numLayers: config.numLayers), microBatch: batchSize)
+                .sampleLosses(all, from: samples)
+        if let logits {
+            guard FileManager.default.createFile(atPath: logits, contents: Data(logitsLines.joined().utf8)) else {
+                throw CommandFailure("cannot write --logits file \(logits)")
+            }
+        }
         if !json {
             print("model: \(loaded.description), L\(config.numLayers)/H\(config.hiddenSize); exit layer \(exit)")
             print(String(format: "%8@  %12@  %12@  %6@", "index", "exit_loss", "final_loss", "masked"))
         }
-        var logitsOut: FileHandle?
-        if let logits {
-            guard FileManager.default.createFile(atPath: logits, contents: nil), let h = FileHandle(forWritingAtPath: logits) else {
-                throw CommandFailure("cannot write --logits file \(logits)")
+        for index in 0..<samples.count {
+            if json {
+                print(String(format: "{\"index\": %d, \"exit_layer\": %d, \"exit_loss\": %.7g, \"final_loss\": %.7g, \"masked_tokens\": %d}",
+                             index, exit, atExit[index].meanLoss, atEnd[index].meanLoss, atEnd[index].maskedTokens))
+            } else {
+                print(String(format: "%8d  %12.6f  %12.6f  %6d", index, atExit[index].meanLoss, atEnd[index].meanLoss,
+                             atEnd[index].maskedTokens))
             }
-            logitsOut = h
-        }
-        var start = 0
-        while start < samples.count {
-            let end = min(start + batchSize, samples.count)
-            var batch = MLMBatch(count: end - start, seqLen: samples.seqLen)
-            batch.fill((start..<end).map { (index: $0, epoch: 0) }, from: samples)
-            if let problem = batch.validationError(for: config) { throw CommandFailure("\(problem)", code: 2) }
-            let atExit = bert.evaluate(batch, exitLayer: exit)
-            let atEnd = exit == config.numLayers ? atExit : bert.evaluate(batch, exitLayer: config.numLayers)
-            if let out = logitsOut {
-                let (positions, values) = bert.maskedLogits(batch, exitLayer: exit)
-                let V = config.vocabSize
-                for (row, flat) in positions.enumerated() {
-                    let numbers = (0..<V).map { String(format: "%.7g", values[row * V + $0]) }.joined(separator: ",")
-                    out.write("{\"index\": \(start + flat / batch.seqLen), \"position\": \(flat % batch.seqLen), \"logits\": [\(numbers)]}\n".data(using: .utf8)!)
-                }
-            }
-            for k in 0..<batch.count {
-                let index = start + k
-                if json {
-                    print(String(format: "{\"index\": %d, \"exit_layer\": %d, \"exit_loss\": %.7g, \"final_loss\": %.7g, \"masked_tokens\": %d}",
-                                 index, exit, atExit[k].meanLoss, atEnd[k].meanLoss, atEnd[k].maskedTokens))
-                } else {
-                    print(String(format: "%8d  %12.6f  %12.6f  %6d", index, atExit[k].meanLoss, atEnd[k].meanLoss, atEnd[k].maskedTokens))
-                }
-            }
-            start = end
         }
     }
 }

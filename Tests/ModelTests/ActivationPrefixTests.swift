@@ -45,7 +45,7 @@ final class ActivationPrefixTests: XCTestCase {
         }
     }
 
-    /// Without dropout the kept scoring forward's losses are `evaluate`'s early-exit losses; with
+    /// Without dropout the kept scoring forward's losses are `sampleLosses`'s early-exit losses; with
     /// dropout they differ from them (the scores carry the training forward's noise).
     func testScoresEqualEarlyExitWithoutDropoutOnly() {
         for dropout: Float in [0, 0.2] {

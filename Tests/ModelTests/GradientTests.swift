@@ -14,7 +14,7 @@ final class GradientTests: XCTestCase {
         _ = model.forwardBackward(batch, lossWeight: lossWeight, dropoutSeed: dropoutSeed)
         let analytic = model.gradients.array
         func loss() -> Double {
-            let losses = dropoutSeed == nil ? model.evaluate(batch, exitLayer: config.numLayers)
+            let losses = dropoutSeed == nil ? model.sampleLosses(batch, exitLayer: config.numLayers)
                 : model.forwardBackward(batch, lossWeight: 0, dropoutSeed: dropoutSeed)
             return Double(lossWeight) * Fixtures.totalLoss(losses)
         }

@@ -29,9 +29,9 @@ final class ModelBehaviourTests: XCTestCase {
         let model = Fixtures.randomModel(config, seed: 21)
         let batch = Fixtures.batch(config, count: 5)
         let trained = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: nil)
-        let scored = model.evaluate(batch, exitLayer: config.numLayers)
+        let scored = model.sampleLosses(batch, exitLayer: config.numLayers)
         model.scoringChunk = 2
-        let chunked = model.evaluate(batch, exitLayer: config.numLayers)
+        let chunked = model.sampleLosses(batch, exitLayer: config.numLayers)
         for b in 0..<batch.count {
             XCTAssertEqual(trained[b].maskedTokens, scored[b].maskedTokens)
             XCTAssertEqual(trained[b].correct, scored[b].correct)
@@ -58,8 +58,8 @@ final class ModelBehaviourTests: XCTestCase {
                 (weights.pointer + t.offset).update(from: model.parameters.pointer + source.offset, count: t.count)
             }
             let truncated = BertForMaskedLM(config: truncatedConfig, parameters: weights)
-            let early = model.evaluate(batch, exitLayer: exit)
-            let reference = truncated.evaluate(batch, exitLayer: exit)
+            let early = model.sampleLosses(batch, exitLayer: exit)
+            let reference = truncated.sampleLosses(batch, exitLayer: exit)
             for b in 0..<batch.count {
                 XCTAssertEqual(early[b].lossSum, reference[b].lossSum, accuracy: 1e-4 * max(1, abs(reference[b].lossSum)))
                 XCTAssertEqual(early[b].correct, reference[b].correct)
@@ -88,7 +88,7 @@ final class ModelBehaviourTests: XCTestCase {
         // Control: changing an attended position does change the loss.
         var attended = batch
         attended.inputIds[2] = Int32((Int(batch.inputIds[2]) + 1) % config.vocabSize)
-        XCTAssertNotEqual(model.evaluate(attended, exitLayer: 2)[0].lossSum, model.evaluate(batch, exitLayer: 2)[0].lossSum)
+        XCTAssertNotEqual(model.sampleLosses(attended, exitLayer: 2)[0].lossSum, model.sampleLosses(batch, exitLayer: 2)[0].lossSum)
     }
 
     func testDropoutMasksFollowSamplesNotBatchSlots() {
@@ -127,7 +127,7 @@ final class ModelBehaviourTests: XCTestCase {
             let m = row.max()!
             perSample[p / batch.seqLen] += log(row.map { exp($0 - m) }.reduce(0, +)) + m - row[Int(batch.labels[p])]
         }
-        let losses = model.evaluate(batch, exitLayer: 2)
+        let losses = model.sampleLosses(batch, exitLayer: 2)
         for b in 0..<batch.count { XCTAssertEqual(Double(losses[b].lossSum), perSample[b], accuracy: 1e-4) }
     }
 
@@ -140,11 +140,11 @@ final class ModelBehaviourTests: XCTestCase {
         let losses = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: 3)
         XCTAssertEqual(losses, [SampleLoss](repeating: SampleLoss(), count: 3))
         XCTAssertTrue(model.gradients.array.allSatisfy { $0 == 0 })
-        XCTAssertEqual(model.evaluate(batch, exitLayer: 1), losses)
+        XCTAssertEqual(model.sampleLosses(batch, exitLayer: 1), losses)
         var calls = 0
         XCTAssertEqual(model.forwardBackward(MLMBatch(count: 0, seqLen: 7), lossWeight: 1, dropoutSeed: nil) { _ in calls += 1 }, [])
         XCTAssertEqual(calls, config.numLayers + 2)
-        XCTAssertEqual(model.evaluate(MLMBatch(count: 0, seqLen: 7), exitLayer: 2), [])
+        XCTAssertEqual(model.sampleLosses(MLMBatch(count: 0, seqLen: 7), exitLayer: 2), [])
     }
 
     func testInvalidBatchIsReported() {

@@ -36,7 +36,7 @@ final class ScoringVocabularyTests: XCTestCase {
             let (expected, correct) = subsetLosses(model, batch, subset: Set(expectedIds), exitLayer: 1)
             for chunk in [5, 2] {   // one chunk, and chunks that split the batch
                 model.scoringChunk = chunk
-                let scored = model.evaluate(batch, exitLayer: 1, vocabulary: vocabulary)
+                let scored = model.sampleLosses(batch, exitLayer: 1, vocabulary: vocabulary)
                 for b in 0..<batch.count {
                     XCTAssertEqual(Double(scored[b].lossSum), expected[b], accuracy: 1e-4, "K \(size), sample \(b)")
                     XCTAssertEqual(scored[b].correct, correct[b], "K \(size), sample \(b)")
@@ -45,15 +45,15 @@ final class ScoringVocabularyTests: XCTestCase {
         }
         model.scoringChunk = 32
         // The subset's loss is a lower bound of the full loss; all V classes give the full loss itself.
-        let full = model.evaluate(batch, exitLayer: 1)
-        let some = model.evaluate(batch, exitLayer: 1, vocabulary: ScoringVocabulary(reference: reference, size: 6))
+        let full = model.sampleLosses(batch, exitLayer: 1)
+        let some = model.sampleLosses(batch, exitLayer: 1, vocabulary: ScoringVocabulary(reference: reference, size: 6))
         for b in 0..<batch.count { XCTAssertLessThanOrEqual(some[b].lossSum, full[b].lossSum + 1e-5) }
-        let all = model.evaluate(batch, exitLayer: 1, vocabulary: ScoringVocabulary(reference: reference, size: config.vocabSize))
+        let all = model.sampleLosses(batch, exitLayer: 1, vocabulary: ScoringVocabulary(reference: reference, size: config.vocabSize))
         XCTAssertEqual(all.map(\.lossSum), full.map(\.lossSum))
     }
 
     /// The kept-prefix scoring path (with the training dropout) applies the vocabulary too: without dropout
-    /// it equals `evaluate` with the same vocabulary.
+    /// it equals `sampleLosses` with the same vocabulary.
     func testKeptPrefixScoringUsesTheVocabulary() {
         let config = Fixtures.smallConfig()
         let model = Fixtures.randomModel(config, seed: 32)
@@ -61,8 +61,8 @@ final class ScoringVocabularyTests: XCTestCase {
         let vocabulary = ScoringVocabulary(reference: (0..<config.vocabSize).map { Float(-$0) }, size: 9)
         let prefix = model.activationPrefix(depth: 1)
         let kept = model.scoreKeepingPrefix(batch, dropoutSeed: nil, into: prefix, vocabulary: vocabulary).losses
-        let evaluated = model.evaluate(batch, exitLayer: 1, vocabulary: vocabulary)
+        let evaluated = model.sampleLosses(batch, exitLayer: 1, vocabulary: vocabulary)
         for b in 0..<batch.count { XCTAssertEqual(kept[b].lossSum, evaluated[b].lossSum, accuracy: 1e-5 * max(1, abs(evaluated[b].lossSum))) }
-        XCTAssertNotEqual(kept.map(\.lossSum), model.evaluate(batch, exitLayer: 1).map(\.lossSum))
+        XCTAssertNotEqual(kept.map(\.lossSum), model.sampleLosses(batch, exitLayer: 1).map(\.lossSum))
     }
 }

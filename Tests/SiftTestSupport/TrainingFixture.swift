@@ -46,7 +46,7 @@ public enum TrainingFixture {
          "--steps", "\(steps)", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
          "--checkpoint-dir", checkpointDir, "--log-every", "1", "--seed", "99"]
             // Selection from the first step unless a test sets the delay (the default is 100 plain steps).
-            + (extra.contains("--selection-warmup") || extra.contains("--sift-delay") ? [] : ["--sift-delay", "0"]) + extra
+            + (extra.contains("--sift-delay") ? [] : ["--sift-delay", "0"]) + extra
     }
 
     public struct FixtureError: Error, CustomStringConvertible { public let message: String; public var description: String { message } }

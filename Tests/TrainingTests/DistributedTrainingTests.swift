@@ -37,7 +37,7 @@ final class DistributedTrainingTests: XCTestCase {
             let log = dir + "/selection.jsonl"
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
                                                                          extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"]
-                                                                                + (policy == "proportional" || policy == "vanilla" ? [] : ["--selection", "top"]) + extra),
+                                                                                + (policy == "proportional" || policy == "vanilla" ? [] : ["--rule", "top"]) + extra),
                                           ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(policy) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
             XCTAssertFalse(out.timedOut)
@@ -79,7 +79,7 @@ final class DistributedTrainingTests: XCTestCase {
         for policy in [SelectionPolicy.sift, .vanilla, .exact] {
             for warm in [0, 1, 3] {
                 var o = TrainingOptions()
-                o.policy = policy; o.batchSize = 8; o.selectFraction = 0.25; o.selectionWarmup = warm
+                o.policy = policy; o.batchSize = 8; o.selectFraction = 0.25; o.siftDelay = warm
                 XCTAssertEqual(o.streamStart(atStep: 0), 0)
                 for s in 0..<10 {
                     XCTAssertEqual(o.streamStart(atStep: s + 1) - o.streamStart(atStep: s), o.poolSize(atStep: s), "\(policy) warm-up \(warm) step \(s)")
@@ -89,14 +89,14 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
-    /// With `--selection-warmup 2` the first two steps are plain steps drawing exactly vanilla's pools;
+    /// With `--sift-delay 2` the first two steps are plain steps drawing exactly vanilla's pools;
     /// step 3 then scores the next b/ρ stream positions (vanilla's steps 3 and 4) and keeps the top b.
     func testSelectionWarmupTrainsPlainlyThenSelects() throws {
         let p = try TrainingFixture.paths()
         let warmDir = temporaryDirectory("warm"), plainDir = temporaryDirectory("plain")
         let warmLog = warmDir + "/selection.jsonl", plainLog = plainDir + "/selection.jsonl"
         let warm = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: warmDir + "/ckpt",
-                                                                      extra: ["--selection", "top", "--selection-warmup", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+                                                                      extra: ["--rule", "top", "--sift-delay", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
         XCTAssertEqual(warm.status, 0, warm.stderr)
         let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: plainDir + "/ckpt",
                                                                        extra: ["--selection-log", plainLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
@@ -125,7 +125,7 @@ final class DistributedTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("independent")
         let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ckpt",
-            extra: ["--selection", "top", "--no-reuse-scoring-forward", "--checkpoint-every", "1", "--keep-checkpoints", "3",
+            extra: ["--rule", "top", "--no-reuse-scoring-forward", "--checkpoint-every", "1", "--keep-checkpoints", "3",
                     "--selection-log", dir + "/sel.jsonl"]), ranks: 2, timeout: 300)
         XCTAssertEqual(out.status, 0, out.stderr)
         let step2 = try XCTUnwrap(try selections(dir + "/sel.jsonl").last)
@@ -184,7 +184,7 @@ final class DistributedTrainingTests: XCTestCase {
         func run(_ ranks: Int, _ flags: [String]) throws -> (weights: [Float], log: [(pool: [Int], losses: [Float], selected: [Int])], imbalance: [Double], perRank: [[Int]]) {
             let dir = temporaryDirectory("rebalance-\(ranks)")
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--selection", "top", "--selection-log", dir + "/s.jsonl", "--metrics", dir + "/m.jsonl"] + flags),
+                                                                         extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl", "--metrics", dir + "/m.jsonl"] + flags),
                                           ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
             let rows = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n").compactMap {

@@ -8,7 +8,7 @@ import XCTest
 final class ElasticResumeTests: XCTestCase {
     func testStopOnThreeRanksResumeOnTwoMatchesOneRank() throws {
         let p = try TrainingFixture.paths()
-        let flags = ["--selection", "relative", "--history", "50"]
+        let flags = ["--rule", "relative", "--history-length", "50"]
         let reference = temporaryDirectory("elastic-ref")
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: reference, extra: flags), ranks: 1)
         XCTAssertEqual(a.status, 0, a.stderr)

@@ -50,7 +50,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
         for ranks in 1...3 {
             let dir = temporaryDirectory("rel-\(ranks)")
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
-                extra: ["--selection", "relative", "--score", "reducible", "--history", "30", "--beta", "2",
+                extra: ["--rule", "relative", "--score", "reducible", "--history-length", "30", "--beta", "2",
                         "--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
             logs.append(try steps(dir + "/sel.jsonl"))
@@ -110,7 +110,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
     func testResumeWithScoreHistoryIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("hstraight"), split = temporaryDirectory("hsplit")
-        let flags = ["--selection", "relative", "--history", "40", "--beta", "1"]
+        let flags = ["--rule", "relative", "--history-length", "40", "--beta", "1"]
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
@@ -235,7 +235,7 @@ final class SelectionRuleTrainingTests: XCTestCase {
     /// run resumed with the table in flight ends bit-identical.
     func testStaleScoresAreReusedRankInvariantlyAndResumeExactly() throws {
         let p = try TrainingFixture.paths()
-        let flags = ["--selection", "relative", "--stale-scores", "3", "--train-subset", "48"]
+        let flags = ["--rule", "relative", "--stale-scores", "3", "--train-subset", "48"]
         var logs: [[LoggedStep]] = []
         var scored: [Int] = []
         for ranks in 1...3 {

@@ -1,0 +1,149 @@
+import Core
+import Data
+import Foundation
+import Interop
+import Kernels
+import Model
+import Training
+
+/// What `sift train` reads from outside: paths and the settings that shape the data and the model.
+public struct TrainingInputs: Sendable {
+    /// A size name or a config.json path.
+    public var config: String
+    public var data: String?
+    public var trainJsonl: String?
+    public var validationJsonl: String?
+    public var vocab: String?
+    public var seqLen: Int?
+    public var trainSubset: Int?
+    /// Epochs after which training masks repeat (0: never).
+    public var maskCycle: Int
+    public var initFrom: String?
+    /// Dropout probability of the hidden states and attention.
+    public var dropout: Float
+    public var export: String?
+    public var overwriteExport: Bool
+
+    public init(config: String, data: String? = nil, trainJsonl: String? = nil, validationJsonl: String? = nil,
+                vocab: String? = nil, seqLen: Int? = nil, trainSubset: Int? = nil, maskCycle: Int = 0,
+                initFrom: String? = nil, dropout: Float = 0.1, export: String? = nil, overwriteExport: Bool = false) {
+        self.config = config; self.data = data; self.trainJsonl = trainJsonl; self.validationJsonl = validationJsonl
+        self.vocab = vocab; self.seqLen = seqLen; self.trainSubset = trainSubset; self.maskCycle = maskCycle
+        self.initFrom = initFrom; self.dropout = dropout; self.export = export; self.overwriteExport = overwriteExport
+    }
+}
+
+/// The data sources, model and options of a `sift train` run, built and checked on every rank
+/// before any collective call, so that a bad input is reported instead of hanging the job.
+public struct TrainingSetup {
+    public var options: TrainingOptions
+    public var model: BertForMaskedLM
+    public var train: MLMSampleSource
+    public var validation: MLMSampleSource?
+    public var vocabHash: String
+    public var vocabPath: String?
+    /// The unigram reference of `--score reducible` and `--score-vocabulary`, counted over the training sequences used.
+    public var reference: UnigramReference?
+    public var warnings: [String] = []
+
+    /// Builds the run's vocabulary, data and model from `inputs` and checks `options` against them.
+    /// - Parameter options: the run's options (from the flags); checked again here against the model built.
+    /// - Throws: `SetupError` naming the first problem.
+    public static func make(_ inputs: TrainingInputs, options: TrainingOptions, ranks: Int) throws -> TrainingSetup {
+        var warnings: [String] = []
+        if let dir = inputs.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError.missingDataset(dir) }
+        let initial = try inputs.initFrom.map { try LoadedModel.load($0) }
+        // Vocabulary: explicit, or the dataset's own copy, or the one beside --init-from's model.
+        guard let vocabPath = inputs.vocab ?? inputs.data.flatMap(DatasetFiles.vocabulary(in:)) ?? initial?.vocabPath else {
+            throw SetupError("no vocabulary: pass --vocab FILE (the vocab.txt the data was prepared with)")
+        }
+        let vocabulary = try Vocabulary(path: vocabPath)
+        var data = try inputs.data.map { try DatasetFiles.open($0, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed,
+                                                               maskCycle: inputs.maskCycle, seqLen: inputs.seqLen) }
+            ?? premaskedData(inputs, vocabulary: vocabulary, options: options)
+        if let n = inputs.trainSubset {
+            guard n <= data.train.count else {
+                let what = inputs.data != nil ? "training sequences" : "samples"
+                throw SetupError("--train-subset \(n) exceeds the \(data.train.count) \(what) of \(inputs.data ?? inputs.trainJsonl!)")
+            }
+            data.train = SubsetSamples(base: data.train, count: n)
+        }
+        var reference: UnigramReference?
+        if let dataset = data.dataset, options.score == .reducible || options.scoreVocabulary > 0 {
+            reference = UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary, indices: (data.train as? SubsetSamples)?.indices)
+        }
+        if inputs.data != nil && data.validation == nil {
+            warnings.append("dataset \(inputs.data!) has no validation split; evaluation is skipped")
+        }
+        let (model, modelWarnings) = try makeModel(inputs, initial: initial, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed)
+        warnings += modelWarnings
+        guard data.train.seqLen <= model.config.maxPositions else {
+            throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
+        }
+        if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
+        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir), !inputs.overwriteExport {
+            throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
+        }
+        return TrainingSetup(options: options, model: model, train: data.train, validation: data.validation,
+                             vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
+    }
+
+    /// `--train-jsonl` (and `--validation-jsonl`): samples masked already, without the counts a dataset has.
+    private static func premaskedData(_ inputs: TrainingInputs, vocabulary: Vocabulary, options: TrainingOptions) throws -> DatasetFiles {
+        let path = inputs.trainJsonl!
+        let samples = try PremaskedSamples(path: path, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: inputs.seqLen)
+        guard samples.count > 0 else { throw SetupError("\(path) holds no samples") }
+        if options.score == .reducible {
+            throw SetupError("--score reducible needs --data (its unigram reference is counted over the dataset's shards)")
+        }
+        if options.scoreVocabulary > 0 {
+            throw SetupError("--score-vocabulary needs --data (its most frequent tokens are counted over the dataset's shards)")
+        }
+        let validation = try inputs.validationJsonl.map {
+            try PremaskedSamples(path: $0, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)
+        }
+        return DatasetFiles(dataset: nil, train: samples, validation: validation)
+    }
+
+    /// The model: `--init-from`'s weights, or a fresh one of `--config` (a size name or a config.json).
+    private static func makeModel(_ inputs: TrainingInputs, initial: LoadedModel?, vocabulary: Vocabulary, vocabPath: String,
+                                  seed: UInt64) throws -> (BertForMaskedLM, [String]) {
+        if let initial {
+            var config = initial.config
+            guard config.vocabSize == vocabulary.count else {
+                throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has \(vocabulary.count) tokens")
+            }
+            config.hiddenDropout = inputs.dropout
+            config.attentionDropout = inputs.dropout
+            return (BertForMaskedLM(config: config, parameters: initial.parameters), initial.warnings)
+        }
+        var config: BertConfig
+        var warnings: [String] = []
+        if let named = BertConfig.named(inputs.config, vocabSize: vocabulary.count) {
+            config = named
+        } else {
+            guard let data = FileManager.default.contents(atPath: inputs.config) else { throw SetupError("cannot read --config \(inputs.config)") }
+            let parsed = try HuggingFaceConfig.parse(data, path: inputs.config)
+            config = parsed.config
+            warnings = parsed.warnings
+            guard config.vocabSize == vocabulary.count else {
+                throw SetupError("--config has vocab_size \(config.vocabSize) but \(vocabPath) has \(vocabulary.count) tokens")
+            }
+        }
+        config.padTokenId = Int(vocabulary.padId)
+        config.hiddenDropout = inputs.dropout
+        config.attentionDropout = inputs.dropout
+        if let problem = config.validationError() { throw SetupError("model configuration: \(problem)") }
+        return (BertForMaskedLM(config: config, seed: seed), warnings)
+    }
+}
+
+/// A bad input found while setting up a run, as one line.
+public struct SetupError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ message: String) { description = message }
+
+    static func missingDataset(_ dir: String) -> SetupError {
+        SetupError("dataset \(dir) does not exist (--data takes a directory written by `sift prepare`)")
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Communication
+import Foundation
+import Interop
+import Setup
+import Training
+
+/// `sift train` once its flags are parsed: start MPI, set up on every rank and agree that all succeeded,
+/// train, and render the result (rank 0).
+struct TrainingRun {
+    let command: TrainCommand
+
+    func run() throws {
+        let comm: Communicator
+        do { comm = try Communicator() } catch { throw CommandFailure("\(error)") }
+        let say: (String) -> Void = { line in if comm.isRoot { print(line); fflush(stdout) } }
+
+        // Everything that can fail because of input is checked on every rank, then agreed on, before
+        // any collective that could hang if one rank were missing.
+        var setup: TrainingSetup?
+        var problem: String?
+        do { setup = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) } catch { problem = "\(error)" }
+        // One allgather: every rank learns which ranks failed, so a problem on one rank alone stops all.
+        let flags = comm.allgather(problem == nil ? 0 : 1)
+        let failed = flags.indices.filter { flags[$0] != 0 }
+        guard failed.isEmpty, let setup else {
+            if let problem {
+                printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)")
+            } else if comm.isRoot {
+                let ranks = failed.map(String.init).joined(separator: ", ")
+                printError("error: rank\(failed.count > 1 ? "s" : "") \(ranks) could not start (see above); no rank trains")
+            }
+            comm.finalize()
+            throw ExitCode(2)
+        }
+        for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
+        banner(setup, ranks: comm.size).forEach(say)
+
+        let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
+                              validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
+        Preemption.install()
+        var preempted = false
+        do {
+            try trainer.resumeIfRequested()
+            let summary = try trainer.run()
+            preempted = summary.preempted
+            if comm.isRoot {
+                summaryLines(summary).forEach(say)
+                if let dir = command.export, !preempted {
+                    let model = setup.model
+                    try HuggingFaceCheckpoint.export(config: model.config, layout: model.layout, parameters: model.parameters,
+                                                     vocabPath: setup.vocabPath, to: dir, overwrite: command.overwriteExport)
+                    say("exported HuggingFace model to \(dir)")
+                }
+            }
+        } catch let error as TrainingError {
+            // Raised identically on every rank (it follows a collective), so every rank exits cleanly.
+            if comm.isRoot { printError("error: \(error)") }
+            comm.finalize()
+            throw ExitCode(1)
+        } catch {
+            printError("error: rank \(comm.rank): \(error)")
+            comm.abort(code: 1)
+        }
+        comm.finalize()
+        if preempted { throw ExitCode(Preemption.exitCode) }
+    }
+
+    /// Rank 0's opening lines: the model, the data and the selection.
+    func banner(_ setup: TrainingSetup, ranks: Int) -> [String] {
+        let o = setup.options, c = setup.model.config
+        let length = o.fitsScheduleToBudget ? "schedule fitted to the \(Int(o.timeBudget!)) s budget" : "\(o.steps) steps"
+        return ["sift train: \(o.policy.rawValue) on \(ranks) rank(s), model L\(c.numLayers)/H\(c.hiddenSize)/A\(c.numHeads) "
+                + "(\(setup.model.layout.totalCount) parameters), \(setup.train.count) training samples of \(setup.train.seqLen) tokens",
+                "  b = \(o.batchSize), pool B = \(o.poolSize), \(SelectionFlags.describe(o, numLayers: c.numLayers)), "
+                + "lr \(o.learningRate), \(length)"]
+    }
+
+    /// Rank 0's closing lines: totals, and the mean time per step of each phase.
+    func summaryLines(_ summary: TrainingSummary) -> [String] {
+        let t = summary.phaseTimes.mean(over: summary.stepsTimed)
+        return [String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
+                       summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),
+                String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, "
+                       + "exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
+                       t.data, t.scoring, t.selection, t.forwardBackward, t.exposedAllreduce, t.optimizer, t.waiting)]
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Gain against stage: does selection pay more per backpropagated sample the further training has gone?
+#
+# For each (corpus, model): one plain (vanilla) run on the whole training split with a long schedule,
+# stopped at each stage (--stop-after keeps the schedule), its model exported there as a warm start.
+# At each stage, per seed, the equal-schedule per-sample probe from that warm start on a fixed
+# 2,800-sequence subset (timing plays no part, so it may run while the machine is busy):
+#   vanilla-full   vanilla, N steps
+#   vanilla-short  vanilla, 3N/4 steps (its schedule ends at 3N/4)
+#   sift-short     `sift train --policy sift`'s defaults, 3N/4 steps
+# Vanilla's final losses at N and 3N/4 steps give its loss as a function of its budget; the steps vanilla
+# would need for sift-short's final loss (linear in the budget between the two, extrapolated past N and
+# flagged) give the gain per backpropagated sample, 1 − (3N/4) / (vanilla's steps). tools/stages_report.py
+# writes the table and plot into the output directory.
+#
+#   launch/stages.sh [--models "mini deep12"] [--corpora "licenses"] [--stages "1000 2500 6000"]
+#                    [--seeds "1 2 3"] [--probe-steps N] [--only TEXT] [--out DIR]
+#       defaults: models mini and deep12, corpus licenses, stages 1,000 / 2,500 / 6,000 steps of a
+#       12,000-step schedule (lr 1e-3, 300 warm-up steps, b 32, seed 7), seeds 1–3, N = 200,
+#       out docs/experiment/stages. --only runs only the runs whose id contains TEXT.
+#
+# Resumable and incremental: the base runs continue from their checkpoints, a finished probe (its metrics
+# end with the final evaluation) is never re-run, and the report is rewritten after every run. Work files
+# (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
+# are thinned to evaluations and every 25th step. SIFT_BINARY pins the binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+models="mini deep12"; corpora="licenses"; stages="1000 2500 6000"; seeds="1 2 3"; probe=200; only=""
+out=docs/experiment/stages; schedule=12000
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --models) models="$2"; shift 2 ;;
+        --corpora) corpora="$2"; shift 2 ;;
+        --stages) stages="$2"; shift 2 ;;
+        --seeds) seeds="$2"; shift 2 ;;
+        --probe-steps) probe="$2"; shift 2 ;;
+        --only) only="$2"; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "error: unknown argument '$1' (see launch/stages.sh --help)" >&2; exit 2 ;;
+    esac
+done
+for s in $stages; do
+    [[ "$s" =~ ^[1-9][0-9]*$ ]] && [ "$s" -lt "$schedule" ] || { echo "error: a stage must be a step count below $schedule (got '$s')" >&2; exit 2; }
+done
+[[ "$probe" =~ ^[1-9][0-9]*$ ]] && [ "$probe" -ge 8 ] || { echo "error: --probe-steps must be an integer ≥ 8 (got '$probe')" >&2; exit 2; }
+short=$(( probe * 3 / 4 ))
+work="${SIFT_WORK:-work-data}/stages"
+if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
+export SIFT_BINARY="$bin"
+# shellcheck disable=SC2086
+launch/corpora.sh "$work" $corpora
+mkdir -p "$out"
+
+thin() {  # keep evaluations, the final line and every 25th step
+    python3 - "$1" <<'PY'
+import json, sys
+rows = [l for l in open(sys.argv[1]) if l.strip()]
+keep = [l for l in rows if '"val_loss"' in l or '"final"' in l or json.loads(l).get("step", 0) % 25 == 0]
+open(sys.argv[1], "w").writelines(keep)
+PY
+}
+finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
+report() { python3 tools/stages_report.py --dir "$out" --probe-steps "$probe" >&2 || echo "warning: the report could not be written" >&2; }
+
+# The plain run of (corpus, model) continued to `stage` and exported there as warm start.
+advance() {  # corpus model stage
+    local c="$1" m="$2" s="$3" d="$work/$1-$2"
+    local warm="$d/stage-$s"
+    [ -f "$warm/model.safetensors" ] && return
+    local metrics="$out/$c-$m-base.jsonl" ckpt="$d/checkpoints" resume=()
+    mkdir -p "$ckpt"
+    [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
+    echo "stages: $c-$m plain run to step $s${resume:+ (resuming)}" >&2
+    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config "$m" --data "$work/$c/dataset" --policy vanilla \
+        --batch-size 32 --steps "$schedule" --stop-after "$s" --warmup 300 --lr 1e-3 --seed 7 \
+        --eval-every 250 --eval-samples 1600 --check-replicas-every 0 --log-every 50 \
+        --checkpoint-dir "$ckpt" --checkpoint-every 250 --keep-checkpoints 1 \
+        --metrics "$metrics" "${resume[@]}" >> "$out/$c-$m-base.log" 2>&1 \
+        || { echo "error: the plain run $c-$m failed; see $out/$c-$m-base.log" >&2; exit 1; }
+    "$bin" export --model "$ckpt" --hf "$warm" --overwrite >> "$out/$c-$m-base.log" 2>&1 \
+        || { echo "error: exporting $c-$m at step $s failed; see $out/$c-$m-base.log" >&2; exit 1; }
+    grep -q "\"step\":$s[,}]" "$metrics" || { echo "error: $c-$m stopped before step $s (see $out/$c-$m-base.log)" >&2; exit 1; }
+    thin "$metrics"
+}
+
+for s in $stages; do
+    for c in $corpora; do
+        for m in $models; do
+            for seed in $seeds; do
+                for run in "vanilla-full $probe --policy vanilla" "vanilla-short $short --policy vanilla" \
+                           "sift-short $short --policy sift --fidelity-every 25"; do
+                    read -r name steps flags <<<"$run"
+                    id="$c-$m-$s/$name-s$seed"
+                    [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
+                    metrics="$out/$id.jsonl"
+                    finished "$metrics" && continue
+                    advance "$c" "$m" "$s"
+                    mkdir -p "$out/$c-$m-$s"
+                    rm -f "$metrics"
+                    echo "stages: $id ($steps steps)" >&2
+                    # shellcheck disable=SC2086
+                    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$c-$m/stage-$s" \
+                        --data "$work/$c/dataset" --sift-delay 0 --batch-size 32 --seed "$seed" --train-subset 2800 \
+                        --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 50 --eval-samples 1600 \
+                        --check-replicas-every 0 --log-every 25 --metrics "$metrics" $flags > "$out/$id.log" 2>&1 \
+                        || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+                    thin "$metrics"
+                    report
+                done
+            done
+        done
+    done
+done
+report
+echo "stages: report in $out/results.md" >&2

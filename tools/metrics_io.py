@@ -1,0 +1,72 @@
+"""Reading `sift train --metrics` logs, plain (.jsonl) or gzip-compressed (.jsonl.gz), and the report
+settings each experiment folder keeps (report.json), for tools/experiment_report.py and
+tools/per_sample_report.py. Standard library only.
+
+Committed logs are compressed (`gzip -9n`, about 8× smaller); a run still being written is plain.
+"""
+import glob, gzip, json, os, re
+
+SUFFIXES = (".jsonl.gz", ".jsonl")
+
+
+def stem(path):
+    """File name without .jsonl or .jsonl.gz."""
+    name = os.path.basename(path)
+    for s in SUFFIXES:
+        if name.endswith(s):
+            return name[:-len(s)]
+    return name
+
+
+def metrics_files(directory, pattern="*"):
+    """{stem: path} of the metrics logs in directory whose stem matches the glob pattern; a plain log wins
+    over a compressed one of the same stem (it is the newer: a resumed run writes plain)."""
+    found = {}
+    for suffix in reversed(SUFFIXES):  # .jsonl last, so it replaces a .jsonl.gz of the same stem
+        for path in sorted(glob.glob(os.path.join(directory, pattern + suffix))):
+            found[stem(path)] = path
+    return dict(sorted(found.items()))
+
+
+def read_rows(path):
+    """The JSON objects of a metrics log, skipping a torn last line."""
+    opener = gzip.open if path.endswith(".gz") else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    return rows
+
+
+def settings(directory, given, defaults=None):
+    """The report settings of an experiment folder: the values given on the command line, else those saved
+    in directory/report.json by the run that wrote it, else defaults; saved back so that a later run of the
+    report (e.g. tools/regenerate_reports.sh) reproduces the same header."""
+    path = os.path.join(directory, "report.json")
+    saved = json.load(open(path)) if os.path.exists(path) else {}
+    merged = dict(defaults or {})
+    merged.update(saved)
+    merged.update({k: v for k, v in given.items() if v is not None})
+    with open(path, "w") as fh:
+        json.dump(merged, fh, indent=1, sort_keys=True, ensure_ascii=False)
+        fh.write("\n")
+    return merged
+
+
+def update_index(index_path, key, table_lines):
+    """Replaces the lines between `<!-- generated: KEY -->` and `<!-- /generated -->` in index_path (e.g.
+    docs/EXPERIMENTS.md) with table_lines; does nothing when the file or the marker is absent."""
+    if not index_path or not os.path.exists(index_path):
+        return False
+    text = open(index_path, encoding="utf-8").read()
+    pattern = re.compile(r"(<!-- generated: " + re.escape(key) + r" -->\n)(.*?)(<!-- /generated -->)", re.S)
+    if not pattern.search(text):
+        return False
+    text = pattern.sub(lambda m: m.group(1) + "\n".join(table_lines) + "\n" + m.group(3), text)
+    open(index_path, "w", encoding="utf-8").write(text)
+    return True

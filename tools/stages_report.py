@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Report of launch/stages.sh: SIFT's gain per backpropagated sample at each stage of training.
+
+Reads DIR/<corpus>-<model>-base.jsonl (the plain run that provides the warm starts) and
+DIR/<corpus>-<model>-<stage>/{vanilla-full,vanilla-short,sift-short}-s<seed>.jsonl (the probes), writes
+DIR/results.md (every figure in it computed here from the logs) and DIR/gain_vs_accuracy.png (gnuplot).
+
+Gain per backpropagated sample, per seed: vanilla's final validation loss after N and 3N/4 steps (each
+with its own schedule) gives its loss as a linear function of its step budget n; the budget n* at which
+that line reaches sift-short's final loss is what vanilla needs for what SIFT reached in 3N/4 steps, and
+the gain is 1 - (3N/4) / n*. n* outside [3N/4, N] is an extrapolation and is marked with '*'.
+The break-even gain of a model whose SIFT step costs a fraction o more than vanilla's is o / (1 + o);
+DIR/overhead.json ({"mini": 0.05, ...}, written from a `sift bench` run) supplies o when present.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+
+
+def rows(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def final_eval(path):
+    """(step, val_loss, val_accuracy, val_tokens) of the run's final evaluation, or None if unfinished."""
+    if not os.path.exists(path):
+        return None
+    finals = [r for r in rows(path) if r.get("final")]
+    if not finals:
+        return None
+    f = finals[-1]
+    return f["step"], f["val_loss"], f["val_accuracy"], f.get("val_tokens")
+
+
+def lr_reached_zero_early(path):
+    """True when the learning rate reached 0 before the run's last step (a schedule shorter than the run)."""
+    steps = [r for r in rows(path) if "lr" in r and "step" in r]
+    if not steps:
+        return False
+    last = max(r["step"] for r in steps)
+    return any(r["lr"] == 0 and r["step"] < last for r in steps)
+
+
+def gain(n_short, n_full, loss_v_short, loss_v_full, loss_s_short):
+    """(gain, vanilla steps n*, extrapolated) — see the module comment; gain None when vanilla did not improve."""
+    drop = loss_v_short - loss_v_full
+    if drop <= 0:
+        return None, None, True
+    n_star = n_short + (loss_v_short - loss_s_short) / drop * (n_full - n_short)
+    if n_star <= 0:
+        return None, n_star, True
+    return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
+
+
+def stage_of_base(base_path, stage):
+    """(val_loss, val_accuracy) of the plain run's evaluation at `stage`, or (None, None)."""
+    if not os.path.exists(base_path):
+        return None, None
+    for r in rows(base_path):
+        if r.get("step") == stage and "val_loss" in r:
+            return r["val_loss"], r["val_accuracy"]
+    return None, None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--probe-steps", type=int, default=200)
+    a = ap.parse_args()
+    n_full, n_short = a.probe_steps, a.probe_steps * 3 // 4
+    overhead = {}
+    if os.path.exists(os.path.join(a.dir, "overhead.json")):
+        overhead = json.load(open(os.path.join(a.dir, "overhead.json")))
+
+    table = []   # one row per (corpus, model, stage)
+    for d in sorted(glob.glob(os.path.join(a.dir, "*-*-[0-9]*/"))):
+        m = re.match(r"(.+)-([^-]+)-(\d+)$", os.path.basename(d.rstrip("/")))
+        if not m:
+            continue
+        corpus, model, stage = m.group(1), m.group(2), int(m.group(3))
+        base_loss, base_acc = stage_of_base(os.path.join(a.dir, f"{corpus}-{model}-base.jsonl"), stage)
+        seeds = sorted({int(s) for s in re.findall(r"-s(\d+)\.jsonl", " ".join(os.listdir(d)))})
+        per_seed = []
+        for seed in seeds:
+            vf = final_eval(os.path.join(d, f"vanilla-full-s{seed}.jsonl"))
+            vs = final_eval(os.path.join(d, f"vanilla-short-s{seed}.jsonl"))
+            ss = final_eval(os.path.join(d, f"sift-short-s{seed}.jsonl"))
+            if not (vf and vs and ss):
+                continue
+            g, n_star, extrapolated = gain(n_short, n_full, vs[1], vf[1], ss[1])
+            early = any(lr_reached_zero_early(os.path.join(d, f"{k}-s{seed}.jsonl"))
+                        for k in ("vanilla-full", "vanilla-short", "sift-short"))
+            per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
+                                 extrapolated=extrapolated, early=early))
+        if per_seed:
+            table.append(dict(corpus=corpus, model=model, stage=stage, base_loss=base_loss,
+                              base_acc=base_acc, seeds=per_seed))
+
+    out = ["# Gain per backpropagated sample against the stage of training", "",
+           "Written by `tools/stages_report.py` from the logs of `launch/stages.sh` (every figure below is computed",
+           "from them). Each row: a vanilla warm start at the given step of one plain run (12,000-step schedule, lr 1e-3,",
+           f"b 32, seed 7); from it, per seed, vanilla for {n_full} and for {n_short} steps and `sift train --policy sift`'s",
+           f"defaults for {n_short} steps, each with its own schedule (lr 1e-3, 30 warm-up steps, linear decay to 0),",
+           "on a fixed 2,800-sequence subset; final validation loss on the held-out split. Gain = 1 − "
+           f"{n_short} / n*, where n* is the step budget at which vanilla's loss (linear between its {n_short}- and "
+           f"{n_full}-step runs) reaches SIFT's; `*` marks n* outside [{n_short}, {n_full}] (extrapolated).", "",
+           "| corpus | model | stage (step) | warm start: val loss / acc | seed | vanilla N | vanilla 3N/4 | SIFT 3N/4 | n* | gain |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in table:
+        for i, s in enumerate(t["seeds"]):
+            head = (f"| {t['corpus']} | {t['model']} | {t['stage']} | "
+                    + (f"{t['base_loss']:.4f} / {100 * t['base_acc']:.2f}%" if t["base_loss"] is not None else "—")
+                    if i == 0 else "| | | | ")
+            gtxt = "—" if s["gain"] is None else f"{100 * s['gain']:+.1f}%{'*' if s['extrapolated'] else ''}"
+            ntxt = "—" if s["n_star"] is None else f"{s['n_star']:.0f}"
+            flag = " (lr 0 early)" if s["early"] else ""
+            out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
+    out += ["", "## Summary: mean gain and its spread across seeds", "",
+            "| corpus | model | stage | warm-start accuracy | seeds | mean gain | min … max | break-even |", "|---|---|---|---|---|---|---|---|"]
+    series = {}
+    for t in table:
+        gains = [s["gain"] for s in t["seeds"] if s["gain"] is not None]
+        if not gains:
+            continue
+        o = overhead.get(t["model"])
+        be = f"{100 * o / (1 + o):.1f}%" if o is not None else "—"
+        mean = statistics.mean(gains)
+        out.append(f"| {t['corpus']} | {t['model']} | {t['stage']} | "
+                   + (f"{100 * t['base_acc']:.2f}%" if t["base_acc"] is not None else "—")
+                   + f" | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
+        if t["base_acc"] is not None:
+            series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
+    if overhead:
+        out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o from "
+                "`overhead.json` (" + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+    with open(os.path.join(a.dir, "results.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
+    print("\n".join(out))
+    plot(a.dir, series, overhead)
+
+
+def plot(directory, series, overhead):
+    """gain_vs_accuracy.png: mean gain with its min…max bar against the warm start's accuracy."""
+    if not series:
+        return
+    data = os.path.join(directory, ".gain.dat")
+    with open(data, "w") as f:
+        for name, pts in series.items():
+            f.write(f'# {name}\n')
+            for p in sorted(pts):
+                f.write(" ".join(f"{v:.4f}" for v in p) + "\n")
+            f.write("\n\n")
+    cmds = ['set terminal pngcairo size 900,560' if has_cairo() else 'set terminal png size 900,560',
+            f'set output "{os.path.join(directory, "gain_vs_accuracy.png")}"',
+            'set xlabel "validation MLM accuracy of the warm start (%)"',
+            'set ylabel "gain per backpropagated sample (% of vanilla steps saved)"',
+            'set key top left', 'set grid']
+    parts = [f'"{data}" index {i} using 1:2:3:4 with yerrorlines title "{name}"' for i, name in enumerate(series)]
+    for model, o in sorted(overhead.items()):
+        parts.append(f'{100 * o / (1 + o):.3f} with lines dashtype 2 title "break-even, {model}"')
+    cmds.append("plot " + ", ".join(parts))
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"warning: no plot ({e})")
+    finally:
+        os.remove(data)
+
+
+def has_cairo():
+    try:
+        r = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
+        return "pngcairo" in (r.stdout + r.stderr)
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    main()
