@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Launches sift under mpirun with the settings this machine needs.
 #
-#   launch/mpirun.sh [-np N] [--hostfile FILE] [--max-restarts K] [--min-np M] [--tcp-only] [--dry-run] [--] SIFT_ARGS...
+#   launch/mpirun.sh [-np N] [--hostfile FILE] [--agent PROGRAM] [--max-restarts K] [--min-np M] [--tcp-only] [--dry-run] [--] SIFT_ARGS...
 #
+# - --agent PROGRAM starts the daemons on the hostfile's hosts with PROGRAM instead of ssh (OpenMPI's
+#   plm_rsh_agent; launch/cluster.sh writes one for its namespace hosts);
 # - OPENBLAS_NUM_THREADS = cores / ranks-per-node (at least 1), so ranks do not fight over cores;
 # - --oversubscribe when more ranks than cores run on this machine (said so on stderr);
 # - OMPI_ALLOW_RUN_AS_ROOT* when run as root;
@@ -10,8 +12,12 @@
 #   the training command must then use --checkpoint-dir and --resume to continue where it stopped.
 #   --min-np M makes the restarts elastic: each relaunch uses one rank fewer (never below M), for a
 #   job that lost a node; selections do not depend on the rank count, so the run continues exactly.
+#   A host the job lost (named by a rank's watchdog, "lost rank R on host H", or by mpirun) is left
+#   out of the hostfile of the restart.
 #   A preempted run (SIGUSR1 to mpirun is forwarded to every rank; SIGTERM to any rank) checkpoints,
-#   exits with status 75 and is not restarted.
+#   exits with status 75 and is not restarted. SIGTERM and SIGUSR1 to this script go to mpirun.
+# - once a rank aborted, or this script got SIGTERM/SIGINT, mpirun has $SIFT_ABORT_GRACE seconds
+#   (default 20) to end before it is killed: an mpirun that lost a host otherwise waits ~15 minutes.
 # - --dry-run checks everything (hostfile included), prints the mpirun command and the thread count
 #   it would use, and exits without starting anything.
 # The sift binary is $SIFT_BINARY, or the release build of this checkout.
@@ -19,6 +25,7 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 np=2
 hostfile=""
+agent=""
 max_restarts=0
 min_np=""
 dry_run=0
@@ -27,6 +34,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         -np|-n) np="$2"; shift 2 ;;
         --hostfile) hostfile="$2"; shift 2 ;;
+        --agent) agent="$2"; shift 2 ;;
         --max-restarts) max_restarts="$2"; shift 2 ;;
         --min-np) min_np="$2"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
@@ -41,6 +49,11 @@ if ! [[ "$max_restarts" =~ ^[0-9]+$ ]]; then echo "error: --max-restarts must be
 if [ -n "$min_np" ] && { ! [[ "$min_np" =~ ^[1-9][0-9]*$ ]] || [ "$min_np" -gt "$np" ]; }; then
     echo "error: --min-np must be a positive integer no larger than -np (got '$min_np')" >&2; exit 2
 fi
+if [ -n "$agent" ]; then
+    if [ -z "$hostfile" ]; then echo "error: --agent needs --hostfile (it starts ranks on the hostfile's hosts)" >&2; exit 2; fi
+    if [ ! -x "$agent" ]; then echo "error: --agent $agent is not an executable program" >&2; exit 2; fi
+    extra+=(--mca plm_rsh_agent "$agent")
+fi
 bin="${SIFT_BINARY:-$here/../.build/release/sift}"
 if [ ! -x "$bin" ]; then echo "error: sift binary not found at $bin (run launch/setup.sh first)" >&2; exit 2; fi
 
@@ -49,7 +62,7 @@ args=(-np "$np")
 if [ -n "$hostfile" ]; then
     if [ ! -r "$hostfile" ]; then echo "error: cannot read hostfile $hostfile" >&2; exit 2; fi
     # Each non-comment line: HOST [slots=N] ... (N up to 6 digits); reject anything else before mpirun sees it.
-    lineno=0; slots_total=0; hosts=0
+    lineno=0; slots_total=0; hosts=0; host_names=(); host_lines=()
     while IFS= read -r line || [ -n "$line" ]; do
         lineno=$((lineno + 1))
         line="${line%%#*}"; [[ "$line" =~ ^[[:space:]]*$ ]] && continue
@@ -57,6 +70,7 @@ if [ -n "$hostfile" ]; then
             echo "error: $hostfile:$lineno: expected 'HOST [slots=N]' (N at most 6 digits), got '$line'" >&2; exit 2
         fi
         s=$(sed -n 's/.*[[:space:]]slots=\([0-9]*\).*/\1/p' <<<"$line"); slots_total=$((slots_total + 10#${s:-1})); hosts=$((hosts + 1))
+        read -r name _ <<<"$line"; host_names+=("$name"); host_lines+=("$lineno")
     done < "$hostfile"
     if [ "$hosts" -eq 0 ]; then echo "error: $hostfile names no hosts" >&2; exit 2; fi
     if [ "$slots_total" -eq 0 ]; then echo "error: $hostfile has no slots (every host says slots=0)" >&2; exit 2; fi
@@ -83,21 +97,91 @@ if [ "$(id -u)" -eq 0 ]; then
     args+=(--allow-run-as-root)
 fi
 
+# Every host of the hostfile other than this one must answer through the agent (ssh by default)
+# before mpirun starts: a host that does not fails here in seconds with its name, instead of deep
+# inside mpirun's daemon start-up.
+if [ -n "$hostfile" ] && [ "$dry_run" = 0 ]; then
+    if [ -n "$agent" ]; then probe=("$agent"); elif command -v ssh >/dev/null; then probe=(ssh -o BatchMode=yes -o ConnectTimeout=5); else probe=(); fi
+    local_names=" localhost $(hostname 2>/dev/null) $(hostname -s 2>/dev/null) $(hostname -I 2>/dev/null) "
+    for i in "${!host_names[@]}"; do
+        h="${host_names[$i]}"
+        [ ${#probe[@]} -eq 0 ] && break
+        [[ "$h" == 127.* ]] || [[ "$local_names" == *" $h "* ]] && continue
+        if ! why=$(timeout 15 "${probe[@]}" "$h" true 2>&1 </dev/null); then
+            why=$(tr '\n' ' ' <<<"$why" | cut -c1-200)
+            echo "error: $hostfile:${host_lines[$i]}: host $h does not answer through ${probe[0]}: ${why:-timed out after 15 s}" >&2; exit 2
+        fi
+    done
+fi
+
 if [ "$dry_run" = 1 ]; then
     echo "OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS mpirun ${args[*]} ${extra[*]} $bin $*"
     exit 0
 fi
 attempt=0
+# mpirun runs in the background so that this script stays in charge: a job whose rank aborted (or a
+# SIGTERM/SIGINT to this script, forwarded to mpirun) gets $grace seconds to end; an mpirun still
+# waiting then (for the daemon of a host it lost: its kill order sits in a TCP queue to a dead link,
+# which TCP retries for 15 minutes) is killed. The daemons on the hosts it still reaches see it go
+# and end their ranks.
+grace="${SIFT_ABORT_GRACE:-20}"
+mpirun_pid=""; ending_since=""
+forward() { ending_since="${ending_since:-$SECONDS}"; [ -n "$mpirun_pid" ] && kill "-$1" "$mpirun_pid" 2>/dev/null; }
+trap 'forward TERM' TERM
+trap 'forward USR1' USR1
+trap 'ending_since="${ending_since:-$SECONDS}"' INT
+errlog=$(mktemp); trap 'rm -f "$errlog" "$errlog".hosts*' EXIT
 while :; do
-    mpirun "${args[@]}" "${extra[@]}" "$bin" "$@"
-    rc=$?
+    : > "$errlog"; ending_since=""; signalled=0
+    mpirun "${args[@]}" "${extra[@]}" "$bin" "$@" 2>"$errlog" &
+    mpirun_pid=$!
+    tail -f -n +1 --pid="$mpirun_pid" "$errlog" >&2 &
+    tail_pid=$!
+    while kill -0 "$mpirun_pid" 2>/dev/null; do
+        if [ -z "$ending_since" ] && grep -qE "MPI_ABORT was invoked|ORTE has lost communication|error: watchdog:" "$errlog"; then
+            ending_since=$SECONDS
+        fi
+        if [ -n "$ending_since" ] && [ $((SECONDS - ending_since)) -ge "$grace" ] && [ $signalled = 0 ]; then
+            # Not SIGTERM: mpirun 4.1, asked to stop while an abort is in progress, "forcibly
+            # terminates" and crashes in PMIx_Finalize.
+            echo "launch: mpirun has not ended $grace s after the job began to stop (a lost host?); killing it" >&2
+            kill -KILL "$mpirun_pid" 2>/dev/null; signalled=1
+        fi
+        sleep 1 & wait $! 2>/dev/null
+    done
+    wait "$mpirun_pid" 2>/dev/null; rc=$?
+    wait "$tail_pid" 2>/dev/null
+    mpirun_pid=""
     [ $rc -eq 0 ] && exit 0
+    # mpirun's own account of a daemon that never called back does not say which host it was.
+    if [ -n "$hostfile" ] && grep -qE "unable to reliably start one or more daemons|unable to complete a TCP connection" "$errlog"; then
+        for h in "${host_names[@]}"; do
+            why=$(timeout 3 bash -c "</dev/tcp/$h/9" 2>&1); code=$?
+            if [ $code -eq 124 ] || grep -qiE "no route|unreachable|timed out" <<<"$why"; then
+                echo "error: mpirun could not start on host $h of $hostfile: it does not answer from here (${why:-no answer in 3 s}); fix its network or leave it out" >&2
+            fi
+        done
+    fi
     # Exit codes 2 and 64 are usage/validation errors: restarting cannot fix them. 75: a rank was asked
     # to stop (SIGTERM/SIGINT/SIGUSR1 — a scheduler's preemption) and checkpointed: the job is going
     # away, so do not restart here; the scheduler requeues it and `--resume` continues.
     if [ $rc -eq 75 ]; then echo "launch: preempted; checkpoint written, continue with --resume" >&2; exit 75; fi
     if [ $rc -eq 2 ] || [ $rc -eq 64 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
     attempt=$((attempt + 1))
+    # Hosts the job lost (named by a rank's watchdog, or by mpirun) leave the hostfile of the restart.
+    if [ -n "$hostfile" ]; then
+        lost=$( { sed -n 's/.* lost rank [0-9]* on host \([^ ]*\) (\([^)]*\)).*/\1 \2/p' "$errlog";
+                  sed -n 's/.*Remote daemon:.* on node \([^ ]*\).*/\1/p' "$errlog"; } | tr ', ' '\n\n' | sed '/^$/d' | sort -u)
+        if [ -n "$lost" ]; then
+            awk -v lost="$lost" 'BEGIN { n = split(lost, l, "\n"); for (i = 1; i <= n; i++) gone[l[i]] = 1 }
+                 { line = $0; sub(/#.*/, "", line); split(line, f, " ") } !(f[1] in gone)' "$hostfile" > "$errlog.hosts$attempt"
+            if grep -qvE '^[[:space:]]*(#|$)' "$errlog.hosts$attempt"; then
+                echo "launch: lost host(s) $(echo $lost | tr '\n' ' ')- relaunching without them" >&2
+                hostfile="$errlog.hosts$attempt"
+                for i in "${!args[@]}"; do [ "${args[$i]}" = --hostfile ] && args[$((i + 1))]="$hostfile"; done
+            fi
+        fi
+    fi
     if [ -n "$min_np" ] && [ "$np" -gt "$min_np" ]; then
         np=$((np - 1)); args[1]="$np"
         echo "launch: job failed with exit code $rc; restart $attempt of $max_restarts on $np ranks" >&2

@@ -20,9 +20,10 @@ extension BertForMaskedLM {
     }
 
     /// Backward of `layerForward`: accumulates parameter gradients and writes (=) `dInput` from `dOutput`.
+    /// `progress(Int.max)` is called after each matrix product (see `forwardBackward`'s `onGradientsReady`).
     func layerBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>,
                        dOutput: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>,
-                       batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+                       batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?, progress: ((Int) -> Void)? = nil) {
         let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
         let dSum = ws.gradSum!, dTmp = ws.gradTmp!
         // Output LayerNorm: dSum = d(outputSum).
@@ -39,10 +40,12 @@ extension BertForMaskedLM {
         Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
                         accumulateInput: false, dWeight: g(o.outputWeight), dBias: g(o.outputBias),
                         rows: N, inFeatures: I, outFeatures: H)
+        progress?(Int.max)
         GELU.backward(x: a.intermediatePre, dy: ws.gradIntermediate, dx: ws.gradIntermediate, count: N * I)
         Linear.backward(dy: ws.gradIntermediate, x: a.attentionNormed, weight: w(o.intermediateWeight), dx: dSum,
                         accumulateInput: true, dWeight: g(o.intermediateWeight), dBias: g(o.intermediateBias),
                         rows: N, inFeatures: H, outFeatures: I)
+        progress?(Int.max)
         // Attention LayerNorm: dInput = d(attentionSum), which is also the residual part of d(x).
         LayerNorm.backward(x: a.attentionSum, dy: dSum, gamma: w(o.attentionLayerNormGamma), mean: a.attentionMean,
                            rstd: a.attentionRstd, dx: dInput, accumulateInput: false,
@@ -56,16 +59,21 @@ extension BertForMaskedLM {
         Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,
                         accumulateInput: false, dWeight: g(o.attentionOutputWeight), dBias: g(o.attentionOutputBias),
                         rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
         let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
         Attention.backward(dContext: ws.gradContext, q: a.q, k: a.k, v: a.v, probs: a.probs,
                            droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
                            shape: shape, dq: ws.gradQ, dk: ws.gradK, dv: ws.gradV, scratch: ws.attentionScratch)
+        progress?(Int.max)
         Linear.backward(dy: ws.gradQ, x: x, weight: w(o.queryWeight), dx: dInput, accumulateInput: true,
                         dWeight: g(o.queryWeight), dBias: g(o.queryBias), rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
         Linear.backward(dy: ws.gradK, x: x, weight: w(o.keyWeight), dx: dInput, accumulateInput: true,
                         dWeight: g(o.keyWeight), dBias: g(o.keyBias), rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
         Linear.backward(dy: ws.gradV, x: x, weight: w(o.valueWeight), dx: dInput, accumulateInput: true,
                         dWeight: g(o.valueWeight), dBias: g(o.valueBias), rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
     }
 
     /// Backward of `embeddingsForward` from `dHidden` (overwritten).

@@ -124,6 +124,8 @@ public final class BertForMaskedLM {
     /// `onGradientsReady(offset)` is called when every gradient at flat offsets >= `offset` is final
     /// for this call: after the head (`layout.head.start`), after each layer going down
     /// (`layout.layers[l].start`), and last with 0 after the embeddings (tied word embeddings finish last).
+    /// Between the operations of a layer's backward it is called with `Int.max` (nothing new is final):
+    /// a chance to progress communication in flight, which MPI over TCP moves only inside MPI calls.
     ///
     /// With `resumingFrom`, sample `b`'s embeddings and layers 1…depth are not computed but copied from
     /// `slots[b]` of the prefix (computed by `forwardPrefix` with the same `dropoutSeed`, hence the same
@@ -167,7 +169,7 @@ public final class BertForMaskedLM {
             var dOut = ws.gradA!, dIn = ws.gradB!
             for l in stride(from: L - 1, through: 0, by: -1) {
                 layerBackward(l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
-                              dropoutKeys: dropout)
+                              dropoutKeys: dropout, progress: onGradientsReady)
                 onGradientsReady?(layout.layers[l].start)
                 swap(&dOut, &dIn)
             }

@@ -44,7 +44,8 @@ public final class GradientBuckets {
     }
 
     /// Called by backward: every gradient at offsets `>= offset` is final. Starts the buckets that
-    /// became ready and drives MPI's progress engine for those in flight.
+    /// became ready and drives MPI's progress engine for those in flight (`Int.max`: only the latter,
+    /// called between a layer's matrix products, since MPI over TCP moves data only inside MPI calls).
     public func gradientsReady(from offset: Int) {
         guard overlap else { return }
         while nextToStart < ranges.count && ranges[nextToStart].lowerBound >= offset {

@@ -94,7 +94,8 @@ public final class Trainer {
         selection = GlobalSelection(communicator: communicator)
         batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
         watchdog = options.watchdogSeconds > 0
-            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank) { communicator.abort(code: 4) }
+            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank,
+                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) { communicator.abort(code: 4) }
             : nil
     }
 

@@ -1,3 +1,4 @@
+import Communication
 import Core
 import Foundation
 
@@ -9,6 +10,11 @@ import Foundation
 /// says so in the message: the rank waiting there is usually not the culprit, but a rank stuck in
 /// local work (or calling a different collective) is — the stuck rank's own watchdog, having
 /// entered its phase first, normally fires first. Compare Horovod's stall check.
+///
+/// With `peers`, a collective that has waited `probeAfter` seconds (10, or half the timeout if that is
+/// shorter) makes the watchdog ask every other rank's host whether it still answers (every 5 s); a
+/// silent one is a lost rank, and the watchdog aborts at once with a message naming its rank and host,
+/// instead of waiting out the full timeout.
 public final class Watchdog: @unchecked Sendable {
     /// A phase of the training step, and whether it waits for other ranks.
     public enum Phase: String, Sendable {
@@ -26,6 +32,8 @@ public final class Watchdog: @unchecked Sendable {
     private let timeout: Double
     private let rank: Int
     private let abort: () -> Never
+    private let peers: PeerProbe?
+    private var lastProbe = Date.distantPast
     private let lock = NSLock()
     private var phase: Phase = .synchronisation
     private var step = 0
@@ -34,10 +42,12 @@ public final class Watchdog: @unchecked Sendable {
 
     /// - Parameters:
     ///   - timeout: seconds one phase may last.
+    ///   - peers: the other ranks' hosts, to name a lost one (nil: do not probe).
     ///   - abort: ends the job (must not return).
-    public init(timeout: Double, rank: Int, abort: @escaping () -> Never) {
+    public init(timeout: Double, rank: Int, peers: PeerProbe? = nil, abort: @escaping () -> Never) {
         self.timeout = timeout
         self.rank = rank
+        self.peers = peers
         self.abort = abort
         let thread = Thread { [weak self] in self?.watch() }
         thread.name = "sift-watchdog"
@@ -65,6 +75,18 @@ public final class Watchdog: @unchecked Sendable {
             let (alive, phase, step, waited) = (running, self.phase, self.step, Date().timeIntervalSince(since))
             lock.unlock()
             if !alive { return }
+            if let peers, phase.isCollective, waited > min(10, timeout / 2), Date().timeIntervalSince(lastProbe) >= 5 {
+                lastProbe = Date()
+                let silent = peers.silentPeers(timeout: 3)
+                if !silent.isEmpty {
+                    let me = PeerProbe.describe(peers.peers[rank])
+                    for s in silent {
+                        StandardError.line(String(format: "error: watchdog: %@ lost %@: %@; waited %.0f s in phase '%@' of step %d; aborting the job\n",
+                                                  me, PeerProbe.describe(s.peer), s.reason, waited, phase.rawValue, step))
+                    }
+                    abort()
+                }
+            }
             if waited > timeout {
                 let why = phase.isCollective
                     ? "waiting in a collective: another rank is stuck, died, or is calling a different collective"

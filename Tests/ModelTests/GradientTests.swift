@@ -58,12 +58,16 @@ final class GradientTests: XCTestCase {
         model.gradients.zero()
         var offsets: [Int] = []
         var snapshots: [(Int, [Float])] = []
+        var progressCalls = 0
         _ = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: nil) { offset in
+            // Int.max: nothing new is final, only a chance to progress communication.
+            if offset == Int.max { progressCalls += 1; return }
             offsets.append(offset)
             snapshots.append((offset, Array(model.gradients.array[offset...])))
         }
         let expected = [model.layout.head.start] + model.layout.layers.reversed().map(\.start) + [0]
         XCTAssertEqual(offsets, expected)
+        XCTAssertEqual(progressCalls, 7 * config.numLayers, "one progress call after each matrix product of every layer")
         let final = model.gradients.array
         for (offset, snap) in snapshots { XCTAssertEqual(Array(final[offset...]), snap, "gradients >= \(offset) changed after ready") }
         // A second call accumulates: gradients double.

@@ -19,10 +19,12 @@ public enum SiftProcess {
     }
 
     /// Runs `sift ARGS` on `ranks` ranks with mpirun (oversubscribed, one OpenBLAS thread each), or
-    /// directly when `ranks` is nil. Kills the job after `timeout` seconds so a hang fails the test
-    /// instead of stalling CI.
+    /// directly when `ranks` is nil, or `launcher ARGS` (a script that starts sift, told the binary by
+    /// $SIFT_BINARY) when given. Kills the job after `timeout` seconds so a hang fails the test
+    /// instead of stalling CI. `during` is called about every 0.1 s while it runs, with its stderr so far.
     public static func run(_ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
-                    extraMPIArgs: [String] = [], environment: [String: String] = [:]) throws -> Output {
+                    extraMPIArgs: [String] = [], environment: [String: String] = [:],
+                    launcher: String? = nil, during: ((String) -> Void)? = nil) throws -> Output {
         let p = Process()
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -31,7 +33,11 @@ public enum SiftProcess {
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         for (k, v) in environment { env[k] = v }
         p.environment = env
-        if let ranks {
+        if let launcher {
+            env["SIFT_BINARY"] = binary
+            p.executableURL = URL(fileURLWithPath: launcher)
+            p.arguments = args
+        } else if let ranks {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
             p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS"]
                 + extraMPIArgs + [binary] + args
@@ -58,7 +64,8 @@ public enum SiftProcess {
                 if p.isRunning { kill(p.processIdentifier, SIGKILL) }
                 break
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            if let during { during((try? String(contentsOf: errURL, encoding: .utf8)) ?? "") }
+            Thread.sleep(forTimeInterval: during == nil ? 0.05 : 0.1)
         }
         p.waitUntilExit()
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
