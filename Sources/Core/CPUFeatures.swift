@@ -19,6 +19,6 @@ public enum CPUFeatures {
     public static func refusal(target: String, missing: [String]) -> String? {
         guard !missing.isEmpty else { return nil }
         return "this sift was built for \(target) CPUs (AVX2, FMA) and this CPU lacks \(missing.joined(separator: ", ")); "
-            + "rebuild it with SIFT_TARGET_CPU=generic (README: The build and the CPU)"
+            + "rebuild it with SIFT_TARGET_CPU=generic (docs/CLUSTER.md: The build and the CPU)"
     }
 }
