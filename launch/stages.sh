@@ -61,7 +61,13 @@ open(sys.argv[1], "w").writelines(keep)
 PY
 }
 finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
-report() { python3 tools/stages_report.py --dir "$out" --probe-steps "$probe" >&2 || echo "warning: the report could not be written" >&2; }
+# The models' SIFT step overhead (`sift bench`, see docs/BENCHMARKS.md) draws the break-even line.
+bench=docs/benchmarks/bench-depth.json
+report() {
+    local args=(--dir "$out" --probe-steps "$probe")
+    [ -f "$bench" ] && args+=(--bench "$bench")
+    python3 tools/stages_report.py "${args[@]}" >&2 || echo "warning: the report could not be written" >&2
+}
 
 # The plain run of (corpus, model) continued to `stage` and exported there as warm start.
 advance() {  # corpus model stage

@@ -10,7 +10,9 @@ with its own schedule) gives its loss as a linear function of its step budget n;
 that line reaches sift-short's final loss is what vanilla needs for what SIFT reached in 3N/4 steps, and
 the gain is 1 - (3N/4) / n*. n* outside [3N/4, N] is an extrapolation and is marked with '*'.
 The break-even gain of a model whose SIFT step costs a fraction o more than vanilla's is o / (1 + o);
-DIR/overhead.json ({"mini": 0.05, ...}, written from a `sift bench` run) supplies o when present.
+--bench FILE (a `sift bench --json` file with a step section) supplies o per model: the measured overhead
+of its SIFT step at exit layer 1 with the training forward reused and a 2,048-class scoring head, the
+path `sift train --policy sift` takes by default.
 """
 import argparse
 import glob
@@ -71,11 +73,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--probe-steps", type=int, default=200)
+    ap.add_argument("--bench", help="sift bench --json output whose step section gives each model's SIFT overhead")
     a = ap.parse_args()
     n_full, n_short = a.probe_steps, a.probe_steps * 3 // 4
     overhead = {}
-    if os.path.exists(os.path.join(a.dir, "overhead.json")):
-        overhead = json.load(open(os.path.join(a.dir, "overhead.json")))
+    if a.bench:
+        for row in json.load(open(a.bench)).get("steps", []):
+            if (row.get("step") == "sift" and row.get("exit_layer") == 1 and row.get("reuse_scoring_forward")
+                    and row.get("score_vocabulary") == 2048 and "overhead" in row):
+                overhead[row["config"]] = row["overhead"]
 
     table = []   # one row per (corpus, model, stage)
     for d in sorted(glob.glob(os.path.join(a.dir, "*-*-[0-9]*/"))):
@@ -136,8 +142,9 @@ def main():
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
     if overhead:
-        out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o from "
-                "`overhead.json` (" + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+        out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
+                f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, a.dir)}) (exit layer 1, reuse, "
+                "2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
     with open(os.path.join(a.dir, "results.md"), "w") as f:
         f.write("\n".join(out) + "\n")
     print("\n".join(out))
@@ -159,7 +166,7 @@ def plot(directory, series, overhead):
             f'set output "{os.path.join(directory, "gain_vs_accuracy.png")}"',
             'set xlabel "validation MLM accuracy of the warm start (%)"',
             'set ylabel "gain per backpropagated sample (% of vanilla steps saved)"',
-            'set key top left', 'set grid']
+            'set key top left', 'set grid', 'set offsets 1, 1, 1, 1']
     parts = [f'"{data}" index {i} using 1:2:3:4 with yerrorlines title "{name}"' for i, name in enumerate(series)]
     for model, o in sorted(overhead.items()):
         parts.append(f'{100 * o / (1 + o):.3f} with lines dashtype 2 title "break-even, {model}"')
