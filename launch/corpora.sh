@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: launch/corpora.sh DIR [python|gcide|licenses]…" >&2; exit 2; }
 work="$1"; shift
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=(python gcide licenses)
+for name in "${names[@]}"; do
+    case "$name" in python|gcide|licenses) ;; *) echo "error: unknown corpus '$name' (expected python, gcide or licenses)" >&2; exit 2 ;; esac
+done
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 mkdir -p "$work"
 
@@ -49,6 +52,5 @@ PY
                 mv "$work/licenses.txt.tmp" "$work/licenses.txt"
             fi
             prepare licenses "$work/licenses.txt" text 0.12 ;;
-        *) echo "error: unknown corpus '$name' (expected python, gcide or licenses)" >&2; exit 2 ;;
     esac
 done
