@@ -21,11 +21,10 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 
-
-def rows(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from metrics_io import read_rows as rows  # noqa: E402  (the one reader of metrics logs, plain or gzipped)
 
 
 def final_eval(path):
