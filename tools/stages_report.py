@@ -128,6 +128,7 @@ def main():
     out += ["", "## Summary: mean gain and its spread across seeds", "",
             "| corpus | model | stage | warm-start accuracy | seeds | mean gain | min … max | break-even |", "|---|---|---|---|---|---|---|---|"]
     series = {}
+    seed_points = {}   # (model, corpus) -> [(warm-start accuracy %, gain %)] per seed
     for t in table:
         gains = [s["gain"] for s in t["seeds"] if s["gain"] is not None]
         if not gains:
@@ -140,14 +141,70 @@ def main():
                    + f" | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
+            for g in gains:
+                seed_points.setdefault((t["model"], t["corpus"]), []).append((100 * t["base_acc"], 100 * g))
     if overhead:
         out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
                 f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, a.dir)}) (exit layer 1, reuse, "
                 "2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+    out += trend_section(seed_points, overhead)
     with open(os.path.join(a.dir, "results.md"), "w") as f:
         f.write("\n".join(out) + "\n")
     print("\n".join(out))
     plot(a.dir, series, overhead)
+
+
+def fit(points):
+    """Least-squares line gain = a + b·accuracy through per-seed points: (a, b, residual s.d., Sxx, mean x, n), or None."""
+    n = len(points)
+    xs = {x for x, _ in points}
+    if n < 3 or len(xs) < 2:
+        return None
+    mx = statistics.mean(x for x, _ in points)
+    my = statistics.mean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / sxx
+    a = my - b * mx
+    resid = [y - (a + b * x) for x, y in points]
+    sd = (sum(r * r for r in resid) / (n - 2)) ** 0.5 if n > 2 else float("nan")
+    return a, b, sd, sxx, mx, n
+
+
+def trend_section(seed_points, overhead, target=64.0):
+    """The fitted trend of gain against the warm start's accuracy per (model, corpus), where it crosses the
+    break-even, and the gain and ratio it projects at `target` % accuracy (the paper's end point)."""
+    out = ["", "## Trend: gain against the warm start's accuracy", "",
+           "A least-squares line through every seed's gain (not the means) per model and corpus, with the standard "
+           "error of its slope and of its value at the accuracy named; the accuracy where it crosses the model's break-even; "
+           f"and its value at {target:.0f}% accuracy, the paper's end point — far outside the measured accuracies, so a "
+           "projection that assumes the gain keeps changing linearly with accuracy, not a measurement. The last column "
+           "applies that projected gain to BERT-base's measured overhead, (1 − gain)(1 + o_base), taking the model's gain "
+           "as base's (deep12 has base's 12 layers, so its exit layer 1 is the same share of the encoder).", ""]
+    rows = []
+    for (model, corpus), pts in sorted(seed_points.items()):
+        f = fit(pts)
+        if f is None:
+            rows.append(f"| {model} | {corpus} | {len(pts)} | {len({x for x, _ in pts})} | — | — | — | — |")
+            continue
+        a, b, sd, sxx, mx, n = f
+        se_b = sd / sxx ** 0.5
+        g_t = a + b * target
+        se_t = sd * (1 / n + (target - mx) ** 2 / sxx) ** 0.5
+        o = overhead.get(model)
+        if o is not None and b != 0:
+            cross = (100 * o / (1 + o) - a) / b
+            crossing = f"{cross:.1f}%" if b > 0 else f"— (falls; {cross:.1f}%)"
+        else:
+            crossing = "—"
+        ob = overhead.get("base")
+        ratio = (f"{(1 - (g_t + 2 * se_t) / 100) * (1 + ob):.2f} … {(1 - (g_t - 2 * se_t) / 100) * (1 + ob):.2f}"
+                 if ob is not None else "—")
+        rows.append(f"| {model} | {corpus} | {n} | {len({x for x, _ in pts})} | {b:+.2f} ± {se_b:.2f} | {crossing} | "
+                    f"{g_t:+.1f}% ± {2 * se_t:.1f} | {ratio} |")
+    out += ["| model | corpus | points (seed, stage) | stages | slope (gain points per accuracy point) | crosses break-even at "
+            f"| projected gain at {target:.0f}% (± 2 s.e.) | projected base ratio |",
+            "|---|---|---|---|---|---|---|---|"] + rows
+    return out
 
 
 def plot(directory, series, overhead):
