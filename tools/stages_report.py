@@ -25,6 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from metrics_io import read_rows as rows  # noqa: E402  (the one reader of metrics logs, plain or gzipped)
+from metrics_io import settings, update_index  # noqa: E402
 
 
 def final_eval(path):
@@ -71,9 +72,14 @@ def stage_of_base(base_path, stage):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--probe-steps", type=int, default=200)
+    ap.add_argument("--probe-steps", type=int)
     ap.add_argument("--bench", help="sift bench --json output whose step section gives each model's SIFT overhead")
+    ap.add_argument("--index", help="a Markdown file whose `<!-- generated: stages -->` block gets the summary and trend")
     a = ap.parse_args()
+    # Settings given here, else those saved in DIR/report.json by the last run (tools/regenerate_reports.sh).
+    saved = settings(a.dir, {"tool": "stages_report.py", "probe_steps": a.probe_steps, "bench": a.bench},
+                     {"probe_steps": 200})
+    a.probe_steps, a.bench = saved["probe_steps"], saved.get("bench")
     n_full, n_short = a.probe_steps, a.probe_steps * 3 // 4
     overhead = {}
     if a.bench:
@@ -125,6 +131,7 @@ def main():
             ntxt = "—" if s["n_star"] is None else f"{s['n_star']:.0f}"
             flag = " (lr 0 early)" if s["early"] else ""
             out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
+    summary_at = len(out)
     out += ["", "## Summary: mean gain and its spread across seeds", "",
             "| corpus | model | stage | warm-start accuracy | seeds | mean gain | min … max | break-even |", "|---|---|---|---|---|---|---|---|"]
     series = {}
@@ -143,11 +150,24 @@ def main():
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
             for g in gains:
                 seed_points.setdefault((t["model"], t["corpus"]), []).append((100 * t["base_acc"], 100 * g))
+    def break_even_note(relative_to):
+        """The break-even sentence, its link to the bench file relative to the document's folder."""
+        return ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
+                f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, relative_to)}) "
+                "(exit layer 1, reuse, 2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+    break_even_at = len(out)
     if overhead:
-        out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
-                f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, a.dir)}) (exit layer 1, reuse, "
-                "2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+        out += break_even_note(a.dir)
     out += trend_section(seed_points, overhead)
+    if a.index:
+        # The index gets the summary and the trend (without their headings); the per-seed table stays here.
+        block = out[summary_at:break_even_at] + (break_even_note(os.path.dirname(a.index)) if overhead else []) \
+            + out[break_even_at + (len(break_even_note(a.dir)) if overhead else 0):]
+        block = [l for l in block if not l.startswith("## ")]
+        while block and not block[0]:
+            block.pop(0)
+        if not update_index(a.index, "stages", block):
+            print(f"warning: no '<!-- generated: stages -->' block in {a.index}", file=sys.stderr)
     with open(os.path.join(a.dir, "results.md"), "w") as f:
         f.write("\n".join(out) + "\n")
     print("\n".join(out))
