@@ -98,9 +98,9 @@ struct AdviseCommand: ParsableCommand {
 
     func run() throws {
         let plan = try plan()
-        let comm: Communicator
-        do { comm = try Communicator() } catch { throw CommandFailure("\(error)") }
-        let say: (String) -> Void = { line in if comm.isRoot { print(line); fflush(stdout) } }
+        let job = try RankedJob.start()
+        let comm = job.comm
+        let say = job.say
         // The data's masks are keyed by the seed, so every seed's probe has its setup, as `sift train --seed` would.
         let inputs = TrainingInputs(config: "mini", data: data, trainSubset: trainSubset, initFrom: model, dropout: dropout)
         let template = template()
@@ -109,16 +109,10 @@ struct AdviseCommand: ParsableCommand {
             o.seed = seed
             return try TrainingSetup.make(inputs, options: o, ranks: comm.size)
         }
-        var setup: TrainingSetup?
-        var problem: String?
-        do {
-            setup = try makeSetup(plan.seeds[0])
-            if let p = plan.validationError(numLayers: setup!.model.config.numLayers) { problem = p }
-        } catch { problem = "\(error)" }
-        guard comm.allAgree(problem == nil), let setup else {
-            if let problem { printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)") }
-            comm.finalize()
-            throw ExitCode(2)
+        let setup = try job.setUp { () throws -> TrainingSetup in
+            let setup = try makeSetup(plan.seeds[0])
+            if let problem = plan.validationError(numLayers: setup.model.config.numLayers) { throw SetupError(problem) }
+            return setup
         }
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         let o = template, c = setup.model.config
@@ -127,16 +121,8 @@ struct AdviseCommand: ParsableCommand {
         say("  probe per seed: vanilla \(plan.probeSteps) and \(plan.shortSteps) steps, each configuration \(plan.shortSteps) steps; "
             + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
             + plan.seeds.map(String.init).joined(separator: ", "))
-        let advice: Advice
-        do {
-            advice = try Advisor(setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
-        } catch let error as SetupError {
-            if comm.isRoot { printError("error: \(error)") }
-            comm.finalize()
-            throw ExitCode(2)
-        } catch {
-            printError("error: rank \(comm.rank): \(error)")
-            comm.abort(code: 1)
+        let advice = try job.run(shared: { $0 is SetupError ? 2 : $0 is TrainingError ? 1 : nil }) {
+            try Advisor(setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
         }
         if comm.isRoot {
             AdviceReport(advice: advice).lines.forEach(say)
