@@ -108,9 +108,14 @@ def main():
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
             per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
                                  extrapolated=extrapolated, early=early))
+        fid = {}
+        fpath = os.path.join(d, "fidelity.json")
+        if os.path.exists(fpath):
+            for r in json.load(open(fpath)).get("fidelity", []):
+                fid[r["exit_layer"]] = (r.get("spearman"), r.get("top_overlap"))
         if per_seed:
             table.append(dict(corpus=corpus, model=model, stage=stage, base_loss=base_loss,
-                              base_acc=base_acc, seeds=per_seed))
+                              base_acc=base_acc, seeds=per_seed, fidelity=fid))
 
     out = ["# Gain per backpropagated sample against the stage of training", "",
            "Written by `tools/stages_report.py` from the logs of `launch/stages.sh` (every figure below is computed",
@@ -133,7 +138,11 @@ def main():
             out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
     summary_at = len(out)
     out += ["", "## Summary: mean gain and its spread across seeds", "",
-            "| corpus | model | stage | warm-start accuracy | seeds | mean gain | min … max | break-even |", "|---|---|---|---|---|---|---|---|"]
+            "Exit layers' fidelity at each warm start: `sift bench --only fidelity` (20 pools of 43 candidates of the "
+            "training data, the default scoring path: 2,048 classes, dropout as the reused forward has it) against the "
+            "exact loss — Spearman of the losses and the share of the exact top b kept (`fidelity.json`).", "",
+            "| corpus | model | stage | warm-start accuracy | exit 1: Spearman / top-b | exit 2: Spearman / top-b | seeds | mean gain | min … max | break-even |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     series = {}
     seed_points = {}   # (model, corpus) -> [(warm-start accuracy %, gain %)] per seed
     for t in table:
@@ -143,9 +152,12 @@ def main():
         o = overhead.get(t["model"])
         be = f"{100 * o / (1 + o):.1f}%" if o is not None else "—"
         mean = statistics.mean(gains)
+        def agreement(exit_layer):
+            f = t["fidelity"].get(exit_layer)
+            return "—" if f is None or f[0] is None else f"{f[0]:.3f} / {f[1]:.3f}"
         out.append(f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                    + (f"{100 * t['base_acc']:.2f}%" if t["base_acc"] is not None else "—")
-                   + f" | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
+                   + f" | {agreement(1)} | {agreement(2)} | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
             for g in gains:
