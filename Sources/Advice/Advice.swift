@@ -87,6 +87,15 @@ public struct Advice: Codable, Sendable {
     public var verdict: Verdict
     /// A deeper exit layer that ranks markedly closer to the exact loss than the best candidate's (a hint to probe it).
     public var deeperExitHint: Int?
+    /// The lowest share of its wall time any rank was on a CPU during the probe runs (below
+    /// `minimumCPUShare`, other processes competed for the cores and the step times are not the machine's).
+    public var cpuShare: Double
+
+    /// Below this CPU share the overhead, and so the verdict, is not trusted.
+    public static let minimumCPUShare = 0.8
+
+    /// Whether other processes took so much CPU that the measured step times mean nothing.
+    public var timingsDisturbed: Bool { cpuShare < Advice.minimumCPUShare }
 }
 
 extension Advice {
@@ -102,9 +111,10 @@ extension Advice {
     /// Gap in top-b overlap from which a deeper exit is suggested for a probe of its own.
     public static let deeperExitMargin = 0.1
 
-    /// The overall verdict and recommended candidate: the `select` candidate with the lowest worst-case
-    /// ratio; else `undecided` if any candidate is; else `notYet`.
-    public static func conclude(_ candidates: [Candidate]) -> (verdict: Verdict, recommended: Int?) {
+    /// The overall verdict and recommended candidate: `undecided` when the timings were disturbed; else the
+    /// `select` candidate with the lowest worst-case ratio; else `undecided` if any candidate is; else `notYet`.
+    public static func conclude(_ candidates: [Candidate], timingsDisturbed: Bool = false) -> (verdict: Verdict, recommended: Int?) {
+        if timingsDisturbed { return (.undecided, nil) }
         let selecting = candidates.indices.filter { candidates[$0].verdict == .select }
         if let best = selecting.min(by: { candidates[$0].worstRatio! < candidates[$1].worstRatio! }) { return (.select, best) }
         return (candidates.contains { $0.verdict == .undecided } ? .undecided : .notYet, nil)

@@ -70,6 +70,10 @@ public struct AdviceReport {
         case .notYet:
             s = "not yet: on every seed selection would take longer than vanilla to the same loss from here; keep training "
                 + "plainly and probe again later in training."
+        case .undecided where a.timingsDisturbed:
+            s = "undecided: a rank was on a CPU only \(pct(a.cpuShare, 0)) of the wall time (other processes competed for "
+                + "the cores), so the step times and the overhead are not this machine's; run again on an idle machine (the "
+                + "gains per sample above do not depend on timing)."
         case .undecided:
             s = a.candidates.contains { $0.gains.contains { $0 == nil } }
                 ? "undecided: vanilla's loss did not fall between its two budgets on some seed, so the gain is not measurable; "

@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Kernels
 import Model
+import Performance
 import Selection
 import Setup
 import Training
@@ -89,6 +90,7 @@ public final class Advisor {
         AdviceReport.fidelityLines(fidelity).forEach(progress)
         progress("")
         let runs = 2 + plan.exitLayers.count * plan.selectFractions.count
+        let (cpu0, wall0) = (MachineProbe.cpuSeconds(), Date())
         var vanilla: [Advice.VanillaRuns] = []
         var selecting: [[ProbeRun]] = []  // [seed][configuration]
         for (s, seed) in plan.seeds.enumerated() {
@@ -105,16 +107,18 @@ public final class Advisor {
             }
             selecting.append(row)
         }
+        // The probe runs' CPU share; evaluation waits are short next to training, so they are counted too.
+        let cpuShare = -communicator.allreduceMax(-(MachineProbe.cpuSeconds() - cpu0) / max(1e-9, Date().timeIntervalSince(wall0)))
         let vanillaSeconds = vanilla.map(\.secondsPerStep).reduce(0, +) / Double(vanilla.count)
         let candidates = configurations.enumerated().map { c, configuration in
             candidate(configuration, runs: selecting.map { $0[c] }, vanilla: vanilla, vanillaSeconds: vanillaSeconds)
         }
-        let (verdict, recommended) = Advice.conclude(candidates)
+        let (verdict, recommended) = Advice.conclude(candidates, timingsDisturbed: cpuShare < Advice.minimumCPUShare)
         let hintFrom = recommended.map { candidates[$0].exitLayer } ?? plan.exitLayers.min()!
         return Advice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
                       ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
                       recommended: recommended, verdict: verdict,
-                      deeperExitHint: Advice.deeperExit(than: hintFrom, fidelity: fidelity))
+                      deeperExitHint: Advice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
     }
 
     /// Exit layer × selection fraction, in the order probed.

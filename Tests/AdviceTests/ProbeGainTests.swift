@@ -64,6 +64,10 @@ final class ProbeGainTests: XCTestCase {
         XCTAssertEqual(result.verdict, .undecided)
         XCTAssertNil(result.recommended)
         XCTAssertEqual(Advice.conclude([candidate(1, [1.1, 1.2])]).verdict, .notYet)
+        // Step times taken while other processes held the cores decide nothing.
+        result = Advice.conclude([candidate(1, [0.80, 0.95])], timingsDisturbed: true)
+        XCTAssertEqual(result.verdict, .undecided)
+        XCTAssertNil(result.recommended)
     }
 
     func testDeeperExitHint() {
