@@ -2,8 +2,9 @@ import Kernels
 
 extension BertForMaskedLM {
     /// Backward of the head from `head.logits` (holding dlogits): parameter gradients, then the
-    /// gradient w.r.t. the last hidden state written (=) into `dHidden [B*T, H]` (zero at unmasked rows).
-    func headBackward(rows m: Int, into dHidden: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int) {
+    /// gradient w.r.t. the gathered rows in `head.gradGathered [M, H]`, and with `dHidden` w.r.t. the
+    /// last hidden state written (=) into `dHidden [B*T, H]` (zero at unmasked rows).
+    func headBackward(rows m: Int, into dHidden: UnsafeMutablePointer<Float>?, batch B: Int, seqLen T: Int) {
         let H = config.hiddenSize, V = config.vocabSize, o = layout.head
         Linear.backward(dy: head.logits, x: head.normed, weight: w(layout.embeddings.wordEmbeddings),
                         dx: head.gradNormed, accumulateInput: false, dWeight: g(layout.embeddings.wordEmbeddings),
@@ -15,8 +16,70 @@ extension BertForMaskedLM {
         Linear.backward(dy: head.gradAct, x: head.gathered, weight: w(o.transformWeight), dx: head.gradGathered,
                         accumulateInput: false, dWeight: g(o.transformWeight), dBias: g(o.transformBias),
                         rows: m, inFeatures: H, outFeatures: H)
+        guard let dHidden else { return }
         dHidden.update(repeating: 0, count: B * T * H)
         Embedding.scatterAdd(dOut: head.gradGathered, ids: head.rows, rows: m, width: H, dTable: dHidden)
+    }
+
+    /// Backward of `sparseLayerForward` from the compact `dOutput [m, H]` (row i at position `head.rows[i]`):
+    /// accumulates parameter gradients and writes (=) the full `dInput [B*T, H]`, whose unmasked rows get
+    /// the keys' and values' part only. Adds up each element in `layerBackward`'s order (residual, query,
+    /// key, value), the terms that are zero there left out. `progress` as in `layerBackward`.
+    func sparseLayerBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>, rows m: Int,
+                             dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+                             dropoutKeys: UnsafePointer<UInt64>?, progress: ((Int) -> Void)? = nil) {
+        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
+        let dSum = ws.gradSum!, dTmp = ws.gradTmp!, xg = ws.gatheredInput!
+        let queries = Attention.QueryRows(rows: head.rows, rowStart: ws.queryRowStart)
+        LayerNorm.backward(x: a.outputSum, dy: dOutput, gamma: w(o.outputLayerNormGamma), mean: a.outputMean,
+                           rstd: a.outputRstd, dx: dSum, accumulateInput: false, dGamma: g(o.outputLayerNormGamma),
+                           dBeta: g(o.outputLayerNormBeta), rows: m, width: H)
+        var dDense = UnsafeMutablePointer(dSum)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dSum, count: m * H)
+            hiddenDropout(dTmp, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            dDense = dTmp
+        }
+        Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
+                        accumulateInput: false, dWeight: g(o.outputWeight), dBias: g(o.outputBias),
+                        rows: m, inFeatures: I, outFeatures: H)
+        progress?(Int.max)
+        GELU.backward(x: a.intermediatePre, dy: ws.gradIntermediate, dx: ws.gradIntermediate, count: m * I)
+        Linear.backward(dy: ws.gradIntermediate, x: a.attentionNormed, weight: w(o.intermediateWeight), dx: dSum,
+                        accumulateInput: true, dWeight: g(o.intermediateWeight), dBias: g(o.intermediateBias),
+                        rows: m, inFeatures: H, outFeatures: I)
+        progress?(Int.max)
+        // Attention LayerNorm, in place: dSum becomes d(attentionSum), the residual part of d(x) at the rows.
+        LayerNorm.backward(x: a.attentionSum, dy: dSum, gamma: w(o.attentionLayerNormGamma), mean: a.attentionMean,
+                           rstd: a.attentionRstd, dx: dSum, accumulateInput: false,
+                           dGamma: g(o.attentionLayerNormGamma), dBeta: g(o.attentionLayerNormBeta), rows: m, width: H)
+        var dAttnOut = UnsafeMutablePointer(dSum)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dSum, count: m * H)
+            hiddenDropout(dTmp, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            dAttnOut = dTmp
+        }
+        Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,
+                        accumulateInput: false, dWeight: g(o.attentionOutputWeight), dBias: g(o.attentionOutputBias),
+                        rows: m, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
+        let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
+        Attention.backward(dContext: ws.gradContext, q: a.q, k: a.k, v: a.v, probs: a.probs, droppedProbs: a.droppedProbs,
+                           dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys), shape: shape, queries: queries,
+                           dq: ws.gradQ, dk: ws.gradK, dv: ws.gradV, scratch: ws.attentionScratch)
+        progress?(Int.max)
+        Linear.backward(dy: ws.gradQ, x: xg, weight: w(o.queryWeight), dx: dSum, accumulateInput: true,
+                        dWeight: g(o.queryWeight), dBias: g(o.queryBias), rows: m, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
+        // Scattered into zeros (each row once), then the keys' and values' parts added as in the dense order.
+        dInput.update(repeating: 0, count: N * H)
+        Embedding.scatterAdd(dOut: dSum, ids: head.rows, rows: m, width: H, dTable: dInput)
+        Linear.backward(dy: ws.gradK, x: x, weight: w(o.keyWeight), dx: dInput, accumulateInput: true,
+                        dWeight: g(o.keyWeight), dBias: g(o.keyBias), rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
+        Linear.backward(dy: ws.gradV, x: x, weight: w(o.valueWeight), dx: dInput, accumulateInput: true,
+                        dWeight: g(o.valueWeight), dBias: g(o.valueBias), rows: N, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
     }
 
     /// Backward of `layerForward`: accumulates parameter gradients and writes (=) `dInput` from `dOutput`.
