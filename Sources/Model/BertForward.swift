@@ -13,13 +13,23 @@ extension BertForMaskedLM {
     @inline(__always) func w(_ offset: Int) -> UnsafeMutablePointer<Float> { parameters.pointer + offset }
     @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<Float> { gradients.pointer + offset }
 
-    /// Applies hidden dropout per sample slab of `T*H` floats, in place.
-    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, batch B: Int, seqLen T: Int,
-                       keys: UnsafePointer<UInt64>, backward: Bool = false) {
-        let p = config.hiddenDropout, slab = T * config.hiddenSize
+    /// Applies hidden dropout in place: per sample slab of `T*H` floats, or with `queries` to the compact
+    /// query rows `[M, H]`, where row i (position t of sample b) draws the slab's element indices
+    /// `t·H ..< (t+1)·H` with sample b's key — the dense path's mask at that position.
+    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows? = nil, batch B: Int,
+                       seqLen T: Int, keys: UnsafePointer<UInt64>) {
+        let p = config.hiddenDropout, H = config.hiddenSize, slab = T * H
         if p == 0 { return }
         for b in 0..<B {
-            Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: keys[site * B + b])
+            let key = keys[site * B + b]
+            guard let queries else {
+                Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: key)
+                continue
+            }
+            for i in Int(queries.rowStart[b])..<Int(queries.rowStart[b + 1]) {
+                let t = Int(queries.rows[i]) - b * T
+                Dropout.forward(x: x + i * H, y: x + i * H, count: H, probability: p, key: key, firstIndex: t * H)
+            }
         }
     }
 
@@ -43,7 +53,7 @@ extension BertForMaskedLM {
     func layerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
                       output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
                       dropoutKeys: UnsafePointer<UInt64>?) {
-        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l]
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l]
         Linear.forward(x: x, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
@@ -51,26 +61,37 @@ extension BertForMaskedLM {
         let attentionDropout = attentionDropoutKeys(l, batch: B, keys: dropoutKeys)
         Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, probs: a.probs,
                           droppedProbs: a.droppedProbs, dropout: attentionDropout, context: a.context)
+        projectionAndFeedForward(l, a, residual: x, rows: N, output: output, queries: nil, batch: B, seqLen: T,
+                                 dropoutKeys: dropoutKeys)
+    }
+
+    /// The part of a layer after the attention core, on `R` rows (all N, or the compact query rows):
+    /// `output = LN(h1 + drop(FFN(h1)))`, `h1 = LN(residual + drop(dense(a.context)))`.
+    func projectionAndFeedForward(_ l: Int, _ a: LayerActivations, residual x: UnsafePointer<Float>, rows R: Int,
+                                  output: UnsafeMutablePointer<Float>, queries: Attention.QueryRows?, batch B: Int,
+                                  seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l]
         Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
-                       y: a.attentionSum, rows: N, inFeatures: H, outFeatures: H)
+                       y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
         if let dropoutKeys {
-            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
+                          keys: dropoutKeys)
         }
-        Vector.add(x, into: a.attentionSum, count: N * H)
+        Vector.add(x, into: a.attentionSum, count: R * H)
         LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: N, width: H,
+                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
                           eps: config.layerNormEps)
         Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
-                       y: a.intermediatePre, rows: N, inFeatures: H, outFeatures: I)
-        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: N * I)
+                       y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
+        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: R * I)
         Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
-                       rows: N, inFeatures: I, outFeatures: H)
+                       rows: R, inFeatures: I, outFeatures: H)
         if let dropoutKeys {
-            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
         }
-        Vector.add(a.attentionNormed, into: a.outputSum, count: N * H)
+        Vector.add(a.attentionNormed, into: a.outputSum, count: R * H)
         LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
-                          mean: a.outputMean, rstd: a.outputRstd, rows: N, width: H, eps: config.layerNormEps)
+                          mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
     }
 
     /// `layerForward` with the output read at the masked rows `head.rows[0..<m]` only (from
@@ -81,7 +102,7 @@ extension BertForMaskedLM {
     func sparseLayerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
                             rows m: Int, output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
                             dropoutKeys: UnsafePointer<UInt64>?) {
-        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l]
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l]
         let queries = queryRows(ws, rows: m, batch: B, seqLen: T), xg = ws.gatheredInput!
         Embedding.gatherRows(x, rowIndices: head.rows, rows: m, width: H, out: xg)
         Linear.forward(x: xg, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: m, inFeatures: H, outFeatures: H)
@@ -91,27 +112,8 @@ extension BertForMaskedLM {
         Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, queries: queries, probs: a.probs,
                           droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
                           context: a.context)
-        Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
-                       y: a.attentionSum, rows: m, inFeatures: H, outFeatures: H)
-        if let dropoutKeys {
-            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
-                          keys: dropoutKeys)
-        }
-        Vector.add(xg, into: a.attentionSum, count: m * H)
-        LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: m, width: H,
-                          eps: config.layerNormEps)
-        Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
-                       y: a.intermediatePre, rows: m, inFeatures: H, outFeatures: I)
-        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: m * I)
-        Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
-                       rows: m, inFeatures: I, outFeatures: H)
-        if let dropoutKeys {
-            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
-        }
-        Vector.add(a.attentionNormed, into: a.outputSum, count: m * H)
-        LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
-                          mean: a.outputMean, rstd: a.outputRstd, rows: m, width: H, eps: config.layerNormEps)
+        projectionAndFeedForward(l, a, residual: xg, rows: m, output: output, queries: queries, batch: B, seqLen: T,
+                                 dropoutKeys: dropoutKeys)
     }
 
     /// `head.rows[0..<m]` (ascending flat positions) as `Attention.QueryRows`, with each sample's first
@@ -123,20 +125,6 @@ extension BertForMaskedLM {
             ws.queryRowStart[b] = Int32(r)
         }
         return Attention.QueryRows(rows: head.rows, rowStart: ws.queryRowStart)
-    }
-
-    /// `hiddenDropout` of compact query rows `[M, H]`: row i, position t of sample b, draws the dense
-    /// slab's element indices `t·H ..< (t+1)·H` with sample b's key, so it gets the dense path's mask.
-    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows, batch B: Int,
-                       seqLen T: Int, keys: UnsafePointer<UInt64>) {
-        let p = config.hiddenDropout, H = config.hiddenSize
-        if p == 0 { return }
-        for b in 0..<B {
-            for i in Int(queries.rowStart[b])..<Int(queries.rowStart[b + 1]) {
-                let t = Int(queries.rows[i]) - b * T
-                Dropout.forward(x: x + i * H, y: x + i * H, count: H, probability: p, key: keys[site * B + b], firstIndex: t * H)
-            }
-        }
     }
 
     func attentionDropoutKeys(_ l: Int, batch B: Int, keys: UnsafePointer<UInt64>?) -> Attention.DropoutKeys? {
