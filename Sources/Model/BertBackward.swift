@@ -2,8 +2,9 @@ import Kernels
 
 extension BertForMaskedLM {
     /// Backward of the head from `head.logits` (holding dlogits): parameter gradients, then the
-    /// gradient w.r.t. the last hidden state written (=) into `dHidden [B*T, H]` (zero at unmasked rows).
-    func headBackward(rows m: Int, into dHidden: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int) {
+    /// gradient w.r.t. the gathered rows in `head.gradGathered [M, H]`, and with `dHidden` w.r.t. the
+    /// last hidden state written (=) into `dHidden [B*T, H]` (zero at unmasked rows).
+    func headBackward(rows m: Int, into dHidden: UnsafeMutablePointer<Float>?, batch B: Int, seqLen T: Int) {
         let H = config.hiddenSize, V = config.vocabSize, o = layout.head
         Linear.backward(dy: head.logits, x: head.normed, weight: w(layout.embeddings.wordEmbeddings),
                         dx: head.gradNormed, accumulateInput: false, dWeight: g(layout.embeddings.wordEmbeddings),
@@ -15,6 +16,7 @@ extension BertForMaskedLM {
         Linear.backward(dy: head.gradAct, x: head.gathered, weight: w(o.transformWeight), dx: head.gradGathered,
                         accumulateInput: false, dWeight: g(o.transformWeight), dBias: g(o.transformBias),
                         rows: m, inFeatures: H, outFeatures: H)
+        guard let dHidden else { return }
         dHidden.update(repeating: 0, count: B * T * H)
         Embedding.scatterAdd(dOut: head.gradGathered, ids: head.rows, rows: m, width: H, dTable: dHidden)
     }
@@ -24,42 +26,10 @@ extension BertForMaskedLM {
     func layerBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>,
                        dOutput: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>,
                        batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?, progress: ((Int) -> Void)? = nil) {
-        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
-        let dSum = ws.gradSum!, dTmp = ws.gradTmp!
-        // Output LayerNorm: dSum = d(outputSum).
-        LayerNorm.backward(x: a.outputSum, dy: dOutput, gamma: w(o.outputLayerNormGamma), mean: a.outputMean,
-                           rstd: a.outputRstd, dx: dSum, accumulateInput: false, dGamma: g(o.outputLayerNormGamma),
-                           dBeta: g(o.outputLayerNormBeta), rows: N, width: H)
-        // FFN branch (through its dropout); the residual branch keeps dSum as d(attentionNormed).
-        var dDense = UnsafeMutablePointer(dSum)
-        if let dropoutKeys, config.hiddenDropout > 0 {
-            dTmp.update(from: dSum, count: N * H)
-            hiddenDropout(dTmp, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
-            dDense = dTmp
-        }
-        Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
-                        accumulateInput: false, dWeight: g(o.outputWeight), dBias: g(o.outputBias),
-                        rows: N, inFeatures: I, outFeatures: H)
-        progress?(Int.max)
-        GELU.backward(x: a.intermediatePre, dy: ws.gradIntermediate, dx: ws.gradIntermediate, count: N * I)
-        Linear.backward(dy: ws.gradIntermediate, x: a.attentionNormed, weight: w(o.intermediateWeight), dx: dSum,
-                        accumulateInput: true, dWeight: g(o.intermediateWeight), dBias: g(o.intermediateBias),
-                        rows: N, inFeatures: H, outFeatures: I)
-        progress?(Int.max)
-        // Attention LayerNorm: dInput = d(attentionSum), which is also the residual part of d(x).
-        LayerNorm.backward(x: a.attentionSum, dy: dSum, gamma: w(o.attentionLayerNormGamma), mean: a.attentionMean,
-                           rstd: a.attentionRstd, dx: dInput, accumulateInput: false,
-                           dGamma: g(o.attentionLayerNormGamma), dBeta: g(o.attentionLayerNormBeta), rows: N, width: H)
-        var dAttnOut = UnsafeMutablePointer(dInput)
-        if let dropoutKeys, config.hiddenDropout > 0 {
-            dTmp.update(from: dInput, count: N * H)
-            hiddenDropout(dTmp, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
-            dAttnOut = dTmp
-        }
-        Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,
-                        accumulateInput: false, dWeight: g(o.attentionOutputWeight), dBias: g(o.attentionOutputBias),
-                        rows: N, inFeatures: H, outFeatures: H)
-        progress?(Int.max)
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
+        // dInput = d(attentionSum), which is also the residual part of d(x).
+        projectionAndFeedForwardBackward(l, ws, rows: N, dOutput: dOutput, dResidual: dInput, queries: nil, batch: B,
+                                         seqLen: T, dropoutKeys: dropoutKeys, progress: progress)
         let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
         Attention.backward(dContext: ws.gradContext, q: a.q, k: a.k, v: a.v, probs: a.probs,
                            droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
@@ -68,6 +38,84 @@ extension BertForMaskedLM {
         Linear.backward(dy: ws.gradQ, x: x, weight: w(o.queryWeight), dx: dInput, accumulateInput: true,
                         dWeight: g(o.queryWeight), dBias: g(o.queryBias), rows: N, inFeatures: H, outFeatures: H)
         progress?(Int.max)
+        keyValueBackward(l, ws, input: x, dInput: dInput, rows: N, progress: progress)
+    }
+
+    /// Backward of `sparseLayerForward` from the compact `dOutput [m, H]` (row i at position `head.rows[i]`):
+    /// accumulates parameter gradients and writes (=) the full `dInput [B*T, H]`, whose unmasked rows get
+    /// the keys' and values' part only. Adds up each element in `layerBackward`'s order (residual, query,
+    /// key, value), the terms that are zero there left out. `progress` as in `layerBackward`.
+    func sparseLayerBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>, rows m: Int,
+                             dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+                             dropoutKeys: UnsafePointer<UInt64>?, progress: ((Int) -> Void)? = nil) {
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l], a = ws.layers[l]
+        // d(attentionSum) at the m rows, in place of d(attentionNormed) (LayerNorm.backward may alias them).
+        let dResidual = ws.gradSum!
+        let queries = Attention.QueryRows(rows: head.rows, rowStart: ws.queryRowStart)
+        projectionAndFeedForwardBackward(l, ws, rows: m, dOutput: dOutput, dResidual: dResidual, queries: queries,
+                                         batch: B, seqLen: T, dropoutKeys: dropoutKeys, progress: progress)
+        let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
+        Attention.backward(dContext: ws.gradContext, q: a.q, k: a.k, v: a.v, probs: a.probs, droppedProbs: a.droppedProbs,
+                           dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys), shape: shape, queries: queries,
+                           dq: ws.gradQ, dk: ws.gradK, dv: ws.gradV, scratch: ws.attentionScratch)
+        progress?(Int.max)
+        Linear.backward(dy: ws.gradQ, x: ws.gatheredInput, weight: w(o.queryWeight), dx: dResidual, accumulateInput: true,
+                        dWeight: g(o.queryWeight), dBias: g(o.queryBias), rows: m, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
+        // Scattered into zeros (each row once), then the keys' and values' parts added as in the dense order.
+        dInput.update(repeating: 0, count: N * H)
+        Embedding.scatterAdd(dOut: dResidual, ids: head.rows, rows: m, width: H, dTable: dInput)
+        keyValueBackward(l, ws, input: x, dInput: dInput, rows: N, progress: progress)
+    }
+
+    /// Backward of `projectionAndFeedForward` on `R` rows from `dOutput`: parameter gradients, d(attentionSum)
+    /// written (=) into `dResidual` (which may be `ws.gradSum`) and d(context) into `ws.gradContext`.
+    func projectionAndFeedForwardBackward(_ l: Int, _ ws: Workspace, rows R: Int, dOutput: UnsafePointer<Float>,
+                                          dResidual: UnsafeMutablePointer<Float>, queries: Attention.QueryRows?,
+                                          batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?,
+                                          progress: ((Int) -> Void)?) {
+        let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l], a = ws.layers[l]
+        let dSum = ws.gradSum!, dTmp = ws.gradTmp!
+        // Output LayerNorm: dSum = d(outputSum).
+        LayerNorm.backward(x: a.outputSum, dy: dOutput, gamma: w(o.outputLayerNormGamma), mean: a.outputMean,
+                           rstd: a.outputRstd, dx: dSum, accumulateInput: false, dGamma: g(o.outputLayerNormGamma),
+                           dBeta: g(o.outputLayerNormBeta), rows: R, width: H)
+        // FFN branch (through its dropout); the residual branch keeps dSum as d(attentionNormed).
+        var dDense = UnsafeMutablePointer(dSum)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dSum, count: R * H)
+            hiddenDropout(dTmp, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            dDense = dTmp
+        }
+        Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
+                        accumulateInput: false, dWeight: g(o.outputWeight), dBias: g(o.outputBias),
+                        rows: R, inFeatures: I, outFeatures: H)
+        progress?(Int.max)
+        GELU.backward(x: a.intermediatePre, dy: ws.gradIntermediate, dx: ws.gradIntermediate, count: R * I)
+        Linear.backward(dy: ws.gradIntermediate, x: a.attentionNormed, weight: w(o.intermediateWeight), dx: dSum,
+                        accumulateInput: true, dWeight: g(o.intermediateWeight), dBias: g(o.intermediateBias),
+                        rows: R, inFeatures: H, outFeatures: I)
+        progress?(Int.max)
+        LayerNorm.backward(x: a.attentionSum, dy: dSum, gamma: w(o.attentionLayerNormGamma), mean: a.attentionMean,
+                           rstd: a.attentionRstd, dx: dResidual, accumulateInput: false,
+                           dGamma: g(o.attentionLayerNormGamma), dBeta: g(o.attentionLayerNormBeta), rows: R, width: H)
+        var dAttnOut = UnsafeMutablePointer(dResidual)
+        if let dropoutKeys, config.hiddenDropout > 0 {
+            dTmp.update(from: dResidual, count: R * H)
+            hiddenDropout(dTmp, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            dAttnOut = dTmp
+        }
+        Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,
+                        accumulateInput: false, dWeight: g(o.attentionOutputWeight), dBias: g(o.attentionOutputBias),
+                        rows: R, inFeatures: H, outFeatures: H)
+        progress?(Int.max)
+    }
+
+    /// The keys' and values' products' backward over all `rows` (`ws.gradK`, `ws.gradV` → parameter
+    /// gradients, `dInput +=`).
+    func keyValueBackward(_ l: Int, _ ws: Workspace, input x: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>,
+                          rows N: Int, progress: ((Int) -> Void)?) {
+        let H = config.hiddenSize, o = layout.layers[l]
         Linear.backward(dy: ws.gradK, x: x, weight: w(o.keyWeight), dx: dInput, accumulateInput: true,
                         dWeight: g(o.keyWeight), dBias: g(o.keyBias), rows: N, inFeatures: H, outFeatures: H)
         progress?(Int.max)

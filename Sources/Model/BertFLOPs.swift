@@ -1,10 +1,13 @@
 extension BertForMaskedLM {
-    /// Matmul FLOPs (2·m·n·k per product) of one encoder layer's forward on `batch × seqLen` tokens.
-    static func layerForwardFLOPs(config c: BertConfig, batch: Int, seqLen: Int) -> Double {
-        let n = Double(batch * seqLen), H = Double(c.hiddenSize), I = Double(c.intermediateSize), T = Double(seqLen)
-        let projections = 4 * 2 * n * H * H            // Q, K, V, attention output
-        let attention = 2 * 2 * n * T * H              // scores and context over all heads
-        let feedForward = 2 * 2 * n * H * I
+    /// Matmul FLOPs (2·m·n·k per product) of one encoder layer's forward on `batch × seqLen` tokens; with
+    /// `queryRows` that layer as `sparseLayerForward` runs it — keys and values at every position, the
+    /// rest (queries, attention, output projection, feed-forward) at `queryRows` rows only.
+    static func layerForwardFLOPs(config c: BertConfig, batch: Int, seqLen: Int, queryRows: Int? = nil) -> Double {
+        let n = Double(batch * seqLen), q = Double(queryRows ?? batch * seqLen)
+        let H = Double(c.hiddenSize), I = Double(c.intermediateSize), T = Double(seqLen)
+        let projections = 2 * 2 * n * H * H + 2 * 2 * q * H * H   // K, V at every row; Q, attention output
+        let attention = 2 * 2 * q * T * H                        // scores and context over all heads
+        let feedForward = 2 * 2 * q * H * I
         return projections + attention + feedForward
     }
 
@@ -18,16 +21,26 @@ extension BertForMaskedLM {
     /// Matmul FLOPs of one `forwardBackward` on `batch` sequences of `seqLen` tokens with
     /// `maskedTokens` masked positions in total. Every product's backward needs two products of the
     /// same size (input and weight gradients), so training is 3× the forward.
-    public static func trainingFLOPs(config: BertConfig, batch: Int, seqLen: Int, maskedTokens: Int) -> Double {
-        3 * (Double(config.numLayers) * layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
-             + headForwardFLOPs(config: config, maskedTokens: maskedTokens))
+    ///
+    /// `executed: false` counts the dense-equivalent work (every layer at every position, the usual
+    /// basis of model FLOPs); `true` what the default engine executes, the last layer at the masked
+    /// positions only (`denseLastLayer` off).
+    public static func trainingFLOPs(config: BertConfig, batch: Int, seqLen: Int, maskedTokens: Int,
+                                     executed: Bool = false) -> Double {
+        let L = Double(config.numLayers), layer = layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
+        let last = executed ? layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen, queryRows: maskedTokens) : layer
+        return 3 * ((L - 1) * layer + last + headForwardFLOPs(config: config, maskedTokens: maskedTokens))
     }
 
     /// Matmul FLOPs of one `sampleLosses` with `exitLayer` layers (`maskedTokens` in total), the head's
-    /// decoder over `classes` classes (nil: all).
+    /// decoder over `classes` classes (nil: all). `executed` as in `trainingFLOPs`: the exit layer at
+    /// the masked positions only (as `sampleLosses` runs it; the kept prefix of `scoreKeepingPrefix`
+    /// feeds training and is dense).
     public static func scoringFLOPs(config: BertConfig, exitLayer: Int, batch: Int, seqLen: Int,
-                                    maskedTokens: Int, classes: Int? = nil) -> Double {
-        Double(exitLayer) * layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
+                                    maskedTokens: Int, classes: Int? = nil, executed: Bool = false) -> Double {
+        let layer = layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
+        let exit = executed ? layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen, queryRows: maskedTokens) : layer
+        return Double(exitLayer - 1) * layer + exit
             + headForwardFLOPs(config: config, maskedTokens: maskedTokens, classes: classes)
     }
 }

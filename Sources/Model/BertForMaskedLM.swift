@@ -26,6 +26,12 @@ public final class BertForMaskedLM {
     var subsetDecoder: SubsetDecoder?
     /// Samples per chunk in `sampleLosses`/`maskedLogits`, bounding scoring memory.
     public var scoringChunk = 32
+    /// Runs the layer whose output only the head reads — the last layer in `forwardBackward`, the exit
+    /// layer in `sampleLosses`/`maskedLogits` — at every position, as the other layers. Off by default:
+    /// that layer then computes keys and values at every position and the rest at the masked positions
+    /// only (`sparseLayerForward`), the same function of the weights with about 85% fewer products in it.
+    /// For comparisons (tests, `sift bench`, `sift train --dense-last-layer`).
+    public var denseLastLayer = false
 
     /// A freshly initialised model as HuggingFace's `_init_weights`: Normal(0, initializerRange)
     /// matrices and embeddings, zero biases, LayerNorm gamma 1 / beta 0, pad row of the word
@@ -66,8 +72,9 @@ public final class BertForMaskedLM {
         self.parameters = parameters
         self.gradients = FloatBuffer(count: layout.totalCount)
         training = Workspace(config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
-                             withBackward: true, withDroppedProbs: config.attentionDropout > 0)
-        scoring = Workspace(config: config, cachedLayers: 1, hiddenSlots: 2, withBackward: false, withDroppedProbs: false)
+                             withBackward: true, withDroppedProbs: config.attentionDropout > 0, withQueryRows: true)
+        scoring = Workspace(config: config, cachedLayers: 1, hiddenSlots: 2, withBackward: false, withDroppedProbs: false,
+                            withQueryRows: true)
         head = HeadWorkspace(config: config)
     }
 
@@ -157,19 +164,33 @@ public final class BertForMaskedLM {
                 embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
                                   dropoutKeys: dropout)
             }
-            for l in firstLayer..<L {
+            // The last layer at the masked rows only, unless it came from the prefix (dense, cached there).
+            let sparse = !denseLastLayer && firstLayer < L
+            for l in firstLayer..<(sparse ? L - 1 : L) {
                 layerForward(l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1],
                              batch: B, seqLen: T, dropoutKeys: dropout)
             }
-            let m = gatherMaskedRows(batch, firstSample: 0, count: B, from: ws.hidden[L])
+            let m: Int
+            if sparse {
+                m = collectMaskedRows(batch, firstSample: 0, count: B)
+                sparseLayerForward(L - 1, ws, cache: ws.layers[L - 1], input: ws.hidden[L - 1], rows: m,
+                                   output: head.gathered, batch: B, seqLen: T, dropoutKeys: dropout)
+            } else {
+                m = gatherMaskedRows(batch, firstSample: 0, count: B, from: ws.hidden[L])
+            }
             runHead(rows: m, lossWeight: lossWeight)
             accumulate(into: &results, firstSample: 0, seqLen: T, rows: m)
-            headBackward(rows: m, into: ws.gradA, batch: B, seqLen: T)
+            headBackward(rows: m, into: sparse ? nil : ws.gradA, batch: B, seqLen: T)
             onGradientsReady?(layout.head.start)
             var dOut = ws.gradA!, dIn = ws.gradB!
             for l in stride(from: L - 1, through: 0, by: -1) {
-                layerBackward(l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
-                              dropoutKeys: dropout, progress: onGradientsReady)
+                if sparse && l == L - 1 {
+                    sparseLayerBackward(l, ws, input: ws.hidden[l], rows: m, dOutput: head.gradGathered, dInput: dIn,
+                                        batch: B, seqLen: T, dropoutKeys: dropout, progress: onGradientsReady)
+                } else {
+                    layerBackward(l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
+                                  dropoutKeys: dropout, progress: onGradientsReady)
+                }
                 onGradientsReady?(layout.layers[l].start)
                 swap(&dOut, &dIn)
             }
@@ -183,7 +204,8 @@ public final class BertForMaskedLM {
     // MARK: Shared steps
 
     /// Runs embeddings and layers 1...exitLayer on chunks of the batch and calls `body(firstSample, M)`
-    /// with the chunk's masked rows gathered into the head workspace.
+    /// with the chunk's masked rows gathered into the head workspace (the exit layer computed at those
+    /// rows only unless `denseLastLayer`).
     func score(_ batch: MLMBatch, exitLayer: Int, _ body: (Int, Int) -> Void) {
         precondition((1...config.numLayers).contains(exitLayer), "exitLayer \(exitLayer) outside 1...\(config.numLayers)")
         precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
@@ -199,11 +221,20 @@ public final class BertForMaskedLM {
                 fillKeyBias(ws, mask: mask.baseAddress! + o, count: B * T)
                 embeddingsForward(ws, ids: ids.baseAddress! + o, types: types.baseAddress! + o, batch: B, seqLen: T,
                                   dropoutKeys: nil)
-                for l in 0..<exitLayer {
+                // The exit layer at the masked rows only: nothing but the head reads its output here.
+                let sparse = !denseLastLayer
+                for l in 0..<(sparse ? exitLayer - 1 : exitLayer) {
                     layerForward(l, ws, cache: ws.layers[0], input: ws.hidden[l % 2], output: ws.hidden[(l + 1) % 2],
                                  batch: B, seqLen: T, dropoutKeys: nil)
                 }
-                let m = gatherMaskedRows(batch, firstSample: first, count: B, from: ws.hidden[exitLayer % 2])
+                let m: Int
+                if sparse {
+                    m = collectMaskedRows(batch, firstSample: first, count: B)
+                    sparseLayerForward(exitLayer - 1, ws, cache: ws.layers[0], input: ws.hidden[(exitLayer - 1) % 2],
+                                       rows: m, output: head.gathered, batch: B, seqLen: T, dropoutKeys: nil)
+                } else {
+                    m = gatherMaskedRows(batch, firstSample: first, count: B, from: ws.hidden[exitLayer % 2])
+                }
                 body(first, m)
                 first += B
             }

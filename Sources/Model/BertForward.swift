@@ -13,13 +13,23 @@ extension BertForMaskedLM {
     @inline(__always) func w(_ offset: Int) -> UnsafeMutablePointer<Float> { parameters.pointer + offset }
     @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<Float> { gradients.pointer + offset }
 
-    /// Applies hidden dropout per sample slab of `T*H` floats, in place.
-    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, batch B: Int, seqLen T: Int,
-                       keys: UnsafePointer<UInt64>, backward: Bool = false) {
-        let p = config.hiddenDropout, slab = T * config.hiddenSize
+    /// Applies hidden dropout in place: per sample slab of `T*H` floats, or with `queries` to the compact
+    /// query rows `[M, H]`, where row i (position t of sample b) draws the slab's element indices
+    /// `t·H ..< (t+1)·H` with sample b's key — the dense path's mask at that position.
+    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows? = nil, batch B: Int,
+                       seqLen T: Int, keys: UnsafePointer<UInt64>) {
+        let p = config.hiddenDropout, H = config.hiddenSize, slab = T * H
         if p == 0 { return }
         for b in 0..<B {
-            Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: keys[site * B + b])
+            let key = keys[site * B + b]
+            guard let queries else {
+                Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: key)
+                continue
+            }
+            for i in Int(queries.rowStart[b])..<Int(queries.rowStart[b + 1]) {
+                let t = Int(queries.rows[i]) - b * T
+                Dropout.forward(x: x + i * H, y: x + i * H, count: H, probability: p, key: key, firstIndex: t * H)
+            }
         }
     }
 
@@ -43,7 +53,7 @@ extension BertForMaskedLM {
     func layerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
                       output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
                       dropoutKeys: UnsafePointer<UInt64>?) {
-        let H = config.hiddenSize, I = config.intermediateSize, N = B * T, o = layout.layers[l]
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l]
         Linear.forward(x: x, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
@@ -51,26 +61,70 @@ extension BertForMaskedLM {
         let attentionDropout = attentionDropoutKeys(l, batch: B, keys: dropoutKeys)
         Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, probs: a.probs,
                           droppedProbs: a.droppedProbs, dropout: attentionDropout, context: a.context)
+        projectionAndFeedForward(l, a, residual: x, rows: N, output: output, queries: nil, batch: B, seqLen: T,
+                                 dropoutKeys: dropoutKeys)
+    }
+
+    /// The part of a layer after the attention core, on `R` rows (all N, or the compact query rows):
+    /// `output = LN(h1 + drop(FFN(h1)))`, `h1 = LN(residual + drop(dense(a.context)))`.
+    func projectionAndFeedForward(_ l: Int, _ a: LayerActivations, residual x: UnsafePointer<Float>, rows R: Int,
+                                  output: UnsafeMutablePointer<Float>, queries: Attention.QueryRows?, batch B: Int,
+                                  seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l]
         Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
-                       y: a.attentionSum, rows: N, inFeatures: H, outFeatures: H)
+                       y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
         if let dropoutKeys {
-            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
+                          keys: dropoutKeys)
         }
-        Vector.add(x, into: a.attentionSum, count: N * H)
+        Vector.add(x, into: a.attentionSum, count: R * H)
         LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: N, width: H,
+                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
                           eps: config.layerNormEps)
         Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
-                       y: a.intermediatePre, rows: N, inFeatures: H, outFeatures: I)
-        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: N * I)
+                       y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
+        GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: R * I)
         Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
-                       rows: N, inFeatures: I, outFeatures: H)
+                       rows: R, inFeatures: I, outFeatures: H)
         if let dropoutKeys {
-            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
         }
-        Vector.add(a.attentionNormed, into: a.outputSum, count: N * H)
+        Vector.add(a.attentionNormed, into: a.outputSum, count: R * H)
         LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
-                          mean: a.outputMean, rstd: a.outputRstd, rows: N, width: H, eps: config.layerNormEps)
+                          mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
+    }
+
+    /// `layerForward` with the output read at the masked rows `head.rows[0..<m]` only (from
+    /// `collectMaskedRows`): keys and values at every position, the queries, attention, output projection,
+    /// LayerNorms and feed-forward at those rows, written compactly — `output [m, H]` row i is position
+    /// `head.rows[i]`. Every row equals `layerForward`'s at that position, its dropout draws included
+    /// (the same element indices); the cache holds the compact rows (see `LayerActivations`).
+    func sparseLayerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
+                            rows m: Int, output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+                            dropoutKeys: UnsafePointer<UInt64>?) {
+        let H = config.hiddenSize, N = B * T, o = layout.layers[l]
+        let queries = queryRows(ws, rows: m, batch: B, seqLen: T), xg = ws.gatheredInput!
+        Embedding.gatherRows(x, rowIndices: head.rows, rows: m, width: H, out: xg)
+        Linear.forward(x: xg, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: m, inFeatures: H, outFeatures: H)
+        Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
+        Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
+        let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
+        Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, queries: queries, probs: a.probs,
+                          droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
+                          context: a.context)
+        projectionAndFeedForward(l, a, residual: xg, rows: m, output: output, queries: queries, batch: B, seqLen: T,
+                                 dropoutKeys: dropoutKeys)
+    }
+
+    /// `head.rows[0..<m]` (ascending flat positions) as `Attention.QueryRows`, with each sample's first
+    /// row filled into `ws.queryRowStart`.
+    func queryRows(_ ws: Workspace, rows m: Int, batch B: Int, seqLen T: Int) -> Attention.QueryRows {
+        var r = 0
+        for b in 0...B {
+            while r < m && Int(head.rows[r]) < b * T { r += 1 }
+            ws.queryRowStart[b] = Int32(r)
+        }
+        return Attention.QueryRows(rows: head.rows, rowStart: ws.queryRowStart)
     }
 
     func attentionDropoutKeys(_ l: Int, batch B: Int, keys: UnsafePointer<UInt64>?) -> Attention.DropoutKeys? {
@@ -82,12 +136,21 @@ extension BertForMaskedLM {
     /// Copies the rows with a label (in position order) from `hidden` into the head workspace, with
     /// their labels and positions relative to `firstSample`. Returns M.
     func gatherMaskedRows(_ batch: MLMBatch, firstSample: Int, count: Int, from hiddenStates: UnsafePointer<Float>) -> Int {
-        let T = batch.seqLen, H = config.hiddenSize
+        let m = collectMaskedRows(batch, firstSample: firstSample, count: count)
+        Embedding.gatherRows(hiddenStates, rowIndices: head.rows, rows: m, width: config.hiddenSize, out: head.gathered)
+        return m
+    }
+
+    /// The rows with a label (in position order) of samples `firstSample ..< firstSample + count`: their
+    /// flat positions relative to `firstSample` into `head.rows` and labels into `head.labels`, with the
+    /// head workspace sized for them. Returns M.
+    func collectMaskedRows(_ batch: MLMBatch, firstSample: Int, count: Int) -> Int {
+        let T = batch.seqLen
         var m = 0
         batch.labels.withUnsafeBufferPointer { labels in
             let base = firstSample * T
             for i in 0..<count * T where labels[base + i] != MLMBatch.ignoredLabel { m += 1 }
-            head.reserve(m)
+            head.reserve(max(m, 1))
             var r = 0
             for i in 0..<count * T where labels[base + i] != MLMBatch.ignoredLabel {
                 head.rows[r] = Int32(i)
@@ -95,7 +158,6 @@ extension BertForMaskedLM {
                 r += 1
             }
         }
-        Embedding.gatherRows(hiddenStates, rowIndices: head.rows, rows: m, width: H, out: head.gathered)
         return m
     }
 

@@ -1,6 +1,8 @@
 import Kernels
 
-/// Pointers to one encoder layer's saved activations (N = B*T rows).
+/// Pointers to one encoder layer's saved activations (N = B*T rows). For a layer run at the masked
+/// positions only (`sparseLayerForward`), every `[N, …]` array but `k` and `v` holds the M gathered
+/// rows compactly, and `probs`/`droppedProbs` the `[Σ_b A·m_b·T]` blocks of `Attention.forward(…queries:…)`.
 struct LayerActivations {
     var q, k, v: UnsafeMutablePointer<Float>            // [N, H]
     var probs: UnsafeMutablePointer<Float>              // [B, A, T, T] softmax output
@@ -32,9 +34,10 @@ struct Carver {
 ///
 /// `cachedLayers` layer caches are kept (all L for training; 1, reused, for early-exit scoring)
 /// and `hiddenSlots` `[N, H]` hidden-state buffers (L+1 for training; 2, ping-ponged, for scoring).
+/// `withQueryRows` adds the buffers of a layer run at the masked positions only (`sparseLayerForward`).
 final class Workspace {
     let config: BertConfig
-    let cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool
+    let cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool, withQueryRows: Bool
     private(set) var batchCapacity = 0, seqCapacity = 0
     private var storage = FloatBuffer(count: 0)
 
@@ -51,15 +54,20 @@ final class Workspace {
     var gradV: UnsafeMutablePointer<Float>! = nil           // [N, H]
     var gradIntermediate: UnsafeMutablePointer<Float>! = nil // [N, I]
     var attentionScratch: UnsafeMutablePointer<Float>! = nil // [workers, T, T]
+    // Query-row buffers (`withQueryRows`).
+    var gatheredInput: UnsafeMutablePointer<Float>! = nil   // [M ≤ N, H] the layer input at the masked rows
+    /// First gathered row of each sample, `[batchCapacity + 1]` (`Attention.QueryRows.rowStart`).
+    var queryRowStart = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     /// Dropout keys per (site, sample): `[sites × batchCapacity]`.
     var dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
-    init(config: BertConfig, cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool) {
+    init(config: BertConfig, cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool,
+         withQueryRows: Bool = false) {
         self.config = config; self.cachedLayers = cachedLayers; self.hiddenSlots = hiddenSlots
-        self.withBackward = withBackward; self.withDroppedProbs = withDroppedProbs
+        self.withBackward = withBackward; self.withDroppedProbs = withDroppedProbs; self.withQueryRows = withQueryRows
     }
 
-    deinit { dropoutKeys.deallocate() }
+    deinit { dropoutKeys.deallocate(); queryRowStart.deallocate() }
 
     /// Floats held by the activation storage.
     var floatCount: Int { storage.count }
@@ -78,6 +86,8 @@ final class Workspace {
         carve(&real, batch: b, seqLen: t)
         dropoutKeys.deallocate()
         dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: Workspace.siteCount(layers: config.numLayers) * b)
+        queryRowStart.deallocate()
+        queryRowStart = UnsafeMutablePointer<Int32>.allocate(capacity: b + 1)
         batchCapacity = b; seqCapacity = t
     }
 
@@ -100,6 +110,7 @@ final class Workspace {
             gradContext = c.take(n * H); gradQ = c.take(n * H); gradK = c.take(n * H); gradV = c.take(n * H)
             gradIntermediate = c.take(n * I); attentionScratch = c.take(seqLen * seqLen * Parallel.maximumWorkers)
         }
+        if withQueryRows { gatheredInput = c.take(n * H) }
     }
 }
 

@@ -25,6 +25,8 @@ extension Bench {
         var table = TextTable(["config", "step", "b", "pool", "s/step", "tokens/s", "GFLOP/s", "MFU",
                                "scoring share", "(FLOPs)", "vs vanilla", "(FLOPs)"],
                               alignments: [.left, .left] + Array(repeating: .right, count: 10))
+        var lastLayer = TextTable(["config", "b", "s/step", "dense last layer", "ratio", "GFLOP executed", "dense-equivalent", "saved"],
+                                  alignments: [.left] + Array(repeating: .right, count: 7))
         for name in plan.names {
             let config = plan.config(name)
             let b = plan.batch[name]!
@@ -36,10 +38,17 @@ extension Bench {
                 batch.fill((0..<count).map { (index: $0, epoch: 0) }, from: data, positions: k > 0 ? (limit: k, key: 1) : nil)
                 return max(1, batch.maskedTokenCount)
             }
-            let trainFLOPs = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: maskedTokens(count: b, k: 0))
+            let trained = maskedTokens(count: b, k: 0)
+            let trainFLOPs = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: trained)
+            let trainExecuted = BertForMaskedLM.trainingFLOPs(config: config, batch: b, seqLen: seqLen, maskedTokens: trained, executed: true)
             let vanilla = try trainerStep(model: model, policy: .vanilla, exitLayer: 1, scorePositions: 0, perRankBatch: b)
+            // The same step with the last layer at every position (the comparison for the sparse last layer).
+            let dense = try trainerStep(model: model, policy: .vanilla, exitLayer: 1, scorePositions: 0, perRankBatch: b,
+                                        denseLastLayer: true)
+            lastLayer.add([name, "\(b)", fmt(vanilla.seconds, 3), fmt(dense.seconds, 3), fmt(dense.seconds / vanilla.seconds, 3),
+                           fmt(trainExecuted / 1e9, 2), fmt(trainFLOPs / 1e9, 2), pct(1 - trainExecuted / trainFLOPs)])
             func row(_ label: String, exit: Int?, positions: Int? = nil, reuse: Bool? = nil, classes: Int? = nil, pool: Int?, timing: TrainerStepTiming, flops: Double,
-                     predictedShare: Double?, predictedOverhead: Double?) {
+                     executedFlops: Double, predictedShare: Double?, predictedOverhead: Double?) {
                 let secs = timing.seconds
                 let g = flops / secs / 1e9
                 let mfu = peak.map { g / $0 }
@@ -51,8 +60,9 @@ extension Bench {
                 rows.append(StepRow(config: name, step: exit == nil ? "vanilla" : "sift", exitLayer: exit, scorePositions: positions, reuseScoringForward: reuse, scoreVocabulary: classes, batch: b, pool: pool,
                                     seconds: secs, forwardBackwardSeconds: timing.times.forwardBackward, optimizerSeconds: timing.times.optimizer,
                                     scoringSeconds: scoring, tokensPerSPerRank: Double(b * seqLen) / secs,
-                                    tokensPerSAllRanks: Double(comm.size * b * seqLen) / secs, flops: flops, gflops: g, mfu: mfu,
-                                    scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
+                                    tokensPerSAllRanks: Double(comm.size * b * seqLen) / secs, flops: flops,
+                                    executedFlops: executedFlops, gflops: g, mfu: mfu,
+                                    denseLastLayerSeconds: exit == nil ? dense.seconds : nil, scoringShare: share, predictedScoringShare: predictedShare, overhead: overhead,
                                     predictedOverhead: predictedOverhead, ranks: comm.size, threadsPerRank: BLAS.threads,
                                     vocabSize: vocabSize, seqLen: seqLen))
                 if let limit = Self.overheadLimits[name], exit == 1, (positions ?? 0) == defaults.scorePositions
@@ -67,7 +77,8 @@ extension Bench {
                                               predictedOverhead: predictedOverhead, limit: limit, met: overhead <= limit))
                 }
             }
-            row("vanilla", exit: nil, pool: nil, timing: vanilla, flops: trainFLOPs, predictedShare: nil, predictedOverhead: nil)
+            row("vanilla", exit: nil, pool: nil, timing: vanilla, flops: trainFLOPs, executedFlops: trainExecuted,
+                predictedShare: nil, predictedOverhead: nil)
             let poolSize = ScalingModel.poolSize(globalBatch: b, policy: .sift(selectFraction: selectFraction))
             for exit in plan.exits(for: config) {
                 for k in plan.scorePositions {
@@ -75,15 +86,21 @@ extension Bench {
                         for classes in plan.scoreVocabularies {
                             // With reuse the training forward skips the embeddings' and layers 1…exit's products for b samples.
                             let saved = reuse ? BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: b, seqLen: seqLen, maskedTokens: 0) : 0
+                            let scored = maskedTokens(count: poolSize, k: k)
                             let scoreFLOPs = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
-                                                                          maskedTokens: maskedTokens(count: poolSize, k: k),
-                                                                          classes: classes > 0 ? classes : nil) - saved
+                                                                          maskedTokens: scored, classes: classes > 0 ? classes : nil) - saved
+                            // Executed: the kept scoring forward (reuse) runs its exit layer densely, and a
+                            // training forward resuming after the last layer runs no layer at all.
+                            let scoreExecuted = BertForMaskedLM.scoringFLOPs(config: config, exitLayer: exit, batch: poolSize, seqLen: seqLen,
+                                                                             maskedTokens: scored, classes: classes > 0 ? classes : nil,
+                                                                             executed: !reuse) - saved
+                            let trainedExecuted = reuse && exit == config.numLayers ? trainFLOPs : trainExecuted
                             let sift = try trainerStep(model: model, policy: .sift, exitLayer: exit, scorePositions: k, reuse: reuse,
                                                        scoreVocabulary: classes, perRankBatch: b)
                             row("sift exit \(exit)" + (k > 0 ? ", ≤\(k) pos." : "") + (reuse ? ", reuse" : "")
                                 + (classes > 0 ? ", \(classes) classes" : ""), exit: exit,
                                 positions: k > 0 ? k : nil, reuse: reuse, classes: classes > 0 ? classes : nil, pool: poolSize, timing: sift,
-                                flops: trainFLOPs + scoreFLOPs,
+                                flops: trainFLOPs + scoreFLOPs, executedFlops: trainedExecuted + scoreExecuted,
                                 predictedShare: scoreFLOPs / (trainFLOPs + scoreFLOPs), predictedOverhead: scoreFLOPs / trainFLOPs)
                         }
                     }
@@ -105,7 +122,11 @@ extension Bench {
             + "GFLOP/s ÷ the sgemm peak above.")
         say("  FLOPs: matrix products only (2·m·n·k): Q/K/V/output projections, attention scores and context, FFN, and the MLM head on")
         say("  the masked positions only; backward = 2 × the forward's products. Softmax, LayerNorm, GELU, dropout, AdamW are not counted.")
-        say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts.")
+        say("  (FLOPs) columns: the scoring share and the SIFT overhead the FLOP count predicts. The FLOP counts are")
+        say("  dense-equivalent (every layer at every position); the JSON's executed_flops is what ran (below).")
+        say("\nthe last layer at the masked positions only (the default) vs at every position (sift train --dense-last-layer),")
+        say("vanilla step as above, the two measured back to back; ratio = dense ÷ sparse step time; GFLOP per step:")
+        say(lastLayer.render())
         for t in targets {
             say("  SIFT target — \(t.config), exit layer 1, ρ = 0.5, b = \(t.batch), V \(t.vocabSize), `sift train`'s "
                 + "default scoring path: "

@@ -143,9 +143,14 @@ public struct StepRow: Codable, Sendable {
     public var scoringSeconds: Double?
     public var tokensPerSPerRank: Double
     public var tokensPerSAllRanks: Double
+    /// Dense-equivalent matmul FLOPs of the step (every layer at every position; `gflops` and `mfu` use it).
     public var flops: Double
+    /// Matmul FLOPs the engine executed: the layer only the head reads at the masked positions only.
+    public var executedFlops: Double?
     public var gflops: Double
     public var mfu: Double?
+    /// Vanilla rows: the same step with `--dense-last-layer` (the last layer at every position), seconds.
+    public var denseLastLayerSeconds: Double?
     public var scoringShare: Double?
     public var predictedScoringShare: Double?
     public var overhead: Double?

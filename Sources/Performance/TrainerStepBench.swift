@@ -42,8 +42,10 @@ extension Bench {
     /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
     /// With `profile`, `KernelProfile` records the timed steps.
     func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int, reuse: Bool = false,
-                     scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false) throws -> TrainerStepTiming {
+                     scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false,
+                     denseLastLayer: Bool = false) throws -> TrainerStepTiming {
         var o = TrainingOptions()
+        o.denseLastLayer = denseLastLayer
         o.policy = policy
         o.batchSize = perRankBatch * comm.size
         o.selectFraction = plan.selectFraction

@@ -71,6 +71,7 @@ public final class Trainer {
         precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--score-vocabulary needs the unigram counts of the model's vocabulary")
         self.reference = reference
+        model.denseLastLayer = options.denseLastLayer
         scorer = options.scoringPath(numLayers: model.config.numLayers).map {
             Scorer(model: model, path: $0, reference: reference, microBatch: options.microBatch)
         }

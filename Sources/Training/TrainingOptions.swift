@@ -90,6 +90,9 @@ public struct TrainingOptions: Sendable {
     public var rebalance: Bool = true
     /// Start bucket allreduces during backward.
     public var overlap: Bool = true
+    /// Run the layer only the MLM head reads at every position (`BertForMaskedLM.denseLastLayer`), for
+    /// comparisons; by default it runs at the masked positions only (the same function, fewer products).
+    public var denseLastLayer: Bool = false
     /// Size of one gradient allreduce bucket, bytes.
     public var bucketBytes: Int = 4 << 20
     /// Compare replica checksums every this many steps (0: never).

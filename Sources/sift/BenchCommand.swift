@@ -18,6 +18,9 @@ struct BenchCommand: ParsableCommand {
         FLOPs count matrix products only (2·m·n·k each): the encoder's projections, attention scores and \
         context, the feed-forward layers, and the MLM head on masked positions only; backward counts twice \
         the forward's products. Softmax, LayerNorm, GELU, dropout and the optimizer are not counted. \
+        The counts are dense-equivalent (every layer at every position); the engine runs the last layer \
+        at the masked positions only, and the step section also times the vanilla step with that layer \
+        at every position and reports both step times and both FLOP counts. \
         Model FLOPs utilisation (MFU) divides a step's achieved GFLOP/s by the best sgemm rate measured \
         under the same conditions (this rank's OpenBLAS threads, all ranks at once). Steps are the \
         trainer's own (`sift train`'s code path on synthetic data): a vanilla step backpropagates b samples \

@@ -105,6 +105,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Abort the job when one phase of a step lasts longer than this many seconds (0: never).")
     var watchdogSeconds: Double = trainDefaults.watchdogSeconds
     @OptionGroup(visibility: .hidden) var faults: FaultFlags
+    /// Hidden: the last layer at every position, as before the sparse last layer (for comparisons).
+    @Flag(help: .hidden) var denseLastLayer = false
     @Option(help: "Print a progress line every this many steps.")
     var logEvery: Int = trainDefaults.logEvery
 
@@ -154,6 +156,7 @@ struct TrainCommand: ParsableCommand {
         o.resume = resume
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
+        o.denseLastLayer = denseLastLayer
         o.bucketBytes = Int(bucketMb * 1_048_576)
         o.checkReplicasEvery = checkReplicasEvery
         o.metricsPath = metrics

@@ -134,6 +134,26 @@ final class BenchProjectCLITests: XCTestCase {
         let reuseFLOPs = all.filter { $0["reuse_scoring_forward"] as? Bool == true }.map { $0["flops"] as! Double }
         XCTAssertEqual(flops[1] - reuseFLOPs[0], 2 * layer, accuracy: 1)
         XCTAssertEqual(flops[3] - reuseFLOPs[2], 2 * 2 * layer, accuracy: 1)
+        // Executed FLOPs: the last layer at the masked positions only (closed form over the b = 2 trained
+        // samples, whose masked count the dense-equivalent count's head gives away), and the same step
+        // timed with the dense last layer.
+        XCTAssertGreaterThan(try XCTUnwrap(steps[0]["dense_last_layer_seconds"] as? Double), 0)
+        XCTAssertTrue(stdout.contains("dense last layer"), stdout)
+        for row in all {
+            let executed = try XCTUnwrap(row["executed_flops"] as? Double), dense = row["flops"] as! Double
+            // Resuming after the last layer (reuse at exit 2 of 2), training runs no layer and the kept prefix is dense.
+            if row["reuse_scoring_forward"] as? Bool == true && row["exit_layer"] as? Int == 2 {
+                XCTAssertEqual(executed, dense)
+            } else {
+                XCTAssertLessThan(executed, dense, "the sparse last layer executes fewer products")
+            }
+        }
+        // vanilla: saved = 3 × (2·2·(N − M)·(H² + T·H + H·I)) with N = 2·T and 1/3 of the dense head's m·H·(H + V) per row.
+        let V = 400.0, vanillaDense = flops[0], vanillaExecuted = steps[0]["executed_flops"] as! Double
+        let dense2 = 3 * 2 * layer * 2   // 2 layers over b = 2 samples
+        let masked = (vanillaDense - dense2) / (3 * 2 * H * (H + V))
+        XCTAssertEqual(masked, masked.rounded(), accuracy: 1e-6, "the head's masked rows are a whole number")
+        XCTAssertEqual(vanillaDense - vanillaExecuted, 3 * 4 * (2 * T - masked) * (H * H + T * H + H * I), accuracy: 1)
         // Neither base nor mini in the run: no verdict.
         XCTAssertEqual((root["sift_targets"] as? [Any])?.count, 0)
         XCTAssertTrue(stdout.contains("not measured"), stdout)

@@ -72,4 +72,58 @@ final class AttentionTests: XCTestCase {
 
     func testBackwardWithoutDropout() { checkBackward(dropout: nil) }
     func testBackwardWithDropout() { checkBackward(dropout: 0.3) }
+
+    /// The query-row attention against the dense one: context rows at the selected positions, and with
+    /// a context gradient that is zero elsewhere the same dq rows and the same dk, dv everywhere
+    /// (a sample without selected rows gets zeros). Compared bit for bit: each row is the same products.
+    func checkQueryRows(_ rows: [Int32], dropout: Float?) {
+        var rng = TestRandom(12)
+        let n = shape.batch * shape.seqLen * shape.hidden, H = shape.hidden, T = shape.seqLen, m = rows.count
+        let q = rng.array(n), k = rng.array(n), v = rng.array(n)
+        var r = rng.array(n)
+        for i in 0..<n where !rows.contains(Int32(i / H)) { r[i] = 0 }
+        let rowStart: [Int32] = (0...shape.batch).map { b in Int32(rows.filter { Int($0) < b * T }.count) }
+        // Unmanaged copies keep the calls readable; all freed at the end.
+        var owned: [UnsafeMutableRawPointer] = []
+        defer { owned.forEach { $0.deallocate() } }
+        func copy<E>(_ a: [E]) -> UnsafeMutablePointer<E> {
+            let p = UnsafeMutablePointer<E>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            owned.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        func zeros(_ count: Int, _ value: Float = 0) -> UnsafeMutablePointer<Float> { copy([Float](repeating: value, count: max(count, 1))) }
+        let gathered = { (x: [Float]) in rows.flatMap { x[Int($0) * H ..< (Int($0) + 1) * H] } }
+        let (qp, kp, vp, rp) = (copy(q), copy(k), copy(v), copy(r)), bias = copy(keyBias), keyList = copy(keys)
+        let qg = copy(gathered(q)), rg = copy(gathered(r))
+        let d = dropout.map { Attention.DropoutKeys(probability: $0, keys: keyList) }
+        let queries = Attention.QueryRows(rows: copy(rows), rowStart: copy(rowStart))
+        let probs = zeros(shape.probabilityCount), dropped = zeros(shape.probabilityCount), ctx = zeros(n)
+        let dq = zeros(n), dk = zeros(n), dv = zeros(n), scratch = zeros(T * T * Parallel.maximumWorkers)
+        let sparseProbs = zeros(shape.probabilityCount), sparseDropped = zeros(shape.probabilityCount)
+        let sparseCtx = zeros(m * H), sparseDq = zeros(m * H), sparseDk = zeros(n, .nan), sparseDv = zeros(n, .nan)
+        Attention.forward(q: qp, k: kp, v: vp, keyBias: bias, shape: shape, probs: probs, droppedProbs: dropped, dropout: d,
+                          context: ctx)
+        Attention.backward(dContext: rp, q: qp, k: kp, v: vp, probs: probs, droppedProbs: dropped, dropout: d,
+                           shape: shape, dq: dq, dk: dk, dv: dv, scratch: scratch)
+        Attention.forward(q: qg, k: kp, v: vp, keyBias: bias, shape: shape, queries: queries, probs: sparseProbs,
+                          droppedProbs: sparseDropped, dropout: d, context: sparseCtx)
+        Attention.backward(dContext: rg, q: qg, k: kp, v: vp, probs: sparseProbs, droppedProbs: sparseDropped, dropout: d,
+                           shape: shape, queries: queries, dq: sparseDq, dk: sparseDk, dv: sparseDv, scratch: scratch)
+        let array = { (p: UnsafeMutablePointer<Float>, from: Int, count: Int) in Array(UnsafeBufferPointer(start: p + from, count: count)) }
+        for (i, row) in rows.enumerated() {
+            XCTAssertEqual(array(sparseCtx, i * H, H), array(ctx, Int(row) * H, H), "context row \(row)")
+            XCTAssertEqual(array(sparseDq, i * H, H), array(dq, Int(row) * H, H), "dq row \(row)")
+        }
+        XCTAssertEqual(array(sparseDk, 0, n), array(dk, 0, n), "dk")
+        XCTAssertEqual(array(sparseDv, 0, n), array(dv, 0, n), "dv")
+        XCTAssertTrue(array(dk, 0, n).contains { $0 != 0 } && array(dv, 0, n).contains { $0 != 0 })
+    }
+
+    func testQueryRowsEqualTheDenseRows() {
+        for dropout: Float? in [nil, 0.3] {
+            checkQueryRows([1, 3, 6, 9], dropout: dropout)     // two rows in each sample (sample 1 padded at 8, 9)
+            checkQueryRows([0, 2, 4], dropout: dropout)        // none in sample 1
+        }
+    }
 }

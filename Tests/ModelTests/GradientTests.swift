@@ -3,10 +3,13 @@ import Kernels
 import Model
 
 final class GradientTests: XCTestCase {
-    /// Whole-model analytic gradient vs central differences on elements sampled from every tensor.
-    func checkGradients(dropoutSeed: UInt64?, dropout: Float) {
+    /// Whole-model analytic gradient vs central differences on elements sampled from every tensor. By
+    /// default the last layer (and the loss without dropout, `sampleLosses`' exit layer) runs at the
+    /// masked positions only; `denseLastLayer` checks the dense path as well.
+    func checkGradients(dropoutSeed: UInt64?, dropout: Float, denseLastLayer: Bool = false) {
         let config = Fixtures.smallConfig(dropout: dropout)
         let model = Fixtures.randomModel(config, seed: 11)
+        model.denseLastLayer = denseLastLayer
         let batch = Fixtures.batch(config)
         XCTAssertGreaterThan(batch.maskedTokenCount, 3)
         let lossWeight: Float = 0.7
@@ -50,6 +53,9 @@ final class GradientTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferencesWithoutDropout() { checkGradients(dropoutSeed: nil, dropout: 0.1) }
     func testGradientsMatchFiniteDifferencesWithDropout() { checkGradients(dropoutSeed: 77, dropout: 0.2) }
+    func testGradientsMatchFiniteDifferencesThroughTheDenseLastLayer() {
+        checkGradients(dropoutSeed: 77, dropout: 0.2, denseLastLayer: true)
+    }
 
     func testGradientsAccumulateAndReadyCallbacksComeInOrder() {
         let config = Fixtures.smallConfig()

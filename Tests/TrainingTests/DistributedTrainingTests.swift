@@ -211,6 +211,35 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertGreaterThan(uneven, 0, "no step selected unevenly; the test would not tell rebalancing apart")
     }
 
+    /// SIFT with the last layer at the masked positions only (the default) trains the model the dense
+    /// last layer (`--dense-last-layer`) trains, with the same selections, at 1 and 2 ranks — with the
+    /// kept scoring forward (training runs the sparse layer 2 of 2) and without it (scoring's exit layer 1
+    /// runs sparsely too) — and the sparse runs do not depend on the rank count.
+    func testSparseLastLayerTrainsTheDenseModelAtOneAndTwoRanks() throws {
+        let p = try TrainingFixture.paths()
+        func run(_ ranks: Int, _ flags: [String]) throws -> (weights: [Float], selected: [[Int]]) {
+            let dir = temporaryDirectory("sparse-last-\(ranks)")
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                                                                         extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl"] + flags),
+                                          ranks: ranks, timeout: 300)
+            XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
+            return (try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
+                    try selections(dir + "/s.jsonl").map(\.selected))
+        }
+        for reuse in [[], ["--no-reuse-scoring-forward"]] {
+            let sparse = try run(1, reuse), dense = try run(1, reuse + ["--dense-last-layer"])
+            let sparse2 = try run(2, reuse), dense2 = try run(2, reuse + ["--dense-last-layer"])
+            XCTAssertEqual(sparse.selected, dense.selected, "\(reuse): selections, sparse vs dense")
+            XCTAssertEqual(sparse2.selected, sparse.selected, "\(reuse): selections, 2 vs 1 rank")
+            print("\(reuse) sparse vs dense last layer, weights after 4 steps: 1 rank "
+                  + (bitDifference(sparse.weights, dense.weights) ?? "bit-identical") + "; 2 ranks "
+                  + (bitDifference(sparse2.weights, dense2.weights) ?? "bit-identical"))
+            XCTAssertLessThan(relativeDifference(sparse.weights, dense.weights), 1e-6, "\(reuse): weights, sparse vs dense")
+            XCTAssertLessThan(relativeDifference(sparse2.weights, dense2.weights), 1e-6, "\(reuse): weights at 2 ranks")
+            XCTAssertLessThan(relativeDifference(sparse.weights, sparse2.weights), 1e-5, "\(reuse): sparse, 1 vs 2 ranks")
+        }
+    }
+
     func testResumeIsBitIdentical() throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("straight"), split = temporaryDirectory("split")
