@@ -76,9 +76,9 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Core", "SiftTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels", "SiftTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
-        .testTarget(name: "SelectionTests", dependencies: ["Selection", "Core", "SiftTestSupport"]),
+        .testTarget(name: "SelectionTests", dependencies: ["Selection", "Communication", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
-        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model"]),
+        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]

@@ -23,7 +23,7 @@ struct TrainingRun {
         // One allgather: every rank learns which ranks failed, so a problem on one rank alone stops all.
         let flags = comm.allgather(problem == nil ? 0 : 1)
         let failed = flags.indices.filter { flags[$0] != 0 }
-        guard failed.isEmpty, let setup else {
+        guard failed.isEmpty, var setup else {
             if let problem {
                 printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)")
             } else if comm.isRoot {
@@ -33,6 +33,7 @@ struct TrainingRun {
             comm.finalize()
             throw ExitCode(2)
         }
+        setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
 
