@@ -50,7 +50,7 @@ extension SyntheticLoss {
             return x
         }, nil))
         let extremes: [Float] = [.infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-                                 .leastNormalMagnitude, .leastNonzeroMagnitude, 1e-40, -1e-40, 0, 7]
+                                 .leastNormalMagnitude, .leastNonzeroMagnitude, Float(bitPattern: 0x0001_1170), -Float(bitPattern: 0x0001_1170), 0, 7]
         pools.append(("extremes", Array(0..<30), (0..<30).map { extremes[Int(hash($0, 4) % 10)] }, nil))
         pools.append(("negative", down, down.map { -loss(seed: seed, index: $0, levels: 3) }, nil))
         // A pool across an epoch boundary can draw a sample twice: equal index and score, told apart by position.

@@ -20,7 +20,7 @@ final class ThresholdSelectionTests: XCTestCase {
     func testKeyOrdersFloatsAsTheyCompare() {
         var values: [Float] = [0, -0.0, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
                                .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, -.leastNormalMagnitude,
-                               1, -1, 1e-40, -1e-40, 3, Float(3).nextUp, Float(3).nextDown, -Float(3).nextUp]
+                               1, -1, Float(bitPattern: 0x0001_1170), -Float(bitPattern: 0x0001_1170), 3, Float(3).nextUp, Float(3).nextDown, -Float(3).nextUp]
         for i in 0..<200 { values.append(Float(bitPattern: UInt32(truncatingIfNeeded: CounterHash.bits(7, 1, UInt64(i), 0)))) }
         values = values.filter { !$0.isNaN }
         for a in values {
