@@ -63,8 +63,9 @@ let package = Package(
         .target(name: "Performance", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "Training"],
                 swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Setup", dependencies: ["Core", "Kernels", "Model", "Data", "Interop", "Training", "Performance"]),
+        .target(name: "Advice", dependencies: ["Communication", "Data", "Kernels", "Model", "Performance", "Selection", "Setup", "Training"]),
         .executableTarget(name: "sift", dependencies: [
-            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance", "Setup",
+            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance", "Setup", "Advice",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: cliFlags),
 
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Communication", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
         .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection"]),
+        .testTarget(name: "AdviceTests", dependencies: ["Advice", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]

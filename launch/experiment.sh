@@ -39,8 +39,13 @@
 # tokens (`--score-vocabulary 2048`), against vanilla re-run with the same binary: licenses and python
 # seeds 1–2 first, then gcide seeds 1–2 and licenses seed 3.
 #
-#   launch/experiment.sh [--smoke] [--round reuse|rho|budget|vocab] [--out DIR] [--budget SECONDS] [--only NAME]
-#                        [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
+# Round "stage" (--round stage --warm-start DIR, into docs/experiment/timed-CORPUS-MODEL-STAGE): the timed
+# decision at a point of launch/stages.sh — from its exported warm start DIR ($SIFT_WORK/stages/CORPUS-MODEL/
+# stage-STEP), vanilla against `sift train --policy sift`'s defaults, seeds 1–3, evaluated every 20 steps so
+# that the ratio's bracket is at most 20 steps of vanilla's run wide.
+#
+#   launch/experiment.sh [--smoke] [--round reuse|rho|budget|vocab|stage] [--warm-start DIR] [--out DIR]
+#                        [--budget SECONDS] [--only NAME] [--warm-start-only CORPUS] [-- EXTRA_TRAIN_ARGS]
 # --only NAME runs the runs whose id (CORPUS-POLICY-sSEED) contains NAME; --warm-start-only CORPUS
 # (python, gcide or licenses) prepares that corpus's shared warm start and stops (it is not timed, so it may run
 # while the machine is busy; the timed runs should have the machine to themselves).
@@ -55,7 +60,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/metrics_log.sh
-budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""
+budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""; stage_warm=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) smoke=1; budget=12; eval_every=10; eval_samples=64; subset=400; shift ;;
@@ -63,7 +68,8 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; out_given=1; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --round) round="$2"; shift 2
-                 case "$round" in reuse|rho|budget|vocab) ;; *) echo "error: unknown round '$round' (expected reuse, rho, budget or vocab)" >&2; exit 2 ;; esac ;;
+                 case "$round" in reuse|rho|budget|vocab|stage) ;; *) echo "error: unknown round '$round' (expected reuse, rho, budget, vocab or stage)" >&2; exit 2 ;; esac ;;
+        --warm-start) stage_warm="$2"; shift 2 ;;
         --warm-start-only) warm_only="$2"; shift 2 ;;
         --) shift; break ;;
         -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
@@ -71,6 +77,18 @@ while [ $# -gt 0 ]; do
     esac
 done
 work="${SIFT_WORK:-work-data}/experiment"
+stage_corpus=""
+if [ "$round" = stage ]; then
+    [ -f "$stage_warm/model.safetensors" ] || { echo "error: --round stage needs --warm-start DIR holding a stage's exported model (got '${stage_warm:-nothing}')" >&2; exit 2; }
+    # DIR is .../CORPUS-MODEL/stage-STEP as launch/stages.sh writes it.
+    point=$(basename "$(dirname "$stage_warm")")-$(basename "$stage_warm" | sed 's/^stage-//')
+    stage_corpus=${point%%-*}
+    stage_model=$(echo "$point" | cut -d- -f2) stage_step=${point##*-}
+    [ -z "$out" ] && out=docs/experiment/timed-$point
+    eval_every=20
+elif [ -n "$stage_warm" ]; then
+    echo "error: --warm-start is for --round stage" >&2; exit 2
+fi
 [ -z "$out" ] && out=docs/experiment/${round:-policies}
 [ "$smoke" = 1 ] && { work="${SIFT_WORK:-work-data}/experiment-smoke"; out="$work/report${round:+-$round}"; }
 # A round's runs keep their checkpoints apart from the first round's (same run ids, other binary), and
@@ -87,7 +105,7 @@ fi
 mkdir -p "$work" "$out"
 
 # Corpora → vocabularies → datasets (each once; the corpora are described in launch/corpora.sh).
-launch/corpora.sh "$work"
+[ "$round" = stage ] || launch/corpora.sh "$work"
 
 # The shared warm start of each corpus: vanilla on the whole training split, exported for --init-from.
 base_steps=1000; [ "$smoke" = 1 ] && base_steps=20
@@ -137,6 +155,11 @@ elif [ "$round" = vocab ]; then
     done
     for seed in 1 2; do runs+=("gcide vanilla $seed --policy vanilla" "gcide sift-top-r75-v2048 $seed $v2048"); done
     runs+=("licenses vanilla 3 --policy vanilla" "licenses sift-top-r75-v2048 3 $v2048")
+elif [ "$round" = stage ]; then
+    for seed in 1 2 3; do
+        runs+=("$stage_corpus vanilla $seed --policy vanilla"
+               "$stage_corpus sift-top-r75-v2048 $seed --policy sift --rule top --select-fraction 0.75 --score-vocabulary 2048")
+    done
 elif [ "$round" = budget ]; then
     # Time to vanilla's final loss as a user meets it: SIFT given 3/4 of vanilla's budget, its schedule
     # fitted to that shorter budget, against vanilla with the full budget and vanilla with the same 3/4.
@@ -148,7 +171,7 @@ elif [ "$round" = budget ]; then
         done
     done
 fi
-if [ -n "$round" ]; then
+if [ -n "$round" ] && [ "$round" != stage ]; then
     # The report reads each corpus's warm-start curve (time 0) from the output directory.
     mkdir -p "$out"
     for c in licenses python gcide; do
@@ -177,11 +200,14 @@ done
 declare -A round_heading=([reuse]="training resumes from the scoring forward"
                           [rho]="the schedule re-fitted, greedy top-b at ρ = 0.9 and 0.75"
                           [budget]="SIFT and vanilla given 3/4 of vanilla's budget"
-                          [vocab]="scored over the 2,048 most frequent tokens")
+                          [vocab]="scored over the 2,048 most frequent tokens"
+                          [stage]="the timed decision from a warm start of launch/stages.sh")
 report() {
     local index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac
     python3 tools/experiment_report.py --dir "$out" --budget "$budget" --date "$(date -u +%Y-%m-%d)" "${index[@]}" \
         ${round:+--heading "SIFT against plain training, round \"$round\": ${round_heading[$round]}"} \
+        ${stage_corpus:+--model "BERT $stage_model (launch/stages.sh's model, vocabulary 8192)" \
+            --warm-start "the warm start of launch/stages.sh at step $stage_step of its plain run (12,000-step schedule; time 0 is not on the curves)"} \
         --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)" >&2 \
         || echo "warning: the report could not be written" >&2
 }
@@ -198,11 +224,13 @@ for run in "${runs[@]}"; do
     resume=(); [ -d "$ckpt" ] && [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
     [ ${#resume[@]} -eq 0 ] && metrics_remove "$out/$id"
     mkdir -p "$ckpt"
-    warm_start "$corpus"
+    init="$work/$corpus/warm-start" data="$work/$corpus/dataset"
+    # A stage's warm start was trained on the dataset launch/stages.sh built beside it.
+    if [ -n "$stage_warm" ]; then init="$stage_warm" data="$(dirname "$(dirname "$stage_warm")")/$corpus/dataset"; else warm_start "$corpus"; fi
     run_budget=$budget; [[ "$flags" =~ --time-budget\ ([0-9]+) ]] && run_budget=${BASH_REMATCH[1]}
     echo "experiment: $id (${run_budget} s of training${resume:+, resuming})" >&2
     # shellcheck disable=SC2086
-    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
+    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$init" --data "$data" \
         --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
         --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 $flags \
         --eval-every "$eval_every" --eval-samples "$eval_samples" --fidelity-every "$([ "$name" = vanilla ] && echo 0 || echo 50)" \

@@ -90,9 +90,20 @@ advance() {  # corpus model stage
     thin "$metrics"
 }
 
+# How well exit layers 1 and 2 rank real pools against the exact loss at this warm start (timing plays no part).
+fidelity() {  # corpus model stage
+    local f="$out/$1-$2-$3/fidelity.json"
+    [ -f "$f" ] && return
+    mkdir -p "$out/$1-$2-$3"
+    OPENBLAS_NUM_THREADS=1 "$bin" bench --only fidelity --model "$work/$1-$2/stage-$3" --data "$work/$1/dataset" \
+        --configs "$2" --vocab-size 8192 --select-fraction 0.75 --exit-layers 1,2 --score-vocabularies 2048 \
+        --reuse-scoring-forward on --fidelity-pools 20 --json "$f" > "$out/$1-$2-$3/fidelity.log" 2>&1 \
+        || { echo "error: the fidelity bench of $1-$2-$3 failed; see $out/$1-$2-$3/fidelity.log" >&2; exit 1; }
+}
 for s in $stages; do
     for c in $corpora; do
         for m in $models; do
+            if [ -z "$only" ] || [[ "$c-$m-$s" == *"$only"* ]]; then advance "$c" "$m" "$s"; fidelity "$c" "$m" "$s"; fi
             for seed in $seeds; do
                 for run in "vanilla-full $probe --policy vanilla" "vanilla-short $short --policy vanilla" \
                            "sift-short $short --policy sift --fidelity-every 25"; do

@@ -12,7 +12,7 @@
 # Measures, in this order: the sgemm peak and one training step (b 32, T 128, 1 process × 2 threads)
 # of BERT-mini and BERT-base at V 30522, vanilla and SIFT at exit 1, ρ 0.5, the training forward reusing
 # the scoring forward, scored over all classes and over the 2048 most frequent (`sift bench --only
-# sgemm,step`); the same for mini at V 8192; PyTorch eager with the
+# sgemm,step`); the same for mini at V 8192; PyTorch eager and torch.compile (inductor) with the
 # MLM head on masked positions (tools/torch_baseline.py) for mini and base; 2-rank data-parallel
 # training against PyTorch DDP (tools/ddp_compare.py), mini over 24 steps and base over 8.
 set -euo pipefail
@@ -42,6 +42,8 @@ trap 'rm -f "$tmp"' EXIT
     for config in mini base; do
         echo "## torch $config: tools/torch_baseline.py $config 2 --masked-head"
         "$python" tools/torch_baseline.py "$config" 2 --masked-head
+        echo "## torch.compile $config: tools/torch_baseline.py $config 2 --masked-head --compile"
+        "$python" tools/torch_baseline.py "$config" 2 --masked-head --compile || echo "(torch.compile: exit $?)"
     done
     echo "## DDP mini: tools/ddp_compare.py --configs mini --steps 24"
     "$python" tools/ddp_compare.py --sift "$sift" --data "$data" --configs mini --steps 24

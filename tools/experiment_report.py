@@ -20,6 +20,8 @@ ap.add_argument("--budget")
 ap.add_argument("--date")
 ap.add_argument("--machine")
 ap.add_argument("--heading")
+ap.add_argument("--model", help="the model, as the header names it (default: BERT-mini)")
+ap.add_argument("--warm-start", help="what every run starts from, as the header says it")
 ap.add_argument("--index", help="a Markdown file whose generated block for this folder gets the verdict table")
 args = ap.parse_args()
 out = args.dir
@@ -29,12 +31,16 @@ from run_labels import LABELS  # noqa: E402
 from metrics_io import metrics_files, read_rows, settings, update_index  # noqa: E402
 
 config = settings(out, {"tool": "experiment_report.py", "budget": args.budget, "date": args.date,
-                        "machine": args.machine, "heading": args.heading},
-                  {"heading": "SIFT against plain training: the deciding experiment"})
+                        "machine": args.machine, "heading": args.heading, "model": args.model, "warm_start": args.warm_start},
+                  {"heading": "SIFT against plain training: the deciding experiment",
+                   "model": "BERT-mini (L4/H256/A4, WordPiece vocabulary 8192 learned per corpus)",
+                   "warm_start": "the same vanilla warm start of its corpus (1,000 plain steps on the whole training split; "
+                                 "time 0 on the curves is its final evaluation)"})
 for key in ("budget", "date", "machine"):
     if config.get(key) is None:
         sys.exit(f"error: --{key} not given and not in {os.path.join(out, 'report.json')}")
 args.budget, args.date, args.machine, args.heading = config["budget"], config["date"], config["machine"], config["heading"]
+args.model, args.warm_start = config["model"], config["warm_start"]
 
 ORDER = list(LABELS)
 CORPORA = {"python": "Python documentation (reStructuredText markup removed)", "gcide": "GCIDE dictionary (prose)",
@@ -101,15 +107,14 @@ for name, path in metrics_files(out, "*-s*").items():
 
 lines = [f"# {args.heading}", "",
          f"Measured {args.date} on {args.machine} by `launch/experiment.sh` (results of finished runs only; the",
-         "script resumes where it stopped). BERT-mini (L4/H256/A4, WordPiece vocabulary 8192 learned per corpus),",
+         f"script resumes where it stopped). {args.model},",
          f"2 ranks × 1 OpenBLAS thread, sequence length 128, b = 32 backpropagated per step, ρ = 0.5 unless the policy names another, exit layer 1,",
          f"AdamW lr 1e-3 with 30 warm-up steps, **{args.budget} s of training per run**"
          + (f" ({int(args.budget) * 3 // 4} s for runs named \"3/4 of the budget\")" if any(k[1].endswith("-b75") for k in runs) else "")
          + " on a fixed subset of 2,800",
          "training sequences (several epochs), learning-rate schedule fitted to the budget (decays to 0 at its end),",
          "validation on 1,600 held-out sequences (≥ 30,000 masked tokens) with evaluation off the clock. Every run",
-         "starts from the same vanilla warm start of its corpus (1,000 plain steps on the whole training split;",
-         "time 0 on the curves is its final evaluation).", ""]
+         f"starts from {args.warm_start}.", ""]
 
 def ratio_cell(hit, vanilla_elapsed):
     """"0.91 [0.88–0.95]": the interpolated ratio and the ratios at the evaluations around the crossing."""
@@ -216,7 +221,7 @@ for corpus, title in CORPORA.items():
                     plots.append(f"'{dat}' using {xcol}:{col} with linespoints lc {i + 1} dt {s} title '{LABELS[n].replace('`', '')} s{s}'")
             script = (f"set terminal png size 800,500\nset output '{os.path.join(out, png)}'\n"
                       f"set xlabel '{xlabel}'; set ylabel '{ylabel}'; set key {'top right' if metric == 'loss' else 'bottom right'}; set grid\n"
-                      f"set title 'BERT-mini, 2 ranks, {corpus}: {ylabel} vs {xlabel}'\nplot " + ", ".join(plots) + "\n")
+                      f"set title '{args.model.split(' (')[0]}, 2 ranks, {corpus}: {ylabel} vs {xlabel}'\nplot " + ", ".join(plots) + "\n")
             try:
                 subprocess.run(["gnuplot"], input=script, text=True, check=True)
                 lines.append(f"![{metric} vs {axis}]({png})")

@@ -25,6 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from metrics_io import read_rows as rows  # noqa: E402  (the one reader of metrics logs, plain or gzipped)
+from metrics_io import settings, update_index  # noqa: E402
 
 
 def final_eval(path):
@@ -71,9 +72,14 @@ def stage_of_base(base_path, stage):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--probe-steps", type=int, default=200)
+    ap.add_argument("--probe-steps", type=int)
     ap.add_argument("--bench", help="sift bench --json output whose step section gives each model's SIFT overhead")
+    ap.add_argument("--index", help="a Markdown file whose `<!-- generated: stages -->` block gets the summary and trend")
     a = ap.parse_args()
+    # Settings given here, else those saved in DIR/report.json by the last run (tools/regenerate_reports.sh).
+    saved = settings(a.dir, {"tool": "stages_report.py", "probe_steps": a.probe_steps, "bench": a.bench},
+                     {"probe_steps": 200})
+    a.probe_steps, a.bench = saved["probe_steps"], saved.get("bench")
     n_full, n_short = a.probe_steps, a.probe_steps * 3 // 4
     overhead = {}
     if a.bench:
@@ -102,9 +108,14 @@ def main():
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
             per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
                                  extrapolated=extrapolated, early=early))
+        fid = {}
+        fpath = os.path.join(d, "fidelity.json")
+        if os.path.exists(fpath):
+            for r in json.load(open(fpath)).get("fidelity", []):
+                fid[r["exit_layer"]] = (r.get("spearman"), r.get("top_overlap"))
         if per_seed:
             table.append(dict(corpus=corpus, model=model, stage=stage, base_loss=base_loss,
-                              base_acc=base_acc, seeds=per_seed))
+                              base_acc=base_acc, seeds=per_seed, fidelity=fid))
 
     out = ["# Gain per backpropagated sample against the stage of training", "",
            "Written by `tools/stages_report.py` from the logs of `launch/stages.sh` (every figure below is computed",
@@ -125,9 +136,15 @@ def main():
             ntxt = "—" if s["n_star"] is None else f"{s['n_star']:.0f}"
             flag = " (lr 0 early)" if s["early"] else ""
             out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
+    summary_at = len(out)
     out += ["", "## Summary: mean gain and its spread across seeds", "",
-            "| corpus | model | stage | warm-start accuracy | seeds | mean gain | min … max | break-even |", "|---|---|---|---|---|---|---|---|"]
+            "Exit layers' fidelity at each warm start: `sift bench --only fidelity` (20 pools of 43 candidates of the "
+            "training data, the default scoring path: 2,048 classes, dropout as the reused forward has it) against the "
+            "exact loss — Spearman of the losses and the share of the exact top b kept (`fidelity.json`).", "",
+            "| corpus | model | stage | warm-start accuracy | exit 1: Spearman / top-b | exit 2: Spearman / top-b | seeds | mean gain | min … max | break-even |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     series = {}
+    seed_points = {}   # (model, corpus) -> [(warm-start accuracy %, gain %)] per seed
     for t in table:
         gains = [s["gain"] for s in t["seeds"] if s["gain"] is not None]
         if not gains:
@@ -135,19 +152,91 @@ def main():
         o = overhead.get(t["model"])
         be = f"{100 * o / (1 + o):.1f}%" if o is not None else "—"
         mean = statistics.mean(gains)
+        def agreement(exit_layer):
+            f = t["fidelity"].get(exit_layer)
+            return "—" if f is None or f[0] is None else f"{f[0]:.3f} / {f[1]:.3f}"
         out.append(f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                    + (f"{100 * t['base_acc']:.2f}%" if t["base_acc"] is not None else "—")
-                   + f" | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
+                   + f" | {agreement(1)} | {agreement(2)} | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
+            for g in gains:
+                seed_points.setdefault((t["model"], t["corpus"]), []).append((100 * t["base_acc"], 100 * g))
+    def break_even_note(relative_to):
+        """The break-even sentence, its link to the bench file relative to the document's folder."""
+        return ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
+                f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, relative_to)}) "
+                "(exit layer 1, reuse, 2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+    break_even_at = len(out)
     if overhead:
-        out += ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
-                f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, a.dir)}) (exit layer 1, reuse, "
-                "2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+        out += break_even_note(a.dir)
+    out += trend_section(seed_points, overhead)
+    if a.index:
+        # The index gets the summary and the trend (without their headings); the per-seed table stays here.
+        block = out[summary_at:break_even_at] + (break_even_note(os.path.dirname(a.index)) if overhead else []) \
+            + out[break_even_at + (len(break_even_note(a.dir)) if overhead else 0):]
+        block = [l for l in block if not l.startswith("## ")]
+        while block and not block[0]:
+            block.pop(0)
+        if not update_index(a.index, "stages", block):
+            print(f"warning: no '<!-- generated: stages -->' block in {a.index}", file=sys.stderr)
     with open(os.path.join(a.dir, "results.md"), "w") as f:
         f.write("\n".join(out) + "\n")
     print("\n".join(out))
     plot(a.dir, series, overhead)
+
+
+def fit(points):
+    """Least-squares line gain = a + b·accuracy through per-seed points: (a, b, residual s.d., Sxx, mean x, n), or None."""
+    n = len(points)
+    xs = {x for x, _ in points}
+    if n < 3 or len(xs) < 2:
+        return None
+    mx = statistics.mean(x for x, _ in points)
+    my = statistics.mean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / sxx
+    a = my - b * mx
+    resid = [y - (a + b * x) for x, y in points]
+    sd = (sum(r * r for r in resid) / (n - 2)) ** 0.5 if n > 2 else float("nan")
+    return a, b, sd, sxx, mx, n
+
+
+def trend_section(seed_points, overhead, target=64.0):
+    """The fitted trend of gain against the warm start's accuracy per (model, corpus), where it crosses the
+    break-even, and the gain and ratio it projects at `target` % accuracy (the paper's end point)."""
+    out = ["", "## Trend: gain against the warm start's accuracy", "",
+           "A least-squares line through every seed's gain (not the means) per model and corpus, with the standard "
+           "error of its slope and of its value at the accuracy named; the accuracy where it crosses the model's break-even; "
+           f"and its value at {target:.0f}% accuracy, the paper's end point — far outside the measured accuracies, so a "
+           "projection that assumes the gain keeps changing linearly with accuracy, not a measurement. The last column "
+           "applies that projected gain to BERT-base's measured overhead, (1 − gain)(1 + o_base), taking the model's gain "
+           "as base's (deep12 has base's 12 layers, so its exit layer 1 is the same share of the encoder).", ""]
+    rows = []
+    for (model, corpus), pts in sorted(seed_points.items()):
+        f = fit(pts)
+        if f is None:
+            rows.append(f"| {model} | {corpus} | {len(pts)} | {len({x for x, _ in pts})} | — | — | — | — |")
+            continue
+        a, b, sd, sxx, mx, n = f
+        se_b = sd / sxx ** 0.5
+        g_t = a + b * target
+        se_t = sd * (1 / n + (target - mx) ** 2 / sxx) ** 0.5
+        o = overhead.get(model)
+        if o is not None and b != 0:
+            cross = (100 * o / (1 + o) - a) / b
+            crossing = f"{cross:.1f}%" if b > 0 else f"— (falls; {cross:.1f}%)"
+        else:
+            crossing = "—"
+        ob = overhead.get("base")
+        ratio = (f"{(1 - (g_t + 2 * se_t) / 100) * (1 + ob):.2f} … {(1 - (g_t - 2 * se_t) / 100) * (1 + ob):.2f}"
+                 if ob is not None else "—")
+        rows.append(f"| {model} | {corpus} | {n} | {len({x for x, _ in pts})} | {b:+.2f} ± {se_b:.2f} | {crossing} | "
+                    f"{g_t:+.1f}% ± {2 * se_t:.1f} | {ratio} |")
+    out += ["| model | corpus | points (seed, stage) | stages | slope (gain points per accuracy point) | crosses break-even at "
+            f"| projected gain at {target:.0f}% (± 2 s.e.) | projected base ratio |",
+            "|---|---|---|---|---|---|---|---|"] + rows
+    return out
 
 
 def plot(directory, series, overhead):

@@ -43,7 +43,6 @@ extension Bench {
         let model = source.model, config = model.config
         let b = TrainingOptions().batchSize
         let poolSize = Int((Double(b) / plan.selectFraction).rounded())
-        let stream = CandidateStream(sampleCount: source.samples.count, seed: 7)
         let chunk = TrainingOptions().microBatch
         say("\nselection fidelity — \(source.description); \(source.pools) pools of \(poolSize) candidates (b = \(b), "
             + "ρ = \(plan.selectFraction)), epoch-0 masks")
@@ -56,20 +55,8 @@ extension Bench {
         } } }
         let scorers = paths.map { Scorer(model: model, path: $0, reference: source.reference, microBatch: chunk) }
         let exactScorer = Scorer(model: model, path: .exact(numLayers: config.numLayers), microBatch: chunk)
-        // sums[path] = (Σ Spearman, Σ overlap, pools with a defined Spearman)
-        var sums = [Double](repeating: 0, count: 3 * paths.count)
-        for p in stride(from: comm.rank, to: source.pools, by: comm.size) {
-            // Pool p is scored as `sift train` with seed 7 scores its step p: the same keys, the same scorer.
-            let (indices, _) = stream.candidates(from: p * poolSize, count: poolSize)
-            let samples = indices.map { (index: $0, epoch: 0) }
-            let exact = try exactScorer.losses(samples, from: source.samples, seed: 7, counter: p)
-            for (i, scorer) in scorers.enumerated() {
-                let approximate = try scorer.losses(samples, from: source.samples, seed: 7, counter: p)
-                if let s = SelectionFidelity.spearman(approximate, exact) { sums[3 * i] += s; sums[3 * i + 2] += 1 }
-                sums[3 * i + 1] += SelectionFidelity.topOverlap(approximate: approximate, exact: exact, globalIndices: indices, count: b)
-            }
-        }
-        sums = comm.allreduceSum(sums)
+        let agreements = try PoolFidelity.measure(scorers: scorers, exact: exactScorer, samples: source.samples, pools: source.pools,
+                                                  poolSize: poolSize, keep: b, seed: 7, communicator: comm)
 
         // The step rows of the model's size (same layers and width), if the step section measured it.
         let size = plan.names.first { name in
@@ -80,8 +67,7 @@ extension Bench {
                               alignments: [.right, .right, .right, .left, .right, .right, .right])
         var rows: [FidelityRow] = []
         for (i, path) in paths.enumerated() {
-            let spearman = sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil
-            let overlap = sums[3 * i + 1] / Double(source.pools)
+            let spearman = agreements[i].spearman, overlap = agreements[i].topOverlap
             let overhead = steps?.first { row in
                 row.config == size && row.exitLayer == path.exitLayer && (row.scorePositions ?? 0) == path.positions
                     && (row.reuseScoringForward ?? false) == path.reusesForward && (row.scoreVocabulary ?? 0) == path.classes

@@ -99,6 +99,10 @@ public final class Trainer {
             : nil
     }
 
+    /// A trainer dropped without finishing `run` (e.g. one used only to evaluate) must not leave its watchdog
+    /// counting: it would abort the job once the timeout passed.
+    deinit { watchdog?.stop() }
+
     var isRoot: Bool { communicator.isRoot }
 
     // MARK: - Batches

@@ -15,6 +15,7 @@ extension Trainer {
         let started = Date()
         var totalTimes = PhaseTimes()
         var stepsTimed = 0
+        var firstStepSeconds = 0.0
         var targetReached: (seconds: Double, samples: Int, step: Int)?
         let firstStep = step
 
@@ -33,6 +34,7 @@ extension Trainer {
                 calibrate(stepSeconds: stepSeconds, elapsed: elapsed())
             }
             totalTimes.add(times)
+            if stepsTimed == 0 { firstStepSeconds = communicator.allreduceMax(stepSeconds) }
             stepsTimed += 1
             options.faults.afterStep(step, rank: communicator.rank, parameters: model.parameters)
 
@@ -80,7 +82,7 @@ extension Trainer {
                     watchdog?.stop()
                     return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                            elapsedSeconds: trainedFor, finalEvaluation: nil, targetReached: nil,
-                                           phaseTimes: totalTimes, stepsTimed: stepsTimed, preempted: true)
+                                           phaseTimes: totalTimes, stepsTimed: stepsTimed, firstStepSeconds: firstStepSeconds, preempted: true)
                 }
                 break
             }
@@ -91,7 +93,7 @@ extension Trainer {
         if let f = final { observer.finished(step: step, final: f, elapsed: trainedFor) }
         return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                elapsedSeconds: trainedFor, finalEvaluation: final, targetReached: targetReached,
-                               phaseTimes: totalTimes, stepsTimed: stepsTimed)
+                               phaseTimes: totalTimes, stepsTimed: stepsTimed, firstStepSeconds: firstStepSeconds)
     }
 
     /// The step the loop runs to: `--steps`, or the fitted schedule's length once known.

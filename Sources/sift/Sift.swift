@@ -10,7 +10,7 @@ struct Sift: ParsableCommand {
         commandName: "sift",
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
         subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
-                      ScoreCommand.self, SummaryCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self, ProjectCommand.self,
+                      ScoreCommand.self, AdviseCommand.self, SummaryCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self, ProjectCommand.self,
                       DebugSelectCommand.self, ScalingSummaryCommand.self])
 
     /// Runs the command; every failure becomes one `error: …` line on standard error and a non-zero

@@ -11,28 +11,10 @@ struct TrainingRun {
     let command: TrainCommand
 
     func run() throws {
-        let comm: Communicator
-        do { comm = try Communicator() } catch { throw CommandFailure("\(error)") }
-        let say: (String) -> Void = { line in if comm.isRoot { print(line); fflush(stdout) } }
-
-        // Everything that can fail because of input is checked on every rank, then agreed on, before
-        // any collective that could hang if one rank were missing.
-        var setup: TrainingSetup?
-        var problem: String?
-        do { setup = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) } catch { problem = "\(error)" }
-        // One allgather: every rank learns which ranks failed, so a problem on one rank alone stops all.
-        let flags = comm.allgather(problem == nil ? 0 : 1)
-        let failed = flags.indices.filter { flags[$0] != 0 }
-        guard failed.isEmpty, var setup else {
-            if let problem {
-                printError("error: \(comm.size > 1 ? "rank \(comm.rank): " : "")\(problem)")
-            } else if comm.isRoot {
-                let ranks = failed.map(String.init).joined(separator: ", ")
-                printError("error: rank\(failed.count > 1 ? "s" : "") \(ranks) could not start (see above); no rank trains")
-            }
-            comm.finalize()
-            throw ExitCode(2)
-        }
+        let job = try RankedJob.start()
+        let comm = job.comm
+        let say = job.say
+        var setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
         setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
@@ -40,28 +22,19 @@ struct TrainingRun {
         let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
         Preemption.install()
-        var preempted = false
-        do {
+        let preempted = try job.run(shared: { $0 is TrainingError ? 1 : nil }) { () throws -> Bool in
             try trainer.resumeIfRequested()
             let summary = try trainer.run()
-            preempted = summary.preempted
             if comm.isRoot {
                 summaryLines(summary).forEach(say)
-                if let dir = command.export, !preempted {
+                if let dir = command.export, !summary.preempted {
                     let model = setup.model
                     try HuggingFaceCheckpoint.export(config: model.config, layout: model.layout, parameters: model.parameters,
                                                      vocabPath: setup.vocabPath, to: dir, overwrite: command.overwriteExport)
                     say("exported HuggingFace model to \(dir)")
                 }
             }
-        } catch let error as TrainingError {
-            // Raised identically on every rank (it follows a collective), so every rank exits cleanly.
-            if comm.isRoot { printError("error: \(error)") }
-            comm.finalize()
-            throw ExitCode(1)
-        } catch {
-            printError("error: rank \(comm.rank): \(error)")
-            comm.abort(code: 1)
+            return summary.preempted
         }
         comm.finalize()
         if preempted { throw ExitCode(Preemption.exitCode) }

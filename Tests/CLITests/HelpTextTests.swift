@@ -5,7 +5,7 @@ import XCTest
 /// `--help` says what a flag does, its unit and its default: no measured percentages and no pointers into
 /// README sections (the evidence for defaults is in docs/DECISIONS.md), through the real binary.
 final class HelpTextTests: XCTestCase {
-    static let commands = ["", "tokenize", "vocab", "prepare", "train", "score", "export", "import", "bench",
+    static let commands = ["", "tokenize", "vocab", "prepare", "train", "score", "advise", "export", "import", "bench",
                            "project", "debug-select", "scaling-summary"]
 
     func testHelpHasNoPercentagesAndNoReadmeReferences() throws {

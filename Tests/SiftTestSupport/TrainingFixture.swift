@@ -49,5 +49,9 @@ public enum TrainingFixture {
             + (extra.contains("--sift-delay") ? [] : ["--sift-delay", "0"]) + extra
     }
 
-    public struct FixtureError: Error, CustomStringConvertible { public let message: String; public var description: String { message } }
+    public struct FixtureError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+        public init(message: String) { self.message = message }
+    }
 }

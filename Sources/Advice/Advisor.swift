@@ -1,0 +1,220 @@
+import Communication
+import Data
+import Foundation
+import Kernels
+import Model
+import Selection
+import Setup
+import Training
+
+/// What `sift advise` runs: the probe's length, seeds and the selecting configurations it tries.
+public struct ProbePlan: Sendable {
+    /// N: vanilla's full budget in steps; vanilla and every selecting configuration also run 3N/4.
+    public var probeSteps: Int = 120
+    /// One probe (vanilla N, vanilla 3N/4, each configuration 3N/4) per seed.
+    public var seeds: [UInt64] = [1, 2]
+    /// Exit layers probed (each with every selection fraction).
+    public var exitLayers: [Int] = [TrainingOptions().exitLayer]
+    /// Selection fractions ρ probed.
+    public var selectFractions: [Double] = [TrainingOptions().selectFraction]
+    /// Pools of the candidate stream on which exit layers' fidelity is measured.
+    public var fidelityPools: Int = 16
+
+    public init() {}
+
+    /// 3N/4: the budget of vanilla's short run and of every selecting run.
+    public var shortSteps: Int { probeSteps * 3 / 4 }
+
+    /// The first problem with the plan for a model of `numLayers` layers, or nil.
+    public func validationError(numLayers: Int) -> String? {
+        if probeSteps < 8 { return "--probe-steps must be at least 8 (got \(probeSteps))" }
+        if seeds.isEmpty { return "--seeds needs at least one seed" }
+        if Set(seeds).count != seeds.count { return "--seeds lists a seed twice" }
+        if exitLayers.isEmpty || selectFractions.isEmpty { return "--exit-layers and --select-fractions need at least one value" }
+        if let bad = exitLayers.first(where: { !(1...numLayers).contains($0) }) {
+            return "--exit-layers: \(bad) is not a layer of the model's \(numLayers)"
+        }
+        if let bad = selectFractions.first(where: { !($0 > 0 && $0 < 1) }) {
+            return "--select-fractions must each be in (0, 1) (got \(bad); 1 selects nothing)"
+        }
+        if fidelityPools < 1 { return "--fidelity-pools must be at least 1 (got \(fidelityPools))" }
+        return nil
+    }
+}
+
+/// Measures, from a warm start and a dataset, whether loss-based selection pays for continuing the run:
+/// the exit layers' fidelity on real pools, and per seed an equal-schedule probe — vanilla for N and for
+/// 3N/4 steps, each selecting configuration for 3N/4 steps, every run from the same weights with its own
+/// schedule — whose final validation losses give the gain per backpropagated sample (`ProbeGain`) and
+/// whose step times give the overhead. Every rank calls `run` together.
+public final class Advisor {
+    /// The run's setup for a seed: the data's masks (training and validation) are keyed by the seed, as in `sift train`.
+    let makeSetup: (UInt64) throws -> TrainingSetup
+    /// The setup of the current seed.
+    var setup: TrainingSetup
+    let template: TrainingOptions
+    let plan: ProbePlan
+    let communicator: any Collectives
+    let progress: (String) -> Void
+    /// The warm start's weights; every run trains a copy.
+    let initial: FloatBuffer
+
+    /// - Parameters:
+    ///   - setup: the warm start (`--init-from`), training and validation data masked for a seed, and the unigram
+    ///     reference; called once per seed (the first seed's was checked on every rank before).
+    ///   - template: every run's options (batch, learning rate, warm-up, evaluation samples, selection flags
+    ///     other than the policy, the exit layer and ρ, which the probe sets).
+    ///   - progress: rank 0's lines as runs finish.
+    public init(setup: @escaping (UInt64) throws -> TrainingSetup, template: TrainingOptions, plan: ProbePlan,
+                communicator: any Collectives, progress: @escaping (String) -> Void) throws {
+        makeSetup = setup
+        self.setup = try setup(plan.seeds[0])
+        self.template = template
+        self.plan = plan
+        self.communicator = communicator
+        self.progress = progress
+        initial = FloatBuffer(count: self.setup.model.parameters.count)
+        initial.copy(from: self.setup.model.parameters)
+    }
+
+    /// Runs the fidelity measurement and the probes, and concludes.
+    /// - Throws: `SetupError` when the data has no validation split; the trainer's errors.
+    public func run() throws -> Advice {
+        guard setup.validation != nil else {
+            throw SetupError("the dataset has no validation split: the probe compares final validation losses")
+        }
+        let warm = try warmStart()
+        progress(AdviceReport.warmStartLine(warm))
+        let fidelity = try measureFidelity()
+        AdviceReport.fidelityLines(fidelity).forEach(progress)
+        progress("")
+        let runs = 2 + plan.exitLayers.count * plan.selectFractions.count
+        var vanilla: [Advice.VanillaRuns] = []
+        var selecting: [[ProbeRun]] = []  // [seed][configuration]
+        for (s, seed) in plan.seeds.enumerated() {
+            if s > 0 { setup = try makeSetup(seed) }
+            let done = s * runs
+            let full = try probe(policy: .vanilla, steps: plan.probeSteps, seed: seed, label: "\(done + 1)/\(runs * plan.seeds.count)")
+            let short = try probe(policy: .vanilla, steps: plan.shortSteps, seed: seed, label: "\(done + 2)/\(runs * plan.seeds.count)")
+            vanilla.append(Advice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss,
+                                              secondsPerStep: ProbeRun.secondsPerStep([full, short])))
+            var row: [ProbeRun] = []
+            for (c, (exit, rho)) in configurations.enumerated() {
+                row.append(try probe(policy: .sift, steps: plan.shortSteps, seed: seed, exitLayer: exit, selectFraction: rho,
+                                     label: "\(done + 3 + c)/\(runs * plan.seeds.count)"))
+            }
+            selecting.append(row)
+        }
+        let vanillaSeconds = vanilla.map(\.secondsPerStep).reduce(0, +) / Double(vanilla.count)
+        let candidates = configurations.enumerated().map { c, configuration in
+            candidate(configuration, runs: selecting.map { $0[c] }, vanilla: vanilla, vanillaSeconds: vanillaSeconds)
+        }
+        let (verdict, recommended) = Advice.conclude(candidates)
+        let hintFrom = recommended.map { candidates[$0].exitLayer } ?? plan.exitLayers.min()!
+        return Advice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
+                      ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
+                      recommended: recommended, verdict: verdict,
+                      deeperExitHint: Advice.deeperExit(than: hintFrom, fidelity: fidelity))
+    }
+
+    /// Exit layer × selection fraction, in the order probed.
+    var configurations: [(Int, Double)] {
+        plan.exitLayers.flatMap { e in plan.selectFractions.map { (e, $0) } }
+    }
+
+    /// One configuration's gains, ratios and verdict from its runs (one per seed) and vanilla's.
+    func candidate(_ configuration: (Int, Double), runs: [ProbeRun], vanilla: [Advice.VanillaRuns],
+                   vanillaSeconds: Double) -> Advice.Candidate {
+        let seconds = ProbeRun.secondsPerStep(runs)
+        let overhead = seconds / vanillaSeconds - 1
+        let n = zip(runs, vanilla).map { run, v in
+            ProbeGain.matchingSteps(loss: run.loss, short: plan.shortSteps, shortLoss: v.shortLoss, full: plan.probeSteps, fullLoss: v.fullLoss)
+        }
+        let gains = n.map { $0.map { 1 - Double(plan.shortSteps) / $0 } }
+        let ratios = gains.map { $0.map { ProbeGain.ratio(gain: $0, overhead: overhead) } }
+        return Advice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, losses: runs.map(\.loss),
+                                secondsPerStep: seconds, overhead: overhead, matchingSteps: n,
+                                extrapolated: n.map { $0.map { ProbeGain.isExtrapolated(matchingSteps: $0, short: plan.shortSteps,
+                                                                                       full: plan.probeSteps) } ?? false },
+                                gains: gains, ratios: ratios, verdict: Advice.verdict(ratios: ratios))
+    }
+
+    /// The options of one probe run: the template with its policy, length and seed, selecting from step 0.
+    func options(policy: SelectionPolicy, steps: Int, seed: UInt64, exitLayer: Int, selectFraction: Double) -> TrainingOptions {
+        var o = template
+        o.policy = policy
+        o.steps = steps
+        o.seed = seed
+        o.exitLayer = exitLayer
+        o.selectFraction = selectFraction
+        o.siftDelay = 0
+        o.evalEvery = 0
+        o.fidelityEvery = 0
+        o.metricsPath = nil
+        o.selectionLogPath = nil
+        o.checkpointDirectory = nil
+        o.resume = false
+        o.logEvery = Int.max / 2
+        return o
+    }
+
+    /// Trains a copy of the warm start: its final validation loss and steady-state step time.
+    func probe(policy: SelectionPolicy, steps: Int, seed: UInt64, exitLayer: Int? = nil, selectFraction: Double? = nil,
+               label: String) throws -> ProbeRun {
+        let o = options(policy: policy, steps: steps, seed: seed, exitLayer: exitLayer ?? template.exitLayer,
+                        selectFraction: selectFraction ?? template.selectFraction)
+        let summary = try trainer(o).run()
+        let loss = summary.finalEvaluation!.loss
+        let what = policy == .vanilla ? "vanilla" : "sift (exit \(o.exitLayer), ρ \(o.selectFraction))"
+        progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, %.3f s/step", label, what, steps,
+                        seed, loss, summary.steadySecondsPerStep))
+        return ProbeRun(loss: loss, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
+                        steadySteps: summary.stepsTimed - 1)
+    }
+
+    /// A trainer of a fresh copy of the warm start.
+    func trainer(_ o: TrainingOptions) -> Trainer {
+        let weights = FloatBuffer(count: initial.count)
+        weights.copy(from: initial)
+        let model = BertForMaskedLM(config: setup.model.config, parameters: weights)
+        return Trainer(options: o, model: model, communicator: communicator, train: setup.train, validation: setup.validation,
+                       vocabHash: setup.vocabHash, reference: setup.reference, output: { _ in })
+    }
+
+    /// The warm start's validation loss and accuracy.
+    func warmStart() throws -> Advice.WarmStart {
+        let e = try trainer(options(policy: .vanilla, steps: 1, seed: plan.seeds[0], exitLayer: template.exitLayer,
+                                    selectFraction: template.selectFraction)).measureValidation()!
+        return Advice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens)
+    }
+
+    /// The fidelity of every exit layer up to the deepest probed one plus two (not the last), against the
+    /// exact loss, scored as the probe's selecting runs score (scoring vocabulary, dropout with reuse).
+    func measureFidelity() throws -> [Advice.Fidelity] {
+        let model = setup.model, layers = model.config.numLayers
+        let deepest = min(layers - 1, plan.exitLayers.max()! + 2)
+        guard deepest >= 1 else { return [] }
+        let o = options(policy: .sift, steps: 1, seed: plan.seeds[0], exitLayer: 1, selectFraction: plan.selectFractions[0])
+        let scorers = (1...deepest).map { exit -> Scorer in
+            var path = o.scoringPath(numLayers: layers)!
+            path.exitLayer = exit
+            return Scorer(model: model, path: path, reference: setup.reference, microBatch: o.microBatch)
+        }
+        let exact = Scorer(model: model, path: .exact(numLayers: layers), microBatch: o.microBatch)
+        let agreements = try PoolFidelity.measure(scorers: scorers, exact: exact, samples: setup.train, pools: plan.fidelityPools,
+                                                  poolSize: o.poolSize, keep: o.batchSize, seed: o.seed, communicator: communicator)
+        return agreements.enumerated().map { Advice.Fidelity(exitLayer: $0 + 1, spearman: $1.spearman, topOverlap: $1.topOverlap) }
+    }
+}
+
+/// One probe run's final validation loss and its training time without the first step (which allocates).
+struct ProbeRun {
+    var loss: Double
+    var steadySeconds: Double
+    var steadySteps: Int
+
+    /// Seconds per step over several runs, each run weighted by its steps.
+    static func secondsPerStep(_ runs: [ProbeRun]) -> Double {
+        runs.map(\.steadySeconds).reduce(0, +) / Double(max(1, runs.map(\.steadySteps).reduce(0, +)))
+    }
+}
