@@ -22,11 +22,7 @@ public struct SelectionCase: Sendable {
     public var count: Int
 
     public init(name: String, indices: [Int], losses: [Float], scores: [Float]?, count: Int) {
-        self.name = name
-        self.indices = indices
-        self.losses = losses
-        self.scores = scores
-        self.count = count
+        (self.name, self.indices, self.losses, self.scores, self.count) = (name, indices, losses, scores, count)
     }
 }
 
