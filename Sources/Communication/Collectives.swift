@@ -25,6 +25,9 @@ public protocol Collectives: AnyObject, Sendable {
     /// Every rank's floats on every rank, concatenated in rank order (counts may differ).
     func allgatherv(_ local: [Float]) -> [Float]
     func allgather(_ value: UInt64) -> [UInt64]
+    /// Every rank's bytes on every rank, concatenated in rank order, when every rank knows every
+    /// rank's count (`counts[r]` bytes from rank r; `local.count == counts[rank]`): one collective.
+    func allgatherv(bytes local: [UInt8], counts: [Int]) -> [UInt8]
     /// Overwrites `count` floats on every rank with `root`'s.
     func broadcast(_ data: UnsafeMutablePointer<Float>, count: Int, root: Int)
     /// `root`'s bytes on every rank.
@@ -59,6 +62,7 @@ public final class SingleProcess: Collectives, @unchecked Sendable {
     public func allAgree(_ ok: Bool) -> Bool { ok }
     public func allgatherv(_ local: [Float]) -> [Float] { local }
     public func allgather(_ value: UInt64) -> [UInt64] { [value] }
+    public func allgatherv(bytes local: [UInt8], counts: [Int]) -> [UInt8] { local }
     public func broadcast(_ data: UnsafeMutablePointer<Float>, count: Int, root: Int) {}
     public func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8] { bytes }
     public func startAllreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) -> PendingReduction { PendingReduction() }

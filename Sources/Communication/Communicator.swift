@@ -149,6 +149,24 @@ public final class Communicator: @unchecked Sendable {
         return out
     }
 
+    /// Gathers every rank's bytes on every rank, in rank order, when the counts are known everywhere
+    /// (no count exchange first, unlike the float `allgatherv`).
+    public func allgatherv(bytes local: [UInt8], counts: [Int]) -> [UInt8] {
+        guard size > 1 else { return local }
+        precondition(counts.count == size && local.count == counts[rank], "byte counts disagree with this rank's bytes")
+        let n = counts.map { Int32($0) }
+        var displs = [Int32](repeating: 0, count: size)
+        for i in 1..<size { displs[i] = displs[i - 1] + n[i - 1] }
+        var out = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        local.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                check(MPI_Allgatherv(src.baseAddress, n[rank], sift_mpi_byte(), dst.baseAddress, n, displs,
+                                     sift_mpi_byte(), comm), "MPI_Allgatherv")
+            }
+        }
+        return out
+    }
+
     /// Gathers one UInt64 from every rank on every rank (for replica checksums).
     public func allgather(_ value: UInt64) -> [UInt64] {
         guard size > 1 else { return [value] }

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Selection
 
 /// `sift project`'s projection: step time, throughput and parallel efficiency of vanilla and SIFT
 /// steps at many nodes from one node's compute times and an interconnect (`ScalingModel`).
@@ -65,9 +66,9 @@ public struct Projection {
                     table.add(["\(p)", "\(b)"] + Array(repeating: "—", count: 10))
                     continue
                 }
-                let s = scaling.predict(ranks: p, globalBatch: b, policy: policy)
-                let eOn = scaling.efficiency(ranks: p, globalBatch: b, baselineBatch: baseline, policy: policy, overlap: true)
-                let eOff = scaling.efficiency(ranks: p, globalBatch: b, baselineBatch: baseline, policy: policy, overlap: false)
+                let s = scaling.predict(ranks: p, globalBatch: b, policy: policy, exchange: .auto)
+                let eOn = scaling.efficiency(ranks: p, globalBatch: b, baselineBatch: baseline, policy: policy, overlap: true, exchange: .auto)
+                let eOff = scaling.efficiency(ranks: p, globalBatch: b, baselineBatch: baseline, policy: policy, overlap: false, exchange: .auto)
                 table.add(["\(p)", "\(b)", formatSeconds(s.compute), formatSeconds(s.allreduce), formatSeconds(s.exposedAllreduceWithOverlap),
                            formatSeconds(s.selectionExchange + s.synchronisation), formatSeconds(s.stepSeconds(overlap: true)),
                            formatSeconds(s.stepSeconds(overlap: false)), rate(s.samplesPerSecond(overlap: true)),
@@ -83,6 +84,7 @@ public struct Projection {
             }
             say(table.render())
         }
+        let exchanges = exchangeTable(counts, medium: net.medium, say: say)
         say("""
 
         Assumptions: one rank per node at the measured rate; ring allreduce per bucket (its 2(p−1)·α per bucket \
@@ -98,7 +100,31 @@ public struct Projection {
                                                        optimizerSecondsPerStep: profile.optimizerPerStep,
                                                        dataSecondsPerSample: profile.dataPerSample, source: source),
                                 scaling: globalBatch == nil ? "weak" : "strong", batch: globalBatch ?? batchSize,
-                                selectFraction: selectFraction, exitLayer: exitLayer, rows: out)
+                                selectFraction: selectFraction, exitLayer: exitLayer, rows: out, exchanges: exchanges)
+    }
+
+    /// Prints and returns SIFT's two selection exchanges at each node count (`auto` in the tables above
+    /// takes the cheaper): the allgather of 4 bytes per candidate against the threshold exchange's 8 small
+    /// allreduces and 1-bit mask, and the pool from which the threshold exchange is cheaper.
+    func exchangeTable(_ counts: [Int], medium: CommunicationMedium, say: (String) -> Void) -> [ExchangeRow] {
+        say("\nselection exchange (SIFT): allgather of the pool's losses (4 bytes per candidate) against the threshold "
+            + "exchange (\(ThresholdSelection.keyRounds) small allreduces and a 1-bit-per-candidate mask); sift train's "
+            + "--selection-exchange auto takes the cheaper, judged on \(Interconnect.reference.name)")
+        var table = TextTable(["nodes", "pool", "allgather", "threshold", "cheaper", "threshold cheaper from pool"])
+        var rows: [ExchangeRow] = []
+        for p in counts {
+            let pool = ScalingModel.poolSize(globalBatch: globalBatch ?? batchSize * p, policy: .sift(selectFraction: selectFraction))
+            guard pool >= p else { continue }
+            let a = ScalingModel.selectionExchangeSeconds(.allgather, pool: pool, ranks: p, medium: medium)
+            let t = ScalingModel.selectionExchangeSeconds(.threshold, pool: pool, ranks: p, medium: medium)
+            let from = ScalingModel.thresholdCrossoverPool(ranks: p, medium: medium)
+            let cheaper = ScalingModel.cheaperSelectionExchange(pool: pool, ranks: p, medium: medium)
+            table.add(["\(p)", "\(pool)", formatSeconds(a), formatSeconds(t), p == 1 ? "—" : cheaper.rawValue, from.map { "\($0)" } ?? "never"])
+            rows.append(ExchangeRow(nodes: p, pool: pool, allgatherSeconds: a, thresholdSeconds: t, cheaper: cheaper.rawValue,
+                                    thresholdCheaperFromPool: from))
+        }
+        say(table.render())
+        return rows
     }
 
     /// Samples per second: one decimal below 100, none above.

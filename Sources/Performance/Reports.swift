@@ -364,6 +364,19 @@ public struct ProjectionReport: Codable, Sendable {
     public var selectFraction: Double
     public var exitLayer: Int
     public var rows: [ProjectionRow]
+    /// SIFT's two selection exchanges at each node count (optional: absent in older files).
+    public var exchanges: [ExchangeRow]? = nil
+}
+
+/// The two selection exchanges of one SIFT step at one node count, and the pool from which the
+/// threshold exchange is cheaper there (nil: not below 2⁴⁰ candidates, or one node).
+public struct ExchangeRow: Codable, Sendable {
+    public var nodes: Int
+    public var pool: Int
+    public var allgatherSeconds: Double
+    public var thresholdSeconds: Double
+    public var cheaper: String
+    public var thresholdCheaperFromPool: Int?
 }
 
 /// One run of a scaling check: measured against predicted.

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Selection
 import Training
 
 /// How ranks exchange bytes in the scaling model.
@@ -61,6 +62,10 @@ public struct Interconnect: Sendable, Equatable {
         Interconnect(name: "ib-ndr", bandwidthGbps: 400, latencyMicroseconds: 1.0, summary: "InfiniBand NDR (400 Gb/s)"),
     ]
 
+    /// The network `sift project` assumes by default, and the one `sift train --selection-exchange auto`
+    /// decides by (the trainer cannot know its network): 25 Gb/s Ethernet.
+    public static let reference = preset(named: "25gbe")!
+
     public static func preset(named name: String) -> Interconnect? {
         presets.first { $0.name == name.lowercased() }
     }
@@ -120,7 +125,7 @@ public struct StepPrediction: Sendable, Equatable {
     public var allreduce: Double
     /// The part of `allreduce` left after backward ends when buckets start during backward.
     public var exposedAllreduceWithOverlap: Double
-    /// Allgather of the pool's losses (SIFT only).
+    /// The selection exchange: allgather of the pool's losses, or the threshold exchange (SIFT only).
     public var selectionExchange: Double
     /// Small blocking allreduces (masked-token count, loss sum, the stop decision).
     public var synchronisation: Double
@@ -248,6 +253,49 @@ public struct ScalingModel: Sendable {
         p > 1 ? ceil(log2(Double(p))) * medium.latency : 0
     }
 
+    // MARK: Selection exchange
+
+    /// Seconds of one `top` selection over a pool of `pool` candidates at `ranks` ranks by `exchange`
+    /// (`auto`: the cheaper of the two), from the collectives it performs (`SelectionExchange.collectives`):
+    /// allgather: one allgather of `bytesPerCandidate`·pool bytes, ⌈log₂ p⌉·α + (p−1)/p·4·pool/β on a network;
+    /// threshold: 8 small allreduces (8·⌈log₂ p⌉·α) and one allgather of the ≈ pool/8-byte bitmask.
+    public static func selectionExchangeSeconds(_ exchange: SelectionExchange, pool: Int, ranks p: Int,
+                                                bytesPerCandidate: Int = 4, medium: CommunicationMedium) -> Double {
+        if exchange == .auto {
+            return min(selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium),
+                       selectionExchangeSeconds(.threshold, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium))
+        }
+        let c = SelectionExchange.collectives(exchange, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate)
+        return Double(c.smallAllreduces) * smallAllreduceSeconds(ranks: p, medium: medium)
+            + allgatherSeconds(totalBytes: c.allgatherBytes, ranks: p, medium: medium)
+    }
+
+    /// The exchange the model predicts cheaper (allgather when they cost the same): what `auto` becomes.
+    public static func cheaperSelectionExchange(pool: Int, ranks p: Int, bytesPerCandidate: Int = 4,
+                                                medium: CommunicationMedium = Interconnect.reference.medium) -> SelectionExchange {
+        let threshold = selectionExchangeSeconds(.threshold, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium)
+        let allgather = selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium)
+        return threshold < allgather ? .threshold : .allgather
+    }
+
+    /// The smallest pool (≥ `ranks`, ≤ `limit`) from which the threshold exchange is cheaper at `ranks`
+    /// ranks, or nil if it never is up to `limit`. The allgather's cost less the threshold's grows with the
+    /// pool (4 bytes per candidate against 1 bit), so a bisection finds it.
+    public static func thresholdCrossoverPool(ranks p: Int, bytesPerCandidate: Int = 4, medium: CommunicationMedium,
+                                              limit: Int = 1 << 40) -> Int? {
+        func cheaper(_ pool: Int) -> Bool {
+            cheaperSelectionExchange(pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium) == .threshold
+        }
+        var lo = max(1, p), hi = limit
+        guard lo <= hi, cheaper(hi) else { return nil }
+        if cheaper(lo) { return lo }
+        while hi - lo > 1 {   // cheaper(hi) and not cheaper(lo)
+            let mid = lo + (hi - lo) / 2
+            if cheaper(mid) { hi = mid } else { lo = mid }
+        }
+        return hi
+    }
+
     // MARK: Steps
 
     /// Candidates per step for `globalBatch` backpropagated samples: b/ρ rounded as the trainer does.
@@ -259,8 +307,11 @@ public struct ScalingModel: Sendable {
     }
 
     /// One step at `ranks` ranks backpropagating `globalBatch` samples in all.
-    /// - Parameter computeScale: multiplies every compute time, e.g. p/cores when ranks share cores.
-    public func predict(ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1) -> StepPrediction {
+    /// - Parameters:
+    ///   - computeScale: multiplies every compute time, e.g. p/cores when ranks share cores.
+    ///   - exchange: how SIFT's selection is exchanged (`auto`: the cheaper, as `sift train` picks).
+    public func predict(ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1,
+                        exchange: SelectionExchange = .allgather) -> StepPrediction {
         precondition(p >= 1 && globalBatch >= 1, "ranks and batch must be positive")
         let perRank = (globalBatch + p - 1) / p
         let pool = ScalingModel.poolSize(globalBatch: globalBatch, policy: policy)
@@ -278,21 +329,21 @@ public struct ScalingModel: Sendable {
             let backward = computeScale * c.backwardFraction * c.forwardBackwardPerSample * Double(min(perRank, microBatch))
             exposed = min(total, max(0, body - backward) + tail)
         }
-        let exchange = policy == .vanilla ? 0
-            : ScalingModel.allgatherSeconds(totalBytes: Double(4 * pool), ranks: p, medium: medium)
+        let exchangeSeconds = policy == .vanilla ? 0
+            : ScalingModel.selectionExchangeSeconds(exchange, pool: pool, ranks: p, medium: medium)
         let sync = Double(smallCollectivesPerStep) * ScalingModel.smallAllreduceSeconds(ranks: p, medium: medium)
         return StepPrediction(ranks: p, globalBatch: globalBatch, perRankBatch: perRank, perRankPool: scored,
                               compute: scoring + work, scoring: scoring, allreduce: total,
-                              exposedAllreduceWithOverlap: exposed, selectionExchange: exchange, synchronisation: sync)
+                              exposedAllreduceWithOverlap: exposed, selectionExchange: exchangeSeconds, synchronisation: sync)
     }
 
     /// Parallel efficiency of `ranks` ranks against one: throughput_p / (p · throughput_1), where the
     /// single rank backpropagates `baselineBatch` per step. Weak scaling passes the per-rank batch (so
     /// this is throughput_p/(p·throughput_1)); strong scaling passes the global batch (speedup / p).
     public func efficiency(ranks p: Int, globalBatch: Int, baselineBatch: Int, policy: ProjectedPolicy,
-                           overlap: Bool) -> Double {
-        let one = predict(ranks: 1, globalBatch: baselineBatch, policy: policy).samplesPerSecond(overlap: overlap)
-        let many = predict(ranks: p, globalBatch: globalBatch, policy: policy).samplesPerSecond(overlap: overlap)
+                           overlap: Bool, exchange: SelectionExchange = .allgather) -> Double {
+        let one = predict(ranks: 1, globalBatch: baselineBatch, policy: policy, exchange: exchange).samplesPerSecond(overlap: overlap)
+        let many = predict(ranks: p, globalBatch: globalBatch, policy: policy, exchange: exchange).samplesPerSecond(overlap: overlap)
         return many / (Double(p) * one)
     }
 }

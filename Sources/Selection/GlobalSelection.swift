@@ -12,6 +12,12 @@ public struct GlobalSelectionResult: Sendable {
     public var poolLosses: [Float]
     /// What the rule ranked by, in pool order (the losses, or the reducible scores).
     public var poolScores: [Float] = []
+    /// Mean of the pool's finite losses and of the selected candidates' (nil when there are none).
+    public var meanCandidateLoss: Double? = nil
+    public var meanSelectedLoss: Double? = nil
+    /// Pool losses that are NaN or −∞, and that are +∞ (a `last-loss` candidate never backpropagated).
+    public var invalidLosses = 0
+    public var infiniteLosses = 0
 
     public init(selectedPositions: [Int], threshold: Float?, selectedPerRank: [Int], poolLosses: [Float],
                 poolScores: [Float] = []) {
@@ -36,6 +42,8 @@ public struct GlobalSelectionResult: Sendable {
 /// of those losses (B floats in total, 4·B bytes received per rank per step) gives every rank the
 /// whole pool's losses, and every rank then applies the same serial rule (`TopSelection`). The
 /// result is therefore exactly a serial top-b over all candidates, ties included, at any rank count.
+/// For the `top` rule the threshold exchange (`selectByThreshold`) reaches the same selection
+/// without gathering the losses.
 public struct GlobalSelection {
     public let communicator: any Collectives
 
@@ -74,14 +82,19 @@ public struct GlobalSelection {
     ///     (before the percentiles are taken) whatever the rule, so a rule change keeps it warm.
     ///   - beta: the exponent of `relative`.
     ///   - seed, step: key the random draws of `relative` and `proportional`.
+    ///   - exchange: `threshold` selects `top` by `selectByThreshold` (when no history is kept); every
+    ///     other case allgathers.
     public func select(localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int,
                        rule: SelectionRule?, history: inout ScoreHistory?, beta: Double,
-                       seed: UInt64, step: Int) -> GlobalSelectionResult {
+                       seed: UInt64, step: Int, exchange: SelectionExchange = .allgather) -> GlobalSelectionResult {
         let p = communicator.size
         guard let rule else {
             let perRank = (0..<p).map { GlobalSelection.share(poolSize: pool.count, rank: $0, size: p).count }
             return GlobalSelectionResult(selectedPositions: Array(pool.indices), threshold: nil,
                                          selectedPerRank: perRank, poolLosses: [], poolScores: [])
+        }
+        if exchange == .threshold && rule == .top && history == nil {
+            return selectByThreshold(localLosses: localLosses, localScores: localScores, pool: pool, count: count)
         }
         let losses: [Float], scores: [Float]
         if let localScores {
@@ -104,10 +117,22 @@ public struct GlobalSelection {
             let share = GlobalSelection.share(poolSize: pool.count, rank: r, size: p)
             perRank[r] = selected.lazy.filter { share.contains($0) }.count
         }
-        // +∞ (a `last-loss` candidate never backpropagated) is no threshold.
-        let threshold = selected.map { scores[$0] }.min().flatMap { $0.isFinite ? $0 : nil }
-        return GlobalSelectionResult(selectedPositions: selected, threshold: threshold,
-                                     selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
+        // +∞ (a `last-loss` candidate never backpropagated) is no threshold; −0 is reported as 0, as the
+        // threshold exchange's key (which does not tell the zeros apart) reports it.
+        let threshold = selected.map { scores[$0] }.min().flatMap { $0.isFinite ? ($0 == 0 ? 0 : $0) : nil }
+        var result = GlobalSelectionResult(selectedPositions: selected, threshold: threshold,
+                                           selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
+        result.meanCandidateLoss = GlobalSelection.finiteMean(losses)
+        result.meanSelectedLoss = GlobalSelection.finiteMean(selected.map { losses[$0] })
+        result.invalidLosses = losses.lazy.filter { !$0.isFinite && $0 != .infinity }.count
+        result.infiniteLosses = losses.lazy.filter { $0 == .infinity }.count
+        return result
+    }
+
+    /// Mean of the finite values, summed in order in double precision (nil when there are none).
+    static func finiteMean(_ xs: [Float]) -> Double? {
+        let finite = xs.filter(\.isFinite)
+        return finite.isEmpty ? nil : finite.reduce(0.0) { $0 + Double($1) } / Double(finite.count)
     }
 
     /// The selected pool positions that `rank` backpropagates.

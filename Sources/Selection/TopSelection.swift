@@ -4,8 +4,9 @@ import Foundation
 /// The serial selection rule every rank applies to the same global candidate list, and its
 /// deterministic tie-breaking.
 public enum TopSelection {
-    /// Positions of the `count` largest `scores`, ties broken by the smaller `globalIndices` value,
-    /// returned in increasing position order.
+    /// Positions of the `count` largest `scores`, ties broken by the smaller `globalIndices` value
+    /// (and, for a sample drawn twice into one pool, the earlier position), returned in increasing
+    /// position order. −0 and +0 tie.
     ///
     /// - Parameters:
     ///   - scores: one score per candidate (NaN is not allowed; callers reject it first).
@@ -17,7 +18,8 @@ public enum TopSelection {
         var order = Array(scores.indices)
         order.sort { a, b in
             if scores[a] != scores[b] { return scores[a] > scores[b] }
-            return globalIndices[a] < globalIndices[b]
+            if globalIndices[a] != globalIndices[b] { return globalIndices[a] < globalIndices[b] }
+            return a < b
         }
         return Array(order.prefix(count)).sorted()
     }

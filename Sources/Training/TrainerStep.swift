@@ -56,7 +56,7 @@ extension Trainer {
         watchdog?.enter(.selection, step: step + 1)
         let result = try select(plan, losses: losses, scores: scores, times: &times)
         let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.selects
-            ? try measureFidelity(plan, result) : nil
+            ? try measureFidelity(plan, result, losses: losses) : nil
         let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
         let (norm, lr) = update(times: &times)
         watchdog?.enter(.synchronisation, step: step + 1)
@@ -70,10 +70,9 @@ extension Trainer {
         step += 1
         samplesScored += plan.fresh.lazy.filter { $0 }.count
         samplesBackpropagated += options.batchSize
-        let selectedLosses = result.poolLosses.isEmpty ? [] : result.selectedPositions.map { result.poolLosses[$0] }
         var record = StepRecord(step: step, trainLoss: trainLoss, learningRate: lr, gradientNorm: norm,
                                 threshold: result.threshold,
-                                meanCandidateLoss: mean(result.poolLosses), meanSelectedLoss: mean(selectedLosses),
+                                meanCandidateLoss: result.meanCandidateLoss, meanSelectedLoss: result.meanSelectedLoss,
                                 selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
                                 maskedTokens: globalMasked, tokens: options.batchSize * train.seqLen, fidelity: fidelity)
         if options.selectionLogPath != nil {
@@ -118,16 +117,23 @@ extension Trainer {
         return (losses, scores)
     }
 
-    /// 2. Agrees on the global selection (one allgather), updates the stale-score table with the fresh scores.
+    /// 2. Agrees on the global selection (one allgather, or the threshold exchange's rounds), updates the
+    /// stale-score table with the fresh scores.
     func select(_ plan: StepPlan, losses: [Float], scores: [Float]?, times: inout PhaseTimes) throws -> GlobalSelectionResult {
-        let result = timed(&times.selection) {
+        let exchange: SelectionExchange = options.selectionExchange == .threshold ? .threshold : .allgather
+        var result = timed(&times.selection) {
             selection.select(localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
                              rule: plan.rule, history: &history, beta: options.beta,
-                             seed: options.seed, step: step)
+                             seed: options.seed, step: step, exchange: exchange)
         }
         // +∞ is allowed only as a `last-loss` candidate without a recorded loss.
-        if result.poolLosses.contains(where: { !$0.isFinite && !(options.ranksByTrainingLoss && $0 == .infinity) }) {
+        if result.invalidLosses > 0 || (result.infiniteLosses > 0 && !options.ranksByTrainingLoss) {
             throw TrainingError(message: "non-finite approximate loss at step \(step + 1): training has diverged (lower --lr?)")
+        }
+        // The threshold exchange gathers no losses; the selection log needs them all.
+        if plan.selects && result.poolLosses.isEmpty && options.selectionLogPath != nil {
+            result.poolLosses = communicator.allgatherv(losses)
+            result.poolScores = scores.map { communicator.allgatherv($0) } ?? result.poolLosses
         }
         if staleTable != nil {
             for (position, isFresh) in plan.fresh.enumerated() where isFresh {
@@ -139,12 +145,14 @@ extension Trainer {
 
     /// Off the clock (the loop subtracts it): Spearman correlation and top-b overlap of the losses the
     /// selection used with the exact losses of the same pool.
-    func measureFidelity(_ plan: StepPlan, _ result: GlobalSelectionResult) throws -> (spearman: Double?, overlap: Double) {
+    /// `losses` are this rank's approximate losses, gathered here when the selection did not gather them.
+    func measureFidelity(_ plan: StepPlan, _ result: GlobalSelectionResult, losses: [Float]) throws -> (spearman: Double?, overlap: Double) {
         let t0 = Date()
         let exact = try exactScorer.losses(Array(plan.samples(plan.share)), from: train, seed: options.seed, counter: step)
         let all = communicator.allgatherv(exact)
-        let fidelity = (SelectionFidelity.spearman(result.poolLosses, all),
-                        SelectionFidelity.topOverlap(approximate: result.poolLosses, exact: all, globalIndices: plan.pool,
+        let approximate = result.poolLosses.isEmpty ? communicator.allgatherv(losses) : result.poolLosses
+        let fidelity = (SelectionFidelity.spearman(approximate, all),
+                        SelectionFidelity.topOverlap(approximate: approximate, exact: all, globalIndices: plan.pool,
                                                      count: options.batchSize))
         offTheClock += communicator.allreduceMax(Date().timeIntervalSince(t0))
         return fidelity
@@ -269,11 +277,5 @@ extension Trainer {
             }
             return (norm, lr)
         }
-    }
-
-    /// Mean of the finite values (a `last-loss` pool holds +∞ for samples never backpropagated).
-    func mean(_ xs: [Float]) -> Double? {
-        let finite = xs.filter(\.isFinite)
-        return finite.isEmpty ? nil : finite.reduce(0.0) { $0 + Double($1) } / Double(finite.count)
     }
 }

@@ -88,6 +88,9 @@ public struct TrainingOptions: Sendable {
     public var resume: Bool = false
     /// Move selected samples between ranks so each backpropagates b/p (±1).
     public var rebalance: Bool = true
+    /// How ranks agree on a `top` selection; both exchanges select the same samples. `auto` is resolved
+    /// by `sift train` from the scaling model (docs/DECISIONS.md); a trainer given `auto` allgathers.
+    public var selectionExchange: SelectionExchange = .auto
     /// Start bucket allreduces during backward.
     public var overlap: Bool = true
     /// Run the layer only the MLM head reads at every position (`BertForMaskedLM.denseLastLayer`), for
@@ -166,6 +169,16 @@ public struct TrainingOptions: Sendable {
         return plain * batchSize + (step - plain) * poolSize
     }
 
+    /// Why the threshold exchange cannot select for these options, or nil when it can: it finds the `top`
+    /// rule's b-th largest score without gathering the pool, so it needs a selecting policy, the `top`
+    /// rule and no stale-score table (whose every rank records the whole pool's scores).
+    public var thresholdExchangeProblem: String? {
+        if !policy.selects { return "needs a selecting policy (--policy \(policy.rawValue) selects nothing)" }
+        if effectiveRule != .top { return "serves only --rule top (got \(effectiveRule.rawValue))" }
+        if policy.scores && staleScores > 0 { return "cannot keep --stale-scores (every rank records the whole pool's scores)" }
+        return nil
+    }
+
     /// The first problem with these options for a model of `numLayers` layers, or nil.
     public func validationError(numLayers: Int, ranks: Int) -> String? {
         if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
@@ -200,6 +213,9 @@ public struct TrainingOptions: Sendable {
         if !(watchdogSeconds >= 0) { return "--watchdog-seconds must be non-negative" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
         if resume && checkpointDirectory == nil { return "--resume needs --checkpoint-dir" }
+        if selectionExchange == .threshold, let problem = thresholdExchangeProblem {
+            return "--selection-exchange threshold \(problem); use allgather or auto"
+        }
         return nil
     }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
+import Performance
 import Selection
 import Training
 
 extension SelectionPolicy: ExpressibleByArgument {}
 extension SelectionRule: ExpressibleByArgument {}
 extension ScoreKind: ExpressibleByArgument {}
+extension SelectionExchange: ExpressibleByArgument {}
 
 
 /// `sift train`'s flags for which samples a step backpropagates.
@@ -31,6 +33,14 @@ struct SelectionFlags: ParsableArguments {
     var historyLength: Int = trainDefaults.historyLength
     @Option(help: "Exponent β of --rule relative's percentile weights: how strongly high scores are preferred.")
     var beta: Double = trainDefaults.beta
+    @Option(help: """
+        How ranks agree on --rule top's selection (the same samples either way): allgather (every rank receives \
+        every candidate's score, 4 bytes each, 8 with --score reducible), threshold (8 rounds of small allreduces \
+        find the b-th largest score, then every rank receives a mask of 1 bit per candidate; needs --rule top \
+        without --stale-scores) or auto (the cheaper by `sift project`'s model for this pool and rank count on \
+        \(Interconnect.reference.name); the other rules always allgather).
+        """)
+    var selectionExchange: SelectionExchange = trainDefaults.selectionExchange
     @Option(help: "Reuse a candidate's score for up to this many steps instead of scoring it again (0: always score).")
     var staleScores: Int = trainDefaults.staleScores
     @Option(help: "Score each candidate from at most this many of its masked positions, a random subset (0: all).")
@@ -70,9 +80,21 @@ struct SelectionFlags: ParsableArguments {
         o.beta = beta
         o.siftDelay = selectionWarmupAlias ?? siftDelay
         o.staleScores = staleScores
+        o.selectionExchange = selectionExchange
         o.scorePositions = scorePositions
         o.reuseScoringForward = reuseScoringForward
         o.scoreVocabulary = scoreVocabulary ?? (hasCounts && policy == .sift ? TrainingOptions.defaultScoreVocabulary : 0)
+    }
+
+    /// `options` with `--selection-exchange auto` resolved for `ranks` ranks: threshold where it can select
+    /// and the scaling model predicts it cheaper on the reference network, else allgather.
+    static func resolvingExchange(_ options: TrainingOptions, ranks: Int) -> TrainingOptions {
+        var o = options
+        guard o.selectionExchange == .auto else { return o }
+        o.selectionExchange = o.thresholdExchangeProblem == nil
+            ? ScalingModel.cheaperSelectionExchange(pool: o.poolSize, ranks: ranks, bytesPerCandidate: o.score == .reducible ? 8 : 4)
+            : .allgather
+        return o
     }
 
     /// One line describing the selection, for the start-up banner.
@@ -86,6 +108,7 @@ struct SelectionFlags: ParsableArguments {
         var s = "\(source), \(o.effectiveRule.rawValue)"
         if o.effectiveRule == .relative { s += " (H \(o.historyLength), β \(o.beta))" }
         if o.score == .reducible { s += ", reducible score" }
+        if o.selectionExchange == .threshold { s += ", threshold exchange" }
         if o.staleScores > 0 { s += ", scores reused up to \(o.staleScores) steps" }
         if let k = path?.positions, k > 0 { s += ", scored on ≤ \(k) masked positions" }
         if let k = path?.classes, k > 0 { s += ", scored over the \(k) most frequent tokens" }

@@ -14,7 +14,8 @@ struct TrainingRun {
         let job = try RankedJob.start()
         let comm = job.comm
         let say = job.say
-        let setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
+        var setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
+        setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
 

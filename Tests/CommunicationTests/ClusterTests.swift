@@ -89,6 +89,31 @@ final class ClusterTests: XCTestCase {
         }
     }
 
+    /// SIFT over 2 hosts × 1 rank with `--selection-exchange threshold`: the selections (logged) and the
+    /// weights are bit-identical to the allgather's over the same hosts, where the exchange's allreduces
+    /// and mask allgather cross TCP.
+    func testThresholdExchangeAcrossTwoHostsEqualsTheAllgather() throws {
+        let c = try cluster(hosts: 2, rate: "200mbit")
+        let p = try TrainingFixture.paths()
+        var runs: [(log: String, weights: [Float])] = []
+        for exchange in ["allgather", "threshold"] {
+            let dir = temporaryDirectory("cluster-\(exchange)")
+            let out = try launch(["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--"]
+                                 + TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                                                                  extra: ["--rule", "top", "--selection-exchange", exchange,
+                                                                          "--selection-log", dir + "/s.jsonl"]), timeout: 240)
+            XCTAssertFalse(out.timedOut, "\(exchange) across two hosts hung: \(out.stderr)")
+            XCTAssertEqual(out.status, 0, out.stderr)
+            XCTAssertTrue(out.stdout.contains("on 2 rank(s)"), out.stdout)
+            let last = try lastCheckpoint(dir + "/ckpt")
+            XCTAssertEqual(last.step, 4)
+            runs.append((try String(contentsOfFile: dir + "/s.jsonl", encoding: .utf8), last.weights))
+        }
+        XCTAssertEqual(runs[0].log.split(separator: "\n").count, 4)
+        XCTAssertEqual(runs[0].log, runs[1].log, "the selections differ between the exchanges")
+        assertBitIdentical(runs[0].weights, runs[1].weights, "threshold against allgather across two hosts")
+    }
+
     /// Host 2's link goes down mid-run. The surviving rank names the lost rank and host and stops
     /// within its watchdog limit; mpirun ends instead of waiting for the lost host's daemon; the
     /// launcher relaunches on the surviving host with 1 rank, resumes from the last checkpoint and ends

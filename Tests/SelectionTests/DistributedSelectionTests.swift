@@ -24,6 +24,45 @@ final class DistributedSelectionTests: XCTestCase {
         }
     }
 
+    /// The threshold exchange against the allgather at 1, 2 and 3 real ranks on every adversarial pool
+    /// (`sift debug-select --suite`): the same selected positions, per-rank counts, threshold (bit for
+    /// bit) and non-finite counts, both equal to the serial rule computed here; a NaN loss is counted by
+    /// both and ends the exchange without a hang. The loss means may differ in their last bits only
+    /// (per-rank partial sums).
+    func testThresholdExchangeEqualsAllgatherAtOneTwoThreeRanks() throws {
+        let cases = SyntheticLoss.adversarialCases(seed: 1)
+        for ranks in 1...3 {
+            let out = try SiftProcess.run(["debug-select", "--suite", "--seed", "1"], ranks: ranks, timeout: 120)
+            XCTAssertEqual(out.status, 0, out.stderr)
+            XCTAssertFalse(out.timedOut)
+            let lines = out.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+            XCTAssertEqual(lines.count, cases.count, "one line per case at \(ranks) ranks")
+            for (c, line) in zip(cases, lines) {
+                let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                XCTAssertEqual(json["case"] as? String, c.name)
+                XCTAssertEqual(json["count"] as? Int, c.count)
+                let a = try XCTUnwrap(json["allgather"] as? [String: Any]), t = try XCTUnwrap(json["threshold"] as? [String: Any])
+                let what = "\(c.name) b=\(c.count) at \(ranks) ranks"
+                for key in ["invalid", "infinite"] { XCTAssertEqual(t[key] as? Int, a[key] as? Int, "\(key): \(what)") }
+                if c.name == "nan" { XCTAssertEqual(t["invalid"] as? Int, 1, what); continue }
+                let serial = TopSelection.top(scores: c.scores ?? c.losses, globalIndices: c.indices, count: c.count)
+                XCTAssertEqual(t["selected"] as? [Int], serial, what)
+                XCTAssertEqual(a["selected"] as? [Int], serial, what)
+                XCTAssertEqual(t["per_rank"] as? [Int], a["per_rank"] as? [Int], what)
+                XCTAssertEqual((t["per_rank"] as? [Int])?.count, ranks, what)
+                XCTAssertEqual(t["threshold_bits"] as? Int, a["threshold_bits"] as? Int, what)
+                // ±3.4e38 cancel differently in another summation order: the means of "extremes" are not comparable.
+                for key in ["mean_candidate", "mean_selected"] where c.name != "extremes" {
+                    if let x = a[key] as? Double {
+                        XCTAssertEqual(try XCTUnwrap(t[key] as? Double), x, accuracy: 1e-12 * max(1, abs(x)), "\(key): \(what)")
+                    } else {
+                        XCTAssertTrue(t[key] is NSNull, "\(key): \(what)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Who backpropagates what: with rebalancing the selected list is cut into pieces whose sizes differ
     /// by at most one; without it each rank keeps the selected candidates of its own contiguous share of
     /// the pool. Either way every selected position is assigned exactly once. Checked against the closed
