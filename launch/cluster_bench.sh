@@ -201,15 +201,18 @@ for rate in $all_rates; do
             done
         done
         if [ -n "$ddp" ]; then
-            for variant in ddp $([ "$ddp_bf16" = 1 ] && echo ddp_bf16); do
-                row="$out/rows/$rate-$model-$variant.json"
-                [ -f "$row" ] && continue
-                extra=(); [ "$variant" = ddp_bf16 ] && extra=(--bf16-hook)
+            # PyTorch DDP on the same hosts, link, model, batch and bucket size (tools/ddp_compare.py --cluster).
+            prefix="$out/rows/$rate-$model"
+            if [ ! -f "$prefix-ddp.json" ] || { [ "$ddp_bf16" = 1 ] && [ ! -f "$prefix-ddp_bf16.json" ]; }; then
+                extra=(); [ "$ddp_bf16" = 1 ] && extra=(--bf16-hook)
                 "$ddp" tools/ddp_compare.py --cluster "$id" --cluster-dir "$cdir" --data "$data" --configs "$model" \
                     --steps "$steps" --per-rank-batch "$per_rank" --bucket-mb 4 --torch-only "${extra[@]}" \
-                    --row "$row" --row-extra "rate=$rate" > "$out/logs/$rate-$model-$variant.log" 2>&1 \
-                    || die "DDP run $rate $model $variant failed: $(tail -n 2 "$out/logs/$rate-$model-$variant.log" | tr '\n' ' ')"
-                echo "  $rate-$model-$variant: $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$row")"
+                    --row-prefix "$prefix" --row-extra "rate=$rate" --row-extra "load_average_before=$(load)" \
+                    > "$out/logs/$rate-$model-ddp.log" 2>&1 \
+                    || die "DDP run $rate $model failed: $(tail -n 2 "$out/logs/$rate-$model-ddp.log" | tr '\n' ' ')"
+            fi
+            for f in "$prefix"-ddp*.json; do
+                echo "  $(basename "$f" .json): $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$f")"
             done
         fi
     done
