@@ -172,6 +172,14 @@ public struct ScalingModel: Sendable {
     public var microBatch: Int
     /// Small blocking allreduces per step (masked-token count, loss sum, the slowest clock for stopping).
     public var smallCollectivesPerStep: Int = 3
+    /// Seconds each gradient bucket costs beyond its ring's latencies (a TCP message's set-up, the
+    /// non-blocking collective's schedule): 0 in the pure latency–bandwidth model; fitted on measured
+    /// allreduces by `sift project --check-network` (`NetworkCheck.fit`).
+    public var perBucketSeconds: Double = 0
+    /// Share of backward during which the buckets started in it make progress (1: the link runs while
+    /// backward runs; 0: overlap hides nothing, as when the transport moves bytes only inside MPI calls
+    /// that backward seldom makes).
+    public var overlapProgress: Double = 1
 
     /// A model from raw sizes; `tailBytes ≤ gradientBytes`, `tailBuckets ≤ buckets`.
     public init(gradientBytes: Double, tailBytes: Double, buckets: Int, tailBuckets: Int,
@@ -232,6 +240,14 @@ public struct ScalingModel: Sendable {
         case .sharedMemory(let copy, let triad, _):
             return latency + steps * bytes * (3 / triad + 2 / copy)
         }
+    }
+
+    /// Seconds of the gradient allreduce of `bytes` in `buckets` buckets: the ring per bucket plus
+    /// `perBucketSeconds` for each bucket (none when nothing is reduced).
+    public func bucketedAllreduceSeconds(bytes: Double, ranks p: Int, buckets: Int) -> Double {
+        guard p > 1, bytes > 0 else { return 0 }
+        return ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: p, buckets: buckets, medium: medium)
+            + Double(max(1, buckets)) * perBucketSeconds
     }
 
     /// Seconds of an allgather in which the ranks together contribute `totalBytes` (everyone ends with
@@ -320,13 +336,13 @@ public struct ScalingModel: Sendable {
         let scoring = computeScale * Double(scored) * c.scoringPerSample
         let work = computeScale * (Double(perRank) * c.forwardBackwardPerSample
                                    + Double(scored + perRank) * c.dataPerSample + c.optimizerPerStep)
-        let total = ScalingModel.ringAllreduceSeconds(bytes: gradientBytes, ranks: p, buckets: buckets, medium: medium)
+        let total = bucketedAllreduceSeconds(bytes: gradientBytes, ranks: p, buckets: buckets)
         var exposed = total
         if medium.overlapsCompute {
-            let body = ScalingModel.ringAllreduceSeconds(bytes: gradientBytes - tailBytes, ranks: p,
-                                                         buckets: buckets - tailBuckets, medium: medium)
-            let tail = ScalingModel.ringAllreduceSeconds(bytes: tailBytes, ranks: p, buckets: tailBuckets, medium: medium)
-            let backward = computeScale * c.backwardFraction * c.forwardBackwardPerSample * Double(min(perRank, microBatch))
+            let body = bucketedAllreduceSeconds(bytes: gradientBytes - tailBytes, ranks: p, buckets: buckets - tailBuckets)
+            let tail = bucketedAllreduceSeconds(bytes: tailBytes, ranks: p, buckets: tailBuckets)
+            let backward = overlapProgress * computeScale * c.backwardFraction * c.forwardBackwardPerSample
+                * Double(min(perRank, microBatch))
             exposed = min(total, max(0, body - backward) + tail)
         }
         let exchangeSeconds = policy == .vanilla ? 0

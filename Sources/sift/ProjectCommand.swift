@@ -18,7 +18,8 @@ struct ProjectCommand: ParsableCommand {
         during backward are reduced while it runs: exposed = max(0, ring(S − tail) − backward) + ring(tail), \
         the tail being the embedding buckets, final only when backward ends. Without overlap the whole \
         ring is exposed. Weak scaling by default (--batch-size per node); --global-batch for strong scaling. \
-        --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times.
+        --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times; \
+        --check-network FILE does the same for launch/cluster_bench.sh's runs across emulated hosts on shaped links.
         """)
 
     @Option(help: ArgumentHelp("Model size (\(BertConfig.sizeNames))."))
@@ -56,6 +57,16 @@ struct ProjectCommand: ParsableCommand {
     var gflops: Double?
     @Option(help: "Check the model against launch/scaling.sh's JSON (measured 1–4 rank runs on this machine).")
     var check: String?
+    @Option(help: "Check the model against launch/cluster_bench.sh's JSON (2 emulated hosts on shaped links); --latency-us fixes α.")
+    var checkNetwork: String?
+    @Option(help: "With --check-network: payload share of the link rate (default: fitted on the file's allreduce benchmark, else 1448/1514).")
+    var linkEfficiency: Double?
+    @Option(help: "With --check-network: microseconds each gradient bucket costs beyond the ring's latencies (default: fitted, else 0).")
+    var perBucketUs: Double?
+    @Option(help: "With --check-network: share of backward during which started buckets progress, 0–1.")
+    var overlapProgress: Double = 1
+    @Option(help: "With --check-network: relative error above which a row is flagged.")
+    var tolerance: Double = 0.15
     @OptionGroup var output: JSONOutputOptions
 
     var nodeCounts: [Int] { nodes.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 } }
@@ -87,7 +98,11 @@ struct ProjectCommand: ParsableCommand {
         if (forwardBackwardMs == nil) != (scoringMs == nil) {
             throw ValidationError("give both --forward-backward-ms and --scoring-ms")
         }
-        if check == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
+        if let e = linkEfficiency, !(e > 0 && e <= 1.5) { throw ValidationError("--link-efficiency must be in (0, 1.5]") }
+        if let c = perBucketUs, !(c >= 0 && c.isFinite) { throw ValidationError("--per-bucket-us must be non-negative") }
+        guard (0...1).contains(overlapProgress) else { throw ValidationError("--overlap-progress must be between 0 and 1") }
+        guard tolerance > 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be positive") }
+        if check == nil && checkNetwork == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
             throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE "
                                   + "(from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
         }
@@ -97,6 +112,13 @@ struct ProjectCommand: ParsableCommand {
         let say: (String) -> Void = { print($0) }
         if let check {
             let report = try ScalingCheck.run(path: check, say: say)
+            if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
+            return
+        }
+        if let checkNetwork {
+            let report = try NetworkCheck.run(path: checkNetwork, efficiency: linkEfficiency, latency: latencyUs.map { $0 * 1e-6 },
+                                              perBucketSeconds: perBucketUs.map { $0 * 1e-6 }, overlapProgress: overlapProgress,
+                                              tolerance: tolerance, say: say)
             if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
             return
         }
