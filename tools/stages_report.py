@@ -225,7 +225,13 @@ def trend_section(seed_points, overhead, target=64.0):
         o = overhead.get(model)
         if o is not None and b != 0:
             cross = (100 * o / (1 + o) - a) / b
-            crossing = f"{cross:.1f}%" if b > 0 else f"— (falls; {cross:.1f}%)"
+            lo, hi = min(x for x, _ in pts), max(x for x, _ in pts)
+            if b > 0 and cross < lo:
+                crossing = f"below the measured {lo:.0f}–{hi:.0f}%: the line is above break-even throughout"
+            elif b > 0:
+                crossing = f"{cross:.1f}%" + (" (extrapolated)" if cross > hi else "")
+            else:
+                crossing = f"— (the line falls; {cross:.1f}%)"
         else:
             crossing = "—"
         ob = overhead.get("base")
