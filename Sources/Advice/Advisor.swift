@@ -62,14 +62,15 @@ public final class Advisor {
 
     /// - Parameters:
     ///   - setup: the warm start (`--init-from`), training and validation data masked for a seed, and the unigram
-    ///     reference; called once per seed (the first seed's was checked on every rank before).
+    ///     reference; called for every seed after the first.
     ///   - template: every run's options (batch, learning rate, warm-up, evaluation samples, selection flags
     ///     other than the policy, the exit layer and ρ, which the probe sets).
     ///   - progress: rank 0's lines as runs finish.
-    public init(setup: @escaping (UInt64) throws -> TrainingSetup, template: TrainingOptions, plan: ProbePlan,
-                communicator: any Collectives, progress: @escaping (String) -> Void) throws {
+    ///   - first: `setup(plan.seeds[0])`, already built (and checked on every rank) by the caller.
+    public init(first: TrainingSetup, setup: @escaping (UInt64) throws -> TrainingSetup, template: TrainingOptions,
+                plan: ProbePlan, communicator: any Collectives, progress: @escaping (String) -> Void) {
         makeSetup = setup
-        self.setup = try setup(plan.seeds[0])
+        self.setup = first
         self.template = template
         self.plan = plan
         self.communicator = communicator

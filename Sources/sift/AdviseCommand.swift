@@ -122,7 +122,7 @@ struct AdviseCommand: ParsableCommand {
             + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
             + plan.seeds.map(String.init).joined(separator: ", "))
         let advice = try job.run(shared: { $0 is SetupError ? 2 : $0 is TrainingError ? 1 : nil }) {
-            try Advisor(setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
+            try Advisor(first: setup, setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
         }
         if comm.isRoot {
             AdviceReport(advice: advice).lines.forEach(say)
