@@ -19,7 +19,8 @@
 #       12,000-step schedule (lr 1e-3, 300 warm-up steps, b 32, seed 7), seeds 1–3, N = 200,
 #       out docs/experiment/stages. --only runs only the runs whose id contains TEXT.
 #
-# Resumable and incremental: the base runs continue from their checkpoints, a finished probe (its metrics
+# Resumable and incremental: the base runs continue from their checkpoints (a stage the plain run has already
+# passed is replayed from step 0 with the same seed and checked against its log), a finished probe (its metrics
 # end with the final evaluation) is never re-run, and the report is rewritten after every run. Work files
 # (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
 # are thinned to evaluations and every 25th step. SIFT_BINARY pins the binary.
@@ -76,6 +77,16 @@ advance() {  # corpus model stage
     [ -f "$warm/model.safetensors" ] && return
     local metrics="$out/$c-$m-base.jsonl" ckpt="$d/checkpoints" resume=()
     mkdir -p "$ckpt"
+    local latest
+    latest=$(find "$ckpt" -name 'step-*.ckpt' | sed 's/.*step-0*\([0-9][0-9]*\)\.ckpt$/\1/' | sort -n | tail -n 1)
+    if [ -n "$latest" ] && [ "$latest" -gt "$s" ]; then
+        # The plain run is past this stage (a stage added later): replay it from step 0 in a scratch
+        # directory. The run is deterministic (seed 7, same schedule), so with the same binary the replay's
+        # model at step s is the plain run's; its metrics are kept apart and its evaluations checked against
+        # the base log's.
+        ckpt="$d/replay-$s" metrics="$d/replay-$s.jsonl"
+        rm -rf "$ckpt" "$metrics"; mkdir -p "$ckpt"
+    fi
     [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
     echo "stages: $c-$m plain run to step $s${resume:+ (resuming)}" >&2
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config "$m" --data "$work/$c/dataset" --policy vanilla \
@@ -87,7 +98,23 @@ advance() {  # corpus model stage
     "$bin" export --model "$ckpt" --hf "$warm" --overwrite >> "$out/$c-$m-base.log" 2>&1 \
         || { echo "error: exporting $c-$m at step $s failed; see $out/$c-$m-base.log" >&2; exit 1; }
     grep -q "\"step\":$s[,}]" "$metrics" || { echo "error: $c-$m stopped before step $s (see $out/$c-$m-base.log)" >&2; exit 1; }
-    thin "$metrics"
+    if [ "$ckpt" = "$d/replay-$s" ]; then
+        python3 - "$metrics" "$out/$c-$m-base.jsonl" "$s" <<'PY' || { rm -rf "$warm"; exit 1; }
+import json, sys
+def evals(path):
+    return {r["step"]: r["val_loss"] for r in map(json.loads, filter(str.strip, open(path))) if "val_loss" in r}
+replay, base, stage = evals(sys.argv[1]), evals(sys.argv[2]), int(sys.argv[3])
+common = [k for k in replay if k in base and k <= stage]
+bad = [k for k in common if abs(replay[k] - base[k]) > 1e-4]
+if bad:
+    sys.exit(f"error: the replay to step {stage} left the plain run (validation loss at step {bad[0]}: "
+             f"{replay[bad[0]]:.5f} against {base[bad[0]]:.5f}); is SIFT_BINARY the plain run's binary?")
+print(f"stages: replay to step {stage} matches the plain run at {len(common)} evaluation(s)", file=sys.stderr)
+PY
+        rm -rf "$ckpt"
+    else
+        thin "$metrics"
+    fi
 }
 
 # How well exit layers 1 and 2 rank real pools against the exact loss at this warm start (timing plays no part).
