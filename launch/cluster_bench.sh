@@ -5,7 +5,7 @@
 #
 #   launch/cluster_bench.sh [--out DIR] [--rates "500mbit 1gbit 2500mbit 10gbit"] [--no-unlimited]
 #       [--models "mini deep12"] [--steps 12] [--per-rank-batch 16] [--data DIR] [--id K]
-#       [--ddp PYTHON] [--ddp-bf16] [--correctness HOSTS] [--quick]
+#       [--ddp PYTHON] [--ddp-bf16] [--mca NAME VALUE]... [--correctness HOSTS] [--quick]
 #
 #   --rates        tc rates of the hosts' links, each measured in turn; an unshaped run ("unlimited",
 #                  veth at memory speed) follows unless --no-unlimited: the check takes compute from it
@@ -18,6 +18,8 @@
 #   --id           cluster number (default 60; ClusterTests use 100-249)
 #   --ddp PYTHON   also run tools/ddp_compare.py --cluster with this interpreter (PyTorch and transformers)
 #   --ddp-bf16     with --ddp, also DDP with its bf16 gradient-compression hook
+#   --mca NAME VALUE  an OpenMPI MCA parameter for every sift run across the hosts (repeatable; recorded in
+#                  each row as "mca"), e.g. --mca btl_tcp_progress_thread 1; use another --out for such a variant
 #   --correctness H  only check correctness: H hosts x 1 rank (oversubscribed) against 1 rank, 4 steps, no timing
 #   --quick        smoke run: rate 1gbit and unlimited, model tiny, 6 steps
 #
@@ -34,7 +36,7 @@ die() { echo "cluster_bench: $*" >&2; exit 2; }
 out="${SIFT_WORK:-work-data}/cluster_bench"
 rates="500mbit 1gbit 2500mbit 10gbit"; unlimited=1
 models="mini deep12"; steps=12; per_rank=16; data=""; id=60
-ddp=""; ddp_bf16=0; correctness=""
+ddp=""; ddp_bf16=0; correctness=""; mca=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="${2:-}"; shift 2 || die "--out needs a directory" ;;
@@ -47,9 +49,10 @@ while [ $# -gt 0 ]; do
         --id) id="${2:-}"; shift 2 || die "--id needs a number" ;;
         --ddp) ddp="${2:-}"; shift 2 || die "--ddp needs a python interpreter" ;;
         --ddp-bf16) ddp_bf16=1; shift ;;
+        --mca) [ $# -ge 3 ] || die "--mca needs a name and a value"; mca+=(--mca "$2" "$3"); shift 3 ;;
         --correctness) correctness="${2:-}"; shift 2 || die "--correctness needs a host count" ;;
         --quick) rates="1gbit"; models="tiny"; steps=6; shift ;;
-        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -140,7 +143,8 @@ train() {  # NP METRICS LOG MODEL POLICY OVERLAP STEPS [mpirun.sh args before --
         --seed 7 --metrics "$metrics" "${flags[@]}" > "$log" 2>&1
 }
 
-hosts_args() { echo --hostfile "$cdir/hostfile" --agent "$cdir/agent"; }
+hosts_args() { echo --hostfile "$cdir/hostfile" --agent "$cdir/agent" "${mca[@]}"; }
+mca_text=$(printf '%s ' "${mca[@]}" | sed 's/--mca \([^ ]*\) \([^ ]*\) /\1=\2 /g; s/ $//')
 
 if [ -n "$correctness" ]; then
     # Correctness only: H hosts x 1 rank on unshaped links against 1 rank; the train losses must agree
@@ -195,7 +199,7 @@ for rate in $all_rates; do
                     || die "run $name failed: $(tail -n 2 "$out/logs/$name.log" | tr '\n' ' ')"
                 summarise "$out/logs/$name.jsonl" "$row" rate="$rate" model="$model" policy="$policy" overlap="$([ $overlap = on ] && echo true || echo false)" \
                     hosts=2 ranks=2 batch_size="$global" per_rank_batch="$per_rank" select_fraction=0.5 exit_layer=1 \
-                    bucket_mb=4 micro_batch=32 load_average_before="$before" load_average_after="$(load)" \
+                    bucket_mb=4 micro_batch=32 load_average_before="$before" load_average_after="$(load)" mca="$mca_text" \
                     || die "cannot summarise $name"
                 echo "  [$done_runs/$total] $name: $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$row") (load $before)"
             done
