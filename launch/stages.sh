@@ -65,7 +65,7 @@ finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
 # The models' SIFT step overhead (`sift bench`, see docs/BENCHMARKS.md) draws the break-even line.
 bench=docs/benchmarks/bench-depth.json
 report() {
-    local args=(--dir "$out" --probe-steps "$probe")
+    local args=(--dir "$out" --probe-steps "$probe" --datasets "$work")
     [ -f "$bench" ] && args+=(--bench "$bench")
     python3 tools/stages_report.py "${args[@]}" >&2 || echo "warning: the report could not be written" >&2
 }

@@ -59,6 +59,52 @@ def gain(n_short, n_full, loss_v_short, loss_v_full, loss_s_short):
     return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
 
 
+def unigram_loss(dataset):
+    """Mean −log p of the validation tokens under the training split's unigram frequencies (add-one, without
+    [CLS], [SEP] and [PAD], as sift's UnigramReference counts them): the loss of a model that predicts token
+    frequencies. Masked positions are a uniform sample of these tokens, so it is the unigram model's MLM loss."""
+    import array
+    import math
+    m = json.load(open(os.path.join(dataset, "manifest.json")))
+    vocab = [line.rstrip("\n") for line in open(os.path.join(dataset, "vocab.txt"), encoding="utf-8")]
+    special = [vocab.index(t) for t in ("[CLS]", "[SEP]", "[PAD]") if t in vocab]
+    size, code = m["vocabSize"], {"uint16": "H", "uint32": "I"}[m["tokenDtype"]]
+
+    def counts(shards):
+        c = [0] * size
+        for shard in shards:
+            a = array.array(code)
+            a.frombytes(open(os.path.join(dataset, shard["file"]), "rb").read())
+            if sys.byteorder != "little":
+                a.byteswap()
+            for t in a:
+                c[t] += 1
+        for t in special:
+            c[t] = 0
+        return c
+    train, validation = counts(m["trainShards"]), counts(m["validationShards"])
+    total = sum(train) + size
+    return sum(n * -math.log((train[t] + 1) / total) for t, n in enumerate(validation) if n) / sum(validation)
+
+
+def unigram_of(out_dir, corpus, datasets):
+    """The corpus's unigram loss, kept in OUT_DIR/<corpus>-unigram.json (computed from DATASETS/<corpus>/dataset
+    the first time), or None."""
+    path = os.path.join(out_dir, f"{corpus}-unigram.json")
+    if not os.path.exists(path):
+        dataset = os.path.join(datasets, corpus, "dataset") if datasets else None
+        if not dataset or not os.path.exists(os.path.join(dataset, "manifest.json")):
+            return None
+        manifest = json.load(open(os.path.join(dataset, "manifest.json")))
+        json.dump({"corpus": corpus, "validation_unigram_loss": round(unigram_loss(dataset), 6),
+                   "train_shards": [s["fnv1a64"] for s in manifest["trainShards"]],
+                   "validation_shards": [s["fnv1a64"] for s in manifest["validationShards"]],
+                   "how": "tools/stages_report.py unigram_loss: mean -log p of the validation tokens under the training "
+                          "split's add-one unigram frequencies, [CLS]/[SEP]/[PAD] left out"},
+                  open(path, "w"), indent=1)
+    return json.load(open(path))["validation_unigram_loss"]
+
+
 def stage_of_base(base_path, stage):
     """(val_loss, val_accuracy) of the plain run's evaluation at `stage`, or (None, None)."""
     if not os.path.exists(base_path):
@@ -75,6 +121,8 @@ def main():
     ap.add_argument("--probe-steps", type=int)
     ap.add_argument("--bench", help="sift bench --json output whose step section gives each model's SIFT overhead")
     ap.add_argument("--index", help="a Markdown file whose `<!-- generated: stages -->` block gets the summary and trend")
+    ap.add_argument("--datasets", help="launch/stages.sh's work folder ($SIFT_WORK/stages), whose CORPUS/dataset gives "
+                    "each corpus's unigram loss the first time (kept in DIR/CORPUS-unigram.json)")
     a = ap.parse_args()
     # Settings given here, else those saved in DIR/report.json by the last run (tools/regenerate_reports.sh).
     saved = settings(a.dir, {"tool": "stages_report.py", "probe_steps": a.probe_steps, "bench": a.bench},
@@ -114,8 +162,10 @@ def main():
             for r in json.load(open(fpath)).get("fidelity", []):
                 fid[r["exit_layer"]] = (r.get("spearman"), r.get("top_overlap"))
         if per_seed:
+            unigram = unigram_of(a.dir, corpus, a.datasets)
+            learned = 1 - base_loss / unigram if unigram and base_loss is not None else None
             table.append(dict(corpus=corpus, model=model, stage=stage, base_loss=base_loss,
-                              base_acc=base_acc, seeds=per_seed, fidelity=fid))
+                              base_acc=base_acc, seeds=per_seed, fidelity=fid, learned=learned))
 
     out = ["# Gain per backpropagated sample against the stage of training", "",
            "Written by `tools/stages_report.py` from the logs of `launch/stages.sh` (every figure below is computed",
@@ -141,8 +191,10 @@ def main():
             "Exit layers' fidelity at each warm start: `sift bench --only fidelity` (20 pools of 43 candidates of the "
             "training data, the default scoring path: 2,048 classes, dropout as the reused forward has it) against the "
             "exact loss — Spearman of the losses and the share of the exact top b kept (`fidelity.json`).", "",
-            "| corpus | model | stage | warm-start accuracy | exit 1: Spearman / top-b | exit 2: Spearman / top-b | seeds | mean gain | min … max | break-even |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "Learned share: 1 − the warm start's validation loss / a unigram model's (token frequencies of the training "
+            "split: `CORPUS-unigram.json`), the stage `sift train --sift-start-learned` measures.", "",
+            "| corpus | model | stage | warm-start accuracy | learned share | exit 1: Spearman / top-b | exit 2: Spearman / top-b | seeds | mean gain | min … max | break-even |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     series = {}
     seed_points = {}   # (model, corpus) -> [(warm-start accuracy %, gain %)] per seed
     for t in table:
@@ -157,6 +209,7 @@ def main():
             return "—" if f is None or f[0] is None else f"{f[0]:.3f} / {f[1]:.3f}"
         out.append(f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                    + (f"{100 * t['base_acc']:.2f}%" if t["base_acc"] is not None else "—")
+                   + (f" | {t['learned']:.3f}" if t["learned"] is not None else " | —")
                    + f" | {agreement(1)} | {agreement(2)} | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
