@@ -12,7 +12,7 @@ For each selecting run the headline figure is the ratio
     (wall time to reach vanilla's final validation loss, same corpus and seed) / (vanilla's wall time),
 with times interpolated linearly between evaluations; the paper's BERT-base result is 43 h / 57 h = 0.75.
 """
-import argparse, glob, os, re, subprocess, sys
+import argparse, glob, json, os, re, subprocess, sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -231,6 +231,32 @@ for corpus, title in CORPORA.items():
     for f in glob.glob(os.path.join(out, f"{corpus}-*.dat")):
         os.remove(f)
 
+# `sift advise` run beside the round (DIR/advise.json, same warm start and seeds): its predicted ratio per seed
+# against the measured one — the check that the short probe predicts the timed runs.
+advice_table = []
+advice_path = os.path.join(out, "advise.json")
+if os.path.exists(advice_path):
+    advice = json.load(open(advice_path))
+    measured = {}
+    for (corpus, n, s), r in runs.items():
+        v = runs.get((corpus, "vanilla", s))
+        if n != "vanilla" and not n.endswith("-b75") and v:
+            hit = first_reach(r["points"], v["loss"], 2, True, bracket=True)
+            measured[s] = ratio_cell(hit, v["elapsed"]) if hit else "> 1"
+    for c in advice["candidates"]:
+        name = f"exit {c['exitLayer']}, ρ {c['selectFraction']:g}"
+        for v, predicted, g in zip(advice["vanilla"], c["ratios"], c["gains"]):
+            advice_table.append(f"| {name} | {v['seed']} | {100 * g:+.1f}% | {100 * c['overhead']:+.1f}% | {predicted:.2f} | "
+                                f"{measured.get(v['seed'], '—')} |")
+    if advice_table:
+        advice_table = ["| configuration | seed | advise: gain per sample | advise: step overhead | advise: predicted ratio | measured ratio [bracket] |",
+                        "|---|---|---|---|---|---|"] + advice_table
+        lines += ["## `sift advise` from the same warm start", "",
+                  f"`sift advise` ({advice['probeSteps']}-step probe, {len(advice['vanilla'])} seeds, {advice['ranks']} ranks, "
+                  f"CPU share {advice['cpuShare']:.2f}; output in [advise.txt](advise.txt)) predicted, per seed, the ratio "
+                  "(1 − gain)(1 + overhead); beside it the ratio these runs measured. Verdict: "
+                  f"{advice['candidates'][0]['verdict']}.", ""] + advice_table + [""]
+
 open(os.path.join(out, "results.md"), "w").write("\n".join(lines))
 print("\n".join(lines))
 
@@ -243,6 +269,8 @@ if budget_verdict:
     table += ([""] if table else []) + [
         "| corpus | seed | run (3/4 of the budget) | vanilla final loss: full / 3/4 budget | run's final loss | vanilla budget to match it | run's time ÷ that budget |",
         "|---|---|---|---|---|---|---|"] + budget_verdict
+if advice_table:
+    table += ([""] if table else []) + advice_table
 if args.index and table:
     key = os.path.basename(os.path.normpath(out))
     if update_index(args.index, key, table):
