@@ -15,6 +15,8 @@ public struct Advice: Codable, Sendable {
         public var loss: Double
         public var accuracy: Double
         public var maskedTokens: Int
+        /// 1 − loss / a unigram model's loss on the same tokens: the stage `--sift-start-learned` measures.
+        public var learnedShare: Double?
     }
 
     /// One exit layer's agreement with the exact loss on real pools of the data (`PoolFidelity`).

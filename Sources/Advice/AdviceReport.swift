@@ -44,6 +44,7 @@ public struct AdviceReport {
     public static func warmStartLine(_ w: Advice.WarmStart) -> String {
         String(format: "warm start: validation loss %.4f, accuracy %.2f%% over %d masked tokens", w.loss, 100 * w.accuracy,
                w.maskedTokens)
+            + (w.learnedShare.map { String(format: "; learned share %.3f of the unigram loss (the stage of --sift-start-learned)", $0) } ?? "")
     }
 
     /// The exit layers' fidelity table, printed before the probe runs.

@@ -190,7 +190,7 @@ public final class Advisor {
     func warmStart() throws -> Advice.WarmStart {
         let e = try trainer(options(policy: .vanilla, steps: 1, seed: plan.seeds[0], exitLayer: template.exitLayer,
                                     selectFraction: template.selectFraction)).measureValidation()!
-        return Advice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens)
+        return Advice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens, learnedShare: e.learnedShare)
     }
 
     /// The fidelity of every exit layer up to the deepest probed one plus two (not the last), against the

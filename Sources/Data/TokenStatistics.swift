@@ -66,11 +66,17 @@ public struct UnigramReference: Sendable {
     /// Mean −log p over the labelled positions of one sample (labels −100 are skipped); 0 without labels.
     /// - Parameters: labels: `count` label ids of one sequence.
     public func meanLoss(labels: UnsafePointer<Int32>, count: Int) -> Float {
+        let (sum, n) = totalLoss(labels: labels, count: count)
+        return n > 0 ? Float(sum / Double(n)) : 0
+    }
+
+    /// Sum of −log p over the labelled positions of `count` labels (−100 skipped), and how many there were.
+    public func totalLoss(labels: UnsafePointer<Int32>, count: Int) -> (sum: Double, positions: Int) {
         var sum = 0.0, n = 0
         for i in 0..<count where labels[i] >= 0 && Int(labels[i]) < negativeLogProbability.count {
             sum += Double(negativeLogProbability[Int(labels[i])]); n += 1
         }
-        return n > 0 ? Float(sum / Double(n)) : 0
+        return (sum, n)
     }
 }
 

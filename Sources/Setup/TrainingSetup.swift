@@ -78,7 +78,8 @@ public struct TrainingSetup {
             data.train = SubsetSamples(base: data.train, count: n)
         }
         var reference: UnigramReference?
-        if let dataset = data.dataset, options.score == .reducible || options.scoreVocabulary > 0 {
+        let gatesByStage = options.policy.selects && options.siftStartLearned > 0
+        if let dataset = data.dataset, options.score == .reducible || options.scoreVocabulary > 0 || gatesByStage {
             reference = UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary, indices: (data.train as? SubsetSamples)?.indices)
         }
         if inputs.data != nil && data.validation == nil {
@@ -108,6 +109,9 @@ public struct TrainingSetup {
         }
         if options.scoreVocabulary > 0 {
             throw SetupError("--score-vocabulary needs --data (its most frequent tokens are counted over the dataset's shards)")
+        }
+        if options.policy.selects && options.siftStartLearned > 0 {
+            throw SetupError("--sift-start-learned needs --data (the unigram loss it compares with is counted over the dataset's shards)")
         }
         let validation = try inputs.validationJsonl.map {
             try PremaskedSamples(path: $0, vocabSize: vocabulary.count, padId: vocabulary.padId, seqLen: samples.seqLen)

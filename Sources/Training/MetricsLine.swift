@@ -26,6 +26,8 @@ public enum MetricsLine {
         /// null when undefined (a pool of equal losses).
         public var fidelitySpearman: Double?
         public var fidelityTopOverlap: Double?
+        /// Present while `--sift-start-learned` waits: the average learned share after this step (`SiftStart`).
+        public var learnedShare: Double?
         /// Present on the steps that evaluated the validation split (`--eval-every`).
         public var valLoss: Double?
         public var valAccuracy: Double?
@@ -36,6 +38,7 @@ public enum MetricsLine {
             case meanCandidateLoss = "mean_candidate_loss", meanSelectedLoss = "mean_selected_loss"
             case selectedPerRank = "selected_per_rank", imbalance, maskedTokens = "masked_tokens", times
             case fidelitySpearman = "fidelity_spearman", fidelityTopOverlap = "fidelity_top_overlap"
+            case learnedShare = "learned_share"
             case valLoss = "val_loss", valAccuracy = "val_accuracy"
         }
 
@@ -62,6 +65,7 @@ public enum MetricsLine {
                 try c.encode(fidelitySpearman, forKey: .fidelitySpearman)
                 try c.encode(overlap, forKey: .fidelityTopOverlap)
             }
+            try c.encodeIfPresent(learnedShare, forKey: .learnedShare)
             try c.encodeIfPresent(valLoss, forKey: .valLoss)
             try c.encodeIfPresent(valAccuracy, forKey: .valAccuracy)
         }

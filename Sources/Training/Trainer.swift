@@ -32,8 +32,10 @@ public final class Trainer {
     /// Each sample's last score, reused for `--stale-scores` steps, or under `last-loss` its training loss
     /// from the last step that backpropagated it (nil when scores are always fresh).
     var staleTable: StaleScoreTable?
-    /// −log unigram frequency per token, for the reducible score and the scoring vocabulary.
+    /// −log unigram frequency per token, for the reducible score, the scoring vocabulary and `--sift-start-learned`.
     let reference: UnigramReference?
+    /// When selection starts (`--sift-delay`, `--sift-start-learned`); saved in checkpoints.
+    var siftStart: SiftStart
     /// The scoring forward of a selecting step (nil: the policy has none).
     let scorer: Scorer?
     /// The exact loss (last layer, no dropout) of validation and of `--fidelity-every`.
@@ -70,6 +72,10 @@ public final class Trainer {
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
         precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--score-vocabulary needs the unigram counts of the model's vocabulary")
+        precondition(!options.policy.selects || options.siftStartLearned == 0
+                     || reference?.negativeLogProbability.count == model.config.vocabSize,
+                     "--sift-start-learned needs the unigram counts of the model's vocabulary")
+        siftStart = SiftStart(options: options)
         self.reference = reference
         model.denseLastLayer = options.denseLastLayer
         scorer = options.scoringPath(numLayers: model.config.numLayers).map {

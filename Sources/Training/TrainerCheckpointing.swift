@@ -41,6 +41,7 @@ extension Trainer {
         elapsedBefore = state.elapsedSeconds
         if let f = state.fittedSchedule { fixSchedule(f) }
         if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
+        if let gate = state.siftStart { siftStart = gate }
         if let snapshot = state.staleScores, staleTable != nil {
             guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
                 throw TrainingError(message: "checkpoint in \(dir) holds a stale-score table that does not fit "
@@ -63,6 +64,7 @@ extension Trainer {
             state.fittedSchedule = fittedSchedule
             state.scoreHistory = history?.values
             state.staleScores = staleTable?.snapshot
+            if options.policy.selects && options.siftStartLearned > 0 { state.siftStart = siftStart }
             do {
                 try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
                                             directory: directory, keep: options.keepCheckpoints,

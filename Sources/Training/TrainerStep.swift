@@ -27,9 +27,9 @@ extension Trainer {
     }
 
     func planStep() -> StepPlan {
-        let B = options.poolSize(atStep: step)
-        let rule = options.selects(atStep: step) ? options.effectiveRule : nil
-        let (pool, epochs) = stream.candidates(from: options.streamStart(atStep: step), count: B)
+        let B = siftStart.poolSize(atStep: step, options: options)
+        let rule = siftStart.selects(atStep: step) ? options.effectiveRule : nil
+        let (pool, epochs) = stream.candidates(from: siftStart.streamStart(atStep: step, options: options), count: B)
         let fresh: [Bool] = rule != nil && scorer != nil ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
         let share = GlobalSelection.share(poolSize: B, rank: communicator.rank, size: communicator.size)
         return StepPlan(pool: pool, epochs: epochs, share: share,
@@ -57,14 +57,24 @@ extension Trainer {
         let result = try select(plan, losses: losses, scores: scores, times: &times)
         let fidelity = options.fidelityEvery > 0 && (step + 1) % options.fidelityEvery == 0 && plan.selects
             ? try measureFidelity(plan, result, losses: losses) : nil
-        let (lossSum, globalMasked) = try backpropagate(plan, result, times: &times)
+        let (lossSum, unigramSum, globalMasked) = try backpropagate(plan, result, times: &times)
         let (norm, lr) = update(times: &times)
         watchdog?.enter(.synchronisation, step: step + 1)
-        let totals = timed(&times.waiting) { communicator.allreduceSum([lossSum]) }
+        let gating = siftStart.isPending
+        let totals = timed(&times.waiting) { communicator.allreduceSum(gating ? [lossSum, unigramSum] : [lossSum]) }
         let trainLoss = totals[0] / Double(globalMasked)
         if !norm.isFinite || !trainLoss.isFinite {
             let what = norm.isFinite ? "loss" : "gradient norm"
             throw TrainingError(message: "non-finite \(what) at step \(step + 1): training has diverged (lower --lr?)")
+        }
+        var learnedShare: Double?
+        if gating {
+            siftStart.observe(step: step, trainLoss: trainLoss, unigramLoss: totals[1] / Double(globalMasked), options: options)
+            if let start = siftStart.startStep, isRoot {
+                output(String(format: "selection starts at step %d: the model has learned %.3f of the unigram loss "
+                              + "(--sift-start-learned %.3f)", start + 1, siftStart.learnedShare, options.siftStartLearned))
+            }
+            learnedShare = siftStart.learnedShare
         }
 
         step += 1
@@ -75,6 +85,7 @@ extension Trainer {
                                 meanCandidateLoss: result.meanCandidateLoss, meanSelectedLoss: result.meanSelectedLoss,
                                 selectedPerRank: result.selectedPerRank, imbalance: result.imbalance,
                                 maskedTokens: globalMasked, tokens: options.batchSize * train.seqLen, fidelity: fidelity)
+        record.learnedShare = learnedShare
         if options.selectionLogPath != nil {
             record.selection = SelectionTrace(pool: plan.pool, losses: result.poolLosses,
                                               scores: scores == nil ? nil : result.poolScores,
@@ -162,17 +173,23 @@ extension Trainer {
     /// tokens), so the summed gradient is that of the mean over all selected tokens; the last micro-batch's
     /// backward starts the bucket allreduces. Returns this rank's loss sum and the global masked count.
     func backpropagate(_ plan: StepPlan, _ result: GlobalSelectionResult,
-                       times: inout PhaseTimes) throws -> (lossSum: Double, globalMasked: Int) {
+                       times: inout PhaseTimes) throws -> (lossSum: Double, unigramSum: Double, globalMasked: Int) {
         let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
                                                   size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []
         var microBatchPositions: [ArraySlice<Int>] = []
         var microBatchSlots: [[PrefixSlot]?] = []
         var localMasked = 0
+        // The unigram model's loss on the same tokens, while `--sift-start-learned` waits for the model.
+        var unigramSum = 0.0
+        let gating = siftStart.isPending ? reference : nil
         timed(&times.data) {
             inMicroBatches(assigned) { positions in
                 let mb = fill(plan.samples(positions), from: train)
                 localMasked += mb.maskedTokenCount
+                if let gating {
+                    unigramSum += mb.labels.withUnsafeBufferPointer { gating.totalLoss(labels: $0.baseAddress!, count: mb.count * mb.seqLen).sum }
+                }
                 microBatches.append(mb)
                 microBatchPositions.append(positions)
             }
@@ -204,7 +221,7 @@ extension Trainer {
         watchdog?.enter(.allreduce, step: step + 1)
         times.exposedAllreduce += buckets.finish()
         if records { record(trainingLosses: communicator.allgatherv(trained), pool: plan.pool) }
-        return (lossSum, globalMasked)
+        return (lossSum, unigramSum, globalMasked)
     }
 
     /// (pool position, mean training loss, score) triples of one trained micro-batch, flattened; the score

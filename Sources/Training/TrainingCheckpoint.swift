@@ -29,6 +29,8 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var scoreHistory: [Float]? = nil
     /// The stale-score table (`--stale-scores`), nil when scores are always fresh.
     public var staleScores: StaleScoreTable.Snapshot? = nil
+    /// The `--sift-start-learned` gate: its average learned share and, once open, the first selecting step.
+    public var siftStart: SiftStart? = nil
 
     public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
                 elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {

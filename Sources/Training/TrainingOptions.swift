@@ -44,6 +44,9 @@ public struct TrainingOptions: Sendable {
     /// policy starts selecting, because from scratch the highest-loss samples are outliers the model cannot
     /// learn from yet (docs/DECISIONS.md).
     public var siftDelay: Int = 1000
+    /// Start selecting only once the model has learned this share of the unigram model's loss
+    /// (`SiftStart`; 0: off, the step delay alone): a stage rather than a step count.
+    public var siftStartLearned: Double = 0
     /// Largest number of samples one forward/backward call processes on a rank; larger per-rank
     /// shares are split into micro-batches whose gradients accumulate.
     public var microBatch: Int = 32
@@ -150,23 +153,11 @@ public struct TrainingOptions: Sendable {
         }
     }
 
-    /// The optimizer step after which a budget-fitted schedule's length is fixed.
+    /// The optimizer step after which a budget-fitted schedule's length is fixed: past the warm-up and the
+    /// sifting delay. (A start by `--sift-start-learned` comes later, at an unknown step; the periodic re-fit
+    /// follows the step time it brings.)
     public var calibrationEnd: Int {
         max(warmupSteps, policy == .vanilla ? 0 : siftDelay) + calibrationSteps
-    }
-
-    /// Whether step `step` (0-based) selects: false for vanilla and during the sifting delay.
-    public func selects(atStep step: Int) -> Bool { policy != .vanilla && step >= siftDelay }
-
-    /// Candidates drawn at step `step` (0-based): b during the sifting delay, `poolSize` after.
-    public func poolSize(atStep step: Int) -> Int { selects(atStep: step) ? poolSize : batchSize }
-
-    /// Position in the candidate stream where step `step`'s pool starts: a function of the step
-    /// alone, so a resumed run draws the same pools.
-    /// (For vanilla `poolSize` is b, so the warm-up split changes nothing.)
-    public func streamStart(atStep step: Int) -> Int {
-        let plain = min(step, siftDelay)
-        return plain * batchSize + (step - plain) * poolSize
     }
 
     /// Why the threshold exchange cannot select for these options, or nil when it can: it finds the `top`
@@ -190,6 +181,9 @@ public struct TrainingOptions: Sendable {
         if poolSize < ranks { return "candidate pool of \(poolSize) is smaller than the \(ranks) ranks" }
         if microBatch < 1 { return "--micro-batch must be at least 1" }
         if siftDelay < 0 { return "--sift-delay must be non-negative (got \(siftDelay))" }
+        if !(siftStartLearned >= 0 && siftStartLearned < 1) {
+            return "--sift-start-learned must be in [0, 1) (got \(siftStartLearned))"
+        }
         if scorePositions < 0 { return "--score-positions must be non-negative (got \(scorePositions))" }
         if staleScores < 0 { return "--stale-scores must be non-negative (got \(staleScores))" }
         if scoreVocabulary < 0 { return "--score-vocabulary must be non-negative (got \(scoreVocabulary))" }
@@ -232,7 +226,8 @@ public struct TrainingOptions: Sendable {
         }
         let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0) refit=\(scheduleRefitEvery)" : "steps=\(steps)"
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
-        let delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
+        var delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
+        if policy != .vanilla && siftStartLearned > 0 { delay += " sift-start-learned=\(siftStartLearned)" }
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
             + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
     }

@@ -62,6 +62,12 @@ struct SelectionFlags: ParsableArguments {
         0 with --init-from.
         """)
     var siftDelay: Int = trainDefaults.siftDelay
+    @Option(help: """
+        Start selecting only once the model has learned this share of the unigram loss: 1 − training loss / \
+        a unigram model's loss on the same masked tokens, averaged over about 50 steps, in [0, 1); 0 = off \
+        (the sifting delay alone). Both must pass. Needs --data.
+        """)
+    var siftStartLearned: Double = trainDefaults.siftStartLearned
 
     // The earlier names of --rule, --history-length and --sift-delay, kept working for existing scripts.
     @Option(name: .customLong("selection"), help: .hidden) var selectionAlias: SelectionRule?
@@ -79,6 +85,7 @@ struct SelectionFlags: ParsableArguments {
         o.historyLength = historyAlias ?? historyLength
         o.beta = beta
         o.siftDelay = selectionWarmupAlias ?? siftDelay
+        o.siftStartLearned = siftStartLearned
         o.staleScores = staleScores
         o.selectionExchange = selectionExchange
         o.scorePositions = scorePositions
@@ -114,6 +121,7 @@ struct SelectionFlags: ParsableArguments {
         if let k = path?.classes, k > 0 { s += ", scored over the \(k) most frequent tokens" }
         if path?.reusesForward == true { s += ", training resumes from the scoring forward" }
         if o.siftDelay > 0 { s += ", after \(o.siftDelay) plain steps" }
+        if o.siftStartLearned > 0 { s += String(format: ", once %.0f%% of the unigram loss is learned", 100 * o.siftStartLearned) }
         return s
     }
 }

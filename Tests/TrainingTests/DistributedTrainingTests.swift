@@ -80,10 +80,12 @@ final class DistributedTrainingTests: XCTestCase {
             for warm in [0, 1, 3] {
                 var o = TrainingOptions()
                 o.policy = policy; o.batchSize = 8; o.selectFraction = 0.25; o.siftDelay = warm
-                XCTAssertEqual(o.streamStart(atStep: 0), 0)
+                let gate = SiftStart(options: o)
+                XCTAssertEqual(gate.streamStart(atStep: 0, options: o), 0)
                 for s in 0..<10 {
-                    XCTAssertEqual(o.streamStart(atStep: s + 1) - o.streamStart(atStep: s), o.poolSize(atStep: s), "\(policy) warm-up \(warm) step \(s)")
-                    XCTAssertEqual(o.poolSize(atStep: s), policy == .vanilla || s < warm ? 8 : 32)
+                    XCTAssertEqual(gate.streamStart(atStep: s + 1, options: o) - gate.streamStart(atStep: s, options: o),
+                                   gate.poolSize(atStep: s, options: o), "\(policy) warm-up \(warm) step \(s)")
+                    XCTAssertEqual(gate.poolSize(atStep: s, options: o), policy == .vanilla || s < warm ? 8 : 32)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Communication
+import Data
 import Foundation
 import Model
 import SiftTestSupport
@@ -47,7 +48,19 @@ final class MetricsSchemaTests: XCTestCase {
         let steps = rows.dropLast(), final = rows.last!
         XCTAssertEqual(Set(final.keys), finalKeys, "final line against docs/METRICS.md")
         XCTAssertEqual(final["final"] as? Bool, true)
-        XCTAssertEqual(steps.reduce(into: Set<String>()) { $0.formUnion($1.keys) }, stepKeys, "step lines against docs/METRICS.md")
+        // A second run whose selection waits for a learned share (`--sift-start-learned`, never reached) logs it.
+        var gated = o
+        gated.siftDelay = 0; gated.siftStartLearned = 0.999; gated.fidelityEvery = 0; gated.metricsPath = dir + "/gated.jsonl"
+        _ = try Trainer(options: gated, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: V)!, seed: 1),
+                        communicator: SingleProcess(), train: samples(30), validation: samples(6), vocabHash: "test",
+                        reference: UnigramReference(counts: Array(repeating: 1, count: V)), output: { _ in }).run()
+        let gatedSteps = try String(contentsOfFile: gated.metricsPath!, encoding: .utf8).split(separator: "\n").dropLast()
+            .map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(gatedSteps.count, 4)
+        XCTAssertTrue(gatedSteps.allSatisfy { $0["learned_share"] != nil && $0["threshold"] is NSNull })
+        XCTAssertFalse(steps.contains { $0["learned_share"] != nil }, "no learned share without --sift-start-learned")
+        XCTAssertEqual((steps + gatedSteps).reduce(into: Set<String>()) { $0.formUnion($1.keys) }, stepKeys,
+                       "step lines against docs/METRICS.md")
         for row in steps {
             XCTAssertTrue(stepKeys.subtracting(doc.sometimes).isSubset(of: Set(row.keys)), "a step line lacks an always-present key: \(row.keys)")
             XCTAssertEqual(Set(try XCTUnwrap(row["times"] as? [String: Any]).keys), timesKeys, "times against docs/METRICS.md")
