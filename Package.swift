@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Communication", "Core", "SiftTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
-        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection"]),
+        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection", "SiftTestSupport"]),
         .testTarget(name: "AdviceTests", dependencies: ["Advice", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),

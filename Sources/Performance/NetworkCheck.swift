@@ -169,7 +169,7 @@ public enum NetworkCheck {
     /// nil are fitted on the file's allreduce benchmark (efficiency and per-bucket cost) or measured
     /// (latency), else take `LinkParameters`' defaults.
     public static func run(path: String, efficiency: Double? = nil, latency: Double? = nil, perBucketSeconds: Double? = nil,
-                           overlapProgress: Double = 1, tolerance: Double = 0.15, say: (String) -> Void) throws -> NetworkCheckReport {
+                           overlapProgress: Double? = nil, tolerance: Double = 0.15, say: (String) -> Void) throws -> NetworkCheckReport {
         let root = try JSONCoding.read(NetworkMeasurements.self, from: path,
                                        expected: "a launch/cluster_bench.sh JSON (needs hosts, cores, vocab_size, runs)")
         let vocab = root.vocabSize
@@ -190,8 +190,45 @@ public enum NetworkCheck {
             }
         }
         let fitted = (efficiency == nil || perBucketSeconds == nil) ? fit(points) : nil
-        let link = LinkParameters(efficiency: efficiency ?? fitted?.efficiency ?? LinkParameters.tcpPayloadShare, latency: latency,
-                                  perBucketSeconds: perBucketSeconds ?? fitted?.perBucketSeconds ?? 0, overlapProgress: overlapProgress)
+        var link = LinkParameters(efficiency: efficiency ?? fitted?.efficiency ?? LinkParameters.tcpPayloadShare, latency: latency,
+                                  perBucketSeconds: perBucketSeconds ?? fitted?.perBucketSeconds ?? 0, overlapProgress: overlapProgress ?? 1)
+
+        /// The model of one run's step: its unshaped baseline's compute over this run's link.
+        func rowModel(_ run: NetworkRun) -> (base: NetworkRun, policy: ProjectedPolicy, model: ScalingModel)? {
+            guard let base = baseline(for: run, in: root.runs) else { return nil }
+            let alpha = latency ?? measuredLatency(run.rate) ?? 50e-6
+            let policy: ProjectedPolicy = run.policy == "sift" ? .sift(selectFraction: run.selectFraction ?? 0.5) : .vanilla
+            var model = ScalingModel(config: BertConfig.named(run.model, vocabSize: vocab)!,
+                                     bucketBytes: Int((run.bucketMb ?? 4) * 1_048_576), compute: profile(of: base, policy: policy),
+                                     medium: link.medium(rateBitsPerSecond: run.rateBitsPerS, latency: alpha),
+                                     microBatch: run.microBatch ?? 32)
+            model.perBucketSeconds = link.perBucketSeconds
+            model.overlapProgress = link.overlapProgress
+            return (base, policy, model)
+        }
+        /// For an overlapped run on a shaped link: the allreduce of the buckets started during backward (body),
+        /// of those started after it (tail), backward's seconds and the measured exposed allreduce.
+        func overlapTerms(_ run: NetworkRun) -> (body: Double, tail: Double, backward: Double, exposed: Double)? {
+            guard run.overlap ?? true, run.rateBitsPerS != nil, let exposed = run.times["exposed_allreduce"],
+                  let (base, _, model) = rowModel(run) else { return nil }
+            let split = ScalingModel.bucketSplit(config: BertConfig.named(run.model, vocabSize: vocab)!,
+                                                 bucketBytes: Int((run.bucketMb ?? 4) * 1_048_576))
+            let body = model.bucketedAllreduceSeconds(bytes: split.bytes - split.tailBytes, ranks: run.ranks,
+                                                      buckets: split.buckets - split.tailBuckets)
+            let tail = model.bucketedAllreduceSeconds(bytes: split.tailBytes, ranks: run.ranks, buckets: split.tailBuckets)
+            return (body, tail, model.compute.backwardFraction * (base.times["forward_backward"] ?? 0), exposed)
+        }
+        // Over TCP a started bucket moves only while MPI is called (between a layer's products), so only part of
+        // backward carries it: without --overlap-progress that share is fitted, by least squares on the exposed
+        // allreduce of every overlapped run on a shaped link (exposed = max(0, body − f·backward) + tail).
+        let overlapped = root.runs.compactMap(overlapTerms)
+        let progressFitted = overlapProgress == nil && !overlapped.isEmpty
+        if progressFitted {
+            func residual(_ f: Double) -> Double {
+                overlapped.reduce(0) { r, t in let e = max(0, t.body - f * t.backward) + t.tail - t.exposed; return r + e * e }
+            }
+            link.overlapProgress = (0...200).map { Double($0) / 200 }.min { residual($0) < residual($1) }!
+        }
 
         say("sift project --check-network — \(path): \(root.hosts) hosts × 1 rank on \(root.cores) cores"
             + (root.cpu.map { " (\($0))" } ?? "") + (root.date.map { ", \($0)" } ?? "") + ", vocab \(vocab)")
@@ -200,7 +237,8 @@ public enum NetworkCheck {
             + ", \(formatSeconds(link.perBucketSeconds)) per bucket"
             + (perBucketSeconds != nil ? " (given)" : fitted != nil ? " (fitted)" : " (none)")
             + ", α " + (latency.map { formatSeconds($0) + " (given)" } ?? "= the measured 8-byte allreduce at each rate")
-            + ", overlap progress \(fmt(link.overlapProgress, 2))")
+            + ", overlap progress \(fmt(link.overlapProgress, 2))"
+            + (overlapProgress != nil ? " (given)" : progressFitted ? " (fitted on \(overlapped.count) overlapped runs' exposed allreduce)" : ""))
         if let f = fitted {
             say("fit: t_bucketed = n·(2α + c) + S/(e·R/8) over \(f.points) measured bucketed allreduces (`sift bench --only "
                 + "allreduce` across the hosts at each rate)")
@@ -220,17 +258,9 @@ public enum NetworkCheck {
         }
         var skipped: [String] = []
         for run in ordered {
-            guard let base = baseline(for: run, in: root.runs) else {
+            guard let (base, policy, model) = rowModel(run) else {
                 skipped.append("\(run.rate) \(run.model) \(run.policy ?? "?")"); continue
             }
-            let alpha = latency ?? measuredLatency(run.rate) ?? 50e-6
-            let policy: ProjectedPolicy = run.policy == "sift" ? .sift(selectFraction: run.selectFraction ?? 0.5) : .vanilla
-            var model = ScalingModel(config: BertConfig.named(run.model, vocabSize: vocab)!,
-                                     bucketBytes: Int((run.bucketMb ?? 4) * 1_048_576), compute: profile(of: base, policy: policy),
-                                     medium: link.medium(rateBitsPerSecond: run.rateBitsPerS, latency: alpha),
-                                     microBatch: run.microBatch ?? 32)
-            model.perBucketSeconds = link.perBucketSeconds
-            model.overlapProgress = link.overlapProgress
             let overlap = run.overlap ?? true
             let s = model.predict(ranks: run.ranks, globalBatch: run.batchSize, policy: policy)
             let untimed = untimedSeconds(base)
@@ -240,15 +270,7 @@ public enum NetworkCheck {
             let measuredCompute = computePhases.reduce(0.0) { $0 + (run.times[$1] ?? 0) }
             // The overlap progress this row implies: exposed = max(0, body − f·backward) + tail, solved for f.
             var implied: Double?
-            if overlap, run.rateBitsPerS != nil, let exposed = run.times["exposed_allreduce"] {
-                let split = ScalingModel.bucketSplit(config: BertConfig.named(run.model, vocabSize: vocab)!,
-                                                     bucketBytes: Int((run.bucketMb ?? 4) * 1_048_576))
-                let body = model.bucketedAllreduceSeconds(bytes: split.bytes - split.tailBytes, ranks: run.ranks,
-                                                          buckets: split.buckets - split.tailBuckets)
-                let tail = model.bucketedAllreduceSeconds(bytes: split.tailBytes, ranks: run.ranks, buckets: split.tailBuckets)
-                let backward = model.compute.backwardFraction * (base.times["forward_backward"] ?? 0)
-                if backward > 0, exposed > tail { implied = (body - (exposed - tail)) / backward }
-            }
+            if let t = overlapTerms(run), t.backward > 0, t.exposed > t.tail { implied = (t.body - (t.exposed - t.tail)) / t.backward }
             let over = abs(error) > tolerance
             table.add([run.rate, run.model, run.policy ?? "vanilla", overlap ? "on" : "off", formatSeconds(run.stepS),
                        formatSeconds(predicted), signedPct(error), over ? "OVER" : "", formatSeconds(measuredCompute),
@@ -273,9 +295,12 @@ public enum NetworkCheck {
             + (shaped.isEmpty ? "" : "; mean |error| \(pct(shaped.map { abs($0.relativeError) }.reduce(0, +) / Double(shaped.count)))")
             + ". Unshaped rows are the compute inputs: their error is the communication the model gives a memory-speed link.")
         say("measured comm = exposed allreduce + selection + waiting (rank 0); implied progress: the overlap progress that "
-            + "would make the exposed allreduce match (fit --overlap-progress on it).")
-        if let load = root.runs.compactMap(\.loadAverageBefore).max(), load > Double(root.cores) / 2 {
-            say("warning: load average up to \(fmt(load, 1)) on \(root.cores) cores during these runs: timings are not reliable")
+            + "would make the row's exposed allreduce match (the fitted one is their least-squares compromise).")
+        // The bench's own ranks (one busy process per host, all on this machine) hold the load average near the
+        // core count between its runs; more than that means something else ran.
+        if let load = root.runs.compactMap(\.loadAverageBefore).max(), load > Double(root.cores) + 0.5 {
+            say("warning: load average up to \(fmt(load, 1)) on \(root.cores) cores during these runs (the bench's own ranks "
+                + "account for about \(root.cores)): timings are not reliable")
         }
         let versus = ddpComparison(root, say: say)
         return NetworkCheckReport(check: path, linkEfficiency: link.efficiency, perBucketSeconds: link.perBucketSeconds,

@@ -63,8 +63,8 @@ struct ProjectCommand: ParsableCommand {
     var linkEfficiency: Double?
     @Option(help: "With --check-network: microseconds each gradient bucket costs beyond the ring's latencies (default: fitted, else 0).")
     var perBucketUs: Double?
-    @Option(help: "With --check-network: share of backward during which started buckets progress, 0–1.")
-    var overlapProgress: Double = 1
+    @Option(help: "With --check-network: share of backward during which started buckets progress, 0–1 (default: fitted on the file's overlapped runs, else 1).")
+    var overlapProgress: Double?
     @Option(help: "With --check-network: relative error above which a row is flagged.")
     var tolerance: Double = 0.15
     @OptionGroup var output: JSONOutputOptions
@@ -100,7 +100,7 @@ struct ProjectCommand: ParsableCommand {
         }
         if let e = linkEfficiency, !(e > 0 && e <= 1.5) { throw ValidationError("--link-efficiency must be in (0, 1.5]") }
         if let c = perBucketUs, !(c >= 0 && c.isFinite) { throw ValidationError("--per-bucket-us must be non-negative") }
-        guard (0...1).contains(overlapProgress) else { throw ValidationError("--overlap-progress must be between 0 and 1") }
+        if let f = overlapProgress, !(0...1).contains(f) { throw ValidationError("--overlap-progress must be between 0 and 1") }
         guard tolerance > 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be positive") }
         if check == nil && checkNetwork == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
             throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE "

@@ -1,5 +1,7 @@
+import Foundation
 import Model
 import Performance
+import SiftTestSupport
 import XCTest
 
 /// The network check's arithmetic against closed forms worked out here: the per-bucket cost and the
@@ -85,5 +87,38 @@ final class NetworkCheckTests: XCTestCase {
         // Faster than the wire allows (e > 1.5): no fit.
         let fast = NetworkCheck.AllreducePoint(bytes: 8e6, buckets: 2, seconds: 0.01, rateBitsPerSecond: 1e9, latency: 0)
         XCTAssertNil(NetworkCheck.fit([fast, fast]))
+    }
+
+    /// Without --overlap-progress the check fits it: overlapped runs whose exposed allreduce was made by the
+    /// model's own equation with progress 0.3 (e = 1, α = 0, no per-bucket cost) give back 0.3, and a given
+    /// progress is kept.
+    func testTheOverlapProgressIsFittedOnTheOverlappedRuns() throws {
+        let config = BertConfig.named("tiny", vocabSize: 400)!
+        let split = ScalingModel.bucketSplit(config: config, bucketBytes: Int(0.05 * 1_048_576))
+        let fb = 0.4, f = 0.3
+        func run(_ rate: String, _ bits: Double?, overlap: Bool) -> [String: Any] {
+            var exposed = 0.01
+            if let bits, overlap {
+                let body = (split.bytes - split.tailBytes) * 8 / bits, tail = split.tailBytes * 8 / bits
+                XCTAssertGreaterThan(body, f * (2.0 / 3) * fb, "the body must outlast the progressing share of backward")
+                exposed = max(0, body - f * (2.0 / 3) * fb) + tail
+            }
+            var r: [String: Any] = ["rate": rate, "model": "tiny", "policy": "vanilla", "overlap": overlap, "hosts": 2, "ranks": 2,
+                                    "batch_size": 32, "per_rank_batch": 16, "bucket_mb": 0.05, "micro_batch": 32, "step_s": 1.0,
+                                    "times": ["data": 0.0, "scoring": 0.0, "selection": 0.0, "forward_backward": fb,
+                                              "exposed_allreduce": exposed, "optimizer": 0.0, "waiting": 0.0]]
+            if let bits { r["rate_bits_per_s"] = bits }
+            return r
+        }
+        let doc: [String: Any] = ["hosts": 2, "cores": 2, "vocab_size": 400, "seq_len": 128, "steps": 12,
+                                  "runs": [run("unlimited", nil, overlap: true), run("10mbit", 1e7, overlap: true),
+                                           run("20mbit", 2e7, overlap: true), run("unlimited", nil, overlap: false),
+                                           run("10mbit", 1e7, overlap: false)]]
+        let path = temporaryDirectory("progress-fit") + "/network.json"
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
+        let fitted = try NetworkCheck.run(path: path, efficiency: 1, latency: 0, perBucketSeconds: 0, say: { _ in })
+        XCTAssertEqual(fitted.overlapProgress, f, accuracy: 1e-12)
+        let given = try NetworkCheck.run(path: path, efficiency: 1, latency: 0, perBucketSeconds: 0, overlapProgress: 0.8, say: { _ in })
+        XCTAssertEqual(given.overlapProgress, 0.8)
     }
 }
