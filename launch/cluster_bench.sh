@@ -5,7 +5,7 @@
 #
 #   launch/cluster_bench.sh [--out DIR] [--rates "500mbit 1gbit 2500mbit 10gbit"] [--no-unlimited]
 #       [--models "mini deep12"] [--steps 12] [--per-rank-batch 16] [--data DIR] [--id K]
-#       [--ddp PYTHON] [--ddp-bf16] [--mca NAME VALUE]... [--correctness HOSTS] [--quick]
+#       [--ddp PYTHON] [--ddp-bf16] [--mca NAME VALUE]... [--train-flags "FLAGS"] [--correctness HOSTS] [--quick]
 #
 #   --rates        tc rates of the hosts' links, each measured in turn; an unshaped run ("unlimited",
 #                  veth at memory speed) follows unless --no-unlimited: the check takes compute from it
@@ -20,6 +20,8 @@
 #   --ddp-bf16     with --ddp, also DDP with its bf16 gradient-compression hook
 #   --mca NAME VALUE  an OpenMPI MCA parameter for every sift run across the hosts (repeatable; recorded in
 #                  each row as "mca"), e.g. --mca btl_tcp_progress_thread 1; use another --out for such a variant
+#   --train-flags "FLAGS"  extra `sift train` flags for every run (recorded in each row as "train_flags"), e.g.
+#                  "--gradient-exchange bf16"; use another --out for such a variant
 #   --correctness H  only check correctness: H hosts x 1 rank (oversubscribed) against 1 rank, 4 steps, no timing
 #   --quick        smoke run: rate 1gbit and unlimited, model tiny, 6 steps
 #
@@ -36,7 +38,7 @@ die() { echo "cluster_bench: $*" >&2; exit 2; }
 out="${SIFT_WORK:-work-data}/cluster_bench"
 rates="500mbit 1gbit 2500mbit 10gbit"; unlimited=1
 models="mini deep12"; steps=12; per_rank=16; data=""; id=60
-ddp=""; ddp_bf16=0; correctness=""; mca=()
+ddp=""; ddp_bf16=0; correctness=""; mca=(); train_flags=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="${2:-}"; shift 2 || die "--out needs a directory" ;;
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
         --id) id="${2:-}"; shift 2 || die "--id needs a number" ;;
         --ddp) ddp="${2:-}"; shift 2 || die "--ddp needs a python interpreter" ;;
         --ddp-bf16) ddp_bf16=1; shift ;;
+        --train-flags) train_flags="${2:-}"; shift 2 || die "--train-flags needs a string" ;;
         --mca) [ $# -ge 3 ] || die "--mca needs a name and a value"; mca+=(--mca "$2" "$3"); shift 3 ;;
         --correctness) correctness="${2:-}"; shift 2 || die "--correctness needs a host count" ;;
         --quick) rates="1gbit"; models="tiny"; steps=6; shift ;;
@@ -137,10 +140,11 @@ train() {  # NP METRICS LOG MODEL POLICY OVERLAP STEPS [mpirun.sh args before --
     local np=$1 metrics=$2 log=$3 model=$4 policy=$5 overlap=$6 n=$7; shift 7
     local flags=(); [ "$overlap" = off ] && flags+=(--no-overlap)
     rm -f "$metrics"
+    # shellcheck disable=SC2086
     launch/mpirun.sh -np "$np" "$@" -- train --config "$model" --data "$data" --vocab "$vocab" --policy "$policy" \
         --exit-layer 1 --select-fraction 0.5 --sift-delay 0 --batch-size "$global" --micro-batch 32 --bucket-mb 4 \
         --steps "$n" --warmup 1 --eval-every 0 --eval-samples 16 --check-replicas-every 0 --log-every 1000 \
-        --seed 7 --metrics "$metrics" "${flags[@]}" > "$log" 2>&1
+        --seed 7 --metrics "$metrics" "${flags[@]}" $train_flags > "$log" 2>&1
 }
 
 hosts_args() { echo --hostfile "$cdir/hostfile" --agent "$cdir/agent" "${mca[@]}"; }
@@ -199,7 +203,7 @@ for rate in $all_rates; do
                     || die "run $name failed: $(tail -n 2 "$out/logs/$name.log" | tr '\n' ' ')"
                 summarise "$out/logs/$name.jsonl" "$row" rate="$rate" model="$model" policy="$policy" overlap="$([ $overlap = on ] && echo true || echo false)" \
                     hosts=2 ranks=2 batch_size="$global" per_rank_batch="$per_rank" select_fraction=0.5 exit_layer=1 \
-                    bucket_mb=4 micro_batch=32 load_average_before="$before" load_average_after="$(load)" mca="$mca_text" \
+                    bucket_mb=4 micro_batch=32 load_average_before="$before" load_average_after="$(load)" mca="$mca_text" train_flags="$train_flags" \
                     || die "cannot summarise $name"
                 echo "  [$done_runs/$total] $name: $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$row") (load $before)"
             done

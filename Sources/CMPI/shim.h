@@ -3,6 +3,7 @@
 // Swift cannot import OpenMPI's handle macros (they expand to addresses of global structs),
 // so these inline functions hand them over as ordinary values.
 #include <mpi.h>
+#include <stdint.h>
 
 static inline MPI_Comm sift_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype sift_mpi_float(void) { return MPI_FLOAT; }
@@ -20,4 +21,30 @@ static inline MPI_Errhandler sift_mpi_errors_return(void) { return MPI_ERRORS_RE
 static inline void *sift_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int sift_mpi_success(void) { return MPI_SUCCESS; }
 static inline int sift_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline MPI_Datatype sift_mpi_uint16(void) { return MPI_UINT16_T; }
+
+// bfloat16 sums for the lower-precision gradient exchange: each pair is widened to float, added in float
+// and rounded back to the nearest bfloat16 (ties to even; NaN stays NaN).
+static inline float sift_bf16_to_float(uint16_t h) {
+    union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
+    return v.f;
+}
+static inline uint16_t sift_float_to_bf16(float f) {
+    union { float f; uint32_t u; } v = { f };
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
+    v.u += 0x7fffu + ((v.u >> 16) & 1u);
+    return (uint16_t)(v.u >> 16);
+}
+static void sift_bf16_sum_function(void *in, void *inout, int *len, MPI_Datatype *type) {
+    (void)type;
+    const uint16_t *a = (const uint16_t *)in;
+    uint16_t *b = (uint16_t *)inout;
+    for (int i = 0; i < *len; i++) b[i] = sift_float_to_bf16(sift_bf16_to_float(a[i]) + sift_bf16_to_float(b[i]));
+}
+/// The bfloat16 sum as an MPI operation (created once per process, after MPI_Init).
+static inline MPI_Op sift_mpi_bf16_sum(void) {
+    static MPI_Op op = MPI_OP_NULL;
+    if (op == MPI_OP_NULL) MPI_Op_create(sift_bf16_sum_function, 1, &op);
+    return op;
+}
 #endif

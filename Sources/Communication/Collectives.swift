@@ -35,6 +35,9 @@ public protocol Collectives: AnyObject, Sendable {
     /// Starts a non-blocking in-place sum of `count` floats; the data must stay untouched until the
     /// returned request completes.
     func startAllreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) -> PendingReduction
+    /// Starts a non-blocking in-place sum of `count` bfloat16 values (the high halves of floats): each addition
+    /// in float, rounded back to bfloat16. Every rank ends with the same bits.
+    func startAllreduceSumBF16(_ data: UnsafeMutablePointer<UInt16>, count: Int) -> PendingReduction
 }
 
 extension Collectives {
@@ -66,4 +69,5 @@ public final class SingleProcess: Collectives, @unchecked Sendable {
     public func broadcast(_ data: UnsafeMutablePointer<Float>, count: Int, root: Int) {}
     public func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8] { bytes }
     public func startAllreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) -> PendingReduction { PendingReduction() }
+    public func startAllreduceSumBF16(_ data: UnsafeMutablePointer<UInt16>, count: Int) -> PendingReduction { PendingReduction() }
 }

@@ -210,6 +210,15 @@ public final class Communicator: @unchecked Sendable {
         return pending
     }
 
+    public func startAllreduceSumBF16(_ data: UnsafeMutablePointer<UInt16>, count: Int) -> PendingReduction {
+        let pending = PendingReduction()
+        guard size > 1, count > 0 else { return pending }
+        check(MPI_Iallreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_uint16(), sift_mpi_bf16_sum(), comm,
+                             &pending.request), "MPI_Iallreduce")
+        pending.active = true
+        return pending
+    }
+
     private func check(_ rc: Int32, _ call: String) {
         if rc != sift_mpi_success() {
             StandardError.line("error: rank \(rank): MPI call \(call) failed with code \(rc)")

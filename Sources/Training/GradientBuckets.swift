@@ -18,18 +18,26 @@ public final class GradientBuckets {
     private var nextToStart = 0
     /// Whether buckets start during backward (`true`) or only after it (`false`, for measuring).
     public let overlap: Bool
+    /// With `--gradient-exchange bf16`: the gradients rounded to bfloat16, exchanged in place of the floats
+    /// (half the bytes) and widened back when a bucket completes; nil for the float exchange.
+    private let halves: UnsafeMutableBufferPointer<UInt16>?
 
     /// - Parameters:
     ///   - gradients: the flat gradient buffer (reduced in place).
     ///   - bucketBytes: target size of one bucket in bytes.
     ///   - overlap: start buckets during backward.
-    public init(gradients: FloatBuffer, communicator: any Collectives, bucketBytes: Int, overlap: Bool) {
+    ///   - bfloat16: exchange bfloat16 values (sums rounded at every addition) instead of floats; buckets keep
+    ///     their float element ranges, so the plan does not change.
+    public init(gradients: FloatBuffer, communicator: any Collectives, bucketBytes: Int, overlap: Bool, bfloat16: Bool = false) {
         self.gradients = gradients
         self.communicator = communicator
         self.overlap = overlap
         self.ranges = GradientBuckets.plan(count: gradients.count, bucketElements: max(1, bucketBytes / 4))
         self.pending = Array(repeating: nil, count: ranges.count)
+        halves = bfloat16 && communicator.size > 1 ? .allocate(capacity: gradients.count) : nil
     }
+
+    deinit { halves?.deallocate() }
 
     /// Cuts `0..<count` into ranges of `bucketElements` from the end; the last range (at offset 0) may be shorter.
     public static func plan(count: Int, bucketElements: Int) -> [Range<Int>] {
@@ -60,6 +68,10 @@ public final class GradientBuckets {
         let t0 = Date()
         while nextToStart < ranges.count { start(nextToStart) }
         for p in pending { p?.wait() }
+        if let halves {
+            // Every rank widens the same summed bits, so the replicas stay identical.
+            BFloat16.widen(halves.baseAddress!, into: gradients.pointer, count: gradients.count)
+        }
         pending = Array(repeating: nil, count: ranges.count)
         nextToStart = 0
         return Date().timeIntervalSince(t0)
@@ -67,7 +79,12 @@ public final class GradientBuckets {
 
     private func start(_ i: Int) {
         let r = ranges[i]
-        pending[i] = communicator.startAllreduceSum(gradients.pointer + r.lowerBound, count: r.count)
+        if let halves {
+            BFloat16.round(gradients.pointer + r.lowerBound, into: halves.baseAddress! + r.lowerBound, count: r.count)
+            pending[i] = communicator.startAllreduceSumBF16(halves.baseAddress! + r.lowerBound, count: r.count)
+        } else {
+            pending[i] = communicator.startAllreduceSum(gradients.pointer + r.lowerBound, count: r.count)
+        }
         nextToStart = i + 1
     }
 }

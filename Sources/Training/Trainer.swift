@@ -91,7 +91,7 @@ public final class Trainer {
         self.output = output
         optimizer = AdamW(layout: model.layout, weightDecay: options.weightDecay)
         buckets = GradientBuckets(gradients: model.gradients, communicator: communicator,
-                                  bucketBytes: options.bucketBytes, overlap: options.overlap)
+                                  bucketBytes: options.bucketBytes, overlap: options.overlap, bfloat16: options.bfloat16Gradients)
         schedule = options.fitsScheduleToBudget
             ? .open(peak: options.learningRate, warmupSteps: options.warmupSteps)
             : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)

@@ -101,6 +101,9 @@ public struct TrainingOptions: Sendable {
     public var denseLastLayer: Bool = false
     /// Size of one gradient allreduce bucket, bytes.
     public var bucketBytes: Int = 4 << 20
+    /// Exchange gradients as bfloat16 (half the bytes; each sum rounded to bfloat16) instead of floats. Off by
+    /// default: it changes the weights (and makes them depend on the rank count) by more than float rounding.
+    public var bfloat16Gradients: Bool = false
     /// Compare replica checksums every this many steps (0: never).
     public var checkReplicasEvery: Int = 50
     public var metricsPath: String? = nil

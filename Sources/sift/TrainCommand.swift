@@ -98,6 +98,11 @@ struct TrainCommand: ParsableCommand {
     var noOverlap = false
     @Option(help: "Gradient allreduce bucket size, MiB.")
     var bucketMb: Double = Double(trainDefaults.bucketBytes) / 1_048_576
+    @Option(help: """
+        Number format of the gradient exchange: fp32, or bf16 (half the bytes over the network; every sum \
+        rounded to bfloat16, so the weights change slightly and depend on the rank count). Default fp32.
+        """)
+    var gradientExchange: GradientExchange = .fp32
     @Option(help: "Compare replica checksums every this many steps (0: never).")
     var checkReplicasEvery: Int = trainDefaults.checkReplicasEvery
     @Option(help: "Every this many steps, also rank the pool by its exact losses (off the clock) and log the agreement (0: never).")
@@ -156,6 +161,7 @@ struct TrainCommand: ParsableCommand {
         o.resume = resume
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
+        o.bfloat16Gradients = gradientExchange == .bf16
         o.denseLastLayer = denseLastLayer
         o.bucketBytes = Int(bucketMb * 1_048_576)
         o.checkReplicasEvery = checkReplicasEvery
@@ -178,4 +184,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try TrainingRun(command: self).run()
     }
+}
+
+/// `--gradient-exchange`: the number format gradients cross the network in.
+enum GradientExchange: String, ExpressibleByArgument, CaseIterable {
+    case fp32, bf16
 }
