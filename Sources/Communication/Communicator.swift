@@ -202,19 +202,18 @@ public final class Communicator: @unchecked Sendable {
     /// Starts a non-blocking in-place sum over ranks of `count` floats; the data must stay untouched
     /// until the returned request completes.
     public func startAllreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) -> PendingReduction {
-        let pending = PendingReduction()
-        guard size > 1, count > 0 else { return pending }
-        check(MPI_Iallreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_float(), sift_mpi_sum(), comm,
-                             &pending.request), "MPI_Iallreduce")
-        pending.active = true
-        return pending
+        startAllreduce(data, count: count, type: sift_mpi_float(), op: sift_mpi_sum())
     }
 
     public func startAllreduceSumBF16(_ data: UnsafeMutablePointer<UInt16>, count: Int) -> PendingReduction {
+        startAllreduce(data, count: count, type: sift_mpi_uint16(), op: sift_mpi_bf16_sum())
+    }
+
+    /// A non-blocking in-place allreduce of `count` elements of `type` with `op` (nothing to do on one rank).
+    private func startAllreduce(_ data: UnsafeMutableRawPointer, count: Int, type: MPI_Datatype, op: MPI_Op) -> PendingReduction {
         let pending = PendingReduction()
         guard size > 1, count > 0 else { return pending }
-        check(MPI_Iallreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_uint16(), sift_mpi_bf16_sum(), comm,
-                             &pending.request), "MPI_Iallreduce")
+        check(MPI_Iallreduce(sift_mpi_in_place(), data, Int32(count), type, op, comm, &pending.request), "MPI_Iallreduce")
         pending.active = true
         return pending
     }
