@@ -2,7 +2,8 @@
 # Every ratio of the performance issue from one run, back to back on this machine (manual, not in CI:
 # needs PyTorch and transformers, e.g. a venv with `pip install torch transformers`).
 #
-# Usage: tools/engine_compare.sh PYTHON SIFT_BINARY DATASET [OUT]
+# Usage: tools/engine_compare.sh [--no-ddp] PYTHON SIFT_BINARY DATASET [OUT]
+#   --no-ddp     leave out the 2-rank DDP comparison (the single-process engine ratios only)
 #   PYTHON       an interpreter with torch and transformers
 #   SIFT_BINARY  a release build of sift
 #   DATASET      a `sift prepare` dataset, sequence length 128 (its vocabulary sets DDP's V; the
@@ -17,8 +18,10 @@
 # training against PyTorch DDP (tools/ddp_compare.py), mini over 24 steps and base over 8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ddp=1
+if [ "${1:-}" = "--no-ddp" ]; then ddp=0; shift; fi
 if [ $# -lt 3 ]; then
-    echo "usage: tools/engine_compare.sh PYTHON SIFT_BINARY DATASET [OUT]" >&2
+    echo "usage: tools/engine_compare.sh [--no-ddp] PYTHON SIFT_BINARY DATASET [OUT]" >&2
     exit 2
 fi
 python=$1 sift=$2 data=$3 out=${4:-docs/benchmarks/engine-compare.txt}
@@ -45,10 +48,12 @@ trap 'rm -f "$tmp"' EXIT
         echo "## torch.compile $config: tools/torch_baseline.py $config 2 --masked-head --compile"
         "$python" tools/torch_baseline.py "$config" 2 --masked-head --compile || echo "(torch.compile: exit $?)"
     done
-    echo "## DDP mini: tools/ddp_compare.py --configs mini --steps 24"
-    "$python" tools/ddp_compare.py --sift "$sift" --data "$data" --configs mini --steps 24
-    echo "## DDP base: tools/ddp_compare.py --configs base --steps 8"
-    "$python" tools/ddp_compare.py --sift "$sift" --data "$data" --configs base --steps 8
+    if [ $ddp = 1 ]; then
+        echo "## DDP mini: tools/ddp_compare.py --configs mini --steps 24"
+        "$python" tools/ddp_compare.py --sift "$sift" --data "$data" --configs mini --steps 24
+        echo "## DDP base: tools/ddp_compare.py --configs base --steps 8"
+        "$python" tools/ddp_compare.py --sift "$sift" --data "$data" --configs base --steps 8
+    fi
 } 2>&1 | tee "$tmp"
 mkdir -p "$(dirname "$out")"
 mv "$tmp" "$out"

@@ -83,8 +83,8 @@ extension BertForMaskedLM {
         // FFN branch (through its dropout); the residual branch keeps dSum as d(attentionNormed).
         var dDense = UnsafeMutablePointer(dSum)
         if let dropoutKeys, config.hiddenDropout > 0 {
-            dTmp.update(from: dSum, count: R * H)
-            hiddenDropout(dTmp, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(from: dSum, into: dTmp, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T,
+                          keys: dropoutKeys)
             dDense = dTmp
         }
         Linear.backward(dy: dDense, x: a.intermediateAct, weight: w(o.outputWeight), dx: ws.gradIntermediate,
@@ -101,8 +101,8 @@ extension BertForMaskedLM {
                            dGamma: g(o.attentionLayerNormGamma), dBeta: g(o.attentionLayerNormBeta), rows: R, width: H)
         var dAttnOut = UnsafeMutablePointer(dResidual)
         if let dropoutKeys, config.hiddenDropout > 0 {
-            dTmp.update(from: dResidual, count: R * H)
-            hiddenDropout(dTmp, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+            hiddenDropout(from: dResidual, into: dTmp, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
+                          keys: dropoutKeys)
             dAttnOut = dTmp
         }
         Linear.backward(dy: dAttnOut, x: a.context, weight: w(o.attentionOutputWeight), dx: ws.gradContext,

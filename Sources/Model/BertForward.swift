@@ -18,17 +18,24 @@ extension BertForMaskedLM {
     /// `t·H ..< (t+1)·H` with sample b's key — the dense path's mask at that position.
     func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows? = nil, batch B: Int,
                        seqLen T: Int, keys: UnsafePointer<UInt64>) {
+        hiddenDropout(from: x, into: x, site: site, queries: queries, batch: B, seqLen: T, keys: keys)
+    }
+
+    /// `hiddenDropout` reading `source` and writing `x` (one pass where a copy and the dropout make two);
+    /// they may alias. Without dropout (`p` 0) nothing is written.
+    func hiddenDropout(from source: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, site: Int,
+                       queries: Attention.QueryRows? = nil, batch B: Int, seqLen T: Int, keys: UnsafePointer<UInt64>) {
         let p = config.hiddenDropout, H = config.hiddenSize, slab = T * H
         if p == 0 { return }
         for b in 0..<B {
             let key = keys[site * B + b]
             guard let queries else {
-                Dropout.forward(x: x + b * slab, y: x + b * slab, count: slab, probability: p, key: key)
+                Dropout.forward(x: source + b * slab, y: x + b * slab, count: slab, probability: p, key: key)
                 continue
             }
             for i in Int(queries.rowStart[b])..<Int(queries.rowStart[b + 1]) {
                 let t = Int(queries.rows[i]) - b * T
-                Dropout.forward(x: x + i * H, y: x + i * H, count: H, probability: p, key: key, firstIndex: t * H)
+                Dropout.forward(x: source + i * H, y: x + i * H, count: H, probability: p, key: key, firstIndex: t * H)
             }
         }
     }
@@ -73,25 +80,32 @@ extension BertForMaskedLM {
         let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l]
         Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
                        y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
-        if let dropoutKeys {
-            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
-                          keys: dropoutKeys)
-        }
-        Vector.add(x, into: a.attentionSum, count: R * H)
-        LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
-                          eps: config.layerNormEps)
+        LayerNorm.forwardAddingResidual(a.attentionSum,
+                                        dropout: rowDropout(DropoutSite.attentionOutput(l), queries, batch: B, seqLen: T,
+                                                            keys: dropoutKeys),
+                                        residual: x, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
+                                        y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R,
+                                        width: H, eps: config.layerNormEps)
         Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
                        y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
         GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: R * I)
         Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
                        rows: R, inFeatures: I, outFeatures: H)
-        if let dropoutKeys {
-            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
-        }
-        Vector.add(a.attentionNormed, into: a.outputSum, count: R * H)
-        LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
-                          mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
+        LayerNorm.forwardAddingResidual(a.outputSum,
+                                        dropout: rowDropout(DropoutSite.ffnOutput(l), queries, batch: B, seqLen: T,
+                                                            keys: dropoutKeys),
+                                        residual: a.attentionNormed, gamma: w(o.outputLayerNormGamma),
+                                        beta: w(o.outputLayerNormBeta), y: output, mean: a.outputMean, rstd: a.outputRstd,
+                                        rows: R, width: H, eps: config.layerNormEps)
+    }
+
+    /// The hidden dropout at `site` on rows of all N positions (`queries` nil) or the compact query rows,
+    /// as `hiddenDropout` draws it; nil without dropout.
+    func rowDropout(_ site: Int, _ queries: Attention.QueryRows?, batch B: Int, seqLen T: Int,
+                    keys: UnsafePointer<UInt64>?) -> LayerNorm.RowDropout? {
+        guard let keys, config.hiddenDropout > 0 else { return nil }
+        return LayerNorm.RowDropout(probability: config.hiddenDropout, keys: keys + site * B, seqLen: T,
+                                    positions: queries?.rows)
     }
 
     /// `layerForward` with the output read at the masked rows `head.rows[0..<m]` only (from
