@@ -3,11 +3,17 @@
 the bfloat16 gradient exchange): one row per (rate, model, policy, overlap) found in both.
 
 Usage: tools/exchange_compare.py BASELINE_DIR VARIANT_DIR   (each a cluster_bench --out folder with rows/)
+       tools/exchange_compare.py --evaluations BASELINE.jsonl VARIANT.jsonl [REFERENCE.jsonl]
+         (`sift train --metrics` logs of one run each: validation loss and accuracy at every evaluation, the
+         variant's difference from the baseline, and a reference's — e.g. the baseline at another rank count,
+         which differs from it by float rounding only — for the size of that chaos)
 """
 import glob
 import json
 import os
 import sys
+
+import metrics_io
 
 
 def rows(folder):
@@ -19,7 +25,31 @@ def rows(folder):
     return out
 
 
+def evaluations(paths):
+    runs = []
+    for path in paths:
+        rows = metrics_io.read_rows(path)
+        runs.append({r["step"]: (r["val_loss"], r["val_accuracy"]) for r in rows if r.get("val_loss") is not None})
+    steps = sorted(set.intersection(*(set(r) for r in runs)))
+    if not steps:
+        sys.exit("error: the runs have no evaluation step in common")
+    names = ["baseline", "variant"] + (["reference"] if len(paths) == 3 else [])
+    for name, path in zip(names, paths):
+        print(f"{name}: {path}")
+    header = "| step | " + " | ".join(f"{n}: val loss / acc" for n in names) + " | variant − baseline |"
+    header += " reference − baseline |" if len(paths) == 3 else ""
+    print(header)
+    print("|" + "---|" * (len(names) + 2 + (len(paths) == 3)))
+    for step in steps:
+        cells = [f"{run[step][0]:.4f} / {100 * run[step][1]:.2f}%" for run in runs]
+        diffs = [f"{run[step][0] - runs[0][step][0]:+.4f} / {100 * (run[step][1] - runs[0][step][1]):+.2f} pt"
+                 for run in runs[1:]]
+        print(f"| {step} | " + " | ".join(cells + diffs) + " |")
+
+
 def main():
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--evaluations":
+        return evaluations(sys.argv[2:])
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip().splitlines()[-1])
     base, variant = rows(sys.argv[1]), rows(sys.argv[2])
