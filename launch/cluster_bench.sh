@@ -19,7 +19,8 @@
 #   --ddp PYTHON   also run tools/ddp_compare.py --cluster with this interpreter (PyTorch and transformers)
 #   --ddp-bf16     with --ddp, also DDP with its bf16 gradient-compression hook
 #   --mca NAME VALUE  an OpenMPI MCA parameter for every sift run across the hosts (repeatable; recorded in
-#                  each row as "mca"), e.g. --mca btl_tcp_progress_thread 1; use another --out for such a variant
+#                  each row as "mca"), e.g. --mca btl_tcp_progress_thread 0 (launch/mpirun.sh turns OpenMPI's TCP
+#                  progress thread on across hosts; rows record it either way); use another --out for such a variant
 #   --train-flags "FLAGS"  extra `sift train` flags for every run (recorded in each row as "train_flags"), e.g.
 #                  "--gradient-exchange bf16"; use another --out for such a variant
 #   --correctness H  only check correctness: H hosts x 1 rank (oversubscribed) against 1 rank, 4 steps, no timing
@@ -147,6 +148,8 @@ train() {  # NP METRICS LOG MODEL POLICY OVERLAP STEPS [mpirun.sh args before --
         --seed 7 --metrics "$metrics" "${flags[@]}" $train_flags > "$log" 2>&1
 }
 
+# launch/mpirun.sh's default across hosts, written out so that every row records it.
+[[ " ${mca[*]} " == *" btl_tcp_progress_thread "* ]] || mca+=(--mca btl_tcp_progress_thread 1)
 hosts_args() { echo --hostfile "$cdir/hostfile" --agent "$cdir/agent" "${mca[@]}"; }
 mca_text=$(printf '%s ' "${mca[@]}" | sed 's/--mca \([^ ]*\) \([^ ]*\) /\1=\2 /g; s/ $//')
 

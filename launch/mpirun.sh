@@ -18,6 +18,9 @@
 #   exits with status 75 and is not restarted. SIGTERM and SIGUSR1 to this script go to mpirun.
 # - once a rank aborted, or this script got SIGTERM/SIGINT, mpirun has $SIFT_ABORT_GRACE seconds
 #   (default 20) to end before it is killed: an mpirun that lost a host otherwise waits ~15 minutes.
+# - with --hostfile, OpenMPI's TCP progress thread is on (--mca btl_tcp_progress_thread 1): over TCP a
+#   gradient bucket otherwise moves only while a rank is inside an MPI call, so overlap stalls between
+#   them; `--mca btl_tcp_progress_thread 0` turns it off (docs/DECISIONS.md);
 # - --dry-run checks everything (hostfile included), prints the mpirun command and the thread count
 #   it would use, and exits without starting anything.
 # The sift binary is $SIFT_BINARY, or the release build of this checkout.
@@ -29,6 +32,7 @@ agent=""
 max_restarts=0
 min_np=""
 dry_run=0
+progress_thread_set=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,7 +43,7 @@ while [ $# -gt 0 ]; do
         --min-np) min_np="$2"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
         --tcp-only) extra+=(--mca btl tcp,self --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
-        --mca) extra+=(--mca "$2" "$3"); shift 3 ;;
+        --mca) extra+=(--mca "$2" "$3"); [ "$2" = btl_tcp_progress_thread ] && progress_thread_set=1; shift 3 ;;
         --) shift; break ;;
         *) break ;;
     esac
@@ -75,6 +79,7 @@ if [ -n "$hostfile" ]; then
     if [ "$hosts" -eq 0 ]; then echo "error: $hostfile names no hosts" >&2; exit 2; fi
     if [ "$slots_total" -eq 0 ]; then echo "error: $hostfile has no slots (every host says slots=0)" >&2; exit 2; fi
     args+=(--hostfile "$hostfile")
+    [ "$progress_thread_set" = 1 ] || extra+=(--mca btl_tcp_progress_thread 1)
     per_node=$(( (np + slots_total - 1) / slots_total )); [ "$per_node" -lt 1 ] && per_node=1
     if [ "$np" -gt "$slots_total" ]; then
         echo "note: $np ranks exceed the $slots_total slots in $hostfile; oversubscribing" >&2

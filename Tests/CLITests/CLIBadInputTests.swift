@@ -190,6 +190,33 @@ final class CLIBadInputTests: XCTestCase {
         XCTAssertTrue(e5.contains("note: 2 ranks exceed the 1 slots in \(d)/one-slot; oversubscribing"), e5)
     }
 
+    /// `launch/mpirun.sh` turns OpenMPI's TCP progress thread on for hostfile runs only, and an explicit
+    /// `--mca btl_tcp_progress_thread 0` wins (read off `--dry-run`'s mpirun command).
+    func testLauncherTurnsOnTheTCPProgressThreadForHostfilesOnly() throws {
+        let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
+        let d = tempDir("progress-thread")
+        try "localhost slots=2\n".write(toFile: d + "/hosts", atomically: true, encoding: .utf8)
+        func command(_ args: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: launcher)
+            p.arguments = args + ["--dry-run", "--", "train"]
+            var env = ProcessInfo.processInfo.environment
+            env["SIFT_BINARY"] = SiftProcess.binary
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out; p.standardError = FileHandle.nullDevice
+            try p.run(); p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, args.joined(separator: " "))
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        let hostfile = try command(["-np", "2", "--hostfile", d + "/hosts"])
+        XCTAssertTrue(hostfile.contains("--mca btl_tcp_progress_thread 1"), hostfile)
+        let off = try command(["-np", "2", "--hostfile", d + "/hosts", "--mca", "btl_tcp_progress_thread", "0"])
+        XCTAssertTrue(off.contains("--mca btl_tcp_progress_thread 0") && !off.contains("btl_tcp_progress_thread 1"), off)
+        let oneHost = try command(["-np", "2"])
+        XCTAssertFalse(oneHost.contains("btl_tcp_progress_thread"), oneHost)
+    }
+
     /// The launcher's hostfile check, fuzzed: 300 seeded mutations of a valid hostfile, each run with
     /// `--dry-run` (nothing is started). Every case must end with status 0 and the mpirun command, or
     /// status 2 and one `error:` line naming the file — never a bash error (division by zero, an octal
