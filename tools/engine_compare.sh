@@ -31,7 +31,7 @@ python=$1 sift=$2 data=$3 out=${4:-docs/benchmarks/engine-compare.txt}
     || { echo "engine_compare: $python cannot import torch and transformers" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-flags=$(grep -m1 -o -w 'avx512f\|avx2' /proc/cpuinfo | head -1 || true)
+flags=$(grep -q -w avx512f /proc/cpuinfo && echo avx512f || { grep -q -w avx2 /proc/cpuinfo && echo avx2; } || true)
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 {

@@ -80,32 +80,25 @@ extension BertForMaskedLM {
         let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l]
         Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
                        y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
-        LayerNorm.forwardAddingResidual(a.attentionSum,
-                                        dropout: rowDropout(DropoutSite.attentionOutput(l), queries, batch: B, seqLen: T,
-                                                            keys: dropoutKeys),
-                                        residual: x, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                                        y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R,
-                                        width: H, eps: config.layerNormEps)
+        if let dropoutKeys {
+            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
+                          keys: dropoutKeys)
+        }
+        Vector.add(x, into: a.attentionSum, count: R * H)
+        LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
+                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
+                          eps: config.layerNormEps)
         Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
                        y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
         GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: R * I)
         Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
                        rows: R, inFeatures: I, outFeatures: H)
-        LayerNorm.forwardAddingResidual(a.outputSum,
-                                        dropout: rowDropout(DropoutSite.ffnOutput(l), queries, batch: B, seqLen: T,
-                                                            keys: dropoutKeys),
-                                        residual: a.attentionNormed, gamma: w(o.outputLayerNormGamma),
-                                        beta: w(o.outputLayerNormBeta), y: output, mean: a.outputMean, rstd: a.outputRstd,
-                                        rows: R, width: H, eps: config.layerNormEps)
-    }
-
-    /// The hidden dropout at `site` on rows of all N positions (`queries` nil) or the compact query rows,
-    /// as `hiddenDropout` draws it; nil without dropout.
-    func rowDropout(_ site: Int, _ queries: Attention.QueryRows?, batch B: Int, seqLen T: Int,
-                    keys: UnsafePointer<UInt64>?) -> LayerNorm.RowDropout? {
-        guard let keys, config.hiddenDropout > 0 else { return nil }
-        return LayerNorm.RowDropout(probability: config.hiddenDropout, keys: keys + site * B, seqLen: T,
-                                    positions: queries?.rows)
+        if let dropoutKeys {
+            hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
+        }
+        Vector.add(a.attentionNormed, into: a.outputSum, count: R * H)
+        LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
+                          mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
     }
 
     /// `layerForward` with the output read at the masked rows `head.rows[0..<m]` only (from

@@ -110,56 +110,6 @@ final class ElementwiseTests: XCTestCase {
         assertGradient("ln dbeta", &b, analytic: db) { project(self.layerNorm(x0, g0, $0, rows: rows, width: width, eps: eps), r) }
     }
 
-    /// The fused dropout + residual + LayerNorm against the three kernels it replaces, run in sequence:
-    /// bit-identical sums, outputs, means and rstds — without dropout, with dropout on every row of
-    /// 3 samples × 5 positions (each sample's slab masked by `Dropout.forward` with its key), and on a
-    /// compact subset of those rows (each masked with its position's element indices). Width 21 has a tail.
-    func testFusedResidualLayerNormEqualsTheUnfusedSequence() {
-        var rng = TestRandom(61)
-        let samples = 3, T = 5, width = 21, eps: Float = 1e-12, p: Float = 0.3
-        let keys: [UInt64] = [0xA1, 0xB2, 0xC3]
-        let g = rng.array(width), b = rng.array(width)
-        for (label, positions) in [("all rows", nil), ("compact rows", [0, 3, 4, 6, 12, 14] as [Int32]?)] {
-            for dropout in [false, true] {
-                let rows = positions?.count ?? samples * T
-                let x = rng.array(rows * width, scale: 2), residual = rng.array(rows * width, scale: 2)
-                // Unfused: Dropout.forward per row (its element indices), Vector.add, LayerNorm.forward.
-                var sum = x, y = [Float](repeating: 0, count: x.count)
-                var mean = [Float](repeating: 0, count: rows), rstd = mean
-                if dropout {
-                    for r in 0..<rows {
-                        let position = positions.map { Int($0[r]) } ?? r
-                        sum.ptr { sp in Dropout.forward(x: sp + r * width, y: sp + r * width, count: width, probability: p,
-                                                        key: keys[position / T], firstIndex: (position % T) * width) }
-                    }
-                }
-                sum.ptr { sp in residual.withUnsafeBufferPointer { Vector.add($0.baseAddress!, into: sp, count: rows * width) } }
-                sum.ptr { sp in y.ptr { yp in mean.ptr { mp in rstd.ptr { rp in g.withUnsafeBufferPointer { gp in
-                    b.withUnsafeBufferPointer { bp in
-                        LayerNorm.forward(x: sp, gamma: gp.baseAddress!, beta: bp.baseAddress!, y: yp, mean: mp, rstd: rp,
-                                          rows: rows, width: width, eps: eps) } } } } } }
-                // Fused.
-                var fusedSum = x, fusedY = [Float](repeating: 0, count: x.count)
-                var fusedMean = [Float](repeating: 0, count: rows), fusedRstd = fusedMean
-                keys.withUnsafeBufferPointer { kp in (positions ?? []).withUnsafeBufferPointer { pp in
-                    let rowDropout = dropout ? LayerNorm.RowDropout(probability: p, keys: kp.baseAddress!, seqLen: T,
-                                                                    positions: positions == nil ? nil : pp.baseAddress!) : nil
-                    fusedSum.ptr { sp in fusedY.ptr { yp in fusedMean.ptr { mp in fusedRstd.ptr { rp in
-                        residual.withUnsafeBufferPointer { resp in g.withUnsafeBufferPointer { gp in b.withUnsafeBufferPointer { bp in
-                            LayerNorm.forwardAddingResidual(sp, dropout: rowDropout, residual: resp.baseAddress!,
-                                                            gamma: gp.baseAddress!, beta: bp.baseAddress!, y: yp, mean: mp,
-                                                            rstd: rp, rows: rows, width: width, eps: eps) } } } } } } }
-                } }
-                let what = "\(label), dropout \(dropout)"
-                let identical = { (a: [Float], b: [Float]) in a.map(\.bitPattern) == b.map(\.bitPattern) }
-                XCTAssertTrue(identical(fusedSum, sum), "\(what): sums differ")
-                XCTAssertTrue(identical(fusedY, y), "\(what): outputs differ")
-                XCTAssertTrue(identical(fusedMean, mean) && identical(fusedRstd, rstd), "\(what): statistics differ")
-                if dropout { XCTAssertTrue(sum.indices.contains { sum[$0] == residual[$0] }, "\(what): some element dropped") }
-            }
-        }
-    }
-
     func testDropoutIsDeterministicUnbiasedAndSelfAdjoint() {
         let n = 20000, p: Float = 0.1
         var x = [Float](repeating: 1, count: n), y = x, y2 = x, y3 = x
