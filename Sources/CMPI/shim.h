@@ -4,6 +4,7 @@
 // so these inline functions hand them over as ordinary values.
 #include <mpi.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline MPI_Comm sift_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype sift_mpi_float(void) { return MPI_FLOAT; }
@@ -22,6 +23,31 @@ static inline void *sift_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int sift_mpi_success(void) { return MPI_SUCCESS; }
 static inline int sift_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline MPI_Datatype sift_mpi_uint16(void) { return MPI_UINT16_T; }
+
+// The current value of an integer MCA parameter of this process's OpenMPI (after MPI_Init), read
+// through the MPI tool interface: 0 and the value in *value when found, -1 when not.
+static inline int sift_mpi_int_parameter(const char *name, int *value) {
+    int provided = 0, n = 0, found = -1;
+    if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return -1;
+    if (MPI_T_cvar_get_num(&n) == MPI_SUCCESS) {
+        for (int i = 0; i < n && found < 0; i++) {
+            char cvar[256], desc[1024];
+            int cvarLength = sizeof cvar, descLength = sizeof desc, verbosity = 0, bind = 0, scope = 0;
+            MPI_Datatype type;
+            MPI_T_enum enumeration;
+            if (MPI_T_cvar_get_info(i, cvar, &cvarLength, &verbosity, &type, &enumeration, desc, &descLength,
+                                    &bind, &scope) != MPI_SUCCESS || strcmp(cvar, name) != 0) continue;
+            if (type != MPI_INT || bind != MPI_T_BIND_NO_OBJECT) break;
+            MPI_T_cvar_handle handle;
+            int count = 0;
+            if (MPI_T_cvar_handle_alloc(i, NULL, &handle, &count) != MPI_SUCCESS) break;
+            if (count == 1 && MPI_T_cvar_read(handle, value) == MPI_SUCCESS) found = 0;
+            MPI_T_cvar_handle_free(&handle);
+        }
+    }
+    MPI_T_finalize();
+    return found;
+}
 
 // bfloat16 sums for the lower-precision gradient exchange: each pair is widened to float, added in float
 // and rounded back to the nearest bfloat16 (ties to even; NaN stays NaN).

@@ -22,12 +22,26 @@ public final class Communicator: @unchecked Sendable {
     private let comm: MPI_Comm
     private var finalized = false
 
+    /// The OpenMPI parameter that picks the algorithm of a non-blocking allreduce (libnbc).
+    public static let iallreduceAlgorithmParameter = "coll_libnbc_iallreduce_algorithm"
+    /// Its value for the ring, which sift asks for unless the user set the parameter.
+    public static let ringIallreduce = 1
+
     /// Initialises MPI (once per process) with `MPI_THREAD_FUNNELED`: only the main thread calls MPI.
     /// Works under `mpirun` and, as an MPI singleton, when started directly.
+    ///
+    /// Before that it asks OpenMPI for the ring algorithm in non-blocking allreduces, unless the
+    /// user chose one (`--mca coll_libnbc_iallreduce_algorithm K` or `OMPI_MCA_…` in the environment):
+    /// libnbc's own choice for an in-place call — every gradient bucket — is a binomial tree at any
+    /// size (reduce to rank 0, then broadcast), which sends each bucket over a link twice, one
+    /// direction after the other, and leaves every sum to rank 0. The ring sends 2(p−1)/p of it,
+    /// both directions at once, and spreads the sums. At 2 ranks the result is bit-identical
+    /// (a + b = b + a); at more it changes the order of the additions. docs/DECISIONS.md has the evidence.
     public init() throws {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
+            setenv("OMPI_MCA_" + Self.iallreduceAlgorithmParameter, String(Self.ringIallreduce), 0)
             var provided: Int32 = 0
             let rc = MPI_Init_thread(nil, nil, sift_mpi_thread_funneled(), &provided)
             guard rc == sift_mpi_success() else { throw MPIError(call: "MPI_Init_thread", code: rc) }
@@ -38,6 +52,13 @@ public final class Communicator: @unchecked Sendable {
         MPI_Comm_size(comm, &s)
         rank = Int(r)
         size = Int(s)
+    }
+
+    /// The current value of an integer OpenMPI parameter in this process (MPI tool interface), or nil
+    /// when OpenMPI has no such parameter.
+    public func intParameter(_ name: String) -> Int? {
+        var value: Int32 = 0
+        return sift_mpi_int_parameter(name, &value) == 0 ? Int(value) : nil
     }
 
     /// True on rank 0, the rank that prints, writes checkpoints and metrics.

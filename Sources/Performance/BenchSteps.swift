@@ -189,10 +189,15 @@ extension Bench {
         say("  step copies a chunk (copy traffic). It assumes single-copy transfers, buffers larger than the caches (the")
         say("  L3 holds a small model's gradient, which can then beat it) and memory as the only limit; latency is not in it.")
         if memory == nil { say("  (no bound: the memory section was not run)") }
-        say("  4 MiB buckets: the trainer's non-blocking MPI_Iallreduce per bucket (OpenMPI's libnbc), all started at "
-            + "once, then waited for.")
+        let algorithm = comm.intParameter(Communicator.iallreduceAlgorithmParameter)
+        let names = [0: "libnbc's own choice: a binomial tree for in-place calls", 1: "ring", 2: "binomial tree",
+                     3: "Rabenseifner", 4: "recursive doubling"]
+        say("  4 MiB buckets: the trainer's non-blocking MPI_Iallreduce per bucket (OpenMPI's libnbc, algorithm "
+            + (algorithm.map { "\(Communicator.iallreduceAlgorithmParameter) = \($0): \(names[$0] ?? "unknown")" } ?? "unknown")
+            + "), all started at once, then waited for.")
         say("  8-byte allreduce: \(formatSeconds(smallSecs)) → latency α ≈ \(formatSeconds(smallSecs / rounds)) per "
             + "round (⌈log₂ p⌉ = \(Int(rounds)) rounds)")
-        return AllreduceReport(gradients: rows, smallAllreduceSeconds: smallSecs, latencySeconds: smallSecs / rounds, ranks: p)
+        return AllreduceReport(gradients: rows, smallAllreduceSeconds: smallSecs, latencySeconds: smallSecs / rounds, ranks: p,
+                               iallreduceAlgorithm: algorithm)
     }
 }

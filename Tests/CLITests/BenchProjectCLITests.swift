@@ -211,6 +211,20 @@ final class BenchProjectCLITests: XCTestCase {
                                                                 medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: 0)),
                        accuracy: bound * 1e-9)
         XCTAssertGreaterThan(try XCTUnwrap(allreduce["latency_seconds"] as? Double), 0)
+        // The trainer's buckets ran as a ring (OpenMPI's own choice for in-place calls is a binomial tree).
+        XCTAssertEqual(allreduce["iallreduce_algorithm"] as? Int, 1)
+    }
+
+    /// A user's choice of the non-blocking allreduce's algorithm (`mpirun --mca`) wins over sift's ring.
+    func testUsersAllreduceAlgorithmIsKept() throws {
+        let d = tempDir()
+        let out = try SiftProcess.run(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "allreduce", "--repeats", "1",
+                                       "--json", d + "/bench.json"], ranks: 2, timeout: 240,
+                                      extraMPIArgs: ["--mca", "coll_libnbc_iallreduce_algorithm", "2"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let allreduce = try XCTUnwrap(try readJSON(d + "/bench.json")["allreduce"] as? [String: Any])
+        XCTAssertEqual(allreduce["iallreduce_algorithm"] as? Int, 2)
+        XCTAssertTrue(out.stdout.contains("coll_libnbc_iallreduce_algorithm = 2: binomial tree"), out.stdout)
     }
 
     func testProjectionFromTheFLOPCount() throws {
