@@ -182,7 +182,12 @@ def main():
             head = (f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                     + (f"{t['base_loss']:.4f} / {100 * t['base_acc']:.2f}%" if t["base_loss"] is not None else "—")
                     if i == 0 else "| | | | ")
-            gtxt = "—" if s["gain"] is None else f"{100 * s['gain']:+.1f}%{'*' if s['extrapolated'] else ''}"
+            if s["gain"] is None:
+                # Vanilla's N-step run ended no lower than its 3N/4-step run: the probe cannot price the gain.
+                behind = s["ss"][1] > s["vs"][1]
+                gtxt = f"— (undefined†; SIFT {'behind' if behind else 'ahead of'} vanilla at 3N/4)"
+            else:
+                gtxt = f"{100 * s['gain']:+.1f}%{'*' if s['extrapolated'] else ''}"
             ntxt = "—" if s["n_star"] is None else f"{s['n_star']:.0f}"
             flag = " (lr 0 early)" if s["early"] else ""
             out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
@@ -201,6 +206,7 @@ def main():
         gains = [s["gain"] for s in t["seeds"] if s["gain"] is not None]
         if not gains:
             continue
+        undefined = len(t["seeds"]) - len(gains)
         o = overhead.get(t["model"])
         be = f"{100 * o / (1 + o):.1f}%" if o is not None else "—"
         mean = statistics.mean(gains)
@@ -210,7 +216,7 @@ def main():
         out.append(f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                    + (f"{100 * t['base_acc']:.2f}%" if t["base_acc"] is not None else "—")
                    + (f" | {t['learned']:.3f}" if t["learned"] is not None else " | —")
-                   + f" | {agreement(1)} | {agreement(2)} | {len(gains)} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
+                   + f" | {agreement(1)} | {agreement(2)} | {len(gains)}{f' (+{undefined} undefined†)' if undefined else ''} | {100 * mean:+.1f}% | {100 * min(gains):+.1f}% … {100 * max(gains):+.1f}% | {be} |")
         if t["base_acc"] is not None:
             series.setdefault(f"{t['model']}, {t['corpus']}", []).append((100 * t["base_acc"], 100 * mean, 100 * min(gains), 100 * max(gains)))
             for g in gains:
@@ -220,6 +226,11 @@ def main():
         return ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
                 f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, relative_to)}) "
                 "(exit layer 1, reuse, 2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
+    if any(s["gain"] is None for t in table for s in t["seeds"]):
+        out += ["", f"† Vanilla's {n_full}-step run ended no lower than its {n_short}-step run, so its loss does not "
+                f"fall with the step budget over this probe and n* is undefined: at such a stage the probe's {n_full - n_short} steps "
+                "are within the seeds' noise. Such seeds are counted in the seeds column but left out of the "
+                "means, spreads, trend and plot."]
     break_even_at = len(out)
     if overhead:
         out += break_even_note(a.dir)
