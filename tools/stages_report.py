@@ -155,7 +155,7 @@ def main():
             early = any(lr_reached_zero_early(os.path.join(d, f"{k}-s{seed}.jsonl"))
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
             per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
-                                 extrapolated=extrapolated, early=early))
+                                 extrapolated=extrapolated, early=early, flat=vs[1] <= vf[1]))
         fid = {}
         fpath = os.path.join(d, "fidelity.json")
         if os.path.exists(fpath):
@@ -182,7 +182,7 @@ def main():
             head = (f"| {t['corpus']} | {t['model']} | {t['stage']} | "
                     + (f"{t['base_loss']:.4f} / {100 * t['base_acc']:.2f}%" if t["base_loss"] is not None else "—")
                     if i == 0 else "| | | | ")
-            if s["gain"] is None:
+            if s["flat"]:
                 # Vanilla's N-step run ended no lower than its 3N/4-step run: the probe cannot price the gain.
                 behind = s["ss"][1] > s["vs"][1]
                 gtxt = f"— (undefined†; SIFT {'behind' if behind else 'ahead of'} vanilla at 3N/4)"
@@ -206,7 +206,7 @@ def main():
         gains = [s["gain"] for s in t["seeds"] if s["gain"] is not None]
         if not gains:
             continue
-        undefined = len(t["seeds"]) - len(gains)
+        undefined = sum(s["flat"] for s in t["seeds"])
         o = overhead.get(t["model"])
         be = f"{100 * o / (1 + o):.1f}%" if o is not None else "—"
         mean = statistics.mean(gains)
@@ -226,7 +226,7 @@ def main():
         return ["", "Break-even: the gain at which SIFT's fewer steps pay for its dearer step, o / (1 + o), with o the "
                 f"SIFT step overhead measured by `sift bench` in [{os.path.basename(a.bench)}]({os.path.relpath(a.bench, relative_to)}) "
                 "(exit layer 1, reuse, 2,048 classes: " + ", ".join(f"{k} {100 * v:+.1f}%" for k, v in sorted(overhead.items())) + ")."]
-    if any(s["gain"] is None for t in table for s in t["seeds"]):
+    if any(s["flat"] for t in table for s in t["seeds"]):
         out += ["", f"† Vanilla's {n_full}-step run ended no lower than its {n_short}-step run, so its loss does not "
                 f"fall with the step budget over this probe and n* is undefined: at such a stage the probe's {n_full - n_short} steps "
                 "are within the seeds' noise. Such seeds are counted in the seeds column but left out of the "
