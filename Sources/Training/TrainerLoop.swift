@@ -42,7 +42,7 @@ extension Trainer {
                 try checkReplicas()
             }
             var evaluation: EvaluationResult?
-            if options.evalEvery > 0 && step % options.evalEvery == 0 && step < stepLimit {
+            if options.evaluates(atStep: step) && step < stepLimit {
                 // Evaluation is measurement, not training: its time is kept off the clock.
                 let e0 = Date()
                 evaluation = try measureValidation()

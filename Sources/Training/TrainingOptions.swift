@@ -81,6 +81,8 @@ public struct TrainingOptions: Sendable {
     public var targetAccuracy: Double? = nil
     /// Evaluate the validation split every this many steps (0: only at the end).
     public var evalEvery: Int = 100
+    /// Stretches evaluated more often than `evalEvery` (`--eval-dense`), e.g. near a target's crossing.
+    public var evalWindows: [EvaluationWindow] = []
     /// Validation samples evaluated (the first ones of the held-out split); nil for all.
     public var evalSamples: Int? = 512
     public var checkpointDirectory: String? = nil

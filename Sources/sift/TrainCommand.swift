@@ -72,6 +72,9 @@ struct TrainCommand: ParsableCommand {
     var targetAccuracy: Double?
     @Option(help: "Evaluate the validation split every this many steps (0: only at the end).")
     var evalEvery: Int = trainDefaults.evalEvery
+    @Option(help: ArgumentHelp("Also evaluate every EVERY steps from step FROM to TO, comma-separated windows (default: none).",
+                               valueName: "FROM-TO:EVERY,..."))
+    var evalDense: String?
     @Option(help: "Validation samples evaluated, the first ones of the split (0: all).")
     var evalSamples: Int = trainDefaults.evalSamples ?? 0
     @Option(help: "Directory for checkpoints.")
@@ -117,6 +120,7 @@ struct TrainCommand: ParsableCommand {
 
     /// Checks made before MPI starts, identical on every rank, so bad flags never hang a job.
     func validate() throws {
+        for window in evalWindows { if case .failure(let e) = window { throw ValidationError("--eval-dense: \(e.message)") } }
         if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
         if maskCycle < 0 { throw ValidationError("--mask-cycle must be non-negative (got \(maskCycle))") }
         if maskCycle > 0 && data == nil { throw ValidationError("--mask-cycle needs --data (--train-jsonl samples come masked already)") }
@@ -137,6 +141,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The library's options from the flags.
+    /// `--eval-dense`'s windows, each parsed or refused.
+    var evalWindows: [Result<EvaluationWindow, EvaluationWindow.WindowError>] {
+        (evalDense ?? "").split(separator: ",").map { EvaluationWindow.parse(String($0)) }
+    }
+
     func options() -> TrainingOptions {
         var o = TrainingOptions()
         o.batchSize = batchSize
@@ -154,6 +163,7 @@ struct TrainCommand: ParsableCommand {
         o.scheduleRefitEvery = scheduleRefitEvery
         o.targetAccuracy = targetAccuracy
         o.evalEvery = evalEvery
+        o.evalWindows = evalWindows.compactMap { try? $0.get() }
         o.evalSamples = evalSamples == 0 ? nil : evalSamples
         o.checkpointDirectory = checkpointDir
         o.checkpointEvery = checkpointEvery
