@@ -72,8 +72,8 @@ let package = Package(
         // Test targets mirror the source modules; SiftTestSupport runs the built binary.
         .target(name: "SiftTestSupport", dependencies: [], path: "Tests/SiftTestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SiftTestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "SiftTestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Core", "SiftTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels", "SiftTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
