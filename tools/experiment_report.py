@@ -246,7 +246,10 @@ if os.path.exists(advice_path):
     for c in advice["candidates"]:
         name = f"exit {c['exitLayer']}, ρ {c['selectFraction']:g}"
         for v, predicted, g in zip(advice["vanilla"], c["ratios"], c["gains"]):
-            advice_table.append(f"| {name} | {v['seed']} | {100 * g:+.1f}% | {100 * c['overhead']:+.1f}% | {predicted:.2f} | "
+            # A probe seed whose vanilla loss did not fall with the budget has no gain (null in advise.json).
+            gain = "undefined" if g is None else f"{100 * g:+.1f}%"
+            ratio = "—" if predicted is None else f"{predicted:.2f}"
+            advice_table.append(f"| {name} | {v['seed']} | {gain} | {100 * c['overhead']:+.1f}% | {ratio} | "
                                 f"{measured.get(v['seed'], '—')} |")
     if advice_table:
         advice_table = ["| configuration | seed | advise: gain per sample | advise: step overhead | advise: predicted ratio | measured ratio [bracket] |",
