@@ -65,6 +65,7 @@ def load(path):
     return {"points": pts, "steps": len(steps), "last_step": steps[-1]["step"],
             "scored": steps[-1]["samples_scored"], "backprop": steps[-1]["samples_backpropagated"],
             "elapsed": end, "loss": f["val_loss"], "acc": f["val_accuracy"], "fidelity": fid,
+            "masked": f.get("val_masked_tokens"),
             "step_s": end / max(1, steps[-1]["step"])}
 
 
@@ -105,6 +106,16 @@ for name, path in metrics_files(out, "*-s*").items():
             r["points"].insert(0, (0.0, 0, starts[m.group(1)][0], starts[m.group(1)][1]))
         runs[(m.group(1), m.group(2), int(m.group(3)))] = r
 
+def masked_tokens_text(runs):
+    """The validation masked-token counts the runs' final records logged (older logs did not log them)."""
+    counts = sorted({r["masked"] for r in runs.values() if r.get("masked")})
+    if not counts:
+        return "masked-token count not logged by these runs"
+    missing = sum(1 for r in runs.values() if not r.get("masked"))
+    text = f"{counts[0]:,} masked tokens" if len(counts) == 1 else f"{counts[0]:,}–{counts[-1]:,} masked tokens per seed"
+    return text + (f"; {missing} run(s) did not log it" if missing else "")
+
+
 lines = [f"# {args.heading}", "",
          f"Measured {args.date} on {args.machine} by `launch/experiment.sh` (results of finished runs only; the",
          f"script resumes where it stopped). {args.model},",
@@ -113,7 +124,7 @@ lines = [f"# {args.heading}", "",
          + (f" ({int(args.budget) * 3 // 4} s for runs named \"3/4 of the budget\")" if any(k[1].endswith("-b75") for k in runs) else "")
          + " on a fixed subset of 2,800",
          "training sequences (several epochs), learning-rate schedule fitted to the budget (decays to 0 at its end),",
-         "validation on 1,600 held-out sequences (≥ 30,000 masked tokens) with evaluation off the clock. Every run",
+         f"validation on 1,600 held-out sequences ({masked_tokens_text(runs)}) with evaluation off the clock. Every run",
          f"starts from {args.warm_start}.", ""]
 
 def ratio_cell(hit, vanilla_elapsed):
@@ -140,8 +151,8 @@ for corpus, title in CORPORA.items():
             v = runs.get((corpus, "vanilla", s))
             cell_t = cell_r = cell_s = cell_a = "—"
             if v:
-                hit_a = first_reach(r["points"], v["acc"], 3, False)
-                cell_a = f"{hit_a[0] / v['elapsed']:.2f}" if hit_a else "> 1"
+                hit_a = first_reach(r["points"], v["acc"], 3, False, bracket=True)
+                cell_a = (ratio_cell(hit_a, v["elapsed"]) if n != "vanilla" else f"{hit_a[0] / v['elapsed']:.2f}") if hit_a else "> 1"
                 hit = first_reach(r["points"], v["loss"], 2, True, bracket=True)
                 if hit:
                     cell_t, cell_s = f"{hit[0]:.0f} s", f"{hit[1]:.0f}"
@@ -150,7 +161,7 @@ for corpus, title in CORPORA.items():
                     cell_t, cell_r, cell_s = "not reached", "> 1", "—"
                 if n != "vanilla" and not n.endswith("-b75"):
                     verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {100 * v['acc']:.2f}% | "
-                                   f"{r['loss']:.4f} / {100 * r['acc']:.2f}% | {cell_r} | "
+                                   f"{r['loss']:.4f} / {100 * r['acc']:.2f}% | {cell_r} | {cell_a} | "
                                    f"{v['step_s']:.3f} / {r['step_s']:.3f} ({100 * (r['step_s'] / v['step_s'] - 1):+.1f}%) |")
             lines.append(f"| {LABELS[n]} | {s} | {r['last_step']} | {r['backprop']} | {r['scored']} | {r['step_s']:.3f} | "
                          f"{r['loss']:.4f} | {100 * r['acc']:.2f}% | {cell_t} | {cell_r} | {cell_s} | {cell_a} |")
@@ -160,24 +171,35 @@ for corpus, title in CORPORA.items():
     short = [n for n in names if n.endswith("-b75") and n != "vanilla-b75"]
     if short and "vanilla-b75" in names:
         lines += ["", "Runs given 3/4 of the budget (their schedules fitted to it): the vanilla budget that would reach the same final",
-                  "loss, interpolated linearly between vanilla's final losses at 3/4 and at the full budget (same seed), and the",
+                  "loss (and accuracy), interpolated linearly between vanilla's finals at 3/4 and at the full budget (same seed), and the",
                   "ratio of the run's own training time to it (≤ 0.75 means vanilla would need at least 4/3 of the time):", "",
-                  "| run | seed | training time | final val. loss | vanilla's final at 3/4 / full budget | vanilla budget to match | ratio |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| run | seed | training time | final val. loss / acc. | vanilla's final loss at 3/4 / full budget | vanilla's final acc. at 3/4 / full budget | vanilla budget to match its loss | ratio | vanilla budget to match its accuracy | ratio |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for n in short:
             for s in seeds:
                 r, v, v75 = runs.get((corpus, n, s)), runs.get((corpus, "vanilla", s)), runs.get((corpus, "vanilla-b75", s))
                 if not (r and v and v75):
                     continue
-                if v75["loss"] <= v["loss"]:  # vanilla gained nothing from the last quarter: no budget scale
-                    lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} | {v75['loss']:.4f} / {v['loss']:.4f} | — | — |")
-                    continue
-                t = v75["elapsed"] + (v75["loss"] - r["loss"]) / (v75["loss"] - v["loss"]) * (v["elapsed"] - v75["elapsed"])
-                note = " (extrapolated)" if r["loss"] < v["loss"] or r["loss"] > v75["loss"] else ""
-                lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} | {v75['loss']:.4f} / {v['loss']:.4f} | "
-                             f"{t:.0f} s{note} | {r['elapsed'] / t:.2f} |")
-                budget_verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {v75['loss']:.4f} | {r['loss']:.4f} | "
-                                      f"{t:.0f} s{note} | {r['elapsed'] / t:.2f} |")
+                def matching(key, higher_is_better):
+                    """The vanilla budget (s) that reaches the run's final value of key, linear between vanilla's
+                    budgets; None when vanilla did not improve from 3/4 to the full budget."""
+                    a, b, x = v75[key], v[key], r[key]
+                    if (b <= a) if higher_is_better else (b >= a):
+                        return None
+                    t = v75["elapsed"] + (x - a) / (b - a) * (v["elapsed"] - v75["elapsed"])
+                    outside = not (min(a, b) <= x <= max(a, b))
+                    return t, outside
+                cells = []
+                for key, better in (("loss", False), ("acc", True)):
+                    m = matching(key, better)
+                    cells += ["—", "—"] if m is None or m[0] <= 0 else [f"{m[0]:.0f} s{' (extrapolated)' if m[1] else ''}",
+                                                                          f"{r['elapsed'] / m[0]:.2f}"]
+                lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} / {100 * r['acc']:.2f}% | "
+                             f"{v75['loss']:.4f} / {v['loss']:.4f} | {100 * v75['acc']:.2f}% / {100 * v['acc']:.2f}% | "
+                             + " | ".join(cells) + " |")
+                budget_verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {v75['loss']:.4f} | "
+                                      f"{100 * v['acc']:.2f}% / {100 * v75['acc']:.2f}% | {r['loss']:.4f} / {100 * r['acc']:.2f}% | "
+                                      + " | ".join(cells) + " |")
     # Thresholds of validation loss, evenly spaced from the start (the warm start's loss) to the best final
     # loss of the corpus: time / samples to reach each, one row per run.
     finals = [runs[k]["loss"] for k in runs if k[0] == corpus]
@@ -266,12 +288,12 @@ print("\n".join(lines))
 # The round's verdict for the index: one row per selecting run and seed against vanilla on the same seed.
 table = []
 if verdict:
-    table += ["| corpus | seed | run | vanilla: final val. loss / acc. | run: final val. loss / acc. | time to vanilla's final loss ÷ vanilla's time [evaluations around it] | s/step vanilla / run |",
-              "|---|---|---|---|---|---|---|"] + verdict
+    table += ["| corpus | seed | run | vanilla: final val. loss / acc. | run: final val. loss / acc. | time to vanilla's final loss ÷ vanilla's time [evaluations around it] | time to vanilla's final accuracy ÷ vanilla's time [evaluations around it] | s/step vanilla / run |",
+              "|---|---|---|---|---|---|---|---|"] + verdict
 if budget_verdict:
     table += ([""] if table else []) + [
-        "| corpus | seed | run (3/4 of the budget) | vanilla final loss: full / 3/4 budget | run's final loss | vanilla budget to match it | run's time ÷ that budget |",
-        "|---|---|---|---|---|---|---|"] + budget_verdict
+        "| corpus | seed | run (3/4 of the budget) | vanilla final loss: full / 3/4 budget | vanilla final acc.: full / 3/4 budget | run's final loss / acc. | vanilla budget to match its loss | run's time ÷ that budget | vanilla budget to match its accuracy | run's time ÷ that budget |",
+        "|---|---|---|---|---|---|---|---|---|---|"] + budget_verdict
 if advice_table:
     table += ([""] if table else []) + advice_table
 if args.index and table:
