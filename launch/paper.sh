@@ -14,20 +14,27 @@
 # vanilla's final loss) into the output directory after every run.
 #
 #   launch/paper.sh [--corpora "gcide"] [--seeds "1 2 3"] [--steps N] [--dense WINDOWS] [--only TEXT] [--out DIR]
+#   launch/paper.sh --step-costs [--corpora "gcide"] [--out DIR]
 #       defaults: gcide, seeds 1–3, 6,000 steps, windows 3200-4400:25,4800-6000:25,
 #       out docs/experiment/paper. --only runs only the runs whose id (CORPUS/POLICY-sSEED) contains TEXT.
+#       --step-costs measures each policy's idle seconds per step, back to back (3 alternating rounds of
+#       60 steps each from seed 1's newest vanilla checkpoint), into OUT/step-costs.json; run it on an
+#       idle machine.
 #
-# Resumable: a finished run (its metrics end with the final evaluation) is never re-run; an interrupted one
-# continues bit-exactly from its newest checkpoint (--resume). Stop it at any time (Ctrl-C or SIGTERM: the
-# run checkpoints); run the same command again to continue. Work files (checkpoints, datasets) go to
-# $SIFT_WORK/paper (default work-data/paper). SIFT_BINARY pins the binary: the commit it was built from
-# is written to OUT/binary.txt, and a later invocation with another binary is refused while runs are
-# unfinished, so that one experiment is never measured with two builds.
+# Resumable: a finished run is never re-run; an interrupted one continues bit-exactly from its newest
+# checkpoint (--resume). Stop it at any time (Ctrl-C or SIGTERM: the run checkpoints); run the same command
+# again to continue. A run writes its metrics and log under $SIFT_WORK/paper/runs (default work-data/paper);
+# when it finishes they are copied to OUT (metrics gzip-compressed), so OUT holds only finished runs and can be
+# committed at any time. SIFT_BINARY pins the binary: the commit it was built from is written to
+# OUT/binary.txt, and a later invocation with another binary is refused once a run has finished with the
+# first, so that one experiment is never measured with two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpora="gcide"; seeds="1 2 3"; steps=6000; dense="3200-4400:25,4800-6000:25"; only=""; out=docs/experiment/paper
+costs=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --step-costs) costs=1; shift ;;
         --corpora) corpora="$2"; shift 2 ;;
         --seeds) seeds="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
@@ -46,7 +53,7 @@ mkdir -p "$out"
 # One build per experiment: the binary's checksum and the commit are recorded with the first run.
 sum=$(sha256sum "$bin" | cut -c1-16)
 if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
-    if ls "$out"/*/*.jsonl >/dev/null 2>&1; then
+    if ls "$out"/*/*.jsonl.gz >/dev/null 2>&1; then
         echo "error: $out was measured with another binary ($(head -n 1 "$out/binary.txt")); pin it with SIFT_BINARY" >&2
         exit 2
     fi
@@ -57,7 +64,48 @@ fi
 launch/corpora.sh "$work" $corpora
 
 finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
-report() { python3 tools/paper_report.py --dir "$out" >&2 || echo "warning: the report could not be written" >&2; }
+report() { python3 tools/paper_report.py --dir "$out" --index docs/EXPERIMENTS.md >/dev/null || echo "warning: the report could not be written" >&2; }
+
+# Idle seconds per step of each policy, measured back to back from the same model (the newest checkpoint of
+# seed 1's vanilla run), alternating the policies over 3 rounds so that drift in the machine's speed falls on
+# both alike. Each round is a 60-step run; the first 10 steps (allocation, warm-up) are left out.
+if [ "$costs" -eq 1 ]; then
+    c=${corpora%% *}
+    ckpt="$work/runs/$c-vanilla-s1"
+    ls "$ckpt"/step-*.ckpt >/dev/null 2>&1 || { echo "error: no checkpoint in $ckpt: run launch/paper.sh first" >&2; exit 2; }
+    model="$work/step-costs-model"
+    rm -rf "$model"
+    "$bin" export --model "$ckpt" --hf "$model" >&2
+    rounds=()
+    for round in 1 2 3; do
+        for policy in vanilla sift; do
+            m="$work/step-costs-$policy-$round.jsonl"; rm -f "$m"
+            flags=(--policy vanilla); [ "$policy" = sift ] && flags=(--policy sift --sift-delay 0)
+            SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$model" --data "$work/$c/dataset" \
+                --batch-size 32 --steps 60 --warmup 0 --lr 1e-4 --seed 1 "${flags[@]}" --eval-every 0 --eval-samples 64 \
+                --check-replicas-every 0 --log-every 1 --metrics "$m" > "$work/step-costs-$policy-$round.log" 2>&1 \
+                || { echo "error: the $policy step-cost run failed; see $work/step-costs-$policy-$round.log" >&2; exit 1; }
+            rounds+=("$policy=$m")
+        done
+    done
+    python3 - "$out/step-costs.json" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "${rounds[@]}" <<'PY'
+import json, sys
+out, cpu, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+per = {"vanilla": [], "sift": []}
+for spec in runs:
+    policy, path = spec.split("=", 1)
+    rows = {r["step"]: r for r in map(json.loads, filter(str.strip, open(path))) if "times" in r}
+    per[policy].append((rows[60]["elapsed"] - rows[10]["elapsed"]) / 50)
+result = {p: sum(v) / len(v) for p, v in per.items()}
+result.update({"rounds": per, "cpu": cpu, "command": "launch/paper.sh --step-costs"})
+json.dump(result, open(out, "w"), indent=1)
+print(f"step costs: vanilla {result['vanilla']:.4f} s, sift {result['sift']:.4f} s "
+      f"({100 * (result['sift'] / result['vanilla'] - 1):+.1f}%), rounds {per}", file=sys.stderr)
+PY
+    report
+    exit 0
+fi
+
 stopped=0
 trap 'stopped=1' INT TERM
 for seed in $seeds; do
@@ -65,28 +113,32 @@ for seed in $seeds; do
         for policy in vanilla sift; do
             id="$c/$policy-s$seed"
             [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
-            metrics="$out/$id.jsonl"
-            finished "$metrics" && continue
-            ckpt="$work/runs/$c-$policy-s$seed"
-            mkdir -p "$ckpt" "$out/$c"
+            [ -f "$out/$id.jsonl.gz" ] && continue
+            run="$work/runs/$c-$policy-s$seed"
+            metrics="$run/metrics.jsonl"
+            mkdir -p "$run" "$out/$c"
             resume=()
-            if ls "$ckpt"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume)
+            if ls "$run"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume)
             else rm -f "$metrics"; fi
             flags=(--policy vanilla)
             [ "$policy" = sift ] && flags=(--policy sift --sift-delay 0 --sift-start-learned 0.45)
-            echo "paper: $id ($steps steps${resume:+, resuming})" >&2
-            set +e
-            SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$work/$c/dataset" \
-                --batch-size 32 --steps "$steps" --warmup 300 --lr 1e-3 --seed "$seed" "${flags[@]}" \
-                --eval-every 100 --eval-dense "$dense" --eval-samples 1700 --check-replicas-every 0 \
-                --log-every 25 --checkpoint-dir "$ckpt" --checkpoint-every 250 --keep-checkpoints 2 \
-                --metrics "$metrics" "${resume[@]}" >> "$out/$id.log" 2>&1
-            status=$?
-            set -e
-            if [ "$status" -eq 75 ] || [ "$stopped" -eq 1 ]; then
-                echo "paper: $id interrupted; run the same command to continue" >&2; report; exit 75
+            if ! finished "$metrics"; then
+                echo "paper: $id ($steps steps${resume:+, resuming})" >&2
+                set +e
+                SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$work/$c/dataset" \
+                    --batch-size 32 --steps "$steps" --warmup 300 --lr 1e-3 --seed "$seed" "${flags[@]}" \
+                    --eval-every 100 --eval-dense "$dense" --eval-samples 1700 --check-replicas-every 0 \
+                    --log-every 25 --checkpoint-dir "$run" --checkpoint-every 250 --keep-checkpoints 2 \
+                    --metrics "$metrics" "${resume[@]}" >> "$run/train.log" 2>&1
+                status=$?
+                set -e
+                if [ "$status" -eq 75 ] || [ "$stopped" -eq 1 ]; then
+                    echo "paper: $id interrupted; run the same command to continue" >&2; exit 75
+                fi
+                [ "$status" -eq 0 ] || { echo "error: $id failed (exit $status); see $run/train.log" >&2; exit 1; }
             fi
-            [ "$status" -eq 0 ] || { echo "error: $id failed (exit $status); see $out/$id.log" >&2; exit 1; }
+            gzip -9n < "$metrics" > "$out/$id.jsonl.gz.tmp" && mv "$out/$id.jsonl.gz.tmp" "$out/$id.jsonl.gz"
+            cp "$run/train.log" "$out/$id.log"
             report
         done
     done
