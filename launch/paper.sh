@@ -50,6 +50,12 @@ work="${SIFT_WORK:-work-data}/paper"
 if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
 export SIFT_BINARY="$bin"
 mkdir -p "$out"
+cpu_name() {  # "AMD EPYC (family 25 model 1, AVX2, no AVX-512)": the model name alone does not tell Zen 3 from Zen 4
+    local f; f=$(grep -m1 '^flags' /proc/cpuinfo)
+    printf '%s (family %s model %s, %s, %s)' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
+        "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" \
+        "$([[ $f == *avx2* ]] && echo AVX2 || echo 'no AVX2')" "$([[ $f == *avx512f* ]] && echo AVX-512 || echo 'no AVX-512')"
+}
 # One build per experiment: the binary's checksum and the commit are recorded with the first run.
 sum=$(sha256sum "$bin" | cut -c1-16)
 if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
@@ -58,8 +64,7 @@ if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
         exit 2
     fi
 fi
-[ -f "$out/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git rev-parse --short HEAD)" "$sum" \
-    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" > "$out/binary.txt"
+[ -f "$out/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$out/binary.txt"
 # shellcheck disable=SC2086
 launch/corpora.sh "$work" $corpora
 
@@ -88,7 +93,7 @@ if [ "$costs" -eq 1 ]; then
             rounds+=("$policy=$m")
         done
     done
-    python3 - "$out/step-costs.json" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "${rounds[@]}" <<'PY'
+    python3 - "$out/step-costs.json" "$(cpu_name)" "${rounds[@]}" <<'PY'
 import json, sys
 out, cpu, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
 per = {"vanilla": [], "sift": []}
