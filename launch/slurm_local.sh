@@ -194,13 +194,19 @@ down() {
         scancel --full "--partition=local" >/dev/null 2>&1 || true
         for i in $(seq 1 30); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.5; done
     fi
-    # A job step's slurmstepd outlives slurmd: end those of this cluster (their working folder is this
-    # directory, where slurmd runs) and the processes they started, if any are left.
+    # A job step's slurmstepd outlives slurmd, and so may a job's srun: end those of this cluster, if
+    # any are left, with what they started (a slurmstepd works in this directory, where slurmd runs;
+    # a job's processes carry SLURM_JOB_ID and this SLURM_CONF in their environment).
     if [ -d "$dir" ]; then
+        local self=" $$ $PPID "
         for f in /proc/[0-9]*/comm; do
             pid=${f#/proc/}; pid=${pid%/comm}
-            [ "$(cat "$f" 2>/dev/null)" = slurmstepd ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ] || continue
-            say "ending job step $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)(pid $pid) and its processes"
+            [[ "$self" == *" $pid "* ]] && continue
+            if [ "$(cat "$f" 2>/dev/null)" = slurmstepd ] && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ]; then :
+            elif grep -qzxF "SLURM_CONF=$conf" "/proc/$pid/environ" 2>/dev/null \
+                 && grep -qz "^SLURM_JOB_ID=" "/proc/$pid/environ" 2>/dev/null; then :
+            else continue; fi
+            say "ending $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)(pid $pid) and what it started"
             kill_tree "$pid"
         done
     fi

@@ -67,7 +67,9 @@ final class SlurmTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.2)
         }
         _ = try? slurmCommand("scancel", [id], env: env)
-        XCTFail("job \(id) did not end within \(Int(timeout)) s: \(try job(id, env: env)); its log:\n\(text(log))")
+        let f = try job(id, env: env)
+        let state = ["JobState", "Reason", "ExitCode", "Restarts"].map { "\($0)=\(f[$0] ?? "?")" }.joined(separator: " ")
+        XCTFail("job \(id) did not end within \(Int(timeout)) s (\(state)); its log:\n\(text(log))")
         throw XCTSkip("job \(id) hung")
     }
 
