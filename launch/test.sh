@@ -22,6 +22,10 @@ else
     fi
     export SIFT_PYTHON="$PWD/$venv/bin/python3"
 fi
+# SlurmTests bring up a single-node SLURM (launch/slurm_local.sh) from Debian's slurm-wlm and munge.
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    launch/slurm_local.sh install || echo "note: could not install slurm-wlm and munge; SlurmTests will say why" >&2
+fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 log=$(mktemp)
