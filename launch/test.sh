@@ -38,7 +38,8 @@ set -e
 summary=$(grep -E -A1 "Test Suite '(All tests|Selected tests)'" "$log" | grep -E "Executed [0-9]+ tests?" | tail -n 1 || true)
 if [ -n "$summary" ]; then
     total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
-    failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+    # XCTest's "M failures" counts failed assertions, not tests: count the test cases that failed.
+    failed=$(grep -cE "^Test Case '.*' failed \(" "$log" || true)
     skipped=$(grep -oE "[0-9]+ tests? skipped" <<<"$summary" | grep -oE "^[0-9]+" || echo 0)
     echo "$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 fi
