@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Core
 import Foundation
 import Interop
 import Setup
@@ -11,6 +12,9 @@ struct TrainingRun {
     let command: TrainCommand
 
     func run() throws {
+        // First, so that an interrupt during start-up is a preemption at the first step boundary, not a
+        // death by signal (SIGUSR1's default action ends the process) that a launcher would restart.
+        Preemption.install()
         let job = try RankedJob.start()
         let comm = job.comm
         let say = job.say
@@ -21,8 +25,7 @@ struct TrainingRun {
 
         let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
-        Preemption.install()
-        let preempted = try job.run(shared: { $0 is TrainingError ? 1 : nil }) { () throws -> Bool in
+        let preempted = try job.run(shared: { $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) { () throws -> Bool in
             try trainer.resumeIfRequested()
             let summary = try trainer.run()
             if comm.isRoot {
