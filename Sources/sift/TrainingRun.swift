@@ -18,7 +18,12 @@ struct TrainingRun {
         let job = try RankedJob.start()
         let comm = job.comm
         let say = job.say
-        var setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
+        var setup = try job.setUp { () throws -> TrainingSetup in
+            let made = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size)
+            // Rank 0 writes the outputs: their paths are checked (folders created) before any rank starts.
+            if comm.isRoot { try OutputPaths.prepare(made.options, export: command.export) }
+            return made
+        }
         setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
