@@ -82,6 +82,6 @@ let package = Package(
         .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection", "SiftTestSupport"]),
         .testTarget(name: "AdviceTests", dependencies: ["Advice", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]
 )

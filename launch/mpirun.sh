@@ -14,10 +14,14 @@
 #   job that lost a node; selections do not depend on the rank count, so the run continues exactly.
 #   A host the job lost (named by a rank's watchdog, "lost rank R on host H", or by mpirun) is left
 #   out of the hostfile of the restart.
-#   A preempted run (SIGUSR1 to mpirun is forwarded to every rank; SIGTERM to any rank) checkpoints,
-#   exits with status 75 and is not restarted. SIGTERM and SIGUSR1 to this script go to mpirun.
-# - once a rank aborted, or this script got SIGTERM/SIGINT, mpirun has $SIFT_ABORT_GRACE seconds
-#   (default 20) to end before it is killed: an mpirun that lost a host otherwise waits ~15 minutes.
+#   Exit statuses 2 (bad input), 64 (usage), 75 (preempted) and 132-134 (a trap or abort: a
+#   deterministic crash) are never restarted (docs/RELIABILITY.md has the table).
+# - SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGUSR1 to this script is a preemption: every rank finishes its
+#   step, writes a checkpoint and exits 75, which this script returns without restarting (SIGUSR1 to
+#   mpirun, which forwards it). A job not stopped $SIFT_STOP_GRACE seconds (default 300) after the
+#   interrupt, or after a third interrupt, is killed.
+# - once a rank aborted, mpirun has $SIFT_ABORT_GRACE seconds (default 20) to end before it is killed:
+#   an mpirun that lost a host otherwise waits ~15 minutes.
 # - with --hostfile, OpenMPI's TCP progress thread is on (--mca btl_tcp_progress_thread 1): over TCP a
 #   gradient bucket otherwise moves only while a rank is inside an MPI call, so overlap stalls between
 #   them; `--mca btl_tcp_progress_thread 0` turns it off (docs/DECISIONS.md);
@@ -74,7 +78,14 @@ if [ -n "$hostfile" ]; then
             echo "error: $hostfile:$lineno: expected 'HOST [slots=N]' (N at most 6 digits), got '$line'" >&2; exit 2
         fi
         s=$(sed -n 's/.*[[:space:]]slots=\([0-9]*\).*/\1/p' <<<"$line"); slots_total=$((slots_total + 10#${s:-1})); hosts=$((hosts + 1))
-        read -r name _ <<<"$line"; host_names+=("$name"); host_lines+=("$lineno")
+        read -r name _ <<<"$line"
+        # OpenMPI 4.1 fails on a host listed twice with "internal error … should be reported": refuse it here.
+        for i in "${!host_names[@]}"; do
+            if [ "${host_names[$i]}" = "$name" ]; then
+                echo "error: $hostfile:$lineno: host $name is listed twice (lines ${host_lines[$i]} and $lineno); give it one line with the sum of its slots" >&2; exit 2
+            fi
+        done
+        host_names+=("$name"); host_lines+=("$lineno")
     done < "$hostfile"
     if [ "$hosts" -eq 0 ]; then echo "error: $hostfile names no hosts" >&2; exit 2; fi
     if [ "$slots_total" -eq 0 ]; then echo "error: $hostfile has no slots (every host says slots=0)" >&2; exit 2; fi
@@ -124,32 +135,66 @@ if [ "$dry_run" = 1 ]; then
     exit 0
 fi
 attempt=0
-# mpirun runs in the background so that this script stays in charge: a job whose rank aborted (or a
-# SIGTERM/SIGINT to this script, forwarded to mpirun) gets $grace seconds to end; an mpirun still
-# waiting then (for the daemon of a host it lost: its kill order sits in a TCP queue to a dead link,
-# which TCP retries for 15 minutes) is killed. The daemons on the hosts it still reaches see it go
-# and end their ranks.
+# mpirun runs in the background so that this script stays in charge.
+# - An interrupt (SIGINT: Ctrl-C; SIGTERM: a scheduler or `kill`; SIGHUP: the terminal closed; SIGUSR1)
+#   becomes a preemption: this script sends SIGUSR1 to mpirun, which forwards it to every rank; the ranks
+#   finish the step, write one checkpoint and exit 75, which this script returns without restarting.
+#   mpirun runs in a session of its own (setsid) so that a Ctrl-C in the terminal reaches only this
+#   script: mpirun 4.1 answers SIGINT/SIGTERM itself by killing the ranks 1 s later
+#   (odls_base_sigkill_timeout) and exiting 1 whatever they returned. A job still running
+#   $SIFT_STOP_GRACE seconds (default 300) after the interrupt, or after a third one, is killed.
+# - A job whose rank aborted gets $SIFT_ABORT_GRACE seconds (default 20) to end; an mpirun still
+#   waiting then (for the daemon of a host it lost: its kill order sits in a TCP queue to a dead link,
+#   which TCP retries for 15 minutes) is killed. The daemons on the hosts it still reaches see it go
+#   and end their ranks.
 grace="${SIFT_ABORT_GRACE:-20}"
-mpirun_pid=""; ending_since=""
-forward() { ending_since="${ending_since:-$SECONDS}"; [ -n "$mpirun_pid" ] && kill "-$1" "$mpirun_pid" 2>/dev/null; }
-trap 'forward TERM' TERM
-trap 'forward USR1' USR1
-trap 'ending_since="${ending_since:-$SECONDS}"' INT
+stop_grace="${SIFT_STOP_GRACE:-300}"
+mpirun_pid=""; ending_since=""; stopping_since=""; interrupted=""; interrupts=0
+stop() {
+    interrupts=$((interrupts + 1))
+    if [ -z "$interrupted" ]; then
+        interrupted=$1; stopping_since=$SECONDS
+        echo "launch: SIG$1: every rank finishes its step and writes a checkpoint (exit 75; continue with --resume)" >&2
+    elif [ "$interrupts" -ge 3 ]; then
+        stopping_since=$((SECONDS - stop_grace))
+    else
+        echo "launch: still stopping (writing the checkpoint); a third interrupt kills the job" >&2
+    fi
+    [ -n "$mpirun_pid" ] && kill -USR1 "$mpirun_pid" 2>/dev/null
+}
+trap 'stop INT' INT
+trap 'stop TERM' TERM
+trap 'stop HUP' HUP
+trap 'stop USR1' USR1
+own_session=(); command -v setsid >/dev/null && own_session=(setsid)
 errlog=$(mktemp); trap 'rm -f "$errlog" "$errlog".hosts*' EXIT
+# Exit statuses never restarted (the table is Core's ExitStatus, written out in docs/RELIABILITY.md):
+# 2 bad input or data, 64 usage, 75 preempted, and a deterministic crash (132 SIGILL, 133 SIGTRAP:
+# a Swift trap; 134 SIGABRT) — a relaunch would meet them again. Everything else is restarted with
+# --max-restarts: 1 (a failure), 3 and 4 (an MPI error, the watchdog: a stalled or lost rank), a rank
+# killed by another signal, and mpirun's own failures.
+final_statuses=" 2 64 75 132 133 134 "
 while :; do
+    if [ -n "$interrupted" ]; then echo "launch: interrupted between attempts; continue with --resume" >&2; exit 75; fi
     : > "$errlog"; ending_since=""; signalled=0
-    mpirun "${args[@]}" "${extra[@]}" "$bin" "$@" 2>"$errlog" &
+    "${own_session[@]}" mpirun "${args[@]}" "${extra[@]}" "$bin" "$@" 2>"$errlog" &
     mpirun_pid=$!
+    # An interrupt that came while mpirun was being started reaches it now.
+    [ -n "$interrupted" ] && kill -USR1 "$mpirun_pid" 2>/dev/null
     tail -f -n +1 --pid="$mpirun_pid" "$errlog" >&2 &
     tail_pid=$!
     while kill -0 "$mpirun_pid" 2>/dev/null; do
         if [ -z "$ending_since" ] && grep -qE "MPI_ABORT was invoked|ORTE has lost communication|error: watchdog:" "$errlog"; then
             ending_since=$SECONDS
         fi
-        if [ -n "$ending_since" ] && [ $((SECONDS - ending_since)) -ge "$grace" ] && [ $signalled = 0 ]; then
+        if [ $signalled = 0 ] && [ -n "$ending_since" ] && [ $((SECONDS - ending_since)) -ge "$grace" ]; then
             # Not SIGTERM: mpirun 4.1, asked to stop while an abort is in progress, "forcibly
             # terminates" and crashes in PMIx_Finalize.
             echo "launch: mpirun has not ended $grace s after the job began to stop (a lost host?); killing it" >&2
+            kill -KILL "$mpirun_pid" 2>/dev/null; signalled=1
+        fi
+        if [ $signalled = 0 ] && [ -n "$stopping_since" ] && [ $((SECONDS - stopping_since)) -ge "$stop_grace" ]; then
+            echo "launch: the job has not stopped $((SECONDS - stopping_since)) s after SIG$interrupted; killing it" >&2
             kill -KILL "$mpirun_pid" 2>/dev/null; signalled=1
         fi
         sleep 1 & wait $! 2>/dev/null
@@ -167,11 +212,15 @@ while :; do
             fi
         done
     fi
-    # Exit codes 2 and 64 are usage/validation errors: restarting cannot fix them. 75: a rank was asked
-    # to stop (SIGTERM/SIGINT/SIGUSR1 — a scheduler's preemption) and checkpointed: the job is going
-    # away, so do not restart here; the scheduler requeues it and `--resume` continues.
+    # 75: every rank checkpointed and stopped (an interrupt, or a scheduler's preemption): the job is
+    # going away, so it is not restarted here; the scheduler requeues it and `--resume` continues.
     if [ $rc -eq 75 ]; then echo "launch: preempted; checkpoint written, continue with --resume" >&2; exit 75; fi
-    if [ $rc -eq 2 ] || [ $rc -eq 64 ] || [ $attempt -ge "$max_restarts" ]; then exit $rc; fi
+    if [ -n "$interrupted" ]; then echo "launch: the job ended with exit code $rc after SIG$interrupted; not restarted" >&2; exit $rc; fi
+    if [[ "$final_statuses" == *" $rc "* ]]; then
+        [ "$max_restarts" -gt 0 ] && echo "launch: exit code $rc is not restarted (docs/RELIABILITY.md, exit codes)" >&2
+        exit $rc
+    fi
+    [ $attempt -ge "$max_restarts" ] && exit $rc
     attempt=$((attempt + 1))
     # Hosts the job lost (named by a rank's watchdog, or by mpirun) leave the hostfile of the restart.
     if [ -n "$hostfile" ]; then

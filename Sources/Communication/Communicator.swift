@@ -71,6 +71,28 @@ public final class Communicator: @unchecked Sendable {
         MPI_Finalize()
     }
 
+    /// Shuts MPI down after an error this rank expects every rank to have met (one that follows a
+    /// collective). MPI_Finalize waits for every rank, so if another rank has gone on without this one
+    /// (the error was this rank's alone after all), it would wait forever: after `seconds`, `giveUp` is
+    /// called (to say so) and the job is aborted with `code`.
+    public func finalize(orAbortAfter seconds: Double, code: Int32, giveUp: @escaping @Sendable () -> Void) {
+        guard !finalized else { return }
+        guard size > 1 else { return finalize() }
+        final class Finished: @unchecked Sendable { let lock = NSLock(); var value = false }
+        let finished = Finished()
+        let timer = Thread { [self] in
+            Thread.sleep(forTimeInterval: seconds)
+            finished.lock.lock(); let hung = !finished.value; finished.lock.unlock()
+            guard hung else { return }
+            giveUp()
+            abort(code: code)
+        }
+        timer.name = "sift-finalize-deadline"
+        timer.start()
+        finalize()
+        finished.lock.lock(); finished.value = true; finished.lock.unlock()
+    }
+
     /// Ends every rank of the job at once (after a fatal error on this rank), so that no other
     /// rank waits forever in a collective this rank will never join.
     public func abort(code: Int32 = 1) -> Never {
@@ -242,7 +264,7 @@ public final class Communicator: @unchecked Sendable {
     private func check(_ rc: Int32, _ call: String) {
         if rc != sift_mpi_success() {
             StandardError.line("error: rank \(rank): MPI call \(call) failed with code \(rc)")
-            abort(code: 3)
+            abort(code: ExitStatus.mpiFailed.rawValue)
         }
     }
 }

@@ -18,6 +18,11 @@ public struct FaultInjection: Sendable, Equatable {
     /// Seconds to pause between the pieces of every checkpoint write, so a test can SIGKILL the writer
     /// mid-save.
     public var savePause: Double = 0
+    /// Rank `failRank` meets an error after step `failStep` (1-based) that the other ranks do not: a
+    /// failure local to one rank (a write that fails, a check only that rank makes), thrown as the
+    /// `TrainingError` the trainer otherwise raises on every rank at once.
+    public var failRank: Int? = nil
+    public var failStep: Int? = nil
     public init() {}
 }
 
@@ -32,6 +37,12 @@ extension FaultInjection {
     /// become NaN before any bucket's allreduce starts (writing into the buffer later would race with it).
     func lossWeight(_ weight: Float, rank: Int, step: Int) -> Float {
         nanStep == step && rank == 0 ? .nan : weight
+    }
+
+    /// Throws on rank `failRank` once `failStep` steps are finished.
+    func failIfAsked(rank: Int, step: Int) throws {
+        guard failRank == rank && failStep == step else { return }
+        throw TrainingError(message: "injected failure on rank \(rank) after step \(step) (--debug-fail-rank)")
     }
 
     /// After step `step` (0-based count of finished steps): sleeps `stepDelay`, and on `divergeRank` at

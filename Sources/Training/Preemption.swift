@@ -1,3 +1,4 @@
+import Core
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ nonisolated(unsafe) private var preemptionSignal: Int32 = 0
 /// makes, so all ranks finish the same step, write one checkpoint and exit with `exitCode`.
 public enum Preemption {
     /// The exit status of a preempted run (EX_TEMPFAIL: try again, with `--resume`).
-    public static let exitCode: Int32 = 75
+    public static let exitCode: Int32 = ExitStatus.preempted.rawValue
 
     /// Installs the handlers for SIGTERM, SIGINT and SIGUSR1 (restarting interrupted system calls, so
     /// MPI and file I/O are not disturbed). A second signal while the checkpoint is written changes

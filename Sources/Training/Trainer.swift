@@ -102,7 +102,7 @@ public final class Trainer {
         batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
         watchdog = options.watchdogSeconds > 0
             ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank,
-                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) { communicator.abort(code: 4) }
+                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) { communicator.abort(code: ExitStatus.stalled.rawValue) }
             : nil
     }
 

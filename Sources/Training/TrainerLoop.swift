@@ -37,6 +37,7 @@ extension Trainer {
             if stepsTimed == 0 { firstStepSeconds = communicator.allreduceMax(stepSeconds) }
             stepsTimed += 1
             options.faults.afterStep(step, rank: communicator.rank, parameters: model.parameters)
+            try options.faults.failIfAsked(rank: communicator.rank, step: step)
 
             if options.checkReplicasEvery > 0 && step % options.checkReplicasEvery == 0 {
                 try checkReplicas()

@@ -1,6 +1,7 @@
 import Advice
 import ArgumentParser
 import Communication
+import Core
 import Foundation
 import Performance
 import Setup
@@ -121,7 +122,7 @@ struct AdviseCommand: ParsableCommand {
         say("  probe per seed: vanilla \(plan.probeSteps) and \(plan.shortSteps) steps, each configuration \(plan.shortSteps) steps; "
             + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
             + plan.seeds.map(String.init).joined(separator: ", "))
-        let advice = try job.run(shared: { $0 is SetupError ? 2 : $0 is TrainingError ? 1 : nil }) {
+        let advice = try job.run(shared: { $0 is SetupError ? ExitStatus.badInput.rawValue : $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) {
             try Advisor(first: setup, setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
         }
         if comm.isRoot {
@@ -132,7 +133,7 @@ struct AdviseCommand: ParsableCommand {
                 do { try encoder.encode(advice).write(to: URL(fileURLWithPath: json)) } catch {
                     printError("error: cannot write --json \(json): \(error.localizedDescription)")
                     comm.finalize()
-                    throw ExitCode(1)
+                    throw ExitCode(ExitStatus.failed.rawValue)
                 }
             }
         }

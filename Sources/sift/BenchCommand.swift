@@ -120,7 +120,7 @@ struct BenchCommand: ParsableCommand {
             do {
                 source = try FidelitySource.load(model: model!, data: data!, pools: fidelityPools,
                                                  withReference: plan.scoreVocabularies.contains { $0 > 0 })
-            } catch { throw CommandFailure("\(error)", code: 2) }
+            } catch { throw CommandFailure("\(error)", status: .badInput) }
             source!.warnings.forEach { printError("warning: \($0)") }
         }
         let comm = try Communicator()

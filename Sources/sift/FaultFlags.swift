@@ -10,6 +10,8 @@ struct FaultFlags: ParsableArguments {
     @Option(help: .hidden) var debugDivergeRank: Int?
     @Option(help: .hidden) var debugDivergeStep: Int?
     @Option(help: .hidden) var debugSavePause: Double = 0
+    @Option(help: .hidden) var debugFailRank: Int?
+    @Option(help: .hidden) var debugFailStep: Int?
 
     var injection: FaultInjection {
         var f = FaultInjection()
@@ -20,6 +22,8 @@ struct FaultFlags: ParsableArguments {
         f.divergeRank = debugDivergeRank
         f.divergeStep = debugDivergeStep
         f.savePause = debugSavePause
+        f.failRank = debugFailRank
+        f.failStep = debugFailStep
         return f
     }
 }

@@ -54,7 +54,7 @@ struct PrepareCommand: ParsableCommand {
                          100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)))
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
-            throw CommandFailure(error.description)
+            throw CommandFailure(error)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Core
 import Foundation
 
 /// The MPI side of a command that runs on every rank (`sift train`, `sift advise`): start MPI, set up on
@@ -35,26 +36,34 @@ struct RankedJob {
                 printError("error: rank\(failed.count > 1 ? "s" : "") \(ranks) could not start (see above); no rank runs")
             }
             comm.finalize()
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.badInput.rawValue)
         }
         return made
     }
 
-    /// Runs `body` on every rank. An error for which `shared` gives an exit status was raised identically on
-    /// every rank (it follows a collective): rank 0 prints it and every rank exits with that status. Any
-    /// other error is this rank's alone: it is printed with the rank and the whole job is aborted, since the
-    /// other ranks would wait for it forever.
+    /// Seconds a rank that met an error `shared` calls common waits for the other ranks to stop with it
+    /// before it aborts the job.
+    static let sharedErrorGrace = 10.0
+
+    /// Runs `body` on every rank. An error for which `shared` gives an exit status is expected on every
+    /// rank (it follows a collective): rank 0 prints it and every rank exits with that status. Should the
+    /// other ranks go on all the same (the error was this rank's alone), this rank prints it with its rank
+    /// after `sharedErrorGrace` seconds and aborts the job, so that no rank waits forever. Any other error
+    /// is this rank's alone: it is printed with the rank and the whole job is aborted at once.
     func run<T>(shared: (Error) -> Int32?, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
             if let code = shared(error) {
                 if comm.isRoot { printError("error: \(error)") }
-                comm.finalize()
+                let rank = comm.rank, isRoot = comm.isRoot, message = "\(error)"
+                comm.finalize(orAbortAfter: Self.sharedErrorGrace, code: code) {
+                    printError("error: rank \(rank): \(isRoot ? "" : message + "; ")the other ranks went on without this rank; aborting the job")
+                }
                 throw ExitCode(code)
             }
             printError("error: rank \(comm.rank): \(error)")
-            comm.abort(code: 1)
+            comm.abort(code: ExitStatus.failed.rawValue)
         }
     }
 }

@@ -40,7 +40,7 @@ struct ScoreCommand: ParsableCommand {
             let data = FileHandle.standardInput.readDataToEndOfFile()
             guard data.contains(where: { !Set(" \t\r\n".utf8).contains($0) }) else {
                 throw CommandFailure("no samples on standard input "
-                                     + "(expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", code: 2)
+                                     + "(expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", status: .badInput)
             }
             let t = NSTemporaryDirectory() + "sift-score-\(getpid()).jsonl"
             try data.write(to: URL(fileURLWithPath: t))
@@ -49,13 +49,13 @@ struct ScoreCommand: ParsableCommand {
         }
         defer { if let t = tempPath { unlink(t) } }
         if let logits, !FileManager.default.createFile(atPath: logits, contents: nil) {
-            throw CommandFailure("cannot write --logits file \(logits)")
+            throw CommandFailure("cannot write --logits file \(logits)", status: .badInput)
         }
         let scores: SampleScores
         do {
             scores = try SampleScores.compute(model: model, samples: path!, exitLayer: exitLayer, batchSize: batchSize,
                                               withLogits: logits != nil)
-        } catch let error as SetupError { throw CommandFailure(error.description, code: 2) }
+        } catch let error as SetupError { throw CommandFailure(error.description, status: .badInput) }
         scores.warnings.forEach { printError("warning: \($0)") }
         if let logits, !FileManager.default.createFile(atPath: logits, contents: Data(scores.logitsLines.joined().utf8)) {
             throw CommandFailure("cannot write --logits file \(logits)")

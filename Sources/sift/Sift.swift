@@ -13,8 +13,9 @@ struct Sift: ParsableCommand {
                       ScoreCommand.self, AdviseCommand.self, SummaryCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self, ProjectCommand.self,
                       DebugSelectCommand.self, ScalingSummaryCommand.self])
 
-    /// Runs the command; every failure becomes one `error: …` line on standard error and a non-zero
-    /// exit (64 for bad flags, as ArgumentParser does), with no usage dump that would bury it.
+    /// Runs the command; every failure becomes one `error: …` line on standard error and the exit
+    /// status of the one table, `ExitStatus` (64 for bad flags, as ArgumentParser does), with no usage
+    /// dump that would bury it.
     static func main() {
         refuseAnUnsupportedCPU()
         do {
@@ -23,13 +24,13 @@ struct Sift: ParsableCommand {
         } catch {
             if let failure = error as? CommandFailure {
                 printError("error: \(failure.description)")
-                Foundation.exit(failure.code)
+                Foundation.exit(failure.status.rawValue)
             }
-            let code = exitCode(for: error)
-            if code == .success || error is ExitCode { exit(withError: error) }
+            // --help, --version and an exit status already decided (ExitCode) pass through.
+            if exitCode(for: error) == .success || error is ExitCode { exit(withError: error) }
             let message = Sift.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             printError("error: \(message)")
-            Foundation.exit(code.rawValue)
+            Foundation.exit(exitStatus(for: error).rawValue)
         }
     }
 
@@ -40,7 +41,7 @@ struct Sift: ParsableCommand {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
         if let line = CPUFeatures.refusal(target: "haswell", missing: CPUFeatures.missing(CPUFeatures.haswell, cpuinfo: info)) {
             printError("error: \(line)")
-            Foundation.exit(1)
+            Foundation.exit(ExitStatus.badInput.rawValue)
         }
         #endif
     }

@@ -27,11 +27,11 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         guard let text = try? String(contentsOfFile: metrics, encoding: .utf8) else {
-            throw CommandFailure("cannot read --metrics \(metrics)", code: 2)
+            throw CommandFailure("cannot read --metrics \(metrics)", status: .badInput)
         }
         let summary: RunSummary
         do { summary = try RunSummary(metricsJSONLines: text) } catch let e as RunSummaryError {
-            throw CommandFailure("\(metrics): \(e.message)", code: 2)
+            throw CommandFailure("\(metrics): \(e.message)", status: .badInput)
         }
         print(SummaryCommand.render(summary, metrics: metrics, model: model, checkpointDir: checkpointDir, data: data, wallSeconds: wallSeconds))
     }

@@ -49,7 +49,7 @@ struct TokenizeCommand: ParsableCommand {
             if !pending.isEmpty { emit(pending) }
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
-            throw CommandFailure(error.description)
+            throw CommandFailure(error)
         }
     }
 }

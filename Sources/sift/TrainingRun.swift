@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Core
 import Foundation
 import Interop
 import Setup
@@ -11,18 +12,25 @@ struct TrainingRun {
     let command: TrainCommand
 
     func run() throws {
+        // First, so that an interrupt during start-up is a preemption at the first step boundary, not a
+        // death by signal (SIGUSR1's default action ends the process) that a launcher would restart.
+        Preemption.install()
         let job = try RankedJob.start()
         let comm = job.comm
         let say = job.say
-        var setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
+        var setup = try job.setUp { () throws -> TrainingSetup in
+            let made = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size)
+            // Rank 0 writes the outputs: their paths are checked (folders created) before any rank starts.
+            if comm.isRoot { try OutputPaths.prepare(made.options, export: command.export) }
+            return made
+        }
         setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
 
         let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
-        Preemption.install()
-        let preempted = try job.run(shared: { $0 is TrainingError ? 1 : nil }) { () throws -> Bool in
+        let preempted = try job.run(shared: { $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) { () throws -> Bool in
             try trainer.resumeIfRequested()
             let summary = try trainer.run()
             if comm.isRoot {

@@ -37,7 +37,7 @@ struct VocabCommand: ParsableCommand {
                             builder.wordCounts.count, Double(reader.bytesRead) / 1e6, seconds))
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
-            throw CommandFailure(error.description)
+            throw CommandFailure(error)
         }
     }
 }

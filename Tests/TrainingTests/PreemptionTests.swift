@@ -103,6 +103,67 @@ final class PreemptionTests: XCTestCase {
         assertBitIdentical(reference.v.array, y.v.array, "second moments differ")
     }
 
+    /// An interrupt to the job's front process stops the job like a preemption: every rank checkpoints,
+    /// the job exits 75 and `launch/mpirun.sh --max-restarts 2` does not restart it. Trials: SIGINT and
+    /// SIGTERM to the launcher, a real Ctrl-C (byte 0x03 typed into a pseudo-terminal by `script`, so the
+    /// terminal driver signals the launcher's process group), and SIGUSR1 to a plain `mpirun`. Each
+    /// checkpoint is continued by `--resume` to weights, m and v bit-identical to an uninterrupted run.
+    /// Seen failing before the launcher turned interrupts into SIGUSR1 for a mpirun in its own session:
+    /// mpirun 4.1 answers SIGINT/SIGTERM by killing the ranks and exiting 1, which the launcher restarted
+    /// ("restart 1 of 2", then trained to the end).
+    func testInterruptToTheLauncherOrMpirunStopsWithACheckpointAndIsNotRestarted() throws {
+        let p = try TrainingFixture.paths()
+        let steps = 8
+        let reference = try uninterrupted(p, steps: steps, tag: "int-straight")
+        let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
+        enum Front { case launcher(Int32), terminal, mpirun(Int32) }
+        for (trial, front) in [Front.launcher(SIGINT), .launcher(SIGTERM), .terminal, .mpirun(SIGUSR1)].enumerated() {
+            let dir = temporaryDirectory("int-\(trial)")
+            let metrics = dir + "/metrics.jsonl", ckpt = dir + "/ckpt"
+            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ckpt,
+                                                      extra: ["--checkpoint-every", "100", "--debug-step-delay", "0.5",
+                                                              "--metrics", metrics])
+            let job: Job
+            var keyboard: Pipe?
+            switch front {
+            case .launcher: job = try start(["-np", "2", "--max-restarts", "2", "--"] + args, ranks: 2, executable: launcher)
+            case .mpirun: job = try start(args, ranks: 2)
+            case .terminal:
+                guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { continue }
+                let line = ([launcher, "-np", "2", "--max-restarts", "2", "--"] + args).map { "'\($0)'" }.joined(separator: " ")
+                keyboard = Pipe()
+                job = try start(["-qefc", line, "/dev/null"], ranks: 2, executable: "/usr/bin/script", input: keyboard)
+            }
+            let deadline = Date().addingTimeInterval(120)
+            while linesIn(metrics) < 2 && job.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            guard job.process.isRunning else { XCTFail("trial \(trial): the run ended early: \(job.output())"); continue }
+            switch front {
+            case .launcher(let sig), .mpirun(let sig): kill(job.process.processIdentifier, sig)
+            case .terminal: keyboard!.fileHandleForWriting.write(Data([0x03]))
+            }
+            let done = Date().addingTimeInterval(90)
+            while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
+            XCTAssertFalse(job.process.isRunning, "trial \(trial): the interrupted job did not end")
+            if job.process.isRunning { job.process.terminate(); continue }
+            let out = job.output()
+            XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "trial \(trial): \(out.stderr)")
+            XCTAssertTrue(out.stdout.contains("preempted at step"), "trial \(trial): \(out.stdout)")
+            XCTAssertFalse(out.stderr.contains("restart") || out.stdout.contains("restart"), "trial \(trial): restarted: \(out.stderr)")
+            XCTAssertFalse(out.stdout.contains("resumed from"), "trial \(trial): a second attempt ran: \(out.stdout)")
+            guard let saved = TrainingCheckpoint.list(directory: ckpt).last else { XCTFail("trial \(trial): no checkpoint"); continue }
+            XCTAssertLessThan(saved.step, steps, "trial \(trial): the run was not interrupted")
+
+            let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            XCTAssertTrue(resumed.stdout.contains("resumed from \(saved.path) at step \(saved.step)"), resumed.stdout)
+            let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: ckpt).last!.path)
+            XCTAssertEqual(y.state.step, steps)
+            assertBitIdentical(reference.parameters.array, y.parameters.array, "trial \(trial): weights differ")
+            assertBitIdentical(reference.m.array, y.m.array, "trial \(trial): first moments differ")
+            assertBitIdentical(reference.v.array, y.v.array, "trial \(trial): second moments differ")
+        }
+    }
+
     /// The final checkpoint of an uninterrupted 2-rank run of `steps` steps: what a resumed run must equal.
     func uninterrupted(_ p: TrainingFixture.Paths, steps: Int, tag: String) throws -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer) {
         let straight = temporaryDirectory(tag)
@@ -120,21 +181,29 @@ final class PreemptionTests: XCTestCase {
         }
     }
 
-    func start(_ args: [String], ranks: Int) throws -> Job {
+    /// Starts `sift ARGS` under mpirun on `ranks` ranks, or `executable ARGS` (a launcher that finds
+    /// sift through $SIFT_BINARY), with `input` as its standard input.
+    func start(_ args: [String], ranks: Int, executable: String? = nil, input: Pipe? = nil) throws -> Job {
         let p = Process()
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["SIFT_BINARY"] = SiftProcess.binary
         p.environment = env
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-        p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
+        if let executable {
+            p.executableURL = URL(fileURLWithPath: executable)
+            p.arguments = args
+        } else {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+            p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
+        }
         let outPath = temporaryDirectory("pre-out") + "/out", errPath = outPath + ".err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardInput = FileHandle.nullDevice
+        if let input { p.standardInput = input } else { p.standardInput = FileHandle.nullDevice }
         try p.run()
         addTeardownBlock { if p.isRunning { p.terminate() } }
         return Job(process: p, outPath: outPath, errPath: errPath)

@@ -25,6 +25,50 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("phase 'scoring' of step 2"), out.stderr)
     }
 
+    /// An error one rank meets alone after setup (injected: thrown after step 2 on rank 0, then on rank 1,
+    /// as the `TrainingError` every rank otherwise meets together) ends the whole job with that rank's
+    /// message and a non-zero exit, long before the watchdog's 900 s. Seen failing (the job hung until the
+    /// 90 s timeout) while the failing rank waited in MPI_Finalize for ranks that had gone on.
+    func testErrorOnOneRankAloneEndsEveryRankWithItsMessage() throws {
+        let p = try TrainingFixture.paths()
+        for rank in 0..<2 {
+            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: tempDir("alone-\(rank)"),
+                                                      extra: ["--debug-fail-rank", "\(rank)", "--debug-fail-step", "2"])
+            let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
+            XCTAssertFalse(out.timedOut, "rank \(rank): the job hung")
+            XCTAssertNotEqual(out.status, 0, out.stderr)
+            XCTAssertTrue(out.stderr.contains("error: ") && out.stderr.contains("injected failure on rank \(rank) after step 2"), out.stderr)
+            XCTAssertFalse(out.stderr.contains("Fatal error"), out.stderr)
+        }
+    }
+
+    /// Output paths are checked on rank 0 before any rank starts: a missing folder of `--metrics` is
+    /// created (it hung the job before: rank 0 failed to open the file, rank 1 waited forever), and a
+    /// path that cannot be created ends every rank at setup with status 2.
+    func testOutputPathsAreCheckedBeforeAnyRankStarts() throws {
+        let p = try TrainingFixture.paths()
+        let dir = tempDir("outputs")
+        let metrics = dir + "/not/yet/metrics.jsonl"
+        let ok = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ck",
+                                                                    extra: ["--metrics", metrics]), ranks: 2, timeout: 90)
+        XCTAssertFalse(ok.timedOut, "the job hung")
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertEqual(try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").count, 3)
+        try "a file".write(toFile: dir + "/plain", atomically: true, encoding: .utf8)
+        for (flag, path, says) in [("--metrics", dir + "/plain/m.jsonl", "cannot create its folder \(dir)/plain"),
+                                   ("--selection-log", dir, "is a directory"),
+                                   ("--checkpoint-dir", dir + "/plain/ck", "cannot be created: \(dir)/plain is a file"),
+                                   ("--export", dir + "/plain/hf", "cannot be created: \(dir)/plain is a file")] {
+            var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ck2")
+            if let i = args.firstIndex(of: flag) { args[i + 1] = path } else { args += [flag, path] }
+            let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
+            XCTAssertFalse(out.timedOut, "\(flag): the job hung")
+            XCTAssertEqual(out.status, 2, "\(flag): \(out.stderr)")
+            XCTAssertTrue(out.stderr.contains("error: rank 0: \(flag) ") && out.stderr.contains(says), "\(flag): \(out.stderr)")
+            XCTAssertFalse(out.stdout.contains("step 1"), "\(flag): a step ran: \(out.stdout)")
+        }
+    }
+
     func testNonFiniteGradientOnOneRankStopsEveryRankWithTheStep() throws {
         let p = try TrainingFixture.paths()
         let dir = tempDir("nan")

@@ -1,0 +1,64 @@
+import Foundation
+import Training
+
+/// The files and folders a run writes (rank 0), checked before any rank starts work: the folder of each
+/// output file is created, and a path that cannot be written ends the job at setup with one line naming
+/// the flag, instead of failing on rank 0 alone in the middle of the run.
+public enum OutputPaths {
+    /// Checks the metrics file, the selection log, the checkpoint directory and the export directory of
+    /// a run. The folders of the two files are created; the two directories are not (saving a checkpoint
+    /// or exporting creates them), but the folder they would be created in must be writable.
+    /// - Throws: `SetupError` naming the flag, the path and what is wrong with it.
+    public static func prepare(_ options: TrainingOptions, export: String?) throws {
+        if let path = options.metricsPath { try prepareFile(path, flag: "--metrics") }
+        if let path = options.selectionLogPath { try prepareFile(path, flag: "--selection-log") }
+        if let dir = options.checkpointDirectory { try checkDirectory(dir, flag: "--checkpoint-dir") }
+        if let dir = export { try checkDirectory(dir, flag: "--export") }
+    }
+
+    /// A file the run will create or append to: not a directory, its folder created and writable.
+    static func prepareFile(_ path: String, flag: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw SetupError("\(flag) \(path) is a directory; give a file path") }
+            guard access(path, W_OK) == 0 else { throw SetupError("\(flag) \(path) is not writable") }
+            return
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let parent = folder.isEmpty ? "." : folder
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw SetupError("\(flag) \(path): cannot create its folder \(parent) (\(reason(error)))")
+        }
+        guard access(parent, W_OK) == 0 else { throw SetupError("\(flag) \(path): its folder \(parent) is not writable") }
+    }
+
+    /// A directory the run creates later: an existing one must be a writable directory, a missing one
+    /// must have a writable directory as its nearest existing ancestor.
+    static func checkDirectory(_ path: String, flag: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw SetupError("\(flag) \(path) is a file, not a directory") }
+            guard access(path, W_OK) == 0 else { throw SetupError("\(flag) \(path) is not writable") }
+            return
+        }
+        var ancestor = (path as NSString).deletingLastPathComponent
+        while !ancestor.isEmpty && !fm.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
+        if ancestor.isEmpty { ancestor = path.hasPrefix("/") ? "/" : "."; _ = fm.fileExists(atPath: ancestor, isDirectory: &isDirectory) }
+        guard isDirectory.boolValue else { throw SetupError("\(flag) \(path) cannot be created: \(ancestor) is a file") }
+        guard access(ancestor, W_OK) == 0 else { throw SetupError("\(flag) \(path) cannot be created: \(ancestor) is not writable") }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        let e = error as NSError
+        if let underlying = e.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return e.localizedDescription
+    }
+}
