@@ -92,8 +92,9 @@ public struct TrainingSetup {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
         }
         if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
-        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir), !inputs.overwriteExport {
-            throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
+        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir) {
+            guard inputs.overwriteExport else { throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)") }
+            if let reason = HuggingFaceCheckpoint.replacementProblem(dir) { throw SetupError("--export \(dir) \(reason); not replaced") }
         }
         return TrainingSetup(options: options, model: model, train: data.train, validation: data.validation,
                              vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
