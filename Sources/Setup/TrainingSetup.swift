@@ -54,6 +54,25 @@ public struct TrainingSetup {
     /// The unigram reference of `--score reducible` and `--score-vocabulary`, counted over the training sequences used.
     public var reference: UnigramReference?
     public var warnings: [String] = []
+    /// The checkpoint `--resume` continues from, found by rank 0 (`findResumePoint`); nil on other ranks.
+    public var resumePoint: LoadedCheckpoint?
+
+    /// Rank 0's part of setting up a resumed run: the checkpoint to continue from
+    /// (`TrainingCheckpoint.resumePoint`), checked against this run's model, vocabulary and settings, and
+    /// the warnings to print. Nil without `--resume`, or with `--resume-or-start` and nothing usable.
+    /// - Throws: `SetupError` naming the directory and the problem (each damaged file, each field that differs).
+    public func findResumePoint() throws -> (checkpoint: LoadedCheckpoint?, warnings: [String]) {
+        guard options.resume, let dir = options.checkpointDirectory else { return (nil, []) }
+        let point: ResumePoint
+        do { point = try TrainingCheckpoint.resumePoint(directory: dir, startIfNone: options.resumeOrStart) } catch {
+            throw SetupError("\(error)")
+        }
+        if let c = point.checkpoint,
+           let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash) {
+            throw SetupError("checkpoint \(c.path) \(problem)")
+        }
+        return (point.checkpoint, point.warnings.map { "damaged checkpoint: \($0)" })
+    }
 
     /// Builds the run's vocabulary, data and model from `inputs` and checks `options` against them.
     /// - Parameter options: the run's options (from the flags); checked again here against the model built.

@@ -83,8 +83,14 @@ struct TrainCommand: ParsableCommand {
     var checkpointEvery: Int = trainDefaults.checkpointEvery
     @Option(help: "Newest checkpoints kept.")
     var keepCheckpoints: Int = trainDefaults.keepCheckpoints
-    @Flag(help: "Continue from the newest valid checkpoint in --checkpoint-dir.")
+    @Flag(help: ArgumentHelp("Continue from the newest valid checkpoint in --checkpoint-dir.",
+                             discussion: "A missing or empty directory, or one whose checkpoints are all damaged, is an error."))
     var resume = false
+    @Flag(help: """
+        Like --resume, but start from step 0 when --checkpoint-dir is missing, empty or holds only damaged \
+        checkpoints (moved aside as NAME.damaged): for a job's first launch under a restarting launcher.
+        """)
+    var resumeOrStart = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
@@ -184,7 +190,8 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir
         o.checkpointEvery = checkpointEvery
         o.keepCheckpoints = keepCheckpoints
-        o.resume = resume
+        o.resume = resume || resumeOrStart
+        o.resumeOrStart = resumeOrStart
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
         o.bfloat16Gradients = gradientExchange == .bf16

@@ -14,7 +14,16 @@ struct TrainingRun {
         let job = try RankedJob.start()
         let comm = job.comm
         let say = job.say
-        var setup = try job.setUp { try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size) }
+        var setup = try job.setUp {
+            var s = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size)
+            // Only rank 0 reads and writes checkpoints; its problems stop every rank through the agreement.
+            if comm.isRoot {
+                let found = try s.findResumePoint()
+                s.resumePoint = found.checkpoint
+                s.warnings += found.warnings
+            }
+            return s
+        }
         setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         banner(setup, ranks: comm.size).forEach(say)
@@ -23,7 +32,8 @@ struct TrainingRun {
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
         Preemption.install()
         let preempted = try job.run(shared: { $0 is TrainingError ? 1 : nil }) { () throws -> Bool in
-            try trainer.resumeIfRequested()
+            try trainer.resume(from: setup.resumePoint)
+            setup.resumePoint = nil
             let summary = try trainer.run()
             if comm.isRoot {
                 summaryLines(summary).forEach(say)

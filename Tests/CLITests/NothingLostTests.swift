@@ -1,5 +1,6 @@
 import Foundation
 import SiftTestSupport
+import Training
 import XCTest
 
 /// Issue 36's findings about work lost on disk, through the real CLI: `--overwrite` and
@@ -129,5 +130,93 @@ final class NothingLostTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: d + "/empty", withIntermediateDirectories: true)
         let empty = try SiftProcess.run(["export", "--model", ck, "--hf", d + "/empty", "--overwrite"])
         XCTAssertEqual(empty.status, 0, empty.stderr)
+    }
+
+    // MARK: - Resume never starts over in silence
+
+    /// A misspelled `--checkpoint-dir` with `--resume` used to start quietly from step 0.
+    func testResumeWithAMissingOrEmptyCheckpointDirIsAnError() throws {
+        let p = try TrainingFixture.paths()
+        let d = temporaryDirectory("nl-missing")
+        let metrics = d + "/m.jsonl"
+        for ranks in [nil, 2] as [Int?] {
+            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: d + "/chekpoints",
+                                                             extra: ["--resume", "--metrics", metrics]),
+                              ranks: ranks, mentions: [d + "/chekpoints", "does not exist", "--resume-or-start"])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/chekpoints"))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: metrics), "a step ran")
+        }
+        try FileManager.default.createDirectory(atPath: d + "/empty", withIntermediateDirectories: true)
+        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: d + "/empty", extra: ["--resume"]),
+                          mentions: [d + "/empty", "holds no checkpoint"])
+        // --resume-or-start: the first launch of a restarting job starts from step 0, missing or empty.
+        for dir in [d + "/empty", d + "/new"] {
+            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir,
+                                                                         extra: ["--resume-or-start"]))
+            XCTAssertEqual(out.status, 0, out.stderr)
+            XCTAssertTrue(out.stdout.contains("starting from step 0"), out.stdout)
+            XCTAssertEqual(checkpoints(dir), ["step-00000002.ckpt"])
+        }
+    }
+
+    /// Every checkpoint damaged: `--resume` used to warn, start from step 0, exit 0 and overwrite them.
+    /// Now it names each file and its damage and changes nothing; `--resume-or-start` moves them aside.
+    func testEveryCheckpointDamagedIsNamedAndNeverOverwritten() throws {
+        let p = try TrainingFixture.paths()
+        let ck = temporaryDirectory("nl-damaged")
+        try trainedCheckpoints(p, into: ck)
+        let one = ck + "/step-00000001.ckpt", two = ck + "/step-00000002.ckpt"
+        var bytes = [UInt8](FileManager.default.contents(atPath: two)!)
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: two))
+        let cut = FileManager.default.contents(atPath: one)!.prefix(1000)
+        try cut.write(to: URL(fileURLWithPath: one))
+        let before = snapshot(ck)
+        for ranks in [nil, 2] as [Int?] {
+            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck, extra: ["--resume"]),
+                              ranks: ranks, mentions: ["\(two) is corrupt: checksum mismatch", "\(one) is truncated", "nothing was changed"])
+            XCTAssertEqual(snapshot(ck), before)
+        }
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                                                                     extra: ["--resume-or-start", "--checkpoint-every", "1"]))
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stderr.contains("moved to \(two).damaged") && out.stderr.contains("moved to \(one).damaged"), out.stderr)
+        XCTAssertTrue(out.stdout.contains("starting from step 0"), out.stdout)
+        XCTAssertEqual(FileManager.default.contents(atPath: two + ".damaged"), before["step-00000002.ckpt"])
+        XCTAssertEqual(FileManager.default.contents(atPath: one + ".damaged"), before["step-00000001.ckpt"])
+        XCTAssertEqual(checkpoints(ck), ["step-00000001.ckpt", "step-00000002.ckpt"])
+        XCTAssertNoThrow(try TrainingCheckpoint.load(path: two))
+    }
+
+    /// The newest checkpoint damaged: the run resumes from the one before, and the damaged file is moved
+    /// aside, so the save of the same step does not overwrite it.
+    func testDamagedNewestCheckpointIsMovedAsideAndResumeUsesThePreviousOne() throws {
+        let p = try TrainingFixture.paths()
+        let ck = temporaryDirectory("nl-newest")
+        try trainedCheckpoints(p, into: ck, steps: 3)
+        let three = ck + "/step-00000003.ckpt"
+        var bytes = [UInt8](FileManager.default.contents(atPath: three)!)
+        bytes[40] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: three))
+        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                                                                     extra: ["--resume", "--checkpoint-every", "1", "--keep-checkpoints", "5"]))
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("resumed from \(ck)/step-00000002.ckpt at step 2"), out.stdout)
+        XCTAssertTrue(out.stderr.contains("warning: damaged checkpoint: ") && out.stderr.contains("moved to \(three).damaged"), out.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: three + ".damaged"), Data(bytes))
+        XCTAssertNoThrow(try TrainingCheckpoint.load(path: three))
+    }
+
+    /// Resuming with another `--steps` printed both long settings strings; now it names the field.
+    func testSettingsMismatchNamesTheFieldThatDiffers() throws {
+        let p = try TrainingFixture.paths()
+        let ck = temporaryDirectory("nl-settings")
+        try trainedCheckpoints(p, into: ck)
+        let before = snapshot(ck)
+        let err = try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: ck,
+                                                                   extra: ["--resume", "--seed", "7"]),
+                                    mentions: ["--steps: checkpoint 2, now 4", "--seed: checkpoint 99, now 7"])
+        XCTAssertFalse(err.contains("policy=vanilla"), "the settings strings are printed whole: \(err)")
+        XCTAssertEqual(snapshot(ck), before)
     }
 }
