@@ -11,6 +11,7 @@ extension CheckpointState {
     /// hashed `vocabHash`, naming each field that differs with both values (e.g. `--steps: checkpoint 300,
     /// now 400`), or nil when it can. The phrase follows "checkpoint in DIR".
     public func mismatch(options: TrainingOptions, config: BertConfig, vocabHash: String) -> String? {
+        if let problem = implausibility(steps: options.steps) { return "has an impossible header: \(problem)" }
         if self.config != config {
             let now = Mirror(reflecting: config).children
             let fields = zip(Mirror(reflecting: self.config).children, now).compactMap { a, b -> String? in
@@ -26,6 +27,34 @@ extension CheckpointState {
             return "was written with other settings, which a resumed run must keep: "
                 + options.fingerprintDifference(from: runFingerprint)
         }
+        return nil
+    }
+}
+
+extension CheckpointState {
+    /// The first counter in the header that no run of at most `steps` steps could have written (a
+    /// negative or overflowing count, a clock that is not a time, a schedule that ends before it starts),
+    /// or nil. The header passed its checksum, so only a hand-edited or foreign file gets here; the
+    /// trainer adds to these counters every step, so they are checked before it trusts them.
+    public func implausibility(steps: Int) -> String? {
+        let counterLimit = 1 << 52
+        if step < 0 || step > steps { return "step \(step) outside 0…\(steps)" }
+        for (name, value) in [("samplesScored", samplesScored), ("samplesBackpropagated", samplesBackpropagated)]
+        where value < 0 || value > counterLimit {
+            return "\(name) \(value) outside 0…\(counterLimit)"
+        }
+        if !(elapsedSeconds >= 0 && elapsedSeconds.isFinite) { return "elapsedSeconds \(elapsedSeconds) is not a time" }
+        if let f = fittedSchedule {
+            if f.decayStart < 0 || f.totalSteps < f.decayStart || f.totalSteps > steps {
+                return "fitted schedule of \(f.totalSteps) steps decaying from step \(f.decayStart) (at most \(steps) steps)"
+            }
+            if let r = f.startRate, !(r >= 0 && r.isFinite) { return "fitted schedule's rate \(r)" }
+            if let t = f.fittedAt, !(t >= 0 && t.isFinite) { return "fitted schedule's time \(t)" }
+        }
+        if let gate = siftStart, gate.observed < 0 || (gate.startStep ?? 0) < 0 || !gate.average.isFinite {
+            return "sift start after \(gate.observed) steps at \(gate.startStep.map(String.init) ?? "none")"
+        }
+        if let h = scoreHistory, h.contains(where: { !$0.isFinite }) { return "a score history that is not finite" }
         return nil
     }
 }
