@@ -111,12 +111,27 @@ public struct TrainingSetup {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
         }
         if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
+        if options.policy != .vanilla && options.poolSize > data.train.count {
+            warnings.append("the pool of \(options.poolSize) candidates per step (--batch-size \(options.batchSize) / "
+                            + "--select-fraction \(options.selectFraction)) exceeds the \(data.train.count) training samples: "
+                            + "each step scores some samples more than once")
+        }
+        let memory = MemoryEstimate(options: options, config: model.config, seqLen: data.train.seqLen, ranks: ranks)
+        if let problem = memory.problem(physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: ranksOnThisMachine(ranks),
+                                        pool: options.poolSize, batchSize: options.batchSize) {
+            throw SetupError(problem)
+        }
         if let dir = inputs.export, FileManager.default.fileExists(atPath: dir) {
             guard inputs.overwriteExport else { throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)") }
             if let reason = HuggingFaceCheckpoint.replacementProblem(dir) { throw SetupError("--export \(dir) \(reason); not replaced") }
         }
         return TrainingSetup(options: options, model: model, train: data.train, validation: data.validation,
                              vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
+    }
+
+    /// Ranks of this job on this machine: OpenMPI's local size, else all `ranks` (mpirun on one machine).
+    static func ranksOnThisMachine(_ ranks: Int) -> Int {
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? ranks
     }
 
     /// `--train-jsonl` (and `--validation-jsonl`): samples masked already, without the counts a dataset has.

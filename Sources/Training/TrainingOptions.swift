@@ -127,6 +127,9 @@ public struct TrainingOptions: Sendable {
 
     public init() {}
 
+    /// The largest candidate pool b/ρ accepted (2^40): beyond any machine's memory, and far inside Int.
+    public static let maximumPool = 1 << 40
+
     /// Number of candidates per step, B = b/ρ rounded to the nearest integer (b for vanilla).
     public var poolSize: Int {
         policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
@@ -183,6 +186,11 @@ public struct TrainingOptions: Sendable {
     public func validationError(numLayers: Int, ranks: Int) -> String? {
         if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
         if !(selectFraction > 0 && selectFraction <= 1) { return "--select-fraction must be in (0, 1] (got \(selectFraction))" }
+        // Bounded before `poolSize` converts it to an integer; what fits the machine is checked at setup (`MemoryEstimate`).
+        if policy != .vanilla && Double(batchSize) / selectFraction > Double(Self.maximumPool) {
+            return "--select-fraction \(selectFraction) makes a pool of \(Double(batchSize) / selectFraction) candidates per step "
+                + "from --batch-size \(batchSize); at most \(Self.maximumPool)"
+        }
         if exitLayer < 1 || exitLayer > numLayers {
             return "--exit-layer must be between 1 and the model's \(numLayers) layers (got \(exitLayer))"
         }
