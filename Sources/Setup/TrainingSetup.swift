@@ -80,6 +80,9 @@ public struct TrainingSetup {
     public static func make(_ inputs: TrainingInputs, options: TrainingOptions, ranks: Int) throws -> TrainingSetup {
         var warnings: [String] = []
         if let dir = inputs.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError.missingDataset(dir) }
+        if let dir = inputs.data, !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(DatasetManifest.fileName)) {
+            throw SetupError("\(dir) is not a sift dataset (no \(DatasetManifest.fileName)); --data takes a directory written by `sift prepare`")
+        }
         let initial = try inputs.initFrom.map { try LoadedModel.load($0) }
         // Vocabulary: explicit, or the dataset's own copy, or the one beside --init-from's model.
         guard let vocabPath = inputs.vocab ?? inputs.data.flatMap(DatasetFiles.vocabulary(in:)) ?? initial?.vocabPath else {
