@@ -9,7 +9,7 @@ import XCTest
 /// Each run must train (the field was harmless) or stop with status 2 and an `error:` line — never a trap
 /// or a signal. docs/RELIABILITY.md, "Fuzzed parsers".
 final class SetupFuzzTests: XCTestCase {
-    static let casesPerFile = 14
+    static let casesPerFile = 20
 
     /// Runs `args`, checks it ended in status 0 or 2 (with an `error:` line) and returns whether it trained.
     func trainsOrRefuses(_ args: [String], ranks: Int? = nil, change: String, file: StaticString = #filePath, line: UInt = #line) throws -> Bool {

@@ -103,7 +103,7 @@ extension Mutator {
 
     /// A valid-but-wrong version of a JSON document: one field (a number, string or bool, at any depth) set to
     /// another value of its type, as a careless edit or a file from another run would have it — a size or count
-    /// off by one, doubled, halved, 0, 1 or 100; a hash with one digit changed; a dtype swapped; a digit in a
+    /// off by one, doubled, halved, 0, 1, 100, −1 or a billion times larger; a hash with one digit changed; a dtype swapped; a digit in a
     /// settings string changed; a flag toggled. The document still parses, so only checks against the other
     /// files (vocabulary, shards, model, checkpoint) can refuse it. Returns the document and the change made,
     /// or nil when no field could be changed.
@@ -142,7 +142,7 @@ extension Mutator {
             return "\"\(String(chars))\""
         }
         if let n = Int(value) {
-            let choices = [n + 1, n - 1, n * 2, n / 2, 0, 1, 100, n + 1000]
+            let choices = [n + 1, n - 1, n * 2, n / 2, 0, 1, 100, n + 1000, -1, n &* 1_000_000_007]
             return "\(choices[below(choices.count)])"
         }
         if let x = Double(value) {
