@@ -9,7 +9,8 @@
 # - --oversubscribe when more ranks than cores run on this machine (said so on stderr);
 # - OMPI_ALLOW_RUN_AS_ROOT* when run as root;
 # - --max-restarts K relaunches the job after a failure (a killed rank ends the whole MPI job);
-#   the training command must then use --checkpoint-dir and --resume to continue where it stopped.
+#   the training command must then use --checkpoint-dir and --resume-or-start to continue where it
+#   stopped (--resume-or-start: the first launch, with no checkpoint yet, starts from step 0).
 #   --min-np M makes the restarts elastic: each relaunch uses one rank fewer (never below M), for a
 #   job that lost a node; selections do not depend on the rank count, so the run continues exactly.
 #   A host the job lost (named by a rank's watchdog, "lost rank R on host H", or by mpirun) is left

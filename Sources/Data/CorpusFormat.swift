@@ -30,8 +30,12 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
 /// because every file ends with an `endOfDocument`, which clears the state.
 public struct CorpusFilter {
     public let format: CorpusFormat
-    /// JSON Lines records skipped because they were not an object with a string `text` field.
-    public private(set) var skippedRecords = 0
+    /// JSON Lines records skipped: lines that are not JSON, and objects without a string `text` field.
+    public var skippedRecords: Int { brokenLines + recordsWithoutText }
+    /// JSON Lines lines that do not parse as a JSON object.
+    public private(set) var brokenLines = 0
+    /// JSON Lines objects without a string `text` field.
+    public private(set) var recordsWithoutText = 0
     /// Lines removed as markup (reStructuredText).
     public private(set) var removedLines = 0
     private var skipDeeperThan: Int? = nil
@@ -66,9 +70,12 @@ public struct CorpusFilter {
         case .jsonl:
             guard case .text(let line) = event else { return }
             guard let data = line.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let text = object["text"] as? String else {
-                skippedRecords += 1
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                brokenLines += 1
+                return
+            }
+            guard let text = object["text"] as? String else {
+                recordsWithoutText += 1
                 return
             }
             var any = false

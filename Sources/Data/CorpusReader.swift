@@ -12,6 +12,14 @@ public enum CorpusEvent {
     case endOfDocument
 }
 
+/// Where a corpus reader is: the file and 1-based line of the event it is delivering. A reference, so a
+/// caller can read it inside `CorpusReader.read`'s callback (e.g. to name the line of a broken record).
+public final class CorpusPosition: @unchecked Sendable {
+    public internal(set) var file = ""
+    public internal(set) var line = 0
+    public init() {}
+}
+
 /// Streams a corpus of UTF-8 text files in a fixed order with bounded memory.
 ///
 /// - Paths may be files or directories (walked recursively; files sorted by path).
@@ -38,6 +46,8 @@ public struct CorpusReader {
     public private(set) var largestLineBuffer = 0
     /// Total bytes of the files read (binary files excluded) during the last `read`.
     public private(set) var bytesRead = 0
+    /// The file and line of the event being delivered.
+    public let position = CorpusPosition()
 
     /// Resolves `paths` into a sorted file list; throws if a path does not exist.
     public init(paths: [String], warn: @escaping (String) -> Void) throws {
@@ -90,6 +100,8 @@ public struct CorpusReader {
         var isFirstChunk = true
         var fileBytes = 0
         var fileInvalid = 0
+        var lineNumber = 1
+        position.file = path
 
         func emit(_ bytes: ArraySlice<UInt8>) throws {
             var ascii = true
@@ -112,6 +124,7 @@ public struct CorpusReader {
                 text = String(decoding: bytes, as: UTF8.self)
             }
             inDocument = true
+            position.line = lineNumber
             try body(.text(text))
         }
 
@@ -124,6 +137,7 @@ public struct CorpusReader {
             }
             line.removeAll(keepingCapacity: true)
             lineHasContent = false
+            lineNumber += 1
         }
 
         while true {

@@ -143,7 +143,16 @@ public struct DatasetPreparer {
             var filter = CorpusFilter(format: format)
             var runs = [RepeatRunCounter(), RepeatRunCounter()]
             var split = current === writers[1] ? 1 : 0
+            // The first few skipped JSON Lines records, as FILE:LINE, for the warnings.
+            var broken: [String] = [], textless: [String] = []
+            let position = reader.position
             try reader.read { raw in
+                let before = (filter.brokenLines, filter.recordsWithoutText)
+                defer {
+                    let place = "\(position.file):\(position.line)"
+                    if filter.brokenLines > before.0 && broken.count < 5 { broken.append(place) }
+                    if filter.recordsWithoutText > before.1 && textless.count < 5 { textless.append(place) }
+                }
                 try filter.process(raw) { event in
                     switch event {
                     case .text(let text):
@@ -166,8 +175,16 @@ public struct DatasetPreparer {
             manifest.markupLinesRemoved = filter.removedLines
             manifest.trainRepeatRunShare = runs[0].share
             manifest.validationRepeatRunShare = runs[1].share
-            if filter.skippedRecords > 0 {
-                warn("warning: skipped \(filter.skippedRecords) JSON Lines record(s) without a string \"text\" field")
+            func places(_ list: [String], of total: Int) -> String {
+                list.joined(separator: ", ") + (total > list.count ? ", …" : "")
+            }
+            if filter.brokenLines > 0 {
+                warn("warning: skipped \(filter.brokenLines) JSON Lines line(s) that are not a JSON object: "
+                     + places(broken, of: filter.brokenLines))
+            }
+            if filter.recordsWithoutText > 0 {
+                warn("warning: skipped \(filter.recordsWithoutText) JSON Lines record(s) without a string \"text\" field: "
+                     + places(textless, of: filter.recordsWithoutText))
             }
             for w in writers { try w.finish() }
             let train = writers[0], validation = writers[1]

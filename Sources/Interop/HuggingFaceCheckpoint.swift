@@ -16,13 +16,40 @@ public enum HuggingFaceCheckpoint {
     /// drops it, together with `cls.predictions.decoder.bias`, which aliases `cls.predictions.bias`).
     public static let decoderWeightName = "cls.predictions.decoder.weight"
     public static let decoderBiasName = "cls.predictions.decoder.bias"
+    /// The marker every export writes: `--overwrite` replaces only a directory that holds it, so it can
+    /// never delete a checkpoint directory, a dataset or a folder sift did not write.
+    public static let markerFile = ".sift-export"
+    /// The marker's contents: which tool wrote the directory, and the marker's format version.
+    static let markerJSON = #"{"tool": "sift", "kind": "huggingface-bert-mlm", "version": 1}"# + "\n"
+
+    /// Why the existing path `dir` may not be replaced by an export, or nil when it may: it does not
+    /// exist, is an empty directory, or holds sift's export marker. A directory that holds checkpoints,
+    /// a dataset, a model without the marker (an export from before the marker, or another tool's) or
+    /// anything else is refused: only the user may delete it.
+    public static func replacementProblem(_ dir: String) -> String? {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { return "is a file, not a model directory" }
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return "cannot be listed" }
+        if names.isEmpty || names.contains(markerFile) { return nil }
+        if names.contains(where: { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt") }) {
+            return "holds sift training checkpoints (step-*.ckpt), not an exported model"
+        }
+        if names.contains("manifest.json") { return "is a sift dataset (manifest.json), not an exported model" }
+        if names.contains(configFile) || names.contains(weightsFile) {
+            return "holds a model without sift's \(markerFile) marker (another tool's, or an export from before "
+                + "the marker); delete it by hand to replace it"
+        }
+        return "is not a model sift exported (no \(markerFile) marker); delete it by hand to replace it"
+    }
 
     /// Writes a HuggingFace directory at `dir`: `config.json`, `model.safetensors` with every layout
     /// tensor under its HF name (Float32, tied decoder omitted) and a copy of `vocabPath` as `vocab.txt`.
     ///
     /// Everything is written to a temporary sibling directory first and renamed into place, so a
     /// failure leaves nothing half-written. An existing `dir` is replaced only if `overwrite` is true
-    /// and it is a directory.
+    /// and `replacementProblem` finds none (it is empty or holds the marker, written into every export).
     public static func export(config: BertConfig, layout: ParameterLayout, parameters: FloatBuffer,
                               vocabPath: String?, to dir: String, overwrite: Bool = false) throws {
         guard layout.config == config else { throw HuggingFaceError.layoutMismatch }
@@ -34,7 +61,8 @@ public enum HuggingFaceCheckpoint {
         let target = URL(fileURLWithPath: dir).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: target, isDirectory: &isDirectory)
-        if exists && (!overwrite || !isDirectory.boolValue) { throw HuggingFaceError.destinationExists(path: target) }
+        if exists && !overwrite { throw HuggingFaceError.destinationExists(path: target) }
+        if exists, let reason = replacementProblem(target) { throw HuggingFaceError.notReplaceable(path: target, reason: reason) }
         if let vocabPath, !fm.fileExists(atPath: vocabPath) { throw HuggingFaceError.missingFile(path: vocabPath) }
 
         let staging = DurableFile.temporarySibling(of: target, tag: "export")
@@ -63,6 +91,10 @@ public enum HuggingFaceCheckpoint {
                         if let base = raw.baseAddress { try file.write(base, count: raw.count) }
                     }
                 }
+            }
+            let marker = Data(markerJSON.utf8)
+            try DurableFile.write(to: staging + "/" + markerFile) { file in
+                try marker.withUnsafeBytes { try file.write($0.baseAddress!, count: $0.count) }
             }
             DurableFile.syncDirectory(staging)
             try install(staging: staging, at: target, replacing: exists)

@@ -18,6 +18,8 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable {
     case layoutMismatch
     /// The export destination exists and `overwrite` was not requested (or it is not a directory).
     case destinationExists(path: String)
+    /// The export destination exists but is not a directory sift exported (`HuggingFaceCheckpoint.replacementProblem`).
+    case notReplaceable(path: String, reason: String)
     /// `vocab.txt` has more tokens than the embedding table has rows.
     case vocabTooLarge(path: String, tokens: Int, vocabSize: Int)
     /// A file system operation failed.
@@ -44,6 +46,8 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable {
             return "parameter layout was built for a different config than the one exported"
         case let .destinationExists(path):
             return "\(path) already exists (pass --overwrite to replace it)"
+        case let .notReplaceable(path, reason):
+            return "\(path) \(reason); not replaced"
         case let .vocabTooLarge(path, tokens, vocabSize):
             return "\(path): \(tokens) tokens but the model's vocab_size is \(vocabSize)"
         case let .io(path, reason):

@@ -31,6 +31,15 @@ struct DatasetFiles {
             throw SetupError("dataset \(dir) was prepared with a different vocabulary "
                              + "(hash \(dataset.vocabHash), \(vocabPath) has \(vocabulary.hash))")
         }
+        // The manifest is checked against the vocabulary: the unigram counts and the model are sized by one,
+        // the token ids by the other (a hand-edited vocabSize trapped the trainer).
+        guard dataset.vocabSize == vocabulary.count else {
+            throw SetupError("dataset \(dir)/\(DatasetManifest.fileName) says vocabSize \(dataset.vocabSize) but \(vocabPath) "
+                             + "has \(vocabulary.count) tokens")
+        }
+        if dataset.manifest.tokenDtype == "uint16" && vocabulary.count > 65_536 {
+            throw SetupError("dataset \(dir)/\(DatasetManifest.fileName) stores uint16 ids but \(vocabPath) has \(vocabulary.count) tokens")
+        }
         if let s = seqLen, s != dataset.seqLen {
             throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")
         }

@@ -54,6 +54,25 @@ public struct TrainingSetup {
     /// The unigram reference of `--score reducible` and `--score-vocabulary`, counted over the training sequences used.
     public var reference: UnigramReference?
     public var warnings: [String] = []
+    /// The checkpoint `--resume` continues from, found by rank 0 (`findResumePoint`); nil on other ranks.
+    public var resumePoint: LoadedCheckpoint?
+
+    /// Rank 0's part of setting up a resumed run: the checkpoint to continue from
+    /// (`TrainingCheckpoint.resumePoint`), checked against this run's model, vocabulary and settings, and
+    /// the warnings to print. Nil without `--resume`, or with `--resume-or-start` and nothing usable.
+    /// - Throws: `SetupError` naming the directory and the problem (each damaged file, each field that differs).
+    public func findResumePoint() throws -> (checkpoint: LoadedCheckpoint?, warnings: [String]) {
+        guard options.resume, let dir = options.checkpointDirectory else { return (nil, []) }
+        let point: ResumePoint
+        do { point = try TrainingCheckpoint.resumePoint(directory: dir, startIfNone: options.resumeOrStart) } catch {
+            throw SetupError("\(error)")
+        }
+        if let c = point.checkpoint,
+           let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash) {
+            throw SetupError("checkpoint \(c.path) \(problem)")
+        }
+        return (point.checkpoint, point.warnings.map { "damaged checkpoint: \($0)" })
+    }
 
     /// Builds the run's vocabulary, data and model from `inputs` and checks `options` against them.
     /// - Parameter options: the run's options (from the flags); checked again here against the model built.
@@ -61,6 +80,9 @@ public struct TrainingSetup {
     public static func make(_ inputs: TrainingInputs, options: TrainingOptions, ranks: Int) throws -> TrainingSetup {
         var warnings: [String] = []
         if let dir = inputs.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError.missingDataset(dir) }
+        if let dir = inputs.data, !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(DatasetManifest.fileName)) {
+            throw SetupError("\(dir) is not a sift dataset (no \(DatasetManifest.fileName)); --data takes a directory written by `sift prepare`")
+        }
         let initial = try inputs.initFrom.map { try LoadedModel.load($0) }
         // Vocabulary: explicit, or the dataset's own copy, or the one beside --init-from's model.
         guard let vocabPath = inputs.vocab ?? inputs.data.flatMap(DatasetFiles.vocabulary(in:)) ?? initial?.vocabPath else {
@@ -92,11 +114,27 @@ public struct TrainingSetup {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
         }
         if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
-        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir), !inputs.overwriteExport {
-            throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)")
+        if options.policy != .vanilla && options.poolSize > data.train.count {
+            warnings.append("the pool of \(options.poolSize) candidates per step (--batch-size \(options.batchSize) / "
+                            + "--select-fraction \(options.selectFraction)) exceeds the \(data.train.count) training samples: "
+                            + "each step scores some samples more than once")
+        }
+        let memory = MemoryEstimate(options: options, config: model.config, seqLen: data.train.seqLen, ranks: ranks)
+        if let problem = memory.problem(physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: ranksOnThisMachine(ranks),
+                                        pool: options.poolSize, batchSize: options.batchSize) {
+            throw SetupError(problem)
+        }
+        if let dir = inputs.export, FileManager.default.fileExists(atPath: dir) {
+            guard inputs.overwriteExport else { throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)") }
+            if let reason = HuggingFaceCheckpoint.replacementProblem(dir) { throw SetupError("--export \(dir) \(reason); not replaced") }
         }
         return TrainingSetup(options: options, model: model, train: data.train, validation: data.validation,
                              vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
+    }
+
+    /// Ranks of this job on this machine: OpenMPI's local size, else all `ranks` (mpirun on one machine).
+    static func ranksOnThisMachine(_ ranks: Int) -> Int {
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? ranks
     }
 
     /// `--train-jsonl` (and `--validation-jsonl`): samples masked already, without the counts a dataset has.

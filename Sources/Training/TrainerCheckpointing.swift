@@ -6,30 +6,83 @@ import Kernels
 import Model
 import Selection
 
+extension CheckpointState {
+    /// Why this checkpoint cannot continue a run of `options` on a model of `config` with the vocabulary
+    /// hashed `vocabHash`, naming each field that differs with both values (e.g. `--steps: checkpoint 300,
+    /// now 400`), or nil when it can. The phrase follows "checkpoint in DIR".
+    public func mismatch(options: TrainingOptions, config: BertConfig, vocabHash: String) -> String? {
+        if let problem = implausibility(steps: options.steps) { return "has an impossible header: \(problem)" }
+        if self.config != config {
+            let now = Mirror(reflecting: config).children
+            let fields = zip(Mirror(reflecting: self.config).children, now).compactMap { a, b -> String? in
+                let x = "\(a.value)", y = "\(b.value)"
+                return x == y ? nil : "\(a.label ?? "?"): checkpoint \(x), now \(y)"
+            }
+            return "was written for a different model configuration (\(fields.joined(separator: "; ")))"
+        }
+        if self.vocabHash != vocabHash {
+            return "was trained with a different vocabulary (hash \(self.vocabHash), this run's \(vocabHash))"
+        }
+        if runFingerprint != options.fingerprint {
+            return "was written with other settings, which a resumed run must keep: "
+                + options.fingerprintDifference(from: runFingerprint)
+        }
+        return nil
+    }
+}
+
+extension CheckpointState {
+    /// The first counter in the header that no run of at most `steps` steps could have written (a
+    /// negative or overflowing count, a clock that is not a time, a schedule that ends before it starts),
+    /// or nil. The header passed its checksum, so only a hand-edited or foreign file gets here; the
+    /// trainer adds to these counters every step, so they are checked before it trusts them.
+    public func implausibility(steps: Int) -> String? {
+        let counterLimit = 1 << 52
+        if step < 0 || step > steps { return "step \(step) outside 0…\(steps)" }
+        for (name, value) in [("samplesScored", samplesScored), ("samplesBackpropagated", samplesBackpropagated)]
+        where value < 0 || value > counterLimit {
+            return "\(name) \(value) outside 0…\(counterLimit)"
+        }
+        if !(elapsedSeconds >= 0 && elapsedSeconds.isFinite) { return "elapsedSeconds \(elapsedSeconds) is not a time" }
+        if let f = fittedSchedule {
+            if f.decayStart < 0 || f.totalSteps < f.decayStart || f.totalSteps > steps {
+                return "fitted schedule of \(f.totalSteps) steps decaying from step \(f.decayStart) (at most \(steps) steps)"
+            }
+            if let r = f.startRate, !(r >= 0 && r.isFinite) { return "fitted schedule's rate \(r)" }
+            if let t = f.fittedAt, !(t >= 0 && t.isFinite) { return "fitted schedule's time \(t)" }
+        }
+        if let gate = siftStart, gate.observed < 0 || (gate.startStep ?? 0) < 0 || !gate.average.isFinite {
+            return "sift start after \(gate.observed) steps at \(gate.startStep.map(String.init) ?? "none")"
+        }
+        if let h = scoreHistory, h.contains(where: { !$0.isFinite }) { return "a score history that is not finite" }
+        return nil
+    }
+}
+
 /// Resuming from the newest valid checkpoint and writing checkpoints (rank 0 writes, every rank learns the outcome).
 extension Trainer {
     /// Loads the newest valid checkpoint (read by rank 0, broadcast to all ranks) if `--resume` was
-    /// given and one exists. Every rank returns the same answer.
+    /// given and one exists. Every rank returns the same answer. (`sift train` finds the checkpoint at
+    /// start-up with `TrainingCheckpoint.resumePoint` and calls `resume(from:)`.)
     public func resumeIfRequested() throws {
         guard options.resume, let dir = options.checkpointDirectory else { return }
+        try resume(from: isRoot ? TrainingCheckpoint.loadNewestValid(directory: dir) { self.output("warning: \($0)") } : nil)
+    }
+
+    /// Continues from `loaded` (rank 0's; ignored on the other ranks), broadcast to every rank; with
+    /// nothing loaded on rank 0, every rank starts from step 0. Every rank returns the same answer.
+    public func resume(from loaded: LoadedCheckpoint?) throws {
+        guard options.resume, let dir = options.checkpointDirectory else { return }
         var header: [UInt8] = []
-        var loaded: (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)?
-        if isRoot {
-            loaded = TrainingCheckpoint.loadNewestValid(directory: dir) { self.output("warning: \($0)") }
-            if let l = loaded { header = (try? JSONEncoder().encode(l.state)).map { Array($0) } ?? [] }
-        }
+        if isRoot, let l = loaded { header = (try? JSONEncoder().encode(l.state)).map { Array($0) } ?? [] }
         header = communicator.broadcast(header)
         if header.isEmpty {
             if isRoot { output("no valid checkpoint in \(dir); starting from step 0") }
             return
         }
         let state = try JSONDecoder().decode(CheckpointState.self, from: Data(header))
-        guard state.config == model.config else {
-            throw TrainingError(message: "checkpoint in \(dir) was written for a different model configuration")
-        }
-        guard state.runFingerprint == options.fingerprint else {
-            throw TrainingError(message: "checkpoint in \(dir) was written with different settings (\(state.runFingerprint)); "
-                                + "this run has (\(options.fingerprint))")
+        if let problem = state.mismatch(options: options, config: model.config, vocabHash: vocabHash) {
+            throw TrainingError(message: "checkpoint in \(dir) \(problem)")
         }
         for (k, target) in [model.parameters, optimizer.m, optimizer.v].enumerated() {
             if let l = loaded { target.copy(from: [l.parameters, l.m, l.v][k]) }
@@ -51,7 +104,6 @@ extension Trainer {
         }
         if isRoot { output("resumed from \(loaded!.path) at step \(step)") }
     }
-
 
     /// Rank 0 writes a checkpoint; every rank learns whether it succeeded.
     func saveCheckpoint(directory: String, elapsed: Double) throws {

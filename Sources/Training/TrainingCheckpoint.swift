@@ -53,6 +53,16 @@ public enum CheckpointError: Error, CustomStringConvertible {
     case badHeader(path: String, reason: String)
     case wrongModel(path: String, reason: String)
     case io(path: String, reason: String)
+    /// `--resume` found nothing to continue from (or could not set damaged files aside).
+    case cannotResume(directory: String, reason: String)
+
+    /// Whether the file itself is damaged (unreadable as a checkpoint), rather than unreachable.
+    public var isDamage: Bool {
+        switch self {
+        case .notACheckpoint, .truncated, .checksumMismatch, .badHeader: return true
+        case .wrongModel, .io, .cannotResume: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -62,8 +72,20 @@ public enum CheckpointError: Error, CustomStringConvertible {
         case .badHeader(let p, let r): return "checkpoint \(p) has an unreadable header: \(r)"
         case .wrongModel(let p, let r): return "checkpoint \(p) does not match this run: \(r)"
         case .io(let p, let r): return "cannot access checkpoint \(p): \(r)"
+        case .cannotResume(let d, let r): return "cannot resume from \(d): \(r)"
         }
     }
+}
+
+/// A checkpoint read back whole: its state, parameters, both moments and the file it came from.
+public typealias LoadedCheckpoint = (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)
+
+/// What `--resume` found in a checkpoint directory: the checkpoint to continue from (nil: start from
+/// step 0, allowed by `--resume-or-start` only) and what was done on the way (damaged files set aside).
+public struct ResumePoint {
+    public var checkpoint: LoadedCheckpoint?
+    /// Warnings for the user, one line each.
+    public var warnings: [String] = []
 }
 
 /// Training checkpoints: weights, both AdamW moments and the run state in one file.
@@ -180,10 +202,62 @@ public enum TrainingCheckpoint {
         }
     }
 
+    /// The checkpoint a resumed run continues from: the newest in `directory` that verifies. Never starts
+    /// over in silence: a missing or empty directory, or one whose every checkpoint is damaged, is an
+    /// error unless `startIfNone` (`--resume-or-start`). Damaged files (each named with its damage) are
+    /// renamed `NAME.damaged` before the run goes on, so no later save can overwrite them; on an error
+    /// nothing is changed.
+    public static func resumePoint(directory: String, startIfNone: Bool) throws -> ResumePoint {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        let orStart = "pass --resume-or-start to start from step 0 when there is no checkpoint"
+        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            if startIfNone { return ResumePoint(checkpoint: nil) }
+            throw CheckpointError.cannotResume(directory: directory, reason: "--checkpoint-dir does not exist (check the path, or \(orStart))")
+        }
+        guard isDirectory.boolValue else {
+            throw CheckpointError.cannotResume(directory: directory, reason: "--checkpoint-dir is a file, not a directory")
+        }
+        let entries = list(directory: directory)
+        var damaged: [(path: String, error: CheckpointError)] = []
+        var found: LoadedCheckpoint?
+        for entry in entries.reversed() {
+            do {
+                let c = try load(path: entry.path)
+                found = (c.state, c.parameters, c.m, c.v, entry.path)
+                break
+            } catch let error as CheckpointError where error.isDamage {
+                damaged.append((entry.path, error))
+            }
+        }
+        if found == nil && !startIfNone {
+            if entries.isEmpty { throw CheckpointError.cannotResume(directory: directory, reason: "it holds no checkpoint (\(orStart))") }
+            throw CheckpointError.cannotResume(directory: directory, reason: "every checkpoint is damaged: "
+                + damaged.map { "\($0.error)" }.joined(separator: "; ")
+                + "; nothing was changed (pass --resume-or-start to move them aside as NAME.damaged and start from step 0)")
+        }
+        var point = ResumePoint(checkpoint: found)
+        for d in damaged {
+            let aside = try setAside(d.path)
+            point.warnings.append("\(d.error); moved to \(aside)")
+        }
+        if !damaged.isEmpty { DurableFile.syncDirectory(directory) }
+        return point
+    }
+
+    /// Renames a damaged checkpoint to `NAME.damaged` (`NAME.damaged-2`, … if taken) and returns the new path.
+    static func setAside(_ path: String) throws -> String {
+        var target = path + ".damaged", k = 1
+        while FileManager.default.fileExists(atPath: target) { k += 1; target = path + ".damaged-\(k)" }
+        guard rename(path, target) == 0 else {
+            throw CheckpointError.io(path: path, reason: DurableFile.errnoText("cannot move the damaged file aside"))
+        }
+        return target
+    }
+
     /// The newest checkpoint in `directory` that verifies; corrupt ones are reported through `warn`
     /// and skipped, so a crash during a save falls back to the previous checkpoint.
-    public static func loadNewestValid(directory: String, warn: (String) -> Void)
-        -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer, path: String)? {
+    public static func loadNewestValid(directory: String, warn: (String) -> Void) -> LoadedCheckpoint? {
         for entry in list(directory: directory).reversed() {
             do {
                 let c = try load(path: entry.path)

@@ -90,7 +90,11 @@ public struct TrainingOptions: Sendable {
     public var checkpointEvery: Int = 0
     /// Newest checkpoints kept in the directory.
     public var keepCheckpoints: Int = 3
+    /// Continue from the newest valid checkpoint in `checkpointDirectory`; an error if it holds none.
     public var resume: Bool = false
+    /// With `resume` (`--resume-or-start`): start from step 0 when the directory is missing, empty or holds
+    /// only damaged checkpoints (which are moved aside, never overwritten).
+    public var resumeOrStart: Bool = false
     /// Move selected samples between ranks so each backpropagates b/p (±1).
     public var rebalance: Bool = true
     /// How ranks agree on a `top` selection; both exchanges select the same samples. `auto` is resolved
@@ -122,6 +126,9 @@ public struct TrainingOptions: Sendable {
     public var logEvery: Int = 10
 
     public init() {}
+
+    /// The largest candidate pool b/ρ accepted (2^40): beyond any machine's memory, and far inside Int.
+    public static let maximumPool = 1 << 40
 
     /// Number of candidates per step, B = b/ρ rounded to the nearest integer (b for vanilla).
     public var poolSize: Int {
@@ -179,6 +186,11 @@ public struct TrainingOptions: Sendable {
     public func validationError(numLayers: Int, ranks: Int) -> String? {
         if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
         if !(selectFraction > 0 && selectFraction <= 1) { return "--select-fraction must be in (0, 1] (got \(selectFraction))" }
+        // Bounded before `poolSize` converts it to an integer; what fits the machine is checked at setup (`MemoryEstimate`).
+        if policy != .vanilla && Double(batchSize) / selectFraction > Double(Self.maximumPool) {
+            return "--select-fraction \(selectFraction) makes a pool of \(Double(batchSize) / selectFraction) candidates per step "
+                + "from --batch-size \(batchSize); at most \(Self.maximumPool)"
+        }
         if exitLayer < 1 || exitLayer > numLayers {
             return "--exit-layer must be between 1 and the model's \(numLayers) layers (got \(exitLayer))"
         }
@@ -211,7 +223,7 @@ public struct TrainingOptions: Sendable {
         if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1" }
         if !(watchdogSeconds >= 0) { return "--watchdog-seconds must be non-negative" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
-        if resume && checkpointDirectory == nil { return "--resume needs --checkpoint-dir" }
+        if resume && checkpointDirectory == nil { return "--\(resumeOrStart ? "resume-or-start" : "resume") needs --checkpoint-dir" }
         if selectionExchange == .threshold, let problem = thresholdExchangeProblem {
             return "--selection-exchange threshold \(problem); use allgather or auto"
         }
@@ -235,5 +247,43 @@ public struct TrainingOptions: Sendable {
         if policy != .vanilla && siftStartLearned > 0 { delay += " sift-start-learned=\(siftStartLearned)" }
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
             + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+    }
+}
+
+extension TrainingOptions {
+    /// The flag behind each key of `fingerprint`, and the value a key has when it is left out.
+    static let fingerprintFlags: [String: (flag: String, absent: String)] = [
+        "policy": ("--policy", "none"), "b": ("--batch-size", "none"), "rho": ("--select-fraction", "none"),
+        "exit": ("--exit-layer", "none"), "selection-warmup": ("--sift-delay", "0"),
+        "sift-start-learned": ("--sift-start-learned", "0"), "rule": ("--rule", "none"), "score": ("--score", "none"),
+        "history": ("--history-length", "none"), "beta": ("--beta", "none"), "stale": ("--stale-scores", "0"),
+        "score-positions": ("--score-positions", "0"), "score-vocabulary": ("--score-vocabulary", "0"),
+        "reuse-scoring-forward": ("--reuse-scoring-forward", "off"), "lr": ("--lr", "none"), "warmup": ("--warmup", "none"),
+        "steps": ("--steps", "none (schedule fitted to --time-budget)"), "budget": ("--time-budget", "none"),
+        "refit": ("--schedule-refit-every", "none"), "wd": ("--weight-decay", "none"), "clip": ("--clip-norm", "none"),
+        "seed": ("--seed", "none"),
+    ]
+
+    /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per
+    /// field, as `--steps: checkpoint 300, now 400`, joined by "; " (empty when they agree).
+    public func fingerprintDifference(from recorded: String) -> String {
+        func fields(_ s: String) -> [String: String] {
+            var d: [String: String] = [:]
+            for token in s.split(separator: " ") {
+                if let eq = token.firstIndex(of: "=") {
+                    d[String(token[..<eq])] = String(token[token.index(after: eq)...])
+                } else {
+                    d[String(token)] = "on"
+                }
+            }
+            return d
+        }
+        let then = fields(recorded), now = fields(fingerprint)
+        return Set(then.keys).union(now.keys).sorted().compactMap { key -> String? in
+            let known = Self.fingerprintFlags[key]
+            let absent = known?.absent ?? "none"
+            let a = then[key] ?? absent, b = now[key] ?? absent
+            return a == b ? nil : "\(known?.flag ?? key): checkpoint \(a), now \(b)"
+        }.joined(separator: "; ")
     }
 }

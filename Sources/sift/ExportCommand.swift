@@ -8,6 +8,10 @@ import Setup
 /// HuggingFace directory (shared by `export` and `import`).
 enum ModelDirectoryCopy {
     static func run(from source: String, to destination: String, overwrite: Bool) throws {
+        // Refused before the model is read: only a directory sift exported is ever replaced.
+        if overwrite, let reason = HuggingFaceCheckpoint.replacementProblem(destination) {
+            throw CommandFailure(HuggingFaceError.notReplaceable(path: destination, reason: reason).description, code: 2)
+        }
         let loaded = try LoadedModel.load(source)
         for warning in loaded.warnings { StandardError.line("warning: \(warning)") }
         try HuggingFaceCheckpoint.export(config: loaded.config, layout: ParameterLayout(config: loaded.config),
@@ -31,7 +35,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("hf"), help: "Output HuggingFace directory (must not exist unless --overwrite).")
     var hf: String
 
-    @Flag(help: "Replace the output directory if it exists.")
+    @Flag(help: "Replace the output directory if it holds a model sift exported (its .sift-export marker); anything else is refused.")
     var overwrite = false
 
     func run() throws {

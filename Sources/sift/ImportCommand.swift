@@ -14,7 +14,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: "Output sift model directory (must not exist unless --overwrite).")
     var out: String
 
-    @Flag(help: "Replace the output directory if it exists.")
+    @Flag(help: "Replace the output directory if it holds a model sift wrote (its .sift-export marker); anything else is refused.")
     var overwrite = false
 
     func run() throws {

@@ -58,8 +58,8 @@ struct SelectionFlags: ParsableArguments {
         """)
     var reuseScoringForward: Bool = trainDefaults.reuseScoringForward
     @Option(help: """
-        Sifting delay, in steps: plain training (no scoring, pool = b) before a selecting policy starts selecting; \
-        0 with --init-from.
+        Sifting delay, in steps: plain training (no scoring, pool = b) before a selecting policy starts selecting. \
+        The default is for training from scratch: with --init-from (a trained model) pass 0.
         """)
     var siftDelay: Int = trainDefaults.siftDelay
     @Option(help: """

@@ -83,8 +83,14 @@ struct TrainCommand: ParsableCommand {
     var checkpointEvery: Int = trainDefaults.checkpointEvery
     @Option(help: "Newest checkpoints kept.")
     var keepCheckpoints: Int = trainDefaults.keepCheckpoints
-    @Flag(help: "Continue from the newest valid checkpoint in --checkpoint-dir.")
+    @Flag(help: ArgumentHelp("Continue from the newest valid checkpoint in --checkpoint-dir.",
+                             discussion: "A missing or empty directory, or one whose checkpoints are all damaged, is an error."))
     var resume = false
+    @Flag(help: """
+        Like --resume, but start from step 0 when --checkpoint-dir is missing, empty or holds only damaged \
+        checkpoints (moved aside as NAME.damaged): for a job's first launch under a restarting launcher.
+        """)
+    var resumeOrStart = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
@@ -93,7 +99,7 @@ struct TrainCommand: ParsableCommand {
     var selectionLog: String?
     @Option(help: "Export the final model as a HuggingFace directory here.")
     var export: String?
-    @Flag(help: "Replace an existing --export directory.")
+    @Flag(help: "Replace an existing --export directory if it holds a model sift exported (its .sift-export marker).")
     var overwriteExport = false
     @Flag(help: "Do not rebalance selected samples across ranks.")
     var noRebalance = false
@@ -126,6 +132,9 @@ struct TrainCommand: ParsableCommand {
         if maskCycle > 0 && data == nil { throw ValidationError("--mask-cycle needs --data (--train-jsonl samples come masked already)") }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
+        if let export, let checkpointDir, let problem = Self.overlap(export: export, checkpointDir: checkpointDir) {
+            throw ValidationError(problem)
+        }
         if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if evalSamples < 0 { throw ValidationError("--eval-samples must be non-negative") }
         if let s = seqLen, s < 8 || s > 512 { throw ValidationError("--seq-len must be in 8...512 (got \(s))") }
@@ -140,12 +149,25 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The library's options from the flags.
+    /// Why `--export` may not be written where it is asked for, or nil: replacing the run's own
+    /// `--checkpoint-dir`, a folder inside it or one holding it would delete the checkpoints.
+    static func overlap(export: String, checkpointDir: String) -> String? {
+        func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        let e = absolute(export), c = absolute(checkpointDir)
+        if e == c { return "--export \(export) is the run's --checkpoint-dir; export to another directory" }
+        if e.hasPrefix(c + "/") { return "--export \(export) is inside the run's --checkpoint-dir \(checkpointDir); export elsewhere" }
+        if c.hasPrefix(e + "/") { return "--export \(export) holds the run's --checkpoint-dir \(checkpointDir); export elsewhere" }
+        return nil
+    }
+
     /// `--eval-dense`'s windows, each parsed or refused.
     var evalWindows: [Result<EvaluationWindow, EvaluationWindow.WindowError>] {
         (evalDense ?? "").split(separator: ",").map { EvaluationWindow.parse(String($0)) }
     }
 
+    /// The library's options from the flags.
     func options() -> TrainingOptions {
         var o = TrainingOptions()
         o.batchSize = batchSize
@@ -168,7 +190,8 @@ struct TrainCommand: ParsableCommand {
         o.checkpointDirectory = checkpointDir
         o.checkpointEvery = checkpointEvery
         o.keepCheckpoints = keepCheckpoints
-        o.resume = resume
+        o.resume = resume || resumeOrStart
+        o.resumeOrStart = resumeOrStart
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
         o.bfloat16Gradients = gradientExchange == .bf16

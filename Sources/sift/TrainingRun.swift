@@ -19,10 +19,16 @@ struct TrainingRun {
         let comm = job.comm
         let say = job.say
         var setup = try job.setUp { () throws -> TrainingSetup in
-            let made = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size)
-            // Rank 0 writes the outputs: their paths are checked (folders created) before any rank starts.
-            if comm.isRoot { try OutputPaths.prepare(made.options, export: command.export) }
-            return made
+            var s = try TrainingSetup.make(command.inputs, options: command.options(), ranks: comm.size)
+            // Only rank 0 reads and writes checkpoints and outputs; its problems stop every rank through the
+            // agreement. The resume point is looked for before any output folder is created.
+            if comm.isRoot {
+                let found = try s.findResumePoint()
+                s.resumePoint = found.checkpoint
+                s.warnings += found.warnings
+                try OutputPaths.prepare(s.options, export: command.export)
+            }
+            return s
         }
         setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
@@ -31,7 +37,8 @@ struct TrainingRun {
         let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
         let preempted = try job.run(shared: { $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) { () throws -> Bool in
-            try trainer.resumeIfRequested()
+            try trainer.resume(from: setup.resumePoint)
+            setup.resumePoint = nil
             let summary = try trainer.run()
             if comm.isRoot {
                 summaryLines(summary).forEach(say)

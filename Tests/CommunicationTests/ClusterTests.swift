@@ -129,7 +129,7 @@ final class ClusterTests: XCTestCase {
         var cutAt: Date?, watchdogAt: Date?
         let run = try launch(["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--max-restarts", "1", "--min-np", "1", "--"]
                              + TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir,
-                                                              extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.4",
+                                                              extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4",
                                                                       "--watchdog-seconds", "\(Int(watchdog))"]),
                              environment: ["SIFT_ABORT_GRACE": "5"], timeout: 300) { stderr in
             if cutAt == nil, (TrainingCheckpoint.list(directory: dir).last?.step ?? 0) >= 3 {

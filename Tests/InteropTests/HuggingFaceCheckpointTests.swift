@@ -34,7 +34,7 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
                                          vocabPath: vocab, to: out)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)),
-                       ["config.json", "model.safetensors", "vocab.txt"])
+                       ["config.json", "model.safetensors", "vocab.txt", HuggingFaceCheckpoint.markerFile])
         let loaded = try HuggingFaceCheckpoint.load(from: out)
         XCTAssertEqual(loaded.config, smallConfig)
         XCTAssertEqual(loaded.warnings, [])
@@ -71,18 +71,27 @@ final class HuggingFaceCheckpointTests: XCTestCase {
                                                       vocabPath: nil, to: out), containing: ["already exists", "--overwrite"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
 
-        // Failing part-way (missing vocab) with overwrite also leaves the old directory intact and no debris.
+        // With overwrite, a folder sift did not export is refused too, and left as it was (issue 36).
         assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: dir + "/nope.txt", to: out, overwrite: true),
+                                                      vocabPath: nil, to: out, overwrite: true),
+                     containing: ["no \(HuggingFaceCheckpoint.markerFile) marker", "not replaced"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
+
+        // Failing part-way (missing vocab) over sift's own export leaves the old export intact and no debris.
+        let exported = dir + "/exported"
+        try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters, vocabPath: nil, to: exported)
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: exported))
+        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
+                                                      vocabPath: dir + "/nope.txt", to: exported, overwrite: true),
                      containing: ["nope.txt"])
-        XCTAssertEqual(try String(contentsOfFile: out + "/notes.txt", encoding: .utf8), "keep me")
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf"])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: exported)), before)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf", "exported"])
 
         // A regular file is never replaced, even with overwrite.
         let plain = dir + "/plain"
         try "file".write(toFile: plain, atomically: true, encoding: .utf8)
         assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: nil, to: plain, overwrite: true), containing: ["already exists"])
+                                                      vocabPath: nil, to: plain, overwrite: true), containing: ["is a file"])
         XCTAssertEqual(try String(contentsOfFile: plain, encoding: .utf8), "file")
 
         // Wrong buffer size is rejected before touching anything.
@@ -90,11 +99,12 @@ final class HuggingFaceCheckpointTests: XCTestCase {
                                                       vocabPath: nil, to: dir + "/new"), containing: ["3 floats"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/new"))
 
-        // With overwrite, a directory is replaced completely.
+        // With overwrite, sift's own export is replaced completely.
         try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                         vocabPath: nil, to: out, overwrite: true)
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)), ["config.json", "model.safetensors"])
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf", "plain"])
+                                         vocabPath: nil, to: exported, overwrite: true)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: exported)),
+                       ["config.json", "model.safetensors", HuggingFaceCheckpoint.markerFile])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf", "exported", "plain"])
     }
 
     func testMissingTensorAndWrongShapeAreErrors() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Seeded mutations of a valid input, for the parser fuzzers (docs/RELIABILITY.md, "Fuzzed parsers").
 ///
 /// Each call of `mutate` applies one to three of: a bit flip, a truncation, a deleted or duplicated
@@ -90,5 +92,63 @@ extension Mutator {
             }
         }
         return (accepted, refused)
+    }
+}
+
+
+extension Mutator {
+    /// Values a string field is swapped to when another valid value of its kind exists (dtypes, policies, formats).
+    static let swaps = ["uint16": "uint32", "uint32": "uint16", "text": "jsonl", "jsonl": "text", "bert": "roberta",
+                        "gelu": "relu", "F32": "F16", "sift-mlm-shards": "sift-mlm-shard"]
+
+    /// A valid-but-wrong version of a JSON document: one field (a number, string or bool, at any depth) set to
+    /// another value of its type, as a careless edit or a file from another run would have it — a size or count
+    /// off by one, doubled, halved, 0, 1, 100, −1 or a billion times larger; a hash with one digit changed; a dtype swapped; a digit in a
+    /// settings string changed; a flag toggled. The document still parses, so only checks against the other
+    /// files (vocabulary, shards, model, checkpoint) can refuse it. Returns the document and the change made,
+    /// or nil when no field could be changed.
+    public mutating func mutateField(_ json: [UInt8]) -> (bytes: [UInt8], change: String)? {
+        let text = String(decoding: json, as: UTF8.self)
+        let pattern = #""([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(-?[0-9][0-9.eE+-]*|"[^"\\]*"|true|false)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        let ns = text as NSString
+        let fields = regex.matches(in: text, range: NSRange(location: 0, length: ns.length))
+        for _ in 0..<8 where !fields.isEmpty {
+            let m = fields[below(fields.count)]
+            let key = ns.substring(with: m.range(at: 1)), value = ns.substring(with: m.range(at: 2))
+            guard let replacement = wrongValue(value), replacement != value else { continue }
+            let mutated = ns.replacingCharacters(in: m.range(at: 2), with: replacement)
+            return (Array(mutated.utf8), "\(key): \(value) → \(replacement)")
+        }
+        return nil
+    }
+
+    /// Another valid value of `value`'s JSON type, or nil.
+    private mutating func wrongValue(_ value: String) -> String? {
+        if value == "true" { return "false" }
+        if value == "false" { return "true" }
+        if value.hasPrefix("\"") {
+            let inner = String(value.dropFirst().dropLast())
+            if let swapped = Self.swaps[inner] { return "\"\(swapped)\"" }
+            var chars = Array(inner)
+            let digits = chars.indices.filter { chars[$0].isHexDigit }
+            guard !digits.isEmpty else { return nil }
+            let i = digits[below(digits.count)]
+            if let d = chars[i].wholeNumberValue, chars[i].isNumber {
+                chars[i] = Character("\((d + 1 + below(8)) % 10)")
+            } else {
+                chars[i] = chars[i] == "a" ? "b" : "a"
+            }
+            return "\"\(String(chars))\""
+        }
+        if let n = Int(value) {
+            let choices = [n + 1, n - 1, n * 2, n / 2, 0, 1, 100, n + 1000, -1, n &* 1_000_000_007]
+            return "\(choices[below(choices.count)])"
+        }
+        if let x = Double(value) {
+            let choices = [x * 2, x / 2, 0, 1, -x]
+            return "\(choices[below(choices.count)])"
+        }
+        return nil
     }
 }

@@ -42,7 +42,7 @@ final class ElasticResumeTests: XCTestCase {
         launcher.executableURL = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh")
         launcher.arguments = ["-np", "3", "--max-restarts", "1", "--min-np", "2", "--"]
             + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: dir,
-                                             extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.4"])
+                                             extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4"])
         var env = ProcessInfo.processInfo.environment
         env["SIFT_BINARY"] = SiftProcess.binary
         env["OPENBLAS_NUM_THREADS"] = "1"

@@ -93,7 +93,7 @@ final class ReliabilityTests: XCTestCase {
         launcher.executableURL = URL(fileURLWithPath: SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path)
         launcher.arguments = ["-np", "2", "--max-restarts", "2", "--"]
             + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: killed,
-                                             extra: ["--checkpoint-every", "1", "--resume", "--debug-step-delay", "0.5"])
+                                             extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.5"])
         var env = ProcessInfo.processInfo.environment
         env["SIFT_BINARY"] = SiftProcess.binary
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -182,7 +182,7 @@ final class ReliabilityTests: XCTestCase {
             for c in left { XCTAssertNoThrow(try TrainingCheckpoint.load(path: c.path), "trial \(trial): \(c.path) is torn") }
 
             let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
-                                                                             extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--resume"]))
+                                                                             extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--resume-or-start"]))
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             if let newest = left.last {
                 XCTAssertTrue(resumed.stdout.contains("resumed from \(newest.path) at step \(newest.step)"), "trial \(trial): \(resumed.stdout)")
@@ -257,7 +257,7 @@ final class ReliabilityTests: XCTestCase {
         args[args.firstIndex(of: "--config")! + 1] = "mini"
         let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
         XCTAssertFalse(out.timedOut)
-        XCTAssertEqual(out.status, 1)
+        XCTAssertEqual(out.status, 2, "bad input: the checkpoint does not fit this run")
         XCTAssertTrue(out.stderr.contains("different model configuration"), out.stderr)
         XCTAssertEqual(FileManager.default.contents(atPath: path), before)
     }
