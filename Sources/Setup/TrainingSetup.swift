@@ -132,9 +132,10 @@ public struct TrainingSetup {
                              vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
     }
 
-    /// Ranks of this job on this machine: OpenMPI's local size, else all `ranks` (mpirun on one machine).
+    /// Ranks of this job on this machine: OpenMPI's local size; else 1, so that a launcher that does not
+    /// say (a multi-node job could share nothing) never makes the memory check refuse a run that fits.
     static func ranksOnThisMachine(_ ranks: Int) -> Int {
-        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? ranks
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { min(max($0, 1), ranks) } ?? 1
     }
 
     /// `--train-jsonl` (and `--validation-jsonl`): samples masked already, without the counts a dataset has.

@@ -10,7 +10,7 @@ enum ModelDirectoryCopy {
     static func run(from source: String, to destination: String, overwrite: Bool) throws {
         // Refused before the model is read: only a directory sift exported is ever replaced.
         if overwrite, let reason = HuggingFaceCheckpoint.replacementProblem(destination) {
-            throw CommandFailure(HuggingFaceError.notReplaceable(path: destination, reason: reason).description, code: 2)
+            throw CommandFailure(HuggingFaceError.notReplaceable(path: destination, reason: reason).description, status: .badInput)
         }
         let loaded = try LoadedModel.load(source)
         for warning in loaded.warnings { StandardError.line("warning: \(warning)") }
