@@ -54,7 +54,7 @@ struct AdviseCommand: ParsableCommand {
     var dropout: Float = 0.1
     @Option(help: """
         The validation metric the verdict follows: accuracy (masked-token accuracy, the paper's metric: time to a \
-        target accuracy) or loss (cross-entropy, nats). Both are measured and printed. Default: accuracy.
+        target accuracy) or loss (cross-entropy, nats). Both are measured and printed.
         """)
     var metric: ProbeGain.Metric = ProbePlan().metric
     @Option(help: "Also write the measurements and the verdict (both metrics) as JSON to this file.")
