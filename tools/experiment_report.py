@@ -265,22 +265,35 @@ if os.path.exists(advice_path):
         if n != "vanilla" and not n.endswith("-b75") and v:
             hit = first_reach(r["points"], v["loss"], 2, True, bracket=True)
             measured[s] = ratio_cell(hit, v["elapsed"]) if hit else "> 1"
+    # Advice written since `sift advise` also prices accuracy has per-candidate accuracy* fields (older files: loss only).
+    on_accuracy = any("accuracyRatios" in c for c in advice["candidates"])
     for c in advice["candidates"]:
         name = f"exit {c['exitLayer']}, ρ {c['selectFraction']:g}"
-        for v, predicted, g in zip(advice["vanilla"], c["ratios"], c["gains"]):
+        for s_, (v, predicted, g) in enumerate(zip(advice["vanilla"], c["ratios"], c["gains"])):
             # A probe seed whose vanilla loss did not fall with the budget has no gain (null in advise.json).
             gain = "undefined" if g is None else f"{100 * g:+.1f}%"
             ratio = "—" if predicted is None else f"{predicted:.2f}"
+            if on_accuracy:
+                acc_ratio = (c.get("accuracyRatios") or [None] * len(advice["vanilla"]))[s_]
+                ratio += " | " + ("—" if acc_ratio is None else f"{acc_ratio:.2f}")
             advice_table.append(f"| {name} | {v['seed']} | {gain} | {100 * c['overhead']:+.1f}% | {ratio} | "
                                 f"{measured.get(v['seed'], '—')} |")
     if advice_table:
-        advice_table = ["| configuration | seed | advise: gain per sample | advise: step overhead | advise: predicted ratio | measured ratio [bracket] |",
-                        "|---|---|---|---|---|---|"] + advice_table
+        if on_accuracy:
+            advice_table = ["| configuration | seed | advise: gain per sample (loss) | advise: step overhead | advise: predicted ratio (loss) | advise: predicted ratio (accuracy) | measured ratio [bracket] |",
+                            "|---|---|---|---|---|---|---|"] + advice_table
+            verdict_text = (f"on loss {advice['candidates'][0]['verdict']}, on accuracy "
+                            f"{advice['candidates'][0].get('accuracyVerdict') or 'not measured'} "
+                            f"(the recommendation follows {advice.get('metric', 'loss')})")
+        else:
+            advice_table = ["| configuration | seed | advise: gain per sample | advise: step overhead | advise: predicted ratio | measured ratio [bracket] |",
+                            "|---|---|---|---|---|---|"] + advice_table
+            verdict_text = advice['candidates'][0]['verdict']
         lines += ["## `sift advise` from the same warm start", "",
                   f"`sift advise` ({advice['probeSteps']}-step probe, {len(advice['vanilla'])} seeds, {advice['ranks']} ranks, "
                   f"CPU share {advice['cpuShare']:.2f}; output in [advise.txt](advise.txt)) predicted, per seed, the ratio "
                   "(1 − gain)(1 + overhead); beside it the ratio these runs measured. Verdict: "
-                  f"{advice['candidates'][0]['verdict']}.", ""] + advice_table + [""]
+                  f"{verdict_text}.", ""] + advice_table + [""]
 
 open(os.path.join(out, "results.md"), "w").write("\n".join(lines))
 print("\n".join(lines))

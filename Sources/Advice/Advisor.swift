@@ -20,6 +20,8 @@ public struct ProbePlan: Sendable {
     public var selectFractions: [Double] = [TrainingOptions().selectFraction]
     /// Pools of the candidate stream on which exit layers' fidelity is measured.
     public var fidelityPools: Int = 16
+    /// The metric the verdict follows (both are measured and predicted).
+    public var metric: ProbeGain.Metric = .accuracy
 
     public init() {}
 
@@ -46,8 +48,8 @@ public struct ProbePlan: Sendable {
 /// Measures, from a warm start and a dataset, whether loss-based selection pays for continuing the run:
 /// the exit layers' fidelity on real pools, and per seed an equal-schedule probe — vanilla for N and for
 /// 3N/4 steps, each selecting configuration for 3N/4 steps, every run from the same weights with its own
-/// schedule — whose final validation losses give the gain per backpropagated sample (`ProbeGain`) and
-/// whose step times give the overhead. Every rank calls `run` together.
+/// schedule — whose final validation losses and accuracies give the gain per backpropagated sample on each
+/// metric (`ProbeGain`) and whose step times give the overhead. Every rank calls `run` together.
 public final class Advisor {
     /// The run's setup for a seed: the data's masks (training and validation) are keyed by the seed, as in `sift train`.
     let makeSetup: (UInt64) throws -> TrainingSetup
@@ -99,8 +101,8 @@ public final class Advisor {
             let done = s * runs
             let full = try probe(policy: .vanilla, steps: plan.probeSteps, seed: seed, label: "\(done + 1)/\(runs * plan.seeds.count)")
             let short = try probe(policy: .vanilla, steps: plan.shortSteps, seed: seed, label: "\(done + 2)/\(runs * plan.seeds.count)")
-            vanilla.append(Advice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss,
-                                              secondsPerStep: ProbeRun.secondsPerStep([full, short])))
+            vanilla.append(Advice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss, fullAccuracy: full.accuracy,
+                                              shortAccuracy: short.accuracy, secondsPerStep: ProbeRun.secondsPerStep([full, short])))
             var row: [ProbeRun] = []
             for (c, (exit, rho)) in configurations.enumerated() {
                 row.append(try probe(policy: .sift, steps: plan.shortSteps, seed: seed, exitLayer: exit, selectFraction: rho,
@@ -114,11 +116,12 @@ public final class Advisor {
         let candidates = configurations.enumerated().map { c, configuration in
             candidate(configuration, runs: selecting.map { $0[c] }, vanilla: vanilla, vanillaSeconds: vanillaSeconds)
         }
-        let (verdict, recommended) = Advice.conclude(candidates, timingsDisturbed: cpuShare < Advice.minimumCPUShare)
+        let (verdict, recommended) = Advice.conclude(candidates, metric: plan.metric,
+                                                     timingsDisturbed: cpuShare < Advice.minimumCPUShare)
         let hintFrom = recommended.map { candidates[$0].exitLayer } ?? plan.exitLayers.min()!
         return Advice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
                       ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
-                      recommended: recommended, verdict: verdict,
+                      metric: plan.metric, recommended: recommended, verdict: verdict,
                       deeperExitHint: Advice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
     }
 
@@ -127,21 +130,19 @@ public final class Advisor {
         plan.exitLayers.flatMap { e in plan.selectFractions.map { (e, $0) } }
     }
 
-    /// One configuration's gains, ratios and verdict from its runs (one per seed) and vanilla's.
+    /// One configuration's gains, ratios and verdicts on both metrics from its runs (one per seed) and vanilla's.
     func candidate(_ configuration: (Int, Double), runs: [ProbeRun], vanilla: [Advice.VanillaRuns],
                    vanillaSeconds: Double) -> Advice.Candidate {
         let seconds = ProbeRun.secondsPerStep(runs)
         let overhead = seconds / vanillaSeconds - 1
-        let n = zip(runs, vanilla).map { run, v in
-            ProbeGain.matchingSteps(loss: run.loss, short: plan.shortSteps, shortLoss: v.shortLoss, full: plan.probeSteps, fullLoss: v.fullLoss)
+        func predict(_ metric: ProbeGain.Metric, _ values: [Double]) -> Advice.Prediction {
+            Advice.Prediction(metric, selecting: values, vanilla: vanilla.map { $0.values(metric)! }, short: plan.shortSteps,
+                              full: plan.probeSteps, overhead: overhead)
         }
-        let gains = n.map { $0.map { 1 - Double(plan.shortSteps) / $0 } }
-        let ratios = gains.map { $0.map { ProbeGain.ratio(gain: $0, overhead: overhead) } }
-        return Advice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, losses: runs.map(\.loss),
-                                secondsPerStep: seconds, overhead: overhead, matchingSteps: n,
-                                extrapolated: n.map { $0.map { ProbeGain.isExtrapolated(matchingSteps: $0, short: plan.shortSteps,
-                                                                                       full: plan.probeSteps) } ?? false },
-                                gains: gains, ratios: ratios, verdict: Advice.verdict(ratios: ratios))
+        let losses = runs.map(\.loss), accuracies = runs.map(\.accuracy)
+        return Advice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
+                                overhead: overhead, losses: losses, loss: predict(.loss, losses), accuracies: accuracies,
+                                accuracy: predict(.accuracy, accuracies))
     }
 
     /// The options of one probe run: the template with its policy, length and seed, selecting from step 0.
@@ -163,17 +164,17 @@ public final class Advisor {
         return o
     }
 
-    /// Trains a copy of the warm start: its final validation loss and steady-state step time.
+    /// Trains a copy of the warm start: its final validation loss and accuracy and steady-state step time.
     func probe(policy: SelectionPolicy, steps: Int, seed: UInt64, exitLayer: Int? = nil, selectFraction: Double? = nil,
                label: String) throws -> ProbeRun {
         let o = options(policy: policy, steps: steps, seed: seed, exitLayer: exitLayer ?? template.exitLayer,
                         selectFraction: selectFraction ?? template.selectFraction)
         let summary = try trainer(o).run()
-        let loss = summary.finalEvaluation!.loss
+        let final = summary.finalEvaluation!
         let what = policy == .vanilla ? "vanilla" : "sift (exit \(o.exitLayer), ρ \(o.selectFraction))"
-        progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, %.3f s/step", label, what, steps,
-                        seed, loss, summary.steadySecondsPerStep))
-        return ProbeRun(loss: loss, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
+        progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, accuracy %.2f%%, %.3f s/step", label,
+                        what, steps, seed, final.loss, 100 * final.accuracy, summary.steadySecondsPerStep))
+        return ProbeRun(loss: final.loss, accuracy: final.accuracy, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
                         steadySteps: summary.stepsTimed - 1)
     }
 
@@ -212,9 +213,10 @@ public final class Advisor {
     }
 }
 
-/// One probe run's final validation loss and its training time without the first step (which allocates).
+/// One probe run's final validation loss and accuracy and its training time without the first step (which allocates).
 struct ProbeRun {
     var loss: Double
+    var accuracy: Double
     var steadySeconds: Double
     var steadySteps: Int
 

@@ -7,6 +7,8 @@ import Performance
 import Setup
 import Training
 
+extension ProbeGain.Metric: ExpressibleByArgument {}
+
 /// `sift advise`: whether loss-based selection pays for continuing a run, measured from its checkpoint.
 struct AdviseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +17,10 @@ struct AdviseCommand: ParsableCommand {
         discussion: """
         From the model and the data, per seed: vanilla for --probe-steps N and for 3N/4 steps, and each selecting \
         configuration (--exit-layers × --select-fractions) for 3N/4 steps, every run from the model's weights with \
-        its own schedule. The final validation losses give the share of vanilla's steps selection saves per \
-        backpropagated sample (the gain); the runs' step times give its overhead; the predicted wall-clock ratio \
-        to reach vanilla's loss is (1 − gain)(1 + overhead). Also prints how well each exit layer ranks real pools \
+        its own schedule. The final validation accuracies, and separately the losses, give the share of vanilla's \
+        steps selection saves per backpropagated sample (the gain) on each metric; the runs' step times give its \
+        overhead; the predicted wall-clock ratio to reach vanilla's accuracy (or loss) is (1 − gain)(1 + overhead). \
+        Both are printed, with a line where they disagree; the verdict follows --metric. Also prints how well each exit layer ranks real pools \
         against the exact loss. Run under mpirun like `sift train`: the probe uses every rank. How the method \
         was checked: docs/EXPERIMENTS.md.
         """)
@@ -50,7 +53,12 @@ struct AdviseCommand: ParsableCommand {
     var fidelityPools: Int = ProbePlan().fidelityPools
     @Option(help: "Dropout probability (hidden and attention).")
     var dropout: Float = 0.1
-    @Option(help: "Also write the measurements and the verdict as JSON to this file.")
+    @Option(help: """
+        The validation metric the verdict follows: accuracy (masked-token accuracy, the paper's metric: time to a \
+        target accuracy) or loss (cross-entropy, nats). Both are measured and printed.
+        """)
+    var metric: ProbeGain.Metric = ProbePlan().metric
+    @Option(help: "Also write the measurements and the verdict (both metrics) as JSON to this file.")
     var json: String?
 
     func validate() throws {
@@ -78,6 +86,7 @@ struct AdviseCommand: ParsableCommand {
         p.exitLayers = try list("exit-layers", exitLayers) { Int($0) }
         p.selectFractions = try list("select-fractions", selectFractions) { Double($0) }
         p.fidelityPools = fidelityPools
+        p.metric = metric
         // The layer bound is checked again against the model loaded.
         if let problem = p.validationError(numLayers: Int.max / 2) { throw ValidationError(problem) }
         return p
@@ -121,7 +130,7 @@ struct AdviseCommand: ParsableCommand {
             + "\(comm.size) rank(s)")
         say("  probe per seed: vanilla \(plan.probeSteps) and \(plan.shortSteps) steps, each configuration \(plan.shortSteps) steps; "
             + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
-            + plan.seeds.map(String.init).joined(separator: ", "))
+            + plan.seeds.map(String.init).joined(separator: ", ") + "; verdict on \(plan.metric.rawValue)")
         let advice = try job.run(shared: { $0 is SetupError ? ExitStatus.badInput.rawValue : $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) {
             try Advisor(first: setup, setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
         }

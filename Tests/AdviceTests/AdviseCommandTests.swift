@@ -3,8 +3,9 @@ import SiftTestSupport
 import XCTest
 
 /// `sift advise` end to end on the tiny fixture: its probe runs are the `sift train` runs they claim to be
-/// (the same final validation losses, run separately), its result does not depend on the number of ranks,
-/// its arithmetic follows from the losses it reports, and bad input fails with one line.
+/// (the same final validation losses and accuracies, run separately), its result does not depend on the
+/// number of ranks, its arithmetic on both metrics follows from the values it reports, its verdict follows
+/// --metric, and bad input fails with one line.
 final class AdviseCommandTests: XCTestCase {
     /// A tiny model trained for a few steps and exported: the warm start of every test here.
     static func warmStart() throws -> (model: String, data: String, vocab: String) {
@@ -22,17 +23,21 @@ final class AdviseCommandTests: XCTestCase {
                              "--warmup", "1", "--eval-samples", "24", "--fidelity-pools", "2", "--exit-layers", "1",
                              "--select-fractions", "0.5"]
 
-    func advise(ranks: Int?, json: String) throws -> [String: Any] {
+    func advise(ranks: Int?, json: String, extra: [String] = []) throws -> [String: Any] {
         let w = try Self.warmStart()
-        let out = try SiftProcess.run(["advise", "--model", w.model, "--data", w.data, "--json", json] + Self.probeFlags, ranks: ranks)
+        let out = try SiftProcess.run(["advise", "--model", w.model, "--data", w.data, "--json", json] + Self.probeFlags + extra,
+                                      ranks: ranks)
         XCTAssertEqual(out.status, 0, out.stderr)
-        XCTAssertTrue(out.stdout.contains("verdict:"), out.stdout)
+        let metric = extra.contains("loss") ? "loss" : "accuracy"
+        XCTAssertTrue(out.stdout.contains("verdict (on \(metric); --metric):"), out.stdout)
+        XCTAssertTrue(out.stdout.contains("on accuracy:") && out.stdout.contains("on loss:"), out.stdout)
+        XCTAssertTrue(out.stdout.contains("predicted wall-clock ratio, exit 1, ρ 0.5: on accuracy "), out.stdout)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
         return try XCTUnwrap(object as? [String: Any])
     }
 
-    /// The final validation loss of `sift train` with the probe run's settings, from its metrics file.
-    func trainedLoss(policy: String, steps: Int, seed: Int, ranks: Int) throws -> Double {
+    /// The final validation loss and accuracy of `sift train` with the probe run's settings, from its metrics file.
+    func trained(policy: String, steps: Int, seed: Int, ranks: Int) throws -> (loss: Double, accuracy: Double) {
         let w = try Self.warmStart()
         let metrics = temporaryDirectory("advise-train") + "/metrics.jsonl"
         let out = try SiftProcess.run(["train", "--init-from", w.model, "--data", w.data, "--policy", policy, "--steps", "\(steps)",
@@ -43,25 +48,34 @@ final class AdviseCommandTests: XCTestCase {
         let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
         let final = try XCTUnwrap(lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .last { $0["final"] as? Bool == true })
-        return try XCTUnwrap((final["val_loss"] as? NSNumber)?.doubleValue)
+        return (try XCTUnwrap((final["val_loss"] as? NSNumber)?.doubleValue),
+                try XCTUnwrap((final["val_accuracy"] as? NSNumber)?.doubleValue))
     }
 
     func testProbeRunsAreTheTrainRunsTheyClaimAndRankInvariant() throws {
         let two = try advise(ranks: 2, json: temporaryDirectory("advise2") + "/advice.json")
-        let one = try advise(ranks: nil, json: temporaryDirectory("advise1") + "/advice.json")
+        let one = try advise(ranks: nil, json: temporaryDirectory("advise1") + "/advice.json", extra: ["--metric", "loss"])
         let vanilla2 = try XCTUnwrap(two["vanilla"] as? [[String: Any]])
         let candidate2 = try XCTUnwrap((two["candidates"] as? [[String: Any]])?.first)
         let losses2 = try XCTUnwrap(candidate2["losses"] as? [Double])
+        let accuracies2 = try XCTUnwrap(candidate2["accuracies"] as? [Double])
         XCTAssertEqual(vanilla2.count, 2)
         XCTAssertEqual(losses2.count, 2)
+        XCTAssertEqual(accuracies2.count, 2)
 
-        // Seed 4's runs, repeated as plain `sift train` runs on 2 ranks: the same final validation losses
-        // (metrics print 6 significant digits).
+        // Seed 4's runs, repeated as plain `sift train` runs on 2 ranks: the same final validation losses and
+        // accuracies (metrics print 6 significant digits).
         let v = vanilla2[1]
         XCTAssertEqual(v["seed"] as? Int, 4)
-        XCTAssertEqual(try trainedLoss(policy: "vanilla", steps: 8, seed: 4, ranks: 2), v["fullLoss"] as! Double, accuracy: 1e-4)
-        XCTAssertEqual(try trainedLoss(policy: "vanilla", steps: 6, seed: 4, ranks: 2), v["shortLoss"] as! Double, accuracy: 1e-4)
-        XCTAssertEqual(try trainedLoss(policy: "sift", steps: 6, seed: 4, ranks: 2), losses2[1], accuracy: 1e-4)
+        let full = try trained(policy: "vanilla", steps: 8, seed: 4, ranks: 2)
+        let short = try trained(policy: "vanilla", steps: 6, seed: 4, ranks: 2)
+        let sift = try trained(policy: "sift", steps: 6, seed: 4, ranks: 2)
+        XCTAssertEqual(full.loss, v["fullLoss"] as! Double, accuracy: 1e-4)
+        XCTAssertEqual(short.loss, v["shortLoss"] as! Double, accuracy: 1e-4)
+        XCTAssertEqual(sift.loss, losses2[1], accuracy: 1e-4)
+        XCTAssertEqual(full.accuracy, v["fullAccuracy"] as! Double, accuracy: 1e-5)
+        XCTAssertEqual(short.accuracy, v["shortAccuracy"] as! Double, accuracy: 1e-5)
+        XCTAssertEqual(sift.accuracy, accuracies2[1], accuracy: 1e-5)
 
         // One rank against two: the same losses to the rank-invariance tolerance, so the same gains.
         let vanilla1 = try XCTUnwrap(one["vanilla"] as? [[String: Any]])
@@ -72,19 +86,28 @@ final class AdviseCommandTests: XCTestCase {
             }
         }
         for (a, b) in zip(candidate1["losses"] as! [Double], losses2) { XCTAssertEqual(a, b, accuracy: 1e-5 * b) }
+        // The verdict follows --metric: two ranks on accuracy (the default), one on loss.
+        XCTAssertEqual(two["metric"] as? String, "accuracy")
+        XCTAssertEqual(one["metric"] as? String, "loss")
+        XCTAssertEqual(two["verdict"] as? String, candidate2["accuracyVerdict"] as? String)
+        XCTAssertEqual(one["verdict"] as? String, candidate1["verdict"] as? String)
         let warm1 = one["warmStart"] as! [String: Any], warm2 = two["warmStart"] as! [String: Any]
         XCTAssertEqual(warm1["loss"] as! Double, warm2["loss"] as! Double, accuracy: 1e-6 * (warm2["loss"] as! Double))
 
-        // The reported gains and ratios follow from the reported losses and overhead.
+        // The reported gains and ratios follow from the reported losses, accuracies and overhead.
         let overhead = try XCTUnwrap(candidate2["overhead"] as? Double)
-        let gains = candidate2["gains"] as! [Any], ratios = candidate2["ratios"] as! [Any]
-        for (s, v) in vanilla2.enumerated() {
-            let full = v["fullLoss"] as! Double, short = v["shortLoss"] as! Double
-            guard full < short else { XCTAssertTrue(gains[s] is NSNull); continue }
-            let n = 6 + (losses2[s] - short) * 2 / (full - short)
-            guard n > 0 else { XCTAssertTrue(gains[s] is NSNull); continue }
-            XCTAssertEqual(gains[s] as! Double, 1 - 6 / n, accuracy: 1e-9)
-            XCTAssertEqual(ratios[s] as! Double, (6 / n) * (1 + overhead), accuracy: 1e-9)
+        for (prefix, key, values, sign) in [("", "Loss", losses2, -1.0), ("accuracy", "Accuracy", accuracies2, 1.0)] {
+            let gains = candidate2[prefix.isEmpty ? "gains" : prefix + "Gains"] as! [Any]
+            let ratios = candidate2[prefix.isEmpty ? "ratios" : prefix + "Ratios"] as! [Any]
+            for (s, v) in vanilla2.enumerated() {
+                let full = v["full" + key] as! Double, short = v["short" + key] as! Double
+                // Loss must fall and accuracy rise from vanilla's short to its full budget.
+                guard sign * (full - short) > 0 else { XCTAssertTrue(gains[s] is NSNull, key); continue }
+                let n = 6 + (values[s] - short) * 2 / (full - short)
+                guard n > 0 else { XCTAssertTrue(gains[s] is NSNull, key); continue }
+                XCTAssertEqual(gains[s] as! Double, 1 - 6 / n, accuracy: 1e-9, key)
+                XCTAssertEqual(ratios[s] as! Double, (6 / n) * (1 + overhead), accuracy: 1e-9, key)
+            }
         }
         // Fidelity is measured for exit layers 1 … L − 1 (tiny has 2 layers).
         XCTAssertEqual((two["fidelity"] as? [[String: Any]])?.map { $0["exitLayer"] as? Int }, [1])
@@ -97,6 +120,7 @@ final class AdviseCommandTests: XCTestCase {
             (["--model", w.model, "--data", w.data, "--select-fractions", "0.5,1"], "--select-fractions must each be in (0, 1)"),
             (["--model", w.model, "--data", w.data, "--seeds", "1,x"], "--seeds: 'x' is not a valid value"),
             (["--model", w.model, "--data", w.data, "--probe-steps", "4"], "--probe-steps must be at least 8"),
+            (["--model", w.model, "--data", w.data, "--metric", "f1"], "'f1' is invalid for '--metric"),
             (["--model", w.model + "/missing", "--data", w.data], "does not exist"),
         ]
         for (args, message) in cases {
