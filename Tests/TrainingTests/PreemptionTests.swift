@@ -43,14 +43,8 @@ final class PreemptionTests: XCTestCase {
             let stoppedAt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last?.step)
             XCTAssertLessThan(stoppedAt, steps, "trial \(trial): the run was not interrupted")
 
-            let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
-            XCTAssertEqual(resumed.status, 0, resumed.stderr)
-            XCTAssertTrue(resumed.stdout.contains("resumed from") && resumed.stdout.contains("at step \(stoppedAt)"), resumed.stdout)
-            let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path)
-            XCTAssertEqual(y.state.step, steps)
-            assertBitIdentical(reference.parameters.array, y.parameters.array, "trial \(trial): weights differ")
-            assertBitIdentical(reference.m.array, y.m.array, "trial \(trial): first moments differ")
-            assertBitIdentical(reference.v.array, y.v.array, "trial \(trial): second moments differ")
+            try assertResumesBitIdentical(args, checkpoints: dir + "/ckpt", from: "at step \(stoppedAt)", steps: steps,
+                                          reference: reference, "trial \(trial)")
         }
     }
 
@@ -93,14 +87,8 @@ final class PreemptionTests: XCTestCase {
         XCTAssertNoThrow(try TrainingCheckpoint.load(path: saved.path))
         XCTAssertLessThan(saved.step, steps)
 
-        let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stdout.contains("resumed from \(saved.path) at step \(saved.step)"), resumed.stdout)
-        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: ckpt).last!.path)
-        XCTAssertEqual(y.state.step, steps)
-        assertBitIdentical(reference.parameters.array, y.parameters.array, "weights differ")
-        assertBitIdentical(reference.m.array, y.m.array, "first moments differ")
-        assertBitIdentical(reference.v.array, y.v.array, "second moments differ")
+        try assertResumesBitIdentical(args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)", steps: steps,
+                                      reference: reference, "second signal")
     }
 
     /// An interrupt to the job's front process stops the job like a preemption: every rank checkpoints,
@@ -153,15 +141,24 @@ final class PreemptionTests: XCTestCase {
             guard let saved = TrainingCheckpoint.list(directory: ckpt).last else { XCTFail("trial \(trial): no checkpoint"); continue }
             XCTAssertLessThan(saved.step, steps, "trial \(trial): the run was not interrupted")
 
-            let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
-            XCTAssertEqual(resumed.status, 0, resumed.stderr)
-            XCTAssertTrue(resumed.stdout.contains("resumed from \(saved.path) at step \(saved.step)"), resumed.stdout)
-            let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: ckpt).last!.path)
-            XCTAssertEqual(y.state.step, steps)
-            assertBitIdentical(reference.parameters.array, y.parameters.array, "trial \(trial): weights differ")
-            assertBitIdentical(reference.m.array, y.m.array, "trial \(trial): first moments differ")
-            assertBitIdentical(reference.v.array, y.v.array, "trial \(trial): second moments differ")
+            try assertResumesBitIdentical(args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)",
+                                          steps: steps, reference: reference, "trial \(trial)")
         }
+    }
+
+    /// `args` run again with `--resume` on 2 ranks: it says it resumed (`from` is in its output), ends at `steps`,
+    /// and its final weights and moments equal `reference`'s bit for bit.
+    func assertResumesBitIdentical(_ args: [String], checkpoints: String, from: String, steps: Int,
+                                   reference: (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer),
+                                   _ label: String) throws {
+        let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
+        XCTAssertEqual(resumed.status, 0, "\(label): \(resumed.stderr)")
+        XCTAssertTrue(resumed.stdout.contains("resumed from") && resumed.stdout.contains(from), "\(label): \(resumed.stdout)")
+        let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: checkpoints).last!.path)
+        XCTAssertEqual(y.state.step, steps, label)
+        assertBitIdentical(reference.parameters.array, y.parameters.array, "\(label): weights differ")
+        assertBitIdentical(reference.m.array, y.m.array, "\(label): first moments differ")
+        assertBitIdentical(reference.v.array, y.v.array, "\(label): second moments differ")
     }
 
     /// The final checkpoint of an uninterrupted 2-rank run of `steps` steps: what a resumed run must equal.
