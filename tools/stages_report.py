@@ -59,6 +59,18 @@ def gain(n_short, n_full, loss_v_short, loss_v_full, loss_s_short):
     return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
 
 
+def accuracy_gain(n_short, n_full, acc_v_short, acc_v_full, acc_s_short):
+    """gain on accuracy: 1 − n_short / n*, n* the budget at which vanilla's accuracy (linear between its two
+    budgets) reaches SIFT's; (None, None, True) when vanilla's accuracy did not rise between them."""
+    rise = acc_v_full - acc_v_short
+    if rise <= 0:
+        return None, None, True
+    n_star = n_short + (acc_s_short - acc_v_short) / rise * (n_full - n_short)
+    if n_star <= 0:
+        return None, n_star, True
+    return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
+
+
 def unigram_loss(dataset):
     """Mean −log p of the validation tokens under the training split's unigram frequencies (add-one, without
     [CLS], [SEP] and [PAD], as sift's UnigramReference counts them): the loss of a model that predicts token
@@ -154,7 +166,9 @@ def main():
             g, n_star, extrapolated = gain(n_short, n_full, vs[1], vf[1], ss[1])
             early = any(lr_reached_zero_early(os.path.join(d, f"{k}-s{seed}.jsonl"))
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
+            acc_g, _, acc_extrapolated = accuracy_gain(n_short, n_full, vs[2], vf[2], ss[2])
             per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
+                                 acc_gain=acc_g, acc_extrapolated=acc_extrapolated,
                                  extrapolated=extrapolated, early=early, flat=vs[1] <= vf[1]))
         fid = {}
         fpath = os.path.join(d, "fidelity.json")
@@ -174,9 +188,12 @@ def main():
            f"defaults for {n_short} steps, each with its own schedule (lr 1e-3, 30 warm-up steps, linear decay to 0),",
            "on a fixed 2,800-sequence subset; final validation loss on the held-out split. Gain = 1 − "
            f"{n_short} / n*, where n* is the step budget at which vanilla's loss (linear between its {n_short}- and "
-           f"{n_full}-step runs) reaches SIFT's; `*` marks n* outside [{n_short}, {n_full}] (extrapolated).", "",
-           "| corpus | model | stage (step) | warm start: val loss / acc | seed | vanilla N | vanilla 3N/4 | SIFT 3N/4 | n* | gain |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           f"{n_full}-step runs) reaches SIFT's; `*` marks n* outside [{n_short}, {n_full}] (extrapolated). The last two "
+           "columns price accuracy the same way (vanilla's final accuracy linear between its two budgets; — where it "
+           "did not rise).", "",
+           "| corpus | model | stage (step) | warm start: val loss / acc | seed | vanilla N | vanilla 3N/4 | SIFT 3N/4 | n* | gain "
+           "| accuracy: vanilla N / 3N/4 / SIFT 3N/4 | gain on accuracy |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in table:
         for i, s in enumerate(t["seeds"]):
             head = (f"| {t['corpus']} | {t['model']} | {t['stage']} | "
@@ -190,7 +207,9 @@ def main():
                 gtxt = f"{100 * s['gain']:+.1f}%{'*' if s['extrapolated'] else ''}"
             ntxt = "—" if s["n_star"] is None else f"{s['n_star']:.0f}"
             flag = " (lr 0 early)" if s["early"] else ""
-            out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} |")
+            atxt = "—" if s["acc_gain"] is None else f"{100 * s['acc_gain']:+.1f}%{'*' if s['acc_extrapolated'] else ''}"
+            out.append(f"{head} | s{s['seed']} | {s['vf'][1]:.4f} | {s['vs'][1]:.4f} | {s['ss'][1]:.4f} | {ntxt} | {gtxt}{flag} "
+                       f"| {100 * s['vf'][2]:.2f}% / {100 * s['vs'][2]:.2f}% / {100 * s['ss'][2]:.2f}% | {atxt} |")
     summary_at = len(out)
     out += ["", "## Summary: mean gain and its spread across seeds", "",
             "Exit layers' fidelity at each warm start: `sift bench --only fidelity` (20 pools of 43 candidates of the "
