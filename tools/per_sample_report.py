@@ -59,8 +59,10 @@ open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 
 # The index's table: each run's final validation loss / accuracy and its loss difference to vanilla on the
-# same seed (negative: lower loss than vanilla after the same number of backpropagated samples).
-table = ["| run | seed | final step | final val. loss / acc. | Δ loss to vanilla, same seed |", "|---|---|---|---|---|"]
+# same seed (negative: lower loss than vanilla after the same number of backpropagated samples), and its
+# accuracy difference (positive: more accurate).
+table = ["| run | seed | final step | final val. loss / acc. | Δ loss to vanilla, same seed | Δ accuracy to vanilla, same seed |",
+         "|---|---|---|---|---|---|"]
 for key in sorted(runs, key=order):
     base, seed = key.rsplit("-s", 1)
     last = max(runs[key])
@@ -68,8 +70,10 @@ for key in sorted(runs, key=order):
     # A run with a shorter schedule ("NAME-112") is compared with vanilla on the same schedule ("vanilla-112").
     suffix = re.search(r"-\d+$", base)
     v = runs.get(f"vanilla{suffix.group(0) if suffix else ''}-s{seed}")
-    delta = "—" if base.startswith("vanilla") or not v or last not in v else f"{loss - v[last][0]:+.4f}"
-    table.append(f"| {names.get(base, base)} | {seed} | {last} | {loss:.4f} / {100 * acc:.2f}% | {delta} |")
+    same = not base.startswith("vanilla") and v and last in v
+    delta = f"{loss - v[last][0]:+.4f}" if same else "—"
+    delta_acc = f"{100 * (acc - v[last][1]):+.2f} points" if same else "—"
+    table.append(f"| {names.get(base, base)} | {seed} | {last} | {loss:.4f} / {100 * acc:.2f}% | {delta} | {delta_acc} |")
 if args.index:
     key = os.path.basename(os.path.normpath(out))
     if not update_index(args.index, key, table):
