@@ -59,28 +59,18 @@ def load(path):
             "start": start, "masked": masked}
 
 
-def crossing(evals, reached, index):
-    """The first step and clock at which evals[i][index] satisfies reached(), interpolated on the straight
-    line between the evaluations around it; None if never."""
+def crossing(evals, target, index, higher_is_better):
+    """The first step and clock at which evals[i][index] reaches target (≥ it, or ≤ it for a loss), interpolated
+    linearly between the evaluations around the crossing; None if never."""
     prev = None
     for e in evals:
-        if reached(e[index]):
-            return (e[0], e[1]) if prev is None else _interp(prev, e, index, reached)
+        if (e[index] >= target) if higher_is_better else (e[index] <= target):
+            if prev is None or e[index] == prev[index]:
+                return e[0], e[1]
+            t = (target - prev[index]) / (e[index] - prev[index])
+            return prev[0] + t * (e[0] - prev[0]), prev[1] + t * (e[1] - prev[1])
         prev = e
     return None
-
-
-def _interp(a, b, index, reached):
-    # Bisection on the straight line between evaluations a and b for the first point that satisfies reached.
-    lo, hi = 0.0, 1.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        v = a[index] + mid * (b[index] - a[index])
-        if reached(v):
-            hi = mid
-        else:
-            lo = mid
-    return a[0] + hi * (b[0] - a[0]), a[1] + hi * (b[1] - a[1])
 
 
 def modeled(step, start, costs, policy):
@@ -108,8 +98,7 @@ for corpus_dir in sorted(d for d in os.listdir(out) if os.path.isdir(os.path.joi
             runs[(corpus_dir, int(m.group(2)), m.group(1))] = load(path)
 
 lines, verdict_rows, table = [], [], []
-targets = [("vanilla's best accuracy", 3, "acc"), (f"{100 * args.mark:.0f}% accuracy", 3, "mark"),
-           ("vanilla's final loss", 2, "loss")]
+targets = [("vanilla's best accuracy", "acc"), (f"{100 * args.mark:.0f}% accuracy", "mark"), ("vanilla's final loss", "loss")]
 header = ("| corpus | seed | vanilla: final loss / acc. (best acc.) | SIFT: final loss / acc. | SIFT starts at step | "
           + " | ".join(f"to {t[0]}: steps vanilla / SIFT, ratio" for t in targets)
           + " | time ratio (steps × idle cost): best acc. / mark / loss | training-clock ratio: best acc. / mark / loss |")
@@ -120,24 +109,24 @@ for (corpus, seed, policy), run in sorted(runs.items()):
     if not run["finished"]:
         progress.append(f"{corpus}/{policy}-s{seed}: at step {run['last']}"
                         + (f", last evaluation {100 * run['evals'][-1][3]:.2f}% at step {run['evals'][-1][0]}" if run["evals"] else ""))
-all_ratios = {k: [] for _, _, k in targets}
+all_ratios = {k: [] for _, k in targets}
 for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
     v, s = runs.get((corpus, seed, "vanilla")), runs.get((corpus, seed, "sift"))
     if not v or not s or not v["finished"] or not s["finished"]:
         continue
     best = max(e[3] for e in v["evals"])
     vfinal, sfinal = v["evals"][-1], s["evals"][-1]
-    goals = {"acc": (3, lambda x: x >= best), "mark": (3, lambda x: x >= args.mark), "loss": (2, lambda x: x <= vfinal[2])}
-    cells, step_ratios, model_ratios, clock_ratios = [], [], [], []
-    for _, _, key in targets:
-        index, reached = goals[key]
-        cv, cs = crossing(v["evals"], reached, index), crossing(s["evals"], reached, index)
+    goals = {"acc": (3, best, True), "mark": (3, args.mark, True), "loss": (2, vfinal[2], False)}
+    cells, model_ratios, clock_ratios = [], [], []
+    for _, key in targets:
+        index, target, higher = goals[key]
+        cv, cs = crossing(v["evals"], target, index, higher), crossing(s["evals"], target, index, higher)
         if cv is None:
-            cells.append("vanilla never"); step_ratios.append(None); model_ratios.append(None); clock_ratios.append(None)
+            cells.append("vanilla never"); model_ratios.append(None); clock_ratios.append(None)
             continue
         if cs is None:
             cells.append(f"{cv[0]:.0f} / never, > 1")
-            step_ratios.append(float("inf")); model_ratios.append(float("inf")); clock_ratios.append(float("inf"))
+            model_ratios.append(float("inf")); clock_ratios.append(float("inf"))
             all_ratios[key].append(float("inf"))
             continue
         sr = cs[0] / cv[0]
@@ -145,7 +134,7 @@ for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
         mr = ms / mv if mv else None
         cr = cs[1] / cv[1] if cv[1] > 0 else None
         cells.append(f"{cv[0]:.0f} / {cs[0]:.0f}, {sr:.2f}")
-        step_ratios.append(sr); model_ratios.append(mr); clock_ratios.append(cr)
+        model_ratios.append(mr); clock_ratios.append(cr)
         all_ratios[key].append(mr if mr is not None else sr)
     table.append(f"| {corpus} | {seed} | {vfinal[2]:.4f} / {100 * vfinal[3]:.2f}% ({100 * best:.2f}%) | "
                  f"{sfinal[2]:.4f} / {100 * sfinal[3]:.2f}% | {s['start'] if s['start'] else '—'} | "
@@ -176,10 +165,10 @@ lines.extend(table)
 lines.append("")
 done = {k: v for k, v in all_ratios.items() if v}
 if done:
-    for _, _, key in targets:
+    for _, key in targets:
         rs = all_ratios[key]
         if rs:
-            name = dict((k, t) for t, _, k in targets)[key]
+            name = dict((k, t) for t, k in targets)[key]
             lines.append(f"- to {name}: {len(rs)} seed(s), time ratios " + ", ".join(ratio_text(r) for r in rs)
                          + ("; ≤ 0.75 on every seed" if all(r <= 0.75 for r in rs) else "; not ≤ 0.75 on every seed")
                          + ("; SIFT faster on every seed" if all(r < 1 for r in rs) else "; SIFT not faster on every seed"))

@@ -59,18 +59,6 @@ def gain(n_short, n_full, loss_v_short, loss_v_full, loss_s_short):
     return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
 
 
-def accuracy_gain(n_short, n_full, acc_v_short, acc_v_full, acc_s_short):
-    """gain on accuracy: 1 − n_short / n*, n* the budget at which vanilla's accuracy (linear between its two
-    budgets) reaches SIFT's; (None, None, True) when vanilla's accuracy did not rise between them."""
-    rise = acc_v_full - acc_v_short
-    if rise <= 0:
-        return None, None, True
-    n_star = n_short + (acc_s_short - acc_v_short) / rise * (n_full - n_short)
-    if n_star <= 0:
-        return None, n_star, True
-    return 1 - n_short / n_star, n_star, not (n_short <= n_star <= n_full)
-
-
 def unigram_loss(dataset):
     """Mean −log p of the validation tokens under the training split's unigram frequencies (add-one, without
     [CLS], [SEP] and [PAD], as sift's UnigramReference counts them): the loss of a model that predicts token
@@ -166,7 +154,8 @@ def main():
             g, n_star, extrapolated = gain(n_short, n_full, vs[1], vf[1], ss[1])
             early = any(lr_reached_zero_early(os.path.join(d, f"{k}-s{seed}.jsonl"))
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
-            acc_g, _, acc_extrapolated = accuracy_gain(n_short, n_full, vs[2], vf[2], ss[2])
+            # Accuracy priced the same way: higher is better, so it is the loss arithmetic on −accuracy.
+            acc_g, _, acc_extrapolated = gain(n_short, n_full, -vs[2], -vf[2], -ss[2])
             per_seed.append(dict(seed=seed, vf=vf, vs=vs, ss=ss, gain=g, n_star=n_star,
                                  acc_gain=acc_g, acc_extrapolated=acc_extrapolated,
                                  extrapolated=extrapolated, early=early, flat=vs[1] <= vf[1]))
