@@ -33,13 +33,7 @@ final class PreemptionTests: XCTestCase {
             XCTAssertEqual(ranks.count, 2, "trial \(trial) (seed \(seed)): ranks not found")
             guard ranks.count == 2, job.process.isRunning else { job.process.terminate(); continue }
             kill(ranks[rank], sig)
-            let done = Date().addingTimeInterval(60)
-            while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
-            XCTAssertFalse(job.process.isRunning, "trial \(trial): the preempted job hung (seed \(seed))")
-            if job.process.isRunning { job.process.terminate(); continue }
-            let out = job.output()
-            XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "trial \(trial), signal \(sig), rank \(rank): \(out.stderr)")
-            XCTAssertTrue(out.stdout.contains("preempted at step"), out.stdout)
+            guard waitForPreemption(job, within: 60, "trial \(trial), signal \(sig), rank \(rank) (seed \(seed))") != nil else { continue }
             let stoppedAt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last?.step)
             XCTAssertLessThan(stoppedAt, steps, "trial \(trial): the run was not interrupted")
 
@@ -76,13 +70,7 @@ final class PreemptionTests: XCTestCase {
         XCTAssertTrue(inSave, "the preemption save was never seen in progress")
         kill(ranks[0], SIGTERM)
         kill(ranks[1], SIGINT)
-        let done = Date().addingTimeInterval(60)
-        while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
-        XCTAssertFalse(job.process.isRunning, "the preempted job hung")
-        if job.process.isRunning { job.process.terminate(); return }
-        let out = job.output()
-        XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, out.stderr)
-        XCTAssertTrue(out.stdout.contains("preempted at step"), out.stdout)
+        guard waitForPreemption(job, within: 60, "second signal") != nil else { return }
         let saved = try XCTUnwrap(TrainingCheckpoint.list(directory: ckpt).last)
         XCTAssertNoThrow(try TrainingCheckpoint.load(path: saved.path))
         XCTAssertLessThan(saved.step, steps)
@@ -129,13 +117,7 @@ final class PreemptionTests: XCTestCase {
             case .launcher(let sig), .mpirun(let sig): kill(job.process.processIdentifier, sig)
             case .terminal: keyboard!.fileHandleForWriting.write(Data([0x03]))
             }
-            let done = Date().addingTimeInterval(90)
-            while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
-            XCTAssertFalse(job.process.isRunning, "trial \(trial): the interrupted job did not end")
-            if job.process.isRunning { job.process.terminate(); continue }
-            let out = job.output()
-            XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "trial \(trial): \(out.stderr)")
-            XCTAssertTrue(out.stdout.contains("preempted at step"), "trial \(trial): \(out.stdout)")
+            guard let out = waitForPreemption(job, within: 90, "trial \(trial)") else { continue }
             XCTAssertFalse(out.stderr.contains("restart") || out.stdout.contains("restart"), "trial \(trial): restarted: \(out.stderr)")
             XCTAssertFalse(out.stdout.contains("resumed from"), "trial \(trial): a second attempt ran: \(out.stdout)")
             guard let saved = TrainingCheckpoint.list(directory: ckpt).last else { XCTFail("trial \(trial): no checkpoint"); continue }
@@ -144,6 +126,19 @@ final class PreemptionTests: XCTestCase {
             try assertResumesBitIdentical(args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)",
                                           steps: steps, reference: reference, "trial \(trial)")
         }
+    }
+
+    /// Waits up to `seconds` for a signalled job to end; asserts it ended, with the preemption status and
+    /// message. Its output, or nil (the job terminated) when it did not end in time.
+    func waitForPreemption(_ job: Job, within seconds: TimeInterval, _ label: String) -> (stdout: String, stderr: String)? {
+        let done = Date().addingTimeInterval(seconds)
+        while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertFalse(job.process.isRunning, "\(label): the preempted job hung")
+        if job.process.isRunning { job.process.terminate(); return nil }
+        let out = job.output()
+        XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "\(label): \(out.stderr)")
+        XCTAssertTrue(out.stdout.contains("preempted at step"), "\(label): \(out.stdout)")
+        return out
     }
 
     /// `args` run again with `--resume` on 2 ranks: it says it resumed (`from` is in its output), ends at `steps`,
