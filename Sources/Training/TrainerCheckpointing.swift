@@ -61,16 +61,10 @@ extension CheckpointState {
 
 /// Resuming from the newest valid checkpoint and writing checkpoints (rank 0 writes, every rank learns the outcome).
 extension Trainer {
-    /// Loads the newest valid checkpoint (read by rank 0, broadcast to all ranks) if `--resume` was
-    /// given and one exists. Every rank returns the same answer. (`sift train` finds the checkpoint at
-    /// start-up with `TrainingCheckpoint.resumePoint` and calls `resume(from:)`.)
-    public func resumeIfRequested() throws {
-        guard options.resume, let dir = options.checkpointDirectory else { return }
-        try resume(from: isRoot ? TrainingCheckpoint.loadNewestValid(directory: dir) { self.output("warning: \($0)") } : nil)
-    }
-
     /// Continues from `loaded` (rank 0's; ignored on the other ranks), broadcast to every rank; with
     /// nothing loaded on rank 0, every rank starts from step 0. Every rank returns the same answer.
+    /// Rank 0 finds `loaded` with `TrainingCheckpoint.resumePoint`, which refuses a folder with nothing
+    /// to resume unless `--resume-or-start` was given, so a run never starts over in silence.
     public func resume(from loaded: LoadedCheckpoint?) throws {
         guard options.resume, let dir = options.checkpointDirectory else { return }
         var header: [UInt8] = []

@@ -99,7 +99,8 @@ final class SiftStartTests: XCTestCase {
         let train = InMemorySamples.random(count: 64, seqLen: 12, vocab: Self.V, every: 3, seed: 11)
         let trainer = Trainer(options: o, model: model, communicator: SingleProcess(), train: train, validation: nil,
                               vocabHash: "test", reference: Self.reference, output: { _ in })
-        try trainer.resumeIfRequested()
+        let point = resume ? try TrainingCheckpoint.resumePoint(directory: checkpoints!, startIfNone: false).checkpoint : nil
+        try trainer.resume(from: point)
         _ = try trainer.run()
         return model.parameters.array
     }
