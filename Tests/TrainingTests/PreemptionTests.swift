@@ -106,7 +106,9 @@ final class PreemptionTests: XCTestCase {
             case .mpirun: job = try start(args, ranks: 2)
             case .terminal:
                 guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { continue }
-                let line = ([launcher, "-np", "2", "--max-restarts", "2", "--"] + args).map { "'\($0)'" }.joined(separator: " ")
+                // `exec`: script runs the line with $SHELL -c; dash (CI's /bin/sh) would otherwise stay as the
+                // launcher's parent, die of the same SIGINT and report 130 whatever the launcher returned.
+                let line = "exec " + ([launcher, "-np", "2", "--max-restarts", "2", "--"] + args).map { "'\($0)'" }.joined(separator: " ")
                 keyboard = Pipe()
                 job = try start(["-qefc", line, "/dev/null"], ranks: 2, executable: "/usr/bin/script", input: keyboard)
             }
