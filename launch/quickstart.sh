@@ -30,13 +30,17 @@ if [ ! -f "$work/dataset/manifest.json" ]; then
     "$bin" prepare --corpus "$corpus" --vocab "$work/vocab.txt" --seq-len 128 --validation-fraction 0.1 --out "$work/dataset"
 fi
 prepared=$(date +%s)
+# Run again, the main job starts over (its earlier checkpoints and metrics are replaced) unless the extra
+# arguments continue it (--resume or --resume-or-start).
+again=(--start-over)
+for a in "$@"; do case "$a" in --resume|--resume-or-start) again=() ;; esac; done
 launch/mpirun.sh -np 2 -- train \
     --config mini --data "$work/dataset" \
     --policy sift --sift-delay 200 \
     --batch-size 32 --steps 300 --warmup 50 --lr 1e-3 \
     --eval-every 100 --eval-samples 0 --fidelity-every 25 \
     --checkpoint-dir "$work/checkpoints" --checkpoint-every 100 \
-    --metrics "$work/metrics.jsonl" --export "$work/model" --overwrite-export "$@"
+    --metrics "$work/metrics.jsonl" --export "$work/model" --overwrite-export "${again[@]}" "$@"
 trained=$(date +%s)
 echo
 "$bin" summary --metrics "$work/metrics.jsonl" --model "$work/model" --checkpoint-dir "$work/checkpoints" --data "$work/dataset" \

@@ -14,6 +14,41 @@ public enum OutputPaths {
         if let path = options.selectionLogPath { try prepareFile(path, flag: "--selection-log") }
         if let dir = options.checkpointDirectory { try checkDirectory(dir, flag: "--checkpoint-dir") }
         if let dir = export { try checkDirectory(dir, flag: "--export") }
+        if !options.resume { try clearEarlierRun(options) }
+    }
+
+    /// A run from step 0 meets what an earlier run left: checkpoints in `--checkpoint-dir` (which the new
+    /// run's rotation would delete in favour of the older, higher-numbered ones, and which a later
+    /// `--resume` would continue) or a non-empty metrics file or selection log (which it would replace).
+    /// Without `--start-over` each is an error naming it; with it, every leftover is checked first and
+    /// then the checkpoints (and `NAME.damaged` files) are deleted; the logs are replaced when opened.
+    /// - Throws: `SetupError` naming the first leftover and the two ways on.
+    static func clearEarlierRun(_ options: TrainingOptions) throws {
+        let fm = FileManager.default
+        var checkpoints: [String] = []
+        if let dir = options.checkpointDirectory {
+            let found = TrainingCheckpoint.list(directory: dir)
+            let damaged = ((try? fm.contentsOfDirectory(atPath: dir)) ?? [])
+                .filter { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt.damaged") }
+                .map { (dir as NSString).appendingPathComponent($0) }
+            checkpoints = found.map(\.path) + damaged
+            if !options.startOver && !checkpoints.isEmpty {
+                let what = found.last.map { "\(found.count) checkpoint(s) of an earlier run, the newest at step \($0.step)" }
+                    ?? "\(damaged.count) damaged checkpoint(s) of an earlier run"
+                throw SetupError("--checkpoint-dir \(dir) holds \(what); continue that run with --resume, "
+                                 + "or pass --start-over to delete them and start from step 0")
+            }
+        }
+        for (path, flag) in [(options.metricsPath, "--metrics"), (options.selectionLogPath, "--selection-log")] {
+            guard let path, !options.startOver else { continue }
+            if let size = (try? fm.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 {
+                throw SetupError("\(flag) \(path) already holds an earlier run's log (\(size) bytes); continue that run "
+                                 + "with --resume, or pass --start-over to replace it")
+            }
+        }
+        for path in checkpoints where unlink(path) != 0 && errno != ENOENT {
+            throw SetupError("--start-over: cannot delete \(path) (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// A file the run will create or append to: not a directory, its folder created and writable.

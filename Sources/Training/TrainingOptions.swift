@@ -95,6 +95,10 @@ public struct TrainingOptions: Sendable {
     /// With `resume` (`--resume-or-start`): start from step 0 when the directory is missing, empty or holds
     /// only damaged checkpoints (which are moved aside, never overwritten).
     public var resumeOrStart: Bool = false
+    /// Without `resume` (`--start-over`): delete the checkpoints an earlier run left in `checkpointDirectory`
+    /// and replace its metrics and selection log. Without this flag such leftovers are an error, because
+    /// a run from step 0 would overwrite the log and rotate the earlier run's checkpoints away.
+    public var startOver: Bool = false
     /// Move selected samples between ranks so each backpropagates b/p (±1).
     public var rebalance: Bool = true
     /// How ranks agree on a `top` selection; both exchanges select the same samples. `auto` is resolved
@@ -224,6 +228,7 @@ public struct TrainingOptions: Sendable {
         if !(watchdogSeconds >= 0) { return "--watchdog-seconds must be non-negative" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
         if resume && checkpointDirectory == nil { return "--\(resumeOrStart ? "resume-or-start" : "resume") needs --checkpoint-dir" }
+        if resume && startOver { return "--start-over and --\(resumeOrStart ? "resume-or-start" : "resume") exclude each other" }
         if selectionExchange == .threshold, let problem = thresholdExchangeProblem {
             return "--selection-exchange threshold \(problem); use allgather or auto"
         }

@@ -91,6 +91,11 @@ struct TrainCommand: ParsableCommand {
         checkpoints (moved aside as NAME.damaged): for a job's first launch under a restarting launcher.
         """)
     var resumeOrStart = false
+    @Flag(help: """
+        Start from step 0 although --checkpoint-dir, --metrics or --selection-log hold an earlier run's \
+        files: its checkpoints are deleted and its logs replaced. Without it (or --resume) they are an error.
+        """)
+    var startOver = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
@@ -192,6 +197,7 @@ struct TrainCommand: ParsableCommand {
         o.keepCheckpoints = keepCheckpoints
         o.resume = resume || resumeOrStart
         o.resumeOrStart = resumeOrStart
+        o.startOver = startOver
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
         o.bfloat16Gradients = gradientExchange == .bf16

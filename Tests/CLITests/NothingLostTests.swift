@@ -188,6 +188,38 @@ final class NothingLostTests: XCTestCase {
         XCTAssertNoThrow(try TrainingCheckpoint.load(path: two))
     }
 
+    /// A run from step 0 into the folder of an earlier run used to overwrite its metrics and let the new
+    /// run's rotation delete the new checkpoints (the earlier run's steps are higher), so a later
+    /// `--resume` continued the old run. Now the leftovers are an error naming them, on 1 and 2 ranks,
+    /// and nothing changes; `--start-over` deletes the old checkpoints and replaces the log.
+    func testARunFromStepZeroRefusesAnEarlierRunsFilesUnlessToldToStartOver() throws {
+        let p = try TrainingFixture.paths()
+        let dir = temporaryDirectory("nl-again")
+        let ck = dir + "/ck", metrics = dir + "/metrics.jsonl"
+        try trainedCheckpoints(p, into: ck, steps: 3, extra: ["--metrics", metrics])
+        let before = snapshot(dir)
+        let again = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                                                   extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--metrics", metrics])
+        for ranks in [nil, 2] as [Int?] {
+            try expectRefusal(again, ranks: ranks, mentions: ["--checkpoint-dir \(ck) holds 3 checkpoint(s) of an earlier run, the newest at step 3",
+                                                              "--resume", "--start-over"])
+            XCTAssertEqual(snapshot(dir), before)
+        }
+        let other = dir + "/ck-new"
+        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: other, extra: ["--metrics", metrics]),
+                          mentions: ["--metrics \(metrics) already holds an earlier run's log", "--start-over"])
+        XCTAssertEqual(snapshot(dir), before)
+        try expectRefusal(again + ["--start-over", "--resume"], status: 64, mentions: ["--start-over and --resume exclude each other"])
+
+        let out = try SiftProcess.run(again + ["--start-over"], ranks: 2)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertEqual(checkpoints(ck), ["step-00000001.ckpt", "step-00000002.ckpt"])
+        XCTAssertEqual(try TrainingCheckpoint.load(path: ck + "/step-00000002.ckpt").state.step, 2)
+        let steps = (try String(contentsOfFile: metrics, encoding: .utf8)).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["step"] as? Int }
+        XCTAssertEqual(steps.max(), 2, "the earlier run's metrics rows remain")
+    }
+
     /// The newest checkpoint damaged: the run resumes from the one before, and the damaged file is moved
     /// aside, so the save of the same step does not overwrite it.
     func testDamagedNewestCheckpointIsMovedAsideAndResumeUsesThePreviousOne() throws {
