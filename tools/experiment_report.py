@@ -135,6 +135,23 @@ def ratio_cell(hit, vanilla_elapsed):
 
 
 verdict, budget_verdict = [], []
+# Per (corpus, run label): [seeds ahead on loss, seeds ahead on accuracy, seeds] in the verdict tables, where
+# "ahead" is a ratio below 1 (the run reached vanilla's final value, or matched it, in less time).
+ahead, budget_ahead = {}, {}
+
+
+def below_one(cell):
+    """True when a ratio cell ("0.91 [0.88–0.95]", "> 1", "—") reads below 1."""
+    try:
+        return float(cell.split(" ")[0]) < 1
+    except ValueError:
+        return False
+
+
+def count_line(counts):
+    """One sentence: per corpus and run, the seeds whose ratio is below 1 on loss and on accuracy."""
+    parts = [f"{corpus}, {label}: {a[0]} of {a[2]} on loss, {a[1]} of {a[2]} on accuracy" for (corpus, label), a in counts.items()]
+    return "Seeds ahead of vanilla (ratio below 1): " + "; ".join(parts) + "."
 for corpus, title in CORPORA.items():
     names = [n for n in ORDER if any(k[0] == corpus and k[1] == n for k in runs)]
     if not names:
@@ -160,6 +177,8 @@ for corpus, title in CORPORA.items():
                 else:
                     cell_t, cell_r, cell_s = "not reached", "> 1", "—"
                 if n != "vanilla" and not n.endswith("-b75"):
+                    a = ahead.setdefault((corpus, LABELS[n]), [0, 0, 0])
+                    a[0] += below_one(cell_r); a[1] += below_one(cell_a); a[2] += 1
                     verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {100 * v['acc']:.2f}% | "
                                    f"{r['loss']:.4f} / {100 * r['acc']:.2f}% | {cell_r} | {cell_a} | "
                                    f"{v['step_s']:.3f} / {r['step_s']:.3f} ({100 * (r['step_s'] / v['step_s'] - 1):+.1f}%) |")
@@ -197,6 +216,8 @@ for corpus, title in CORPORA.items():
                 lines.append(f"| {LABELS[n]} | {s} | {r['elapsed']:.0f} s | {r['loss']:.4f} / {100 * r['acc']:.2f}% | "
                              f"{v75['loss']:.4f} / {v['loss']:.4f} | {100 * v75['acc']:.2f}% / {100 * v['acc']:.2f}% | "
                              + " | ".join(cells) + " |")
+                a = budget_ahead.setdefault((corpus, LABELS[n]), [0, 0, 0])
+                a[0] += below_one(cells[1]); a[1] += below_one(cells[3]); a[2] += 1
                 budget_verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {v75['loss']:.4f} | "
                                       f"{100 * v['acc']:.2f}% / {100 * v75['acc']:.2f}% | {r['loss']:.4f} / {100 * r['acc']:.2f}% | "
                                       + " | ".join(cells) + " |")
@@ -302,11 +323,11 @@ print("\n".join(lines))
 table = []
 if verdict:
     table += ["| corpus | seed | run | vanilla: final val. loss / acc. | run: final val. loss / acc. | time to vanilla's final loss ÷ vanilla's time [evaluations around it] | time to vanilla's final accuracy ÷ vanilla's time [evaluations around it] | s/step vanilla / run |",
-              "|---|---|---|---|---|---|---|---|"] + verdict
+              "|---|---|---|---|---|---|---|---|"] + verdict + ["", count_line(ahead)]
 if budget_verdict:
     table += ([""] if table else []) + [
         "| corpus | seed | run (3/4 of the budget) | vanilla final loss: full / 3/4 budget | vanilla final acc.: full / 3/4 budget | run's final loss / acc. | vanilla budget to match its loss | run's time ÷ that budget | vanilla budget to match its accuracy | run's time ÷ that budget |",
-        "|---|---|---|---|---|---|---|---|---|---|"] + budget_verdict
+        "|---|---|---|---|---|---|---|---|---|---|"] + budget_verdict + ["", count_line(budget_ahead)]
 if advice_table:
     table += ([""] if table else []) + advice_table
 if args.index and table:
