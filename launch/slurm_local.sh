@@ -5,6 +5,7 @@
 #   launch/slurm_local.sh status   # the daemons and `sinfo`
 #   launch/slurm_local.sh down     # stop exactly the daemons `up` started and remove their state
 #   launch/slurm_local.sh install  # only install slurm-wlm and munge if missing (launch/test.sh does)
+#   launch/slurm_local.sh --help   # this text
 #
 # `up` prints `export SLURM_CONF=DIR/slurm.conf` on its last line (stdout); the SLURM commands (sbatch,
 # squeue, scancel, scontrol, sinfo, srun) use this cluster once it is set:
@@ -19,6 +20,8 @@
 # for slurmd). Runs as root (slurmd starts jobs as their user). `up` is idempotent: with the daemons
 # of this directory already running it only waits for the node to be idle.
 set -euo pipefail
+# shellcheck source=launch/lib.sh
+. "$(dirname "$0")/lib.sh"
 dir="${SIFT_SLURM_DIR:-/tmp/sift-slurm}"
 port="${SIFT_SLURM_PORT:-6917}"
 cpus="${SIFT_SLURM_CPUS:-2}"
@@ -233,6 +236,7 @@ status() {
 }
 
 case "$cmd" in
+    -h|--help) script_help ;;
     up) up ;;
     install) [ "$(id -u)" -eq 0 ] || die "installing slurm-wlm and munge needs root"; install_packages ;;
     down) down ;;
