@@ -6,6 +6,7 @@
 #   launch/cluster.sh up N [--rate R] [--slots S] [--id K]   create (or adjust) the cluster; idempotent
 #   launch/cluster.sh down [--id K]                          remove everything `up` made, nothing else
 #   launch/cluster.sh status [--id K]                        list hosts, addresses, links, processes
+#   launch/cluster.sh --help                                 this text
 #
 # Cluster K (1..254, default $SIFT_CLUSTER_ID or 1) owns the names siftcK-* and the addresses
 # 10.213.K.0/24: hosts 10.213.K.1..N (namespace and hostname siftcK-hI, interface eth0), this machine
@@ -15,11 +16,14 @@
 # default /run/siftcK: hostfile (one line per host, slots=S, default 1) and agent.
 # Needs root, iproute2 and unshare; otherwise it refuses with one line.
 set -uo pipefail
+# shellcheck source=launch/lib.sh
+. "$(dirname "$0")/lib.sh"
 die() { echo "cluster: $*" >&2; exit 2; }
 
 cmd="${1:-}"; [ $# -gt 0 ] && shift
 n=""; rate=""; slots=1; id="${SIFT_CLUSTER_ID:-1}"
 case "$cmd" in
+    -h|--help) script_help; exit 0 ;;
     up) n="${1:-}"; [ $# -gt 0 ] && shift ;;
     down|status) ;;
     *) die "usage: launch/cluster.sh up N [--rate R] [--slots S] [--id K] | down [--id K] | status [--id K]" ;;
@@ -32,10 +36,12 @@ while [ $# -gt 0 ]; do
         *) die "unknown argument '$1'" ;;
     esac
 done
-[[ "$id" =~ ^[0-9]{1,3}$ ]] && [ "$id" -ge 1 ] && [ "$id" -le 254 ] || die "--id must be 1..254 (got '$id')"
+# in_range VALUE PATTERN LOW HIGH: VALUE matches the regular expression PATTERN and lies in LOW..HIGH.
+in_range() { [[ "$1" =~ $2 ]] && [ "$1" -ge "$3" ] && [ "$1" -le "$4" ]; }
+in_range "$id" '^[0-9]{1,3}$' 1 254 || die "--id must be 1..254 (got '$id')"
 if [ "$cmd" = up ]; then
-    [[ "$n" =~ ^[0-9]{1,2}$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 32 ] || die "up needs a host count 1..32 (got '$n')"
-    [[ "$slots" =~ ^[0-9]{1,3}$ ]] && [ "$slots" -ge 1 ] || die "--slots must be a positive integer (got '$slots')"
+    in_range "$n" '^[0-9]{1,2}$' 1 32 || die "up needs a host count 1..32 (got '$n')"
+    in_range "$slots" '^[0-9]{1,3}$' 1 999 || die "--slots must be a positive integer (got '$slots')"
     [ -z "$rate" ] || [[ "$rate" =~ ^[0-9]+(\.[0-9]+)?(kbit|mbit|gbit)$ ]] || die "--rate must look like 500mbit or 1gbit (got '$rate')"
 fi
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces and links); run as root or skip the cluster"
@@ -50,8 +56,8 @@ hosts() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$prefix-h[0-9
 # Kills the processes left in a host (a lost host's rank and daemon) and removes it with its link.
 remove_host() {
     local ns="$1" i="${1##*-h}"
-    local pids; pids=$(ip netns pids "$ns" 2>/dev/null)
-    [ -n "$pids" ] && kill -9 $pids 2>/dev/null
+    local pids; mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+    [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
     ip link del "$prefix-v$i" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
 }
@@ -84,13 +90,13 @@ up)
         if ! ip link show "$veth" >/dev/null 2>&1; then
             ip -n "$ns" link del eth0 2>/dev/null
             ip link add "$veth" type veth peer name "$prefix-p$i" || die "cannot create veth pair $veth"
-            ip link set "$prefix-p$i" netns "$ns" && ip -n "$ns" link set "$prefix-p$i" name eth0 || die "cannot move the link into $ns"
+            { ip link set "$prefix-p$i" netns "$ns" && ip -n "$ns" link set "$prefix-p$i" name eth0; } || die "cannot move the link into $ns"
             ip link set "$veth" master "$bridge" || die "cannot attach $veth to $bridge"
         fi
         ip -n "$ns" addr replace "$net.$i/24" dev eth0 || die "cannot address $ns"
-        ip -n "$ns" link set lo up && ip -n "$ns" link set eth0 up && ip link set "$veth" up || die "cannot bring up $ns's link"
+        { ip -n "$ns" link set lo up && ip -n "$ns" link set eth0 up && ip link set "$veth" up; } || die "cannot bring up $ns's link"
         if [ -n "$rate" ]; then
-            shape "$veth" "" && shape eth0 "$ns" || die "tc could not shape $ns's link to $rate"
+            { shape "$veth" "" && shape eth0 "$ns"; } || die "tc could not shape $ns's link to $rate"
         else
             tc qdisc del dev "$veth" root 2>/dev/null; tc -n "$ns" qdisc del dev eth0 root 2>/dev/null
         fi
@@ -100,6 +106,7 @@ up)
         echo "# Cluster in a box $id: $n hosts (launch/cluster.sh up $n${rate:+ --rate $rate} --id $id). HOST slots=N"
         for i in $(seq 1 "$n"); do echo "$net.$i slots=$slots"; done
     } > "$dir/hostfile.tmp" && mv "$dir/hostfile.tmp" "$dir/hostfile"
+    # shellcheck disable=SC2016,SC2028  # the single-quoted lines are the agent's own code, expanded when it runs
     {
         echo '#!/bin/sh'
         echo "# rsh agent for OpenMPI (plm_rsh_agent): runs the command on host \$1 of cluster $id, inside its"

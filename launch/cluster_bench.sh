@@ -28,13 +28,14 @@
 #
 # Resumable: each finished run is DIR/rows/*.json and is not run again (delete a file to redo it).
 # At the end the rows go into DIR/network.json (rates, runs, per-rate allreduce benchmark, machine),
-# which `sift project --check-network` reads. Every rank gets 1 OpenBLAS thread; each host has one rank.
+# which `sift project --check-network` reads (rows and network.json: tools/cluster_bench_report.py). Every rank gets 1 OpenBLAS thread; each host has one rank.
 # The cluster is taken down at the end, on error and on interrupt. Needs root (launch/cluster.sh).
 # Timings mean something only on an otherwise idle machine: the load average is recorded per run.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
+cd "$(dirname "$0")/.." || exit 2
+. launch/lib.sh
 die() { echo "cluster_bench: $*" >&2; exit 2; }
+report() { python3 tools/cluster_bench_report.py "$@"; }
 
 out="${SIFT_WORK:-work-data}/cluster_bench"
 rates="500mbit 1gbit 2500mbit 10gbit"; unlimited=1
@@ -42,35 +43,35 @@ models="mini deep12"; steps=12; per_rank=16; data=""; id=60
 ddp=""; ddp_bf16=0; correctness=""; mca=(); train_flags=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --out) out="${2:-}"; shift 2 || die "--out needs a directory" ;;
-        --rates) rates="${2:-}"; shift 2 || die "--rates needs a list" ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
+        --rates) need_value "$@"; rates="$2"; shift 2 ;;
         --no-unlimited) unlimited=0; shift ;;
-        --models) models="${2:-}"; shift 2 || die "--models needs a list" ;;
-        --steps) steps="${2:-}"; shift 2 || die "--steps needs a number" ;;
-        --per-rank-batch) per_rank="${2:-}"; shift 2 || die "--per-rank-batch needs a number" ;;
-        --data) data="${2:-}"; shift 2 || die "--data needs a directory" ;;
-        --id) id="${2:-}"; shift 2 || die "--id needs a number" ;;
-        --ddp) ddp="${2:-}"; shift 2 || die "--ddp needs a python interpreter" ;;
+        --models) need_value "$@"; models="$2"; shift 2 ;;
+        --steps) need_value "$@"; steps="$2"; shift 2 ;;
+        --per-rank-batch) need_value "$@"; per_rank="$2"; shift 2 ;;
+        --data) need_value "$@"; data="$2"; shift 2 ;;
+        --id) need_value "$@"; id="$2"; shift 2 ;;
+        --ddp) need_value "$@"; ddp="$2"; shift 2 ;;
         --ddp-bf16) ddp_bf16=1; shift ;;
-        --train-flags) train_flags="${2:-}"; shift 2 || die "--train-flags needs a string" ;;
-        --mca) [ $# -ge 3 ] || die "--mca needs a name and a value"; mca+=(--mca "$2" "$3"); shift 3 ;;
-        --correctness) correctness="${2:-}"; shift 2 || die "--correctness needs a host count" ;;
+        --train-flags) need_value "$@"; train_flags="$2"; shift 2 ;;
+        --mca) [ $# -ge 3 ] || usage_error "--mca needs a name and a value"; mca+=(--mca "$2" "$3"); shift 3 ;;
+        --correctness) need_value "$@"; correctness="$2"; shift 2 ;;
         --quick) rates="1gbit"; models="tiny"; steps=6; shift ;;
-        -h|--help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument '$1' (see --help)" ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
 for r in $rates; do [[ "$r" =~ ^[0-9]+(\.[0-9]+)?(kbit|mbit|gbit)$ ]] || die "--rates: '$r' is not a tc rate like 500mbit or 1gbit"; done
 for m in $models; do case "$m" in tiny|mini|small|medium|base|deep12) ;; *) die "--models: unknown size '$m'" ;; esac; done
-[[ "$steps" =~ ^[0-9]+$ ]] && [ "$steps" -ge 4 ] || die "--steps must be at least 4 (medians are over steps 3..N)"
+if ! [[ "$steps" =~ ^[0-9]+$ ]] || [ "$steps" -lt 4 ]; then die "--steps must be at least 4 (medians are over steps 3..N)"; fi
 [[ "$per_rank" =~ ^[1-9][0-9]*$ ]] || die "--per-rank-batch must be a positive integer"
-[[ "$id" =~ ^[0-9]+$ ]] && [ "$id" -ge 1 ] && [ "$id" -le 99 ] || die "--id must be 1..99 (100-249 belong to the tests)"
-[ -z "$correctness" ] || { [[ "$correctness" =~ ^[2-8]$ ]] || die "--correctness needs 2..8 hosts"; }
+if ! [[ "$id" =~ ^[0-9]+$ ]] || [ "$id" -lt 1 ] || [ "$id" -gt 99 ]; then die "--id must be 1..99 (100-249 belong to the tests)"; fi
+[ -z "$correctness" ] || [[ "$correctness" =~ ^[2-8]$ ]] || die "--correctness needs 2..8 hosts"
 [ -z "$ddp" ] || [ -x "$(command -v "$ddp")" ] || die "--ddp $ddp is not an executable Python"
-bin="${SIFT_BINARY:-$root/.build/release/sift}"
-[ -x "$bin" ] || die "sift binary not found at $bin (run launch/setup.sh or swift build -c release)"
 command -v python3 >/dev/null || die "needs python3 (to summarise metrics files)"
 [ "$(id -u)" -eq 0 ] || die "needs root (launch/cluster.sh makes network namespaces)"
+sift_binary
+read -r -a train_flag_args <<<"$train_flags"
 
 mkdir -p "$out/rows" "$out/logs" || die "cannot create $out"
 out="$(cd "$out" && pwd)"
@@ -91,9 +92,8 @@ if [ -z "$data" ]; then
             corpus="${SIFT_CORPUS:-/usr/share/doc/python3.11/html/_sources}"
             [ -e "$corpus" ] || die "no --data and no corpus at $corpus (set SIFT_CORPUS or pass --data)"
             echo "building a dataset from $corpus in $data (vocabulary 8192, sequence length 128)"
-            "$bin" vocab --corpus "$corpus" --size 8192 --out "$out/vocab.txt" > "$out/logs/vocab.log" 2>&1 \
-                && "$bin" prepare --corpus "$corpus" --vocab "$out/vocab.txt" --seq-len 128 --validation-fraction 0.1 \
-                    --out "$data" > "$out/logs/prepare.log" 2>&1 || die "building the dataset failed (see $out/logs)"
+            prepare_corpus "$out" "$corpus" auto 0.1 > "$out/logs/prepare.log" 2>&1 \
+                || die "building the dataset failed (see $out/logs/prepare.log)"
         fi
     fi
 fi
@@ -104,31 +104,6 @@ vocab_size=$(grep -c . "$vocab")
 global=$((2 * per_rank))
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 load() { cut -d' ' -f1 /proc/loadavg; }
-
-# Median step time (steps 3..N, from `elapsed`) and median of each phase of one run's metrics file.
-summarise() {  # METRICS ROW_JSON key=value...
-    python3 - "$@" <<'PY'
-import json, statistics, sys
-metrics, row, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
-lines = [json.loads(l) for l in open(metrics) if l.strip()]
-steps = sorted((l for l in lines if "times" in l), key=lambda l: l["step"])
-if len(steps) < 4:
-    sys.exit(f"{metrics}: fewer than 4 timed steps")
-dts = [b["elapsed"] - a["elapsed"] for a, b in zip(steps, steps[1:]) if b["step"] >= 3]
-timed = [s for s in steps if s["step"] >= 3]
-out = {"step_s": statistics.median(dts), "steps_timed": len(dts),
-       "times": {k: statistics.median(s["times"][k] for s in timed) for k in steps[-1]["times"]},
-       "losses": [s["train_loss"] for s in steps]}
-for kv in extra:
-    k, v = kv.split("=", 1)
-    try:
-        out[k] = json.loads(v)
-    except ValueError:
-        out[k] = v
-json.dump(out, open(row + ".tmp", "w"), indent=1, sort_keys=True)
-PY
-    [ -f "$2.tmp" ] && mv "$2.tmp" "$2"
-}
 
 up() {  # RATE|unlimited HOSTS
     local r=()
@@ -141,16 +116,15 @@ train() {  # NP METRICS LOG MODEL POLICY OVERLAP STEPS [mpirun.sh args before --
     local np=$1 metrics=$2 log=$3 model=$4 policy=$5 overlap=$6 n=$7; shift 7
     local flags=(); [ "$overlap" = off ] && flags+=(--no-overlap)
     rm -f "$metrics"
-    # shellcheck disable=SC2086
     launch/mpirun.sh -np "$np" "$@" -- train --config "$model" --data "$data" --vocab "$vocab" --policy "$policy" \
         --exit-layer 1 --select-fraction 0.5 --sift-delay 0 --batch-size "$global" --micro-batch 32 --bucket-mb 4 \
         --steps "$n" --warmup 1 --eval-every 0 --eval-samples 16 --check-replicas-every 0 --log-every 1000 \
-        --seed 7 --metrics "$metrics" "${flags[@]}" $train_flags > "$log" 2>&1
+        --seed 7 --metrics "$metrics" "${flags[@]}" "${train_flag_args[@]}" > "$log" 2>&1
 }
 
 # launch/mpirun.sh's default across hosts, written out so that every row records it.
 [[ " ${mca[*]} " == *" btl_tcp_progress_thread "* ]] || mca+=(--mca btl_tcp_progress_thread 1)
-hosts_args() { echo --hostfile "$cdir/hostfile" --agent "$cdir/agent" "${mca[@]}"; }
+hosts_args=(--hostfile "$cdir/hostfile" --agent "$cdir/agent" "${mca[@]}")
 mca_text=$(printf '%s ' "${mca[@]}" | sed 's/--mca \([^ ]*\) \([^ ]*\) /\1=\2 /g; s/ $//')
 
 if [ -n "$correctness" ]; then
@@ -162,24 +136,14 @@ if [ -n "$correctness" ]; then
     for policy in vanilla sift; do
         one="$out/logs/correct-$model-$policy-1.jsonl"; many="$out/logs/correct-$model-$policy-$correctness.jsonl"
         train 1 "$one" "$one.log" "$model" "$policy" on 4 || die "1-rank run failed (see $one.log)"
-        # shellcheck disable=SC2046
-        train "$correctness" "$many" "$many.log" "$model" "$policy" on 4 $(hosts_args) \
+        train "$correctness" "$many" "$many.log" "$model" "$policy" on 4 "${hosts_args[@]}" \
             || die "$correctness-host run failed (see $many.log)"
-        python3 - "$one" "$many" "$policy" "$correctness" <<'PY' || status=1
-import json, sys
-a, b = ([json.loads(l)["train_loss"] for l in open(f) if '"train_loss"' in l] for f in sys.argv[1:3])
-worst = max(abs(x - y) / abs(x) for x, y in zip(a, b))
-ok = len(a) == len(b) == 4 and worst <= 1e-5
-print(f"{sys.argv[3]}: {sys.argv[4]} hosts vs 1 rank, train loss per step {b} vs {a}: largest relative difference {worst:.2e} "
-      + ("(within 1e-5)" if ok else "EXCEEDS 1e-5"))
-sys.exit(0 if ok else 1)
-PY
+        report correctness "$one" "$many" "$policy" "$correctness" || status=1
     done
     exit $status
 fi
 
-row_names=()
-[ "$unlimited" = 1 ] && all_rates="$rates unlimited" || all_rates="$rates"
+all_rates="$rates"; [ "$unlimited" = 1 ] && all_rates="$rates unlimited"
 total=$(( $(wc -w <<<"$all_rates") * $(wc -w <<<"$models") * 4 )); done_runs=0
 echo "cluster_bench: 2 hosts x 1 rank (cluster $id), rates: $all_rates; models: $models; $steps steps, b $per_rank per rank; $total runs; rows in $out/rows"
 echo "  dataset $data (vocabulary $vocab_size); load average now $(load) (timings need an idle machine)"
@@ -189,8 +153,7 @@ for rate in $all_rates; do
     if [ ! -f "$bench" ]; then
         # The link alone: the trainer's gradient allreduce (blocking and in 4 MiB buckets) and an 8-byte
         # allreduce over this rate, for the model's bandwidth and per-message fit.
-        # shellcheck disable=SC2046
-        launch/mpirun.sh -np 2 $(hosts_args) -- bench --only allreduce --configs "$(tr ' ' , <<<"$models")" \
+        launch/mpirun.sh -np 2 "${hosts_args[@]}" -- bench --only allreduce --configs "$(tr ' ' , <<<"$models")" \
             --vocab-size "$vocab_size" --repeats 5 --json "$bench.tmp" > "$out/logs/$rate-allreduce.log" 2>&1 \
             && mv "$bench.tmp" "$bench" || echo "  warning: allreduce benchmark at $rate failed (see $out/logs/$rate-allreduce.log)" >&2
     fi
@@ -201,14 +164,13 @@ for rate in $all_rates; do
                 done_runs=$((done_runs + 1))
                 if [ -f "$row" ]; then echo "  [$done_runs/$total] $name: done before"; continue; fi
                 before=$(load)
-                # shellcheck disable=SC2046
-                train 2 "$out/logs/$name.jsonl" "$out/logs/$name.log" "$model" "$policy" "$overlap" "$steps" $(hosts_args) \
+                train 2 "$out/logs/$name.jsonl" "$out/logs/$name.log" "$model" "$policy" "$overlap" "$steps" "${hosts_args[@]}" \
                     || die "run $name failed: $(tail -n 2 "$out/logs/$name.log" | tr '\n' ' ')"
-                summarise "$out/logs/$name.jsonl" "$row" rate="$rate" model="$model" policy="$policy" overlap="$([ $overlap = on ] && echo true || echo false)" \
+                report row "$out/logs/$name.jsonl" "$row" rate="$rate" model="$model" policy="$policy" overlap="$([ "$overlap" = on ] && echo true || echo false)" \
                     hosts=2 ranks=2 batch_size="$global" per_rank_batch="$per_rank" select_fraction=0.5 exit_layer=1 \
                     bucket_mb=4 micro_batch=32 load_average_before="$before" load_average_after="$(load)" mca="$mca_text" train_flags="$train_flags" \
                     || die "cannot summarise $name"
-                echo "  [$done_runs/$total] $name: $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$row") (load $before)"
+                echo "  [$done_runs/$total] $name: $(report step-time "$row") (load $before)"
             done
         done
         if [ -n "$ddp" ]; then
@@ -223,7 +185,7 @@ for rate in $all_rates; do
                     || die "DDP run $rate $model failed: $(tail -n 2 "$out/logs/$rate-$model-ddp.log" | tr '\n' ' ')"
             fi
             for f in "$prefix"-ddp*.json; do
-                echo "  $(basename "$f" .json): $(python3 -c 'import json,sys; print("%.3f s/step" % json.load(open(sys.argv[1]))["step_s"])' "$f")"
+                echo "  $(basename "$f" .json): $(report step-time "$f")"
             done
         fi
     done
@@ -231,35 +193,6 @@ done
 down
 
 # Everything into one JSON for `sift project --check-network`.
-python3 - "$out" "$vocab_size" "$steps" "$cpu" "$(nproc)" "$id" "$all_rates" <<'PY' || die "cannot write $out/network.json"
-import glob, json, os, sys, time
-out, vocab, steps, cpu, cores, cid, rates = sys.argv[1:8]
-def rate_bits(r):
-    if r == "unlimited":
-        return None
-    units = {"kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
-    u = next(k for k in units if r.endswith(k))
-    return float(r[:-len(u)]) * units[u]
-runs, ddp, allreduce = [], [], []
-for f in sorted(glob.glob(os.path.join(out, "rows", "*.json"))):
-    row = json.load(open(f))
-    if f.endswith("-allreduce.json"):
-        rate = os.path.basename(f)[:-len("-allreduce.json")]
-        a = row.get("allreduce")
-        if a:
-            allreduce.append({"rate": rate, "rate_bits_per_s": rate_bits(rate), "latency_seconds": a["latency_seconds"],
-                              "small_allreduce_seconds": a["small_allreduce_seconds"], "gradients": a["gradients"]})
-        continue
-    row.pop("losses", None)
-    row["rate_bits_per_s"] = rate_bits(row["rate"])
-    (ddp if "ddp" in row.get("engine", "") else runs).append(row)
-doc = {"kind": "cluster_bench", "hosts": 2, "ranks_per_host": 1, "threads_per_rank": 1, "cores": int(cores),
-       "cpu": cpu, "vocab_size": int(vocab), "seq_len": 128, "steps": int(steps), "cluster_id": int(cid),
-       "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rates": rates.split(),
-       "load_average_at_end": float(open("/proc/loadavg").read().split()[0]),
-       "runs": runs, "allreduce": allreduce, "ddp": ddp}
-json.dump(doc, open(os.path.join(out, "network.json"), "w"), indent=1, sort_keys=True)
-print(f"wrote {out}/network.json: {len(runs)} sift runs, {len(ddp)} DDP runs, {len(allreduce)} allreduce benchmarks")
-PY
+report network "$out" "$vocab_size" "$steps" "$cpu" "$(nproc)" "$id" "$all_rates" || die "cannot write $out/network.json"
 echo
 "$bin" project --check-network "$out/network.json" --json "$out/check.json"

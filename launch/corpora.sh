@@ -10,34 +10,25 @@
 # Uses $SIFT_BINARY when set, else builds with launch/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { echo "usage: launch/corpora.sh DIR [python|gcide|licenses]…" >&2; exit 2; }
+. launch/lib.sh
+case "${1:-}" in -h|--help) script_help; exit 0 ;; "") usage_error "expected DIR [python|gcide|licenses]…" ;; esac
 work="$1"; shift
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=(python gcide licenses)
 for name in "${names[@]}"; do
-    case "$name" in python|gcide|licenses) ;; *) echo "error: unknown corpus '$name' (expected python, gcide or licenses)" >&2; exit 2 ;; esac
+    case "$name" in python|gcide|licenses) ;; *) usage_error "unknown corpus '$name' (expected python, gcide or licenses)" ;; esac
 done
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
+sift_binary
 mkdir -p "$work"
 
-prepare() {  # name corpus format validation-fraction
-    local d="$work/$1"
-    mkdir -p "$d"
-    [ -f "$d/vocab.txt" ] || "$bin" vocab --corpus "$2" --size 8192 --out "$d/vocab.txt" >&2
-    [ -f "$d/dataset/manifest.json" ] || "$bin" prepare --corpus "$2" --vocab "$d/vocab.txt" --format "$3" \
-        --validation-fraction "$4" --seq-len 128 --out "$d/dataset" >&2
-}
 for name in "${names[@]}"; do
     case "$name" in
-        python) prepare python /usr/share/doc/python3.11/html/_sources rst 0.1 ;;
+        python) prepare_corpus "$work/python" /usr/share/doc/python3.11/html/_sources rst 0.1 >&2 ;;
         gcide)
-            if [ ! -f /usr/share/dictd/gcide.dict.dz ]; then
-                SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-                $SUDO apt-get install -y -qq dict-gcide >&2
-            fi
+            [ -f /usr/share/dictd/gcide.dict.dz ] || apt_install dict-gcide
             if [ ! -f "$work/gcide.txt" ]; then
                 zcat /usr/share/dictd/gcide.dict.dz > "$work/gcide.txt.tmp" && mv "$work/gcide.txt.tmp" "$work/gcide.txt"
             fi
-            prepare gcide "$work/gcide.txt" text 0.03 ;;
+            prepare_corpus "$work/gcide" "$work/gcide.txt" text 0.03 >&2 ;;
         licenses)
             if [ ! -f "$work/licenses.txt" ]; then
                 python3 - "$work/licenses.txt.tmp" <<'PY'
@@ -51,6 +42,6 @@ for path in sorted(glob.glob("/usr/share/doc/*/copyright")):
 PY
                 mv "$work/licenses.txt.tmp" "$work/licenses.txt"
             fi
-            prepare licenses "$work/licenses.txt" text 0.12 ;;
+            prepare_corpus "$work/licenses" "$work/licenses.txt" text 0.12 >&2 ;;
     esac
 done

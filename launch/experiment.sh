@@ -53,27 +53,27 @@
 # The first round (no --round) writes into docs/experiment/policies, a round into docs/experiment/ROUND.
 # Resumable: a finished run (its metrics end with the final evaluation) is never re-run; an interrupted
 # one continues from its newest checkpoint (`--resume`; the training clock is saved with it). A finished
-# run's metrics are compressed (launch/metrics_log.sh). The report (results.md, PNG curves, and the
+# run's metrics are thinned to what the report reads and compressed (launch/lib.sh's metrics_finish). The report (results.md, PNG curves, and the
 # round's table in docs/EXPERIMENTS.md: tools/experiment_report.py) is regenerated from whatever runs
 # have finished, after every run.
 # --smoke: tiny budgets and evaluation sets, into $SIFT_WORK/experiment-smoke (checks the pipeline only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. launch/metrics_log.sh
+. launch/lib.sh
 budget=330; out=""; eval_every=40; eval_samples=1600; subset=2800; only=""; smoke=0; warm_only=""; round=""; stage_warm=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) smoke=1; budget=12; eval_every=10; eval_samples=64; subset=400; shift ;;
-        --budget) budget="$2"; shift 2 ;;
-        --out) out="$2"; out_given=1; shift 2 ;;
-        --only) only="$2"; shift 2 ;;
-        --round) round="$2"; shift 2
-                 case "$round" in reuse|rho|budget|vocab|stage) ;; *) echo "error: unknown round '$round' (expected reuse, rho, budget, vocab or stage)" >&2; exit 2 ;; esac ;;
-        --warm-start) stage_warm="$2"; shift 2 ;;
-        --warm-start-only) warm_only="$2"; shift 2 ;;
+        --budget) need_value "$@"; budget="$2"; shift 2 ;;
+        --out) need_value "$@"; out="$2"; out_given=1; shift 2 ;;
+        --only) need_value "$@"; only="$2"; shift 2 ;;
+        --round) need_value "$@"; round="$2"; shift 2
+                 case "$round" in reuse|rho|budget|vocab|stage) ;; *) usage_error "unknown round '$round' (expected reuse, rho, budget, vocab or stage)" ;; esac ;;
+        --warm-start) need_value "$@"; stage_warm="$2"; shift 2 ;;
+        --warm-start-only) need_value "$@"; warm_only="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --smoke, --budget S, --out DIR, --only NAME)" >&2; exit 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
 work="${SIFT_WORK:-work-data}/experiment"
@@ -96,12 +96,8 @@ fi
 runs_dir="$work/runs${round:+-$round}"
 [ -n "${out_given:-}" ] && runs_dir="$runs_dir-$(basename "$out")"
 # SIFT_BINARY pins the binary (e.g. a copy, so rebuilding the checkout cannot change a running experiment).
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
-export SIFT_BINARY="$bin"
-if ! command -v gnuplot >/dev/null; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get install -y -qq gnuplot-nox >&2
-fi
+sift_binary
+command -v gnuplot >/dev/null || apt_install gnuplot-nox
 mkdir -p "$work" "$out"
 
 # Corpora → vocabularies → datasets (each once; the corpora are described in launch/corpora.sh).
@@ -122,14 +118,7 @@ warm_start() {  # corpus
         --checkpoint-dir "$d/warm-start-checkpoints" --checkpoint-every 100 --keep-checkpoints 1 \
         --metrics "$out/$id.jsonl" --export "$d/warm-start" --overwrite-export "${resume[@]}" >> "$out/$id.log" 2>&1 \
         || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
-    # Keep the committed log small: evaluation rows and every 25th step.
-    python3 - "$out/$id.jsonl" <<'PY'
-import json, sys
-rows = [l for l in open(sys.argv[1]) if l.strip()]
-keep = [l for l in rows if '"val_loss"' in l or json.loads(l).get("step", 0) % 25 == 0]
-open(sys.argv[1], "w").writelines(keep)
-PY
-    metrics_compress "$out/$id"
+    metrics_finish "$out/$id"
 }
 
 if [ -n "$warm_only" ]; then warm_start "$warm_only"; echo "experiment: warm start of $warm_only ready" >&2; exit 0; fi
@@ -229,15 +218,15 @@ for run in "${runs[@]}"; do
     if [ -n "$stage_warm" ]; then init="$stage_warm" data="$(dirname "$(dirname "$stage_warm")")/$corpus/dataset"; else warm_start "$corpus"; fi
     run_budget=$budget; [[ "$flags" =~ --time-budget\ ([0-9]+) ]] && run_budget=${BASH_REMATCH[1]}
     echo "experiment: $id (${run_budget} s of training${resume:+, resuming})" >&2
-    # shellcheck disable=SC2086
+    read -r -a flag_args <<<"$flags"
     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$init" --data "$data" \
         --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" \
-        --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 $flags \
+        --train-subset "$subset" --time-budget "$budget" --warmup 30 --lr 1e-3 "${flag_args[@]}" \
         --eval-every "$eval_every" --eval-samples "$eval_samples" --fidelity-every "$([ "$name" = vanilla ] && echo 0 || echo 50)" \
         --check-replicas-every 0 --log-every 20 --checkpoint-dir "$ckpt" --checkpoint-every 50 --keep-checkpoints 1 \
         --metrics "$metrics" "${resume[@]}" "$@" >> "$out/$id.log" 2>&1 \
         || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
-    metrics_compress "$out/$id"
+    metrics_finish "$out/$id"
     report
 done
 report

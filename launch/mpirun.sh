@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Launches sift under mpirun with the settings this machine needs.
 #
-#   launch/mpirun.sh [-np N] [--hostfile FILE] [--agent PROGRAM] [--max-restarts K] [--min-np M] [--tcp-only] [--dry-run] [--] SIFT_ARGS...
+#   launch/mpirun.sh [-np N] [--hostfile FILE] [--agent PROGRAM] [--max-restarts K] [--min-np M] [--tcp-only]
+#                    [--mca NAME VALUE]... [--dry-run] [--help] [--] SIFT_ARGS...
 #
 # - --agent PROGRAM starts the daemons on the hostfile's hosts with PROGRAM instead of ssh (OpenMPI's
 #   plm_rsh_agent; launch/cluster.sh writes one for its namespace hosts);
@@ -28,9 +29,12 @@
 #   them; `--mca btl_tcp_progress_thread 0` turns it off (docs/DECISIONS.md);
 # - --dry-run checks everything (hostfile included), prints the mpirun command and the thread count
 #   it would use, and exits without starting anything.
-# The sift binary is $SIFT_BINARY, or the release build of this checkout.
+# The sift binary is $SIFT_BINARY, or the release build of this checkout (built by launch/setup.sh when
+# SIFT_BINARY is not set: launch/lib.sh's sift_binary).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=launch/lib.sh
+. "$here/lib.sh"
 np=2
 hostfile=""
 agent=""
@@ -41,14 +45,16 @@ progress_thread_set=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        -np|-n) np="$2"; shift 2 ;;
-        --hostfile) hostfile="$2"; shift 2 ;;
-        --agent) agent="$2"; shift 2 ;;
-        --max-restarts) max_restarts="$2"; shift 2 ;;
-        --min-np) min_np="$2"; shift 2 ;;
+        -np|-n) need_value "$@"; np="$2"; shift 2 ;;
+        --hostfile) need_value "$@"; hostfile="$2"; shift 2 ;;
+        --agent) need_value "$@"; agent="$2"; shift 2 ;;
+        --max-restarts) need_value "$@"; max_restarts="$2"; shift 2 ;;
+        --min-np) need_value "$@"; min_np="$2"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
-        --tcp-only) extra+=(--mca btl tcp,self --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
-        --mca) extra+=(--mca "$2" "$3"); [ "$2" = btl_tcp_progress_thread ] && progress_thread_set=1; shift 3 ;;
+        --tcp-only) extra+=(--mca btl "tcp,self" --mca btl_tcp_if_include "${SIFT_TCP_IF:-lo}"); shift ;;
+        --mca) [ $# -ge 3 ] || usage_error "--mca needs a name and a value"
+               extra+=(--mca "$2" "$3"); [ "$2" = btl_tcp_progress_thread ] && progress_thread_set=1; shift 3 ;;
+        -h|--help) script_help; exit 0 ;;
         --) shift; break ;;
         *) break ;;
     esac
@@ -63,8 +69,7 @@ if [ -n "$agent" ]; then
     if [ ! -x "$agent" ]; then echo "error: --agent $agent is not an executable program" >&2; exit 2; fi
     extra+=(--mca plm_rsh_agent "$agent")
 fi
-bin="${SIFT_BINARY:-$here/../.build/release/sift}"
-if [ ! -x "$bin" ]; then echo "error: sift binary not found at $bin (run launch/setup.sh first)" >&2; exit 2; fi
+sift_binary
 
 cores=$(nproc)
 args=(-np "$np")
@@ -226,14 +231,14 @@ while :; do
     # Hosts the job lost (named by a rank's watchdog, or by mpirun) leave the hostfile of the restart.
     if [ -n "$hostfile" ]; then
         lost=$( { sed -n 's/.* lost rank [0-9]* on host \([^ ]*\) (\([^)]*\)).*/\1 \2/p' "$errlog";
-                  sed -n 's/.*Remote daemon:.* on node \([^ ]*\).*/\1/p' "$errlog"; } | tr ', ' '\n\n' | sed '/^$/d' | sort -u)
+                  sed -n 's/.*Remote daemon:.* on node \([^ ]*\).*/\1/p' "$errlog"; } | tr ', ' '\n' | sed '/^$/d' | sort -u)
         if [ -n "$lost" ]; then
             awk -v lost="$lost" 'BEGIN { n = split(lost, l, "\n"); for (i = 1; i <= n; i++) gone[l[i]] = 1 }
                  { line = $0; sub(/#.*/, "", line); split(line, f, " ") } !(f[1] in gone)' "$hostfile" > "$errlog.hosts$attempt"
             if grep -qvE '^[[:space:]]*(#|$)' "$errlog.hosts$attempt"; then
-                echo "launch: lost host(s) $(echo $lost | tr '\n' ' ')- relaunching without them" >&2
+                echo "launch: lost host(s) $(tr '\n' ' ' <<<"$lost")- relaunching without them" >&2
                 hostfile="$errlog.hosts$attempt"
-                for i in "${!args[@]}"; do [ "${args[$i]}" = --hostfile ] && args[$((i + 1))]="$hostfile"; done
+                for i in "${!args[@]}"; do [ "${args[$i]}" = --hostfile ] && args[i + 1]="$hostfile"; done
             fi
         fi
     fi

@@ -30,25 +30,26 @@
 # first, so that one experiment is never measured with two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/lib.sh
+usage_status=64
 corpora="gcide"; seeds="1 2 3"; steps=6000; dense="3200-4400:25,4800-6000:25"; only=""; out=docs/experiment/paper
 costs=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --step-costs) costs=1; shift ;;
-        --corpora) corpora="$2"; shift 2 ;;
-        --seeds) seeds="$2"; shift 2 ;;
-        --steps) steps="$2"; shift 2 ;;
-        --dense) dense="$2"; shift 2 ;;
-        --only) only="$2"; shift 2 ;;
-        --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "error: unknown argument '$1' (see launch/paper.sh --help)" >&2; exit 64 ;;
+        --corpora) need_value "$@"; corpora="$2"; shift 2 ;;
+        --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
+        --steps) need_value "$@"; steps="$2"; shift 2 ;;
+        --dense) need_value "$@"; dense="$2"; shift 2 ;;
+        --only) need_value "$@"; only="$2"; shift 2 ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
-[[ "$steps" =~ ^[1-9][0-9]*$ ]] && [ "$steps" -gt 300 ] || { echo "error: --steps must be an integer above the 300 warm-up steps (got '$steps')" >&2; exit 64; }
+if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -le 300 ]; then usage_error "--steps must be an integer above the 300 warm-up steps (got '$steps')"; fi
 work="${SIFT_WORK:-work-data}/paper"
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
-export SIFT_BINARY="$bin"
+sift_binary
 mkdir -p "$out"
 cpu_name() {  # "AMD EPYC (family 25 model 1, AVX2, no AVX-512)": the model name alone does not tell Zen 3 from Zen 4
     local f; f=$(grep -m1 '^flags' /proc/cpuinfo)
@@ -65,10 +66,9 @@ if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
     fi
 fi
 [ -f "$out/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$out/binary.txt"
-# shellcheck disable=SC2086
-launch/corpora.sh "$work" $corpora
+read -r -a corpus_names <<<"$corpora"
+launch/corpora.sh "$work" "${corpus_names[@]}"
 
-finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
 report() { python3 tools/paper_report.py --dir "$out" --index docs/EXPERIMENTS.md >/dev/null || echo "warning: the report could not be written" >&2; }
 
 # Idle seconds per step of each policy, measured back to back from the same model (the newest checkpoint of
@@ -95,11 +95,13 @@ if [ "$costs" -eq 1 ]; then
     done
     python3 - "$out/step-costs.json" "$(cpu_name)" "${rounds[@]}" <<'PY'
 import json, sys
+sys.path.insert(0, "tools")
+from metrics_io import step_rows
 out, cpu, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
 per = {"vanilla": [], "sift": []}
 for spec in runs:
     policy, path = spec.split("=", 1)
-    rows = {r["step"]: r for r in map(json.loads, filter(str.strip, open(path))) if "times" in r}
+    rows = {r["step"]: r for r in step_rows(path)}
     per[policy].append((rows[60]["elapsed"] - rows[10]["elapsed"]) / 50)
 result = {p: sum(v) / len(v) for p, v in per.items()}
 result.update({"rounds": per, "cpu": cpu, "command": "launch/paper.sh --step-costs"})
@@ -127,7 +129,7 @@ for seed in $seeds; do
             else rm -f "$metrics"; fi
             flags=(--policy vanilla)
             [ "$policy" = sift ] && flags=(--policy sift --sift-delay 0 --sift-start-learned 0.45)
-            if ! finished "$metrics"; then
+            if ! metrics_finished "$run/metrics"; then
                 echo "paper: $id ($steps steps${resume:+, resuming})" >&2
                 set +e
                 SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$work/$c/dataset" \

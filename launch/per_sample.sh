@@ -12,32 +12,32 @@
 #       b = 32, ρ = 0.5, exit layer 1 and N steps unless its FLAGS say otherwise (they come last, so
 #       "vanilla-112 --policy vanilla --steps 112" is vanilla with a schedule 3/4 as long).
 #
-# Resumable: a finished run (its metrics end with the final evaluation) is not re-run. Writes
+# Resumable: a finished run (its metrics end with the final evaluation) is not re-run; its metrics are
+# thinned to what the report reads and compressed (launch/lib.sh's metrics_finish). Writes
 # docs/experiment/per-sample/<policy>-s<seed>.{jsonl.gz,log} and results.md (python), or the same under
 # docs/experiment/per-sample-<corpus>/ for another corpus, or under --out DIR (tools/per_sample_report.py;
 # under docs/experiment it also updates that folder's table in docs/EXPERIMENTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. launch/metrics_log.sh
+. launch/lib.sh
 steps=200; only=""; corpus=python; seeds="1 2"; runs=(); out=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --steps) steps="$2"; shift 2 ;;
-        --only) only="$2"; shift 2 ;;
-        --corpus) corpus="$2"; shift 2 ;;
-        --seeds) seeds="$2"; shift 2 ;;
-        --run) runs+=("$2"); shift 2 ;;
-        --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --steps N, --only NAME, --corpus NAME, --seeds LIST, --run SPEC, --out DIR)" >&2; exit 2 ;;
+        --steps) need_value "$@"; steps="$2"; shift 2 ;;
+        --only) need_value "$@"; only="$2"; shift 2 ;;
+        --corpus) need_value "$@"; corpus="$2"; shift 2 ;;
+        --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
+        --run) need_value "$@"; runs+=("$2"); shift 2 ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
-case "$corpus" in python|gcide|licenses) ;; *) echo "error: --corpus must be python, gcide or licenses (got '$corpus')" >&2; exit 2 ;; esac
+case "$corpus" in python|gcide|licenses) ;; *) usage_error "--corpus must be python, gcide or licenses (got '$corpus')" ;; esac
 work="${SIFT_WORK:-work-data}/experiment"
 if [ -z "$out" ]; then out=docs/experiment/per-sample; [ "$corpus" = python ] || out="$out-$corpus"; fi
 [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
-export SIFT_BINARY="$bin"
+sift_binary
 [ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --rule relative" "exact --policy exact --rule relative")
 mkdir -p "$out"
 for seed in $seeds; do
@@ -48,13 +48,13 @@ for seed in $seeds; do
         if metrics_finished "$out/$id"; then echo "per-sample: $id finished already" >&2; continue; fi
         metrics_remove "$out/$id"
         echo "per-sample: $id ($steps steps)" >&2
-        # shellcheck disable=SC2086
+        read -r -a flag_args <<<"$flags"
         SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$corpus/warm-start" --data "$work/$corpus/dataset" \
             --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" --train-subset 2800 \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
-            --metrics "$out/$id.jsonl" $flags > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
-        metrics_compress "$out/$id"
+            --metrics "$out/$id.jsonl" "${flag_args[@]}" > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
+        metrics_finish "$out/$id"
     done
 done
-python3 tools/per_sample_report.py --dir "$out" --steps "$steps" --corpus "$corpus" \
-    $(case "$out" in docs/experiment/*) echo --index docs/EXPERIMENTS.md ;; esac)
+index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac
+python3 tools/per_sample_report.py --dir "$out" --steps "$steps" --corpus "$corpus" "${index[@]}"

@@ -14,21 +14,15 @@
 # SIFT_BINARY skips the install and build and uses that binary; SIFT_CORPUS replaces the corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/lib.sh
+case "${1:-}" in -h|--help) script_help; exit 0 ;; esac
 started=$(date +%s)
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
-export SIFT_BINARY="$bin"
+sift_binary
 built=$(date +%s)
 work="${SIFT_WORK:-work-data}"
-corpus="${SIFT_CORPUS:-/usr/share/doc/python3.11/html/_sources}"
-mkdir -p "$work"
-if [ ! -f "$work/vocab.txt" ]; then
-    "$bin" vocab --corpus "$corpus" --size 8192 --out "$work/vocab.txt"
-fi
-if [ ! -f "$work/dataset/manifest.json" ]; then
-    # --format auto reads the reStructuredText sources as rst (markup removed); 10% of the documents are
-    # held out: ~1,600 sequences, > 30,000 masked validation tokens.
-    "$bin" prepare --corpus "$corpus" --vocab "$work/vocab.txt" --seq-len 128 --validation-fraction 0.1 --out "$work/dataset"
-fi
+# --format auto reads the reStructuredText sources as rst (markup removed); 10% of the documents are
+# held out: ~1,600 sequences, > 30,000 masked validation tokens.
+prepare_corpus "$work" "${SIFT_CORPUS:-/usr/share/doc/python3.11/html/_sources}" auto 0.1
 prepared=$(date +%s)
 # Run again, the main job starts over (its earlier checkpoints and metrics are replaced) unless the extra
 # arguments continue it (--resume or --resume-or-start).

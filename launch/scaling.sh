@@ -18,6 +18,7 @@
 # Needs the default dataset (run launch/quickstart.sh once, or SIFT_WORK pointing to one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/lib.sh
 config=mini
 steps=6
 per_rank=8
@@ -28,12 +29,12 @@ positional=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) config=tiny; steps=3; shift ;;
-        --out) out="$2"; shift 2 ;;
-        --ranks) ranks="$2"; shift 2 ;;
-        --per-rank-batch) per_rank="$2"; shift 2 ;;
-        --global-batch) global="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) echo "error: unknown option $1 (see launch/scaling.sh --help)" >&2; exit 2 ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
+        --ranks) need_value "$@"; ranks="$2"; shift 2 ;;
+        --per-rank-batch) need_value "$@"; per_rank="$2"; shift 2 ;;
+        --global-batch) need_value "$@"; global="$2"; shift 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        -*) usage_error "unknown option $1" ;;
         *) positional+=("$1"); shift ;;
     esac
 done
@@ -58,8 +59,7 @@ vocab="$work/dataset/vocab.txt"; [ -f "$vocab" ] || vocab="$work/vocab.txt"
 vocab_size=$(wc -l < "$vocab" | tr -d ' ')
 out="${out:-$work/scaling}"
 mkdir -p "$out"
-bin="${SIFT_BINARY:-.build/release/sift}"
-[ -x "$bin" ] || { echo "error: sift binary not found at $bin (run launch/setup.sh first)" >&2; exit 2; }
+sift_binary
 cores=$(nproc)
 # One OpenBLAS thread per rank: ranks = cores used (see the header).
 export OPENBLAS_NUM_THREADS=1

@@ -5,6 +5,7 @@
 #   launch/slurm_local.sh status   # the daemons and `sinfo`
 #   launch/slurm_local.sh down     # stop exactly the daemons `up` started and remove their state
 #   launch/slurm_local.sh install  # only install slurm-wlm and munge if missing (launch/test.sh does)
+#   launch/slurm_local.sh --help   # this text
 #
 # `up` prints `export SLURM_CONF=DIR/slurm.conf` on its last line (stdout); the SLURM commands (sbatch,
 # squeue, scancel, scontrol, sinfo, srun) use this cluster once it is set:
@@ -19,6 +20,8 @@
 # for slurmd). Runs as root (slurmd starts jobs as their user). `up` is idempotent: with the daemons
 # of this directory already running it only waits for the node to be idle.
 set -euo pipefail
+# shellcheck source=launch/lib.sh
+. "$(dirname "$0")/lib.sh"
 dir="${SIFT_SLURM_DIR:-/tmp/sift-slurm}"
 port="${SIFT_SLURM_PORT:-6917}"
 cpus="${SIFT_SLURM_CPUS:-2}"
@@ -40,10 +43,10 @@ running() { # NAME (munged|slurmctld|slurmd)
 }
 
 stop() { # NAME
-    local pid i
+    local pid _
     pid=$(running "$1") || { rm -f "$dir/$1.pid"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then say "$1 (pid $pid) did not stop in 10 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
     rm -f "$dir/$1.pid"
 }
@@ -53,7 +56,7 @@ stop() { # NAME
 # Process sees its child end) would wait as long as the daemon runs.
 start_daemon() { # PROGRAM ARGS...
     (
-        for fd in /proc/$BASHPID/fd/*; do
+        for fd in "/proc/$BASHPID/fd"/*; do
             fd=${fd##*/}
             [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
         done
@@ -63,8 +66,10 @@ start_daemon() { # PROGRAM ARGS...
 
 # SIGKILL to PID and every process below it (children first found, then each killed).
 kill_tree() { # PID
-    local child
-    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kill_tree "$child"; done
+    local child children
+    # Each children file is one line of space-separated PIDs.
+    children=$(cat /proc/"$1"/task/*/children 2>/dev/null)
+    for child in $children; do kill_tree "$child"; done
     kill -KILL "$1" 2>/dev/null || true
 }
 
@@ -171,8 +176,8 @@ up() {
     if ! running slurmd >/dev/null; then
         start_daemon slurmd -f "$conf" || die "slurmd did not start: $(tail -n 5 "$dir/slurmd.log" 2>/dev/null)"
     fi
-    local i state=""
-    for i in $(seq 1 60); do
+    local _ state=""
+    for _ in $(seq 1 60); do
         state=$(node_state)
         case "$state" in idle*|mixed*|allocated*) break ;; esac
         # A node left down or drained by an earlier run of this directory comes back.
@@ -188,11 +193,11 @@ up() {
 }
 
 down() {
-    local i pid f
+    local _ pid f
     if [ -r "$conf" ] && running slurmctld >/dev/null; then
         # The jobs of this cluster end with it.
         scancel --full "--partition=local" >/dev/null 2>&1 || true
-        for i in $(seq 1 30); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.5; done
+        for _ in $(seq 1 30); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.5; done
     fi
     # A job step's slurmstepd outlives slurmd, and so may a job's srun: end those of this cluster, if
     # any are left, with what they started (a slurmstepd works in this directory, where slurmd runs;
@@ -231,6 +236,7 @@ status() {
 }
 
 case "$cmd" in
+    -h|--help) script_help ;;
     up) up ;;
     install) [ "$(id -u)" -eq 0 ] || die "installing slurm-wlm and munge needs root"; install_packages ;;
     down) down ;;

@@ -14,20 +14,22 @@
 # launch/quickstart.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/lib.sh
 steps=5000; work="${SIFT_WORK:-work-data}"; out=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --steps) steps="$2"; shift 2 ;;
-        --out) out="$2"; shift 2 ;;
+        --steps) need_value "$@"; steps="$2"; shift 2 ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-        *) echo "error: unknown argument '$1' (expected --steps N, --out DIR)" >&2; exit 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
-if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -lt 200 ]; then echo "error: --steps must be an integer ≥ 200 (got '$steps')" >&2; exit 2; fi
+if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -lt 200 ]; then usage_error "--steps must be an integer ≥ 200 (got '$steps')"; fi
 out="${out:-$work/soak}"
 [ -f "$work/dataset/manifest.json" ] || { echo "error: no dataset at $work/dataset (run launch/quickstart.sh first)" >&2; exit 2; }
-built=$(launch/setup.sh | tail -n 1)
+sift_binary
+built="$bin"
 # Replace only an earlier soak's directory (marked), never other data.
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/.sift-soak" ]; then
     echo "error: $out exists and is not a soak directory; choose another --out" >&2; exit 2
@@ -62,6 +64,8 @@ done
 wait "$job" || { echo "error: training failed; see $out/train.log" >&2; exit 1; }
 python3 - "$out" "$steps" <<'PY'
 import json, os, sys
+sys.path.insert(0, "tools")
+from metrics_io import parse
 out, steps = sys.argv[1], int(sys.argv[2])
 rows = [l.split("\t") for l in open(f"{out}/rss.tsv") if l.strip()]
 by_pid = {}
@@ -79,18 +83,15 @@ for pid, s in sorted(by_pid.items()):
                   "to_step": end[0], "rss_mib_end": round(end[1] / 1024, 1), "growth_mib": round(growth, 1),
                   "growth_mib_per_1000_steps": round(growth / span * 1000, 2),
                   "max_rss_mib": round(max(kb for _, kb in s) / 1024, 1)})
-lines = [l for l in open(f"{out}/metrics.jsonl") if l.strip()]
-bad = 0
-for l in lines:
-    try: json.loads(l)
-    except ValueError: bad += 1
+rows, bad = parse(f"{out}/metrics.jsonl")
+lines = len(rows) + bad
 ckpts = [f for f in os.listdir(f"{out}/checkpoints") if f.endswith(".ckpt")]
-report = {"steps": steps, "ranks": ranks, "metrics_lines": len(lines), "metrics_unparseable": bad, "checkpoints_kept": len(ckpts)}
+report = {"steps": steps, "ranks": ranks, "metrics_lines": lines, "metrics_unparseable": bad, "checkpoints_kept": len(ckpts)}
 json.dump(report, open(f"{out}/soak.json", "w"), indent=1)
 for r in ranks:
     print(f"rank pid {r['pid']}: RSS {r['rss_mib_then']} MiB at step {r['from_step']} → {r['rss_mib_end']} MiB at step {r['to_step']} "
           f"({r['growth_mib']:+} MiB, {r['growth_mib_per_1000_steps']:+} MiB per 1,000 steps; peak {r['max_rss_mib']} MiB; {r['samples']} samples)")
-print(f"metrics: {len(lines)} lines, {bad} unparseable; checkpoints kept: {len(ckpts)} (limit 2)")
+print(f"metrics: {lines} lines, {bad} unparseable; checkpoints kept: {len(ckpts)} (limit 2)")
 ok = bad == 0 and len(ckpts) <= 2 and len(ranks) == 2 and all(r["growth_mib_per_1000_steps"] < 5 for r in ranks)
 print("soak: " + ("PASSED" if ok else "FAILED") + " (flat: < 5 MiB per 1,000 steps per rank)")
 sys.exit(0 if ok else 1)

@@ -23,45 +23,37 @@
 # passed is replayed from step 0 with the same seed and checked against its log), a finished probe (its metrics
 # end with the final evaluation) is never re-run, and the report is rewritten after every run. Work files
 # (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
-# are thinned to evaluations and every 25th step. SIFT_BINARY pins the binary.
+# are thinned to what the report reads (evaluations, every 25th step) and compressed (launch/lib.sh's
+# metrics_finish; the plain run's log is decompressed again when it continues). SIFT_BINARY pins the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. launch/lib.sh
 models="mini deep12"; corpora="licenses"; stages="1000 2500 6000"; seeds="1 2 3"; probe=200; only=""
 out=docs/experiment/stages; schedule=12000
 while [ $# -gt 0 ]; do
     case "$1" in
-        --models) models="$2"; shift 2 ;;
-        --corpora) corpora="$2"; shift 2 ;;
-        --stages) stages="$2"; shift 2 ;;
-        --seeds) seeds="$2"; shift 2 ;;
-        --probe-steps) probe="$2"; shift 2 ;;
-        --only) only="$2"; shift 2 ;;
-        --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "error: unknown argument '$1' (see launch/stages.sh --help)" >&2; exit 2 ;;
+        --models) need_value "$@"; models="$2"; shift 2 ;;
+        --corpora) need_value "$@"; corpora="$2"; shift 2 ;;
+        --stages) need_value "$@"; stages="$2"; shift 2 ;;
+        --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
+        --probe-steps) need_value "$@"; probe="$2"; shift 2 ;;
+        --only) need_value "$@"; only="$2"; shift 2 ;;
+        --out) need_value "$@"; out="$2"; shift 2 ;;
+        -h|--help) script_help; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
 for s in $stages; do
-    [[ "$s" =~ ^[1-9][0-9]*$ ]] && [ "$s" -lt "$schedule" ] || { echo "error: a stage must be a step count below $schedule (got '$s')" >&2; exit 2; }
+    if ! [[ "$s" =~ ^[1-9][0-9]*$ ]] || [ "$s" -ge "$schedule" ]; then usage_error "a stage must be a step count below $schedule (got '$s')"; fi
 done
-[[ "$probe" =~ ^[1-9][0-9]*$ ]] && [ "$probe" -ge 8 ] || { echo "error: --probe-steps must be an integer ≥ 8 (got '$probe')" >&2; exit 2; }
+if ! [[ "$probe" =~ ^[1-9][0-9]*$ ]] || [ "$probe" -lt 8 ]; then usage_error "--probe-steps must be an integer ≥ 8 (got '$probe')"; fi
 short=$(( probe * 3 / 4 ))
 work="${SIFT_WORK:-work-data}/stages"
-if [ -n "${SIFT_BINARY:-}" ]; then bin="$SIFT_BINARY"; else bin=$(launch/setup.sh | tail -n 1); fi
-export SIFT_BINARY="$bin"
-# shellcheck disable=SC2086
-launch/corpora.sh "$work" $corpora
+sift_binary
+read -r -a corpus_names <<<"$corpora"
+launch/corpora.sh "$work" "${corpus_names[@]}"
 mkdir -p "$out"
 
-thin() {  # keep evaluations, the final line and every 25th step
-    python3 - "$1" <<'PY'
-import json, sys
-rows = [l for l in open(sys.argv[1]) if l.strip()]
-keep = [l for l in rows if '"val_loss"' in l or '"final"' in l or json.loads(l).get("step", 0) % 25 == 0]
-open(sys.argv[1], "w").writelines(keep)
-PY
-}
-finished() { [ -f "$1" ] && grep -q '"final":true' "$1"; }
 # The models' SIFT step overhead (`sift bench`, see docs/BENCHMARKS.md) draws the break-even line.
 bench=docs/benchmarks/bench-depth.json
 report() {
@@ -75,7 +67,8 @@ advance() {  # corpus model stage
     local c="$1" m="$2" s="$3" d="$work/$1-$2"
     local warm="$d/stage-$s"
     [ -f "$warm/model.safetensors" ] && return
-    local metrics="$out/$c-$m-base.jsonl" ckpt="$d/checkpoints" resume=()
+    local base="$out/$c-$m-base" ckpt="$d/checkpoints" resume=()
+    local metrics="$base.jsonl"
     mkdir -p "$ckpt"
     local latest
     latest=$(find "$ckpt" -name 'step-*.ckpt' | sed 's/.*step-0*\([0-9][0-9]*\)\.ckpt$/\1/' | sort -n | tail -n 1)
@@ -86,6 +79,8 @@ advance() {  # corpus model stage
         # the base log's.
         ckpt="$d/replay-$s" metrics="$d/replay-$s.jsonl"
         rm -rf "$ckpt" "$metrics"; mkdir -p "$ckpt"
+    else
+        metrics_reopen "$base"  # the plain run continues its committed (thinned, compressed) log
     fi
     [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
     echo "stages: $c-$m plain run to step $s${resume:+ (resuming)}" >&2
@@ -97,12 +92,14 @@ advance() {  # corpus model stage
         || { echo "error: the plain run $c-$m failed; see $out/$c-$m-base.log" >&2; exit 1; }
     "$bin" export --model "$ckpt" --hf "$warm" --overwrite >> "$out/$c-$m-base.log" 2>&1 \
         || { echo "error: exporting $c-$m at step $s failed; see $out/$c-$m-base.log" >&2; exit 1; }
-    grep -q "\"step\":$s[,}]" "$metrics" || { echo "error: $c-$m stopped before step $s (see $out/$c-$m-base.log)" >&2; exit 1; }
+    grep -q "\"step\":${s}[,}]" "$metrics" || { echo "error: $c-$m stopped before step $s (see $out/$c-$m-base.log)" >&2; exit 1; }
     if [ "$ckpt" = "$d/replay-$s" ]; then
-        python3 - "$metrics" "$out/$c-$m-base.jsonl" "$s" <<'PY' || { rm -rf "$warm"; exit 1; }
-import json, sys
+        python3 - "$metrics" "$(metrics_file "$base")" "$s" <<'PY' || { rm -rf "$warm"; exit 1; }
+import sys
+sys.path.insert(0, "tools")
+from metrics_io import read_rows
 def evals(path):
-    return {r["step"]: r["val_loss"] for r in map(json.loads, filter(str.strip, open(path))) if "val_loss" in r}
+    return {r["step"]: r["val_loss"] for r in read_rows(path) if "val_loss" in r}
 replay, base, stage = evals(sys.argv[1]), evals(sys.argv[2]), int(sys.argv[3])
 common = [k for k in replay if k in base and k <= stage]
 bad = [k for k in common if abs(replay[k] - base[k]) > 1e-4]
@@ -113,7 +110,7 @@ print(f"stages: replay to step {stage} matches the plain run at {len(common)} ev
 PY
         rm -rf "$ckpt"
     else
-        thin "$metrics"
+        metrics_finish "$base"
     fi
 }
 
@@ -137,19 +134,18 @@ for s in $stages; do
                     read -r name steps flags <<<"$run"
                     id="$c-$m-$s/$name-s$seed"
                     [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
-                    metrics="$out/$id.jsonl"
-                    finished "$metrics" && continue
+                    metrics_finished "$out/$id" && continue
                     advance "$c" "$m" "$s"
                     mkdir -p "$out/$c-$m-$s"
-                    rm -f "$metrics"
+                    metrics_remove "$out/$id"
                     echo "stages: $id ($steps steps)" >&2
-                    # shellcheck disable=SC2086
+                    read -r -a flag_args <<<"$flags"
                     SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$work/$c-$m/stage-$s" \
                         --data "$work/$c/dataset" --sift-delay 0 --batch-size 32 --seed "$seed" --train-subset 2800 \
                         --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 50 --eval-samples 1600 \
-                        --check-replicas-every 0 --log-every 25 --metrics "$metrics" $flags > "$out/$id.log" 2>&1 \
+                        --check-replicas-every 0 --log-every 25 --metrics "$out/$id.jsonl" "${flag_args[@]}" > "$out/$id.log" 2>&1 \
                         || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
-                    thin "$metrics"
+                    metrics_finish "$out/$id"
                     report
                 done
             done

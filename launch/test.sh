@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds release, and runs every test, including the
-# multi-rank ones that launch ranks with mpirun. Ends with one line "N passed, N failed".
+# The test command: installs what is missing, checks the shell scripts with shellcheck, builds release,
+# and runs every test, including the multi-rank ones that launch ranks with mpirun. Ends with one line
+# "N passed, N failed". Arguments go to `swift test` (e.g. --filter NAME).
+#
+# First the shell scripts: Debian's shellcheck (installed when missing) checks launch/*.sh,
+# launch/slurm.sbatch, tools/*.sh and .ci/run with the committed .shellcheckrc; any finding fails the run
+# before anything is built. A line whose code is right may carry a `disable=SCnnnn` directive with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(launch/setup.sh | tail -n 1)
-export SIFT_BINARY="$bin"
+. launch/lib.sh
+case "${1:-}" in -h|--help) script_help; exit 0 ;; esac
+
+command -v shellcheck >/dev/null || apt_install shellcheck \
+    || { echo "error: shellcheck is not installed and apt-get could not install it" >&2; exit 1; }
+scripts=(launch/*.sh launch/slurm.sbatch tools/*.sh .ci/run)
+if ! shellcheck "${scripts[@]}"; then
+    echo "error: shellcheck found the problems above in launch/ or tools/ (config .shellcheckrc); fix them" >&2
+    exit 1
+fi
+echo "shellcheck: ${#scripts[@]} scripts, no findings" >&2
+
+# The tests check this checkout's release build (never a pinned SIFT_BINARY).
+unset SIFT_BINARY
+sift_binary
 # The reference safetensors implementation (small, from PyPI) lets the interop tests check our files
 # against it. Debian's Python refuses `pip install` into the system (PEP 668), so it goes into a virtual
 # environment under .build (python3-venv from Debian), which the tests find through $SIFT_PYTHON.
@@ -13,10 +31,7 @@ if python3 -c "import safetensors.numpy, numpy" 2>/dev/null; then
 else
     venv=.build/reference-python
     if ! "$venv/bin/python3" -c "import safetensors.numpy, numpy" 2>/dev/null; then
-        if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
-            SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-            $SUDO apt-get install -y -qq python3-venv >&2 || true
-        fi
+        python3 -c "import ensurepip, venv" 2>/dev/null || apt_install python3-venv || true
         { python3 -m venv "$venv" && "$venv/bin/python3" -m pip install -q safetensors numpy; } >&2 \
             || echo "note: could not install safetensors/numpy into $venv; the safetensors cross-checks will be skipped" >&2
     fi

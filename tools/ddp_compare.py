@@ -32,6 +32,9 @@ P-ddp.json / P-ddp_bf16.json rows for `sift project --check-network` (--row-extr
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from metrics_io import read_rows  # noqa: E402  (the one reader of metrics logs)
+
 SIZES = {"tiny": (2, 128, 2), "mini": (4, 256, 4), "small": (4, 512, 8), "medium": (8, 512, 8), "base": (12, 768, 12),
          "deep12": (12, 128, 2)}
 B, T = 32, 128
@@ -58,8 +61,7 @@ def sift_run(binary, data, config, steps, ranks, threads, batch=B, launcher=None
         elif ranks > 1:
             cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS"] + cmd
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-        rows = [json.loads(l) for l in open(metrics) if l.strip()]
-    rows = [r for r in rows if "times" in r]
+        rows = [r for r in read_rows(metrics) if "times" in r]
     elapsed = [r["elapsed"] for r in rows]
     dts = [b - a for a, b in zip(elapsed, elapsed[1:])][2:]
     split = {k: statistics.median(r["times"][k] for r in rows[3:]) for k in rows[-1]["times"]}

@@ -35,13 +35,14 @@ flags=$(grep -q -w avx512f /proc/cpuinfo && echo avx512f || { grep -q -w avx2 /p
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 {
-    echo "# tools/engine_compare.sh, $(date -u +%Y-%m-%d\ %H:%M) UTC; $(nproc) cores, $cpu ($flags); $($python -c 'import torch; print("torch", torch.__version__)')"
+    echo "# tools/engine_compare.sh, $(date -u +%Y-%m-%d\ %H:%M) UTC; $(nproc) cores, $cpu ($flags); $("$python" -c 'import torch; print("torch", torch.__version__)')"
     echo "# sift: $sift ($(git rev-parse --short HEAD 2>/dev/null || echo '?')); dataset: $data"
-    step="bench --only sgemm,step --exit-layers 1 --score-positions 0 --reuse-scoring-forward on --score-vocabularies 0,2048 --select-fraction 0.5 --repeats 3"
-    echo "## sift mini,base V 30522: OPENBLAS_NUM_THREADS=2 sift $step --configs mini,base"
-    OPENBLAS_NUM_THREADS=2 "$sift" $step --configs mini,base
-    echo "## sift mini V 8192: OPENBLAS_NUM_THREADS=2 sift $step --configs mini --vocab-size 8192"
-    OPENBLAS_NUM_THREADS=2 "$sift" $step --configs mini --vocab-size 8192
+    step=(bench --only "sgemm,step" --exit-layers 1 --score-positions 0 --reuse-scoring-forward on --score-vocabularies "0,2048"
+          --select-fraction 0.5 --repeats 3)
+    echo "## sift mini,base V 30522: OPENBLAS_NUM_THREADS=2 sift ${step[*]} --configs mini,base"
+    OPENBLAS_NUM_THREADS=2 "$sift" "${step[@]}" --configs mini,base
+    echo "## sift mini V 8192: OPENBLAS_NUM_THREADS=2 sift ${step[*]} --configs mini --vocab-size 8192"
+    OPENBLAS_NUM_THREADS=2 "$sift" "${step[@]}" --configs mini --vocab-size 8192
     for config in mini base; do
         echo "## torch $config: tools/torch_baseline.py $config 2 --masked-head"
         "$python" tools/torch_baseline.py "$config" 2 --masked-head

@@ -1,8 +1,9 @@
-"""Reading `sift train --metrics` logs, plain (.jsonl) or gzip-compressed (.jsonl.gz), and the report
-settings each experiment folder keeps (report.json), for tools/experiment_report.py and
-tools/per_sample_report.py. Standard library only.
+"""The one reader of `sift train --metrics` logs, plain (.jsonl) or gzip-compressed (.jsonl.gz), and of the
+report settings each experiment folder keeps (report.json): the report tools, tools/thin_metrics.py,
+tools/ddp_compare.py, tools/cluster_bench_report.py and the Python in launch/ read metrics through it.
+Standard library only.
 
-Committed logs are compressed (`gzip -9n`, about 8× smaller); a run still being written is plain.
+Committed logs are thinned and compressed (tools/thin_metrics.py); a run still being written is plain.
 """
 import glob, gzip, json, os, re
 
@@ -28,19 +29,41 @@ def metrics_files(directory, pattern="*"):
     return dict(sorted(found.items()))
 
 
+def metrics_path(directory, name):
+    """The log of run `name` in directory: NAME.jsonl when present (a run being written), else NAME.jsonl.gz
+    (a finished, compressed one); the .jsonl path when neither exists."""
+    plain = os.path.join(directory, name + ".jsonl")
+    if os.path.exists(plain) or not os.path.exists(plain + ".gz"):
+        return plain
+    return plain + ".gz"
+
+
+def read_lines(path):
+    """The non-empty lines of a metrics log (plain or .gz), stripped."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip()]
+
+
+def parse(path):
+    """(rows, unparseable): the JSON objects of a metrics log and how many lines were not JSON."""
+    rows, bad = [], 0
+    for line in read_lines(path):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            bad += 1
+    return rows, bad
+
+
 def read_rows(path):
     """The JSON objects of a metrics log, skipping a torn last line."""
-    opener = gzip.open if path.endswith(".gz") else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if line:
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-    return rows
+    return parse(path)[0]
+
+
+def step_rows(path):
+    """The step rows (those with per-phase "times") of a metrics log, in step order."""
+    return sorted((r for r in read_rows(path) if "times" in r), key=lambda r: r["step"])
 
 
 def settings(directory, given, defaults=None):

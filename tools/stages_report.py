@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Report of launch/stages.sh: SIFT's gain per backpropagated sample at each stage of training.
 
-Reads DIR/<corpus>-<model>-base.jsonl (the plain run that provides the warm starts) and
-DIR/<corpus>-<model>-<stage>/{vanilla-full,vanilla-short,sift-short}-s<seed>.jsonl (the probes), writes
+Reads DIR/<corpus>-<model>-base.jsonl[.gz] (the plain run that provides the warm starts) and
+DIR/<corpus>-<model>-<stage>/{vanilla-full,vanilla-short,sift-short}-s<seed>.jsonl[.gz] (the probes), writes
 DIR/results.md (every figure in it computed here from the logs) and DIR/gain_vs_accuracy.png (gnuplot).
 
 Gain per backpropagated sample, per seed: vanilla's final validation loss after N and 3N/4 steps (each
@@ -25,7 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from metrics_io import read_rows as rows  # noqa: E402  (the one reader of metrics logs, plain or gzipped)
-from metrics_io import settings, update_index  # noqa: E402
+from metrics_io import metrics_path, settings, update_index  # noqa: E402
 
 
 def final_eval(path):
@@ -142,17 +142,17 @@ def main():
         if not m:
             continue
         corpus, model, stage = m.group(1), m.group(2), int(m.group(3))
-        base_loss, base_acc = stage_of_base(os.path.join(a.dir, f"{corpus}-{model}-base.jsonl"), stage)
-        seeds = sorted({int(s) for s in re.findall(r"-s(\d+)\.jsonl", " ".join(os.listdir(d)))})
+        base_loss, base_acc = stage_of_base(metrics_path(a.dir, f"{corpus}-{model}-base"), stage)
+        seeds = sorted({int(s) for s in re.findall(r"-s(\d+)\.jsonl(?:\.gz)?", " ".join(os.listdir(d)))})
         per_seed = []
         for seed in seeds:
-            vf = final_eval(os.path.join(d, f"vanilla-full-s{seed}.jsonl"))
-            vs = final_eval(os.path.join(d, f"vanilla-short-s{seed}.jsonl"))
-            ss = final_eval(os.path.join(d, f"sift-short-s{seed}.jsonl"))
+            vf = final_eval(metrics_path(d, f"vanilla-full-s{seed}"))
+            vs = final_eval(metrics_path(d, f"vanilla-short-s{seed}"))
+            ss = final_eval(metrics_path(d, f"sift-short-s{seed}"))
             if not (vf and vs and ss):
                 continue
             g, n_star, extrapolated = gain(n_short, n_full, vs[1], vf[1], ss[1])
-            early = any(lr_reached_zero_early(os.path.join(d, f"{k}-s{seed}.jsonl"))
+            early = any(lr_reached_zero_early(metrics_path(d, f"{k}-s{seed}"))
                         for k in ("vanilla-full", "vanilla-short", "sift-short"))
             # Accuracy priced the same way: higher is better, so it is the loss arithmetic on −accuracy.
             acc_g, _, acc_extrapolated = gain(n_short, n_full, -vs[2], -vf[2], -ss[2])

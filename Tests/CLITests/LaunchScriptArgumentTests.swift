@@ -1,0 +1,42 @@
+import Foundation
+import SiftTestSupport
+import XCTest
+
+/// The scripts in launch/ parse their flags with launch/lib.sh's helpers: every script answers `--help`
+/// with its header, and a flag given without its value is refused with one `error:` line naming the flag
+/// (status 2, or 64 for launch/paper.sh), before anything is built or run. Before the helpers, a missing
+/// value ended `set -u` scripts with bash's "$2: unbound variable".
+final class LaunchScriptArgumentTests: XCTestCase {
+    func launch(_ script: String, _ args: [String]) throws -> SiftProcess.Output {
+        try SiftProcess.run(args, timeout: 60, launcher: SiftProcess.repository.appendingPathComponent("launch/" + script).path)
+    }
+
+    func testEveryScriptAnswersHelp() throws {
+        let dir = SiftProcess.repository.appendingPathComponent("launch").path
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".sh") && $0 != "lib.sh" }.sorted()
+        XCTAssertGreaterThan(scripts.count, 10)
+        for script in scripts {
+            let out = try launch(script, ["--help"])
+            XCTAssertEqual(out.status, 0, "\(script) --help: \(out.stderr)")
+            XCTAssertGreaterThan(out.stdout.split(separator: "\n").count, 1, "\(script) --help printed no header")
+            XCTAssertFalse(out.stdout.contains("#!/"), "\(script) --help printed the shebang")
+        }
+    }
+
+    func testAFlagWithoutItsValueIsOneErrorLine() throws {
+        let cases: [(String, [String], String, Int32)] = [
+            ("experiment.sh", ["--budget"], "--budget", 2), ("stages.sh", ["--models", "mini", "--out"], "--out", 2),
+            ("per_sample.sh", ["--steps"], "--steps", 2), ("paper.sh", ["--seeds"], "--seeds", 64),
+            ("scaling.sh", ["--ranks"], "--ranks", 2), ("soak.sh", ["--out"], "--out", 2),
+            ("cluster_bench.sh", ["--id"], "--id", 2), ("mpirun.sh", ["-np"], "-np", 2),
+        ]
+        for (script, args, flag, status) in cases {
+            let out = try launch(script, args)
+            XCTAssertEqual(out.status, status, "\(script) \(args): \(out.stderr)")
+            XCTAssertEqual(out.stderr, "error: \(flag) needs a value (see launch/\(script) --help)\n", script)
+        }
+        let unknown = try launch("stages.sh", ["--model", "mini"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
+    }
+}

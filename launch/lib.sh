@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# The helpers the scripts in launch/ share, each written once here. Sourced, never run:
+#   . "$(dirname "$0")/lib.sh"        (or launch/lib.sh once the script has cd'ed to the checkout)
+#
+#   sift_binary                 sets $bin to the sift binary and exports SIFT_BINARY
+#   apt_install PACKAGE...      installs the Debian packages that are missing
+#   prepare_corpus DIR CORPUS FORMAT FRACTION   vocabulary and shards of a corpus, once
+#   metrics_file / metrics_finished / metrics_finish / metrics_reopen / metrics_remove STEM
+#                               a run's metrics log through its life (plain while written, then thinned and
+#                               compressed for committing)
+#   script_help / usage_error MESSAGE / need_value "$@"    argument parsing
+# The helpers that can fail exit the script with one `error:` line.
+
+# The checkout this file belongs to (absolute).
+sift_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# sift_binary: the sift binary every script runs, found one way: $SIFT_BINARY when set (a pinned build, e.g. a
+# copy, so that rebuilding the checkout cannot change a running experiment), else the release build of this
+# checkout, built (with what it needs installed) by launch/setup.sh. Sets $bin and exports SIFT_BINARY, so
+# launch/mpirun.sh and the scripts this one starts use the same binary without building again.
+sift_binary() {
+    if [ -n "${SIFT_BINARY:-}" ]; then
+        bin="$SIFT_BINARY"
+    else
+        bin=$("$sift_root/launch/setup.sh" | tail -n 1) || { echo "error: launch/setup.sh could not build sift" >&2; exit 1; }
+    fi
+    [ -x "$bin" ] || { echo "error: the sift binary $bin is not an executable file (SIFT_BINARY, or launch/setup.sh)" >&2; exit 2; }
+    export SIFT_BINARY="$bin"
+}
+
+# apt_install PACKAGE...: installs (apt-get, through sudo unless root) those of the Debian packages that are not
+# installed yet; packages already there are not fetched again.
+apt_install() {
+    local missing=() p sudo=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing ${missing[*]} (Debian's packages)" >&2
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq >&2 || true
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# prepare_corpus DIR CORPUS FORMAT FRACTION: the one corpus setup of every script (needs $bin: sift_binary).
+# Writes DIR/vocab.txt (an 8,192-piece WordPiece vocabulary learned on CORPUS) and DIR/dataset (128-token
+# shards; FORMAT auto, rst or text, as `sift prepare --format`; a share FRACTION of the documents held out for
+# validation), each only when it is not there yet. sift's own output goes where the caller sends stdout.
+prepare_corpus() {
+    local dir="$1" corpus="$2" format="$3" fraction="$4"
+    mkdir -p "$dir"
+    if [ ! -f "$dir/vocab.txt" ]; then
+        "$bin" vocab --corpus "$corpus" --size 8192 --out "$dir/vocab.txt" || return
+    fi
+    if [ ! -f "$dir/dataset/manifest.json" ]; then
+        "$bin" prepare --corpus "$corpus" --vocab "$dir/vocab.txt" --format "$format" \
+            --validation-fraction "$fraction" --seq-len 128 --out "$dir/dataset" || return
+    fi
+}
+
+# A run's metrics log: STEM.jsonl while the run writes it; once it has finished, metrics_finish thins it to the
+# rows the report tools read and compresses it (tools/thin_metrics.py: STEM.jsonl.gz, what tools/metrics_io.py
+# reads), so that committed logs stay small.
+
+# metrics_file STEM: the log's path: STEM.jsonl when present, else STEM.jsonl.gz when present, else STEM.jsonl.
+metrics_file() {
+    if [ ! -f "$1.jsonl" ] && [ -f "$1.jsonl.gz" ]; then echo "$1.jsonl.gz"; else echo "$1.jsonl"; fi
+}
+
+# metrics_finished STEM: true when the run whose log is STEM.jsonl[.gz] ended with its final evaluation.
+metrics_finished() {
+    if [ -f "$1.jsonl.gz" ] && zgrep -q '"final":true' "$1.jsonl.gz"; then return 0; fi
+    [ -f "$1.jsonl" ] && grep -q '"final":true' "$1.jsonl"
+}
+
+# metrics_finish STEM: thins STEM.jsonl and replaces it by STEM.jsonl.gz (nothing when there is no STEM.jsonl).
+metrics_finish() {
+    [ -f "$1.jsonl" ] || return 0
+    python3 "$sift_root/tools/thin_metrics.py" --gzip "$1.jsonl" \
+        || { echo "error: could not thin and compress $1.jsonl" >&2; exit 1; }
+}
+
+# metrics_reopen STEM: a run that continues an earlier log (resumed after it was finished and compressed)
+# appends to STEM.jsonl: decompresses STEM.jsonl.gz back into it first.
+metrics_reopen() {
+    if [ ! -f "$1.jsonl" ] && [ -f "$1.jsonl.gz" ]; then gzip -d "$1.jsonl.gz"; fi
+}
+
+# metrics_remove STEM: deletes a run's log in either form (a run starting afresh).
+metrics_remove() { rm -f "$1.jsonl" "$1.jsonl.gz"; }
+
+# script_help: prints the calling script's header (its comment lines after the first, up to the first line of
+# code) without the leading "# ": every script's --help.
+script_help() {
+    sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# usage_error MESSAGE: "error: MESSAGE (see SCRIPT --help)" on stderr, then exits with $usage_status (default 2).
+usage_error() {
+    echo "error: $* (see launch/$(basename "$0") --help)" >&2
+    exit "${usage_status:-2}"
+}
+
+# need_value "$@": in an argument loop, fails with one error line when the flag in $1 has no value after it
+# (otherwise `shift 2` would fail or the flag would take the next flag as its value).
+need_value() {
+    [ $# -ge 2 ] || usage_error "$1 needs a value"
+}
