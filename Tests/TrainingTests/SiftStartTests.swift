@@ -120,7 +120,10 @@ final class SiftStartTests: XCTestCase {
             if shares[k] > best + 1e-5 { return (k + 1, (best + shares[k]) / 2) }
             best = max(best, shares[k])
         }
-        throw XCTSkip("the learned share never rose in \(shares.count) steps")   // not expected: see the reference above
+        // The reference above makes the share rise from the first steps; a share that never does is a defect
+        // (of the share, the gate's logging or the model's learning), not a reason to skip.
+        XCTFail("the learned share never rose in \(shares.count) steps: \(shares)")
+        throw CancellationError()
     }
 
     func testTheGateOpensWhereTheLoggedSharesSayAndResumesBitExact() throws {
