@@ -59,7 +59,7 @@ public final class Trainer {
     /// Watches each step from outside its recipe: the watchdog, the phase times, the injected faults.
     let monitor: StepMonitor
     /// Aborts the job when a phase stalls (nil when `--watchdog-seconds` is 0); stopped when the run ends
-    /// or the trainer is dropped.
+    /// or the trainer is dropped (with its monitor).
     public var watchdog: Watchdog? { monitor.watchdog }
 
     /// - Parameters:
@@ -103,10 +103,6 @@ public final class Trainer {
         batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
         monitor = StepMonitor(options: options, communicator: communicator)
     }
-
-    /// A trainer dropped without finishing `run` (e.g. one used only to evaluate) must not leave its watchdog
-    /// counting: it would abort the job once the timeout passed.
-    deinit { monitor.stop() }
 
     var isRoot: Bool { communicator.isRoot }
 
