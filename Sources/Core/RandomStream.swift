@@ -19,8 +19,20 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case validationSplit = 0x5641_4C49_4441_5445
     /// The fixed subset of `--train-subset`, per sample.
     case trainSubset = 0x5B5E7
-    /// The initial weights, per (seed, tensor).
+    /// The initial weights, per (seed, tensor index in the layout).
     case initialisation = 0x1417
+    /// The initial values of a tensor a checkpoint lacks, per (seed, tensor name): word 0, so that the key is
+    /// the seed itself, folded with the name's hash, as these values were drawn before the streams were named.
+    case initialisationByName = 0
+    /// Whether a position is selected for masking, per (seed, epoch, sample, position): the first of
+    /// `MLMMasker`'s four streams, whose words are the small integers they were drawn with before being named.
+    case maskSelection = 1
+    /// Whether a selected position becomes [MASK], a random token or stays, per (seed, epoch, sample, position).
+    case maskCorruption = 2
+    /// The random token replacing a selected position, per (seed, epoch, sample, position).
+    case maskReplacement = 3
+    /// The position selected in a sequence that drew none, per (seed, epoch, sample).
+    case maskFallback = 4
     /// Synthetic losses of `sift debug-select` and the selection tests, per (seed, sample).
     case syntheticLoss = 0x7E57
     /// Synthetic tokens of `sift bench`'s step section, per (salt, sample, position).

@@ -46,19 +46,19 @@ public struct MLMMasker: Sendable {
     public func isSpecial(_ t: Int32) -> Bool { t == s0 || t == s1 || t == s2 || t == s3 || t == s4 }
 
     @inline(__always)
-    private func key(_ epoch: Int, _ index: Int, _ position: Int, _ stream: UInt64) -> UInt64 {
+    private func key(_ epoch: Int, _ index: Int, _ position: Int, _ stream: RandomStream) -> UInt64 {
         CounterHash.hash(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)),
-                         UInt64(bitPattern: Int64(position)), stream)
+                         UInt64(bitPattern: Int64(position)), stream.rawValue)
     }
 
     /// Corruption of one selected position.
     @inline(__always)
     private func corrupt(_ token: Int32, epoch: Int, index: Int, position: Int) -> Int32 {
-        let u = CounterHash.unit(key(epoch, index, position, 2))
+        let u = CounterHash.unit(key(epoch, index, position, .maskCorruption))
         if u < 0.8 { return maskId }
         if u < 0.9 {
             // Uniform over non-special ids: draw from [0, vocabSize - #specials) and skip over specials.
-            var r = Int32(truncatingIfNeeded: key(epoch, index, position, 3) % UInt64(vocabSize - specialIds.count))
+            var r = Int32(truncatingIfNeeded: key(epoch, index, position, .maskReplacement) % UInt64(vocabSize - specialIds.count))
             for s in specialIds where r >= s { r += 1 }
             return r
         }
@@ -79,7 +79,7 @@ public struct MLMMasker: Sendable {
                 continue
             }
             eligible += 1
-            if CounterHash.unit(key(epoch, globalIndex, p, 1)) < probability {
+            if CounterHash.unit(key(epoch, globalIndex, p, .maskSelection)) < probability {
                 selected += 1
                 labels[p] = t
                 inputIds[p] = corrupt(t, epoch: epoch, index: globalIndex, position: p)
@@ -90,7 +90,7 @@ public struct MLMMasker: Sendable {
         }
         if selected == 0 && eligible > 0 {
             // Unselected positions still hold their original token in inputIds (even when aliased).
-            var k = Int(key(epoch, globalIndex, -1, 4) % UInt64(eligible))
+            var k = Int(key(epoch, globalIndex, -1, .maskFallback) % UInt64(eligible))
             for p in 0..<length where !isSpecial(inputIds[p]) {
                 if k == 0 {
                     let t = inputIds[p]

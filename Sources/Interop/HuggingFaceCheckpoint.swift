@@ -228,7 +228,7 @@ public enum HuggingFaceCheckpoint {
         let parameters = FloatBuffer(count: layout.totalCount)
         for (t, found) in zip(layout.tensors, sources) {
             guard let found else {
-                FreshInitialisation.initialise(t, in: parameters.pointer, std: layout.config.initializerRange, seed: seed)
+                ParameterLayout.initialise(t, in: parameters.pointer, std: layout.config.initializerRange, seed: seed, keyedBy: .name)
                 continue
             }
             try file.read(found, into: parameters.pointer + t.offset)

@@ -35,26 +35,12 @@ public final class BertForMaskedLM {
 
     /// A freshly initialised model as HuggingFace's `_init_weights`: Normal(0, initializerRange)
     /// matrices and embeddings, zero biases, LayerNorm gamma 1 / beta 0, pad row of the word
-    /// embeddings zero. Values come from a counter-based generator keyed by (seed, tensor index,
-    /// element index), so they do not depend on anything else.
+    /// embeddings zero (`ParameterLayout.initialise`, keyed by each tensor's index).
     public convenience init(config: BertConfig, seed: UInt64) {
         let layout = ParameterLayout(config: config)
         let p = FloatBuffer(count: layout.totalCount)
         for (t, tensor) in layout.tensors.enumerated() {
-            let base = p.pointer + tensor.offset
-            switch tensor.initialisation {
-            case .zeros: base.update(repeating: 0, count: tensor.count)
-            case .ones: base.update(repeating: 1, count: tensor.count)
-            case .normal:
-                let key = CounterHash.key(seed, RandomStream.initialisation.rawValue, UInt64(t))
-                for i in 0..<tensor.count {
-                    // Box-Muller on two counter-based uniforms.
-                    let u1 = max(Double(CounterHash.mix(key ^ UInt64(2 * i)) >> 11) * 0x1p-53, 0x1p-60)
-                    let u2 = Double(CounterHash.mix(key ^ UInt64(2 * i + 1)) >> 11) * 0x1p-53
-                    let z = BoxMuller.normal(u1, u2)
-                    base[i] = Float(z) * config.initializerRange
-                }
-            }
+            ParameterLayout.initialise(tensor, in: p.pointer, std: config.initializerRange, seed: seed, keyedBy: .index(t))
         }
         (p.pointer + layout.embeddings.wordEmbeddings + config.padTokenId * config.hiddenSize)
             .update(repeating: 0, count: config.hiddenSize)

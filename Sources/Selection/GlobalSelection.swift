@@ -54,6 +54,13 @@ public struct GlobalSelection {
         (poolSize * rank / size)..<(poolSize * (rank + 1) / size)
     }
 
+    /// The largest `share` of `poolSize` candidates over `size` ranks, ⌈poolSize / size⌉: what the busiest
+    /// rank scores (or, of a batch, backpropagates).
+    public static func largestShare(poolSize: Int, size: Int) -> Int {
+        let p = max(size, 1)
+        return (poolSize + p - 1) / p
+    }
+
     /// Selects `count` of the pool's candidates by `rule` applied to the losses (nil: keep the whole pool).
     ///
     /// - Parameters:

@@ -1,6 +1,26 @@
 /// How well approximate (early-exit) losses preserve the ordering of exact losses: the quantity the
 /// SIFT paper's speed-up depends on.
 public enum SelectionFidelity {
+    /// How well one ranking of a pool agrees with the exact one.
+    public struct Agreement: Sendable, Equatable {
+        /// Spearman correlation (nil: undefined, a side without spread); a mean over pools where it is defined.
+        public var spearman: Double?
+        /// Share of the approximate top b that is in the exact top b; a mean over pools.
+        public var topOverlap: Double
+
+        public init(spearman: Double?, topOverlap: Double) {
+            self.spearman = spearman
+            self.topOverlap = topOverlap
+        }
+    }
+
+    /// The one fidelity computation: Spearman correlation and top-`count` overlap of a pool's
+    /// `approximate` losses with its `exact` losses (`globalIndices` break ties as the selection does).
+    public static func agreement(approximate: [Float], exact: [Float], globalIndices: [Int], count: Int) -> Agreement {
+        Agreement(spearman: spearman(approximate, exact),
+                  topOverlap: topOverlap(approximate: approximate, exact: exact, globalIndices: globalIndices, count: count))
+    }
+
     /// Ranks 1…n of `values`, ties given the average of the ranks they span (as Spearman's ρ needs).
     public static func averageRanks(_ values: [Float]) -> [Double] {
         let order = values.indices.sorted { values[$0] < values[$1] }

@@ -18,8 +18,20 @@ public enum SelectionPolicy: String, CaseIterable, Sendable, Codable {
 
     /// Whether candidates get a scoring forward (at the exit layer, or the last for `exact`).
     public var scores: Bool { self != .vanilla && self != .lastLoss }
-    /// Whether a pool larger than b is reduced to b (every policy but `vanilla`).
+    /// Whether a pool larger than b is reduced to b (every policy but `vanilla`): the one test of "does
+    /// this policy select?".
     public var selects: Bool { self != .vanilla }
+
+    /// Candidates per step for `batchSize` backpropagated samples at selection fraction ρ before rounding:
+    /// b/ρ, or b for a policy that does not select.
+    public func exactPoolSize(batchSize: Int, selectFraction: Double) -> Double {
+        selects ? Double(batchSize) / selectFraction : Double(batchSize)
+    }
+
+    /// Candidates per selecting step, B: `exactPoolSize` rounded to the nearest integer (b for `vanilla`).
+    public func poolSize(batchSize: Int, selectFraction: Double) -> Int {
+        Int(exactPoolSize(batchSize: batchSize, selectFraction: selectFraction).rounded())
+    }
 
     /// The rule this policy reduces a pool with when `chosen` was asked for (`--selection`): nil for
     /// `vanilla` (the pool is the batch), `proportional` for the `proportional` policy, else `chosen`.

@@ -100,8 +100,7 @@ public struct TrainingSetup {
             data.train = SubsetSamples(base: data.train, count: n)
         }
         var reference: UnigramReference?
-        let gatesByStage = options.policy.selects && options.siftStartLearned > 0
-        if let dataset = data.dataset, options.score == .reducible || options.scoreVocabulary > 0 || gatesByStage {
+        if let dataset = data.dataset, options.score == .reducible || options.scoreVocabulary > 0 || options.startsByLearnedShare {
             reference = UnigramReference(trainingSplitOf: dataset, vocabulary: vocabulary, indices: (data.train as? SubsetSamples)?.indices)
         }
         if inputs.data != nil && data.validation == nil {
@@ -114,7 +113,7 @@ public struct TrainingSetup {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
         }
         if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
-        if options.policy != .vanilla && options.poolSize > data.train.count {
+        if options.policy.selects && options.poolSize > data.train.count {
             warnings.append("the pool of \(options.poolSize) candidates per step (--batch-size \(options.batchSize) / "
                             + "--select-fraction \(options.selectFraction)) exceeds the \(data.train.count) training samples: "
                             + "each step scores some samples more than once")
@@ -149,7 +148,7 @@ public struct TrainingSetup {
         if options.scoreVocabulary > 0 {
             throw SetupError("--score-vocabulary needs --data (its most frequent tokens are counted over the dataset's shards)")
         }
-        if options.policy.selects && options.siftStartLearned > 0 {
+        if options.startsByLearnedShare {
             throw SetupError("--sift-start-learned needs --data (the unigram loss it compares with is counted over the dataset's shards)")
         }
         let validation = try inputs.validationJsonl.map {

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Selection
 
 /// What one rank of a run holds in memory, estimated before anything run-sized is allocated, so that a
 /// pool or batch too large for the machine is refused with the numbers instead of aborting mid-allocation.
@@ -23,11 +24,10 @@ public struct MemoryEstimate: Sendable {
     public var totalBytes: Double { parameterBytes + poolBytes + scoringBytes + trainingBytes }
 
     public init(options: TrainingOptions, config: BertConfig, seqLen: Int, ranks: Int) {
-        let pool = Double(options.poolSize), p = Double(max(ranks, 1))
         parameterBytes = 16 * Double(ParameterLayout(config: config).totalCount)
-        poolBytes = 64 * pool
-        let share = Int((pool / p).rounded(.up))
-        microBatch = min(options.microBatch, max(1, Int((Double(options.batchSize) / p).rounded(.up))))
+        poolBytes = 64 * Double(options.poolSize)
+        let share = GlobalSelection.largestShare(poolSize: options.poolSize, size: ranks)
+        microBatch = min(options.microBatch, max(1, GlobalSelection.largestShare(poolSize: options.batchSize, size: ranks)))
         let heads = Double(config.vocabSize + config.hiddenSize) * 2 * 4 * (0.15 * Double(seqLen)).rounded(.up)
         if let path = options.scoringPath(numLayers: config.numLayers) {
             let prefix = Double(ActivationMemory.prefixBytesPerSample(config: config, depth: path.exitLayer, seqLen: seqLen))

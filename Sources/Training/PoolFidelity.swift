@@ -5,13 +5,9 @@ import Selection
 /// How well scoring paths rank real candidate pools against the exact loss: the measurement behind
 /// `sift bench --only fidelity` and `sift advise`, in one place.
 public enum PoolFidelity {
-    /// One path's agreement with the exact loss, averaged over pools.
-    public struct Agreement: Sendable, Equatable {
-        /// Mean Spearman correlation over the pools where it is defined (nil: none was).
-        public var spearman: Double?
-        /// Mean share of the path's top `keep` that is in the exact top `keep`.
-        public var topOverlap: Double
-    }
+    /// One path's agreement with the exact loss, averaged over pools: the mean Spearman correlation over the
+    /// pools where it is defined (nil: none was) and the mean share of the path's top `keep` in the exact top `keep`.
+    public typealias Agreement = SelectionFidelity.Agreement
 
     /// Pools 0..<`pools` of the candidate stream of `samples` (seed `seed`), `poolSize` candidates each at
     /// epoch 0, scored as `sift train` with that seed scores its step p: each of `scorers` and `exact`
@@ -28,9 +24,13 @@ public enum PoolFidelity {
             let reference = try exact.losses(pool, from: samples, seed: seed, counter: p)
             for (i, scorer) in scorers.enumerated() {
                 let approximate = try scorer.losses(pool, from: samples, seed: seed, counter: p)
-                if let s = SelectionFidelity.spearman(approximate, reference) { sums[3 * i] += s; sums[3 * i + 2] += 1 }
-                sums[3 * i + 1] += SelectionFidelity.topOverlap(approximate: approximate, exact: reference,
-                                                                globalIndices: indices, count: keep)
+                let agreement = SelectionFidelity.agreement(approximate: approximate, exact: reference, globalIndices: indices,
+                                                            count: keep)
+                if let s = agreement.spearman {
+                    sums[3 * i] += s
+                    sums[3 * i + 2] += 1
+                }
+                sums[3 * i + 1] += agreement.topOverlap
             }
         }
         sums = communicator.allreduceSum(sums)

@@ -115,7 +115,3 @@ public struct RunSummary: Equatable, Sendable {
     public var phaseTotal: Double { phaseSeconds.values.reduce(0, +) }
 }
 
-public struct RunSummaryError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}

@@ -25,7 +25,7 @@ public struct SiftStart: Codable, Sendable, Equatable {
     /// `--sift-delay`, or never for a policy that does not select.
     public init(options: TrainingOptions) {
         if !options.policy.selects { startStep = Int.max }
-        else if options.siftStartLearned <= 0 { startStep = options.siftDelay }
+        else if !options.startsByLearnedShare { startStep = options.siftDelay }
     }
 
     /// Whether `observe` still needs the step's unigram loss.

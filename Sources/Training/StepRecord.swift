@@ -1,4 +1,5 @@
 import Core
+import Selection
 import Foundation
 
 /// Statistics of one optimizer step, identical on every rank.
@@ -21,7 +22,7 @@ struct StepRecord {
     var tokens: Int
     /// Spearman correlation of approximate and exact pool losses, and overlap of their top-b sets,
     /// on steps where fidelity was measured.
-    var fidelity: (spearman: Double?, overlap: Double)? = nil
+    var fidelity: SelectionFidelity.Agreement? = nil
     /// The average learned share while `--sift-start-learned` waits (`SiftStart`), nil otherwise.
     var learnedShare: Double? = nil
     /// The pool and its selection, kept only when a selection log is written.
@@ -37,7 +38,7 @@ struct StepRecord {
             gradNorm: r(gradientNorm), threshold: threshold.map { r(Double($0)) }, meanCandidateLoss: meanCandidateLoss.map { r($0) },
             meanSelectedLoss: meanSelectedLoss.map { r($0) }, selectedPerRank: selectedPerRank, imbalance: r(imbalance, "%.4f"),
             maskedTokens: maskedTokens, times: times.rounded, fidelitySpearman: fidelity?.spearman.map { r($0) },
-            fidelityTopOverlap: fidelity.map { r($0.overlap, "%.4f") }, learnedShare: learnedShare.map { r($0) }, valLoss: evaluation.map { r($0.loss) },
+            fidelityTopOverlap: fidelity.map { r($0.topOverlap, "%.4f") }, learnedShare: learnedShare.map { r($0) }, valLoss: evaluation.map { r($0.loss) },
             valAccuracy: evaluation.map { r($0.accuracy) })
     }
 }

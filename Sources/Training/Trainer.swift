@@ -55,11 +55,12 @@ public final class Trainer {
     var samplesScored = 0
     var samplesBackpropagated = 0
     var elapsedBefore = 0.0
-    /// Seconds spent on measurements that must not count as training time (fidelity checks).
-    var offTheClock = 0.0
     let output: (String) -> Void
-    /// Aborts the job when a phase stalls (nil when disabled).
-    let watchdog: Watchdog?
+    /// Watches each step from outside its recipe: the watchdog, the phase times, the injected faults.
+    let monitor: StepMonitor
+    /// Aborts the job when a phase stalls (nil when `--watchdog-seconds` is 0); stopped when the run ends
+    /// or the trainer is dropped (with its monitor).
+    public var watchdog: Watchdog? { monitor.watchdog }
 
     /// - Parameters:
     ///   - train: training samples (masked at load time, keyed by epoch and global index).
@@ -72,7 +73,7 @@ public final class Trainer {
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
         precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--score-vocabulary needs the unigram counts of the model's vocabulary")
-        precondition(!options.policy.selects || options.siftStartLearned == 0
+        precondition(!options.startsByLearnedShare
                      || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--sift-start-learned needs the unigram counts of the model's vocabulary")
         siftStart = SiftStart(options: options)
@@ -100,15 +101,8 @@ public final class Trainer {
         stream = CandidateStream(sampleCount: train.count, seed: options.seed)
         selection = GlobalSelection(communicator: communicator)
         batches = BatchCache(largest: options.microBatch, seqLen: train.seqLen)
-        watchdog = options.watchdogSeconds > 0
-            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank,
-                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) { communicator.abort(code: ExitStatus.stalled.rawValue) }
-            : nil
+        monitor = StepMonitor(options: options, communicator: communicator)
     }
-
-    /// A trainer dropped without finishing `run` (e.g. one used only to evaluate) must not leave its watchdog
-    /// counting: it would abort the job once the timeout passed.
-    deinit { watchdog?.stop() }
 
     var isRoot: Bool { communicator.isRoot }
 

@@ -101,7 +101,7 @@ extension Trainer {
 
     /// Rank 0 writes a checkpoint; every rank learns whether it succeeded.
     func saveCheckpoint(directory: String, elapsed: Double) throws {
-        watchdog?.enter(.checkpoint, step: step)
+        monitor.enter(.checkpoint, step: step)
         var failure: String?
         if isRoot {
             var state = CheckpointState(config: model.config, step: step, seed: options.seed,
@@ -110,7 +110,7 @@ extension Trainer {
             state.fittedSchedule = fittedSchedule
             state.scoreHistory = history?.values
             state.staleScores = staleTable?.snapshot
-            if options.policy.selects && options.siftStartLearned > 0 { state.siftStart = siftStart }
+            if options.startsByLearnedShare { state.siftStart = siftStart }
             do {
                 try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
                                             directory: directory, keep: options.keepCheckpoints,

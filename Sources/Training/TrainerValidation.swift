@@ -11,7 +11,7 @@ extension Trainer {
     /// Validation MLM loss and accuracy over the first `evalSamples` held-out samples, spread over ranks.
     public func measureValidation() throws -> EvaluationResult? {
         guard let validation else { return nil }
-        watchdog?.enter(.evaluation, step: step)
+        monitor.enter(.evaluation, step: step)
         let n = min(options.evalSamples ?? validation.count, validation.count)
         let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0, 0.0, 0.0]

@@ -134,10 +134,12 @@ public struct TrainingOptions: Sendable {
     /// The largest candidate pool b/ρ accepted (2^40): beyond any machine's memory, and far inside Int.
     public static let maximumPool = 1 << 40
 
-    /// Number of candidates per step, B = b/ρ rounded to the nearest integer (b for vanilla).
-    public var poolSize: Int {
-        policy == .vanilla ? batchSize : Int((Double(batchSize) / selectFraction).rounded())
-    }
+    /// Number of candidates per selecting step, B = b/ρ rounded to the nearest integer (b for vanilla).
+    public var poolSize: Int { policy.poolSize(batchSize: batchSize, selectFraction: selectFraction) }
+
+    /// Whether selection starts once the model has learned `--sift-start-learned` of the unigram loss
+    /// (`SiftStart`) rather than at the sifting delay alone: the one test of that gate.
+    public var startsByLearnedShare: Bool { policy.selects && siftStartLearned > 0 }
 
     /// The rule that reduces a selecting step's pool to b (`SelectionPolicy.rule(choosing:)`).
     public var effectiveRule: SelectionRule { policy.rule(choosing: rule) ?? rule }
@@ -173,7 +175,7 @@ public struct TrainingOptions: Sendable {
     /// sifting delay. (A start by `--sift-start-learned` comes later, at an unknown step; the periodic re-fit
     /// follows the step time it brings.)
     public var calibrationEnd: Int {
-        max(warmupSteps, policy == .vanilla ? 0 : siftDelay) + calibrationSteps
+        max(warmupSteps, policy.selects ? siftDelay : 0) + calibrationSteps
     }
 
     /// Why the threshold exchange cannot select for these options, or nil when it can: it finds the `top`
@@ -191,8 +193,9 @@ public struct TrainingOptions: Sendable {
         if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
         if !(selectFraction > 0 && selectFraction <= 1) { return "--select-fraction must be in (0, 1] (got \(selectFraction))" }
         // Bounded before `poolSize` converts it to an integer; what fits the machine is checked at setup (`MemoryEstimate`).
-        if policy != .vanilla && Double(batchSize) / selectFraction > Double(Self.maximumPool) {
-            return "--select-fraction \(selectFraction) makes a pool of \(Double(batchSize) / selectFraction) candidates per step "
+        let pool = policy.exactPoolSize(batchSize: batchSize, selectFraction: selectFraction)
+        if policy.selects && pool > Double(Self.maximumPool) {
+            return "--select-fraction \(selectFraction) makes a pool of \(pool) candidates per step "
                 + "from --batch-size \(batchSize); at most \(Self.maximumPool)"
         }
         if exitLayer < 1 || exitLayer > numLayers {
@@ -238,7 +241,7 @@ public struct TrainingOptions: Sendable {
     /// Settings a resumed run must share with the run that wrote the checkpoint.
     public var fingerprint: String {
         var selection = ""
-        if policy != .vanilla {
+        if policy.selects {
             selection = " rule=\(effectiveRule.rawValue) score=\(score.rawValue)"
             if effectiveRule == .relative { selection += " history=\(historyLength) beta=\(beta)" }
             if staleScores > 0 { selection += " stale=\(staleScores)" }
@@ -249,7 +252,7 @@ public struct TrainingOptions: Sendable {
         let length = fitsScheduleToBudget ? "budget=\(timeBudget ?? 0) refit=\(scheduleRefitEvery)" : "steps=\(steps)"
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
         var delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
-        if policy != .vanilla && siftStartLearned > 0 { delay += " sift-start-learned=\(siftStartLearned)" }
+        if startsByLearnedShare { delay += " sift-start-learned=\(siftStartLearned)" }
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
             + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
     }

@@ -18,7 +18,7 @@ import Foundation
 public final class Watchdog: @unchecked Sendable {
     /// A phase of the training step, and whether it waits for other ranks.
     public enum Phase: String, Sendable {
-        case scoring, selection, forwardBackward = "forward+backward", allreduce, optimizer
+        case data, scoring, selection, forwardBackward = "forward+backward", allreduce, optimizer
         case evaluation, checkpoint, synchronisation
 
         var isCollective: Bool {
@@ -65,7 +65,16 @@ public final class Watchdog: @unchecked Sendable {
 
     /// Stops watching (at the end of training).
     public func stop() {
-        lock.lock(); running = false; lock.unlock()
+        lock.lock()
+        running = false
+        lock.unlock()
+    }
+
+    /// Whether the watchdog still counts (false once `stop` was called).
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running
     }
 
     private func watch() {

@@ -121,7 +121,7 @@ struct SelectionFlags: ParsableArguments {
         if let k = path?.classes, k > 0 { s += ", scored over the \(k) most frequent tokens" }
         if path?.reusesForward == true { s += ", training resumes from the scoring forward" }
         if o.siftDelay > 0 { s += ", after \(o.siftDelay) plain steps" }
-        if o.siftStartLearned > 0 { s += String(format: ", once %.0f%% of the unigram loss is learned", 100 * o.siftStartLearned) }
+        if o.startsByLearnedShare { s += String(format: ", once %.0f%% of the unigram loss is learned", 100 * o.siftStartLearned) }
         return s
     }
 }

@@ -40,4 +40,13 @@ final class SelectionFidelityTests: XCTestCase {
         XCTAssertEqual(SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [1, 2, 3, 4, 5], globalIndices: idx, count: 2), 0)
         XCTAssertEqual(SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [5, 1, 4, 2, 3], globalIndices: idx, count: 2), 0.5)
     }
+
+    /// The agreement the trainer logs and the fidelity bench averages: both numbers of one pool at once.
+    func testAgreementIsSpearmanAndTopOverlapOfOnePool() {
+        let idx = [10, 11, 12, 13, 14]
+        let a = SelectionFidelity.agreement(approximate: [5, 4, 3, 2, 1], exact: [5, 1, 4, 2, 3], globalIndices: idx, count: 2)
+        XCTAssertEqual(a.topOverlap, 0.5)
+        XCTAssertEqual(a.spearman, SelectionFidelity.spearman([5, 4, 3, 2, 1], [5, 1, 4, 2, 3]))
+        XCTAssertNil(SelectionFidelity.agreement(approximate: [1, 1, 1], exact: [1, 2, 3], globalIndices: [0, 1, 2], count: 1).spearman)
+    }
 }

@@ -46,6 +46,7 @@ final class SelectionTests: XCTestCase {
                 for r in 0..<size { covered += Array(GlobalSelection.share(poolSize: pool, rank: r, size: size)) }
                 XCTAssertEqual(covered, Array(0..<pool))
                 let counts = (0..<size).map { GlobalSelection.share(poolSize: pool, rank: $0, size: size).count }
+                XCTAssertEqual(counts.max(), GlobalSelection.largestShare(poolSize: pool, size: size), "pool \(pool), \(size) ranks")
                 XCTAssertLessThanOrEqual(counts.max()! - counts.min()!, 1)
             }
         }

@@ -72,23 +72,3 @@ final class MetricsSchemaTests: XCTestCase {
         XCTAssertFalse(steps.last!["threshold"] is NSNull)
     }
 }
-
-/// A trainer used only to evaluate, then dropped (as `sift advise` does for the warm start), stops its
-/// watchdog: left counting in its 'evaluation' phase it would abort the process once the timeout passed.
-final class WatchdogLifetimeTests: XCTestCase {
-    func testADroppedTrainerStopsItsWatchdog() throws {
-        let V = 40
-        let validation = InMemorySamples.random(count: 4, seqLen: 12, vocab: V, every: 3, seed: 4)
-        var o = TrainingOptions()
-        o.policy = .vanilla; o.batchSize = 2; o.steps = 1; o.evalSamples = nil; o.checkReplicasEvery = 0
-        o.watchdogSeconds = 0.4
-        do {
-            let trainer = Trainer(options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: V)!, seed: 1),
-                                  communicator: SingleProcess(), train: validation, validation: validation, vocabHash: "test",
-                                  output: { _ in })
-            XCTAssertNotNil(try trainer.measureValidation())
-        }
-        // Past the timeout: without the trainer's deinit stopping it, the watchdog would end this process here.
-        Thread.sleep(forTimeInterval: 1.5)
-    }
-}

@@ -42,6 +42,17 @@ final class OptimizerTests: XCTestCase {
         for k in 11..<110 { XCTAssertLessThan(s.rate(at: k + 1), s.rate(at: k)) }
     }
 
+    func testScheduleDecaysFromItsStartToZero() {
+        let s = LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, decayStart: 30)
+        XCTAssertEqual(s.rate(at: 5), 0.5)
+        XCTAssertEqual(s.rate(at: 30), 1)
+        XCTAssertEqual(s.rate(at: 70), 0.5)
+        XCTAssertEqual(s.rate(at: 110), 0)
+        // Without a decay start it is today's warm-up + linear decay.
+        XCTAssertEqual(LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110).rate(at: 60), 0.5)
+        XCTAssertEqual(LearningRateSchedule.open(peak: 2, warmupSteps: 4).rate(at: 1_000_000), 2)
+    }
+
     /// A schedule re-fitted at step 50 with the rate 0.8 there: linear from 0.8 at step 50 to 0 at step 90.
     func testRefittedScheduleDecaysFromItsStartRate() {
         let s = LearningRateSchedule(peak: 2, warmupSteps: 10, totalSteps: 90, decayStart: 50, decayStartRate: 0.8)

@@ -1,10 +1,8 @@
-import Data
 import Foundation
 import Selection
-import Training
 import XCTest
 
-/// The selection rules and scores against closed forms and independent properties.
+/// The selection rules and the score history against closed forms and independent properties.
 final class SelectionRuleTests: XCTestCase {
     func testPercentilesAreMidRanksInTheHistory() {
         let h = ScoreHistory(capacity: 10, values: [1, 2, 2, 3])
@@ -52,38 +50,5 @@ final class SelectionRuleTests: XCTestCase {
     func testTopRuleIsGreedy() {
         XCTAssertEqual(TopSelection.select(rule: .top, scores: [3, 9, 1, 9], globalIndices: [0, 5, 2, 1], count: 2,
                                            history: nil, beta: 1, seed: 0, step: 0), [1, 3])
-    }
-
-    func testUnigramReferenceIsSmoothedNegativeLogFrequency() {
-        let r = UnigramReference(counts: [3, 0, 1])   // total with add-one: 4 + 3 = 7
-        XCTAssertEqual(Double(r.negativeLogProbability[0]), -log(4.0 / 7), accuracy: 1e-6)
-        XCTAssertEqual(Double(r.negativeLogProbability[1]), -log(1.0 / 7), accuracy: 1e-6)
-        let labels: [Int32] = [-100, 0, 2, -100, 0]
-        let mean = labels.withUnsafeBufferPointer { r.meanLoss(labels: $0.baseAddress!, count: 5) }
-        XCTAssertEqual(Double(mean), (-2 * log(4.0 / 7) - log(2.0 / 7)) / 3, accuracy: 1e-6)
-        let none: [Int32] = [-100, -100]
-        XCTAssertEqual(none.withUnsafeBufferPointer { r.meanLoss(labels: $0.baseAddress!, count: 2) }, 0)
-    }
-
-    func testScheduleDecaysFromItsStartToZero() {
-        let s = LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, decayStart: 30)
-        XCTAssertEqual(s.rate(at: 5), 0.5)
-        XCTAssertEqual(s.rate(at: 30), 1)
-        XCTAssertEqual(s.rate(at: 70), 0.5)
-        XCTAssertEqual(s.rate(at: 110), 0)
-        // Without a decay start it is today's warm-up + linear decay.
-        XCTAssertEqual(LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110).rate(at: 60), 0.5)
-        XCTAssertEqual(LearningRateSchedule.open(peak: 2, warmupSteps: 4).rate(at: 1_000_000), 2)
-    }
-
-    func testFingerprintNamesTheRule() {
-        var o = TrainingOptions()
-        o.rule = .relative; o.beta = 2
-        XCTAssertTrue(o.fingerprint.contains("rule=relative"))
-        XCTAssertTrue(o.fingerprint.contains("beta=2.0"))
-        o.policy = .proportional
-        XCTAssertTrue(o.fingerprint.contains("rule=proportional"))
-        o.policy = .vanilla
-        XCTAssertFalse(o.fingerprint.contains("rule="))
     }
 }

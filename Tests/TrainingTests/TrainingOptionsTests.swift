@@ -1,0 +1,43 @@
+import Selection
+import Training
+import XCTest
+
+/// What `TrainingOptions` decides once for every module: the pool size, the sift-start gate and the
+/// fingerprint a resumed run must match.
+final class TrainingOptionsTests: XCTestCase {
+    func testFingerprintNamesTheRule() {
+        var o = TrainingOptions()
+        o.rule = .relative; o.beta = 2
+        XCTAssertTrue(o.fingerprint.contains("rule=relative"))
+        XCTAssertTrue(o.fingerprint.contains("beta=2.0"))
+        o.policy = .proportional
+        XCTAssertTrue(o.fingerprint.contains("rule=proportional"))
+        o.policy = .vanilla
+        XCTAssertFalse(o.fingerprint.contains("rule="))
+    }
+
+    func testThePoolIsBOverRhoRoundedForASelectingPolicyAndBForVanilla() {
+        var o = TrainingOptions()
+        o.batchSize = 32; o.selectFraction = 0.75
+        XCTAssertEqual(o.poolSize, 43)   // 42.67 rounded
+        o.selectFraction = 0.3
+        XCTAssertEqual(o.poolSize, 107)  // 106.67
+        for policy in SelectionPolicy.allCases {
+            o.policy = policy
+            XCTAssertEqual(o.poolSize, policy == .vanilla ? 32 : 107, "\(policy)")
+            XCTAssertEqual(o.poolSize, policy.poolSize(batchSize: 32, selectFraction: 0.3))
+        }
+    }
+
+    func testTheSiftStartGateWaitsOnlyForASelectingPolicyWithAShare() {
+        for policy in SelectionPolicy.allCases {
+            for learned in [0, 0.2] {
+                var o = TrainingOptions()
+                o.policy = policy; o.siftStartLearned = learned; o.siftDelay = 3
+                XCTAssertEqual(o.startsByLearnedShare, policy != .vanilla && learned > 0, "\(policy) \(learned)")
+                XCTAssertEqual(SiftStart(options: o).isPending, o.startsByLearnedShare, "\(policy) \(learned)")
+                XCTAssertEqual(o.fingerprint.contains("sift-start-learned"), o.startsByLearnedShare)
+            }
+        }
+    }
+}
