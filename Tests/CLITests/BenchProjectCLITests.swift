@@ -1,7 +1,7 @@
 import Data
 import Foundation
 import Model
-import Performance
+import CostModel
 import Selection
 import SiftTestSupport
 import Training
@@ -169,8 +169,8 @@ final class BenchProjectCLITests: XCTestCase {
                        (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
     }
 
-    /// Mini at the bench's defaults (exit 1, ρ 0.5, reuse, full and 2,048-class scoring): one verdict, on
-    /// the default path's row, and it is that row's step time over the vanilla row's against +10%.
+    /// Mini at the bench's defaults (exit 1, `sift train`'s ρ 0.75, reuse, full and 2,048-class scoring): one
+    /// verdict, on the default path's row, and it is that row's step time over the vanilla row's against +10%.
     func testMiniOverheadVerdictIsTheDefaultPathsStepRatio() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "mini", "--vocab-size", "3000", "--only", "step", "--batch-size", "2",
@@ -184,12 +184,13 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(t["config"] as? String, "mini")
         XCTAssertEqual(t["score_vocabulary"] as? Int, 2048)
         XCTAssertEqual(t["limit"] as? Double, 0.10)
+        XCTAssertEqual(t["select_fraction"] as? Double, TrainingOptions().selectFraction)
         let ratio = (steps[2]["seconds"] as! Double) / (steps[0]["seconds"] as! Double) - 1
         XCTAssertEqual(try XCTUnwrap(t["overhead"] as? Double), ratio, accuracy: 1e-12)
         XCTAssertEqual(t["met"] as? Bool, ratio <= 0.10)
         XCTAssertEqual(try XCTUnwrap(t["predicted_overhead"] as? Double), try XCTUnwrap(steps[2]["predicted_overhead"] as? Double), accuracy: 1e-12)
         XCTAssertTrue(stdout.contains("SIFT target — mini"), stdout)
-        XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.5): not measured"), stdout)
+        XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.75): not measured"), stdout)
     }
 
     /// Two ranks: the allreduce rows' bound is the scaling model's ring bound on the memory rates the
@@ -315,7 +316,8 @@ final class ScalingSummaryCLITests: XCTestCase {
             }
         }
         let out = try SiftProcess.run(["scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
-                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2"], timeout: 60)
+                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2",
+                                       "--select-fraction", "0.5"], timeout: 60)
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 50% |"), out.stdout)
         let data = try XCTUnwrap(FileManager.default.contents(atPath: d + "/scaling.json"))
@@ -323,6 +325,11 @@ final class ScalingSummaryCLITests: XCTestCase {
         let runs = try XCTUnwrap(root["runs"] as? [[String: Any]])
         XCTAssertEqual(runs.count, 8)
         XCTAssertEqual(runs[0]["step_seconds"] as? Double, 0.5)
+        // The runs' ρ is the one given, and a SIFT run's pool is b/ρ.
+        XCTAssertEqual(Set(runs.compactMap { $0["select_fraction"] as? Double }), [0.5])
+        for run in runs where run["policy"] as? String == "sift" {
+            XCTAssertEqual(run["pool_size"] as? Int, 2 * (run["batch_size"] as! Int))
+        }
         let check = try SiftProcess.run(["project", "--check", d + "/scaling.json"], timeout: 60)
         XCTAssertEqual(check.status, 0, check.stderr)
         XCTAssertTrue(check.stdout.contains("mean |error|"), check.stdout)
