@@ -78,13 +78,14 @@ final class BenchProjectCLITests: XCTestCase {
         let samples = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 1234))
         let stream = CandidateStream(sampleCount: dataset.count(.train), seed: 7)
         var spearman = 0.0, overlap = 0.0
+        let poolSize = TrainingOptions().poolSize  // b/ρ at sift train's defaults, which the bench takes
         for pool in 0..<3 {
-            let (indices, _) = stream.candidates(from: pool * 64, count: 64)
-            var batch = MLMBatch(count: 64, seqLen: dataset.seqLen)
+            let (indices, _) = stream.candidates(from: pool * poolSize, count: poolSize)
+            var batch = MLMBatch(count: poolSize, seqLen: dataset.seqLen)
             batch.fill(indices.map { (index: $0, epoch: 0) }, from: samples)
             let exit1 = model.approximateLosses(batch, exitLayer: 1), exact = model.approximateLosses(batch, exitLayer: 2)
             spearman += try XCTUnwrap(SelectionFidelity.spearman(exit1, exact)) / 3
-            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: 32) / 3
+            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: TrainingOptions().batchSize) / 3
         }
         XCTAssertEqual(try row(1, false).spearman, spearman, accuracy: 1e-6)
         XCTAssertEqual(try row(1, false).overlap, overlap, accuracy: 1e-9)
@@ -99,7 +100,7 @@ final class BenchProjectCLITests: XCTestCase {
     func testStepJSONAgreesWithItself() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
-                                "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
+                                "--select-fraction", "0.5", "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
                                 "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0", "--json", d + "/bench.json"])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
