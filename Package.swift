@@ -33,8 +33,9 @@ func computeFlags(unchecked: Bool) -> [SwiftSetting] {
 let cliFlags: [SwiftSetting] = targetCPU == nil ? [] : [.define("SIFT_TARGET_HASWELL")]
 
 // Dependencies point one way (docs/ARCHITECTURE.md): Core ← Kernels ← Model ← Interop; Core ← Data;
-// Core ← Communication ← Selection; Model, Data, Selection ← Training ← Performance; Interop, Training,
-// Performance ← Setup (building a run from files) ← sift (the CLI).
+// Core ← Communication ← Selection; Model, Selection ← CostModel (the scaling model); Model, Data, Selection,
+// CostModel ← Training; Interop, Training ← Setup (building a run from files); Setup, Training ← Advice
+// (sift advise) and Bench (sift bench's measurements); Bench ← Analysis (projection and checks); all ← sift (the CLI).
 let package = Package(
     name: "sift",
     products: [
@@ -58,14 +59,17 @@ let package = Package(
         .target(name: "Interop", dependencies: ["Core", "Kernels", "Model"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"], swiftSettings: computeFlags(unchecked: false)),
-        .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication"],
+        .target(name: "CostModel", dependencies: ["Model", "Selection"]),
+        .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel"],
                 swiftSettings: computeFlags(unchecked: false)),
-        .target(name: "Performance", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "Training"],
+        .target(name: "Setup", dependencies: ["Core", "Kernels", "Model", "Data", "Interop", "Training"]),
+        .target(name: "Advice", dependencies: ["Communication", "Core", "Data", "Kernels", "Model", "Selection", "Setup", "Training"]),
+        .target(name: "Bench", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel", "Training", "Setup"],
                 swiftSettings: computeFlags(unchecked: false)),
-        .target(name: "Setup", dependencies: ["Core", "Kernels", "Model", "Data", "Interop", "Training", "Performance"]),
-        .target(name: "Advice", dependencies: ["Communication", "Data", "Kernels", "Model", "Performance", "Selection", "Setup", "Training"]),
+        .target(name: "Analysis", dependencies: ["Core", "Model", "Selection", "CostModel", "Training", "Bench"]),
         .executableTarget(name: "sift", dependencies: [
-            "Core", "Kernels", "Model", "Data", "Interop", "Communication", "Selection", "Training", "Performance", "Setup", "Advice",
+            "Core", "Model", "Data", "Interop", "Communication", "Selection", "CostModel", "Training", "Setup", "Advice",
+            "Bench", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: cliFlags),
 
@@ -78,10 +82,12 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels", "SiftTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Communication", "Core", "SiftTestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Selection", "Model", "Data", "Core", "Kernels", "SiftTestSupport"]),
-        .testTarget(name: "PerformanceTests", dependencies: ["Performance", "Model", "Selection", "SiftTestSupport"]),
-        .testTarget(name: "AdviceTests", dependencies: ["Advice", "SiftTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "CostModel", "Selection", "Model", "Data", "Core", "Kernels",
+                                                         "SiftTestSupport"]),
+        .testTarget(name: "CostModelTests", dependencies: ["CostModel", "Model", "Selection"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Bench", "CostModel", "Core", "Model", "Selection", "SiftTestSupport"]),
+        .testTarget(name: "AdviceTests", dependencies: ["Advice", "Selection", "Training", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Core", "Model", "Performance", "Data", "Selection", "Training", "SiftTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "Model", "CostModel", "Data", "Selection", "Training", "SiftTestSupport"]),
     ]
 )

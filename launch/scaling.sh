@@ -23,6 +23,7 @@ config=mini
 steps=6
 per_rank=8
 global=16
+rho=0.5  # SIFT's selection fraction in every run (and in the summary)
 ranks="1 2 4"
 out=""
 positional=()
@@ -92,7 +93,7 @@ run() {  # mode policy ranks batch
     echo "  $mode $policy: $p rank(s), b = $b …"
     rm -f "$out/$name.jsonl"
     launch/mpirun.sh -np "$p" -- train --config "$config" --data "$work/dataset" --vocab "$vocab" \
-        --policy "$policy" --exit-layer 1 --select-fraction 0.5 --batch-size "$b" --micro-batch "$micro" \
+        --policy "$policy" --exit-layer 1 --select-fraction "$rho" --batch-size "$b" --micro-batch "$micro" \
         --steps "$steps" --warmup 1 --eval-every 0 --eval-samples 16 --check-replicas-every 0 --log-every 1000 \
         --metrics "$out/$name.jsonl" > "$out/$name.log" 2>&1 \
         || { echo "error: run $name failed:" >&2; tail -5 "$out/$name.log" >&2; exit 1; }
@@ -103,7 +104,7 @@ for policy in vanilla sift; do
 done
 
 "$bin" scaling-summary --out "$out" --config "$config" --vocab-size "$vocab_size" --cores "$cores" --steps "$steps" \
-    --per-rank-batch "$per_rank" --global-batch "$global" --ranks "$ranks"
+    --per-rank-batch "$per_rank" --global-batch "$global" --ranks "$ranks" --select-fraction "$rho"
 
 echo
 echo "### The scaling model against these runs (sift project --check)"

@@ -1,3 +1,5 @@
+import Selection
+
 /// What `sift advise` measured and concludes, as rendered and written by `--json`.
 public struct Advice: Codable, Sendable {
     /// Whether selection pays for this run, from the probe's predicted wall-clock ratios.
@@ -124,9 +126,13 @@ public struct Advice: Codable, Sendable {
         public var accuracyGains: [Double?]?
         public var accuracyRatios: [Double?]?
         public var accuracyVerdict: Verdict?
+        /// How its runs' ranks agreed on the selection: `--selection-exchange auto` resolved by the trainer exactly
+        /// as `sift train` resolves it (`TrainingOptions.resolvedExchange`); nil in advice written before it was recorded.
+        public var selectionExchange: SelectionExchange?
 
         public init(exitLayer: Int, selectFraction: Double, secondsPerStep: Double, overhead: Double, losses: [Double],
-                    loss: Prediction, accuracies: [Double]?, accuracy: Prediction?) {
+                    loss: Prediction, accuracies: [Double]?, accuracy: Prediction?, selectionExchange: SelectionExchange? = nil) {
+            self.selectionExchange = selectionExchange
             self.exitLayer = exitLayer
             self.selectFraction = selectFraction
             self.secondsPerStep = secondsPerStep

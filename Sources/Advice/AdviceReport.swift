@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Performance
 
 /// `sift advise`'s printed report: the warm start, the exit layers' fidelity, the probe per seed, the
 /// overheads and predicted ratios, and the verdict with what to do.
@@ -25,6 +25,11 @@ public struct AdviceReport {
                        String(format: "; %@ %.3f s (overhead %@, break-even gain %@)", name(c), c.secondsPerStep,
                               signedPct(c.overhead), signedPct(ProbeGain.breakEven(overhead: c.overhead)))
                    }.joined())
+        let exchanges = a.candidates.compactMap { c in c.selectionExchange.map { "\(name(c)) \($0.rawValue)" } }
+        if !exchanges.isEmpty {
+            out.append("selection exchange (--selection-exchange resolved as `sift train` resolves it at \(a.ranks) rank(s)): "
+                       + exchanges.joined(separator: "; "))
+        }
         for c in a.candidates {
             let perMetric = Self.metrics.compactMap { metric in
                 c.prediction(metric).map { "on \(metric.rawValue) \(Self.range($0.ratios)) — \($0.verdict.rawValue)" }

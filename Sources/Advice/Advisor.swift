@@ -1,49 +1,12 @@
 import Communication
+import Core
 import Data
 import Foundation
 import Kernels
 import Model
-import Performance
 import Selection
 import Setup
 import Training
-
-/// What `sift advise` runs: the probe's length, seeds and the selecting configurations it tries.
-public struct ProbePlan: Sendable {
-    /// N: vanilla's full budget in steps; vanilla and every selecting configuration also run 3N/4.
-    public var probeSteps: Int = 120
-    /// One probe (vanilla N, vanilla 3N/4, each configuration 3N/4) per seed.
-    public var seeds: [UInt64] = [1, 2]
-    /// Exit layers probed (each with every selection fraction).
-    public var exitLayers: [Int] = [TrainingOptions().exitLayer]
-    /// Selection fractions ρ probed.
-    public var selectFractions: [Double] = [TrainingOptions().selectFraction]
-    /// Pools of the candidate stream on which exit layers' fidelity is measured.
-    public var fidelityPools: Int = 16
-    /// The metric the verdict follows (both are measured and predicted).
-    public var metric: ProbeGain.Metric = .accuracy
-
-    public init() {}
-
-    /// 3N/4: the budget of vanilla's short run and of every selecting run.
-    public var shortSteps: Int { probeSteps * 3 / 4 }
-
-    /// The first problem with the plan for a model of `numLayers` layers, or nil.
-    public func validationError(numLayers: Int) -> String? {
-        if probeSteps < 8 { return "--probe-steps must be at least 8 (got \(probeSteps))" }
-        if seeds.isEmpty { return "--seeds needs at least one seed" }
-        if Set(seeds).count != seeds.count { return "--seeds lists a seed twice" }
-        if exitLayers.isEmpty || selectFractions.isEmpty { return "--exit-layers and --select-fractions need at least one value" }
-        if let bad = exitLayers.first(where: { !(1...numLayers).contains($0) }) {
-            return "--exit-layers: \(bad) is not a layer of the model's \(numLayers)"
-        }
-        if let bad = selectFractions.first(where: { !($0 > 0 && $0 < 1) }) {
-            return "--select-fractions must each be in (0, 1) (got \(bad); 1 selects nothing)"
-        }
-        if fidelityPools < 1 { return "--fidelity-pools must be at least 1 (got \(fidelityPools))" }
-        return nil
-    }
-}
 
 /// Measures, from a warm start and a dataset, whether loss-based selection pays for continuing the run:
 /// the exit layers' fidelity on real pools, and per seed an equal-schedule probe — vanilla for N and for
@@ -142,7 +105,7 @@ public final class Advisor {
         let losses = runs.map(\.loss), accuracies = runs.map(\.accuracy)
         return Advice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
                                 overhead: overhead, losses: losses, loss: predict(.loss, losses), accuracies: accuracies,
-                                accuracy: predict(.accuracy, accuracies))
+                                accuracy: predict(.accuracy, accuracies), selectionExchange: runs.first?.exchange)
     }
 
     /// The options of one probe run: the template with its policy, length and seed, selecting from step 0.
@@ -169,13 +132,14 @@ public final class Advisor {
                label: String) throws -> ProbeRun {
         let o = options(policy: policy, steps: steps, seed: seed, exitLayer: exitLayer ?? template.exitLayer,
                         selectFraction: selectFraction ?? template.selectFraction)
-        let summary = try trainer(o).run()
+        let trainer = trainer(o)
+        let summary = try trainer.run()
         let final = summary.finalEvaluation!
         let what = policy == .vanilla ? "vanilla" : "sift (exit \(o.exitLayer), ρ \(o.selectFraction))"
         progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, accuracy %.2f%%, %.3f s/step", label,
                         what, steps, seed, final.loss, 100 * final.accuracy, summary.steadySecondsPerStep))
         return ProbeRun(loss: final.loss, accuracy: final.accuracy, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
-                        steadySteps: summary.stepsTimed - 1)
+                        steadySteps: summary.stepsTimed - 1, exchange: trainer.options.selectionExchange)
     }
 
     /// A trainer of a fresh copy of the warm start.
@@ -219,6 +183,8 @@ struct ProbeRun {
     var accuracy: Double
     var steadySeconds: Double
     var steadySteps: Int
+    /// The selection exchange the run used (the trainer's resolution of `--selection-exchange`).
+    var exchange: SelectionExchange
 
     /// Seconds per step over several runs, each run weighted by its steps.
     static func secondsPerStep(_ runs: [ProbeRun]) -> Double {

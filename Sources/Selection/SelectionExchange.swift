@@ -2,8 +2,7 @@
 /// differ in what crosses the network (docs/ARCHITECTURE.md, "Selection exchange").
 public enum SelectionExchange: String, CaseIterable, Sendable, Codable {
     /// `allgather` or `threshold`, whichever the scaling model (`sift project`) predicts cheaper for the
-    /// pool size and rank count; `sift train` resolves it before training. A trainer given an unresolved
-    /// `auto` allgathers.
+    /// pool size and rank count; resolved once, before training (`TrainingOptions.resolvedExchange`).
     case auto
     /// One allgather of every candidate's score (4 bytes each, 8 with a separate ranking score): every
     /// rank holds the whole pool and applies the serial rule. Serves every rule.

@@ -1,4 +1,5 @@
 import Communication
+import CostModel
 import Kernels
 import Foundation
 
@@ -32,24 +33,12 @@ public final class GradientBuckets {
         self.gradients = gradients
         self.communicator = communicator
         self.overlap = overlap
-        self.ranges = GradientBuckets.plan(count: gradients.count, bucketElements: max(1, bucketBytes / 4))
+        self.ranges = GradientBucketPlan.ranges(count: gradients.count, bucketElements: max(1, bucketBytes / 4))
         self.pending = Array(repeating: nil, count: ranges.count)
         halves = bfloat16 && communicator.size > 1 ? .allocate(capacity: gradients.count) : nil
     }
 
     deinit { halves?.deallocate() }
-
-    /// Cuts `0..<count` into ranges of `bucketElements` from the end; the last range (at offset 0) may be shorter.
-    public static func plan(count: Int, bucketElements: Int) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var end = count
-        while end > 0 {
-            let start = max(0, end - bucketElements)
-            ranges.append(start..<end)
-            end = start
-        }
-        return ranges
-    }
 
     /// Called by backward: every gradient at offsets `>= offset` is final. Starts the buckets that
     /// became ready and drives MPI's progress engine for those in flight (`Int.max`: only the latter,

@@ -6,7 +6,7 @@ extension Trainer {
     /// 2. Agrees on the global selection (one allgather, or the threshold exchange's rounds), updates the
     /// stale-score table with the fresh scores.
     func select(_ plan: StepPlan, losses: [Float], scores: [Float]?) throws -> GlobalSelectionResult {
-        let exchange: SelectionExchange = options.selectionExchange == .threshold ? .threshold : .allgather
+        let exchange = options.selectionExchange  // resolved by `Trainer.init`: never `auto`
         var result = monitor.run(.selection) {
             selection.select(localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
                              rule: plan.rule, history: &history, beta: options.beta,

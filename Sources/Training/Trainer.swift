@@ -16,6 +16,7 @@ import Selection
 /// the same AdamW update. Every random draw is keyed by (seed, step, global sample index), so the
 /// selection and the weights do not depend on the number of ranks.
 public final class Trainer {
+    /// The options given, with `--selection-exchange auto` resolved for this job's ranks (`resolvingExchange`).
     public let options: TrainingOptions
     public let model: BertForMaskedLM
     public let communicator: any Collectives
@@ -70,6 +71,7 @@ public final class Trainer {
     public init(options: TrainingOptions, model: BertForMaskedLM, communicator: any Collectives,
                 train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
                 reference: UnigramReference? = nil, output: @escaping (String) -> Void) {
+        let options = options.resolvingExchange(ranks: communicator.size)
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
         precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
                      "--score-vocabulary needs the unigram counts of the model's vocabulary")

@@ -102,7 +102,7 @@ public struct TrainingOptions: Sendable {
     /// Move selected samples between ranks so each backpropagates b/p (±1).
     public var rebalance: Bool = true
     /// How ranks agree on a `top` selection; both exchanges select the same samples. `auto` is resolved
-    /// by `sift train` from the scaling model (docs/DECISIONS.md); a trainer given `auto` allgathers.
+    /// from the scaling model by `resolvedExchange(ranks:)`, which every `Trainer` applies (docs/DECISIONS.md).
     public var selectionExchange: SelectionExchange = .auto
     /// Start bucket allreduces during backward.
     public var overlap: Bool = true

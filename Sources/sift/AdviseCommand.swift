@@ -3,7 +3,6 @@ import ArgumentParser
 import Communication
 import Core
 import Foundation
-import Performance
 import Setup
 import Training
 

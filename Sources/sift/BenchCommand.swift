@@ -1,15 +1,16 @@
 import ArgumentParser
+import Bench
 import Communication
+import Core
 import Data
 import Foundation
 import Interop
 import Model
-import Performance
 import Setup
 import Training
 
 /// `sift bench`: the machine's limits, training-step throughput and SIFT's scoring overhead per model
-/// size, and allreduce bandwidth against the ring bound, as tables and JSON (`Performance.Bench`).
+/// size, and allreduce bandwidth against the ring bound, as tables and JSON (`Bench.Bench`).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",

@@ -4,7 +4,6 @@ import Data
 import Foundation
 import Interop
 import Model
-import Performance
 import Setup
 import Training
 
@@ -35,7 +34,7 @@ func exitStatus(for error: Error) -> ExitStatus {
         if case .io = e { return .failed }
         return .badInput
     case is SetupError, is ModelSourceError, is HuggingFaceError, is SafetensorsError, is CheckpointError,
-         is RunSummaryError, is PerformanceError, is BatchError:
+         is RunSummaryError, is ReportError, is BatchError:
         return .badInput
     case is EvaluationWindow.WindowError, is ValidationError: return .usage
     default:

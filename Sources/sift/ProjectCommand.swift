@@ -1,11 +1,13 @@
+import Analysis
 import ArgumentParser
+import Core
+import CostModel
 import Foundation
 import Model
-import Performance
 
 /// `sift project`: projects step time, throughput and parallel efficiency of vanilla and SIFT steps
-/// to many nodes (`Performance.Projection`), or, with `--check`, compares the scaling model with
-/// `launch/scaling.sh`'s measurements on this machine (`Performance.ScalingCheck`).
+/// to many nodes (`Analysis.Projection`), or, with `--check`, compares the scaling model with
+/// `launch/scaling.sh`'s measurements on this machine (`Analysis.ScalingCheck`).
 struct ProjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",

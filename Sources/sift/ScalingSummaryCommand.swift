@@ -1,7 +1,8 @@
+import Analysis
 import ArgumentParser
+import Core
 import Foundation
 import Model
-import Performance
 
 /// `sift scaling-summary` (hidden, for launch/scaling.sh): reads the runs' metrics files and the bench
 /// measurement in DIR, writes DIR/scaling.json and prints the Markdown table.
@@ -17,11 +18,12 @@ struct ScalingSummaryCommand: ParsableCommand {
     @Option(help: "Weak scaling: samples per rank per step.") var perRankBatch: Int
     @Option(help: "Strong scaling: samples per step.") var globalBatch: Int
     @Option(help: "Space-separated rank counts (must include 1).") var ranks: String
+    @Option(help: "Selection fraction ρ the runs were given (sift train --select-fraction).") var selectFraction: Double
 
     func run() throws {
         let summary = ScalingSummary(directory: out, config: config, vocabSize: vocabSize, cores: cores, steps: steps,
                                      perRankBatch: perRankBatch, globalBatch: globalBatch,
-                                     ranks: ranks.split(separator: " ").compactMap { Int($0) })
+                                     ranks: ranks.split(separator: " ").compactMap { Int($0) }, selectFraction: selectFraction)
         let measurements = try summary.measurements()
         let path = (out as NSString).appendingPathComponent("scaling.json")
         try JSONCoding.write(measurements, to: path)

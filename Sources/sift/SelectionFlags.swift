@@ -1,5 +1,5 @@
 import ArgumentParser
-import Performance
+import CostModel
 import Selection
 import Training
 
@@ -7,7 +7,6 @@ extension SelectionPolicy: ExpressibleByArgument {}
 extension SelectionRule: ExpressibleByArgument {}
 extension ScoreKind: ExpressibleByArgument {}
 extension SelectionExchange: ExpressibleByArgument {}
-
 
 /// `sift train`'s flags for which samples a step backpropagates.
 struct SelectionFlags: ParsableArguments {
@@ -91,17 +90,6 @@ struct SelectionFlags: ParsableArguments {
         o.scorePositions = scorePositions
         o.reuseScoringForward = reuseScoringForward
         o.scoreVocabulary = scoreVocabulary ?? (hasCounts && policy == .sift ? TrainingOptions.defaultScoreVocabulary : 0)
-    }
-
-    /// `options` with `--selection-exchange auto` resolved for `ranks` ranks: threshold where it can select
-    /// and the scaling model predicts it cheaper on the reference network, else allgather.
-    static func resolvingExchange(_ options: TrainingOptions, ranks: Int) -> TrainingOptions {
-        var o = options
-        guard o.selectionExchange == .auto else { return o }
-        o.selectionExchange = o.thresholdExchangeProblem == nil
-            ? ScalingModel.cheaperSelectionExchange(pool: o.poolSize, ranks: ranks, bytesPerCandidate: o.score == .reducible ? 8 : 4)
-            : .allgather
-        return o
     }
 
     /// One line describing the selection, for the start-up banner.

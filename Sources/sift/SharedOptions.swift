@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 
 /// The step shape `sift bench` and `sift project` share: vocabulary, sequence length, b and ρ.
 struct StepShapeOptions: ParsableArguments {
@@ -8,9 +9,9 @@ struct StepShapeOptions: ParsableArguments {
     @Option(help: "Sequence length.")
     var seqLen: Int = 128
     @Option(help: "Samples backpropagated per step on one rank or node (b).")
-    var batchSize: Int = 32
+    var batchSize: Int = trainDefaults.batchSize
     @Option(help: "Selection fraction ρ of SIFT (it scores b/ρ candidates).")
-    var selectFraction: Double = 0.5
+    var selectFraction: Double = trainDefaults.selectFraction
 
     func validate() throws {
         guard vocabSize >= 5 else { throw ValidationError("--vocab-size must be at least 5") }

@@ -30,12 +30,13 @@ struct TrainingRun {
             }
             return s
         }
-        setup.options = SelectionFlags.resolvingExchange(setup.options, ranks: comm.size)
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
-        banner(setup, ranks: comm.size).forEach(say)
-
         let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
                               validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
+        // The trainer's options: `--selection-exchange auto` resolved for these ranks.
+        setup.options = trainer.options
+        banner(setup, ranks: comm.size).forEach(say)
+
         let preempted = try job.run(shared: { $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) { () throws -> Bool in
             try trainer.resume(from: setup.resumePoint)
             setup.resumePoint = nil

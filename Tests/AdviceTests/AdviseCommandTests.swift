@@ -1,5 +1,6 @@
 import Foundation
 import SiftTestSupport
+import Training
 import XCTest
 
 /// `sift advise` end to end on the tiny fixture: its probe runs are the `sift train` runs they claim to be
@@ -32,6 +33,7 @@ final class AdviseCommandTests: XCTestCase {
         XCTAssertTrue(out.stdout.contains("verdict (on \(metric); --metric):"), out.stdout)
         XCTAssertTrue(out.stdout.contains("on accuracy:") && out.stdout.contains("on loss:"), out.stdout)
         XCTAssertTrue(out.stdout.contains("predicted wall-clock ratio, exit 1, ρ 0.5: on accuracy "), out.stdout)
+        XCTAssertTrue(out.stdout.contains("selection exchange (--selection-exchange resolved as `sift train` resolves it at "), out.stdout)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
         return try XCTUnwrap(object as? [String: Any])
     }
@@ -61,6 +63,12 @@ final class AdviseCommandTests: XCTestCase {
         let accuracies2 = try XCTUnwrap(candidate2["accuracies"] as? [Double])
         XCTAssertEqual(vanilla2.count, 2)
         XCTAssertEqual(losses2.count, 2)
+        // The probe's selecting runs exchanged as `sift train` with their settings on 2 ranks would: `auto`
+        // resolved by `TrainingOptions` (before, the probe's trainers kept `auto` unresolved).
+        var trainOptions = TrainingOptions()
+        trainOptions.batchSize = 8
+        trainOptions.selectFraction = 0.5
+        XCTAssertEqual(candidate2["selectionExchange"] as? String, trainOptions.resolvedExchange(ranks: 2).rawValue)
         XCTAssertEqual(accuracies2.count, 2)
 
         // Seed 4's runs, repeated as plain `sift train` runs on 2 ranks: the same final validation losses and

@@ -1,7 +1,7 @@
 import Data
 import Foundation
 import Model
-import Performance
+import CostModel
 import Selection
 import SiftTestSupport
 import Training
@@ -78,13 +78,14 @@ final class BenchProjectCLITests: XCTestCase {
         let samples = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 1234))
         let stream = CandidateStream(sampleCount: dataset.count(.train), seed: 7)
         var spearman = 0.0, overlap = 0.0
+        let poolSize = TrainingOptions().poolSize  // b/ρ at sift train's defaults, which the bench takes
         for pool in 0..<3 {
-            let (indices, _) = stream.candidates(from: pool * 64, count: 64)
-            var batch = MLMBatch(count: 64, seqLen: dataset.seqLen)
+            let (indices, _) = stream.candidates(from: pool * poolSize, count: poolSize)
+            var batch = MLMBatch(count: poolSize, seqLen: dataset.seqLen)
             batch.fill(indices.map { (index: $0, epoch: 0) }, from: samples)
             let exit1 = model.approximateLosses(batch, exitLayer: 1), exact = model.approximateLosses(batch, exitLayer: 2)
             spearman += try XCTUnwrap(SelectionFidelity.spearman(exit1, exact)) / 3
-            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: 32) / 3
+            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: TrainingOptions().batchSize) / 3
         }
         XCTAssertEqual(try row(1, false).spearman, spearman, accuracy: 1e-6)
         XCTAssertEqual(try row(1, false).overlap, overlap, accuracy: 1e-9)
@@ -99,7 +100,7 @@ final class BenchProjectCLITests: XCTestCase {
     func testStepJSONAgreesWithItself() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
-                                "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
+                                "--select-fraction", "0.5", "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
                                 "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0", "--json", d + "/bench.json"])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
@@ -169,8 +170,8 @@ final class BenchProjectCLITests: XCTestCase {
                        (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
     }
 
-    /// Mini at the bench's defaults (exit 1, ρ 0.5, reuse, full and 2,048-class scoring): one verdict, on
-    /// the default path's row, and it is that row's step time over the vanilla row's against +10%.
+    /// Mini at the bench's defaults (exit 1, `sift train`'s ρ 0.75, reuse, full and 2,048-class scoring): one
+    /// verdict, on the default path's row, and it is that row's step time over the vanilla row's against +10%.
     func testMiniOverheadVerdictIsTheDefaultPathsStepRatio() throws {
         let d = tempDir()
         let stdout = try runOK(["bench", "--configs", "mini", "--vocab-size", "3000", "--only", "step", "--batch-size", "2",
@@ -184,12 +185,13 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(t["config"] as? String, "mini")
         XCTAssertEqual(t["score_vocabulary"] as? Int, 2048)
         XCTAssertEqual(t["limit"] as? Double, 0.10)
+        XCTAssertEqual(t["select_fraction"] as? Double, TrainingOptions().selectFraction)
         let ratio = (steps[2]["seconds"] as! Double) / (steps[0]["seconds"] as! Double) - 1
         XCTAssertEqual(try XCTUnwrap(t["overhead"] as? Double), ratio, accuracy: 1e-12)
         XCTAssertEqual(t["met"] as? Bool, ratio <= 0.10)
         XCTAssertEqual(try XCTUnwrap(t["predicted_overhead"] as? Double), try XCTUnwrap(steps[2]["predicted_overhead"] as? Double), accuracy: 1e-12)
         XCTAssertTrue(stdout.contains("SIFT target — mini"), stdout)
-        XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.5): not measured"), stdout)
+        XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.75): not measured"), stdout)
     }
 
     /// Two ranks: the allreduce rows' bound is the scaling model's ring bound on the memory rates the
@@ -315,7 +317,8 @@ final class ScalingSummaryCLITests: XCTestCase {
             }
         }
         let out = try SiftProcess.run(["scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
-                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2"], timeout: 60)
+                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2",
+                                       "--select-fraction", "0.5"], timeout: 60)
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 50% |"), out.stdout)
         let data = try XCTUnwrap(FileManager.default.contents(atPath: d + "/scaling.json"))
@@ -323,6 +326,11 @@ final class ScalingSummaryCLITests: XCTestCase {
         let runs = try XCTUnwrap(root["runs"] as? [[String: Any]])
         XCTAssertEqual(runs.count, 8)
         XCTAssertEqual(runs[0]["step_seconds"] as? Double, 0.5)
+        // The runs' ρ is the one given, and a SIFT run's pool is b/ρ.
+        XCTAssertEqual(Set(runs.compactMap { $0["select_fraction"] as? Double }), [0.5])
+        for run in runs where run["policy"] as? String == "sift" {
+            XCTAssertEqual(run["pool_size"] as? Int, 2 * (run["batch_size"] as! Int))
+        }
         let check = try SiftProcess.run(["project", "--check", d + "/scaling.json"], timeout: 60)
         XCTAssertEqual(check.status, 0, check.stderr)
         XCTAssertTrue(check.stdout.contains("mean |error|"), check.stdout)

@@ -63,6 +63,21 @@ final class NetworkCheckCLITests: XCTestCase {
         XCTAssertEqual(ddp["ddp_step_seconds"] as? Double, 1.2)
     }
 
+    /// A SIFT run that does not record its ρ is refused with one line (the check assumed ρ = 0.5 for it).
+    func testASiftRunWithoutItsSelectFractionIsRefused() throws {
+        let d = temporaryDirectory("netcheck-rho")
+        var sift = run(rate: "1gbit", bits: 1e9, policy: "sift", overlap: true, step: 0.6)
+        sift.removeValue(forKey: "select_fraction")
+        let doc: [String: Any] = ["hosts": 2, "cores": 2, "vocab_size": 400,
+                                  "runs": [run(rate: "unlimited", bits: nil, policy: "sift", overlap: true, step: 0.6), sift]]
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: d + "/network.json"))
+        let out = try SiftProcess.run(["project", "--check-network", d + "/network.json"], timeout: 60)
+        XCTAssertEqual(out.status, 2, out.stdout + out.stderr)
+        XCTAssertEqual(out.stderr.split(separator: "\n").count, 1, out.stderr)
+        XCTAssertTrue(out.stderr.hasPrefix("error: ") && out.stderr.contains("the sift run at 1gbit (tiny) records no select_fraction"),
+                      out.stderr)
+    }
+
     func testWrongFileFailsWithOneLine() throws {
         let d = temporaryDirectory("netcheck")
         try "{\"runs\": []}".write(toFile: d + "/bad.json", atomically: true, encoding: .utf8)

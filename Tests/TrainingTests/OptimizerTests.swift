@@ -1,7 +1,8 @@
-import XCTest
+import CostModel
 import Kernels
 import Model
 import Training
+import XCTest
 
 /// AdamW and the schedule against a direct Double implementation of the published update rules.
 final class OptimizerTests: XCTestCase {
@@ -65,7 +66,7 @@ final class OptimizerTests: XCTestCase {
 
     func testBucketPlanCoversBufferOnceFromTheEnd() {
         for (count, bucket) in [(1, 1), (10, 3), (100, 100), (101, 100), (1000, 7)] {
-            let plan = GradientBuckets.plan(count: count, bucketElements: bucket)
+            let plan = GradientBucketPlan.ranges(count: count, bucketElements: bucket)
             XCTAssertEqual(plan.first?.upperBound, count)
             XCTAssertEqual(plan.last?.lowerBound, 0)
             for (a, b) in zip(plan, plan.dropFirst()) { XCTAssertEqual(a.lowerBound, b.upperBound) }
