@@ -35,7 +35,7 @@ final class PrepareWorkersTests: XCTestCase {
         large += paragraphs(bytes: 2_000_000, blankLines: true)
         var bytes = Array(large.utf8)
         bytes.insert(contentsOf: [0xFF, 0xC3], at: 5_000_001)
-        FileManager.default.createFile(atPath: dir + "/b-large.txt", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: dir + "/b-large.txt", contents: Data(bytes))
         try paragraphs(bytes: 5_000, blankLines: true).write(toFile: dir + "/c.txt", atomically: true, encoding: .utf8)
         try paragraphs(bytes: 300_000, blankLines: false).write(toFile: dir + "/d.txt", atomically: true, encoding: .utf8)
     }
@@ -104,5 +104,14 @@ final class PrepareWorkersTests: XCTestCase {
         let errors = out.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         XCTAssertEqual(errors, ["error: rank 1: \(d)/corpus/b.txt: cannot read (Input/output error)"], out.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d + "/out"), [], "something was left in the output's folder")
+    }
+
+    /// `--threads 0` is a bad flag, refused before anything is read.
+    func testZeroThreadsIsABadFlag() throws {
+        let d = temporaryDirectory("prep-threads")
+        let out = try SiftProcess.run(["prepare", "--corpus", d, "--vocab", d + "/none.txt", "--out", d + "/ds", "--threads", "0"])
+        XCTAssertEqual(out.status, 64, out.stderr)
+        XCTAssertTrue(out.stderr.contains("error: --threads must be at least 1 (got 0)"), out.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/ds"))
     }
 }
