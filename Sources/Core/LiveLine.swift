@@ -47,3 +47,11 @@ public final class LiveLine {
         if drawn { print(""); drawn = false }
     }
 }
+
+/// "1h02m", "3m05s" or "12s".
+public func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}

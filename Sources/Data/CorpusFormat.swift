@@ -44,6 +44,25 @@ public struct CorpusFilter {
 
     public init(format: CorpusFormat) { self.format = format }
 
+    /// The state one stretch of a corpus hands on to the next: whether a document is open, and the
+    /// indentation below which reStructuredText comment and directive bodies are still being dropped
+    /// (it survives blank lines and file ends). Reading a corpus in pieces gives the same events as
+    /// reading it whole when every piece starts from the carry the previous piece ended with.
+    public struct Carry: Equatable, Sendable {
+        public var openDocument = false
+        public var skipDeeperThan: Int? = nil
+        public init(openDocument: Bool = false, skipDeeperThan: Int? = nil) {
+            self.openDocument = openDocument
+            self.skipDeeperThan = skipDeeperThan
+        }
+    }
+
+    /// The filter's carry now (valid between lines, where the reader leaves no directive pending).
+    public var carry: Carry {
+        get { Carry(openDocument: openDocument, skipDeeperThan: skipDeeperThan) }
+        set { openDocument = newValue.openDocument; skipDeeperThan = newValue.skipDeeperThan }
+    }
+
     /// Feeds one reader event; `emit` receives the events to tokenize. A document whose every line
     /// was markup produces no events at all (no empty document).
     public mutating func process(_ event: CorpusEvent, _ emit: (CorpusEvent) throws -> Void) rethrows {

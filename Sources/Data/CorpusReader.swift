@@ -84,22 +84,58 @@ public struct CorpusReader {
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.readBufferBytes)
         defer { buffer.deallocate() }
         for file in files {
-            try readFile(file, buffer: buffer, body)
+            let range = try Self.readRange(file, from: 0, to: nil, startsInDocument: false, endsFile: true,
+                                           buffer: buffer, position: position, body)
+            largestLineBuffer = max(largestLineBuffer, range.largestLineBuffer)
+            if range.binary {
+                warn("warning: \(file): looks binary (NUL byte in the first 8 KiB); skipped")
+                skippedBinaryFiles += 1
+                continue
+            }
+            if range.bytes == 0 { warn("warning: \(file): empty file") }
+            if range.invalidUTF8 > 0 {
+                warn("warning: \(file): replaced \(range.invalidUTF8) invalid UTF-8 sequence(s) with U+FFFD")
+            }
+            invalidUTF8Sequences += range.invalidUTF8
+            bytesRead += range.bytes
         }
     }
 
-    private mutating func readFile(_ path: String, buffer: UnsafeMutablePointer<UInt8>,
-                                   _ body: (CorpusEvent) throws -> Void) throws {
+    /// What reading one byte range of a file found.
+    struct RangeRead {
+        /// Bytes read (0 for a binary file).
+        var bytes = 0
+        /// Invalid UTF-8 sequences replaced.
+        var invalidUTF8 = 0
+        /// Lines delivered: the number of the range's last line, counted from 1 at its start.
+        var lines = 0
+        /// The file has a NUL byte in its first 8 KiB (checked only for a range starting at 0); nothing was delivered.
+        var binary = false
+        var largestLineBuffer = 0
+    }
+
+    /// Streams the bytes `start..<end` of `path` (`end` nil: to the end of the file) as events, exactly as
+    /// reading the whole file would deliver them, provided `start` is 0 or just after a newline and `end`
+    /// (if not the end of the file) just after a newline: reads stay aligned to `readBufferBytes` of the
+    /// file, so an overlong line is cut where a whole-file read cuts it. `startsInDocument` says whether
+    /// the line before `start` was a text line (a document is open); when `endsFile` is false, the open
+    /// document is not ended at `end` (the next range continues it). `position.line` counts from 1 at `start`.
+    static func readRange(_ path: String, from start: Int, to end: Int?, startsInDocument: Bool, endsFile: Bool,
+                          buffer: UnsafeMutablePointer<UInt8>, position: CorpusPosition,
+                          _ body: (CorpusEvent) throws -> Void) throws -> RangeRead {
         let fd = open(path, O_RDONLY)
         if fd < 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
+        if start > 0 && lseek(fd, off_t(start), SEEK_SET) < 0 {
+            throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        var result = RangeRead()
         var line: [UInt8] = []
         line.reserveCapacity(4096)
-        var inDocument = false
+        var inDocument = startsInDocument
         var lineHasContent = false
-        var isFirstChunk = true
-        var fileBytes = 0
-        var fileInvalid = 0
+        var isFirstChunk = start == 0
+        var offset = start
         var lineNumber = 1
         position.file = path
 
@@ -118,7 +154,7 @@ public struct CorpusReader {
                     switch decoder.decode(&it) {
                     case .scalarValue: continue
                     case .emptyInput: break loop
-                    case .error: fileInvalid += 1
+                    case .error: result.invalidUTF8 += 1
                     }
                 }
                 text = String(decoding: bytes, as: UTF8.self)
@@ -141,7 +177,10 @@ public struct CorpusReader {
         }
 
         while true {
-            let n = Glibc.read(fd, buffer, Self.readBufferBytes)
+            var want = Self.readBufferBytes - offset % Self.readBufferBytes
+            if let end { want = min(want, end - offset) }
+            if want <= 0 { break }
+            let n = Glibc.read(fd, buffer, want)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
@@ -150,12 +189,12 @@ public struct CorpusReader {
             if isFirstChunk {
                 isFirstChunk = false
                 if memchr(buffer, 0, min(n, 8192)) != nil {
-                    warn("warning: \(path): looks binary (NUL byte in the first 8 KiB); skipped")
-                    skippedBinaryFiles += 1
-                    return
+                    result.binary = true
+                    return result
                 }
             }
-            fileBytes += n
+            offset += n
+            result.bytes += n
             var start = 0
             while start < n {
                 if let nl = memchr(buffer + start, 0x0A, n - start) {
@@ -167,7 +206,7 @@ public struct CorpusReader {
                     line.append(contentsOf: UnsafeBufferPointer(start: buffer + start, count: n - start))
                     start = n
                 }
-                largestLineBuffer = max(largestLineBuffer, line.capacity)
+                result.largestLineBuffer = max(result.largestLineBuffer, line.capacity)
                 if line.count > Self.maxPieceBytes {
                     let cut = Self.cutPoint(line)
                     if !isBlank(line[..<cut]) {
@@ -179,13 +218,9 @@ public struct CorpusReader {
             }
         }
         if !line.isEmpty { try endLine() }
-        if inDocument { try body(.endOfDocument) }
-        if fileBytes == 0 { warn("warning: \(path): empty file") }
-        if fileInvalid > 0 {
-            warn("warning: \(path): replaced \(fileInvalid) invalid UTF-8 sequence(s) with U+FFFD")
-        }
-        invalidUTF8Sequences += fileInvalid
-        bytesRead += fileBytes
+        if inDocument && endsFile { try body(.endOfDocument) }
+        result.lines = lineNumber - 1
+        return result
     }
 
     /// Where to cut an overlong line: after its last ASCII space or tab, else at the last
@@ -203,8 +238,9 @@ public struct CorpusReader {
     }
 }
 
+/// Whether `bytes` hold only ASCII whitespace: a blank line, which ends a document.
 @inline(__always)
-private func isBlank<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+func isBlank<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
     for b in bytes where !(b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C) { return false }
     return true
 }

@@ -55,7 +55,7 @@ final class ShardWriter {
     }
 
     /// Appends the tokens of the current document (may be called many times per document).
-    func append(_ tokens: [Int32]) throws {
+    func append<C: Collection>(_ tokens: C) throws where C.Element == Int32 {
         if tokens.isEmpty { return }
         if separatorPending {
             separatorPending = false

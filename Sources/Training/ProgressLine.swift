@@ -27,11 +27,3 @@ final class ProgressLine {
 
     func finish() { line.finish() }
 }
-
-/// "1h02m", "3m05s" or "12s".
-func formatDuration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
-    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
-    return "\(s)s"
-}

@@ -31,8 +31,7 @@ func exitStatus(for error: Error) -> ExitStatus {
     switch error {
     case let e as CommandFailure: return e.status
     case let e as DataError:
-        if case .io = e { return .failed }
-        return .badInput
+        return DatasetPreparer.isFailure(e) ? .failed : .badInput
     case is SetupError, is ModelSourceError, is HuggingFaceError, is SafetensorsError, is CheckpointError,
          is RunSummaryError, is ReportError, is BatchError:
         return .badInput

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Communication
+import Core
 import Data
 import Foundation
 
-/// `sift prepare`: packs a tokenized corpus into fixed-length sharded MLM sequences.
+/// `sift prepare`: packs a tokenized corpus into fixed-length sharded MLM sequences, on every core and,
+/// under mpirun, on every rank.
 struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
@@ -11,6 +14,12 @@ struct PrepareCommand: ParsableCommand {
         If --out already holds a dataset prepared with the same settings (seq-len, vocab, casing, seed, \
         validation fraction, shard size) it is rebuilt and replaced atomically; with different settings, \
         or if --out is a non-empty directory that is not a dataset, the command refuses and changes nothing.
+
+        Runs on every core (--threads) and, started by mpirun, on every rank: the corpus is cut into \
+        chunks (files, and line-aligned 4 MiB byte ranges of large text and JSON Lines files), every rank \
+        tokenizes its share of them, and rank 0 writes the shards and the manifest. The dataset is the same, \
+        byte for byte, whatever the number of threads and ranks. Under mpirun every rank must be able to \
+        read the corpus at the same paths; only rank 0 writes --out.
         """)
 
     @Option(help: "Corpus files or directories (repeatable).")
@@ -29,32 +38,112 @@ struct PrepareCommand: ParsableCommand {
         documentation sources), jsonl when most end in .jsonl, else text.
         """))
     var format: String = "auto"
+    @Option(help: ArgumentHelp("Worker threads tokenizing in each process (default: the cores available to it).",
+                               discussion: """
+        Threads, at least 1. The default is the number of cores the process may run on (its CPU affinity); \
+        under mpirun without core binding, the node's cores shared evenly among the ranks on it.
+        """))
+    var threads: Int?
 
     func validate() throws {
         if format != "auto" && CorpusFormat(rawValue: format) == nil {
             throw ValidationError("unknown --format '\(format)' (expected auto, text, rst or jsonl)")
         }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+    }
+
+    /// Whether this process was started by mpirun (or another MPI launcher) as one rank of several.
+    static var launchedAsRank: Bool {
+        let env = ProcessInfo.processInfo.environment
+        if let size = env["OMPI_COMM_WORLD_SIZE"].flatMap({ Int($0) }) { return size > 1 }
+        if let size = env["PMI_SIZE"].flatMap({ Int($0) }) { return size > 1 }
+        return false
     }
 
     func run() throws {
-        do {
-            let start = Date()
-            let options = DatasetPreparer.Options(
-                corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
-                validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
-                format: CorpusFormat(rawValue: format))
-            let m = try DatasetPreparer.prepare(options, warn: { printError($0) })
-            let seconds = Date().timeIntervalSince(start)
-            print(out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; "
-                               + "%.1f MB in %.2f s (%.1f MB/s)",
-                         m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
-                         m.seqLen, Double(m.corpusBytes) / 1e6, seconds, Double(m.corpusBytes) / 1e6 / seconds))
-            print(String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), "
-                         + "%.2f%% (validation)", m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0,
-                         100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)))
-        } catch let error as DataError {
-            // DataError's description is the one-line message; no usage dump for data problems.
-            throw CommandFailure(error)
+        let start = Date()
+        let localRanks = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+        let options = DatasetPreparer.Options(
+            corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
+            validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
+            format: CorpusFormat(rawValue: format), threads: threads ?? AvailableCores.perRank(localRanks: localRanks))
+        if !Self.launchedAsRank {
+            do {
+                let job = try DatasetPreparer.setUp(options)
+                let progress = PrepareProgress(enabled: true, start: start)
+                let report = try DatasetPreparer.run(job, ranks: nil, warn: { printError($0) }, progress: progress.update)!
+                progress.finish()
+                summary(report, seconds: Date().timeIntervalSince(start)).forEach { print($0) }
+            } catch let error as DataError {
+                // DataError's description is the one-line message; no usage dump for data problems.
+                throw CommandFailure(error)
+            }
+            return
         }
+        let job = try RankedJob.start()
+        let comm = job.comm
+        let prepared = try job.setUp { try DatasetPreparer.setUp(options, planning: comm.isRoot) }
+        let progress = PrepareProgress(enabled: comm.isRoot, start: start)
+        let report = try job.run(shared: { $0 is DataError ? exitStatus(for: $0).rawValue : nil }) {
+            try DatasetPreparer.run(prepared, ranks: comm, warn: { printError($0) }, progress: progress.update)
+        }
+        progress.finish()
+        if let report { summary(report, seconds: Date().timeIntervalSince(start)).forEach(job.say) }
+        comm.finalize()
     }
+
+    /// The closing lines: what was read, skipped and written, at what rate.
+    func summary(_ r: DatasetPreparer.Report, seconds: Double) -> [String] {
+        let m = r.manifest
+        let mb = Double(m.corpusBytes) / 1e6
+        return [
+            out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; "
+                         + "%.1f MB in %.2f s (%.1f MB/s)",
+                         m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
+                         m.seqLen, mb, seconds, mb / seconds),
+            String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), "
+                   + "%.2f%% (validation)", m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0,
+                   100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)),
+            String(format: "  read %d files (%.1f MB, %d chunks) on %d rank(s) × %d thread(s)%@; skipped %d binary file(s), "
+                   + "%d JSON Lines record(s); replaced %d invalid UTF-8 sequence(s); wrote %d shard(s)",
+                   r.files, mb, r.chunks, r.ranks, r.threads, r.passes > 1 ? " (tokenized twice: fallback validation document)" : "",
+                   m.skippedBinaryFiles, r.skippedRecords, m.invalidUTF8Sequences,
+                   m.trainShards.count + m.validationShards.count),
+        ]
+    }
+}
+
+/// Rank 0's progress while preparing a long corpus: bytes written in corpus order, rate and ETA, on a live
+/// bar or as plain lines (`SIFT_PROGRESS`, like `sift train`). Nothing is shown in the first seconds, so
+/// short inputs print only their summary.
+final class PrepareProgress {
+    /// Seconds before the first line, and between plain lines.
+    static let quietSeconds = 5.0
+    static let plainEvery = 10.0
+    private let line: LiveLine
+    private let start: Date
+    private var lastShown: Date? = nil
+
+    init(enabled: Bool, start: Date) {
+        line = LiveLine(enabled: enabled, output: { print($0); fflush(stdout) })
+        self.start = start
+    }
+
+    func update(_ p: DatasetPreparer.Progress) {
+        let now = Date()
+        let elapsed = now.timeIntervalSince(start)
+        guard elapsed >= Self.quietSeconds, p.chunksDone < p.chunks else { return }
+        let every = line.live ? 0.5 : Self.plainEvery
+        if let last = lastShown, now.timeIntervalSince(last) < every { return }
+        guard line.wants(force: true) else { return }
+        lastShown = now
+        let rate = Double(p.bytesDone) / elapsed
+        let remaining = rate > 0 ? Double(p.totalBytes - p.bytesDone) / rate : 0
+        let text = String(format: "prepare: %.1f/%.1f MB (%.0f%%) | %.1f MB/s | ETA ", Double(p.bytesDone) / 1e6,
+                          Double(p.totalBytes) / 1e6, 100 * Double(p.bytesDone) / Double(max(1, p.totalBytes)), rate / 1e6)
+            + formatDuration(remaining)
+        line.show(text, step: p.bytesDone, of: p.totalBytes)
+    }
+
+    func finish() { line.finish() }
 }

@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One piece of a corpus that one worker reads and tokenizes: a whole file, or a byte range of a large
+/// file that starts and ends at line boundaries.
+public struct CorpusChunk: Codable, Equatable, Sendable {
+    /// Index of the file in `CorpusPlan.files`.
+    public var file: Int
+    /// First byte of the range.
+    public var start: Int
+    /// One past the last byte; nil: to the end of the file.
+    public var end: Int?
+    /// Whether the line before `start` holds text, so that the chunk continues an open document.
+    public var startsInDocument: Bool
+    /// Whether this is the file's first chunk (`start` 0) and its last (`end` nil).
+    public var firstOfFile: Bool
+    public var lastOfFile: Bool
+    /// Bytes planned (the file's size when planned, for the last chunk of a file).
+    public var size: Int
+}
+
+/// The corpus cut into chunks in a fixed order that depends only on the corpus (its files, their
+/// bytes and `chunkBytes`), never on the number of threads or ranks: tokenizing the chunks in any
+/// order and writing them in chunk order gives the same dataset as one reader going through the
+/// corpus from start to end.
+///
+/// Files are read in `CorpusReader`'s order. A regular file larger than `chunkBytes` in the `text` or
+/// `jsonl` format is cut into byte ranges of about `chunkBytes`, each ending just after a newline (a
+/// document may span ranges: the writer joins them). reStructuredText files are never cut (markup
+/// state such as a comment block runs across blank lines), nor are binary files, nor files that are not
+/// regular (a pipe). A line longer than `chunkBytes` is never cut by the plan.
+public struct CorpusPlan: Codable, Equatable, Sendable {
+    /// Target bytes per chunk.
+    public static let defaultChunkBytes = 4 << 20
+    /// Bytes read ahead of a cut target while looking for the line boundary.
+    static let scanBytes = 64 << 10
+
+    public var files: [String]
+    public var format: CorpusFormat
+    public var chunks: [CorpusChunk]
+    /// Sum of the files' sizes when planned (for progress and rates).
+    public var totalBytes: Int
+
+    /// Plans `paths` (files or directories, as `CorpusReader` resolves them).
+    public init(paths: [String], format: CorpusFormat?, chunkBytes: Int = CorpusPlan.defaultChunkBytes) throws {
+        let reader = try CorpusReader(paths: paths, warn: { _ in })
+        let format = format ?? CorpusFormat.detect(files: reader.files)
+        self.files = reader.files
+        self.format = format
+        self.chunks = []
+        self.totalBytes = 0
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.scanBytes)
+        defer { buffer.deallocate() }
+        for (index, path) in files.enumerated() {
+            var info = stat()
+            let regular = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            let size = regular ? Int(info.st_size) : 0
+            totalBytes += size
+            let cuts = format != .rst && size > chunkBytes
+                ? try Self.cutPoints(path, size: size, chunkBytes: chunkBytes, buffer: buffer) : []
+            var start = 0, startsInDocument = false
+            for cut in cuts {
+                chunks.append(CorpusChunk(file: index, start: start, end: cut.offset, startsInDocument: startsInDocument,
+                                          firstOfFile: start == 0, lastOfFile: false, size: cut.offset - start))
+                start = cut.offset
+                startsInDocument = cut.afterText
+            }
+            chunks.append(CorpusChunk(file: index, start: start, end: nil, startsInDocument: startsInDocument,
+                                      firstOfFile: start == 0, lastOfFile: true, size: max(0, size - start)))
+        }
+    }
+
+    /// The filter carry a chunk is tokenized from when its predecessor is not at hand: a fresh one at a
+    /// file's start, an open document when a text chunk continues one. The writer checks it against the
+    /// carry the previous chunk actually ended with and tokenizes the chunk again in the rare case they differ.
+    public func assumedCarry(_ chunk: CorpusChunk) -> CorpusFilter.Carry {
+        CorpusFilter.Carry(openDocument: format == .text && chunk.startsInDocument, skipDeeperThan: nil)
+    }
+
+    /// Offsets just after a newline, about every `chunkBytes`, with whether the line they end held
+    /// text. A file with a NUL byte in its first 8 KiB (binary, skipped whole) gets none.
+    static func cutPoints(_ path: String, size: Int, chunkBytes: Int,
+                          buffer: UnsafeMutablePointer<UInt8>) throws -> [(offset: Int, afterText: Bool)] {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        func readAt(_ offset: Int, _ count: Int) throws -> Int {
+            while true {
+                let n = pread(fd, buffer, count, off_t(offset))
+                if n >= 0 { return n }
+                if errno != EINTR { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            }
+        }
+        let head = try readAt(0, min(8192, size))
+        if memchr(buffer, 0, head) != nil { return [] }
+        var cuts: [(offset: Int, afterText: Bool)] = []
+        var target = chunkBytes
+        while target < size {
+            // The first newline at or after target ends a partial line; the whole line after it decides.
+            var offset = target, firstNewline: Int? = nil
+            var lineText = false
+            var found: (offset: Int, afterText: Bool)? = nil
+            let limit = min(size, target + chunkBytes)
+            scan: while offset < limit {
+                let n = try readAt(offset, min(Self.scanBytes, limit - offset))
+                if n == 0 { break }
+                for i in 0..<n {
+                    let b = buffer[i]
+                    if b == 0x0A {
+                        if firstNewline == nil { firstNewline = offset + i; continue }
+                        found = (offset + i + 1, lineText)
+                        break scan
+                    }
+                    if firstNewline != nil && !(b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C) {
+                        lineText = true
+                    }
+                }
+                offset += n
+            }
+            if let found, found.offset < size {
+                cuts.append(found)
+                target = found.offset + chunkBytes
+                continue
+            }
+            target += chunkBytes
+        }
+        return cuts
+    }
+}
