@@ -28,6 +28,7 @@ out = args.dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_labels import LABELS  # noqa: E402
+from verdict_report import write as write_verdict  # noqa: E402
 from metrics_io import metrics_files, read_rows, settings, update_index  # noqa: E402
 
 config = settings(out, {"tool": "experiment_report.py", "budget": args.budget, "date": args.date,
@@ -135,9 +136,29 @@ def ratio_cell(hit, vanilla_elapsed):
 
 
 verdict, budget_verdict = [], []
+# The same rows as numbers, for tools/verdict_report.py (DIR/verdict.json): one per selecting run and seed.
+verdict_rows, budget_rows = [], []
 # Per (corpus, run label): [seeds ahead on loss, seeds ahead on accuracy, seeds] in the verdict tables, where
 # "ahead" is a ratio below 1 (the run reached vanilla's final value, or matched it, in less time).
 ahead, budget_ahead = {}, {}
+
+
+def ratio_value(cell):
+    """A ratio cell as a number: "0.91 [0.88–0.95]" → 0.91, "> 1" → inf, "—" → None."""
+    if cell.startswith(">"):
+        return float("inf")
+    try:
+        return float(cell.split(" ")[0])
+    except ValueError:
+        return None
+
+
+def eval_noise(points, last=6):
+    """How much vanilla's validation loss moves between consecutive evaluations near its end: the mean absolute
+    difference over its last `last` evaluations (nats) — the scale below which a final-loss margin is noise."""
+    losses = [p[2] for p in points[-last:]]
+    diffs = [abs(b - a) for a, b in zip(losses, losses[1:])]
+    return sum(diffs) / len(diffs) if diffs else None
 
 
 def below_one(cell):
@@ -179,6 +200,13 @@ for corpus, title in CORPORA.items():
                 if n != "vanilla" and not n.endswith("-b75"):
                     a = ahead.setdefault((corpus, LABELS[n]), [0, 0, 0])
                     a[0] += below_one(cell_r); a[1] += below_one(cell_a); a[2] += 1
+                    verdict_rows.append({"corpus": corpus, "seed": s, "run": LABELS[n],
+                                         "vanilla_loss": v["loss"], "vanilla_accuracy": v["acc"],
+                                         "loss": r["loss"], "accuracy": r["acc"],
+                                         "loss_ratio": ratio_value(cell_r), "accuracy_ratio": ratio_value(cell_a),
+                                         "loss_cell": cell_r, "accuracy_cell": cell_a,
+                                         "step_overhead": r["step_s"] / v["step_s"] - 1,
+                                         "vanilla_eval_step": eval_noise(v["points"])})
                     verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {100 * v['acc']:.2f}% | "
                                    f"{r['loss']:.4f} / {100 * r['acc']:.2f}% | {cell_r} | {cell_a} | "
                                    f"{v['step_s']:.3f} / {r['step_s']:.3f} ({100 * (r['step_s'] / v['step_s'] - 1):+.1f}%) |")
@@ -218,6 +246,8 @@ for corpus, title in CORPORA.items():
                              + " | ".join(cells) + " |")
                 a = budget_ahead.setdefault((corpus, LABELS[n]), [0, 0, 0])
                 a[0] += below_one(cells[1]); a[1] += below_one(cells[3]); a[2] += 1
+                budget_rows.append({"corpus": corpus, "seed": s, "run": LABELS[n], "loss": r["loss"], "accuracy": r["acc"],
+                                    "loss_ratio": ratio_value(cells[1]), "accuracy_ratio": ratio_value(cells[3])})
                 budget_verdict.append(f"| {corpus} | {s} | {LABELS[n]} | {v['loss']:.4f} / {v75['loss']:.4f} | "
                                       f"{100 * v['acc']:.2f}% / {100 * v75['acc']:.2f}% | {r['loss']:.4f} / {100 * r['acc']:.2f}% | "
                                       + " | ".join(cells) + " |")
@@ -317,6 +347,12 @@ if os.path.exists(advice_path):
                   f"{verdict_text}.", ""] + advice_table + [""]
 
 open(os.path.join(out, "results.md"), "w").write("\n".join(lines))
+vanilla_accuracy = sorted(r["acc"] for k, r in runs.items() if k[1] == "vanilla")
+with open(os.path.join(out, "verdict.json"), "w") as fh:
+    json.dump({"tool": "experiment_report.py", "round": os.path.basename(os.path.normpath(out)),
+               "vanilla_final_accuracy": [vanilla_accuracy[0], vanilla_accuracy[-1]] if vanilla_accuracy else None,
+               "runs": verdict_rows, "budget_runs": budget_rows}, fh, indent=1)
+    fh.write("\n")
 print("\n".join(lines))
 
 # The round's verdict for the index: one row per selecting run and seed against vanilla on the same seed.
@@ -336,3 +372,5 @@ if args.index and table:
         print(f"updated the verdict table of {key} in {args.index}", file=sys.stderr)
     else:
         print(f"warning: no '<!-- generated: {key} -->' block in {args.index}", file=sys.stderr)
+if args.index:
+    write_verdict(args.index)

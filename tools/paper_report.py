@@ -20,6 +20,7 @@ The paper's target is ≤ 0.75 on every seed. Standard library only.
 import argparse, json, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from verdict_report import write as write_verdict  # noqa: E402
 from metrics_io import metrics_files, read_rows, update_index  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -110,6 +111,7 @@ for (corpus, seed, policy), run in sorted(runs.items()):
         progress.append(f"{corpus}/{policy}-s{seed}: at step {run['last']}"
                         + (f", last evaluation {100 * run['evals'][-1][3]:.2f}% at step {run['evals'][-1][0]}" if run["evals"] else ""))
 all_ratios = {k: [] for _, k in targets}
+seed_rows = []   # per finished corpus and seed, the time ratios (steps × idle cost) for tools/verdict_report.py
 for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
     v, s = runs.get((corpus, seed, "vanilla")), runs.get((corpus, seed, "sift"))
     if not v or not s or not v["finished"] or not s["finished"]:
@@ -136,6 +138,11 @@ for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
         cells.append(f"{cv[0]:.0f} / {cs[0]:.0f}, {sr:.2f}")
         model_ratios.append(mr); clock_ratios.append(cr)
         all_ratios[key].append(mr if mr is not None else sr)
+    seed_rows.append({"corpus": corpus, "seed": seed, "vanilla_best_accuracy": best,
+                      "vanilla_final": [vfinal[2], vfinal[3]], "sift_final": [sfinal[2], sfinal[3]],
+                      **{key: (None if r is None else (None if r == float("inf") else r))
+                         for (_, key), r in zip(targets, model_ratios)},
+                      "never": [key for (_, key), r in zip(targets, model_ratios) if r == float("inf")]})
     table.append(f"| {corpus} | {seed} | {vfinal[2]:.4f} / {100 * vfinal[3]:.2f}% ({100 * best:.2f}%) | "
                  f"{sfinal[2]:.4f} / {100 * sfinal[3]:.2f}% | {s['start'] if s['start'] else '—'} | "
                  + " | ".join(cells) + " | " + " / ".join(ratio_text(r) for r in model_ratios)
@@ -176,8 +183,15 @@ if progress:
     lines.append("")
     lines.append("Unfinished runs: " + "; ".join(progress) + ".")
 open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
+with open(os.path.join(out, "verdict.json"), "w") as fh:
+    json.dump({"tool": "paper_report.py", "mark": args.mark, "step_costs": costs,
+               "runs": {f"{c}/{p}-s{s}": {"finished": r["finished"], "last_step": r["last"]} for (c, s, p), r in sorted(runs.items())},
+               "seeds": seed_rows}, fh, indent=1)
+    fh.write("\n")
 with open(os.path.join(out, "report.json"), "w") as fh:
     json.dump({"tool": "paper_report.py", "mark": args.mark}, fh, indent=1)
     fh.write("\n")
 update_index(args.index, "paper", table + ([""] + ["Unfinished runs: " + "; ".join(progress) + "."] if progress else []))
+if args.index:
+    write_verdict(args.index)
 print("\n".join(lines))

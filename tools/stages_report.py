@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from verdict_report import write as write_verdict  # noqa: E402
 from metrics_io import read_rows as rows  # noqa: E402  (the one reader of metrics logs, plain or gzipped)
 from metrics_io import metrics_path, settings, update_index  # noqa: E402
 
@@ -254,6 +255,16 @@ def main():
             print(f"warning: no '<!-- generated: stages -->' block in {a.index}", file=sys.stderr)
     with open(os.path.join(a.dir, "results.md"), "w") as f:
         f.write("\n".join(out) + "\n")
+    # The per-seed gains as numbers, for tools/verdict_report.py.
+    with open(os.path.join(a.dir, "verdict.json"), "w") as f:
+        json.dump({"tool": "stages_report.py", "probe_steps": n_full, "stages": [
+            {"corpus": t["corpus"], "model": t["model"], "stage": t["stage"], "warm_start_accuracy": t["base_acc"],
+             "seeds": [{"seed": s["seed"], "gain": None if s["flat"] else s["gain"], "extrapolated": s["extrapolated"],
+                        "accuracy_gain": s["acc_gain"], "accuracy_extrapolated": s["acc_extrapolated"]}
+                       for s in t["seeds"]]} for t in table]}, f, indent=1)
+        f.write("\n")
+    if a.index:
+        write_verdict(a.index)
     print("\n".join(out))
     plot(a.dir, series, overhead)
 

@@ -21,10 +21,11 @@ final class RegenerateReportsTests: XCTestCase {
         return copy
     }
 
-    /// The Markdown files the regeneration writes: docs/EXPERIMENTS.md and each folder's results.md.
+    /// The files the regeneration writes: docs/EXPERIMENTS.md and each folder's results.md and verdict.json
+    /// (the numbers `tools/verdict_report.py` writes the verdict bullets from).
     func generatedFiles(under root: String) throws -> [String] {
         let folders = try FileManager.default.contentsOfDirectory(atPath: root + "/docs/experiment").sorted()
-        return ["docs/EXPERIMENTS.md"] + folders.map { "docs/experiment/\($0)/results.md" }
+        return ["docs/EXPERIMENTS.md"] + folders.flatMap { ["docs/experiment/\($0)/results.md", "docs/experiment/\($0)/verdict.json"] }
             .filter { FileManager.default.fileExists(atPath: root + "/" + $0) }
     }
 
