@@ -21,16 +21,15 @@ public enum OutputPaths {
     /// run's rotation would delete in favour of the older, higher-numbered ones, and which a later
     /// `--resume` would continue) or a non-empty metrics file or selection log (which it would replace).
     /// Without `--start-over` each is an error naming it; with it, every leftover is checked first and
-    /// then the checkpoints (and `NAME.damaged` files) are deleted; the logs are replaced when opened.
+    /// then the checkpoints (and those set aside as damaged, `NAME.damaged` and `NAME.damaged-K`) are
+    /// deleted; the logs are replaced when opened.
     /// - Throws: `SetupError` naming the first leftover and the two ways on.
     static func clearEarlierRun(_ options: TrainingOptions) throws {
         let fm = FileManager.default
         var checkpoints: [String] = []
         if let dir = options.checkpointDirectory {
             let found = TrainingCheckpoint.list(directory: dir)
-            let damaged = ((try? fm.contentsOfDirectory(atPath: dir)) ?? [])
-                .filter { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt.damaged") }
-                .map { (dir as NSString).appendingPathComponent($0) }
+            let damaged = TrainingCheckpoint.damagedFiles(directory: dir)
             checkpoints = found.map(\.path) + damaged
             if !options.startOver && !checkpoints.isEmpty {
                 let what = found.last.map { "\(found.count) checkpoint(s) of an earlier run, the newest at step \($0.step)" }

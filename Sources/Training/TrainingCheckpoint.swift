@@ -161,6 +161,18 @@ public enum TrainingCheckpoint {
         return point
     }
 
+    /// The checkpoints set aside in `directory` by `setAside` (`step-….ckpt.damaged` and
+    /// `step-….ckpt.damaged-K`), as paths sorted by name; nothing else in the folder matches.
+    public static func damagedFiles(directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix("step-"), let range = name.range(of: ".ckpt.damaged") else { return false }
+            let rest = name[range.upperBound...]
+            guard let dash = rest.first else { return true }
+            return dash == "-" && !rest.dropFirst().isEmpty && rest.dropFirst().allSatisfy { ("0"..."9").contains($0) }
+        }.sorted().map { (directory as NSString).appendingPathComponent($0) }
+    }
+
     /// Renames a damaged checkpoint to `NAME.damaged` (`NAME.damaged-2`, … if taken) and returns the new path.
     static func setAside(_ path: String) throws -> String {
         var target = path + ".damaged", k = 1

@@ -211,9 +211,16 @@ final class NothingLostTests: XCTestCase {
         XCTAssertEqual(snapshot(dir), before)
         try expectRefusal(again + ["--start-over", "--resume"], status: 64, mentions: ["--start-over and --resume exclude each other"])
 
+        // Checkpoints set aside as damaged (`setAside` names them NAME.damaged, then NAME.damaged-2, …) go
+        // too; a file of the user's that only looks alike stays.
+        let aside = ["step-00000003.ckpt.damaged", "step-00000003.ckpt.damaged-2", "step-00000003.ckpt.damaged-13"]
+        let kept = ["step-00000003.ckpt.damaged-notes", "notes.txt"]
+        for name in aside + kept { try Data("x".utf8).write(to: URL(fileURLWithPath: ck + "/" + name)) }
+        XCTAssertEqual(TrainingCheckpoint.damagedFiles(directory: ck), aside.sorted().map { ck + "/" + $0 })
         let out = try SiftProcess.run(again + ["--start-over"], ranks: 2)
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertEqual(checkpoints(ck), ["step-00000001.ckpt", "step-00000002.ckpt"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: ck).filter { !$0.hasSuffix(".ckpt") }.sorted(), kept.sorted())
         XCTAssertEqual(try TrainingCheckpoint.load(path: ck + "/step-00000002.ckpt").state.step, 2)
         let steps = (try String(contentsOfFile: metrics, encoding: .utf8)).split(separator: "\n")
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["step"] as? Int }
