@@ -135,7 +135,7 @@ public final class Advisor {
         let trainer = trainer(o)
         let summary = try trainer.run()
         let final = summary.finalEvaluation!
-        let what = policy == .vanilla ? "vanilla" : "sift (exit \(o.exitLayer), ρ \(o.selectFraction))"
+        let what = policy.selects ? "sift (exit \(o.exitLayer), ρ \(o.selectFraction))" : "vanilla"
         progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, accuracy %.2f%%, %.3f s/step", label,
                         what, steps, seed, final.loss, 100 * final.accuracy, summary.steadySecondsPerStep))
         return ProbeRun(loss: final.loss, accuracy: final.accuracy, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,

@@ -60,9 +60,9 @@ public enum NetworkCheck {
 
     /// The compute profile of `run`'s ranks from its time split (per-rank shares as the trainer splits them).
     public static func profile(of run: NetworkRun, policy: ProjectedPolicy) -> ComputeProfile {
-        let p = run.ranks, perRank = (run.batchSize + p - 1) / p
+        let p = run.ranks, perRank = GlobalSelection.largestShare(poolSize: run.batchSize, size: p)
         let pool = ScalingModel.poolSize(globalBatch: run.batchSize, policy: policy)
-        let scored = policy == .vanilla ? 0 : (pool + p - 1) / p
+        let scored = policy.selects ? GlobalSelection.largestShare(poolSize: pool, size: p) : 0
         let t = run.times
         return ComputeProfile(forwardBackwardPerSample: (t["forward_backward"] ?? 0) / Double(perRank),
                               scoringPerSample: scored > 0 ? (t["scoring"] ?? 0) / Double(scored) : 0,
@@ -228,7 +228,7 @@ public enum NetworkCheck {
                               alignments: [.left, .left] + Array(repeating: .right, count: 5))
         var out: [NetworkDDPRow] = []
         let keys = Set(ddp.map { "\($0.rate)|\($0.model)" })
-        let sorted = root.runs.filter { $0.policy == .vanilla && $0.overlap != false && keys.contains("\($0.rate)|\($0.model)") }
+        let sorted = root.runs.filter { $0.policy?.selects == false && $0.overlap != false && keys.contains("\($0.rate)|\($0.model)") }
             .sorted { ($0.rateBitsPerS ?? .infinity, $0.model) < ($1.rateBitsPerS ?? .infinity, $1.model) }
         for s in sorted {
             let plain = ddp.first { $0.rate == s.rate && $0.model == s.model && $0.engine == "ddp" }

@@ -56,7 +56,7 @@ public struct Projection {
         var out: [ProjectionRow] = []
         let counts = [1] + nodeCounts.filter { $0 != 1 }
         for policy in [ProjectedPolicy.vanilla, .sift(selectFraction: selectFraction)] {
-            let title = policy == .vanilla ? "vanilla" : "SIFT (exit layer \(exitLayer), ρ = \(selectFraction))"
+            let title = policy.selects ? "SIFT (exit layer \(exitLayer), ρ = \(selectFraction))" : "vanilla"
             say("\n\(title)")
             var table = TextTable(["nodes", "global b", "compute", "allreduce", "exposed w/ overlap", "loss exchange + sync",
                                    "step w/ overlap", "step w/o overlap", "samples/s w/ overlap", "samples/s w/o",

@@ -56,7 +56,7 @@ public enum ScalingCheck {
                 }
                 let policy = ProjectedPolicy(policyKind, selectFraction: one.selectFraction ?? 1)
                 let pool1 = ScalingModel.poolSize(globalBatch: b1, policy: policy)
-                let scored1 = policy == .vanilla ? 0 : pool1
+                let scored1 = policy.selects ? pool1 : 0
                 let profile = ComputeProfile(
                     forwardBackwardPerSample: (times["forward_backward"] ?? 0) / Double(b1),
                     scoringPerSample: scored1 > 0 ? (times["scoring"] ?? 0) / Double(scored1) : 0,

@@ -56,7 +56,7 @@ public struct ScalingSummary {
         let step = (last.elapsed - first.elapsed) / Double(timed.count)  // wall clock of the slowest rank
         var times: [String: Double] = [:]
         for k in Self.phases { times[k] = timed.reduce(0.0) { $0 + ($1.times?[k] ?? 0) } / Double(timed.count) }
-        return ScalingRun(mode: mode, policy: policy, ranks: p, batchSize: b, perRankBatch: (b + p - 1) / p,
+        return ScalingRun(mode: mode, policy: policy, ranks: p, batchSize: b, perRankBatch: GlobalSelection.largestShare(poolSize: b, size: p),
                           selectFraction: selectFraction, exitLayer: 1,
                           poolSize: ScalingModel.poolSize(globalBatch: b, policy: ProjectedPolicy(policy, selectFraction: selectFraction)),
                           stepsTimed: timed.count, stepSeconds: step, samplesPerSecond: Double(b) / step, times: times,

@@ -5,17 +5,6 @@ import Darwin
 #endif
 import Foundation
 
-/// Why a durable write failed: the file and the operating system's reason.
-public struct DurableFileError: Error, CustomStringConvertible, Equatable {
-    public let path: String
-    public let reason: String
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-    public var description: String { "\(path): \(reason)" }
-}
-
 /// Crash-safe file writing: data goes to a temporary file next to the destination, is fsynced, and
 /// only then renamed over the destination (and the directory fsynced), so a reader sees either the
 /// old file or the complete new one, never a torn write.

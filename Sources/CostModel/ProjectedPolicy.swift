@@ -13,6 +13,9 @@ public enum ProjectedPolicy: Sendable, Equatable {
         self = policy.selects ? .sift(selectFraction: selectFraction) : .vanilla
     }
 
+    /// Whether the step scores a pool and selects from it (every policy but vanilla).
+    public var selects: Bool { self != .vanilla }
+
     /// The policy whose step this is (`sift` for every selecting step).
     public var policy: SelectionPolicy {
         if case .sift = self { return .sift }

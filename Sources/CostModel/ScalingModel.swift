@@ -189,9 +189,9 @@ public struct ScalingModel: Sendable {
     public func predict(ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1,
                         exchange: SelectionExchange = .allgather) -> StepPrediction {
         precondition(p >= 1 && globalBatch >= 1, "ranks and batch must be positive")
-        let perRank = (globalBatch + p - 1) / p
+        let perRank = GlobalSelection.largestShare(poolSize: globalBatch, size: p)
         let pool = ScalingModel.poolSize(globalBatch: globalBatch, policy: policy)
-        let scored = policy == .vanilla ? 0 : (pool + p - 1) / p
+        let scored = policy.selects ? GlobalSelection.largestShare(poolSize: pool, size: p) : 0
         let c = compute
         let scoring = computeScale * Double(scored) * c.scoringPerSample
         let work = computeScale * (Double(perRank) * c.forwardBackwardPerSample
@@ -205,8 +205,8 @@ public struct ScalingModel: Sendable {
                 * Double(min(perRank, microBatch))
             exposed = min(total, max(0, body - backward) + tail)
         }
-        let exchangeSeconds = policy == .vanilla ? 0
-            : ScalingModel.selectionExchangeSeconds(exchange, pool: pool, ranks: p, medium: medium)
+        let exchangeSeconds = policy.selects
+            ? ScalingModel.selectionExchangeSeconds(exchange, pool: pool, ranks: p, medium: medium) : 0
         let sync = Double(smallCollectivesPerStep) * ScalingModel.smallAllreduceSeconds(ranks: p, medium: medium)
         return StepPrediction(ranks: p, globalBatch: globalBatch, perRankBatch: perRank, perRankPool: scored,
                               compute: scoring + work, scoring: scoring, allreduce: total,

@@ -42,9 +42,3 @@ public struct LoadedModel {
         throw ModelSourceError(message: "\(path) holds neither a HuggingFace model (config.json) nor a valid sift checkpoint")
     }
 }
-
-/// Why a path holds no model.
-public struct ModelSourceError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}
