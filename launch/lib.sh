@@ -9,6 +9,7 @@
 #                               a run's metrics log through its life (plain while written, then thinned and
 #                               compressed for committing)
 #   script_help / usage_error MESSAGE / need_value "$@"    argument parsing
+#   cpu_name                    the CPU as the measurements name it (model, family/model, AVX2, AVX-512)
 # The helpers that can fail exit the script with one `error:` line.
 
 # The checkout this file belongs to (absolute).
@@ -105,4 +106,13 @@ usage_error() {
 # (otherwise `shift 2` would fail or the flag would take the next flag as its value).
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
+}
+
+# cpu_name: "AMD EPYC (family 25 model 1, AVX2, no AVX-512)" — the model name alone does not tell Zen 3 from
+# Zen 4, and the kernels differ with AVX-512, so every measurement names the CPU this way.
+cpu_name() {
+    local f; f=$(grep -m1 '^flags' /proc/cpuinfo)
+    printf '%s (family %s model %s, %s, %s)' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
+        "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" \
+        "$([[ $f == *avx2* ]] && echo AVX2 || echo 'no AVX2')" "$([[ $f == *avx512f* ]] && echo AVX-512 || echo 'no AVX-512')"
 }

@@ -51,12 +51,6 @@ if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -le 300 ]; then usage_error "
 work="${SIFT_WORK:-work-data}/paper"
 sift_binary
 mkdir -p "$out"
-cpu_name() {  # "AMD EPYC (family 25 model 1, AVX2, no AVX-512)": the model name alone does not tell Zen 3 from Zen 4
-    local f; f=$(grep -m1 '^flags' /proc/cpuinfo)
-    printf '%s (family %s model %s, %s, %s)' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-        "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" \
-        "$([[ $f == *avx2* ]] && echo AVX2 || echo 'no AVX2')" "$([[ $f == *avx512f* ]] && echo AVX-512 || echo 'no AVX-512')"
-}
 # One build per experiment: the binary's checksum and the commit are recorded with the first run.
 sum=$(sha256sum "$bin" | cut -c1-16)
 if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
@@ -69,7 +63,10 @@ fi
 read -r -a corpus_names <<<"$corpora"
 launch/corpora.sh "$work" "${corpus_names[@]}"
 
-report() { python3 tools/paper_report.py --dir "$out" --index docs/EXPERIMENTS.md >/dev/null || echo "warning: the report could not be written" >&2; }
+report() {  # the index's tables are the committed folder's only (not a trial's --out elsewhere)
+    local index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac
+    python3 tools/paper_report.py --dir "$out" "${index[@]}" >/dev/null || echo "warning: the report could not be written" >&2
+}
 
 # Idle seconds per step of each policy, measured back to back from the same model (the newest checkpoint of
 # seed 1's vanilla run), alternating the policies over 3 rounds so that drift in the machine's speed falls on
@@ -81,34 +78,7 @@ if [ "$costs" -eq 1 ]; then
     model="$work/step-costs-model"
     rm -rf "$model"
     "$bin" export --model "$ckpt" --hf "$model" >&2
-    rounds=()
-    for round in 1 2 3; do
-        for policy in vanilla sift; do
-            m="$work/step-costs-$policy-$round.jsonl"; rm -f "$m"
-            flags=(--policy vanilla); [ "$policy" = sift ] && flags=(--policy sift --sift-delay 0)
-            SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$model" --data "$work/$c/dataset" \
-                --batch-size 32 --steps 60 --warmup 0 --lr 1e-4 --seed 1 "${flags[@]}" --eval-every 0 --eval-samples 64 \
-                --check-replicas-every 0 --log-every 1 --metrics "$m" > "$work/step-costs-$policy-$round.log" 2>&1 \
-                || { echo "error: the $policy step-cost run failed; see $work/step-costs-$policy-$round.log" >&2; exit 1; }
-            rounds+=("$policy=$m")
-        done
-    done
-    python3 - "$out/step-costs.json" "$(cpu_name)" "${rounds[@]}" <<'PY'
-import json, sys
-sys.path.insert(0, "tools")
-from metrics_io import step_rows
-out, cpu, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
-per = {"vanilla": [], "sift": []}
-for spec in runs:
-    policy, path = spec.split("=", 1)
-    rows = {r["step"]: r for r in step_rows(path)}
-    per[policy].append((rows[60]["elapsed"] - rows[10]["elapsed"]) / 50)
-result = {p: sum(v) / len(v) for p, v in per.items()}
-result.update({"rounds": per, "cpu": cpu, "command": "launch/paper.sh --step-costs"})
-json.dump(result, open(out, "w"), indent=1)
-print(f"step costs: vanilla {result['vanilla']:.4f} s, sift {result['sift']:.4f} s "
-      f"({100 * (result['sift'] / result['vanilla'] - 1):+.1f}%), rounds {per}", file=sys.stderr)
-PY
+    launch/step_costs.sh --model "$model" --data "$work/$c/dataset" --out "$out/step-costs.json" --work "$work/step-costs-runs"
     report
     exit 0
 fi
@@ -144,7 +114,9 @@ for seed in $seeds; do
                 fi
                 [ "$status" -eq 0 ] || { echo "error: $id failed (exit $status); see $run/train.log" >&2; exit 1; }
             fi
-            gzip -9n < "$metrics" > "$out/$id.jsonl.gz.tmp" && mv "$out/$id.jsonl.gz.tmp" "$out/$id.jsonl.gz"
+            # Committed thinned (the rows tools/paper_report.py reads) and compressed.
+            cp "$metrics" "$out/$id.jsonl.tmp" && mv "$out/$id.jsonl.tmp" "$out/$id.jsonl"
+            metrics_finish "$out/$id"
             cp "$run/train.log" "$out/$id.log"
             report
         done

@@ -15,6 +15,7 @@
 #
 #   launch/stages.sh [--models "mini deep12"] [--corpora "licenses"] [--stages "1000 2500 6000"]
 #                    [--seeds "1 2 3"] [--probe-steps N] [--only TEXT] [--out DIR]
+#   launch/stages.sh --warm-starts-only [the same settings]   (only the warm starts, e.g. for equal_budget.sh)
 #       defaults: models mini and deep12, corpus licenses, stages 1,000 / 2,500 / 6,000 steps of a
 #       12,000-step schedule (lr 1e-3, 300 warm-up steps, b 32, seed 7), seeds 1–3, N = 200,
 #       out docs/experiment/stages. --only runs only the runs whose id contains TEXT.
@@ -28,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
-models="mini deep12"; corpora="licenses"; stages="1000 2500 6000"; seeds="1 2 3"; probe=200; only=""
+models="mini deep12"; corpora="licenses"; stages="1000 2500 6000"; seeds="1 2 3"; probe=200; only=""; warm_only=0
 out=docs/experiment/stages; schedule=12000
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
         --probe-steps) need_value "$@"; probe="$2"; shift 2 ;;
         --only) need_value "$@"; only="$2"; shift 2 ;;
         --out) need_value "$@"; out="$2"; shift 2 ;;
+        --warm-starts-only) warm_only=1; shift ;;
         -h|--help) script_help; exit 0 ;;
         *) usage_error "unknown argument '$1'" ;;
     esac
@@ -72,8 +74,9 @@ advance() {  # corpus model stage
     mkdir -p "$ckpt"
     local latest
     latest=$(find "$ckpt" -name 'step-*.ckpt' | sed 's/.*step-0*\([0-9][0-9]*\)\.ckpt$/\1/' | sort -n | tail -n 1)
-    if [ -n "$latest" ] && [ "$latest" -gt "$s" ]; then
-        # The plain run is past this stage (a stage added later): replay it from step 0 in a scratch
+    if { [ -n "$latest" ] && [ "$latest" -gt "$s" ]; } || { [ -z "$latest" ] && [ -f "$(metrics_file "$base")" ]; }; then
+        # The plain run is past this stage (a stage added later), or its checkpoints are gone (another
+        # machine, a cleaned work folder) while its log is committed: replay it from step 0 in a scratch
         # directory. The run is deterministic (seed 7, same schedule), so with the same binary the replay's
         # model at step s is the plain run's; its metrics are kept apart and its evaluations checked against
         # the base log's.
@@ -127,7 +130,12 @@ fidelity() {  # corpus model stage
 for s in $stages; do
     for c in $corpora; do
         for m in $models; do
-            if [ -z "$only" ] || [[ "$c-$m-$s" == *"$only"* ]]; then advance "$c" "$m" "$s"; fidelity "$c" "$m" "$s"; fi
+            if [ -z "$only" ] || [[ "$c-$m-$s" == *"$only"* ]]; then
+                advance "$c" "$m" "$s"
+                [ "$warm_only" -eq 1 ] && { echo "stages: warm start $work/$c-$m/stage-$s ready" >&2; continue; }
+                fidelity "$c" "$m" "$s"
+            fi
+            [ "$warm_only" -eq 1 ] && continue
             for seed in $seeds; do
                 for run in "vanilla-full $probe --policy vanilla" "vanilla-short $short --policy vanilla" \
                            "sift-short $short --policy sift --fidelity-every 25"; do
@@ -152,5 +160,6 @@ for s in $stages; do
         done
     done
 done
+[ "$warm_only" -eq 1 ] && exit 0
 report
 echo "stages: report in $out/results.md" >&2

@@ -93,3 +93,18 @@ def update_index(index_path, key, table_lines):
     text = pattern.sub(lambda m: m.group(1) + "\n".join(table_lines) + "\n" + m.group(3), text)
     open(index_path, "w", encoding="utf-8").write(text)
     return True
+
+
+def crossing(evals, target, index, higher_is_better):
+    """The first (step, clock) at which evals[i][index] reaches target (≥ it, or ≤ it for a loss), interpolated
+    linearly between the evaluations around the crossing; None if never. Each evaluation is a tuple
+    (step, clock s, ...) with the compared value at `index`."""
+    prev = None
+    for e in evals:
+        if (e[index] >= target) if higher_is_better else (e[index] <= target):
+            if prev is None or e[index] == prev[index]:
+                return e[0], e[1]
+            t = (target - prev[index]) / (e[index] - prev[index])
+            return prev[0] + t * (e[0] - prev[0]), prev[1] + t * (e[1] - prev[1])
+        prev = e
+    return None

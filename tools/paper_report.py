@@ -21,7 +21,7 @@ import argparse, json, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from verdict_report import write as write_verdict  # noqa: E402
-from metrics_io import metrics_files, read_rows, update_index  # noqa: E402
+from metrics_io import crossing, metrics_files, read_rows, update_index  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -58,20 +58,6 @@ def load(path):
     masked = final.get("val_masked_tokens") if final else None
     return {"evals": evals, "last": steps[-1] if steps else 0, "finished": final is not None,
             "start": start, "masked": masked}
-
-
-def crossing(evals, target, index, higher_is_better):
-    """The first step and clock at which evals[i][index] reaches target (≥ it, or ≤ it for a loss), interpolated
-    linearly between the evaluations around the crossing; None if never."""
-    prev = None
-    for e in evals:
-        if (e[index] >= target) if higher_is_better else (e[index] <= target):
-            if prev is None or e[index] == prev[index]:
-                return e[0], e[1]
-            t = (target - prev[index]) / (e[index] - prev[index])
-            return prev[0] + t * (e[0] - prev[0]), prev[1] + t * (e[1] - prev[1])
-        prev = e
-    return None
 
 
 def modeled(step, start, costs, policy):

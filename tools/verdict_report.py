@@ -10,6 +10,7 @@ in the index with one bullet per kind of evidence:
   - the earlier timed rounds: configurations ahead on every seed, on each metric;
   - the per-sample probes at each stage of training (stages): stages where every priced seed gained;
   - a SIFT step's extra cost in the timed rounds;
+  - the equal-budget runs from late warm starts, whole split beside subset (equal-budget);
   - the from-scratch runs (paper): time ratios to each target, or how far they are.
 "A seed ahead" is a ratio below 1 (SIFT reached vanilla's final value in less time). Standard library only.
 """
@@ -179,11 +180,32 @@ def write(index, experiments=None):
     bullets.append(timed_early(early))
     bullets += [per_sample(v) for f, v in found if v["tool"] == "stages_report.py"]
     bullets.append(step_cost(timed))
+    bullets += [equal_budget(v) for f, v in found if v["tool"] == "equal_budget_report.py"]
     bullets += [paper(v) for f, v in found if v["tool"] == "paper_report.py"]
     block = [f"- {b}" for b in bullets if b]
     if not update_index(index, "verdict", block):
         print(f"warning: no '<!-- generated: verdict -->' block in {index}", file=sys.stderr)
     return block
+
+
+def equal_budget(v):
+    """One bullet for the equal-budget runs from late warm starts (launch/equal_budget.sh)."""
+    head = ("**From late warm starts with equal budgets priced in steps, the whole split beside the subset** "
+            "(section *Equal budgets*): ")
+    rows = v["runs"]
+    if not rows:
+        return head + "being measured; no vanilla/SIFT pair has finished yet."
+    parts = []
+    for stage, regime in sorted({(r["stage"], r["regime"]) for r in rows}):
+        group = [r for r in rows if r["stage"] == stage and r["regime"] == regime]
+        # None: vanilla ended no better than the warm start (no target); such seeds are left out.
+        acc = [float("inf") if "accuracy_ratio" in r["never"] else r["accuracy_ratio"] for r in group]
+        loss = [float("inf") if "loss_ratio" in r["never"] else r["loss_ratio"] for r in group]
+        acc, loss = [x for x in acc if x is not None], [x for x in loss if x is not None]
+        parts.append(f"{stage}, {regime}: time to vanilla's final accuracy {', '.join(ratio(x) for x in acc)} "
+                     f"({sum(x < 1 for x in acc)} of {len(acc)} ahead, {sum(x <= PAPER_RATIO for x in acc)} at ≤ {PAPER_RATIO}); "
+                     f"to its final loss {', '.join(ratio(x) for x in loss)} ({sum(x < 1 for x in loss)} of {len(loss)} ahead)")
+    return head + "; ".join(parts) + "."
 
 
 def main():
