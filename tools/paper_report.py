@@ -96,6 +96,12 @@ for (corpus, seed, policy), run in sorted(runs.items()):
     if not run["finished"]:
         progress.append(f"{corpus}/{policy}-s{seed}: at step {run['last']}"
                         + (f", last evaluation {100 * run['evals'][-1][3]:.2f}% at step {run['evals'][-1][0]}" if run["evals"] else ""))
+waiting = []   # finished runs whose pair has not finished yet
+for (corpus, seed, policy), run in sorted(runs.items()):
+    other = runs.get((corpus, seed, "sift" if policy == "vanilla" else "vanilla"))
+    if run["finished"] and run["evals"] and not (other and other["finished"]):
+        waiting.append(f"{corpus}/{policy}-s{seed}: final validation loss {run['evals'][-1][2]:.4f}, accuracy "
+                       f"{100 * run['evals'][-1][3]:.2f}% (best {100 * max(e[3] for e in run['evals']):.2f}%) at step {run['last']}")
 all_ratios = {k: [] for _, k in targets}
 seed_rows = []   # per finished corpus and seed, the time ratios (steps × idle cost) for tools/verdict_report.py
 for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
@@ -165,6 +171,9 @@ if done:
             lines.append(f"- to {name}: {len(rs)} seed(s), time ratios " + ", ".join(ratio_text(r) for r in rs)
                          + ("; ≤ 0.75 on every seed" if all(r <= 0.75 for r in rs) else "; not ≤ 0.75 on every seed")
                          + ("; SIFT faster on every seed" if all(r < 1 for r in rs) else "; SIFT not faster on every seed"))
+if waiting:
+    lines.append("")
+    lines.append("Finished, their pair not yet: " + "; ".join(waiting) + ".")
 if progress:
     lines.append("")
     lines.append("Unfinished runs: " + "; ".join(progress) + ".")
@@ -177,7 +186,8 @@ with open(os.path.join(out, "verdict.json"), "w") as fh:
 with open(os.path.join(out, "report.json"), "w") as fh:
     json.dump({"tool": "paper_report.py", "mark": args.mark}, fh, indent=1)
     fh.write("\n")
-update_index(args.index, "paper", table + ([""] + ["Unfinished runs: " + "; ".join(progress) + "."] if progress else []))
+update_index(args.index, "paper", table + ([""] + ["Finished, their pair not yet: " + "; ".join(waiting) + "."] if waiting else [])
+             + ([""] + ["Unfinished runs: " + "; ".join(progress) + "."] if progress else []))
 if args.index:
     write_verdict(args.index)
 print("\n".join(lines))
