@@ -7,18 +7,25 @@
 /// vocabulary reaches the requested size or no pair occurs at least twice. The result is used
 /// with greedy longest-match WordPiece like any BERT vocab.txt.
 ///
-/// Memory stays bounded: word counting keeps at most `maxDistinctWords` entries and, when the
-/// table overflows, drops words seen fewer than a threshold that doubles on each prune.
+/// Memory stays bounded: word counting keeps at most `maxDistinctWords` entries and, when the table
+/// overflows, prunes it (`prune`): words seen fewer than a threshold are dropped, the threshold starting at 2
+/// and doubling until at most half the table is left, as the reference trainers cap their word tables.
+/// A word dropped early may come back later with the count of its later occurrences only.
 public struct VocabularyBuilder {
+    /// The default cap on distinct words: about 2 M words, a table of about 150–250 MB.
+    public static let defaultMaxDistinctWords = 2_000_000
     public let cased: Bool
     public let maxDistinctWords: Int
     /// Distinct-word table: word → frequency.
     public private(set) var wordCounts: [String: Int] = [:]
-    private var pruneThreshold = 2
-    /// Words dropped by pruning (their occurrences are lost to training).
+    /// The count below which the next prune drops words.
+    public private(set) var pruneThreshold = 2
+    /// Words dropped by pruning (a word dropped twice counts twice).
     public private(set) var prunedWords = 0
+    /// Times the table was pruned.
+    public private(set) var prunes = 0
 
-    public init(cased: Bool, maxDistinctWords: Int = 2_000_000) {
+    public init(cased: Bool, maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords) {
         self.cased = cased
         self.maxDistinctWords = maxDistinctWords
     }
@@ -31,7 +38,20 @@ public struct VocabularyBuilder {
         if wordCounts.count > maxDistinctWords { prune() }
     }
 
-    private mutating func prune() {
+    /// Adds the counts of a piece of the corpus (one chunk's words), then prunes if the table overflows.
+    public mutating func add(_ counts: [String: Int]) {
+        if wordCounts.isEmpty {
+            wordCounts = counts
+        } else {
+            wordCounts.merge(counts, uniquingKeysWith: +)
+        }
+        if wordCounts.count > maxDistinctWords { prune() }
+    }
+
+    /// Drops words seen fewer than `pruneThreshold` times, doubling the threshold each round, until at most
+    /// `maxDistinctWords / 2` words are left.
+    public mutating func prune() {
+        prunes += 1
         while wordCounts.count > maxDistinctWords / 2 {
             let before = wordCounts.count
             wordCounts = wordCounts.filter { $0.value >= pruneThreshold }
