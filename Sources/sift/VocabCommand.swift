@@ -33,9 +33,10 @@ struct VocabCommand: ParsableCommand {
     var threads: Int?
     @Option(name: .customLong("max-words"), help: ArgumentHelp(
         "Most distinct words held while counting, in words (default: 2000000, about 200 MB).", discussion: """
-        Bounds memory on large corpora. When the table outgrows it, words seen fewer than 2 times are dropped, \
-        then fewer than 4, 8, … until at most half of it is left; a dropped word that comes back starts again \
-        from 0. The summary says how many words were dropped; with none dropped, the counts are exact.
+        Bounds memory on large corpora. When the table outgrows it, its rarest words are dropped until at \
+        most half of it is left (those seen fewer than t times so far, t ≥ 2 the smallest count that leaves \
+        that few); a dropped word that comes back starts again from 0. The summary says how many words were \
+        dropped; with none dropped, the counts are exact.
         """))
     var maxWords = VocabularyBuilder.defaultMaxDistinctWords
 
@@ -73,7 +74,7 @@ struct VocabCommand: ParsableCommand {
                               report.files, mb, report.chunks, report.format.rawValue, options.threads, mb / max(seconds, 1e-9))
             read += "; skipped \(report.skippedBinaryFiles) binary file(s), \(report.skippedRecords) JSON Lines record(s)"
             read += builder.prunes == 0 ? "; counts exact (no pruning)"
-                : "; pruned \(builder.prunes) time(s), \(builder.prunedWords) rare word(s) dropped (below \(builder.pruneThreshold / 2))"
+                : "; pruned \(builder.prunes) time(s), \(builder.prunedWords) rare word(s) dropped (seen < \(builder.pruneThreshold) times)"
             printError(read)
         } catch let error as DataError {
             // DataError's description is the one-line message; no usage dump for data problems.
