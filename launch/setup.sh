@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what sift needs on a fresh Debian 12 machine (OpenMPI, OpenBLAS, the default corpus) and
-# builds the release binary. Idempotent: packages already installed are not fetched again.
+# Installs what sift needs on a fresh Debian 12 machine (OpenMPI, OpenBLAS, zlib and libzstd for compressed
+# corpora, the zstd tool the tests compress with, the default corpus) and builds the release binary.
+# Idempotent: packages already installed are not fetched again.
 # Prints the path of the built `sift` binary on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
