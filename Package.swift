@@ -32,7 +32,7 @@ func computeFlags(unchecked: Bool) -> [SwiftSetting] {
 /// The CLI is compiled generic but told the compute modules' target, to check the CPU at start-up.
 let cliFlags: [SwiftSetting] = targetCPU == nil ? [] : [.define("SIFT_TARGET_HASWELL")]
 
-// Dependencies point one way (docs/ARCHITECTURE.md): Core ← Kernels ← Model ← Interop; Core ← Data;
+// Dependencies point one way (docs/ARCHITECTURE.md): Core ← Kernels ← Model ← Interop; Core, CZlib, CZstd ← Data;
 // Core ← Communication ← Selection; Model, Selection ← CostModel (the scaling model); Model, Data, Selection,
 // CostModel ← Training; Interop, Training ← Setup (building a run from files); Setup, Training ← Advice
 // (sift advise) and Bench (sift bench's measurements); Bench ← Analysis (projection and checks); all ← sift (the CLI).
@@ -50,12 +50,15 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // Compressed corpora (`sift prepare` and `sift vocab` read .gz and .zst): zlib1g-dev, libzstd-dev.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Each target lists exactly the modules its sources import.
         .target(name: "Core", dependencies: []),
         .target(name: "Kernels", dependencies: ["Core", "COpenBLAS"], swiftSettings: computeFlags(unchecked: true)),
         .target(name: "Model", dependencies: ["Core", "Kernels"], swiftSettings: computeFlags(unchecked: true)),
-        .target(name: "Data", dependencies: ["Core"], swiftSettings: computeFlags(unchecked: false)),
+        .target(name: "Data", dependencies: ["Core", "CZlib", "CZstd"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Interop", dependencies: ["Core", "Kernels", "Model"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"], swiftSettings: computeFlags(unchecked: false)),

@@ -1,16 +1,25 @@
 import Foundation
 
-/// Tokenizes a list of chunks on worker threads and hands their parts back in list order.
+/// A piece of a chunk's output that `ChunkPipeline` carries: the chunk's last piece says so.
+protocol ChunkOutput: Sendable {
+    /// Whether this is the chunk's last piece.
+    var last: Bool { get }
+}
+
+extension ChunkPart: ChunkOutput {}
+
+/// Reads a list of chunks on worker threads (tokenizing them, or counting their words) and hands their
+/// parts back in list order.
 ///
 /// Workers take chunks in list order; the consumer (`next`) receives every part of the first chunk,
 /// then of the second, and so on, whatever order the workers finish in (a reorder window). Memory is
 /// bounded: a worker whose chunk is not the one being consumed waits once `maxBufferedParts` parts
 /// are waiting, while the worker on the consumed chunk never waits, so the window cannot deadlock.
 /// An error in a chunk reaches the consumer in its place in the order; workers start no chunk after it.
-final class ChunkPipeline: @unchecked Sendable {
+final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     /// What `next` found.
     enum Next {
-        case part(ChunkPart)
+        case part(Part)
         /// Every chunk has been consumed.
         case end
         /// Nothing arrived within the wait (only with a timeout).
@@ -19,14 +28,14 @@ final class ChunkPipeline: @unchecked Sendable {
 
     private struct Cancelled: Error {}
     private final class Slot {
-        var parts: [ChunkPart] = []
+        var parts: [Part] = []
         var done = false
         var error: Error?
     }
 
     private let order: [Int]
     private let maxBufferedParts: Int
-    private let produce: (Int, (ChunkPart) throws -> Void) throws -> Void
+    private let produce: (Int, (Part) throws -> Void) throws -> Void
     private let condition = NSCondition()
     private var slots: [Int: Slot] = [:]   // by position in `order`
     private var nextToStart = 0
@@ -40,9 +49,9 @@ final class ChunkPipeline: @unchecked Sendable {
     /// - Parameters:
     ///   - order: the chunk indices to produce, in the order `next` returns them.
     ///   - workers: threads (≥ 1).
-    ///   - produce: tokenizes one chunk, passing its parts in order to the given function.
+    ///   - produce: reads one chunk, passing its parts in order to the given function.
     init(order: [Int], workers: Int, maxBufferedParts: Int? = nil,
-         produce: @escaping (Int, (ChunkPart) throws -> Void) throws -> Void) {
+         produce: @escaping (Int, (Part) throws -> Void) throws -> Void) {
         self.order = order
         self.maxBufferedParts = maxBufferedParts ?? 2 * max(1, workers)
         self.produce = produce

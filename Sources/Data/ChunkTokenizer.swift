@@ -1,5 +1,24 @@
 import Foundation
 
+/// What reading one chunk found, beside its text: bytes, lines, and what was skipped or replaced.
+public struct ChunkCounts: Sendable {
+    /// Bytes of text read (decompressed; 0 when the file is binary).
+    public var bytes = 0
+    public var invalidUTF8 = 0
+    /// Lines of the chunk, to number the lines of the next chunk of the same file.
+    public var lines = 0
+    /// The file was skipped as binary.
+    public var binary = false
+    public var removedLines = 0
+    public var brokenLines = 0
+    public var recordsWithoutText = 0
+    /// Line numbers (from 1 at the chunk's start) of the first `ChunkTokenizer.keptPlaces` skipped JSON Lines records.
+    public var brokenPlaces: [Int] = []
+    public var textlessPlaces: [Int] = []
+
+    public init() {}
+}
+
 /// A piece of one chunk's tokenized output, in chunk order: its token ids and where documents end.
 /// A chunk's output comes in one or more parts (a part holds at most `ChunkTokenizer.partTokens` ids, so
 /// memory stays bounded whatever the chunk); the chunk's counts ride on its last part.
@@ -14,20 +33,8 @@ public struct ChunkPart: Sendable {
     /// The filter carry the chunk was tokenized from (first part) and ended with (last part).
     public var startCarry = CorpusFilter.Carry()
     public var endCarry = CorpusFilter.Carry()
-    // The counts below are set on the last part only.
-    /// Bytes read (0 when the file is binary).
-    public var bytes = 0
-    public var invalidUTF8 = 0
-    /// Lines of the chunk, to number the lines of the next chunk of the same file.
-    public var lines = 0
-    /// The file was skipped as binary.
-    public var binary = false
-    public var removedLines = 0
-    public var brokenLines = 0
-    public var recordsWithoutText = 0
-    /// Line numbers (from 1 at the chunk's start) of the first few skipped JSON Lines records.
-    public var brokenPlaces: [Int] = []
-    public var textlessPlaces: [Int] = []
+    /// What reading the chunk found; set on the last part only.
+    public var counts = ChunkCounts()
 
     public init(chunk: Int) { self.chunk = chunk }
 }
@@ -37,8 +44,9 @@ public struct ChunkPart: Sendable {
 public struct ChunkTokenizer: Sendable {
     /// Most token ids in one part.
     public static let partTokens = 1 << 20
-    /// How many skipped-record places a chunk keeps for the warnings.
-    static let keptPlaces = 5
+    /// How many skipped JSON Lines records are named, one warning line each (the first in corpus order);
+    /// a chunk keeps this many places of each kind, enough for the first ones over all chunks.
+    public static let keptPlaces = 20
 
     public let plan: CorpusPlan
     public let tokenizer: BertTokenizer
@@ -48,55 +56,64 @@ public struct ChunkTokenizer: Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// Tokenizes chunk `index` from filter state `carry` (default: the plan's assumption), handing each
-    /// part to `emit` in order.
-    public func tokenize(_ index: Int, carry: CorpusFilter.Carry? = nil, _ emit: (ChunkPart) throws -> Void) throws {
+    /// Reads chunk `index` of `plan` through the format filter from state `carry` (default: the plan's
+    /// assumption), handing `body` the filtered events; returns what was read and the carry it ended with.
+    /// The one reader of a chunk, for `sift prepare` (tokenizing) and `sift vocab` (counting words).
+    public static func read(_ plan: CorpusPlan, chunk index: Int, carry: CorpusFilter.Carry? = nil,
+                            _ body: (CorpusEvent) throws -> Void) throws -> (counts: ChunkCounts, endCarry: CorpusFilter.Carry) {
         let chunk = plan.chunks[index]
-        let path = plan.files[chunk.file]
-        var filter = CorpusFilter(format: plan.format)
+        var filter = CorpusFilter(format: plan.format, textField: plan.textField)
         filter.carry = carry ?? plan.assumedCarry(chunk)
-        var part = ChunkPart(chunk: index)
-        part.startCarry = filter.carry
-        part.tokens.reserveCapacity(1 << 16)
-        var brokenPlaces: [Int] = [], textlessPlaces: [Int] = []
+        var counts = ChunkCounts()
         let position = CorpusPosition()
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: CorpusReader.readBufferBytes)
         defer { buffer.deallocate() }
         let read = try CorpusReader.readRange(
-            path, from: chunk.start, to: chunk.end, startsInDocument: chunk.startsInDocument,
+            plan.files[chunk.file], from: chunk.start, to: chunk.end, startsInDocument: chunk.startsInDocument,
             endsFile: chunk.lastOfFile, buffer: buffer, position: position
         ) { raw in
             let before = (filter.brokenLines, filter.recordsWithoutText)
-            try filter.process(raw) { event in
-                switch event {
-                case .text(let text):
-                    tokenizer.encode(text, appendingTo: &part.tokens)
-                    if part.tokens.count >= Self.partTokens {
-                        try emit(part)
-                        part = ChunkPart(chunk: index)
-                        part.first = false
-                        part.tokens.reserveCapacity(1 << 16)
-                    }
-                case .endOfDocument:
-                    part.documentEnds.append(part.tokens.count)
-                }
+            try filter.process(raw, body)
+            if filter.brokenLines > before.0 && counts.brokenPlaces.count < keptPlaces {
+                counts.brokenPlaces.append(position.line)
             }
-            if filter.brokenLines > before.0 && brokenPlaces.count < Self.keptPlaces { brokenPlaces.append(position.line) }
-            if filter.recordsWithoutText > before.1 && textlessPlaces.count < Self.keptPlaces {
-                textlessPlaces.append(position.line)
+            if filter.recordsWithoutText > before.1 && counts.textlessPlaces.count < keptPlaces {
+                counts.textlessPlaces.append(position.line)
+            }
+        }
+        counts.bytes = read.bytes
+        counts.invalidUTF8 = read.invalidUTF8
+        counts.lines = read.lines
+        counts.binary = read.binary
+        counts.removedLines = filter.removedLines
+        counts.brokenLines = filter.brokenLines
+        counts.recordsWithoutText = filter.recordsWithoutText
+        return (counts, filter.carry)
+    }
+
+    /// Tokenizes chunk `index` from filter state `carry` (default: the plan's assumption), handing each
+    /// part to `emit` in order.
+    public func tokenize(_ index: Int, carry: CorpusFilter.Carry? = nil, _ emit: (ChunkPart) throws -> Void) throws {
+        var part = ChunkPart(chunk: index)
+        part.startCarry = carry ?? plan.assumedCarry(plan.chunks[index])
+        part.tokens.reserveCapacity(1 << 16)
+        let read = try Self.read(plan, chunk: index, carry: part.startCarry) { event in
+            switch event {
+            case .text(let text):
+                tokenizer.encode(text, appendingTo: &part.tokens)
+                if part.tokens.count >= Self.partTokens {
+                    try emit(part)
+                    part = ChunkPart(chunk: index)
+                    part.first = false
+                    part.tokens.reserveCapacity(1 << 16)
+                }
+            case .endOfDocument:
+                part.documentEnds.append(part.tokens.count)
             }
         }
         part.last = true
-        part.endCarry = filter.carry
-        part.bytes = read.bytes
-        part.invalidUTF8 = read.invalidUTF8
-        part.lines = read.lines
-        part.binary = read.binary
-        part.removedLines = filter.removedLines
-        part.brokenLines = filter.brokenLines
-        part.recordsWithoutText = filter.recordsWithoutText
-        part.brokenPlaces = brokenPlaces
-        part.textlessPlaces = textlessPlaces
+        part.endCarry = read.endCarry
+        part.counts = read.counts
         try emit(part)
     }
 }

@@ -8,16 +8,18 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
     /// rather than language — section adornments, table borders, directive and comment markers,
     /// link targets, inline role syntax — is removed; prose and code text are kept.
     case rst
-    /// JSON Lines: every line is an object whose `text` field (a string) is one document, the form
-    /// most public corpora ship in.
+    /// JSON Lines: every line is an object whose text field (a string; `text` unless another name is
+    /// given) is one document, the form most public corpora ship in.
     case jsonl
 
     /// The format `auto` picks for a list of corpus files: `rst` if most files end in `.rst` or
-    /// `.rst.txt` (Sphinx's `_sources`), `jsonl` if most end in `.jsonl`, else `text`.
+    /// `.rst.txt` (Sphinx's `_sources`), `jsonl` if most end in `.jsonl`, else `text` (a `.gz` or `.zst`
+    /// suffix is looked through: `a.jsonl.zst` counts as `.jsonl`).
     public static func detect(files: [String]) -> CorpusFormat {
         guard !files.isEmpty else { return .text }
-        let rst = files.filter { $0.hasSuffix(".rst") || $0.hasSuffix(".rst.txt") }.count
-        let jsonl = files.filter { $0.hasSuffix(".jsonl") }.count
+        let names = files.map(CorpusCompression.uncompressedName)
+        let rst = names.filter { $0.hasSuffix(".rst") || $0.hasSuffix(".rst.txt") }.count
+        let jsonl = names.filter { $0.hasSuffix(".jsonl") }.count
         if 2 * rst > files.count { return .rst }
         if 2 * jsonl > files.count { return .jsonl }
         return .text
@@ -30,11 +32,13 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
 /// because every file ends with an `endOfDocument`, which clears the state.
 public struct CorpusFilter {
     public let format: CorpusFormat
-    /// JSON Lines records skipped: lines that are not JSON, and objects without a string `text` field.
+    /// The JSON Lines field holding a record's text (top level).
+    public let textField: String
+    /// JSON Lines records skipped: lines that are not JSON, and objects without a string text field.
     public var skippedRecords: Int { brokenLines + recordsWithoutText }
     /// JSON Lines lines that do not parse as a JSON object.
     public private(set) var brokenLines = 0
-    /// JSON Lines objects without a string `text` field.
+    /// JSON Lines objects without a string text field.
     public private(set) var recordsWithoutText = 0
     /// Lines removed as markup (reStructuredText).
     public private(set) var removedLines = 0
@@ -42,7 +46,13 @@ public struct CorpusFilter {
     private var afterDirective: Int? = nil
     private let cleaner = RestructuredTextCleaner()
 
-    public init(format: CorpusFormat) { self.format = format }
+    public init(format: CorpusFormat, textField: String = CorpusFilter.defaultTextField) {
+        self.format = format
+        self.textField = textField
+    }
+
+    /// The JSON Lines text field when none is named.
+    public static let defaultTextField = "text"
 
     /// The state one stretch of a corpus hands on to the next: whether a document is open, and the
     /// indentation below which reStructuredText comment and directive bodies are still being dropped
@@ -93,7 +103,7 @@ public struct CorpusFilter {
                 brokenLines += 1
                 return
             }
-            guard let text = object["text"] as? String else {
+            guard let text = object[textField] as? String else {
                 recordsWithoutText += 1
                 return
             }

@@ -30,7 +30,8 @@ public struct CorpusChunk: Codable, Equatable, Sendable {
 /// `jsonl` format is cut into byte ranges of about `chunkBytes`, each ending just after a newline (a
 /// document may span ranges: the writer joins them). reStructuredText files are never cut (markup
 /// state such as a comment block runs across blank lines), nor are binary files, nor files that are not
-/// regular (a pipe). A line longer than `chunkBytes` is never cut by the plan.
+/// regular (a pipe), nor compressed files (`.gz`, `.zst`: a byte range of compressed data cannot be
+/// decompressed alone), which are one chunk each. A line longer than `chunkBytes` is never cut by the plan.
 public struct CorpusPlan: Codable, Equatable, Sendable {
     /// Target bytes per chunk.
     public static let defaultChunkBytes = 4 << 20
@@ -39,16 +40,20 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
 
     public var files: [String]
     public var format: CorpusFormat
+    /// The JSON Lines field holding a record's text.
+    public var textField: String
     public var chunks: [CorpusChunk]
     /// Sum of the files' sizes when planned (for progress and rates).
     public var totalBytes: Int
 
     /// Plans `paths` (files or directories, as `CorpusReader` resolves them).
-    public init(paths: [String], format: CorpusFormat?, chunkBytes: Int = CorpusPlan.defaultChunkBytes) throws {
-        let reader = try CorpusReader(paths: paths, warn: { _ in })
-        let format = format ?? CorpusFormat.detect(files: reader.files)
-        self.files = reader.files
+    public init(paths: [String], format: CorpusFormat?, textField: String = CorpusFilter.defaultTextField,
+                chunkBytes: Int = CorpusPlan.defaultChunkBytes) throws {
+        let files = try CorpusReader.corpusFiles(paths)
+        let format = format ?? CorpusFormat.detect(files: files)
+        self.files = files
         self.format = format
+        self.textField = textField
         self.chunks = []
         self.totalBytes = 0
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.scanBytes)
@@ -58,7 +63,7 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
             let regular = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
             let size = regular ? Int(info.st_size) : 0
             totalBytes += size
-            let cuts = format != .rst && size > chunkBytes
+            let cuts = format != .rst && size > chunkBytes && CorpusCompression(path: path) == .none
                 ? try Self.cutPoints(path, size: size, chunkBytes: chunkBytes, buffer: buffer) : []
             var start = 0, startsInDocument = false
             for cut in cuts {

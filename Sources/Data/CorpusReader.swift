@@ -22,7 +22,8 @@ public final class CorpusPosition: @unchecked Sendable {
 
 /// Streams a corpus of UTF-8 text files in a fixed order with bounded memory.
 ///
-/// - Paths may be files or directories (walked recursively; files sorted by path).
+/// - Paths may be files or directories (every regular file under them, in `corpusFiles`' order).
+/// - Files ending in `.gz` or `.zst` are decompressed as they are read (`CorpusInput`).
 /// - Documents are maximal runs of non-blank lines; a blank line holds only ASCII whitespace.
 ///   A file boundary also ends a document.
 /// - Files with a NUL byte in their first 8 KiB are treated as binary and skipped with a warning.
@@ -44,35 +45,59 @@ public struct CorpusReader {
     /// apart from its fixed 1 MiB read buffer. Bounded by about 2 × (maxPieceBytes + 1 MiB) whatever
     /// the longest line, because overlong lines are cut into pieces.
     public private(set) var largestLineBuffer = 0
-    /// Total bytes of the files read (binary files excluded) during the last `read`.
+    /// Total bytes of text read (decompressed; binary files excluded) during the last `read`.
     public private(set) var bytesRead = 0
     /// The file and line of the event being delivered.
     public let position = CorpusPosition()
 
-    /// Resolves `paths` into a sorted file list; throws if a path does not exist.
+    /// Resolves `paths` into the file list (`corpusFiles`); throws if a path does not exist.
     public init(paths: [String], warn: @escaping (String) -> Void) throws {
         self.warn = warn
+        self.files = try Self.corpusFiles(paths)
+    }
+
+    /// The files of `paths`, in reading order: each path in the order given; a file as it is (even a pipe or a
+    /// hidden file); a directory replaced by every regular file under it (recursively, following symbolic
+    /// links to files but not to directories), skipping hidden entries (names starting with `.`, and all
+    /// below a hidden directory), sorted by the bytes of their UTF-8 paths, so the order is the same on
+    /// every machine and locale.
+    public static func corpusFiles(_ paths: [String]) throws -> [String] {
         var files: [String] = []
-        let fm = FileManager.default
         for path in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw DataError.fileNotFound(path: path) }
-            if isDir.boolValue {
-                guard let walker = fm.enumerator(atPath: path) else {
-                    throw DataError.unreadable(path: path, reason: "cannot list directory")
-                }
-                var found: [String] = []
-                while let rel = walker.nextObject() as? String {
-                    let full = (path as NSString).appendingPathComponent(rel)
-                    var sub: ObjCBool = false
-                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.append(full) }
-                }
-                files.append(contentsOf: found.sorted())
-            } else {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                if errno == ENOENT || errno == ENOTDIR { throw DataError.fileNotFound(path: path) }
+                throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 files.append(path)
+                continue
+            }
+            var found: [String] = []
+            try walk(path, into: &found)
+            files.append(contentsOf: found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+        return files
+    }
+
+    /// Adds the regular files under directory `dir` (not hidden) to `found`.
+    private static func walk(_ dir: String, into found: inout [String]) throws {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        } catch {
+            throw DataError.unreadable(path: dir, reason: "cannot list directory")
+        }
+        for name in names where !name.hasPrefix(".") {
+            let full = (dir as NSString).appendingPathComponent(name)
+            var link = stat(), info = stat()
+            guard lstat(full, &link) == 0, stat(full, &info) == 0 else { continue }  // a dangling link
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: found.append(full)
+            case S_IFDIR where (link.st_mode & S_IFMT) == S_IFDIR: try walk(full, into: &found)
+            default: continue  // a link to a directory, a pipe, a socket, a device
             }
         }
-        self.files = files
     }
 
     /// Streams every file, calling `body` per event. Warnings are emitted through `warn`.
@@ -123,12 +148,8 @@ public struct CorpusReader {
     static func readRange(_ path: String, from start: Int, to end: Int?, startsInDocument: Bool, endsFile: Bool,
                           buffer: UnsafeMutablePointer<UInt8>, position: CorpusPosition,
                           _ body: (CorpusEvent) throws -> Void) throws -> RangeRead {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        if start > 0 && lseek(fd, off_t(start), SEEK_SET) < 0 {
-            throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
+        let file = try CorpusInput(path: path)
+        try file.seek(to: start)
         var result = RangeRead()
         var line: [UInt8] = []
         line.reserveCapacity(4096)
@@ -180,11 +201,7 @@ public struct CorpusReader {
             var want = Self.readBufferBytes - offset % Self.readBufferBytes
             if let end { want = min(want, end - offset) }
             if want <= 0 { break }
-            let n = Glibc.read(fd, buffer, want)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
+            let n = try file.read(into: buffer, count: want)
             if n == 0 { break }
             if isFirstChunk {
                 isFirstChunk = false

@@ -17,6 +17,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case checksumMismatch(path: String, expected: String, actual: String)
     case malformedPremaskedLine(path: String, line: Int, reason: String)
     case io(path: String, reason: String)
+    /// A compressed corpus file (.gz, .zst) that is truncated or not valid compressed data.
+    case corruptInput(path: String, reason: String)
     /// An error another rank of the job met (`sift prepare` under mpirun), with its message; `io` when it
     /// was a failure while running rather than bad input.
     case failedOnRank(rank: Int, message: String, io: Bool)
@@ -47,6 +49,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(path): checksum \(actual) does not match manifest \(expected)"
         case .malformedPremaskedLine(let path, let line, let reason): return "\(path):\(line): \(reason)"
         case .io(let path, let reason): return "\(path): \(reason)"
+        case .corruptInput(let path, let reason): return "\(path): \(reason)"
         case .failedOnRank(let rank, let message, _): return "rank \(rank): \(message)"
         }
     }

@@ -11,7 +11,8 @@ final class DatasetAssembler {
     /// The document forced into validation (known only after a first pass found no hashed one).
     let fallback: Int?
     let writers: [ShardWriter]
-    private let warn: (String) -> Void
+    /// The counts and warnings of the chunks written.
+    let tally: CorpusTally
 
     /// The carry the last written chunk ended with: what the next chunk must have started from.
     private(set) var carry = CorpusFilter.Carry()
@@ -21,26 +22,16 @@ final class DatasetAssembler {
     private(set) var anyHashed = false
     private var split = 0
     private var runs = [DatasetPreparer.RepeatRunCounter(), DatasetPreparer.RepeatRunCounter()]
-    private(set) var bytes = 0
-    private(set) var invalidUTF8 = 0
-    private(set) var binaryFiles = 0
-    private(set) var removedLines = 0
-    private(set) var brokenLines = 0
-    private(set) var recordsWithoutText = 0
-    private var brokenPlaces: [String] = [], textlessPlaces: [String] = []
-    // The file being written: bytes, invalid sequences and lines over its chunks so far.
-    private var fileBytes = 0, fileInvalid = 0, fileLines = 0
-    /// Chunks fully written.
-    private(set) var chunksDone = 0
 
-    init(plan: CorpusPlan, seed: UInt64, fraction: Double, fallback: Int?, writers: [ShardWriter],
+    /// `repeated`: the corpus was tokenized before in this run (its file and record warnings were given then).
+    init(plan: CorpusPlan, seed: UInt64, fraction: Double, fallback: Int?, writers: [ShardWriter], repeated: Bool = false,
          warn: @escaping (String) -> Void) {
         self.plan = plan
         self.seed = seed
         self.fraction = fraction
         self.fallback = fallback
         self.writers = writers
-        self.warn = warn
+        tally = CorpusTally(plan: plan, repeated: repeated, warn: warn)
         split = splitOf(0)
     }
 
@@ -68,32 +59,7 @@ final class DatasetAssembler {
         try append(part.tokens[from...])
         guard part.last else { return }
         carry = part.endCarry
-        removedLines += part.removedLines
-        recordsWithoutText += part.recordsWithoutText
-        brokenLines += part.brokenLines
-        let chunk = plan.chunks[part.chunk]
-        let path = plan.files[chunk.file]
-        for line in part.brokenPlaces where brokenPlaces.count < ChunkTokenizer.keptPlaces {
-            brokenPlaces.append("\(path):\(fileLines + line)")
-        }
-        for line in part.textlessPlaces where textlessPlaces.count < ChunkTokenizer.keptPlaces {
-            textlessPlaces.append("\(path):\(fileLines + line)")
-        }
-        fileBytes += part.bytes
-        fileInvalid += part.invalidUTF8
-        fileLines += part.lines
-        chunksDone += 1
-        if part.binary {
-            warn("warning: \(path): looks binary (NUL byte in the first 8 KiB); skipped")
-            binaryFiles += 1
-        } else if chunk.lastOfFile {
-            if fileBytes == 0 { warn("warning: \(path): empty file") }
-            if fileInvalid > 0 { warn("warning: \(path): replaced \(fileInvalid) invalid UTF-8 sequence(s) with U+FFFD") }
-        }
-        if chunk.lastOfFile {
-            if !part.binary { bytes += fileBytes; invalidUTF8 += fileInvalid }
-            fileBytes = 0; fileInvalid = 0; fileLines = 0
-        }
+        tally.add(chunk: part.chunk, part.counts)
     }
 
     private func append(_ tokens: ArraySlice<Int32>) throws {
@@ -106,21 +72,11 @@ final class DatasetAssembler {
     /// fills the manifest's counts.
     func finish(into manifest: inout DatasetManifest) throws {
         for i in runs.indices { runs[i].endDocument() }
-        func places(_ list: [String], of total: Int) -> String {
-            list.joined(separator: ", ") + (total > list.count ? ", …" : "")
-        }
-        if brokenLines > 0 {
-            warn("warning: skipped \(brokenLines) JSON Lines line(s) that are not a JSON object: "
-                 + places(brokenPlaces, of: brokenLines))
-        }
-        if recordsWithoutText > 0 {
-            warn("warning: skipped \(recordsWithoutText) JSON Lines record(s) without a string \"text\" field: "
-                 + places(textlessPlaces, of: recordsWithoutText))
-        }
+        tally.finish()
         for w in writers { try w.finish() }
         let train = writers[0], validation = writers[1]
         manifest.corpusFormat = plan.format.rawValue
-        manifest.markupLinesRemoved = removedLines
+        manifest.markupLinesRemoved = tally.removedLines
         manifest.trainRepeatRunShare = runs[0].share
         manifest.validationRepeatRunShare = runs[1].share
         manifest.trainDocuments = train.documents
@@ -133,8 +89,10 @@ final class DatasetAssembler {
         manifest.validationSequences = validation.sequences
         manifest.trainShards = train.shards
         manifest.validationShards = validation.shards
-        manifest.corpusBytes = bytes
-        manifest.invalidUTF8Sequences = invalidUTF8
-        manifest.skippedBinaryFiles = binaryFiles
+        manifest.corpusBytes = tally.bytes
+        manifest.invalidUTF8Sequences = tally.invalidUTF8
+        manifest.skippedBinaryFiles = tally.binaryFiles
+        manifest.skippedRecords = tally.skippedRecords
+        manifest.textField = plan.format == .jsonl ? plan.textField : nil
     }
 }

@@ -57,6 +57,11 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     /// labels that copying a neighbour predicts (reStructuredText underlines inflate it).
     public var trainRepeatRunShare: Double? = nil
     public var validationRepeatRunShare: Double? = nil
+    /// JSON Lines records skipped: lines that are not a JSON object, and objects without a string text
+    /// field. nil in datasets from before it was counted.
+    public var skippedRecords: Int? = nil
+    /// The JSON Lines field the text was read from; nil unless the corpus was read as JSON Lines.
+    public var textField: String? = nil
 
     /// Bytes per stored token id.
     public var tokenBytes: Int { tokenDtype == "uint16" ? 2 : 4 }

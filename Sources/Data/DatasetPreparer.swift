@@ -38,6 +38,8 @@ public struct DatasetPreparer {
         public var sequencesPerShard: Int
         /// How to read the corpus; nil picks it from the file names (`CorpusFormat.detect`).
         public var format: CorpusFormat?
+        /// The JSON Lines field holding a record's text.
+        public var textField: String
         /// Worker threads tokenizing on this rank (≥ 1).
         public var threads: Int
         /// Target bytes per chunk of a large file (`CorpusPlan`); any value gives the same dataset.
@@ -45,9 +47,11 @@ public struct DatasetPreparer {
 
         public init(corpus: [String], vocabPath: String, cased: Bool = false, seqLen: Int = 128,
                     outDirectory: String, validationFraction: Double = 0.01, seed: UInt64 = 0,
-                    sequencesPerShard: Int = 65536, format: CorpusFormat? = nil, threads: Int = 1,
+                    sequencesPerShard: Int = 65536, format: CorpusFormat? = nil,
+                    textField: String = CorpusFilter.defaultTextField, threads: Int = 1,
                     chunkBytes: Int = CorpusPlan.defaultChunkBytes) {
             self.format = format
+            self.textField = textField
             self.corpus = corpus
             self.vocabPath = vocabPath
             self.cased = cased
@@ -62,12 +66,7 @@ public struct DatasetPreparer {
     }
 
     /// How far rank 0 has written: bytes of the corpus (as planned) behind it, of the total.
-    public struct Progress: Sendable {
-        public var bytesDone: Int
-        public var totalBytes: Int
-        public var chunksDone: Int
-        public var chunks: Int
-    }
+    public typealias Progress = CorpusProgress
 
     /// What a run found and wrote, for the closing summary.
     public struct Report: Sendable {
@@ -75,7 +74,7 @@ public struct DatasetPreparer {
         /// Files in the corpus and chunks it was cut into.
         public var files: Int
         public var chunks: Int
-        /// JSON Lines records skipped (not an object, or no string "text").
+        /// JSON Lines records skipped (not an object, or no string text field).
         public var skippedRecords: Int
         /// Times the corpus was tokenized (2 when the fallback validation document was needed).
         public var passes: Int
@@ -131,6 +130,7 @@ public struct DatasetPreparer {
         }
         guard options.threads >= 1 else { throw DataError.invalidArgument("threads must be at least 1") }
         guard options.chunkBytes >= 1 else { throw DataError.invalidArgument("chunk bytes must be at least 1") }
+        guard !options.textField.isEmpty else { throw DataError.invalidArgument("the JSON Lines text field name is empty") }
         let vocab = try Vocabulary(path: options.vocabPath)
         let tokenizer = BertTokenizer(vocabulary: vocab, cased: options.cased)
         let tokenBytes = vocab.count <= 65535 ? 2 : 4
@@ -162,7 +162,8 @@ public struct DatasetPreparer {
                     throw DataError.outputNotADataset(path: out.path)
                 }
             }
-            plan = try CorpusPlan(paths: options.corpus, format: options.format, chunkBytes: options.chunkBytes)
+            plan = try CorpusPlan(paths: options.corpus, format: options.format, textField: options.textField,
+                                  chunkBytes: options.chunkBytes)
         }
         return Job(options: options, tokenizer: tokenizer, template: template, plan: plan, out: out,
                    destinationExists: destinationExists)
@@ -211,7 +212,7 @@ public struct DatasetPreparer {
             ranks.startSend(PrepareMessage.encode(message), to: 0, tag: PrepareMessage.dataTag).wait(meanwhile: watchStop)
         }
         while true {
-            let pipeline = ChunkPipeline(order: mine, workers: threads) { try tokenize.tokenize($0, $1) }
+            let pipeline = ChunkPipeline<ChunkPart>(order: mine, workers: threads) { try tokenize.tokenize($0, $1) }
             loop: while !stopped {
                 do {
                     switch try pipeline.next(timeout: 0.005) {
@@ -302,7 +303,7 @@ public struct DatasetPreparer {
                 try writeManifest(manifest, vocabPath: options.vocabPath, into: temp)
                 try moveIntoPlace(temp: temp, out: out, parent: parent, destinationExists: job.destinationExists)
                 tellRanks(.done)
-                let skipped = assembler.brokenLines + assembler.recordsWithoutText
+                let skipped = assembler.tally.skippedRecords
                 return Report(manifest: manifest, files: plan.files.count, chunks: plan.chunks.count,
                               skippedRecords: skipped, passes: passes, ranks: size, threads: options.threads)
             }
@@ -334,9 +335,9 @@ public struct DatasetPreparer {
                         sep: tokenize.tokenizer.vocabulary.sepId, pad: tokenize.tokenizer.vocabulary.padId)
         }
         let assembler = DatasetAssembler(plan: plan, seed: options.seed, fraction: options.validationFraction,
-                                         fallback: fallback, writers: writers, warn: warn)
+                                         fallback: fallback, writers: writers, repeated: fallback != nil, warn: warn)
         let local = plan.chunks.indices.filter { $0 % size == 0 }
-        let pipeline = ChunkPipeline(order: local, workers: options.threads) { try tokenize.tokenize($0, $1) }
+        let pipeline = ChunkPipeline<ChunkPart>(order: local, workers: options.threads) { try tokenize.tokenize($0, $1) }
         defer { pipeline.cancel() }
         func nextPart(_ chunk: Int) throws -> ChunkPart {
             if let ranks, chunk % size != 0 {

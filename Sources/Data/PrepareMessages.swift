@@ -35,9 +35,11 @@ enum PrepareMessage {
             p.tokens.withUnsafeBytes { w.bytes.append(contentsOf: $0) }
             w.ints(p.documentEnds)
             w.carry(p.startCarry); w.carry(p.endCarry)
-            for v in [p.bytes, p.invalidUTF8, p.lines, p.removedLines, p.brokenLines, p.recordsWithoutText] { w.int(v) }
-            w.bool(p.binary)
-            w.ints(p.brokenPlaces); w.ints(p.textlessPlaces)
+            let c = p.counts
+            for v in [c.bytes, c.invalidUTF8, c.lines, c.removedLines, c.brokenLines, c.recordsWithoutText] { w.int(v) }
+            w.bool(c.binary)
+            w.ints(c.brokenPlaces)
+            w.ints(c.textlessPlaces)
         case .error(let chunk, let message, let io):
             w.int(1); w.int(chunk); w.string(message); w.bool(io)
         case .finished:
@@ -62,10 +64,15 @@ enum PrepareMessage {
             r.offset += 4 * n
             p.documentEnds = r.ints()
             p.startCarry = r.carry(); p.endCarry = r.carry()
-            p.bytes = r.int(); p.invalidUTF8 = r.int(); p.lines = r.int()
-            p.removedLines = r.int(); p.brokenLines = r.int(); p.recordsWithoutText = r.int()
-            p.binary = r.bool()
-            p.brokenPlaces = r.ints(); p.textlessPlaces = r.ints()
+            p.counts.bytes = r.int()
+            p.counts.invalidUTF8 = r.int()
+            p.counts.lines = r.int()
+            p.counts.removedLines = r.int()
+            p.counts.brokenLines = r.int()
+            p.counts.recordsWithoutText = r.int()
+            p.counts.binary = r.bool()
+            p.counts.brokenPlaces = r.ints()
+            p.counts.textlessPlaces = r.ints()
             return .part(p)
         case 1:
             let chunk = r.int(), message = r.string(), io = r.bool()

@@ -7,18 +7,25 @@
 /// vocabulary reaches the requested size or no pair occurs at least twice. The result is used
 /// with greedy longest-match WordPiece like any BERT vocab.txt.
 ///
-/// Memory stays bounded: word counting keeps at most `maxDistinctWords` entries and, when the
-/// table overflows, drops words seen fewer than a threshold that doubles on each prune.
+/// Memory stays bounded: word counting keeps at most `maxDistinctWords` entries and, when the table
+/// overflows, prunes it (`prune`) to at most half by dropping its rarest words, as the reference trainers
+/// (word2vec's ReduceVocab, fastText) cap their word tables. A word dropped early may come back later with
+/// the count of its later occurrences only.
 public struct VocabularyBuilder {
+    /// The default cap on distinct words: about 2 M words, a table of about 150–250 MB.
+    public static let defaultMaxDistinctWords = 2_000_000
     public let cased: Bool
     public let maxDistinctWords: Int
     /// Distinct-word table: word → frequency.
     public private(set) var wordCounts: [String: Int] = [:]
-    private var pruneThreshold = 2
-    /// Words dropped by pruning (their occurrences are lost to training).
+    /// The largest count threshold a prune used (0: never pruned): words seen fewer times were dropped.
+    public private(set) var pruneThreshold = 0
+    /// Words dropped by pruning (a word dropped twice counts twice).
     public private(set) var prunedWords = 0
+    /// Times the table was pruned.
+    public private(set) var prunes = 0
 
-    public init(cased: Bool, maxDistinctWords: Int = 2_000_000) {
+    public init(cased: Bool, maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords) {
         self.cased = cased
         self.maxDistinctWords = maxDistinctWords
     }
@@ -31,13 +38,29 @@ public struct VocabularyBuilder {
         if wordCounts.count > maxDistinctWords { prune() }
     }
 
-    private mutating func prune() {
-        while wordCounts.count > maxDistinctWords / 2 {
-            let before = wordCounts.count
-            wordCounts = wordCounts.filter { $0.value >= pruneThreshold }
-            prunedWords += before - wordCounts.count
-            pruneThreshold *= 2
+    /// Adds the counts of a piece of the corpus (one chunk's words), then prunes if the table overflows.
+    public mutating func add(_ counts: [String: Int]) {
+        if wordCounts.isEmpty {
+            wordCounts = counts
+        } else {
+            wordCounts.merge(counts, uniquingKeysWith: +)
         }
+        if wordCounts.count > maxDistinctWords { prune() }
+    }
+
+    /// Drops the rarest words until at most `maxDistinctWords / 2` are left: those seen fewer than t times,
+    /// t ≥ 2 the smallest threshold that leaves at most that many (ties at the threshold all go or all stay,
+    /// so the result does not depend on the table's order). Each prune finds its own t.
+    public mutating func prune() {
+        prunes += 1
+        let keep = maxDistinctWords / 2
+        var counts = wordCounts.values.sorted(by: >)
+        let threshold = max(2, counts.count > keep ? counts[keep] + 1 : 2)
+        counts = []
+        let before = wordCounts.count
+        wordCounts = wordCounts.filter { $0.value >= threshold }
+        prunedWords += before - wordCounts.count
+        pruneThreshold = max(pruneThreshold, threshold)
     }
 
     /// Learns `size` tokens (specials included) from the counted words; returns them in id order:

@@ -22,7 +22,11 @@ struct PrepareCommand: ParsableCommand {
         read the corpus at the same paths; only rank 0 writes --out.
         """)
 
-    @Option(help: "Corpus files or directories (repeatable).")
+    @Option(help: ArgumentHelp("Corpus files or directories (repeatable).", discussion: """
+        Read in the order given; a directory stands for every regular file under it, recursively, sorted by \
+        the bytes of their paths, hidden names (starting with '.') skipped. Files ending in .gz or .zst are \
+        decompressed as they are read (each is one unit of work: a thread or rank reads it whole).
+        """))
     var corpus: [String] = ["/usr/share/doc/python3.11/html/_sources"]
     @Option(help: "BERT vocab.txt.") var vocab: String
     @Flag(help: "Keep case and accents.") var cased = false
@@ -35,9 +39,17 @@ struct PrepareCommand: ParsableCommand {
         rst removes reStructuredText markup (section adornments, table borders, directive and comment \
         markers, link targets, inline roles) and keeps prose and code; jsonl reads one document per line \
         from the string field "text"; auto picks rst when most files end in .rst or .rst.txt (Python's \
-        documentation sources), jsonl when most end in .jsonl, else text.
+        documentation sources), jsonl when most end in .jsonl, else text (a .gz or .zst suffix is looked \
+        through).
         """))
     var format: String = "auto"
+    @Option(name: .customLong("text-field"), help: ArgumentHelp(
+        "JSON Lines field holding each record's text (default: text).", discussion: """
+        A top-level string field. A line that is not a JSON object, or a record without this field as a \
+        string, is skipped: the first 20 are named by file and line, all are counted in the summary and in \
+        the manifest (skippedRecords).
+        """))
+    var textField = CorpusFilter.defaultTextField
     @Option(help: ArgumentHelp("Worker threads tokenizing in each process (default: the cores available to it).",
                                discussion: """
         Threads, at least 1. The default is the number of cores the process may run on (its CPU affinity); \
@@ -49,6 +61,7 @@ struct PrepareCommand: ParsableCommand {
         if format != "auto" && CorpusFormat(rawValue: format) == nil {
             throw ValidationError("unknown --format '\(format)' (expected auto, text, rst or jsonl)")
         }
+        if textField.isEmpty { throw ValidationError("--text-field must name a field (got an empty name)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
 
@@ -66,11 +79,12 @@ struct PrepareCommand: ParsableCommand {
         let options = DatasetPreparer.Options(
             corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
             validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
-            format: CorpusFormat(rawValue: format), threads: threads ?? AvailableCores.perRank(localRanks: localRanks))
+            format: CorpusFormat(rawValue: format), textField: textField,
+            threads: threads ?? AvailableCores.perRank(localRanks: localRanks))
         if !Self.launchedAsRank {
             do {
                 let job = try DatasetPreparer.setUp(options)
-                let progress = PrepareProgress(enabled: true, start: start)
+                let progress = CorpusProgressLine(enabled: true, start: start)
                 let report = try DatasetPreparer.run(job, ranks: nil, warn: { printError($0) }, progress: progress.update)!
                 progress.finish()
                 summary(report, seconds: Date().timeIntervalSince(start)).forEach { print($0) }
@@ -83,7 +97,7 @@ struct PrepareCommand: ParsableCommand {
         let job = try RankedJob.start()
         let comm = job.comm
         let prepared = try job.setUp { try DatasetPreparer.setUp(options, planning: comm.isRoot) }
-        let progress = PrepareProgress(enabled: comm.isRoot, start: start)
+        let progress = CorpusProgressLine(enabled: comm.isRoot, start: start)
         let report = try job.run(shared: { $0 is DataError ? exitStatus(for: $0).rawValue : nil }) {
             try DatasetPreparer.run(prepared, ranks: comm, warn: { printError($0) }, progress: progress.update)
         }
@@ -113,23 +127,29 @@ struct PrepareCommand: ParsableCommand {
     }
 }
 
-/// Rank 0's progress while preparing a long corpus: bytes written in corpus order, rate and ETA, on a live
-/// bar or as plain lines (`SIFT_PROGRESS`, like `sift train`). Nothing is shown in the first seconds, so
-/// short inputs print only their summary.
-final class PrepareProgress {
+/// Progress through a long corpus (`sift prepare` on rank 0, `sift vocab`): bytes done in corpus order, rate
+/// and ETA, on a live bar or as plain lines (`SIFT_PROGRESS`, like `sift train`). Nothing is shown in the
+/// first seconds, so short inputs print only their summary.
+final class CorpusProgressLine {
     /// Seconds before the first line, and between plain lines.
     static let quietSeconds = 5.0
     static let plainEvery = 10.0
     private let line: LiveLine
     private let start: Date
     private var lastShown: Date? = nil
+    private let label: String
 
-    init(enabled: Bool, start: Date) {
-        line = LiveLine(enabled: enabled, output: { print($0); fflush(stdout) })
+    /// `label` starts the line (the command's name); `output` receives finished lines.
+    init(enabled: Bool, start: Date, label: String = "prepare") {
+        line = LiveLine(enabled: enabled) { text in
+            print(text)
+            fflush(stdout)
+        }
         self.start = start
+        self.label = label
     }
 
-    func update(_ p: DatasetPreparer.Progress) {
+    func update(_ p: CorpusProgress) {
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
         guard elapsed >= Self.quietSeconds, p.chunksDone < p.chunks else { return }
@@ -139,7 +159,7 @@ final class PrepareProgress {
         lastShown = now
         let rate = Double(p.bytesDone) / elapsed
         let remaining = rate > 0 ? Double(p.totalBytes - p.bytesDone) / rate : 0
-        let text = String(format: "prepare: %.1f/%.1f MB (%.0f%%) | %.1f MB/s | ETA ", Double(p.bytesDone) / 1e6,
+        let text = label + String(format: ": %.1f/%.1f MB (%.0f%%) | %.1f MB/s | ETA ", Double(p.bytesDone) / 1e6,
                           Double(p.totalBytes) / 1e6, 100 * Double(p.bytesDone) / Double(max(1, p.totalBytes)), rate / 1e6)
             + formatDuration(remaining)
         line.show(text, step: p.bytesDone, of: p.totalBytes)

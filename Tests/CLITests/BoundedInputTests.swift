@@ -68,9 +68,13 @@ final class BoundedInputTests: XCTestCase {
         try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let out = try SiftProcess.run(["prepare", "--corpus", d + "/corpus", "--vocab", p.vocab, "--seq-len", "32", "--out", d + "/ds"])
         XCTAssertEqual(out.status, 0, out.stderr)
-        XCTAssertTrue(out.stderr.contains("warning: skipped 2 JSON Lines line(s) that are not a JSON object: \(file):2, \(file):4"),
-                      out.stderr)
-        XCTAssertTrue(out.stderr.contains("warning: skipped 1 JSON Lines record(s) without a string \"text\" field: \(file):5"), out.stderr)
+        let expected = ["warning: \(file):2: not a JSON object; record skipped", "warning: \(file):4: not a JSON object; record skipped",
+                        "warning: \(file):5: no string \"text\" field; record skipped",
+                        "warning: skipped 3 JSON Lines record(s): 2 not a JSON object, 1 without a string \"text\" field"]
+        XCTAssertEqual(out.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("warning:") }, expected, out.stderr)
+        XCTAssertTrue(out.stdout.contains("3 JSON Lines record(s)"), out.stdout)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: d + "/ds/manifest.json")))
+        XCTAssertEqual((manifest as? [String: Any])?["skippedRecords"] as? Int, 3)
     }
 
     /// `--sift-delay`'s help said "0 with --init-from", which the code does not do: it tells the user to pass 0.

@@ -84,6 +84,69 @@ final class PrepareWorkersTests: XCTestCase {
         }
     }
 
+    /// Runs `/usr/bin/TOOL ARGS`; skips the test when the tool is not installed (launch/setup.sh installs both).
+    func runTool(_ tool: String, _ args: [String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/" + tool) else { throw XCTSkip("/usr/bin/\(tool) is missing") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
+        process.arguments = args
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "\(tool) \(args)")
+    }
+
+    /// The corpus above compressed file by file with gzip, and with zstd, prepares to the recorded shards of
+    /// the plain corpus (each compressed file one unit of work): gzip on 2 threads, zstd on 2 ranks. Its
+    /// warnings name the compressed files.
+    func testCompressedCorpusGivesTheSameShards() throws {
+        let d = temporaryDirectory("prep-compressed")
+        try Self.writeCorpus(d + "/plain")
+        let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/plain/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
+        XCTAssertEqual(vocab.status, 0, vocab.stderr)
+        for (tool, suffix, threads, ranks) in [("gzip", ".gz", 2, nil), ("zstd", ".zst", 1, 2)] as [(String, String, Int, Int?)] {
+            let corpus = d + "/" + tool
+            try FileManager.default.copyItem(atPath: d + "/plain", toPath: corpus)
+            for name in try FileManager.default.contentsOfDirectory(atPath: corpus) {
+                try runTool(tool, tool == "gzip" ? ["-q", "-n", corpus + "/" + name] : ["-q", "--rm", corpus + "/" + name])
+            }
+            let out = try SiftProcess.run(["prepare", "--corpus", corpus, "--vocab", d + "/vocab.txt", "--seq-len", "64",
+                                           "--validation-fraction", "0.05", "--shard-sequences", "20000", "--out", d + "/ds-" + tool,
+                                           "--threads", "\(threads)"], ranks: ranks, timeout: 600)
+            XCTAssertEqual(out.status, 0, "\(tool): \(out.stderr)")
+            XCTAssertTrue(out.stdout.contains("read 4 files (") && out.stdout.contains(", 4 chunks)"), "\(tool): one chunk per file: \(out.stdout)")
+            XCTAssertTrue(out.stderr.contains("b-large.txt\(suffix): replaced 2 invalid UTF-8 sequence(s)"), out.stderr)
+            let data = try Data(contentsOf: URL(fileURLWithPath: d + "/ds-" + tool + "/manifest.json"))
+            let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            let shards = ((manifest["trainShards"] as! [[String: Any]]) + (manifest["validationShards"] as! [[String: Any]]))
+            let checksums = Dictionary(uniqueKeysWithValues: shards.map { ($0["file"] as! String, $0["fnv1a64"] as! String) })
+            XCTAssertEqual(checksums, Self.recordedShards, "\(tool): not the shards of the plain corpus")
+        }
+    }
+
+    /// A truncated .gz among good files: one error line naming the file and what is wrong, exit status 2, nothing
+    /// left in the output's folder; on one process and on 2 ranks.
+    func testTruncatedCompressedFileEndsTheRun() throws {
+        let d = temporaryDirectory("prep-truncated")
+        try Self.writeCorpus(d + "/corpus")
+        let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/corpus/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
+        XCTAssertEqual(vocab.status, 0, vocab.stderr)
+        try runTool("gzip", ["-q", "-n", d + "/corpus/c.txt"])
+        let whole = FileManager.default.contents(atPath: d + "/corpus/c.txt.gz")!
+        try whole.prefix(whole.count - 10).write(to: URL(fileURLWithPath: d + "/corpus/c.txt.gz"))
+        try FileManager.default.createDirectory(atPath: d + "/out", withIntermediateDirectories: true)
+        for ranks in [nil, 2] as [Int?] {
+            let out = try SiftProcess.run(["prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
+                                           "--threads", "2"], ranks: ranks, timeout: 300)
+            XCTAssertFalse(out.timedOut)
+            XCTAssertEqual(out.status, 2, out.stderr)
+            let errors = out.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+            XCTAssertEqual(errors.count, 1, out.stderr)
+            XCTAssertTrue(errors.first?.contains("\(d)/corpus/c.txt.gz: truncated gzip data: the file ends inside a compressed member")
+                          ?? false, out.stderr)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d + "/out"), [], "something was left in the output's folder")
+        }
+    }
+
     /// A rank that cannot read its chunk ends the job: one error line naming the rank and the file, exit
     /// status 2 on every rank, and no dataset or temporary directory left behind.
     func testAnErrorOnOneRankEndsEveryRank() throws {
