@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Data
 import Foundation
 import Interop
 import Model
@@ -45,6 +46,10 @@ struct TrainCommand: ParsableCommand {
         "Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks; 0: new masks every epoch.",
         discussion: "A resumed run must be given the same value."))
     var maskCycle: Int = 0
+    @Option(help: ArgumentHelp(
+        "What one masking draw covers: tokens (each WordPiece on its own) or words (a word and its ## pieces together).",
+        discussion: "Both mask the same share of tokens in expectation (0.15). A resumed run must keep the mode."))
+    var mask: MaskingMode = trainDefaults.masking
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradients accumulate beyond it).")
     var microBatch: Int = trainDefaults.microBatch
     @Option(help: "Peak learning rate.")
@@ -135,6 +140,9 @@ struct TrainCommand: ParsableCommand {
         if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
         if maskCycle < 0 { throw ValidationError("--mask-cycle must be non-negative (got \(maskCycle))") }
         if maskCycle > 0 && data == nil { throw ValidationError("--mask-cycle needs --data (--train-jsonl samples come masked already)") }
+        if mask != .tokens && data == nil {
+            throw ValidationError("--mask \(mask.rawValue) needs --data (--train-jsonl samples come masked already)")
+        }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if let export, let checkpointDir, let problem = Self.overlap(export: export, checkpointDir: checkpointDir) {
@@ -183,6 +191,7 @@ struct TrainCommand: ParsableCommand {
         o.weightDecay = weightDecay
         o.clipNorm = clipNorm
         o.seed = seed
+        o.masking = mask
         o.fitsScheduleToBudget = steps == nil && timeBudget != nil
         o.steps = steps ?? (o.fitsScheduleToBudget ? 100_000_000 : trainDefaults.steps)
         o.stopAfter = stopAfter
@@ -224,6 +233,9 @@ struct TrainCommand: ParsableCommand {
         try TrainingRun(command: self).run()
     }
 }
+
+/// `--mask`: single tokens or whole words.
+extension MaskingMode: ExpressibleByArgument {}
 
 /// `--gradient-exchange`: the number format gradients cross the network in.
 enum GradientExchange: String, ExpressibleByArgument, CaseIterable {
