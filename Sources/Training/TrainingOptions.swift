@@ -121,6 +121,8 @@ public struct TrainingOptions: Sendable {
     /// Compare replica checksums every this many steps (0: never).
     public var checkReplicasEvery: Int = 50
     public var metricsPath: String? = nil
+    /// Directory for TensorBoard event files (`--tensorboard`), written by rank 0; nil for none.
+    public var tensorboardDirectory: String? = nil
     /// Optional JSON Lines log of every pool, its losses and the selection (for tests and analysis).
     public var selectionLogPath: String? = nil
     /// Every this many steps also compute the pool's exact losses (off the clock) and log how well

@@ -97,14 +97,18 @@ struct TrainCommand: ParsableCommand {
         """)
     var resumeOrStart = false
     @Flag(help: """
-        Start from step 0 although --checkpoint-dir, --metrics or --selection-log hold an earlier run's \
-        files: its checkpoints are deleted and its logs replaced. Without it (or --resume) they are an error.
+        Start from step 0 although --checkpoint-dir, --metrics, --selection-log or --tensorboard hold an earlier \
+        run's files: its checkpoints and event files are deleted and its logs replaced. Without it (or --resume) \
+        they are an error.
         """)
     var startOver = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
     var metrics: String?
+    @Option(help: ArgumentHelp("Directory for TensorBoard event files (rank 0, one file per run; default none; tags: docs/METRICS.md).",
+                               valueName: "dir"))
+    var tensorboard: String?
     @Option(help: "JSON Lines file for every pool, its losses and the selection.")
     var selectionLog: String?
     @Option(help: "Export the final model as a HuggingFace directory here.")
@@ -214,6 +218,7 @@ struct TrainCommand: ParsableCommand {
         o.bucketBytes = Int(bucketMb * 1_048_576)
         o.checkReplicasEvery = checkReplicasEvery
         o.metricsPath = metrics
+        o.tensorboardDirectory = tensorboard
         o.selectionLogPath = selectionLog
         o.logEvery = logEvery
         o.watchdogSeconds = watchdogSeconds
