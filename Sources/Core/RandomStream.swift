@@ -33,6 +33,9 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case maskReplacement = 3
     /// The position selected in a sequence that drew none, per (seed, epoch, sample).
     case maskFallback = 4
+    /// The order whole-word masking (`--mask words`) draws a sequence's words in: Fisher–Yates swaps per
+    /// (seed, epoch, sample, draw).
+    case wholeWordOrder = 0x3040D
     /// Synthetic losses of `sift debug-select` and the selection tests, per (seed, sample).
     case syntheticLoss = 0x7E57
     /// Synthetic tokens of `sift bench`'s step section, per (salt, sample, position).

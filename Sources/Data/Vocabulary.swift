@@ -19,6 +19,8 @@ public struct Vocabulary: Sendable {
     public let maskId: Int32
     /// Longest token measured in Unicode scalars, with any `##` prefix removed (bounds the WordPiece search).
     public let maxPieceScalars: Int
+    /// Which ids are `##` continuation pieces (whole-word masking's word boundaries).
+    public let continuationPieces: ContinuationPieces
     private let idByToken: [String: Int32]
 
     /// Number of tokens (= model vocabulary size).
@@ -73,6 +75,7 @@ public struct Vocabulary: Sendable {
         self.tokens = tokens
         self.idByToken = ids
         self.maxPieceScalars = maxLen
+        self.continuationPieces = ContinuationPieces(tokens: tokens)
         var h = FNV1a64()
         h.update(bytes)
         self.hash = h.hex

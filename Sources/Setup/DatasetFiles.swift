@@ -18,10 +18,10 @@ struct DatasetFiles {
 
     /// Opens `dir`, verifies its checksums and that it was prepared with `vocabulary`, and masks its training
     /// split with `seed` (masks repeating every `maskCycle` epochs, 0: never) and its validation split with the
-    /// `RandomStream.validationMasks` seed derived from it.
+    /// `RandomStream.validationMasks` seed derived from it, both by `masking` (single tokens or whole words).
     /// - Parameter seqLen: the sequence length asked for, checked against the dataset's (nil: any).
     static func open(_ dir: String, vocabulary: Vocabulary, vocabPath: String, seed: UInt64, maskCycle: Int = 0,
-                     seqLen: Int? = nil) throws -> DatasetFiles {
+                     masking: MaskingMode = .tokens, seqLen: Int? = nil) throws -> DatasetFiles {
         guard FileManager.default.fileExists(atPath: dir) else { throw SetupError.missingDataset(dir) }
         let dataset = try ShardedDataset(directory: dir)
         // Checksums are read once at start-up (seconds even for GBs), so a corrupt shard is an
@@ -44,11 +44,11 @@ struct DatasetFiles {
             throw SetupError("--seq-len \(s) does not match the dataset's sequence length \(dataset.seqLen)")
         }
         guard dataset.count(.train) > 0 else { throw SetupError("dataset \(dir) has no training sequences") }
-        let train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: seed),
-                                         maskCycle: maskCycle)
+        let train = MaskedDatasetSamples(dataset: dataset, split: .train,
+                                         masker: MLMMasker(vocabulary: vocabulary, seed: seed, mode: masking), maskCycle: maskCycle)
+        let validationMasker = MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: seed), mode: masking)
         let validation = dataset.count(.validation) > 0
-            ? MaskedDatasetSamples(dataset: dataset, split: .validation,
-                                   masker: MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: seed)))
+            ? MaskedDatasetSamples(dataset: dataset, split: .validation, masker: validationMasker)
             : nil
         return DatasetFiles(dataset: dataset, train: train, validation: validation)
     }

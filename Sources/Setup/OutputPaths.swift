@@ -13,16 +13,19 @@ public enum OutputPaths {
         if let path = options.metricsPath { try prepareFile(path, flag: "--metrics") }
         if let path = options.selectionLogPath { try prepareFile(path, flag: "--selection-log") }
         if let dir = options.checkpointDirectory { try checkDirectory(dir, flag: "--checkpoint-dir") }
+        if let dir = options.tensorboardDirectory { try checkDirectory(dir, flag: "--tensorboard") }
         if let dir = export { try checkDirectory(dir, flag: "--export") }
         if !options.resume { try clearEarlierRun(options) }
     }
 
     /// A run from step 0 meets what an earlier run left: checkpoints in `--checkpoint-dir` (which the new
     /// run's rotation would delete in favour of the older, higher-numbered ones, and which a later
-    /// `--resume` would continue) or a non-empty metrics file or selection log (which it would replace).
+    /// `--resume` would continue), a non-empty metrics file or selection log (which it would replace) or
+    /// event files in `--tensorboard` (which TensorBoard would show mixed with the new run's).
     /// Without `--start-over` each is an error naming it; with it, every leftover is checked first and
-    /// then the checkpoints (and those set aside as damaged, `NAME.damaged` and `NAME.damaged-K`) are
-    /// deleted; the logs are replaced when opened.
+    /// then the checkpoints (and those set aside as damaged, `NAME.damaged` and `NAME.damaged-K`) and the
+    /// event files are deleted; the logs are replaced when opened. Other files in the two directories are
+    /// left alone.
     /// - Throws: `SetupError` naming the first leftover and the two ways on.
     static func clearEarlierRun(_ options: TrainingOptions) throws {
         let fm = FileManager.default
@@ -45,7 +48,16 @@ public enum OutputPaths {
                                  + "with --resume, or pass --start-over to replace it")
             }
         }
-        for path in checkpoints where unlink(path) != 0 && errno != ENOENT {
+        var events: [String] = []
+        if let dir = options.tensorboardDirectory {
+            events = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(TensorBoardWriter.filePrefix) }.sorted()
+                .map { (dir as NSString).appendingPathComponent($0) }
+            if !options.startOver && !events.isEmpty {
+                throw SetupError("--tensorboard \(dir) holds \(events.count) event file(s) of an earlier run; continue that run "
+                                 + "with --resume, or pass --start-over to delete them")
+            }
+        }
+        for path in checkpoints + events where unlink(path) != 0 && errno != ENOENT {
             throw SetupError("--start-over: cannot delete \(path) (\(String(cString: strerror(errno))))")
         }
     }

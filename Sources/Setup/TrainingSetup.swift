@@ -90,7 +90,8 @@ public struct TrainingSetup {
         }
         let vocabulary = try Vocabulary(path: vocabPath)
         var data = try inputs.data.map { try DatasetFiles.open($0, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed,
-                                                               maskCycle: inputs.maskCycle, seqLen: inputs.seqLen) }
+                                                               maskCycle: inputs.maskCycle, masking: options.masking,
+                                                               seqLen: inputs.seqLen) }
             ?? premaskedData(inputs, vocabulary: vocabulary, options: options)
         if let n = inputs.trainSubset {
             guard n <= data.train.count else {
@@ -147,6 +148,9 @@ public struct TrainingSetup {
         }
         if options.scoreVocabulary > 0 {
             throw SetupError("--score-vocabulary needs --data (its most frequent tokens are counted over the dataset's shards)")
+        }
+        if options.masking != .tokens {
+            throw SetupError("--mask \(options.masking.rawValue) needs --data (--train-jsonl samples come masked already)")
         }
         if options.startsByLearnedShare {
             throw SetupError("--sift-start-learned needs --data (the unigram loss it compares with is counted over the dataset's shards)")

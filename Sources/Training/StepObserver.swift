@@ -1,17 +1,24 @@
 import Foundation
 
-/// Everything rank 0 reports about a run as it goes: the per-step metrics file, the selection log and
-/// the progress line. Other ranks hold an observer that writes nothing.
+/// Everything rank 0 reports about a run as it goes: the per-step metrics file, the TensorBoard event file,
+/// the selection log and the progress line. Other ranks hold an observer that writes nothing.
 final class StepObserver {
     private let metrics: JSONLinesWriter?
+    private let tensorboard: TensorBoardWriter?
+    private let selects: Bool
     private let selectionLog: JSONLinesWriter?
     private let progress: ProgressLine
     private let output: (String) -> Void
     private let logEvery: Int
     private var lastEvaluation: EvaluationResult?
+    private var toldTensorBoardFailure = false
 
-    init(options: TrainingOptions, isRoot: Bool, output: @escaping (String) -> Void) throws {
+    /// - Parameter firstStep: the step this run continues from (0 from the start): a resumed run's event file
+    ///   opens with a restart marker there, so TensorBoard drops the earlier files' later steps.
+    init(options: TrainingOptions, isRoot: Bool, firstStep: Int = 0, output: @escaping (String) -> Void) throws {
         metrics = try isRoot ? options.metricsPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
+        tensorboard = try isRoot ? options.tensorboardDirectory.map { try TensorBoardWriter(directory: $0, restartStep: firstStep) } : nil
+        selects = options.policy.selects
         selectionLog = try isRoot ? options.selectionLogPath.map { try JSONLinesWriter(path: $0, append: options.resume) } : nil
         progress = ProgressLine(enabled: isRoot, output: output)
         self.output = isRoot ? output : { _ in }
@@ -26,8 +33,13 @@ final class StepObserver {
                       runElapsed: Double, stepsDone: Int, total: Int, times: PhaseTimes, evaluation: EvaluationResult?,
                       ranks: Int, tokensPerSecond: Double) {
         if let e = evaluation { lastEvaluation = e }
-        metrics?.write(MetricsLine.json(record.metricsLine(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                                           elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks)))
+        if metrics != nil || tensorboard != nil {
+            let line = record.metricsLine(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                                          elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks)
+            metrics?.write(MetricsLine.json(line))
+            tensorboard?.write(line, selects: selects)
+            reportTensorBoardFailure()
+        }
         if let trace = record.selection { selectionLog?.write(trace.json(step: record.step)) }
         progress.update(step: record.step, of: total, record: record, evaluation: lastEvaluation,
                         tokensPerSecond: tokensPerSecond, elapsed: runElapsed, stepsDone: stepsDone,
@@ -44,10 +56,19 @@ final class StepObserver {
     func finished(step: Int, final: EvaluationResult, elapsed: Double) {
         say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens",
                    final.loss, 100 * final.accuracy, final.maskedTokens))
-        metrics?.write(MetricsLine.json(MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
-                                                              valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
-                                                              valMaskedTokens: final.maskedTokens,
-                                                              elapsed: MetricsLine.rounded(elapsed, "%.3f"))))
+        let line = MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
+                                         valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
+                                         valMaskedTokens: final.maskedTokens, elapsed: MetricsLine.rounded(elapsed, "%.3f"))
+        metrics?.write(MetricsLine.json(line))
+        tensorboard?.write(line)
+        reportTensorBoardFailure()
+    }
+
+    /// Says once that the event file could not be written (a full disk): training goes on without it.
+    private func reportTensorBoardFailure() {
+        guard let failure = tensorboard?.failure, !toldTensorBoardFailure else { return }
+        toldTensorBoardFailure = true
+        say("warning: --tensorboard: \(failure); no further events are written")
     }
 
     func finish() { progress.finish() }

@@ -7,7 +7,7 @@ extension Trainer {
     /// Trains until `--steps`, `--time-budget`, `--target-accuracy`, `--stop-after` or a preemption
     /// signal stops it, evaluating, checkpointing and reporting along the way.
     public func run() throws -> TrainingSummary {
-        let reporter = try StepObserver(options: options, isRoot: isRoot, output: output)
+        let reporter = try StepObserver(options: options, isRoot: isRoot, firstStep: step, output: output)
         var run = RunTally(firstStep: step, trainedFor: elapsedBefore)
         var stop: StopReason?
         while stop == nil && step < stepLimit {

@@ -1,3 +1,4 @@
+import Data
 import Selection
 
 /// Everything a training run is configured with, validated before any MPI work starts; its defaults are
@@ -60,6 +61,9 @@ public struct TrainingOptions: Sendable {
     public var clipNorm: Float = 1.0
     /// Seed of every random choice (initialisation, data order, masks, dropout, sampling).
     public var seed: UInt64 = 1234
+    /// What one masking draw covers: a token (BERT's original masking) or a whole word (`--mask words`).
+    /// It changes the training data, so a resumed run must keep it (`fingerprint`).
+    public var masking: MaskingMode = .tokens
     /// Optimizer steps; also the length of the learning-rate schedule.
     public var steps: Int = 1000
     /// With a `timeBudget` and no explicit step count: fix the schedule's length after
@@ -117,6 +121,8 @@ public struct TrainingOptions: Sendable {
     /// Compare replica checksums every this many steps (0: never).
     public var checkReplicasEvery: Int = 50
     public var metricsPath: String? = nil
+    /// Directory for TensorBoard event files (`--tensorboard`), written by rank 0; nil for none.
+    public var tensorboardDirectory: String? = nil
     /// Optional JSON Lines log of every pool, its losses and the selection (for tests and analysis).
     public var selectionLogPath: String? = nil
     /// Every this many steps also compute the pool's exact losses (off the clock) and log how well
@@ -253,8 +259,10 @@ public struct TrainingOptions: Sendable {
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
         var delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
         if startsByLearnedShare { delay += " sift-start-learned=\(siftStartLearned)" }
+        // Token masking is left out, so that the checkpoints written before `--mask` existed resume.
+        let mask = masking == .tokens ? "" : " mask=\(masking.rawValue)"
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
-            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)\(mask)"
     }
 }
 
@@ -269,7 +277,7 @@ extension TrainingOptions {
         "reuse-scoring-forward": ("--reuse-scoring-forward", "off"), "lr": ("--lr", "none"), "warmup": ("--warmup", "none"),
         "steps": ("--steps", "none (schedule fitted to --time-budget)"), "budget": ("--time-budget", "none"),
         "refit": ("--schedule-refit-every", "none"), "wd": ("--weight-decay", "none"), "clip": ("--clip-norm", "none"),
-        "seed": ("--seed", "none"),
+        "seed": ("--seed", "none"), "mask": ("--mask", "tokens"),
     ]
 
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Communication
+import Data
 import Foundation
 import Interop
 import Model
@@ -45,6 +46,10 @@ struct TrainCommand: ParsableCommand {
         "Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks; 0: new masks every epoch.",
         discussion: "A resumed run must be given the same value."))
     var maskCycle: Int = 0
+    @Option(help: ArgumentHelp(
+        "What one masking draw covers: tokens (each WordPiece on its own) or words (a word and its ## pieces together).",
+        discussion: "Both mask the same share of tokens in expectation (0.15). A resumed run must keep the mode."))
+    var mask: MaskingMode = trainDefaults.masking
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradients accumulate beyond it).")
     var microBatch: Int = trainDefaults.microBatch
     @Option(help: "Peak learning rate.")
@@ -92,14 +97,18 @@ struct TrainCommand: ParsableCommand {
         """)
     var resumeOrStart = false
     @Flag(help: """
-        Start from step 0 although --checkpoint-dir, --metrics or --selection-log hold an earlier run's \
-        files: its checkpoints are deleted and its logs replaced. Without it (or --resume) they are an error.
+        Start from step 0 although --checkpoint-dir, --metrics, --selection-log or --tensorboard hold an earlier \
+        run's files: its checkpoints and event files are deleted and its logs replaced. Without it (or --resume) \
+        they are an error.
         """)
     var startOver = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
     var metrics: String?
+    @Option(help: ArgumentHelp("Directory for TensorBoard event files (rank 0, one file per run; default none; tags: docs/METRICS.md).",
+                               valueName: "dir"))
+    var tensorboard: String?
     @Option(help: "JSON Lines file for every pool, its losses and the selection.")
     var selectionLog: String?
     @Option(help: "Export the final model as a HuggingFace directory here.")
@@ -135,6 +144,9 @@ struct TrainCommand: ParsableCommand {
         if let n = trainSubset, n < 1 { throw ValidationError("--train-subset must be at least 1 (got \(n))") }
         if maskCycle < 0 { throw ValidationError("--mask-cycle must be non-negative (got \(maskCycle))") }
         if maskCycle > 0 && data == nil { throw ValidationError("--mask-cycle needs --data (--train-jsonl samples come masked already)") }
+        if mask != .tokens && data == nil {
+            throw ValidationError("--mask \(mask.rawValue) needs --data (--train-jsonl samples come masked already)")
+        }
         if data == nil && trainJsonl == nil { throw ValidationError("give --data DIR (from `sift prepare`) or --train-jsonl FILE") }
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if let export, let checkpointDir, let problem = Self.overlap(export: export, checkpointDir: checkpointDir) {
@@ -183,6 +195,7 @@ struct TrainCommand: ParsableCommand {
         o.weightDecay = weightDecay
         o.clipNorm = clipNorm
         o.seed = seed
+        o.masking = mask
         o.fitsScheduleToBudget = steps == nil && timeBudget != nil
         o.steps = steps ?? (o.fitsScheduleToBudget ? 100_000_000 : trainDefaults.steps)
         o.stopAfter = stopAfter
@@ -205,6 +218,7 @@ struct TrainCommand: ParsableCommand {
         o.bucketBytes = Int(bucketMb * 1_048_576)
         o.checkReplicasEvery = checkReplicasEvery
         o.metricsPath = metrics
+        o.tensorboardDirectory = tensorboard
         o.selectionLogPath = selectionLog
         o.logEvery = logEvery
         o.watchdogSeconds = watchdogSeconds
@@ -224,6 +238,9 @@ struct TrainCommand: ParsableCommand {
         try TrainingRun(command: self).run()
     }
 }
+
+/// `--mask`: single tokens or whole words.
+extension MaskingMode: ExpressibleByArgument {}
 
 /// `--gradient-exchange`: the number format gradients cross the network in.
 enum GradientExchange: String, ExpressibleByArgument, CaseIterable {

@@ -227,6 +227,67 @@ final class NothingLostTests: XCTestCase {
         XCTAssertEqual(steps.max(), 2, "the earlier run's metrics rows remain")
     }
 
+    /// `--tensorboard` is treated like `--metrics`: a run from step 0 into a directory holding an earlier run's
+    /// event files is refused (nothing changed) unless `--resume` (which adds a file beside them) or
+    /// `--start-over` (which deletes the event files only); a file given as the directory is refused at setup.
+    func testTensorBoardDirectoryOfAnEarlierRunNeedsResumeOrStartOver() throws {
+        let p = try TrainingFixture.paths()
+        let dir = temporaryDirectory("nl-tensorboard")
+        let ck = dir + "/ck", tb = dir + "/tb"
+        func events() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: tb)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }.sorted()
+        }
+        // Three steps planned, stopped after two (checkpointed), so that a resumed run may finish them.
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                                                                      extra: ["--stop-after", "2", "--tensorboard", tb]))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(events().count, 1)
+        try "kept".write(toFile: tb + "/notes.txt", atomically: true, encoding: .utf8)
+        let before = snapshot(dir)
+        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
+                                                         extra: ["--tensorboard", tb]),
+                          ranks: 2, mentions: ["--tensorboard \(tb) holds 1 event file(s) of an earlier run", "--resume", "--start-over"])
+        XCTAssertEqual(snapshot(dir), before)
+        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
+                                                         extra: ["--tensorboard", tb + "/notes.txt"]),
+                          mentions: ["--tensorboard \(tb)/notes.txt is a file, not a directory"])
+        XCTAssertEqual(snapshot(dir), before)
+
+        let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                                                                        extra: ["--tensorboard", tb, "--resume"]))
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(events().count, 2, "a resumed run adds a file")
+        let fresh = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                                                                      extra: ["--tensorboard", tb, "--start-over"]))
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        XCTAssertEqual(events().count, 1, "--start-over deletes the earlier event files")
+        XCTAssertEqual(try String(contentsOfFile: tb + "/notes.txt", encoding: .utf8), "kept", "other files are left alone")
+    }
+
+    /// `--mask words` changes the training data, so a checkpoint written with token masking does not resume
+    /// under it (the field named with both values), and it needs a dataset to mask.
+    func testMaskModeMustMatchOnResumeAndNeedsADataset() throws {
+        let p = try TrainingFixture.paths()
+        let dir = temporaryDirectory("nl-mask")
+        let ck = dir + "/ck"
+        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                                                                      extra: ["--stop-after", "2"]))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let before = snapshot(dir)
+        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                                                         extra: ["--resume", "--mask", "words"]),
+                          mentions: ["--mask: checkpoint tokens, now words"])
+        XCTAssertEqual(snapshot(dir), before)
+        try expectRefusal(["train", "--train-jsonl", dir + "/none.jsonl", "--vocab", p.vocab, "--mask", "words"], status: 64,
+                          mentions: ["--mask words needs --data"])
+        let words = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
+                                                                      extra: ["--mask", "words", "--stop-after", "2"]))
+        XCTAssertEqual(words.status, 0, words.stderr)
+        let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
+                                                                        extra: ["--mask", "words", "--resume"]))
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    }
+
     /// The newest checkpoint damaged: the run resumes from the one before, and the damaged file is moved
     /// aside, so the save of the same step does not overwrite it.
     func testDamagedNewestCheckpointIsMovedAsideAndResumeUsesThePreviousOne() throws {

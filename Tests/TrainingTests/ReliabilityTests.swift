@@ -58,7 +58,8 @@ final class ReliabilityTests: XCTestCase {
         for (flag, path, says) in [("--metrics", dir + "/plain/m.jsonl", "cannot create its folder \(dir)/plain"),
                                    ("--selection-log", dir, "is a directory"),
                                    ("--checkpoint-dir", dir + "/plain/ck", "cannot be created: \(dir)/plain is a file"),
-                                   ("--export", dir + "/plain/hf", "cannot be created: \(dir)/plain is a file")] {
+                                   ("--export", dir + "/plain/hf", "cannot be created: \(dir)/plain is a file"),
+                                   ("--tensorboard", dir + "/plain", "is a file, not a directory")] {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ck2")
             if let i = args.firstIndex(of: flag) { args[i + 1] = path } else { args += [flag, path] }
             let out = try SiftProcess.run(args, ranks: 2, timeout: 90)

@@ -1,3 +1,4 @@
+import Data
 import Selection
 import Training
 import XCTest
@@ -39,5 +40,16 @@ final class TrainingOptionsTests: XCTestCase {
                 XCTAssertEqual(o.fingerprint.contains("sift-start-learned"), o.startsByLearnedShare)
             }
         }
+    }
+
+    /// Whole-word masking is part of what a resumed run must keep; token masking adds nothing, so checkpoints
+    /// written before `--mask` existed still match.
+    func testMaskModeIsInTheFingerprintOnlyWhenWords() {
+        var o = TrainingOptions()
+        let tokens = o.fingerprint
+        XCTAssertFalse(tokens.contains("mask"))
+        o.masking = .words
+        XCTAssertTrue(o.fingerprint.hasSuffix(" mask=words"))
+        XCTAssertEqual(o.fingerprintDifference(from: tokens), "--mask: checkpoint tokens, now words")
     }
 }
