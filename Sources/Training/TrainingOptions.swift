@@ -54,7 +54,9 @@ public struct TrainingOptions: Sendable {
     public var learningRate: Float = 1e-3
     /// Steps of linear warm-up to the peak rate.
     public var warmupSteps: Int = 100
-    /// AdamW's decoupled weight decay (not on biases and LayerNorm).
+    /// The update rule (`--optimizer`): AdamW, or LAMB for large global batches (docs/TRAINING.md).
+    public var optimizer: OptimizerKind = .adamw
+    /// The optimizer's decoupled weight decay (not on biases and LayerNorm).
     public var weightDecay: Float = 0.01
     /// Global gradient-norm clipping threshold.
     public var clipNorm: Float = 1.0
@@ -253,8 +255,10 @@ public struct TrainingOptions: Sendable {
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
         var delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
         if startsByLearnedShare { delay += " sift-start-learned=\(siftStartLearned)" }
+        // AdamW, the default, is left out, so checkpoints written before --optimizer existed still resume.
+        let rule = optimizer == .adamw ? "" : " optimizer=\(optimizer.rawValue)"
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
-            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)"
+            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)\(rule)"
     }
 }
 
@@ -269,7 +273,7 @@ extension TrainingOptions {
         "reuse-scoring-forward": ("--reuse-scoring-forward", "off"), "lr": ("--lr", "none"), "warmup": ("--warmup", "none"),
         "steps": ("--steps", "none (schedule fitted to --time-budget)"), "budget": ("--time-budget", "none"),
         "refit": ("--schedule-refit-every", "none"), "wd": ("--weight-decay", "none"), "clip": ("--clip-norm", "none"),
-        "seed": ("--seed", "none"),
+        "seed": ("--seed", "none"), "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue),
     ]
 
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per
