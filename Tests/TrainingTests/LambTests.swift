@@ -67,6 +67,31 @@ final class LambTests: XCTestCase {
         print("LAMB vs Double reference: largest difference \(worst) of the tolerance")
     }
 
+    /// By hand only (skipped unless SIFT_LAMB_CASE names a file): writes four steps of `Lamb` on this
+    /// layout (tensors, starting parameters, gradients, settings, result) for tools/lamb_reference.py,
+    /// which runs them through timm's `Lamb` from PyPI and prints the largest difference.
+    func testWritesTheByHandReferenceCase() throws {
+        guard let path = ProcessInfo.processInfo.environment["SIFT_LAMB_CASE"] else {
+            throw XCTSkip("set SIFT_LAMB_CASE=FILE to write the case for tools/lamb_reference.py")
+        }
+        let layout = ParameterLayout(config: config)
+        let n = layout.totalCount
+        let start = (0..<n).map { Float(sin(Double($0))) }
+        let params = FloatBuffer(start)
+        let lamb = Lamb(layout: layout, weightDecay: 0.1)
+        var steps: [[Float]] = []
+        for step in 1...4 {
+            let grads = gradients(n, step: step)
+            steps.append(grads.array)
+            lamb.update(parameters: params, gradients: grads, learningRate: 0.01, step: step, gradientScale: 0.5)
+        }
+        let tensors = layout.tensors.map { ["name": $0.name, "offset": $0.offset, "count": $0.count, "decays": $0.decays] as [String: Any] }
+        let json: [String: Any] = ["tensors": tensors, "parameters": start.map(Double.init), "gradients": steps.map { $0.map(Double.init) },
+                                   "learning_rate": 0.01, "weight_decay": Double(Float(0.1)), "gradient_scale": 0.5,
+                                   "result": params.array.map(Double.init)]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+    }
+
     /// r = ‖p‖/‖u‖, and 1 when either norm is 0 or the ratio is not finite.
     func testTrustRatioIsOneWhenANormIsZero() {
         XCTAssertEqual(Lamb.trustRatio(parameterNorm: 3, updateNorm: 4), 0.75)
