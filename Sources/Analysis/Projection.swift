@@ -51,7 +51,9 @@ public struct Projection {
         if let g = globalBatch {
             say("strong scaling: \(g) samples backpropagated per step over all nodes; efficiency = speedup / nodes")
         } else {
-            say("weak scaling: \(batchSize) samples backpropagated per node per step; efficiency = throughput_p / (p · throughput_1)")
+            say("weak scaling: \(batchSize) samples backpropagated per node per step, a global batch of \(batchSize) × nodes "
+                + "(micro-batches of \(microBatch) accumulate beyond it); efficiency = throughput_p / (p · throughput_1); "
+                + "time/sample = step time / global batch")
         }
         var out: [ProjectionRow] = []
         let counts = [1] + nodeCounts.filter { $0 != 1 }
@@ -60,12 +62,12 @@ public struct Projection {
             say("\n\(title)")
             var table = TextTable(["nodes", "global b", "compute", "allreduce", "exposed w/ overlap", "loss exchange + sync",
                                    "step w/ overlap", "step w/o overlap", "samples/s w/ overlap", "samples/s w/o",
-                                   "efficiency w/ overlap", "efficiency w/o"])
+                                   "time/sample w/ overlap", "efficiency w/ overlap", "efficiency w/o"])
             let baseline = globalBatch ?? batchSize
             for p in counts {
                 let b = globalBatch ?? batchSize * p
                 guard b >= p else {
-                    table.add(["\(p)", "\(b)"] + Array(repeating: "—", count: 10))
+                    table.add(["\(p)", "\(b)"] + Array(repeating: "—", count: 11))
                     continue
                 }
                 let s = scaling.predict(ranks: p, globalBatch: b, policy: policy, exchange: .auto)
@@ -74,7 +76,8 @@ public struct Projection {
                 table.add(["\(p)", "\(b)", formatSeconds(s.compute), formatSeconds(s.allreduce), formatSeconds(s.exposedAllreduceWithOverlap),
                            formatSeconds(s.selectionExchange + s.synchronisation), formatSeconds(s.stepSeconds(overlap: true)),
                            formatSeconds(s.stepSeconds(overlap: false)), rate(s.samplesPerSecond(overlap: true)),
-                           rate(s.samplesPerSecond(overlap: false)), pct(eOn), pct(eOff)])
+                           rate(s.samplesPerSecond(overlap: false)), formatSeconds(s.stepSeconds(overlap: true) / Double(b)),
+                           pct(eOn), pct(eOff)])
                 out.append(ProjectionRow(policy: policy.policy, nodes: p, globalBatch: b,
                                          computeSeconds: s.compute, scoringSeconds: s.scoring, allreduceSeconds: s.allreduce,
                                          exposedAllreduceWithOverlapSeconds: s.exposedAllreduceWithOverlap,
@@ -82,6 +85,8 @@ public struct Projection {
                                          stepSecondsOverlap: s.stepSeconds(overlap: true), stepSecondsNoOverlap: s.stepSeconds(overlap: false),
                                          samplesPerSecondOverlap: s.samplesPerSecond(overlap: true),
                                          samplesPerSecondNoOverlap: s.samplesPerSecond(overlap: false),
+                                         secondsPerSampleOverlap: s.stepSeconds(overlap: true) / Double(b),
+                                         secondsPerSampleNoOverlap: s.stepSeconds(overlap: false) / Double(b),
                                          efficiencyOverlap: eOn, efficiencyNoOverlap: eOff))
             }
             say(table.render())

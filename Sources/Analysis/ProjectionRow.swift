@@ -15,6 +15,9 @@ public struct ProjectionRow: Codable, Sendable {
     public var stepSecondsNoOverlap: Double
     public var samplesPerSecondOverlap: Double
     public var samplesPerSecondNoOverlap: Double
+    /// Step time over the global batch: what one sample costs the whole job (optional: absent in older files).
+    public var secondsPerSampleOverlap: Double? = nil
+    public var secondsPerSampleNoOverlap: Double? = nil
     public var efficiencyOverlap: Double
     public var efficiencyNoOverlap: Double
 }

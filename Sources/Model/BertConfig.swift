@@ -55,7 +55,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     /// BERT-base while a step costs about as much as mini's.
     public static let namedSizes: [(name: String, layers: Int, hidden: Int, heads: Int)] = [
         ("tiny", 2, 128, 2), ("mini", 4, 256, 4), ("small", 4, 512, 8),
-        ("medium", 8, 512, 8), ("base", 12, 768, 12), ("deep12", 12, 128, 2),
+        ("medium", 8, 512, 8), ("base", 12, 768, 12), ("deep12", 12, 128, 2), ("large", 24, 1024, 16),
     ]
 
     /// The named sizes as a comma-separated list, for help texts and error messages.

@@ -5,7 +5,7 @@ import Selection
 /// What one rank of a run holds in memory, estimated before anything run-sized is allocated, so that a
 /// pool or batch too large for the machine is refused with the numbers instead of aborting mid-allocation.
 ///
-/// Counted: the parameters, their gradients and both AdamW moments (16 bytes per parameter); the pool's
+/// Counted: the parameters, their gradients and the optimizer's two moments (16 bytes per parameter); the pool's
 /// bookkeeping on every rank (candidate indices, epochs, scores and the gathered selection: 64 bytes per
 /// candidate); the scoring activations kept for this rank's share of the pool with
 /// `--reuse-scoring-forward` (`ActivationPrefix`), else one scoring micro-batch; and the training

@@ -13,7 +13,7 @@ import Selection
 /// forwards and backpropagates its (rebalanced) part of the selection with loss weight
 /// 1/(global masked tokens), so the summed gradient is that of the mean loss over all selected
 /// tokens; gradients are summed over ranks in buckets overlapped with backward; every rank applies
-/// the same AdamW update. Every random draw is keyed by (seed, step, global sample index), so the
+/// the same optimizer update (`--optimizer`: AdamW or LAMB). Every random draw is keyed by (seed, step, global sample index), so the
 /// selection and the weights do not depend on the number of ranks.
 public final class Trainer {
     /// The options given, with `--selection-exchange auto` resolved for this job's ranks (`resolvingExchange`).
@@ -23,7 +23,8 @@ public final class Trainer {
     let train: MLMSampleSource
     let validation: MLMSampleSource?
     let vocabHash: String
-    let optimizer: AdamW
+    /// `--optimizer`'s update rule (AdamW or LAMB); its moments go into checkpoints.
+    let optimizer: any ParameterOptimizer
     let buckets: GradientBuckets
     /// Step-based, or open until fitted to the time budget after calibration (then saved in checkpoints).
     var schedule: LearningRateSchedule
@@ -92,7 +93,7 @@ public final class Trainer {
         self.validation = validation
         self.vocabHash = vocabHash
         self.output = output
-        optimizer = AdamW(layout: model.layout, weightDecay: options.weightDecay)
+        optimizer = options.optimizer.make(layout: model.layout, weightDecay: options.weightDecay)
         buckets = GradientBuckets(gradients: model.gradients, communicator: communicator,
                                   bucketBytes: options.bucketBytes, overlap: options.overlap, bfloat16: options.bfloat16Gradients)
         schedule = options.fitsScheduleToBudget

@@ -37,7 +37,7 @@ extension Trainer {
         return record
     }
 
-    /// 4. Clips the summed gradients to `--clip-norm` and applies AdamW at the schedule's rate; a
+    /// 4. Clips the summed gradients to `--clip-norm` and applies the optimizer at the schedule's rate; a
     /// non-finite norm skips the update (`agreeOnLoss` then stops with an error).
     func update() -> (norm: Double, learningRate: Float) {
         monitor.run(.optimizer) { () -> (Double, Float) in

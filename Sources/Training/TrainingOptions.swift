@@ -55,7 +55,9 @@ public struct TrainingOptions: Sendable {
     public var learningRate: Float = 1e-3
     /// Steps of linear warm-up to the peak rate.
     public var warmupSteps: Int = 100
-    /// AdamW's decoupled weight decay (not on biases and LayerNorm).
+    /// The update rule (`--optimizer`): AdamW, or LAMB for large global batches (docs/TRAINING.md).
+    public var optimizer: OptimizerKind = .adamw
+    /// The optimizer's decoupled weight decay (not on biases and LayerNorm).
     public var weightDecay: Float = 0.01
     /// Global gradient-norm clipping threshold.
     public var clipNorm: Float = 1.0
@@ -259,10 +261,12 @@ public struct TrainingOptions: Sendable {
         // "selection-warmup" is the sifting delay's name in checkpoints written before it was renamed: kept so they resume.
         var delay = siftDelay > 0 ? " selection-warmup=\(siftDelay)" : ""
         if startsByLearnedShare { delay += " sift-start-learned=\(siftStartLearned)" }
-        // Token masking is left out, so that the checkpoints written before `--mask` existed resume.
+        // Token masking and AdamW, the defaults, are left out, so that the checkpoints written before `--mask`
+        // and `--optimizer` existed resume.
         let mask = masking == .tokens ? "" : " mask=\(masking.rawValue)"
+        let rule = optimizer == .adamw ? "" : " optimizer=\(optimizer.rawValue)"
         return "policy=\(policy.rawValue) b=\(batchSize) rho=\(selectFraction) exit=\(exitLayer)\(delay)\(selection) "
-            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)\(mask)"
+            + "lr=\(learningRate) warmup=\(warmupSteps) \(length) wd=\(weightDecay) clip=\(clipNorm) seed=\(seed)\(mask)\(rule)"
     }
 }
 
@@ -278,6 +282,7 @@ extension TrainingOptions {
         "steps": ("--steps", "none (schedule fitted to --time-budget)"), "budget": ("--time-budget", "none"),
         "refit": ("--schedule-refit-every", "none"), "wd": ("--weight-decay", "none"), "clip": ("--clip-norm", "none"),
         "seed": ("--seed", "none"), "mask": ("--mask", "tokens"),
+        "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue),
     ]
 
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per

@@ -19,7 +19,8 @@ struct ProjectCommand: ParsableCommand {
         allgather of the pool's losses; three small allreduces synchronise. With overlap, buckets final \
         during backward are reduced while it runs: exposed = max(0, ring(S − tail) − backward) + ring(tail), \
         the tail being the embedding buckets, final only when backward ends. Without overlap the whole \
-        ring is exposed. Weak scaling by default (--batch-size per node); --global-batch for strong scaling. \
+        ring is exposed. Weak scaling by default (--batch-size per node: the global batch grows with the nodes, and the \
+        tables give the time per sample); --global-batch for strong scaling. \
         --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times; \
         --check-network FILE does the same for launch/cluster_bench.sh's runs across emulated hosts on shaped links.
         """)

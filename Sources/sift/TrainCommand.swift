@@ -56,7 +56,12 @@ struct TrainCommand: ParsableCommand {
     var lr: Float = trainDefaults.learningRate
     @Option(help: "Linear warm-up, in steps.")
     var warmup: Int = trainDefaults.warmupSteps
-    @Option(help: "AdamW decoupled weight decay (not on biases and LayerNorm).")
+    @Option(help: ArgumentHelp("""
+        Update rule: adamw, or lamb (AdamW's step rescaled per weight matrix by ‖w‖/‖update‖, for large \
+        global batches; docs/TRAINING.md).
+        """, discussion: "A resumed run must be given the same optimizer."))
+    var optimizer: OptimizerKind = trainDefaults.optimizer
+    @Option(help: "Decoupled weight-decay coefficient of the optimizer, unitless (not on biases and LayerNorm).")
     var weightDecay: Float = trainDefaults.weightDecay
     @Option(help: "Global gradient-norm clipping threshold.")
     var clipNorm: Float = trainDefaults.clipNorm
@@ -192,6 +197,7 @@ struct TrainCommand: ParsableCommand {
         o.microBatch = microBatch
         o.learningRate = lr
         o.warmupSteps = warmup
+        o.optimizer = optimizer
         o.weightDecay = weightDecay
         o.clipNorm = clipNorm
         o.seed = seed
@@ -246,3 +252,5 @@ extension MaskingMode: ExpressibleByArgument {}
 enum GradientExchange: String, ExpressibleByArgument, CaseIterable {
     case fp32, bf16
 }
+
+extension OptimizerKind: ExpressibleByArgument {}

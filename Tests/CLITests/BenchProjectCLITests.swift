@@ -250,6 +250,33 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(srows.map { $0["global_batch"] as? Int }, [4096, 4096, 4096, 4096])
     }
 
+    /// Weak scaling (`--batch-size` per node) grows the global batch with the nodes, and each row gives the
+    /// time per sample, step time over that global batch; BERT-large projects without being allocated.
+    func testWeakScalingGrowsTheGlobalBatchAndGivesTheTimePerSample() throws {
+        let d = tempDir()
+        let out = try runOK(["project", "--config", "large", "--gflops", "5000", "--batch-size", "64", "--micro-batch", "16",
+                             "--nodes", "8,64", "--json", d + "/p.json"])
+        XCTAssertTrue(out.contains("BERT-large"), out)
+        XCTAssertTrue(out.contains("time/sample w/ overlap"), out)
+        XCTAssertTrue(out.contains("a global batch of 64 × nodes"), out)
+        let root = try readJSON(d + "/p.json")
+        XCTAssertEqual(root["gradient_bytes"] as? Double,
+                       Double(ParameterLayout(config: BertConfig.named("large", vocabSize: 30522)!).totalCount * 4))
+        let rows = try XCTUnwrap(root["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["nodes"] as? Int }, [1, 8, 64, 1, 8, 64])
+        for row in rows {
+            let nodes = try XCTUnwrap(row["nodes"] as? Int), batch = try XCTUnwrap(row["global_batch"] as? Int)
+            XCTAssertEqual(batch, 64 * nodes)
+            for overlap in ["overlap", "no_overlap"] {
+                let step = try XCTUnwrap(row["step_seconds_\(overlap)"] as? Double)
+                let perSample = try XCTUnwrap(row["seconds_per_sample_\(overlap)"] as? Double)
+                XCTAssertEqual(perSample, step / Double(batch), accuracy: 1e-12 * step, "\(nodes) nodes, \(overlap)")
+                let rate = try XCTUnwrap(row["samples_per_second_\(overlap)"] as? Double)
+                XCTAssertEqual(perSample * rate, 1, accuracy: 1e-9, "\(nodes) nodes, \(overlap)")
+            }
+        }
+    }
+
     /// README's projection examples on the committed measurement files: every file under
     /// docs/benchmarks that README or BENCHMARKS.md feeds to `sift project` still loads (a field added to
     /// the bench's JSON must not make older files unreadable), and a file that lacks a required field

@@ -319,4 +319,20 @@ final class NothingLostTests: XCTestCase {
         XCTAssertFalse(err.contains("policy=vanilla"), "the settings strings are printed whole: \(err)")
         XCTAssertEqual(snapshot(ck), before)
     }
+
+    /// A LAMB checkpoint resumed with AdamW, or an AdamW one with LAMB, is refused with one line naming
+    /// both optimizers (their moments mean different things to the next step); nothing on disk changes.
+    func testResumeWithTheOtherOptimizerNamesBothAndKeepsTheCheckpoints() throws {
+        let p = try TrainingFixture.paths()
+        for (written, resumed) in [("lamb", "adamw"), ("adamw", "lamb")] {
+            let ck = temporaryDirectory("nl-optimizer-\(written)")
+            try trainedCheckpoints(p, into: ck, extra: ["--optimizer", written])
+            let before = snapshot(ck)
+            let err = try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                                                                       extra: ["--resume", "--optimizer", resumed]),
+                                        mentions: ["--optimizer: checkpoint \(written), now \(resumed)"])
+            XCTAssertEqual(err.split(separator: "\n").filter { $0.hasPrefix("error: ") }.count, 1, err)
+            XCTAssertEqual(snapshot(ck), before, "\(written) checkpoint resumed with \(resumed)")
+        }
+    }
 }

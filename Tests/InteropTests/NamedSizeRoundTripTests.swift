@@ -11,6 +11,20 @@ final class NamedSizeRoundTripTests: XCTestCase {
     override func setUpWithError() throws { dir = try makeTemporaryDirectory() }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// BERT-large (Devlin et al.: L 24, H 1024, A 16, I 4096) by name, checked on its layout only: its
+    /// 335M parameters are never allocated in a test. The export path is the one deep12 round-trips below.
+    func testLargeIsBertLargesShape() throws {
+        let config = try XCTUnwrap(BertConfig.named("large", vocabSize: 30522))
+        XCTAssertEqual([config.numLayers, config.hiddenSize, config.numHeads, config.intermediateSize], [24, 1024, 16, 4096])
+        XCTAssertTrue(BertConfig.sizeNames.contains("large"))
+        let layout = ParameterLayout(config: config)
+        let (v, h, i, p) = (30522, 1024, 4096, config.maxPositions)
+        let perLayer = 4 * (h * h + h) + 2 * h + (i * h + i) + (h * i + h) + 2 * h
+        let expected = v * h + p * h + config.typeVocabSize * h + 2 * h + 24 * perLayer + (h * h + h) + 2 * h + v
+        XCTAssertEqual(layout.tensors.reduce(0) { $0 + $1.count }, expected)
+        XCTAssertEqual(Double(expected) / 1e6, 335.17, accuracy: 0.01)
+    }
+
     func testDeep12ExportLoadRoundTripIsBitExact() throws {
         let config = try XCTUnwrap(BertConfig.named("deep12", vocabSize: 50))
         XCTAssertEqual([config.numLayers, config.hiddenSize, config.numHeads, config.intermediateSize], [12, 128, 2, 512])

@@ -27,12 +27,12 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
-    func runPolicyAtOneTwoThreeRanks(_ policy: String, extra: [String] = []) throws {
+    func runPolicyAtOneTwoThreeRanks(_ policy: String, extra: [String] = [], upTo largest: Int = 3) throws {
         let p = try TrainingFixture.paths()
         var weights: [[Float]] = []
         var selected: [[[Int]]] = []
         var curves: [[(Double, Double)]] = []
-        for ranks in 1...3 {
+        for ranks in 1...largest {
             let dir = temporaryDirectory("inv-\(policy)-\(ranks)")
             let log = dir + "/selection.jsonl"
             let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
@@ -43,6 +43,8 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertFalse(out.timedOut)
             let ckpt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last)
             XCTAssertEqual(ckpt.step, 4)
+            let state = try TrainingCheckpoint.load(path: ckpt.path).state
+            XCTAssertEqual(state.runFingerprint.contains("optimizer=lamb"), extra.contains("lamb"), state.runFingerprint)
             weights.append(try TrainingCheckpoint.load(path: ckpt.path).parameters.array)
             let steps = try selections(log)
             XCTAssertEqual(steps.count, 4)
@@ -62,17 +64,17 @@ final class DistributedTrainingTests: XCTestCase {
         // The logged loss and gradient norm (before clipping) agree too: a gradient-scale error at some rank
         // counts (averaging instead of summing over ranks) would show here even where clipping and Adam's
         // scale invariance hide it from the weights.
-        for k in 1...2 {
+        for k in 1..<largest {
             XCTAssertEqual(curves[k].count, 4)
             for (a, b) in zip(curves[0], curves[k]) {
                 XCTAssertEqual(a.0, b.0, accuracy: 1e-5 * abs(a.0), "\(policy): train loss 1 vs \(k + 1) ranks")
                 XCTAssertEqual(a.1, b.1, accuracy: 1e-4 * abs(a.1), "\(policy): gradient norm 1 vs \(k + 1) ranks")
             }
         }
-        XCTAssertEqual(selected[0], selected[1], "\(policy): selection differs between 1 and 2 ranks")
-        XCTAssertEqual(selected[0], selected[2], "\(policy): selection differs between 1 and 3 ranks")
-        XCTAssertLessThan(relativeDifference(weights[0], weights[1]), 1e-5, "\(policy): weights 1 vs 2 ranks")
-        XCTAssertLessThan(relativeDifference(weights[0], weights[2]), 1e-5, "\(policy): weights 1 vs 3 ranks")
+        for k in 1..<largest {
+            XCTAssertEqual(selected[0], selected[k], "\(policy): selection differs between 1 and \(k + 1) ranks")
+            XCTAssertLessThan(relativeDifference(weights[0], weights[k]), 1e-5, "\(policy): weights 1 vs \(k + 1) ranks")
+        }
     }
 
     func testStreamPositionsTileTheStreamThroughTheSelectionWarmup() {
@@ -154,6 +156,12 @@ final class DistributedTrainingTests: XCTestCase {
     func testExactIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("exact") }
 
     func testProportionalIsIndependentOfRankCount() throws { try runPolicyAtOneTwoThreeRanks("proportional") }
+
+    /// LAMB's trust ratios are computed after the gradient allreduce, on the summed gradient: 1 and 2 ranks
+    /// train the same weights with the same losses and gradient norms.
+    func testLambIsIndependentOfRankCount() throws {
+        try runPolicyAtOneTwoThreeRanks("sift", extra: ["--optimizer", "lamb"], upTo: 2)
+    }
 
     /// Many small gradient buckets reduced during backward, one reduction after backward, and the default
     /// give the same weights (2 and 3 ranks; every element's sum has the same terms).
@@ -242,18 +250,25 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
-    func testResumeIsBitIdentical() throws {
+    func testResumeIsBitIdentical() throws { try assertResumeIsBitIdentical() }
+
+    /// LAMB's state is its two moments and the step count, all in the checkpoint.
+    func testLambResumeIsBitIdentical() throws { try assertResumeIsBitIdentical(["--optimizer", "lamb"]) }
+
+    func assertResumeIsBitIdentical(_ flags: [String] = []) throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("straight"), split = temporaryDirectory("split")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight), ranks: 2)
+        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags),
+                                    ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         // The same run interrupted after step 3 (checkpointed there), then resumed to step 6.
         let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                       extra: ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: 2)
+                                                                       extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]),
+                                        ranks: 2)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(TrainingCheckpoint.list(directory: split).last?.step, 3)
         let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                        extra: ["--resume"]), ranks: 2)
+                                                                        extra: flags + ["--resume"]), ranks: 2)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("resumed from"), second.stdout)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)

@@ -17,6 +17,21 @@ final class TrainingOptionsTests: XCTestCase {
         XCTAssertFalse(o.fingerprint.contains("rule="))
     }
 
+    /// AdamW, the default, leaves the fingerprint as it was before `--optimizer`, so older checkpoints
+    /// resume; LAMB adds a field, and a difference names the flag with both values.
+    func testFingerprintNamesLambAndLeavesAdamWAsBefore() {
+        var o = TrainingOptions()
+        XCTAssertEqual(o.optimizer, .adamw)
+        let adamw = o.fingerprint
+        XCTAssertFalse(adamw.contains("optimizer"), adamw)
+        XCTAssertTrue(adamw.hasSuffix(" seed=1234"), adamw)
+        o.optimizer = .lamb
+        XCTAssertEqual(o.fingerprint, adamw + " optimizer=lamb")
+        XCTAssertEqual(o.fingerprintDifference(from: adamw), "--optimizer: checkpoint adamw, now lamb")
+        o.optimizer = .adamw
+        XCTAssertEqual(o.fingerprintDifference(from: adamw + " optimizer=lamb"), "--optimizer: checkpoint lamb, now adamw")
+    }
+
     func testThePoolIsBOverRhoRoundedForASelectingPolicyAndBForVanilla() {
         var o = TrainingOptions()
         o.batchSize = 32; o.selectFraction = 0.75
