@@ -4,9 +4,9 @@ import Foundation
 /// `sift advise`'s printed report: the warm start, the exit layers' fidelity, the probe per seed, the
 /// overheads and predicted ratios, and the verdict with what to do.
 public struct AdviceReport {
-    public let advice: Advice
+    public let advice: SelectionAdvice
 
-    public init(advice: Advice) { self.advice = advice }
+    public init(advice: SelectionAdvice) { self.advice = advice }
 
     /// The probe's results on accuracy and on loss, and the verdict (the warm start and fidelity were printed
     /// as they were measured).
@@ -72,9 +72,9 @@ public struct AdviceReport {
     /// When a configuration's verdicts on accuracy and on loss differ, what each says, the paying metric first:
     /// "pays on loss, not on accuracy", "pays on accuracy, undecided on loss", "does not pay on loss, undecided
     /// on accuracy". Nil when they agree or accuracy was not recorded.
-    public static func disagreement(_ c: Advice.Candidate) -> String? {
+    public static func disagreement(_ c: SelectionAdvice.Candidate) -> String? {
         guard let onAccuracy = c.prediction(.accuracy)?.verdict, onAccuracy != c.verdict else { return nil }
-        let order: [Advice.Verdict] = [.select, .notYet, .undecided]
+        let order: [SelectionAdvice.Verdict] = [.select, .notYet, .undecided]
         let both = [(ProbeGain.Metric.accuracy, onAccuracy), (.loss, c.verdict)]
             .sorted { order.firstIndex(of: $0.1)! < order.firstIndex(of: $1.1)! }
         let (first, second) = (both[0], both[1])
@@ -84,14 +84,14 @@ public struct AdviceReport {
     }
 
     /// The warm start's line, printed before the probe runs.
-    public static func warmStartLine(_ w: Advice.WarmStart) -> String {
+    public static func warmStartLine(_ w: SelectionAdvice.WarmStart) -> String {
         String(format: "warm start: validation loss %.4f, accuracy %.2f%% over %d masked tokens", w.loss, 100 * w.accuracy,
                w.maskedTokens)
             + (w.learnedShare.map { String(format: "; learned share %.3f of the unigram loss (the stage of --sift-start-learned)", $0) } ?? "")
     }
 
     /// The exit layers' fidelity table, printed before the probe runs.
-    public static func fidelityLines(_ fidelity: [Advice.Fidelity]) -> [String] {
+    public static func fidelityLines(_ fidelity: [SelectionAdvice.Fidelity]) -> [String] {
         guard !fidelity.isEmpty else { return [] }
         var t = TextTable(["exit layer", "Spearman", "top-b overlap"])
         for f in fidelity { t.add(["\(f.exitLayer)", fmt(f.spearman, 3), fmt(f.topOverlap, 3)]) }
@@ -100,7 +100,7 @@ public struct AdviceReport {
     }
 
     /// "exit 1, ρ 0.75"
-    func name(_ c: Advice.Candidate) -> String { "exit \(c.exitLayer), ρ \(c.selectFraction)" }
+    func name(_ c: SelectionAdvice.Candidate) -> String { "exit \(c.exitLayer), ρ \(c.selectFraction)" }
 
     /// The recommendation on the advice's metric as a sentence a user can act on, and the other metric's
     /// verdict when it differs.
@@ -128,7 +128,7 @@ public struct AdviceReport {
         }
         let other: ProbeGain.Metric = metric == .loss ? .accuracy : .loss
         if a.candidates.allSatisfy({ $0.prediction(other) != nil }) {
-            let (v, _) = Advice.conclude(a.candidates, metric: other, timingsDisturbed: a.timingsDisturbed)
+            let (v, _) = SelectionAdvice.conclude(a.candidates, metric: other, timingsDisturbed: a.timingsDisturbed)
             if v != a.verdict { s += " On \(other.rawValue) the verdict would be: \(v.rawValue) (--metric \(other.rawValue))." }
         }
         if let e = a.deeperExitHint {

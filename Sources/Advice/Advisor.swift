@@ -46,7 +46,7 @@ public final class Advisor {
 
     /// Runs the fidelity measurement and the probes, and concludes.
     /// - Throws: `SetupError` when the data has no validation split; the trainer's errors.
-    public func run() throws -> Advice {
+    public func run() throws -> SelectionAdvice {
         guard setup.validation != nil else {
             throw SetupError("the dataset has no validation split: the probe compares final validation losses")
         }
@@ -57,14 +57,14 @@ public final class Advisor {
         progress("")
         let runs = 2 + plan.exitLayers.count * plan.selectFractions.count
         let (cpu0, wall0) = (MachineProbe.cpuSeconds(), Date())
-        var vanilla: [Advice.VanillaRuns] = []
+        var vanilla: [SelectionAdvice.VanillaRuns] = []
         var selecting: [[ProbeRun]] = []  // [seed][configuration]
         for (s, seed) in plan.seeds.enumerated() {
             if s > 0 { setup = try makeSetup(seed) }
             let done = s * runs
             let full = try probe(policy: .vanilla, steps: plan.probeSteps, seed: seed, label: "\(done + 1)/\(runs * plan.seeds.count)")
             let short = try probe(policy: .vanilla, steps: plan.shortSteps, seed: seed, label: "\(done + 2)/\(runs * plan.seeds.count)")
-            vanilla.append(Advice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss, fullAccuracy: full.accuracy,
+            vanilla.append(SelectionAdvice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss, fullAccuracy: full.accuracy,
                                               shortAccuracy: short.accuracy, secondsPerStep: ProbeRun.secondsPerStep([full, short])))
             var row: [ProbeRun] = []
             for (c, (exit, rho)) in configurations.enumerated() {
@@ -79,13 +79,13 @@ public final class Advisor {
         let candidates = configurations.enumerated().map { c, configuration in
             candidate(configuration, runs: selecting.map { $0[c] }, vanilla: vanilla, vanillaSeconds: vanillaSeconds)
         }
-        let (verdict, recommended) = Advice.conclude(candidates, metric: plan.metric,
-                                                     timingsDisturbed: cpuShare < Advice.minimumCPUShare)
+        let (verdict, recommended) = SelectionAdvice.conclude(candidates, metric: plan.metric,
+                                                     timingsDisturbed: cpuShare < SelectionAdvice.minimumCPUShare)
         let hintFrom = recommended.map { candidates[$0].exitLayer } ?? plan.exitLayers.min()!
-        return Advice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
+        return SelectionAdvice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
                       ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
                       metric: plan.metric, recommended: recommended, verdict: verdict,
-                      deeperExitHint: Advice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
+                      deeperExitHint: SelectionAdvice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
     }
 
     /// Exit layer × selection fraction, in the order probed.
@@ -94,16 +94,16 @@ public final class Advisor {
     }
 
     /// One configuration's gains, ratios and verdicts on both metrics from its runs (one per seed) and vanilla's.
-    func candidate(_ configuration: (Int, Double), runs: [ProbeRun], vanilla: [Advice.VanillaRuns],
-                   vanillaSeconds: Double) -> Advice.Candidate {
+    func candidate(_ configuration: (Int, Double), runs: [ProbeRun], vanilla: [SelectionAdvice.VanillaRuns],
+                   vanillaSeconds: Double) -> SelectionAdvice.Candidate {
         let seconds = ProbeRun.secondsPerStep(runs)
         let overhead = seconds / vanillaSeconds - 1
-        func predict(_ metric: ProbeGain.Metric, _ values: [Double]) -> Advice.Prediction {
-            Advice.Prediction(metric, selecting: values, vanilla: vanilla.map { $0.values(metric)! }, short: plan.shortSteps,
+        func predict(_ metric: ProbeGain.Metric, _ values: [Double]) -> SelectionAdvice.Prediction {
+            SelectionAdvice.Prediction(metric, selecting: values, vanilla: vanilla.map { $0.values(metric)! }, short: plan.shortSteps,
                               full: plan.probeSteps, overhead: overhead)
         }
         let losses = runs.map(\.loss), accuracies = runs.map(\.accuracy)
-        return Advice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
+        return SelectionAdvice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
                                 overhead: overhead, losses: losses, loss: predict(.loss, losses), accuracies: accuracies,
                                 accuracy: predict(.accuracy, accuracies), selectionExchange: runs.first?.exchange)
     }
@@ -152,15 +152,15 @@ public final class Advisor {
     }
 
     /// The warm start's validation loss and accuracy.
-    func warmStart() throws -> Advice.WarmStart {
+    func warmStart() throws -> SelectionAdvice.WarmStart {
         let e = try trainer(options(policy: .vanilla, steps: 1, seed: plan.seeds[0], exitLayer: template.exitLayer,
                                     selectFraction: template.selectFraction)).measureValidation()!
-        return Advice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens, learnedShare: e.learnedShare)
+        return SelectionAdvice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens, learnedShare: e.learnedShare)
     }
 
     /// The fidelity of every exit layer up to the deepest probed one plus two (not the last), against the
     /// exact loss, scored as the probe's selecting runs score (scoring vocabulary, dropout with reuse).
-    func measureFidelity() throws -> [Advice.Fidelity] {
+    func measureFidelity() throws -> [SelectionAdvice.Fidelity] {
         let model = setup.model, layers = model.config.numLayers
         let deepest = min(layers - 1, plan.exitLayers.max()! + 2)
         guard deepest >= 1 else { return [] }
@@ -173,7 +173,7 @@ public final class Advisor {
         let exact = Scorer(model: model, path: .exact(numLayers: layers), microBatch: o.microBatch)
         let agreements = try PoolFidelity.measure(scorers: scorers, exact: exact, samples: setup.train, pools: plan.fidelityPools,
                                                   poolSize: o.poolSize, keep: o.batchSize, seed: o.seed, communicator: communicator)
-        return agreements.enumerated().map { Advice.Fidelity(exitLayer: $0 + 1, spearman: $1.spearman, topOverlap: $1.topOverlap) }
+        return agreements.enumerated().map { SelectionAdvice.Fidelity(exitLayer: $0 + 1, spearman: $1.spearman, topOverlap: $1.topOverlap) }
     }
 }
 

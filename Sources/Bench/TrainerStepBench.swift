@@ -43,7 +43,7 @@ extension Bench {
         o.logEvery = Int.max / 2
         o.seed = 7
         let source = SyntheticSamples(count: o.poolSize * (plan.repeats + 1), seqLen: plan.seqLen, vocab: plan.vocabSize, salt: 3)
-        func run(steps: Int) throws -> TrainingSummary {
+        func run(steps: Int) throws -> TrainingResult {
             o.steps = steps
             // The synthetic data has no frequencies: the scoring vocabulary is the lowest token ids.
             let reference = scoreVocabulary > 0

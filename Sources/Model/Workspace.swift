@@ -18,7 +18,7 @@ struct LayerActivations {
 }
 
 /// Carves named arrays out of one flat buffer: a first pass with no base only counts.
-struct Carver {
+struct BufferCarver {
     let base: UnsafeMutablePointer<Float>?
     var used = 0
     mutating func take(_ n: Int) -> UnsafeMutablePointer<Float> {
@@ -79,10 +79,10 @@ final class Workspace {
     func reserve(batch: Int, seqLen: Int) {
         if batch <= batchCapacity && seqLen <= seqCapacity { return }
         let b = max(batch, batchCapacity), t = max(seqLen, seqCapacity)
-        var counter = Carver(base: nil)
+        var counter = BufferCarver(base: nil)
         carve(&counter, batch: b, seqLen: t)
         storage = FloatBuffer(count: counter.used)
-        var real = Carver(base: storage.pointer)
+        var real = BufferCarver(base: storage.pointer)
         carve(&real, batch: b, seqLen: t)
         dropoutKeys.deallocate()
         dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: Workspace.siteCount(layers: config.numLayers) * b)
@@ -91,7 +91,7 @@ final class Workspace {
         batchCapacity = b; seqCapacity = t
     }
 
-    private func carve(_ c: inout Carver, batch: Int, seqLen: Int) {
+    private func carve(_ c: inout BufferCarver, batch: Int, seqLen: Int) {
         let n = batch * seqLen, H = config.hiddenSize, I = config.intermediateSize
         let probs = batch * config.numHeads * seqLen * seqLen
         keyBias = c.take(n)
@@ -139,17 +139,17 @@ final class HeadWorkspace {
         if m <= capacity { return }
         let cap = max(m, capacity * 3 / 2, 16)
         let H = config.hiddenSize, V = config.vocabSize
-        var counter = Carver(base: nil)
+        var counter = BufferCarver(base: nil)
         carve(&counter, cap, H, V)
         storage = FloatBuffer(count: counter.used)
-        var real = Carver(base: storage.pointer)
+        var real = BufferCarver(base: storage.pointer)
         carve(&real, cap, H, V)
         rows.deallocate(); labels.deallocate(); correct.deallocate()
         rows = .allocate(capacity: cap); labels = .allocate(capacity: cap); correct = .allocate(capacity: cap)
         capacity = cap
     }
 
-    private func carve(_ c: inout Carver, _ m: Int, _ H: Int, _ V: Int) {
+    private func carve(_ c: inout BufferCarver, _ m: Int, _ H: Int, _ V: Int) {
         gathered = c.take(m * H); transformPre = c.take(m * H); transformAct = c.take(m * H)
         mean = c.take(m); rstd = c.take(m); normed = c.take(m * H); logits = c.take(m * V)
         gradNormed = c.take(m * H); gradAct = c.take(m * H); gradGathered = c.take(m * H); losses = c.take(m)

@@ -6,7 +6,7 @@ import Selection
 extension Trainer {
     /// Trains until `--steps`, `--time-budget`, `--target-accuracy`, `--stop-after` or a preemption
     /// signal stops it, evaluating, checkpointing and reporting along the way.
-    public func run() throws -> TrainingSummary {
+    public func run() throws -> TrainingResult {
         let reporter = try StepObserver(options: options, isRoot: isRoot, firstStep: step, output: output)
         var run = RunTally(firstStep: step, trainedFor: elapsedBefore)
         var stop: StopReason?
@@ -34,7 +34,7 @@ extension Trainer {
         // A preempted run skips the final evaluation: the scheduler's grace period is for the checkpoint.
         let final = stop == .preempted ? nil : try finalEvaluation(reporter, trainedFor: run.trainedFor)
         monitor.stop()
-        return TrainingSummary(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+        return TrainingResult(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                                elapsedSeconds: run.trainedFor, finalEvaluation: final,
                                targetReached: stop == .preempted ? nil : run.targetReached, phaseTimes: run.totalTimes,
                                stepsTimed: run.stepsTimed, firstStepSeconds: run.firstStepSeconds, preempted: stop == .preempted)

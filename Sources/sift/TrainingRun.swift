@@ -67,7 +67,7 @@ struct TrainingRun {
     }
 
     /// Rank 0's closing lines: totals, and the mean time per step of each phase.
-    func summaryLines(_ summary: TrainingSummary) -> [String] {
+    func summaryLines(_ summary: TrainingResult) -> [String] {
         let t = summary.phaseTimes.mean(over: summary.stepsTimed)
         return [String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
                        summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),

@@ -3,18 +3,18 @@ import Foundation
 import SiftTestSupport
 import XCTest
 
-/// Advice written before accuracy was recorded (the committed docs/experiment/*/advise.json) still decodes,
+/// SelectionAdvice written before accuracy was recorded (the committed docs/experiment/*/advise.json) still decodes,
 /// renders and re-encodes without accuracy fields; advice with both metrics renders both and names where
 /// they disagree.
 final class AdviceCodableTests: XCTestCase {
     /// The committed advise.json files (`tools/experiment_report.py` reads them).
-    func committedAdvice() throws -> [(path: String, advice: Advice)] {
+    func committedAdvice() throws -> [(path: String, advice: SelectionAdvice)] {
         let root = SiftProcess.repository.appendingPathComponent("docs/experiment")
         let paths = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
             .map { root.appendingPathComponent($0).appendingPathComponent("advise.json").path }
             .filter { FileManager.default.fileExists(atPath: $0) }
         XCTAssertFalse(paths.isEmpty, "no committed advise.json under \(root.path)")
-        return try paths.map { ($0, try JSONDecoder().decode(Advice.self, from: Data(contentsOf: URL(fileURLWithPath: $0)))) }
+        return try paths.map { ($0, try JSONDecoder().decode(SelectionAdvice.self, from: Data(contentsOf: URL(fileURLWithPath: $0)))) }
     }
 
     func testOldAdviceWithoutAccuracyDecodesAndRenders() throws {
@@ -56,22 +56,22 @@ final class AdviceCodableTests: XCTestCase {
             advice.vanilla[s].fullAccuracy = 0.61
         }
         var c = advice.candidates[0]
-        let loss = Advice.Prediction(.loss, selecting: c.losses, vanilla: advice.vanilla.map { $0.values(.loss)! },
+        let loss = SelectionAdvice.Prediction(.loss, selecting: c.losses, vanilla: advice.vanilla.map { $0.values(.loss)! },
                                      short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
         XCTAssertEqual(loss.verdict, .select)
         // Selecting runs at 60.05%: n* = 150 + 0.0005 · 50 / 0.01 = 152.5, gain 1 − 150/152.5, ratio
         // (150/152.5)(1 + overhead) = 1.035 > 1 with the measured overhead of +5.2%.
-        let accuracy = Advice.Prediction(.accuracy, selecting: [0.6005, 0.6005, 0.6005], vanilla: advice.vanilla.map { $0.values(.accuracy)! },
+        let accuracy = SelectionAdvice.Prediction(.accuracy, selecting: [0.6005, 0.6005, 0.6005], vanilla: advice.vanilla.map { $0.values(.accuracy)! },
                                          short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
         XCTAssertEqual(try XCTUnwrap(accuracy.ratios[0]), 150 / 152.5 * (1 + c.overhead), accuracy: 1e-9)
         XCTAssertEqual(accuracy.verdict, .notYet)
-        c = Advice.Candidate(exitLayer: c.exitLayer, selectFraction: c.selectFraction, secondsPerStep: c.secondsPerStep,
+        c = SelectionAdvice.Candidate(exitLayer: c.exitLayer, selectFraction: c.selectFraction, secondsPerStep: c.secondsPerStep,
                              overhead: c.overhead, losses: c.losses, loss: loss, accuracies: [0.6005, 0.6005, 0.6005], accuracy: accuracy)
         advice.candidates = [c]
 
         for metric in ProbeGain.Metric.allCases {
             advice.metric = metric
-            (advice.verdict, advice.recommended) = Advice.conclude(advice.candidates, metric: metric)
+            (advice.verdict, advice.recommended) = SelectionAdvice.conclude(advice.candidates, metric: metric)
             let lines = AdviceReport(advice: advice).lines
             let text = lines.joined(separator: "\n")
             XCTAssertTrue(text.contains("on accuracy:") && text.contains("on loss:"), text)
@@ -90,7 +90,7 @@ final class AdviceCodableTests: XCTestCase {
                 XCTAssertTrue(verdict.contains("On accuracy the verdict would be: not yet (--metric accuracy)"), verdict)
             }
             // Both metrics survive a JSON round trip.
-            let back = try JSONDecoder().decode(Advice.self, from: try JSONEncoder().encode(advice))
+            let back = try JSONDecoder().decode(SelectionAdvice.self, from: try JSONEncoder().encode(advice))
             XCTAssertEqual(back.metric, metric)
             XCTAssertEqual(back.candidates[0].prediction(.accuracy), accuracy)
             XCTAssertEqual(back.candidates[0].prediction(.loss), loss)

@@ -69,7 +69,7 @@ final class ProbeGainTests: XCTestCase {
     /// A configuration's prediction on one metric, per seed, against the closed forms.
     func testPredictionPerSeed() throws {
         // Seed 1: n* = 175, gain 1/7, ratio (6/7)(1.05) = 0.9. Seed 2: vanilla's accuracy flat, nothing measurable.
-        let p = Advice.Prediction(.accuracy, selecting: [0.51, 0.60], vanilla: [(0.50, 0.52), (0.55, 0.55)], short: 150, full: 200,
+        let p = SelectionAdvice.Prediction(.accuracy, selecting: [0.51, 0.60], vanilla: [(0.50, 0.52), (0.55, 0.55)], short: 150, full: 200,
                                   overhead: 0.05)
         XCTAssertEqual(try XCTUnwrap(p.matchingSteps[0]), 175, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(p.gains[0]), 1.0 / 7, accuracy: 1e-12)
@@ -81,7 +81,7 @@ final class ProbeGainTests: XCTestCase {
         XCTAssertEqual(p.verdict, .undecided)
         XCTAssertNil(p.worstRatio)
         // The same shape on loss (falling): 4.0 → 3.8, selecting 3.9: n* = 175 too.
-        let l = Advice.Prediction(.loss, selecting: [3.9], vanilla: [(4.0, 3.8)], short: 150, full: 200, overhead: 0.05)
+        let l = SelectionAdvice.Prediction(.loss, selecting: [3.9], vanilla: [(4.0, 3.8)], short: 150, full: 200, overhead: 0.05)
         XCTAssertEqual(try XCTUnwrap(l.ratios[0]), 0.9, accuracy: 1e-12)
         XCTAssertEqual(l.verdict, .select)
     }
@@ -95,60 +95,60 @@ final class ProbeGainTests: XCTestCase {
     }
 
     func testVerdictRules() {
-        XCTAssertEqual(Advice.verdict(ratios: [0.9, 0.95]), .select)
-        XCTAssertEqual(Advice.verdict(ratios: [1.0, 1.2]), .notYet)
-        XCTAssertEqual(Advice.verdict(ratios: [0.9, 1.1]), .undecided)
-        XCTAssertEqual(Advice.verdict(ratios: [0.9, nil]), .undecided)
-        XCTAssertEqual(Advice.verdict(ratios: []), .undecided)
+        XCTAssertEqual(SelectionAdvice.verdict(ratios: [0.9, 0.95]), .select)
+        XCTAssertEqual(SelectionAdvice.verdict(ratios: [1.0, 1.2]), .notYet)
+        XCTAssertEqual(SelectionAdvice.verdict(ratios: [0.9, 1.1]), .undecided)
+        XCTAssertEqual(SelectionAdvice.verdict(ratios: [0.9, nil]), .undecided)
+        XCTAssertEqual(SelectionAdvice.verdict(ratios: []), .undecided)
     }
 
     /// A candidate with the given per-seed ratios on loss and (unless nil) on accuracy.
-    func candidate(_ exit: Int, loss: [Double?], accuracy: [Double?]? = nil) -> Advice.Candidate {
-        func prediction(_ ratios: [Double?]) -> Advice.Prediction {
-            Advice.Prediction(matchingSteps: ratios.map { _ in 100 }, extrapolated: ratios.map { _ in false },
-                              gains: ratios.map { $0.map { 1 - $0 } }, ratios: ratios, verdict: Advice.verdict(ratios: ratios))
+    func candidate(_ exit: Int, loss: [Double?], accuracy: [Double?]? = nil) -> SelectionAdvice.Candidate {
+        func prediction(_ ratios: [Double?]) -> SelectionAdvice.Prediction {
+            SelectionAdvice.Prediction(matchingSteps: ratios.map { _ in 100 }, extrapolated: ratios.map { _ in false },
+                              gains: ratios.map { $0.map { 1 - $0 } }, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
         }
-        return Advice.Candidate(exitLayer: exit, selectFraction: 0.75, secondsPerStep: 1, overhead: 0, losses: loss.map { _ in 3 },
+        return SelectionAdvice.Candidate(exitLayer: exit, selectFraction: 0.75, secondsPerStep: 1, overhead: 0, losses: loss.map { _ in 3 },
                                 loss: prediction(loss), accuracies: accuracy.map { $0.map { _ in 0.5 } },
                                 accuracy: accuracy.map(prediction))
     }
 
     func testConclusionPicksTheBestWorstCase() {
         // Both select; the second's worst case (0.92) beats the first's (0.95) though the first has the best seed.
-        var result = Advice.conclude([candidate(1, loss: [0.80, 0.95]), candidate(2, loss: [0.90, 0.92])], metric: .loss)
+        var result = SelectionAdvice.conclude([candidate(1, loss: [0.80, 0.95]), candidate(2, loss: [0.90, 0.92])], metric: .loss)
         XCTAssertEqual(result.verdict, .select)
         XCTAssertEqual(result.recommended, 1)
-        result = Advice.conclude([candidate(1, loss: [1.1, 1.2]), candidate(2, loss: [0.9, 1.05])], metric: .loss)
+        result = SelectionAdvice.conclude([candidate(1, loss: [1.1, 1.2]), candidate(2, loss: [0.9, 1.05])], metric: .loss)
         XCTAssertEqual(result.verdict, .undecided)
         XCTAssertNil(result.recommended)
-        XCTAssertEqual(Advice.conclude([candidate(1, loss: [1.1, 1.2])], metric: .loss).verdict, .notYet)
+        XCTAssertEqual(SelectionAdvice.conclude([candidate(1, loss: [1.1, 1.2])], metric: .loss).verdict, .notYet)
         // Step times taken while other processes held the cores decide nothing.
-        result = Advice.conclude([candidate(1, loss: [0.80, 0.95])], metric: .loss, timingsDisturbed: true)
+        result = SelectionAdvice.conclude([candidate(1, loss: [0.80, 0.95])], metric: .loss, timingsDisturbed: true)
         XCTAssertEqual(result.verdict, .undecided)
         XCTAssertNil(result.recommended)
         // On accuracy, a candidate with no accuracy recorded (advice written before it was) decides nothing.
-        XCTAssertEqual(Advice.conclude([candidate(1, loss: [0.80, 0.95])], metric: .accuracy).verdict, .undecided)
+        XCTAssertEqual(SelectionAdvice.conclude([candidate(1, loss: [0.80, 0.95])], metric: .accuracy).verdict, .undecided)
     }
 
     /// The verdict follows the metric asked for, whichever of the two pays, and the disagreement is named.
     func testVerdictFollowsTheMetricWhenTheyDisagree() {
         // Pays on loss (0.90, 0.95), not on accuracy (1.05, 1.10).
         let onLoss = candidate(1, loss: [0.90, 0.95], accuracy: [1.05, 1.10])
-        XCTAssertEqual(Advice.conclude([onLoss], metric: .accuracy).verdict, .notYet)
-        XCTAssertNil(Advice.conclude([onLoss], metric: .accuracy).recommended)
-        XCTAssertEqual(Advice.conclude([onLoss], metric: .loss).verdict, .select)
-        XCTAssertEqual(Advice.conclude([onLoss], metric: .loss).recommended, 0)
+        XCTAssertEqual(SelectionAdvice.conclude([onLoss], metric: .accuracy).verdict, .notYet)
+        XCTAssertNil(SelectionAdvice.conclude([onLoss], metric: .accuracy).recommended)
+        XCTAssertEqual(SelectionAdvice.conclude([onLoss], metric: .loss).verdict, .select)
+        XCTAssertEqual(SelectionAdvice.conclude([onLoss], metric: .loss).recommended, 0)
         XCTAssertEqual(AdviceReport.disagreement(onLoss), "pays on loss, not on accuracy")
         // The other order: pays on accuracy, not on loss.
         let onAccuracy = candidate(1, loss: [1.05, 1.10], accuracy: [0.90, 0.95])
-        XCTAssertEqual(Advice.conclude([onAccuracy], metric: .accuracy).verdict, .select)
-        XCTAssertEqual(Advice.conclude([onAccuracy], metric: .accuracy).recommended, 0)
-        XCTAssertEqual(Advice.conclude([onAccuracy], metric: .loss).verdict, .notYet)
+        XCTAssertEqual(SelectionAdvice.conclude([onAccuracy], metric: .accuracy).verdict, .select)
+        XCTAssertEqual(SelectionAdvice.conclude([onAccuracy], metric: .accuracy).recommended, 0)
+        XCTAssertEqual(SelectionAdvice.conclude([onAccuracy], metric: .loss).verdict, .notYet)
         XCTAssertEqual(AdviceReport.disagreement(onAccuracy), "pays on accuracy, not on loss")
         // With two candidates, each metric recommends its own.
         let both = [onLoss, candidate(2, loss: [1.05, 1.10], accuracy: [0.90, 0.95])]
-        XCTAssertEqual(Advice.conclude(both, metric: .accuracy).recommended, 1)
-        XCTAssertEqual(Advice.conclude(both, metric: .loss).recommended, 0)
+        XCTAssertEqual(SelectionAdvice.conclude(both, metric: .accuracy).recommended, 1)
+        XCTAssertEqual(SelectionAdvice.conclude(both, metric: .loss).recommended, 0)
         // An undecided metric is named as such; agreement and missing accuracy say nothing.
         XCTAssertEqual(AdviceReport.disagreement(candidate(1, loss: [0.9, 0.95], accuracy: [0.9, nil])),
                        "pays on loss, undecided on accuracy")
@@ -159,9 +159,9 @@ final class ProbeGainTests: XCTestCase {
     }
 
     func testDeeperExitHint() {
-        let f = [Advice.Fidelity(exitLayer: 1, spearman: 0.8, topOverlap: 0.70), Advice.Fidelity(exitLayer: 2, spearman: 0.85, topOverlap: 0.79),
-                 Advice.Fidelity(exitLayer: 3, spearman: 0.9, topOverlap: 0.81)]
-        XCTAssertEqual(Advice.deeperExit(than: 1, fidelity: f), 3)
-        XCTAssertNil(Advice.deeperExit(than: 2, fidelity: f))
+        let f = [SelectionAdvice.Fidelity(exitLayer: 1, spearman: 0.8, topOverlap: 0.70), SelectionAdvice.Fidelity(exitLayer: 2, spearman: 0.85, topOverlap: 0.79),
+                 SelectionAdvice.Fidelity(exitLayer: 3, spearman: 0.9, topOverlap: 0.81)]
+        XCTAssertEqual(SelectionAdvice.deeperExit(than: 1, fidelity: f), 3)
+        XCTAssertNil(SelectionAdvice.deeperExit(than: 2, fidelity: f))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a finished run reports.
-public struct TrainingSummary: Sendable {
+public struct TrainingResult: Sendable {
     public var steps: Int
     public var samplesScored: Int
     public var samplesBackpropagated: Int
@@ -19,7 +19,7 @@ public struct TrainingSummary: Sendable {
     public var preempted: Bool = false
 }
 
-extension TrainingSummary {
+extension TrainingResult {
     /// Training seconds per step without this process's first step (all of them if it ran only one).
     public var steadySecondsPerStep: Double {
         stepsTimed > 1 ? (elapsedSeconds - firstStepSeconds) / Double(stepsTimed - 1) : elapsedSeconds / Double(max(1, stepsTimed))

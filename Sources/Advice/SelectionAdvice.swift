@@ -1,7 +1,7 @@
 import Selection
 
 /// What `sift advise` measured and concludes, as rendered and written by `--json`.
-public struct Advice: Codable, Sendable {
+public struct SelectionAdvice: Codable, Sendable {
     /// Whether selection pays for this run, from the probe's predicted wall-clock ratios.
     public enum Verdict: String, Codable, Sendable {
         /// Every seed predicts a ratio below 1.
@@ -63,7 +63,7 @@ public struct Advice: Codable, Sendable {
         }
     }
 
-    /// What one configuration's short runs predict on one metric, per seed (in `Advice.vanilla`'s order).
+    /// What one configuration's short runs predict on one metric, per seed (in `SelectionAdvice.vanilla`'s order).
     public struct Prediction: Equatable, Sendable {
         /// n* (nil: not measurable), whether it lies outside the measured budgets, the gain per sample.
         public var matchingSteps: [Double?]
@@ -92,7 +92,7 @@ public struct Advice: Codable, Sendable {
             let ratios = gains.map { $0.map { ProbeGain.ratio(gain: $0, overhead: overhead) } }
             self.init(matchingSteps: n,
                       extrapolated: n.map { $0.map { ProbeGain.isExtrapolated(matchingSteps: $0, short: short, full: full) } ?? false },
-                      gains: gains, ratios: ratios, verdict: Advice.verdict(ratios: ratios))
+                      gains: gains, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
         }
 
         /// The worst predicted ratio over seeds (nil if any is missing).
@@ -105,7 +105,7 @@ public struct Advice: Codable, Sendable {
     public struct Candidate: Codable, Sendable {
         public var exitLayer: Int
         public var selectFraction: Double
-        /// Final validation loss of its short run, per seed (in `Advice.vanilla`'s order).
+        /// Final validation loss of its short run, per seed (in `SelectionAdvice.vanilla`'s order).
         public var losses: [Double]
         /// Its seconds per step over all seeds' runs.
         public var secondsPerStep: Double
@@ -192,13 +192,13 @@ public struct Advice: Codable, Sendable {
     public static let minimumCPUShare = 0.8
 
     /// Whether other processes took so much CPU that the measured step times mean nothing.
-    public var timingsDisturbed: Bool { cpuShare < Advice.minimumCPUShare }
+    public var timingsDisturbed: Bool { cpuShare < SelectionAdvice.minimumCPUShare }
 
     /// The metric the verdict is on.
     public var verdictMetric: ProbeGain.Metric { metric ?? .loss }
 }
 
-extension Advice {
+extension SelectionAdvice {
     /// The verdict of one configuration from its per-seed ratios.
     public static func verdict(ratios: [Double?]) -> Verdict {
         let known = ratios.compactMap { $0 }

@@ -6,7 +6,7 @@ import Selection
 
 /// Summarises launch/scaling.sh's `sift train` runs (DIR/MODE-POLICY-pP.jsonl metrics files and the
 /// `sift bench` measurement DIR/machine.json) into `ScalingMeasurements` and a Markdown table.
-public struct ScalingSummary {
+public struct ScalingLogReader {
     public var directory: String
     public var config: String
     public var vocabSize: Int
