@@ -17,7 +17,8 @@ let targetCPU: String? = {
     case let other?: fatalError("SIFT_TARGET_CPU must be generic or haswell (got '\(other)')")
     case nil:
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
         let flags = Set(line.split(separator: " ").map(String.init))
         return haswellFeatures.allSatisfy(flags.contains) ? "haswell" : nil
     }
@@ -39,17 +40,19 @@ let cliFlags: [SwiftSetting] = targetCPU == nil ? [] : [.define("SIFT_TARGET_HAS
 let package = Package(
     name: "sift",
     products: [
-        .executable(name: "sift", targets: ["sift"]),
+        .executable(name: "sift", targets: ["sift"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // System libraries found through pkg-config (Debian: libopenblas-dev, libopenmpi-dev).
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // Compressed corpora (`sift prepare` and `sift vocab` read .gz and .zst): zlib1g-dev, libzstd-dev.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -63,18 +66,23 @@ let package = Package(
         .target(name: "Communication", dependencies: ["Core", "CMPI"]),
         .target(name: "Selection", dependencies: ["Core", "Communication"], swiftSettings: computeFlags(unchecked: false)),
         .target(name: "CostModel", dependencies: ["Model", "Selection"]),
-        .target(name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel"],
-                swiftSettings: computeFlags(unchecked: false)),
+        .target(
+            name: "Training", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel"],
+            swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Setup", dependencies: ["Core", "Kernels", "Model", "Data", "Interop", "Training"]),
         .target(name: "Advice", dependencies: ["Communication", "Core", "Data", "Kernels", "Model", "Selection", "Setup", "Training"]),
-        .target(name: "Bench", dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel", "Training", "Setup"],
-                swiftSettings: computeFlags(unchecked: false)),
+        .target(
+            name: "Bench",
+            dependencies: ["Core", "Kernels", "Model", "Data", "Selection", "Communication", "CostModel", "Training", "Setup"],
+            swiftSettings: computeFlags(unchecked: false)),
         .target(name: "Analysis", dependencies: ["Core", "Model", "Selection", "CostModel", "Training", "Bench"]),
-        .executableTarget(name: "sift", dependencies: [
-            "Core", "Model", "Data", "Interop", "Communication", "Selection", "CostModel", "Training", "Setup", "Advice",
-            "Bench", "Analysis",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: cliFlags),
+        .executableTarget(
+            name: "sift",
+            dependencies: [
+                "Core", "Model", "Data", "Interop", "Communication", "Selection", "CostModel", "Training", "Setup", "Advice",
+                "Bench", "Analysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ], swiftSettings: cliFlags),
 
         // Test targets mirror the source modules; SiftTestSupport runs the built binary.
         .target(name: "SiftTestSupport", dependencies: [], path: "Tests/SiftTestSupport"),
@@ -85,12 +93,17 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Model", "Kernels", "SiftTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Training", "SiftTestSupport"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "Communication", "Core", "SiftTestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "CostModel", "Selection", "Model", "Data", "Core", "Kernels",
-                                                         "SiftTestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: [
+                "Training", "CostModel", "Selection", "Model", "Data", "Core", "Kernels",
+                "SiftTestSupport"
+            ]),
         .testTarget(name: "CostModelTests", dependencies: ["CostModel", "Model", "Selection"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Bench", "CostModel", "Core", "Model", "Selection", "SiftTestSupport"]),
+        .testTarget(
+            name: "AnalysisTests", dependencies: ["Analysis", "Bench", "CostModel", "Core", "Model", "Selection", "SiftTestSupport"]),
         .testTarget(name: "AdviceTests", dependencies: ["Advice", "Selection", "Training", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Core", "Model", "CostModel", "Data", "Selection", "Training", "SiftTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "Model", "CostModel", "Data", "Selection", "Training", "SiftTestSupport"])
     ]
 )

@@ -6,6 +6,7 @@
 # First the shell scripts: Debian's shellcheck (installed when missing) checks launch/*.sh,
 # launch/slurm.sbatch, tools/*.sh and .ci/run with the committed .shellcheckrc; any finding fails the run
 # before anything is built. A line whose code is right may carry a `disable=SCnnnn` directive with its reason.
+# Then `swift format lint` checks the Swift code the same way (below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
@@ -19,6 +20,17 @@ if ! shellcheck "${scripts[@]}"; then
     exit 1
 fi
 echo "shellcheck: ${#scripts[@]} scripts, no findings" >&2
+
+# Then the Swift sources: `swift format lint` (it ships with the toolchain) with the committed .swift-format
+# (line length 140, one statement per line, and the few rules listed there); any finding fails the run.
+# `swift format format -i -r Sources Tests Package.swift` rewrites the code the way the lint wants it.
+swift_paths=(Package.swift Sources Tests)
+if ! swift format lint --strict --configuration .swift-format -r "${swift_paths[@]}"; then
+    echo "error: swift format lint found the problems above (config .swift-format); fix them, e.g. with" \
+        "swift format format -i -r Sources Tests Package.swift" >&2
+    exit 1
+fi
+echo "swift format lint: Sources, Tests and Package.swift, no findings" >&2
 
 # The tests check this checkout's release build (never a pinned SIFT_BINARY).
 unset SIFT_BINARY

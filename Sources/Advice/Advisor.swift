@@ -32,8 +32,10 @@ public final class Advisor {
     ///     other than the policy, the exit layer and ρ, which the probe sets).
     ///   - progress: rank 0's lines as runs finish.
     ///   - first: `setup(plan.seeds[0])`, already built (and checked on every rank) by the caller.
-    public init(first: TrainingSetup, setup: @escaping (UInt64) throws -> TrainingSetup, template: TrainingOptions,
-                plan: ProbePlan, communicator: any Collectives, progress: @escaping (String) -> Void) {
+    public init(
+        first: TrainingSetup, setup: @escaping (UInt64) throws -> TrainingSetup, template: TrainingOptions,
+        plan: ProbePlan, communicator: any Collectives, progress: @escaping (String) -> Void
+    ) {
         makeSetup = setup
         self.setup = first
         self.template = template
@@ -64,12 +66,16 @@ public final class Advisor {
             let done = s * runs
             let full = try probe(policy: .vanilla, steps: plan.probeSteps, seed: seed, label: "\(done + 1)/\(runs * plan.seeds.count)")
             let short = try probe(policy: .vanilla, steps: plan.shortSteps, seed: seed, label: "\(done + 2)/\(runs * plan.seeds.count)")
-            vanilla.append(SelectionAdvice.VanillaRuns(seed: seed, fullLoss: full.loss, shortLoss: short.loss, fullAccuracy: full.accuracy,
-                                              shortAccuracy: short.accuracy, secondsPerStep: ProbeRun.secondsPerStep([full, short])))
+            vanilla.append(
+                SelectionAdvice.VanillaRuns(
+                    seed: seed, fullLoss: full.loss, shortLoss: short.loss, fullAccuracy: full.accuracy,
+                    shortAccuracy: short.accuracy, secondsPerStep: ProbeRun.secondsPerStep([full, short])))
             var row: [ProbeRun] = []
             for (c, (exit, rho)) in configurations.enumerated() {
-                row.append(try probe(policy: .sift, steps: plan.shortSteps, seed: seed, exitLayer: exit, selectFraction: rho,
-                                     label: "\(done + 3 + c)/\(runs * plan.seeds.count)"))
+                row.append(
+                    try probe(
+                        policy: .sift, steps: plan.shortSteps, seed: seed, exitLayer: exit, selectFraction: rho,
+                        label: "\(done + 3 + c)/\(runs * plan.seeds.count)"))
             }
             selecting.append(row)
         }
@@ -79,13 +85,15 @@ public final class Advisor {
         let candidates = configurations.enumerated().map { c, configuration in
             candidate(configuration, runs: selecting.map { $0[c] }, vanilla: vanilla, vanillaSeconds: vanillaSeconds)
         }
-        let (verdict, recommended) = SelectionAdvice.conclude(candidates, metric: plan.metric,
-                                                     timingsDisturbed: cpuShare < SelectionAdvice.minimumCPUShare)
+        let (verdict, recommended) = SelectionAdvice.conclude(
+            candidates, metric: plan.metric,
+            timingsDisturbed: cpuShare < SelectionAdvice.minimumCPUShare)
         let hintFrom = recommended.map { candidates[$0].exitLayer } ?? plan.exitLayers.min()!
-        return SelectionAdvice(probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
-                      ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
-                      metric: plan.metric, recommended: recommended, verdict: verdict,
-                      deeperExitHint: SelectionAdvice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
+        return SelectionAdvice(
+            probeSteps: plan.probeSteps, shortSteps: plan.shortSteps, batchSize: template.batchSize,
+            ranks: communicator.size, warmStart: warm, fidelity: fidelity, vanilla: vanilla, candidates: candidates,
+            metric: plan.metric, recommended: recommended, verdict: verdict,
+            deeperExitHint: SelectionAdvice.deeperExit(than: hintFrom, fidelity: fidelity), cpuShare: cpuShare)
     }
 
     /// Exit layer × selection fraction, in the order probed.
@@ -94,18 +102,22 @@ public final class Advisor {
     }
 
     /// One configuration's gains, ratios and verdicts on both metrics from its runs (one per seed) and vanilla's.
-    func candidate(_ configuration: (Int, Double), runs: [ProbeRun], vanilla: [SelectionAdvice.VanillaRuns],
-                   vanillaSeconds: Double) -> SelectionAdvice.Candidate {
+    func candidate(
+        _ configuration: (Int, Double), runs: [ProbeRun], vanilla: [SelectionAdvice.VanillaRuns],
+        vanillaSeconds: Double
+    ) -> SelectionAdvice.Candidate {
         let seconds = ProbeRun.secondsPerStep(runs)
         let overhead = seconds / vanillaSeconds - 1
         func predict(_ metric: ProbeGain.Metric, _ values: [Double]) -> SelectionAdvice.Prediction {
-            SelectionAdvice.Prediction(metric, selecting: values, vanilla: vanilla.map { $0.values(metric)! }, short: plan.shortSteps,
-                              full: plan.probeSteps, overhead: overhead)
+            SelectionAdvice.Prediction(
+                metric, selecting: values, vanilla: vanilla.map { $0.values(metric)! }, short: plan.shortSteps,
+                full: plan.probeSteps, overhead: overhead)
         }
         let losses = runs.map(\.loss), accuracies = runs.map(\.accuracy)
-        return SelectionAdvice.Candidate(exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
-                                overhead: overhead, losses: losses, loss: predict(.loss, losses), accuracies: accuracies,
-                                accuracy: predict(.accuracy, accuracies), selectionExchange: runs.first?.exchange)
+        return SelectionAdvice.Candidate(
+            exitLayer: configuration.0, selectFraction: configuration.1, secondsPerStep: seconds,
+            overhead: overhead, losses: losses, loss: predict(.loss, losses), accuracies: accuracies,
+            accuracy: predict(.accuracy, accuracies), selectionExchange: runs.first?.exchange)
     }
 
     /// The options of one probe run: the template with its policy, length and seed, selecting from step 0.
@@ -128,18 +140,24 @@ public final class Advisor {
     }
 
     /// Trains a copy of the warm start: its final validation loss and accuracy and steady-state step time.
-    func probe(policy: SelectionPolicy, steps: Int, seed: UInt64, exitLayer: Int? = nil, selectFraction: Double? = nil,
-               label: String) throws -> ProbeRun {
-        let o = options(policy: policy, steps: steps, seed: seed, exitLayer: exitLayer ?? template.exitLayer,
-                        selectFraction: selectFraction ?? template.selectFraction)
+    func probe(
+        policy: SelectionPolicy, steps: Int, seed: UInt64, exitLayer: Int? = nil, selectFraction: Double? = nil,
+        label: String
+    ) throws -> ProbeRun {
+        let o = options(
+            policy: policy, steps: steps, seed: seed, exitLayer: exitLayer ?? template.exitLayer,
+            selectFraction: selectFraction ?? template.selectFraction)
         let trainer = trainer(o)
         let summary = try trainer.run()
         let final = summary.finalEvaluation!
         let what = policy.selects ? "sift (exit \(o.exitLayer), ρ \(o.selectFraction))" : "vanilla"
-        progress(String(format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, accuracy %.2f%%, %.3f s/step", label,
-                        what, steps, seed, final.loss, 100 * final.accuracy, summary.steadySecondsPerStep))
-        return ProbeRun(loss: final.loss, accuracy: final.accuracy, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
-                        steadySteps: summary.stepsTimed - 1, exchange: trainer.options.selectionExchange)
+        progress(
+            String(
+                format: "  run %@: %@, %d steps, seed %llu: validation loss %.4f, accuracy %.2f%%, %.3f s/step", label,
+                what, steps, seed, final.loss, 100 * final.accuracy, summary.steadySecondsPerStep))
+        return ProbeRun(
+            loss: final.loss, accuracy: final.accuracy, steadySeconds: summary.elapsedSeconds - summary.firstStepSeconds,
+            steadySteps: summary.stepsTimed - 1, exchange: trainer.options.selectionExchange)
     }
 
     /// A trainer of a fresh copy of the warm start.
@@ -147,14 +165,18 @@ public final class Advisor {
         let weights = FloatBuffer(count: initial.count)
         weights.copy(from: initial)
         let model = BertForMaskedLM(config: setup.model.config, parameters: weights)
-        return Trainer(options: o, model: model, communicator: communicator, train: setup.train, validation: setup.validation,
-                       vocabHash: setup.vocabHash, reference: setup.reference, output: { _ in })
+        return Trainer(
+            options: o, model: model, communicator: communicator, train: setup.train, validation: setup.validation,
+            vocabHash: setup.vocabHash, reference: setup.reference, output: { _ in })
     }
 
     /// The warm start's validation loss and accuracy.
     func warmStart() throws -> SelectionAdvice.WarmStart {
-        let e = try trainer(options(policy: .vanilla, steps: 1, seed: plan.seeds[0], exitLayer: template.exitLayer,
-                                    selectFraction: template.selectFraction)).measureValidation()!
+        let e = try trainer(
+            options(
+                policy: .vanilla, steps: 1, seed: plan.seeds[0], exitLayer: template.exitLayer,
+                selectFraction: template.selectFraction)
+        ).measureValidation()!
         return SelectionAdvice.WarmStart(loss: e.loss, accuracy: e.accuracy, maskedTokens: e.maskedTokens, learnedShare: e.learnedShare)
     }
 
@@ -171,8 +193,9 @@ public final class Advisor {
             return Scorer(model: model, path: path, reference: setup.reference, microBatch: o.microBatch)
         }
         let exact = Scorer(model: model, path: .exact(numLayers: layers), microBatch: o.microBatch)
-        let agreements = try PoolFidelity.measure(scorers: scorers, exact: exact, samples: setup.train, pools: plan.fidelityPools,
-                                                  poolSize: o.poolSize, keep: o.batchSize, seed: o.seed, communicator: communicator)
+        let agreements = try PoolFidelity.measure(
+            scorers: scorers, exact: exact, samples: setup.train, pools: plan.fidelityPools,
+            poolSize: o.poolSize, keep: o.batchSize, seed: o.seed, communicator: communicator)
         return agreements.enumerated().map { SelectionAdvice.Fidelity(exitLayer: $0 + 1, spearman: $1.spearman, topOverlap: $1.topOverlap) }
     }
 }

@@ -19,8 +19,10 @@ public enum ProbeGain {
     /// with its own schedule. Nil when vanilla did not improve from the short to the full budget (loss did not
     /// fall, accuracy did not rise: the line then says nothing about budgets) or the line reaches `value` only
     /// at a budget ≤ 0.
-    public static func matchingSteps(_ metric: Metric, value: Double, short: Int, shortValue: Double, full: Int,
-                                     fullValue: Double) -> Double? {
+    public static func matchingSteps(
+        _ metric: Metric, value: Double, short: Int, shortValue: Double, full: Int,
+        fullValue: Double
+    ) -> Double? {
         let improved = metric.higherIsBetter ? fullValue > shortValue : fullValue < shortValue
         guard full > short, improved, value.isFinite else { return nil }
         let n = Double(short) + (value - shortValue) * Double(full - short) / (fullValue - shortValue)
@@ -29,8 +31,10 @@ public enum ProbeGain {
 
     /// The gain per backpropagated sample, 1 − short / n*: the share of vanilla's steps that a selecting run
     /// of `short` steps, ending at `selecting`, saves to reach the same `metric` (negative: it needs more).
-    public static func gain(_ metric: Metric, selecting: Double, short: Int, shortValue: Double, full: Int,
-                            fullValue: Double) -> Double? {
+    public static func gain(
+        _ metric: Metric, selecting: Double, short: Int, shortValue: Double, full: Int,
+        fullValue: Double
+    ) -> Double? {
         matchingSteps(metric, value: selecting, short: short, shortValue: shortValue, full: full, fullValue: fullValue)
             .map { gain(matchingSteps: $0, short: short) }
     }

@@ -44,8 +44,10 @@ public struct SelectionAdvice: Codable, Sendable {
         public var shortAccuracy: Double?
         public var secondsPerStep: Double
 
-        public init(seed: UInt64, fullLoss: Double, shortLoss: Double, fullAccuracy: Double?, shortAccuracy: Double?,
-                    secondsPerStep: Double) {
+        public init(
+            seed: UInt64, fullLoss: Double, shortLoss: Double, fullAccuracy: Double?, shortAccuracy: Double?,
+            secondsPerStep: Double
+        ) {
             self.seed = seed
             self.fullLoss = fullLoss
             self.shortLoss = shortLoss
@@ -83,16 +85,19 @@ public struct SelectionAdvice: Codable, Sendable {
 
         /// The prediction from the selecting runs' final `metric` values and vanilla's at its two budgets,
         /// per seed, and the configuration's step `overhead` (`ProbeGain`).
-        public init(_ metric: ProbeGain.Metric, selecting: [Double], vanilla: [(short: Double, full: Double)], short: Int,
-                    full: Int, overhead: Double) {
+        public init(
+            _ metric: ProbeGain.Metric, selecting: [Double], vanilla: [(short: Double, full: Double)], short: Int,
+            full: Int, overhead: Double
+        ) {
             let n = zip(selecting, vanilla).map { value, v in
                 ProbeGain.matchingSteps(metric, value: value, short: short, shortValue: v.short, full: full, fullValue: v.full)
             }
             let gains = n.map { $0.map { ProbeGain.gain(matchingSteps: $0, short: short) } }
             let ratios = gains.map { $0.map { ProbeGain.ratio(gain: $0, overhead: overhead) } }
-            self.init(matchingSteps: n,
-                      extrapolated: n.map { $0.map { ProbeGain.isExtrapolated(matchingSteps: $0, short: short, full: full) } ?? false },
-                      gains: gains, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
+            self.init(
+                matchingSteps: n,
+                extrapolated: n.map { $0.map { ProbeGain.isExtrapolated(matchingSteps: $0, short: short, full: full) } ?? false },
+                gains: gains, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
         }
 
         /// The worst predicted ratio over seeds (nil if any is missing).
@@ -130,8 +135,10 @@ public struct SelectionAdvice: Codable, Sendable {
         /// as `sift train` resolves it (`TrainingOptions.resolvedExchange`); nil in advice written before it was recorded.
         public var selectionExchange: SelectionExchange?
 
-        public init(exitLayer: Int, selectFraction: Double, secondsPerStep: Double, overhead: Double, losses: [Double],
-                    loss: Prediction, accuracies: [Double]?, accuracy: Prediction?, selectionExchange: SelectionExchange? = nil) {
+        public init(
+            exitLayer: Int, selectFraction: Double, secondsPerStep: Double, overhead: Double, losses: [Double],
+            loss: Prediction, accuracies: [Double]?, accuracy: Prediction?, selectionExchange: SelectionExchange? = nil
+        ) {
             self.selectionExchange = selectionExchange
             self.exitLayer = exitLayer
             self.selectFraction = selectFraction
@@ -161,7 +168,8 @@ public struct SelectionAdvice: Codable, Sendable {
                 return Prediction(matchingSteps: matchingSteps, extrapolated: extrapolated, gains: gains, ratios: ratios, verdict: verdict)
             case .accuracy:
                 guard let n = accuracyMatchingSteps, let x = accuracyExtrapolated, let g = accuracyGains, let r = accuracyRatios,
-                      let v = accuracyVerdict else { return nil }
+                    let v = accuracyVerdict
+                else { return nil }
                 return Prediction(matchingSteps: n, extrapolated: x, gains: g, ratios: r, verdict: v)
             }
         }
@@ -214,8 +222,10 @@ extension SelectionAdvice {
     /// The overall verdict on `metric` and the recommended candidate: `undecided` when the timings were
     /// disturbed; else the candidate whose verdict on `metric` is `select` with the lowest worst-case ratio on
     /// it; else `undecided` if any candidate is undecided on it (or has no prediction on it); else `notYet`.
-    public static func conclude(_ candidates: [Candidate], metric: ProbeGain.Metric,
-                                timingsDisturbed: Bool = false) -> (verdict: Verdict, recommended: Int?) {
+    public static func conclude(
+        _ candidates: [Candidate], metric: ProbeGain.Metric,
+        timingsDisturbed: Bool = false
+    ) -> (verdict: Verdict, recommended: Int?) {
         if timingsDisturbed { return (.undecided, nil) }
         let predictions = candidates.map { $0.prediction(metric) }
         let selecting = predictions.indices.filter { predictions[$0]?.verdict == .select }

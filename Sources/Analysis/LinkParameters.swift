@@ -15,8 +15,10 @@ public struct LinkParameters: Sendable, Equatable {
     /// Share of backward during which started buckets progress (`ScalingModel.overlapProgress`).
     public var overlapProgress: Double
 
-    public init(efficiency: Double = LinkParameters.tcpPayloadShare, latency: Double? = nil, perBucketSeconds: Double = 0,
-                overlapProgress: Double = 1) {
+    public init(
+        efficiency: Double = LinkParameters.tcpPayloadShare, latency: Double? = nil, perBucketSeconds: Double = 0,
+        overlapProgress: Double = 1
+    ) {
         self.efficiency = efficiency
         self.latency = latency
         self.perBucketSeconds = perBucketSeconds

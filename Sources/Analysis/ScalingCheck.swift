@@ -10,24 +10,28 @@ import Selection
 public enum ScalingCheck {
     /// Checks the model against `path` (DIR/scaling.json), printing through `say`.
     public static func run(path: String, say: (String) -> Void) throws -> CheckReport {
-        let root = try JSONCoding.read(ScalingMeasurements.self, from: path,
-                                       expected: "a launch/scaling.sh JSON (needs config, vocab_size, cores, memory, "
-                                           + "latency_seconds, runs)")
+        let root = try JSONCoding.read(
+            ScalingMeasurements.self, from: path,
+            expected: "a launch/scaling.sh JSON (needs config, vocab_size, cores, memory, "
+                + "latency_seconds, runs)")
         let name = root.config, vocab = root.vocabSize, cores = root.cores
         guard let model = BertConfig.named(name, vocabSize: vocab), let memory = root.memory, let latency = root.latencySeconds else {
-            throw ReportError.missing("\(path) is not a launch/scaling.sh JSON (needs config, vocab_size, cores, "
-                + "memory, latency_seconds, runs)")
+            throw ReportError.missing(
+                "\(path) is not a launch/scaling.sh JSON (needs config, vocab_size, cores, "
+                    + "memory, latency_seconds, runs)")
         }
         let copy = memory.allRanks.copyBytesPerS, triad = memory.allRanks.triadBytesPerS
         let threads = root.threadsPerRank ?? 1
         let bucketBytes = Int((root.bucketMb ?? 4) * 1_048_576)
         let micro = root.microBatch ?? 32
         let medium = CommunicationMedium.sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: latency)
-        say("sift project --check — \(path): BERT-\(name) (vocab \(vocab)) on this machine, \(cores) cores, \(threads) "
-            + "OpenBLAS thread(s) per rank")
-        say("medium: shared memory, STREAM copy \(fmt(copy / 1e9, 1)) GB/s, triad \(fmt(triad / 1e9, 1)) GB/s (all "
-            + "ranks at once), α = \(formatSeconds(latency)); "
-            + "the cores make the copies, so nothing overlaps; ranks beyond \(cores / max(1, threads)) share cores "
+        say(
+            "sift project --check — \(path): BERT-\(name) (vocab \(vocab)) on this machine, \(cores) cores, \(threads) "
+                + "OpenBLAS thread(s) per rank")
+        say(
+            "medium: shared memory, STREAM copy \(fmt(copy / 1e9, 1)) GB/s, triad \(fmt(triad / 1e9, 1)) GB/s (all "
+                + "ranks at once), α = \(formatSeconds(latency)); "
+                + "the cores make the copies, so nothing overlaps; ranks beyond \(cores / max(1, threads)) share cores "
                 + "(compute × p·threads/cores)")
         say("compute per sample from each group's 1-rank run; predicted = compute + ring allreduce + loss allgather + 3 small allreduces\n")
 
@@ -36,14 +40,19 @@ public enum ScalingCheck {
         // to show how much of the error is the communication model and how much the compute.
         var allreduceEfficiency: Double?
         if let row = root.allreduce?.first(where: { $0.config == name }),
-           let bound = row.ringBoundSeconds, let bucketed = row.bucketedSeconds, bucketed > 0 {
+            let bound = row.ringBoundSeconds, let bucketed = row.bucketedSeconds, bucketed > 0
+        {
             allreduceEfficiency = bound / bucketed
-            say("the trainer's bucketed allreduce of this gradient ran at \(pct(bound / bucketed, 0)) of the bound in `sift bench` "
-                + "(\(row.ranks) ranks); 'w/ measured allreduce' divides the predicted allreduce by that\n")
+            say(
+                "the trainer's bucketed allreduce of this gradient ran at \(pct(bound / bucketed, 0)) of the bound in `sift bench` "
+                    + "(\(row.ranks) ranks); 'w/ measured allreduce' divides the predicted allreduce by that\n")
         }
-        var table = TextTable(["mode", "policy", "ranks", "measured step", "predicted", "error", "w/ measured allreduce", "error ",
-                               "measured compute", "predicted compute", "measured comm+wait", "predicted comm",
-                               "measured eff.", "predicted eff."], alignments: [.left, .left] + Array(repeating: .right, count: 12))
+        var table = TextTable(
+            [
+                "mode", "policy", "ranks", "measured step", "predicted", "error", "w/ measured allreduce", "error ",
+                "measured compute", "predicted compute", "measured comm+wait", "predicted comm",
+                "measured eff.", "predicted eff."
+            ], alignments: [.left, .left] + Array(repeating: .right, count: 12))
         var out: [CheckRow] = []
         var errors: [Double] = [], calibratedErrors: [Double] = []
         for mode in ["weak", "strong"] {
@@ -80,17 +89,22 @@ public enum ScalingCheck {
                     let measuredCompute = ["data", "scoring", "forward_backward", "optimizer"].reduce(0.0) { $0 + (t[$1] ?? 0) }
                     let measuredEff = (Double(b) / measured) / (Double(p) * Double(b1) / measuredOne)
                     let predictedEff = s.samplesPerSecond(overlap: true) / (Double(p) * predictedOne.samplesPerSecond(overlap: true))
-                    table.add([mode, policyKind.rawValue, "\(p)\(scale > 1 ? " (oversubscribed)" : "")", formatSeconds(measured), formatSeconds(predicted),
-                               signedPct(error), formatSeconds(calibrated), signedPct(calibrated.map { $0 / measured - 1 }),
-                               formatSeconds(measuredCompute), formatSeconds(s.compute),
-                               formatSeconds(measuredComm), formatSeconds(s.communication(overlap: true)),
-                               pct(measuredEff), pct(predictedEff)])
-                    out.append(CheckRow(mode: mode, policy: policyKind, ranks: p, batchSize: b, measuredStepSeconds: measured,
-                                        predictedStepSeconds: predicted, relativeError: error, computeScale: scale,
-                                        predictedComputeSeconds: s.compute, predictedCommunicationSeconds: s.communication(overlap: true),
-                                        measuredCommunicationAndWaitingSeconds: measuredComm, measuredComputeSeconds: measuredCompute,
-                                        predictedStepSecondsWithMeasuredAllreduce: calibrated,
-                                        measuredEfficiency: measuredEff, predictedEfficiency: predictedEff))
+                    table.add([
+                        mode, policyKind.rawValue, "\(p)\(scale > 1 ? " (oversubscribed)" : "")", formatSeconds(measured),
+                        formatSeconds(predicted),
+                        signedPct(error), formatSeconds(calibrated), signedPct(calibrated.map { $0 / measured - 1 }),
+                        formatSeconds(measuredCompute), formatSeconds(s.compute),
+                        formatSeconds(measuredComm), formatSeconds(s.communication(overlap: true)),
+                        pct(measuredEff), pct(predictedEff)
+                    ])
+                    out.append(
+                        CheckRow(
+                            mode: mode, policy: policyKind, ranks: p, batchSize: b, measuredStepSeconds: measured,
+                            predictedStepSeconds: predicted, relativeError: error, computeScale: scale,
+                            predictedComputeSeconds: s.compute, predictedCommunicationSeconds: s.communication(overlap: true),
+                            measuredCommunicationAndWaitingSeconds: measuredComm, measuredComputeSeconds: measuredCompute,
+                            predictedStepSecondsWithMeasuredAllreduce: calibrated,
+                            measuredEfficiency: measuredEff, predictedEfficiency: predictedEff))
                 }
             }
         }
@@ -98,15 +112,19 @@ public enum ScalingCheck {
         say(table.render())
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         if let m = mean(errors) {
-            say("\nmean |error| over the multi-rank runs: \(pct(m)); largest \(pct(errors.max()!))"
-                + (calibratedErrors.isEmpty ? "" : "; with the measured allreduce: mean "
-                    + "\(pct(mean(calibratedErrors))), largest \(pct(calibratedErrors.max()!))")
-                + ". 1-rank rows are the inputs (their error is what the time split leaves out: selection, waiting, bookkeeping).")
+            say(
+                "\nmean |error| over the multi-rank runs: \(pct(m)); largest \(pct(errors.max()!))"
+                    + (calibratedErrors.isEmpty
+                        ? ""
+                        : "; with the measured allreduce: mean "
+                            + "\(pct(mean(calibratedErrors))), largest \(pct(calibratedErrors.max()!))")
+                    + ". 1-rank rows are the inputs (their error is what the time split leaves out: selection, waiting, bookkeeping).")
         }
         say("measured compute = data + scoring + forward/backward + optimizer; measured comm+wait = exposed allreduce + selection")
         say("(loss exchange, waiting for the slowest scorer) + waiting; both from rank 0's time split. Steps are wall-clock means.")
-        return CheckReport(check: path, config: name, vocabSize: vocab, rows: out, meanAbsRelativeErrorMultiRank: mean(errors),
-                           meanAbsRelativeErrorMultiRankWithMeasuredAllreduce: mean(calibratedErrors),
-                           allreduceFractionOfBound: allreduceEfficiency)
+        return CheckReport(
+            check: path, config: name, vocabSize: vocab, rows: out, meanAbsRelativeErrorMultiRank: mean(errors),
+            meanAbsRelativeErrorMultiRankWithMeasuredAllreduce: mean(calibratedErrors),
+            allreduceFractionOfBound: allreduceEfficiency)
     }
 }

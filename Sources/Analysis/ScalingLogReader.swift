@@ -18,8 +18,10 @@ public struct ScalingLogReader {
     /// The selection fraction ρ the runs were given (`sift train --select-fraction`; the SIFT runs score b/ρ).
     public var selectFraction: Double
 
-    public init(directory: String, config: String, vocabSize: Int, cores: Int, steps: Int, perRankBatch: Int,
-                globalBatch: Int, ranks: [Int], selectFraction: Double) {
+    public init(
+        directory: String, config: String, vocabSize: Int, cores: Int, steps: Int, perRankBatch: Int,
+        globalBatch: Int, ranks: [Int], selectFraction: Double
+    ) {
         self.selectFraction = selectFraction
         self.directory = directory
         self.config = config
@@ -56,19 +58,21 @@ public struct ScalingLogReader {
         let step = (last.elapsed - first.elapsed) / Double(timed.count)  // wall clock of the slowest rank
         var times: [String: Double] = [:]
         for k in Self.phases { times[k] = timed.reduce(0.0) { $0 + ($1.times?[k] ?? 0) } / Double(timed.count) }
-        return ScalingRun(mode: mode, policy: policy, ranks: p, batchSize: b, perRankBatch: GlobalSelection.largestShare(poolSize: b, size: p),
-                          selectFraction: selectFraction, exitLayer: 1,
-                          poolSize: ScalingModel.poolSize(globalBatch: b, policy: ProjectedPolicy(policy, selectFraction: selectFraction)),
-                          stepsTimed: timed.count, stepSeconds: step, samplesPerSecond: Double(b) / step, times: times,
-                          oversubscribed: p > cores, coresUsed: min(p, cores),
-                          computeSeconds: times["data"]! + times["scoring"]! + times["forward_backward"]! + times["optimizer"]!,
-                          communicationSeconds: times["exposed_allreduce"]! + times["selection"]!, waitingSeconds: times["waiting"]!)
+        return ScalingRun(
+            mode: mode, policy: policy, ranks: p, batchSize: b, perRankBatch: GlobalSelection.largestShare(poolSize: b, size: p),
+            selectFraction: selectFraction, exitLayer: 1,
+            poolSize: ScalingModel.poolSize(globalBatch: b, policy: ProjectedPolicy(policy, selectFraction: selectFraction)),
+            stepsTimed: timed.count, stepSeconds: step, samplesPerSecond: Double(b) / step, times: times,
+            oversubscribed: p > cores, coresUsed: min(p, cores),
+            computeSeconds: times["data"]! + times["scoring"]! + times["forward_backward"]! + times["optimizer"]!,
+            communicationSeconds: times["exposed_allreduce"]! + times["selection"]!, waitingSeconds: times["waiting"]!)
     }
 
     /// Reads every run and the machine measurement.
     public func measurements() throws -> ScalingMeasurements {
-        let machine = try JSONCoding.read(BenchReport.self, from: (directory as NSString).appendingPathComponent("machine.json"),
-                                          expected: "a `sift bench --json` file")
+        let machine = try JSONCoding.read(
+            BenchReport.self, from: (directory as NSString).appendingPathComponent("machine.json"),
+            expected: "a `sift bench --json` file")
         var runs: [ScalingRun] = []
         for policy in [SelectionPolicy.vanilla, .sift] {
             for mode in ["weak", "strong"] {
@@ -80,27 +84,33 @@ public struct ScalingLogReader {
             guard let one = runs.first(where: { $0.mode == runs[i].mode && $0.policy == runs[i].policy && $0.ranks == 1 }) else { continue }
             runs[i].efficiency = runs[i].samplesPerSecond! / (Double(runs[i].ranks) * one.samplesPerSecond!)
         }
-        let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current,
-                                               formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate])
-        return ScalingMeasurements(config: config, vocabSize: vocabSize, seqLen: 128, cores: cores, threadsPerRank: 1, bucketMb: 4,
-                                   microBatch: 32, steps: steps, perRankBatch: perRankBatch, globalBatch: globalBatch, date: date,
-                                   memory: machine.memory, latencySeconds: machine.allreduce?.latencySeconds,
-                                   allreduce: machine.allreduce?.gradients, machine: machine.machine,
-                                   lowestCpuShareOfWallTime: machine.lowestCpuShareOfWallTime, runs: runs)
+        let date = ISO8601DateFormatter.string(
+            from: Date(), timeZone: .current,
+            formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate])
+        return ScalingMeasurements(
+            config: config, vocabSize: vocabSize, seqLen: 128, cores: cores, threadsPerRank: 1, bucketMb: 4,
+            microBatch: 32, steps: steps, perRankBatch: perRankBatch, globalBatch: globalBatch, date: date,
+            memory: machine.memory, latencySeconds: machine.allreduce?.latencySeconds,
+            allreduce: machine.allreduce?.gradients, machine: machine.machine,
+            lowestCpuShareOfWallTime: machine.lowestCpuShareOfWallTime, runs: runs)
     }
 
     /// The Markdown table of `m`'s runs, with the CPU-share warning if the machine was busy.
     public static func markdown(_ m: ScalingMeasurements) -> String {
-        var lines = ["", "### Scaling, BERT-\(m.config), \((m.steps ?? 1) - 1) timed steps per run, \(m.cores) cores, "
-            + "1 OpenBLAS thread per rank", ""]
-        lines.append("weak: \(m.perRankBatch ?? 0) samples backpropagated per rank per step; strong: "
-            + "\(m.globalBatch ?? 0) per step in all. SIFT at exit layer 1, ρ = "
-            + (m.runs.first { $0.policy.selects }?.selectFraction.map { "\($0)" } ?? "—") + ". "
-            + "samples/s = backpropagated samples per second (wall clock). Time split per step, rank 0, seconds: "
+        var lines = [
+            "",
+            "### Scaling, BERT-\(m.config), \((m.steps ?? 1) - 1) timed steps per run, \(m.cores) cores, "
+                + "1 OpenBLAS thread per rank", ""
+        ]
+        lines.append(
+            "weak: \(m.perRankBatch ?? 0) samples backpropagated per rank per step; strong: "
+                + "\(m.globalBatch ?? 0) per step in all. SIFT at exit layer 1, ρ = "
+                + (m.runs.first { $0.policy.selects }?.selectFraction.map { "\($0)" } ?? "—") + ". "
+                + "samples/s = backpropagated samples per second (wall clock). Time split per step, rank 0, seconds: "
                 + "compute = data + scoring + "
-            + "forward/backward + optimizer; exposed comm = exposed allreduce + selection (loss exchange, incl. "
+                + "forward/backward + optimizer; exposed comm = exposed allreduce + selection (loss exchange, incl. "
                 + "waiting for the slowest scorer); "
-            + "waiting = blocking small collectives (waiting for the slowest rank).")
+                + "waiting = blocking small collectives (waiting for the slowest rank).")
         lines.append("")
         lines.append("| ranks | mode | policy | b | b/rank | step s | samples/s | efficiency | compute s | exposed comm s | waiting s |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -110,14 +120,16 @@ public struct ScalingLogReader {
             func share(_ x: Double) -> String {
                 total > 0 ? String(format: "%.3f (%.0f%%)", x, 100 * x / total) : String(format: "%.3f", x)
             }
-            lines.append("| \(r.ranks)\(r.oversubscribed == true ? " (oversubscribed)" : "") | \(r.mode) | \(r.policy.rawValue) | \(r.batchSize) | "
-                + "\(r.perRankBatch ?? 0) | \(String(format: "%.3f", r.stepSeconds)) | \(String(format: "%.1f", r.samplesPerSecond ?? 0)) | "
-                + "\(String(format: "%.0f%%", 100 * (r.efficiency ?? 0))) | \(share(compute)) | \(share(comm)) | \(share(waiting)) |")
+            lines.append(
+                "| \(r.ranks)\(r.oversubscribed == true ? " (oversubscribed)" : "") | \(r.mode) | \(r.policy.rawValue) | \(r.batchSize) | "
+                    + "\(r.perRankBatch ?? 0) | \(String(format: "%.3f", r.stepSeconds)) | \(String(format: "%.1f", r.samplesPerSecond ?? 0)) | "
+                    + "\(String(format: "%.0f%%", 100 * (r.efficiency ?? 0))) | \(share(compute)) | \(share(comm)) | \(share(waiting)) |")
         }
         if let share = m.lowestCpuShareOfWallTime, share < 0.8 {
             lines.append("")
-            lines.append("warning: during the memory/latency measurement a rank was on a CPU only \(String(format: "%.0f", 100 * share))% of the time: "
-                + "other processes competed for the cores; these numbers (and the check below) understate the machine")
+            lines.append(
+                "warning: during the memory/latency measurement a rank was on a CPU only \(String(format: "%.0f", 100 * share))% of the time: "
+                    + "other processes competed for the cores; these numbers (and the check below) understate the machine")
         }
         return lines.joined(separator: "\n")
     }

@@ -32,15 +32,18 @@ public struct Bench {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let load = MachineProbe.loadAverage()
         var report = BenchReport()
-        report.machine = MachineReport(cpu: MachineProbe.cpuModel(), cores: cores, ranks: comm.size, openblasThreadsPerRank: rankThreads,
-                                       memoryGib: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30),
-                                       date: ISO8601DateFormatter().string(from: Date()), loadAverageAtStart: load)
+        report.machine = MachineReport(
+            cpu: MachineProbe.cpuModel(), cores: cores, ranks: comm.size, openblasThreadsPerRank: rankThreads,
+            memoryGib: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30),
+            date: ISO8601DateFormatter().string(from: Date()), loadAverageAtStart: load)
         report.settings = plan.settingsReport
-        say("sift bench — \(MachineProbe.cpuModel()), \(cores) cores, \(comm.size) rank(s) × \(rankThreads) OpenBLAS thread(s), "
-            + "seq len \(plan.seqLen), vocab \(plan.vocabSize), ρ = \(plan.selectFraction)\(plan.quick ? " (quick)" : "")")
+        say(
+            "sift bench — \(MachineProbe.cpuModel()), \(cores) cores, \(comm.size) rank(s) × \(rankThreads) OpenBLAS thread(s), "
+                + "seq len \(plan.seqLen), vocab \(plan.vocabSize), ρ = \(plan.selectFraction)\(plan.quick ? " (quick)" : "")")
         if let load, load >= 1 {
-            say("note: 1-minute load average \(fmt(load, 2)) at start (it includes anything that just finished); if "
-                + "other processes are running, the rates below understate the machine")
+            say(
+                "note: 1-minute load average \(fmt(load, 2)) at start (it includes anything that just finished); if "
+                    + "other processes are running, the rates below understate the machine")
         }
         if comm.size * rankThreads > cores {
             say("note: \(comm.size) ranks × \(rankThreads) threads exceed the \(cores) cores: rates below are shared-core rates")
@@ -79,8 +82,9 @@ public struct Bench {
         let cpuShare = -comm.allreduceMax(-MachineProbe.cpuSeconds() / busy)
         report.lowestCpuShareOfWallTime = cpuShare
         if cpuShare < 0.8 {
-            say("\nwarning: a rank was on a CPU only \(pct(cpuShare, 0)) of the wall time: other processes competed "
-                + "for the cores, so these rates understate the machine")
+            say(
+                "\nwarning: a rank was on a CPU only \(pct(cpuShare, 0)) of the wall time: other processes competed "
+                    + "for the cores, so these rates understate the machine")
         }
         return report
     }
@@ -139,19 +143,23 @@ public struct Bench {
         idle.wait(comm)
         var all = alone
         if comm.size > 1 {
-            all = (Double(comm.size) * arrays.copyBytes / best(arrays.copy, together: true),
-                   Double(comm.size) * arrays.triadBytes / best(arrays.triad, together: true))
+            all = (
+                Double(comm.size) * arrays.copyBytes / best(arrays.copy, together: true),
+                Double(comm.size) * arrays.triadBytes / best(arrays.triad, together: true)
+            )
         }
         if arrays.checksum.isNaN { say("(checksum)") }
-        say("\nmemory bandwidth — STREAM copy a=b and triad a=b+s·c on 3 × \((elements * 4) >> 20) MiB float arrays "
-            + "per rank, best of \(passes), STREAM byte counting")
+        say(
+            "\nmemory bandwidth — STREAM copy a=b and triad a=b+s·c on 3 × \((elements * 4) >> 20) MiB float arrays "
+                + "per rank, best of \(passes), STREAM byte counting")
         var table = TextTable(["streaming", "copy GB/s", "triad GB/s"])
         table.add(["rank 0 alone", fmt(alone.copy / 1e9, 1), fmt(alone.triad / 1e9, 1)])
         if comm.size > 1 { table.add(["\(comm.size) ranks at once (sum)", fmt(all.copy / 1e9, 1), fmt(all.triad / 1e9, 1)]) }
         say(table.render())
-        return MemoryReport(arrayBytes: elements * 4, ranksTogether: comm.size,
-                            rank0Alone: StreamRates(copyBytesPerS: alone.copy, triadBytesPerS: alone.triad),
-                            allRanks: StreamRates(copyBytesPerS: all.copy, triadBytesPerS: all.triad))
+        return MemoryReport(
+            arrayBytes: elements * 4, ranksTogether: comm.size,
+            rank0Alone: StreamRates(copyBytesPerS: alone.copy, triadBytesPerS: alone.triad),
+            allRanks: StreamRates(copyBytesPerS: all.copy, triadBytesPerS: all.triad))
     }
 
     // MARK: - sgemm
@@ -160,10 +168,12 @@ public struct Bench {
     /// C[m, n] = A[m, k] · W[n, k]ᵀ, the shape of every linear layer's forward.
     public static func productShapes(_ c: BertConfig, tokens: Int) -> [(String, Int, Int, Int)] {
         let masked = max(1, Int((Double(tokens) * 0.15).rounded()))
-        return [("Q/K/V/attn-out", tokens, c.hiddenSize, c.hiddenSize),
-                ("FFN in", tokens, c.hiddenSize, c.intermediateSize),
-                ("FFN out", tokens, c.intermediateSize, c.hiddenSize),
-                ("MLM decoder", masked, c.hiddenSize, c.vocabSize)]
+        return [
+            ("Q/K/V/attn-out", tokens, c.hiddenSize, c.hiddenSize),
+            ("FFN in", tokens, c.hiddenSize, c.intermediateSize),
+            ("FFN out", tokens, c.intermediateSize, c.hiddenSize),
+            ("MLM decoder", masked, c.hiddenSize, c.vocabSize)
+        ]
     }
 
     /// sgemm GFLOP/s at each configuration's shapes: rank 0 alone at each thread count (the others wait
@@ -174,7 +184,8 @@ public struct Bench {
         var rows: [SgemmRow] = []
         var peak = 0.0
         let together = comm.size > 1
-        let header = ["config", "product", "m × k → n"] + plan.threadCounts.map { "\($0) thread\($0 == 1 ? "" : "s")" }
+        let header =
+            ["config", "product", "m × k → n"] + plan.threadCounts.map { "\($0) thread\($0 == 1 ? "" : "s")" }
             + (together ? ["\(comm.size) ranks × \(rankThreads) thr, per rank"] : [])
         var table = TextTable(header, alignments: [.left, .left, .left] + Array(repeating: .right, count: header.count - 3))
         var seen = Set<String>()
@@ -190,7 +201,8 @@ public struct Bench {
                     if comm.isRoot {
                         BLAS.threads = t
                         g = sgemmGFLOPs(m: m, k: k, n: n, comm: nil)
-                        rows.append(SgemmRow(config: name, product: label, m: m, k: k, n: n, threads: BLAS.threads, ranksAtOnce: 1, gflops: g))
+                        rows.append(
+                            SgemmRow(config: name, product: label, m: m, k: k, n: n, threads: BLAS.threads, ranksAtOnce: 1, gflops: g))
                         bestByThreads[t] = max(bestByThreads[t] ?? 0, g)
                         BLAS.threads = rankThreads
                     }
@@ -199,7 +211,8 @@ public struct Bench {
                 }
                 if together {
                     let g = sgemmGFLOPs(m: m, k: k, n: n, comm: comm)
-                    rows.append(SgemmRow(config: name, product: label, m: m, k: k, n: n, threads: rankThreads, ranksAtOnce: comm.size, gflops: g))
+                    rows.append(
+                        SgemmRow(config: name, product: label, m: m, k: k, n: n, threads: rankThreads, ranksAtOnce: comm.size, gflops: g))
                     peak = max(peak, g)
                     cells.append(fmt(g, 1))
                 }
@@ -209,7 +222,9 @@ public struct Bench {
         if !together { peak = bestByThreads[rankThreads] ?? bestByThreads.values.max() ?? 0 }
         say("\nsgemm C = A·Wᵀ (OpenBLAS), GFLOP/s, median of \(plan.repeats); m = b·T tokens (decoder: the 15% masked rows)")
         say(table.render())
-        say("  peak for MFU: \(fmt(peak, 1)) GFLOP/s (best rate with \(together ? "\(comm.size) ranks × \(rankThreads) thread(s) at once, per rank" : "\(rankThreads) thread(s)"))")
+        say(
+            "  peak for MFU: \(fmt(peak, 1)) GFLOP/s (best rate with \(together ? "\(comm.size) ranks × \(rankThreads) thread(s) at once, per rank" : "\(rankThreads) thread(s)"))"
+        )
         return (rows, peak)
     }
 

@@ -36,8 +36,11 @@ public struct BenchPlan: Sendable {
     /// - Parameters:
     ///   - configs: model sizes; with `quick` and the default list, tiny, mini and base.
     ///   - threads: sgemm thread counts (default: 1 up to the cores).
-    public init(configs: [String], vocabSize: Int, seqLen: Int, batchSize: Int, selectFraction: Double,
-                exitLayers: String, scorePositions: [Int] = [0], reuse: [Bool] = [false], scoreVocabularies: [Int] = [0], repeats: Int, sections: [String], threads: [Int]?, quick: Bool) {
+    public init(
+        configs: [String], vocabSize: Int, seqLen: Int, batchSize: Int, selectFraction: Double,
+        exitLayers: String, scorePositions: [Int] = [0], reuse: [Bool] = [false], scoreVocabularies: [Int] = [0], repeats: Int,
+        sections: [String], threads: [Int]?, quick: Bool
+    ) {
         names = quick && configs == Self.defaultConfigs ? ["tiny", "mini", "base"] : configs.map { $0.lowercased() }
         var batch: [String: Int] = [:]
         for n in names {
@@ -70,7 +73,8 @@ public struct BenchPlan: Sendable {
     }
 
     var settingsReport: BenchSettingsReport {
-        BenchSettingsReport(configs: names, vocabSize: vocabSize, seqLen: seqLen, batchSize: batch,
-                            selectFraction: selectFraction, exitLayers: exitLayers, repeats: repeats, quick: quick)
+        BenchSettingsReport(
+            configs: names, vocabSize: vocabSize, seqLen: seqLen, batchSize: batch,
+            selectFraction: selectFraction, exitLayers: exitLayers, repeats: repeats, quick: quick)
     }
 }

@@ -21,9 +21,11 @@ extension Bench {
     /// samples backpropagated per rank (global b = perRankBatch × ranks). Mean over `plan.repeats`
     /// steps after one warm-up step (which allocates the workspaces); the slowest rank's seconds.
     /// With `profile`, `KernelProfile` records the timed steps.
-    func trainerStep(model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int, reuse: Bool = false,
-                     scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false,
-                     denseLastLayer: Bool = false) throws -> TrainerStepTiming {
+    func trainerStep(
+        model: BertForMaskedLM, policy: SelectionPolicy, exitLayer: Int, scorePositions: Int, reuse: Bool = false,
+        scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false,
+        denseLastLayer: Bool = false
+    ) throws -> TrainerStepTiming {
         var o = TrainingOptions()
         o.denseLastLayer = denseLastLayer
         o.policy = policy
@@ -46,10 +48,12 @@ extension Bench {
         func run(steps: Int) throws -> TrainingResult {
             o.steps = steps
             // The synthetic data has no frequencies: the scoring vocabulary is the lowest token ids.
-            let reference = scoreVocabulary > 0
+            let reference =
+                scoreVocabulary > 0
                 ? UnigramReference(counts: (0..<plan.vocabSize).map { plan.vocabSize - $0 }) : nil
-            let trainer = Trainer(options: o, model: model, communicator: comm, train: source, validation: nil,
-                                  vocabHash: "bench", reference: reference, output: { _ in })
+            let trainer = Trainer(
+                options: o, model: model, communicator: comm, train: source, validation: nil,
+                vocabHash: "bench", reference: reference, output: { _ in })
             return try trainer.run()
         }
         _ = try run(steps: 1)
@@ -59,7 +63,8 @@ extension Bench {
         let kernels = profile ? KernelProfile.Kind.allCases.map(KernelProfile.totals) : []
         if profile { KernelProfile.setEnabled(false) }
         let n = Double(max(1, summary.stepsTimed))
-        return TrainerStepTiming(seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: summary.phaseTimes.mean(over: summary.stepsTimed),
-                                 steps: summary.stepsTimed, kernels: kernels)
+        return TrainerStepTiming(
+            seconds: comm.allreduceMax(summary.elapsedSeconds / n), times: summary.phaseTimes.mean(over: summary.stepsTimed),
+            steps: summary.stepsTimed, kernels: kernels)
     }
 }

@@ -78,11 +78,16 @@ public final class Communicator: @unchecked Sendable {
     public func finalize(orAbortAfter seconds: Double, code: Int32, giveUp: @escaping @Sendable () -> Void) {
         guard !finalized else { return }
         guard size > 1 else { return finalize() }
-        final class Finished: @unchecked Sendable { let lock = NSLock(); var value = false }
+        final class Finished: @unchecked Sendable {
+            let lock = NSLock()
+            var value = false
+        }
         let finished = Finished()
         let timer = Thread { [self] in
             Thread.sleep(forTimeInterval: seconds)
-            finished.lock.lock(); let hung = !finished.value; finished.lock.unlock()
+            finished.lock.lock()
+            let hung = !finished.value
+            finished.lock.unlock()
             guard hung else { return }
             giveUp()
             abort(code: code)
@@ -90,7 +95,9 @@ public final class Communicator: @unchecked Sendable {
         timer.name = "sift-finalize-deadline"
         timer.start()
         finalize()
-        finished.lock.lock(); finished.value = true; finished.lock.unlock()
+        finished.lock.lock()
+        finished.value = true
+        finished.lock.unlock()
     }
 
     /// Ends every rank of the job at once (after a fatal error on this rank), so that no other
@@ -121,15 +128,17 @@ public final class Communicator: @unchecked Sendable {
     /// In-place sum over ranks of `count` floats.
     public func allreduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) {
         guard size > 1, count > 0 else { return }
-        check(MPI_Allreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_float(), sift_mpi_sum(), comm),
-              "MPI_Allreduce")
+        check(
+            MPI_Allreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_float(), sift_mpi_sum(), comm),
+            "MPI_Allreduce")
     }
 
     /// In-place sum over ranks of `count` doubles.
     public func allreduceSum(_ data: UnsafeMutablePointer<Double>, count: Int) {
         guard size > 1, count > 0 else { return }
-        check(MPI_Allreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_double(), sift_mpi_sum(), comm),
-              "MPI_Allreduce")
+        check(
+            MPI_Allreduce(sift_mpi_in_place(), data, Int32(count), sift_mpi_double(), sift_mpi_sum(), comm),
+            "MPI_Allreduce")
     }
 
     /// Sum over ranks of a list of doubles (small, for statistics).
@@ -185,8 +194,10 @@ public final class Communicator: @unchecked Sendable {
         var out = [Float](repeating: 0, count: total)
         local.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                check(MPI_Allgatherv(src.baseAddress, mine, sift_mpi_float(), dst.baseAddress, counts, displs,
-                                     sift_mpi_float(), comm), "MPI_Allgatherv")
+                check(
+                    MPI_Allgatherv(
+                        src.baseAddress, mine, sift_mpi_float(), dst.baseAddress, counts, displs,
+                        sift_mpi_float(), comm), "MPI_Allgatherv")
             }
         }
         return out
@@ -203,8 +214,10 @@ public final class Communicator: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: counts.reduce(0, +))
         local.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                check(MPI_Allgatherv(src.baseAddress, n[rank], sift_mpi_byte(), dst.baseAddress, n, displs,
-                                     sift_mpi_byte(), comm), "MPI_Allgatherv")
+                check(
+                    MPI_Allgatherv(
+                        src.baseAddress, n[rank], sift_mpi_byte(), dst.baseAddress, n, displs,
+                        sift_mpi_byte(), comm), "MPI_Allgatherv")
             }
         }
         return out
@@ -274,8 +287,9 @@ extension Communicator: RankMessaging {
     public func startSend(_ bytes: [UInt8], to: Int, tag: Int32) -> PendingSend {
         let pending = PendingByteSend(bytes)
         pending.bytes.withUnsafeBufferPointer { buf in
-            check(MPI_Isend(buf.baseAddress, Int32(buf.count), sift_mpi_byte(), Int32(to), tag, comm, &pending.request),
-                  "MPI_Isend")
+            check(
+                MPI_Isend(buf.baseAddress, Int32(buf.count), sift_mpi_byte(), Int32(to), tag, comm, &pending.request),
+                "MPI_Isend")
         }
         return pending
     }
@@ -301,8 +315,9 @@ extension Communicator: RankMessaging {
         MPI_Get_count(&status, sift_mpi_byte(), &count)
         var out = [UInt8](repeating: 0, count: Int(count))
         out.withUnsafeMutableBufferPointer { buf in
-            check(MPI_Recv(buf.baseAddress, count, sift_mpi_byte(), Int32(from), tag, comm, sift_mpi_status_ignore()),
-                  "MPI_Recv")
+            check(
+                MPI_Recv(buf.baseAddress, count, sift_mpi_byte(), Int32(from), tag, comm, sift_mpi_status_ignore()),
+                "MPI_Recv")
         }
         return out
     }

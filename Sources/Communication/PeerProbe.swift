@@ -1,7 +1,8 @@
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells which ranks' hosts still answer, so that a rank stuck in a collective can name the rank and
@@ -48,16 +49,22 @@ public final class PeerProbe: @unchecked Sendable {
         for root in 0..<communicator.size {
             let bytes = communicator.broadcast(root == rank ? Array(mine.utf8) : [], root: root)
             let fields = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            all.append(Peer(rank: root, host: fields.count > 0 ? String(fields[0]) : "?",
-                            addresses: fields.count > 2 ? fields[2].split(separator: ",").map(String.init) : [],
-                            port: fields.count > 1 ? UInt16(fields[1]) ?? 0 : 0))
+            all.append(
+                Peer(
+                    rank: root, host: fields.count > 0 ? String(fields[0]) : "?",
+                    addresses: fields.count > 2 ? fields[2].split(separator: ",").map(String.init) : [],
+                    port: fields.count > 1 ? UInt16(fields[1]) ?? 0 : 0))
         }
         peers = all
     }
 
     /// The other ranks that did not accept a TCP connection within `timeout` seconds (all tried at once).
     public func silentPeers(timeout: Double) -> [Silence] {
-        struct Attempt { let peer: Int; let fd: Int32; var outcome: Int32? }   // outcome: 0 = answered, else errno
+        struct Attempt {
+            let peer: Int
+            let fd: Int32
+            var outcome: Int32?
+        }  // outcome: 0 = answered, else errno
         var attempts: [Attempt] = []
         for p in peers where p.rank != rank && p.port != 0 {
             for address in p.addresses {
@@ -67,7 +74,10 @@ public final class PeerProbe: @unchecked Sendable {
                 var sa = sockaddr_in()
                 sa.sin_family = sa_family_t(AF_INET)
                 sa.sin_port = p.port.bigEndian
-                guard inet_pton(AF_INET, address, &sa.sin_addr) == 1 else { close(fd); continue }
+                guard inet_pton(AF_INET, address, &sa.sin_addr) == 1 else {
+                    close(fd)
+                    continue
+                }
                 let rc = withUnsafePointer(to: &sa) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
                 }
@@ -91,7 +101,8 @@ public final class PeerProbe: @unchecked Sendable {
         for p in peers where p.rank != rank && p.port != 0 {
             let outcomes = attempts.filter { $0.peer == p.rank }.map(\.outcome)
             if outcomes.contains(where: { $0 == 0 }) { continue }
-            let reason = outcomes.contains(where: { $0 == ECONNREFUSED })
+            let reason =
+                outcomes.contains(where: { $0 == ECONNREFUSED })
                 ? "its host answers but its process is gone (connection refused)"
                 : outcomes.contains(where: { $0 == nil })
                     ? String(format: "its host did not answer within %.0f s (link or host down)", timeout)
@@ -121,7 +132,10 @@ public final class PeerProbe: @unchecked Sendable {
                 bind(fd, $0, len) == 0 && Glibc.listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
             }
         }
-        guard ok else { close(fd); return 0 }
+        guard ok else {
+            close(fd)
+            return 0
+        }
         let thread = Thread {
             while true {
                 let c = accept(fd, nil, nil)
@@ -144,7 +158,8 @@ public final class PeerProbe: @unchecked Sendable {
             defer { cursor = entry.pointee.ifa_next }
             let flags = Int32(entry.pointee.ifa_flags)
             guard let addr = entry.pointee.ifa_addr, addr.pointee.sa_family == sa_family_t(AF_INET),
-                  flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0 else { continue }
+                flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0
+            else { continue }
             var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                 var a = sin.pointee.sin_addr

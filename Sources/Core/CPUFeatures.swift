@@ -10,7 +10,8 @@ public enum CPUFeatures {
     /// `required`'s order; all of them when the text has no `flags` line (not x86 Linux).
     public static func missing(_ required: [String], cpuinfo: String) -> [String] {
         guard let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return required }
+            let colon = line.firstIndex(of: ":")
+        else { return required }
         let flags = Set(line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
         return required.filter { !flags.contains($0) }
     }

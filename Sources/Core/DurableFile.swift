@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Crash-safe file writing: data goes to a temporary file next to the destination, is fsynced, and
 /// only then renamed over the destination (and the directory fsynced), so a reader sees either the
@@ -111,6 +112,9 @@ public enum DurableFile {
     /// fsync on directories, and the data itself is already on disk.
     public static func syncDirectory(_ dir: String) {
         let fd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
     }
 }

@@ -35,8 +35,11 @@ public enum JSONCoding {
     /// One line naming what a decoder missed: the JSON key path and what was wrong there.
     static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.enumerated().map { i, k in
-                k.intValue.map { "[\($0)]" } ?? (i == 0 ? k.stringValue : "." + k.stringValue) }.joined()
+            keys.isEmpty
+                ? "the top level"
+                : keys.enumerated().map { i, k in
+                    k.intValue.map { "[\($0)]" } ?? (i == 0 ? k.stringValue : "." + k.stringValue)
+                }.joined()
         }
         switch error {
         case .keyNotFound(let key, let context):

@@ -44,7 +44,10 @@ public final class LiveLine {
 
     /// Ends a redrawn line so later output starts on a fresh one.
     public func finish() {
-        if drawn { print(""); drawn = false }
+        if drawn {
+            print("")
+            drawn = false
+        }
     }
 }
 

@@ -18,8 +18,9 @@ public enum MachineProbe {
     /// "model name" from /proc/cpuinfo, or "unknown CPU".
     public static func cpuModel() -> String {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+            let value = line.split(separator: ":", maxSplits: 1).last
+        else { return "unknown CPU" }
         return value.trimmingCharacters(in: .whitespaces)
     }
 }

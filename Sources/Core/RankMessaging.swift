@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Messages between the ranks of one job, for work that is not a collective step of training: ranks

@@ -13,8 +13,10 @@ public struct ComputeProfile: Sendable, Equatable {
     /// products per forward product).
     public var backwardFraction: Double
 
-    public init(forwardBackwardPerSample: Double, scoringPerSample: Double, dataPerSample: Double = 0,
-                optimizerPerStep: Double = 0, backwardFraction: Double = 2.0 / 3) {
+    public init(
+        forwardBackwardPerSample: Double, scoringPerSample: Double, dataPerSample: Double = 0,
+        optimizerPerStep: Double = 0, backwardFraction: Double = 2.0 / 3
+    ) {
         self.forwardBackwardPerSample = forwardBackwardPerSample
         self.scoringPerSample = scoringPerSample
         self.dataPerSample = dataPerSample

@@ -23,7 +23,7 @@ public struct Interconnect: Sendable, Equatable {
         Interconnect(name: "roce-100", bandwidthGbps: 100, latencyMicroseconds: 3, summary: "100 Gb/s Ethernet, RoCE"),
         Interconnect(name: "ib-edr", bandwidthGbps: 100, latencyMicroseconds: 1.2, summary: "InfiniBand EDR (100 Gb/s)"),
         Interconnect(name: "ib-hdr", bandwidthGbps: 200, latencyMicroseconds: 1.0, summary: "InfiniBand HDR (200 Gb/s)"),
-        Interconnect(name: "ib-ndr", bandwidthGbps: 400, latencyMicroseconds: 1.0, summary: "InfiniBand NDR (400 Gb/s)"),
+        Interconnect(name: "ib-ndr", bandwidthGbps: 400, latencyMicroseconds: 1.0, summary: "InfiniBand NDR (400 Gb/s)")
     ]
 
     /// The network `sift project` assumes by default, and the one `sift train --selection-exchange auto`

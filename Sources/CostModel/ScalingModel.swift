@@ -42,8 +42,10 @@ public struct ScalingModel: Sendable {
     public var overlapProgress: Double = 1
 
     /// A model from raw sizes; `tailBytes ≤ gradientBytes`, `tailBuckets ≤ buckets`.
-    public init(gradientBytes: Double, tailBytes: Double, buckets: Int, tailBuckets: Int,
-                compute: ComputeProfile, medium: CommunicationMedium, microBatch: Int = 32) {
+    public init(
+        gradientBytes: Double, tailBytes: Double, buckets: Int, tailBuckets: Int,
+        compute: ComputeProfile, medium: CommunicationMedium, microBatch: Int = 32
+    ) {
         precondition(gradientBytes >= 0 && tailBytes >= 0 && tailBytes <= gradientBytes, "bad byte counts")
         precondition(buckets >= 1 && tailBuckets >= 0 && tailBuckets <= buckets, "bad bucket counts")
         self.gradientBytes = gradientBytes
@@ -56,18 +58,22 @@ public struct ScalingModel: Sendable {
     }
 
     /// A model of `config`'s gradient cut into buckets exactly as the trainer cuts it.
-    public init(config: BertConfig, bucketBytes: Int, compute: ComputeProfile, medium: CommunicationMedium,
-                microBatch: Int = 32) {
+    public init(
+        config: BertConfig, bucketBytes: Int, compute: ComputeProfile, medium: CommunicationMedium,
+        microBatch: Int = 32
+    ) {
         let split = ScalingModel.bucketSplit(config: config, bucketBytes: bucketBytes)
-        self.init(gradientBytes: split.bytes, tailBytes: split.tailBytes, buckets: split.buckets,
-                  tailBuckets: split.tailBuckets, compute: compute, medium: medium, microBatch: microBatch)
+        self.init(
+            gradientBytes: split.bytes, tailBytes: split.tailBytes, buckets: split.buckets,
+            tailBuckets: split.tailBuckets, compute: compute, medium: medium, microBatch: microBatch)
     }
 
     /// The trainer's bucket plan for `config` (`GradientBucketPlan`): total bytes and buckets, and
     /// the bytes and buckets that reach below the first encoder layer (the embeddings), which start
     /// only after backward's last report.
     public static func bucketSplit(config: BertConfig, bucketBytes: Int)
-        -> (bytes: Double, buckets: Int, tailBytes: Double, tailBuckets: Int) {
+        -> (bytes: Double, buckets: Int, tailBytes: Double, tailBuckets: Int)
+    {
         let layout = ParameterLayout(config: config)
         let plan = GradientBucketPlan.ranges(count: layout.totalCount, bucketElements: max(1, bucketBytes / 4))
         let firstLayer = layout.layers.first?.start ?? layout.head.start
@@ -135,11 +141,14 @@ public struct ScalingModel: Sendable {
     /// (`auto`: the cheaper of the two), from the collectives it performs (`SelectionExchange.collectives`):
     /// allgather: one allgather of `bytesPerCandidate`·pool bytes, ⌈log₂ p⌉·α + (p−1)/p·4·pool/β on a network;
     /// threshold: 8 small allreduces (8·⌈log₂ p⌉·α) and one allgather of the ≈ pool/8-byte bitmask.
-    public static func selectionExchangeSeconds(_ exchange: SelectionExchange, pool: Int, ranks p: Int,
-                                                bytesPerCandidate: Int = 4, medium: CommunicationMedium) -> Double {
+    public static func selectionExchangeSeconds(
+        _ exchange: SelectionExchange, pool: Int, ranks p: Int,
+        bytesPerCandidate: Int = 4, medium: CommunicationMedium
+    ) -> Double {
         if exchange == .auto {
-            return min(selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium),
-                       selectionExchangeSeconds(.threshold, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium))
+            return min(
+                selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium),
+                selectionExchangeSeconds(.threshold, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium))
         }
         let c = SelectionExchange.collectives(exchange, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate)
         return Double(c.smallAllreduces) * smallAllreduceSeconds(ranks: p, medium: medium)
@@ -147,8 +156,10 @@ public struct ScalingModel: Sendable {
     }
 
     /// The exchange the model predicts cheaper (allgather when they cost the same): what `auto` becomes.
-    public static func cheaperSelectionExchange(pool: Int, ranks p: Int, bytesPerCandidate: Int = 4,
-                                                medium: CommunicationMedium = Interconnect.reference.medium) -> SelectionExchange {
+    public static func cheaperSelectionExchange(
+        pool: Int, ranks p: Int, bytesPerCandidate: Int = 4,
+        medium: CommunicationMedium = Interconnect.reference.medium
+    ) -> SelectionExchange {
         let threshold = selectionExchangeSeconds(.threshold, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium)
         let allgather = selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium)
         return threshold < allgather ? .threshold : .allgather
@@ -157,15 +168,17 @@ public struct ScalingModel: Sendable {
     /// The smallest pool (≥ `ranks`, ≤ `limit`) from which the threshold exchange is cheaper at `ranks`
     /// ranks, or nil if it never is up to `limit`. The allgather's cost less the threshold's grows with the
     /// pool (4 bytes per candidate against 1 bit), so a bisection finds it.
-    public static func thresholdCrossoverPool(ranks p: Int, bytesPerCandidate: Int = 4, medium: CommunicationMedium,
-                                              limit: Int = 1 << 40) -> Int? {
+    public static func thresholdCrossoverPool(
+        ranks p: Int, bytesPerCandidate: Int = 4, medium: CommunicationMedium,
+        limit: Int = 1 << 40
+    ) -> Int? {
         func cheaper(_ pool: Int) -> Bool {
             cheaperSelectionExchange(pool: pool, ranks: p, bytesPerCandidate: bytesPerCandidate, medium: medium) == .threshold
         }
         var lo = max(1, p), hi = limit
         guard lo <= hi, cheaper(hi) else { return nil }
         if cheaper(lo) { return lo }
-        while hi - lo > 1 {   // cheaper(hi) and not cheaper(lo)
+        while hi - lo > 1 {  // cheaper(hi) and not cheaper(lo)
             let mid = lo + (hi - lo) / 2
             if cheaper(mid) { hi = mid } else { lo = mid }
         }
@@ -186,38 +199,47 @@ public struct ScalingModel: Sendable {
     /// - Parameters:
     ///   - computeScale: multiplies every compute time, e.g. p/cores when ranks share cores.
     ///   - exchange: how SIFT's selection is exchanged (`auto`: the cheaper, as `sift train` picks).
-    public func predict(ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1,
-                        exchange: SelectionExchange = .allgather) -> StepPrediction {
+    public func predict(
+        ranks p: Int, globalBatch: Int, policy: ProjectedPolicy, computeScale: Double = 1,
+        exchange: SelectionExchange = .allgather
+    ) -> StepPrediction {
         precondition(p >= 1 && globalBatch >= 1, "ranks and batch must be positive")
         let perRank = GlobalSelection.largestShare(poolSize: globalBatch, size: p)
         let pool = ScalingModel.poolSize(globalBatch: globalBatch, policy: policy)
         let scored = policy.selects ? GlobalSelection.largestShare(poolSize: pool, size: p) : 0
         let c = compute
         let scoring = computeScale * Double(scored) * c.scoringPerSample
-        let work = computeScale * (Double(perRank) * c.forwardBackwardPerSample
-                                   + Double(scored + perRank) * c.dataPerSample + c.optimizerPerStep)
+        let work =
+            computeScale
+            * (Double(perRank) * c.forwardBackwardPerSample
+                + Double(scored + perRank) * c.dataPerSample + c.optimizerPerStep)
         let total = bucketedAllreduceSeconds(bytes: gradientBytes, ranks: p, buckets: buckets)
         var exposed = total
         if medium.overlapsCompute {
             let body = bucketedAllreduceSeconds(bytes: gradientBytes - tailBytes, ranks: p, buckets: buckets - tailBuckets)
             let tail = bucketedAllreduceSeconds(bytes: tailBytes, ranks: p, buckets: tailBuckets)
-            let backward = overlapProgress * computeScale * c.backwardFraction * c.forwardBackwardPerSample
+            let backward =
+                overlapProgress * computeScale * c.backwardFraction * c.forwardBackwardPerSample
                 * Double(min(perRank, microBatch))
             exposed = min(total, max(0, body - backward) + tail)
         }
-        let exchangeSeconds = policy.selects
+        let exchangeSeconds =
+            policy.selects
             ? ScalingModel.selectionExchangeSeconds(exchange, pool: pool, ranks: p, medium: medium) : 0
         let sync = Double(smallCollectivesPerStep) * ScalingModel.smallAllreduceSeconds(ranks: p, medium: medium)
-        return StepPrediction(ranks: p, globalBatch: globalBatch, perRankBatch: perRank, perRankPool: scored,
-                              compute: scoring + work, scoring: scoring, allreduce: total,
-                              exposedAllreduceWithOverlap: exposed, selectionExchange: exchangeSeconds, synchronisation: sync)
+        return StepPrediction(
+            ranks: p, globalBatch: globalBatch, perRankBatch: perRank, perRankPool: scored,
+            compute: scoring + work, scoring: scoring, allreduce: total,
+            exposedAllreduceWithOverlap: exposed, selectionExchange: exchangeSeconds, synchronisation: sync)
     }
 
     /// Parallel efficiency of `ranks` ranks against one: throughput_p / (p · throughput_1), where the
     /// single rank backpropagates `baselineBatch` per step. Weak scaling passes the per-rank batch (so
     /// this is throughput_p/(p·throughput_1)); strong scaling passes the global batch (speedup / p).
-    public func efficiency(ranks p: Int, globalBatch: Int, baselineBatch: Int, policy: ProjectedPolicy,
-                           overlap: Bool, exchange: SelectionExchange = .allgather) -> Double {
+    public func efficiency(
+        ranks p: Int, globalBatch: Int, baselineBatch: Int, policy: ProjectedPolicy,
+        overlap: Bool, exchange: SelectionExchange = .allgather
+    ) -> Double {
         let one = predict(ranks: 1, globalBatch: baselineBatch, policy: policy, exchange: exchange).samplesPerSecond(overlap: overlap)
         let many = predict(ranks: p, globalBatch: globalBatch, policy: policy, exchange: exchange).samplesPerSecond(overlap: overlap)
         return many / (Double(p) * one)

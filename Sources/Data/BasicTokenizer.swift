@@ -68,7 +68,10 @@ public struct BasicTokenizer: Sendable {
             var j = start
             var matched = true
             for expected in special {
-                if j == scalars.endIndex || scalars[j] != expected { matched = false; break }
+                if j == scalars.endIndex || scalars[j] != expected {
+                    matched = false
+                    break
+                }
                 j = scalars.index(after: j)
             }
             if matched { return (Vocabulary.specialTokenNames[k], j) }
@@ -94,7 +97,10 @@ public struct BasicTokenizer: Sendable {
         if token.count <= 6 && token.first == "[" && token.last == "]" {
             var s = String()
             s.unicodeScalars.append(contentsOf: token)
-            if specialSet.contains(s) { body(s); return }  // HuggingFace's never_split
+            if specialSet.contains(s) {
+                body(s)
+                return
+            }  // HuggingFace's never_split
         }
         if !cased {
             token = Self.lowercase(token)
@@ -111,10 +117,16 @@ public struct BasicTokenizer: Sendable {
         var word = String()
         for s in token {
             if CharacterClasses.isPunctuation(s) {
-                if !word.isEmpty { body(word); word = String() }
+                if !word.isEmpty {
+                    body(word)
+                    word = String()
+                }
                 body(String(Character(s)))
             } else if CharacterClasses.isSplitSeparator(s) || CharacterClasses.isWhitespace(s) {
-                if !word.isEmpty { body(word); word = String() }
+                if !word.isEmpty {
+                    body(word)
+                    word = String()
+                }
             } else {
                 word.unicodeScalars.append(s)
             }
@@ -127,7 +139,10 @@ public struct BasicTokenizer: Sendable {
     /// case-ignorable characters in between).
     static func lowercase(_ input: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var ascii = true
-        for s in input where s.value >= 0x80 { ascii = false; break }
+        for s in input where s.value >= 0x80 {
+            ascii = false
+            break
+        }
         if ascii {
             return input.map { s in
                 let v = s.value

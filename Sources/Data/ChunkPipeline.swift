@@ -37,11 +37,11 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     private let maxBufferedParts: Int
     private let produce: (Int, (Part) throws -> Void) throws -> Void
     private let condition = NSCondition()
-    private var slots: [Int: Slot] = [:]   // by position in `order`
+    private var slots: [Int: Slot] = [:]  // by position in `order`
     private var nextToStart = 0
-    private var head = 0                    // position being consumed
+    private var head = 0  // position being consumed
     private var buffered = 0
-    private var stopAfter = Int.max         // no chunk after a failed one is started
+    private var stopAfter = Int.max  // no chunk after a failed one is started
     private var cancelled = false
     private var running = 0
     private var threads: [Thread] = []
@@ -50,8 +50,10 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     ///   - order: the chunk indices to produce, in the order `next` returns them.
     ///   - workers: threads (≥ 1).
     ///   - produce: reads one chunk, passing its parts in order to the given function.
-    init(order: [Int], workers: Int, maxBufferedParts: Int? = nil,
-         produce: @escaping (Int, (Part) throws -> Void) throws -> Void) {
+    init(
+        order: [Int], workers: Int, maxBufferedParts: Int? = nil,
+        produce: @escaping (Int, (Part) throws -> Void) throws -> Void
+    ) {
         self.order = order
         self.maxBufferedParts = maxBufferedParts ?? 2 * max(1, workers)
         self.produce = produce
@@ -115,7 +117,10 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
                 if !slot.parts.isEmpty {
                     let part = slot.parts.removeFirst()
                     buffered -= 1
-                    if part.last { slots[head] = nil; head += 1 }
+                    if part.last {
+                        slots[head] = nil
+                        head += 1
+                    }
                     condition.broadcast()
                     return .part(part)
                 }

@@ -59,8 +59,10 @@ public struct ChunkTokenizer: Sendable {
     /// Reads chunk `index` of `plan` through the format filter from state `carry` (default: the plan's
     /// assumption), handing `body` the filtered events; returns what was read and the carry it ended with.
     /// The one reader of a chunk, for `sift prepare` (tokenizing) and `sift vocab` (counting words).
-    public static func read(_ plan: CorpusPlan, chunk index: Int, carry: CorpusFilter.Carry? = nil,
-                            _ body: (CorpusEvent) throws -> Void) throws -> (counts: ChunkCounts, endCarry: CorpusFilter.Carry) {
+    public static func read(
+        _ plan: CorpusPlan, chunk index: Int, carry: CorpusFilter.Carry? = nil,
+        _ body: (CorpusEvent) throws -> Void
+    ) throws -> (counts: ChunkCounts, endCarry: CorpusFilter.Carry) {
         let chunk = plan.chunks[index]
         var filter = CorpusFilter(format: plan.format, textField: plan.textField)
         filter.carry = carry ?? plan.assumedCarry(chunk)

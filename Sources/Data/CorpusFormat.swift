@@ -70,7 +70,10 @@ public struct CorpusFilter {
     /// The filter's carry now (valid between lines, where the reader leaves no directive pending).
     public var carry: Carry {
         get { Carry(openDocument: openDocument, skipDeeperThan: skipDeeperThan) }
-        set { openDocument = newValue.openDocument; skipDeeperThan = newValue.skipDeeperThan }
+        set {
+            openDocument = newValue.openDocument
+            skipDeeperThan = newValue.skipDeeperThan
+        }
     }
 
     /// Feeds one reader event; `emit` receives the events to tokenize. A document whose every line
@@ -99,7 +102,8 @@ public struct CorpusFilter {
         case .jsonl:
             guard case .text(let line) = event else { return }
             guard let data = line.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else {
                 brokenLines += 1
                 return
             }
@@ -109,7 +113,8 @@ public struct CorpusFilter {
             }
             var any = false
             for piece in text.split(whereSeparator: \.isNewline) where !piece.allSatisfy(\.isWhitespace) {
-                try emit(.text(String(piece))); any = true
+                try emit(.text(String(piece)))
+                any = true
             }
             if any { try emit(.endOfDocument) }
         case .rst:
@@ -122,11 +127,15 @@ public struct CorpusFilter {
             case .text(let line):
                 let indent = line.prefix { $0 == " " || $0 == "\t" }.count
                 if let depth = skipDeeperThan {
-                    if indent > depth { removedLines += 1; return }
+                    if indent > depth {
+                        removedLines += 1
+                        return
+                    }
                     skipDeeperThan = nil
                 }
                 if let depth = afterDirective, indent > depth, RestructuredTextCleaner.isOptionLine(line) {
-                    removedLines += 1; return
+                    removedLines += 1
+                    return
                 }
                 afterDirective = nil
                 switch cleaner.classify(line) {
@@ -165,14 +174,14 @@ public struct RestructuredTextCleaner: Sendable {
         "toctree", "index", "raw", "include", "literalinclude", "image", "figure", "highlight",
         "sectionauthor", "moduleauthor", "codeauthor", "currentmodule", "tabularcolumns", "only",
         "testsetup", "testcleanup", "csv-table", "list-table", "audit-event-table", "productionlist",
-        "highlightlang", "cssclass", "rst-class", "contents", "sidebar", "auditevent",
+        "highlightlang", "cssclass", "rst-class", "contents", "sidebar", "auditevent"
     ]
     /// Directives whose argument is not text (kept out) but whose body is prose or code (kept).
     static let argumentlessDirectives: Set<String> = [
         "code-block", "sourcecode", "code", "doctest", "testcode", "testoutput", "impl-detail",
         "availability", "audit-event", "opcode", "cmdoption", "option", "envvar", "pdbcommand",
         "versionadded", "versionchanged", "deprecated", "deprecated-removed", "module", "program",
-        "describe", "data", "glossary",
+        "describe", "data", "glossary"
     ]
     static let adornment: Set<Character> = Set("=-`:'\"~^_*+#<>.!$%&(),/;?@[\\]{|}")
 
@@ -201,7 +210,8 @@ public struct RestructuredTextCleaner: Sendable {
             if t == ".." { return .dropWithBody }
             guard t.hasPrefix(".. ") else { return .keep }
             let body = t.dropFirst(3)
-            if body.hasPrefix("_") || body.hasPrefix("|") || body.hasPrefix("[") { return .dropWithBody }  // targets, substitutions, footnotes
+            // Targets, substitutions, footnotes.
+            if body.hasPrefix("_") || body.hasPrefix("|") || body.hasPrefix("[") { return .dropWithBody }
             guard let range = body.range(of: "::") else { return .dropWithBody }  // a comment
             let name = body[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == ":" || $0 == "_" }) else {

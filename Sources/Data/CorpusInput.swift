@@ -1,8 +1,9 @@
 import CZlib
 import CZstd
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a corpus file's bytes are stored, told by its name: `.gz` gzip (one or more members), `.zst` zstd
@@ -145,8 +146,9 @@ final class CorpusInput {
             }
             if stream.pointee.avail_in == 0 && inputEnded {
                 if memberOpen {
-                    throw corrupt("truncated gzip data: the file ends inside a compressed member, "
-                                  + "after \(compressedBytes) compressed bytes")
+                    throw corrupt(
+                        "truncated gzip data: the file ends inside a compressed member, "
+                            + "after \(compressedBytes) compressed bytes")
                 }
                 break
             }

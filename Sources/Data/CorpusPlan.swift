@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One piece of a corpus that one worker reads and tokenizes: a whole file, or a byte range of a large
@@ -47,8 +48,10 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
     public var totalBytes: Int
 
     /// Plans `paths` (files or directories, as `CorpusReader` resolves them).
-    public init(paths: [String], format: CorpusFormat?, textField: String = CorpusFilter.defaultTextField,
-                chunkBytes: Int = CorpusPlan.defaultChunkBytes) throws {
+    public init(
+        paths: [String], format: CorpusFormat?, textField: String = CorpusFilter.defaultTextField,
+        chunkBytes: Int = CorpusPlan.defaultChunkBytes
+    ) throws {
         let files = try CorpusReader.corpusFiles(paths)
         let format = format ?? CorpusFormat.detect(files: files)
         self.files = files
@@ -63,17 +66,22 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
             let regular = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
             let size = regular ? Int(info.st_size) : 0
             totalBytes += size
-            let cuts = format != .rst && size > chunkBytes && CorpusCompression(path: path) == .none
+            let cuts =
+                format != .rst && size > chunkBytes && CorpusCompression(path: path) == .none
                 ? try Self.cutPoints(path, size: size, chunkBytes: chunkBytes, buffer: buffer) : []
             var start = 0, startsInDocument = false
             for cut in cuts {
-                chunks.append(CorpusChunk(file: index, start: start, end: cut.offset, startsInDocument: startsInDocument,
-                                          firstOfFile: start == 0, lastOfFile: false, size: cut.offset - start))
+                chunks.append(
+                    CorpusChunk(
+                        file: index, start: start, end: cut.offset, startsInDocument: startsInDocument,
+                        firstOfFile: start == 0, lastOfFile: false, size: cut.offset - start))
                 start = cut.offset
                 startsInDocument = cut.afterText
             }
-            chunks.append(CorpusChunk(file: index, start: start, end: nil, startsInDocument: startsInDocument,
-                                      firstOfFile: start == 0, lastOfFile: true, size: max(0, size - start)))
+            chunks.append(
+                CorpusChunk(
+                    file: index, start: start, end: nil, startsInDocument: startsInDocument,
+                    firstOfFile: start == 0, lastOfFile: true, size: max(0, size - start)))
         }
     }
 
@@ -86,8 +94,10 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
 
     /// Offsets just after a newline, about every `chunkBytes`, with whether the line they end held
     /// text. A file with a NUL byte in its first 8 KiB (binary, skipped whole) gets none.
-    static func cutPoints(_ path: String, size: Int, chunkBytes: Int,
-                          buffer: UnsafeMutablePointer<UInt8>) throws -> [(offset: Int, afterText: Bool)] {
+    static func cutPoints(
+        _ path: String, size: Int, chunkBytes: Int,
+        buffer: UnsafeMutablePointer<UInt8>
+    ) throws -> [(offset: Int, afterText: Bool)] {
         let fd = open(path, O_RDONLY)
         if fd < 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -114,7 +124,10 @@ public struct CorpusPlan: Codable, Equatable, Sendable {
                 for i in 0..<n {
                     let b = buffer[i]
                     if b == 0x0A {
-                        if firstNewline == nil { firstNewline = offset + i; continue }
+                        if firstNewline == nil {
+                            firstNewline = offset + i
+                            continue
+                        }
                         found = (offset + i + 1, lineText)
                         break scan
                     }

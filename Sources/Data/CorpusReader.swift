@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One item of a streamed corpus.
@@ -109,8 +110,9 @@ public struct CorpusReader {
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.readBufferBytes)
         defer { buffer.deallocate() }
         for file in files {
-            let range = try Self.readRange(file, from: 0, to: nil, startsInDocument: false, endsFile: true,
-                                           buffer: buffer, position: position, body)
+            let range = try Self.readRange(
+                file, from: 0, to: nil, startsInDocument: false, endsFile: true,
+                buffer: buffer, position: position, body)
             largestLineBuffer = max(largestLineBuffer, range.largestLineBuffer)
             if range.binary {
                 warn("warning: \(file): looks binary (NUL byte in the first 8 KiB); skipped")
@@ -145,9 +147,11 @@ public struct CorpusReader {
     /// file, so an overlong line is cut where a whole-file read cuts it. `startsInDocument` says whether
     /// the line before `start` was a text line (a document is open); when `endsFile` is false, the open
     /// document is not ended at `end` (the next range continues it). `position.line` counts from 1 at `start`.
-    static func readRange(_ path: String, from start: Int, to end: Int?, startsInDocument: Bool, endsFile: Bool,
-                          buffer: UnsafeMutablePointer<UInt8>, position: CorpusPosition,
-                          _ body: (CorpusEvent) throws -> Void) throws -> RangeRead {
+    static func readRange(
+        _ path: String, from start: Int, to end: Int?, startsInDocument: Bool, endsFile: Bool,
+        buffer: UnsafeMutablePointer<UInt8>, position: CorpusPosition,
+        _ body: (CorpusEvent) throws -> Void
+    ) throws -> RangeRead {
         let file = try CorpusInput(path: path)
         try file.seek(to: start)
         var result = RangeRead()
@@ -162,7 +166,10 @@ public struct CorpusReader {
 
         func emit(_ bytes: ArraySlice<UInt8>) throws {
             var ascii = true
-            for b in bytes where b >= 0x80 { ascii = false; break }
+            for b in bytes where b >= 0x80 {
+                ascii = false
+                break
+            }
             let text: String
             if ascii {
                 text = String(decoding: bytes, as: UTF8.self)

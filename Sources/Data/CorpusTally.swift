@@ -71,7 +71,8 @@ final class CorpusTally {
     func finish() {
         guard skippedRecords > 0 else { return }
         let named = skippedRecords > namedRecords ? " (the first \(namedRecords) named above)" : ""
-        warn("warning: skipped \(skippedRecords) JSON Lines record(s): \(brokenLines) not a JSON object, "
-             + "\(recordsWithoutText) without a string \"\(plan.textField)\" field" + named)
+        warn(
+            "warning: skipped \(skippedRecords) JSON Lines record(s): \(brokenLines) not a JSON object, "
+                + "\(recordsWithoutText) without a string \"\(plan.textField)\" field" + named)
     }
 }

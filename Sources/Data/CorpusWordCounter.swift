@@ -36,9 +36,11 @@ public enum CorpusWordCounter {
         /// Most distinct words kept while counting (≥ 2; `VocabularyBuilder.maxDistinctWords`).
         public var maxDistinctWords: Int
 
-        public init(corpus: [String], format: CorpusFormat? = nil, textField: String = CorpusFilter.defaultTextField,
-                    cased: Bool = false, threads: Int = 1, chunkBytes: Int = CorpusPlan.defaultChunkBytes,
-                    maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords) {
+        public init(
+            corpus: [String], format: CorpusFormat? = nil, textField: String = CorpusFilter.defaultTextField,
+            cased: Bool = false, threads: Int = 1, chunkBytes: Int = CorpusPlan.defaultChunkBytes,
+            maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords
+        ) {
             self.corpus = corpus
             self.format = format
             self.textField = textField
@@ -65,8 +67,10 @@ public enum CorpusWordCounter {
 
     /// Counts the words of `options.corpus`. `warn` receives one-line warnings, `progress` the progress after
     /// every chunk. Throws `DataError` for bad input (a missing file, a corrupt compressed file).
-    public static func count(_ options: Options, warn: @escaping (String) -> Void,
-                             progress: ((CorpusProgress) -> Void)? = nil) throws -> Report {
+    public static func count(
+        _ options: Options, warn: @escaping (String) -> Void,
+        progress: ((CorpusProgress) -> Void)? = nil
+    ) throws -> Report {
         guard options.threads >= 1 else { throw DataError.invalidArgument("threads must be at least 1") }
         guard options.chunkBytes >= 1 else { throw DataError.invalidArgument("chunk bytes must be at least 1") }
         guard options.maxDistinctWords >= 2 else {
@@ -90,8 +94,10 @@ public enum CorpusWordCounter {
         }
         var builder = VocabularyBuilder(cased: options.cased, maxDistinctWords: options.maxDistinctWords)
         let tally = CorpusTally(plan: plan, warn: warn)
-        let pipeline = ChunkPipeline<ChunkWords>(order: Array(plan.chunks.indices), workers: options.threads,
-                                                 maxBufferedParts: options.threads) { index, emit in
+        let pipeline = ChunkPipeline<ChunkWords>(
+            order: Array(plan.chunks.indices), workers: options.threads,
+            maxBufferedParts: options.threads
+        ) { index, emit in
             try emit(try countChunk(index, carry: nil))
         }
         defer { pipeline.cancel() }
@@ -106,12 +112,15 @@ public enum CorpusWordCounter {
             carry = part.endCarry
             tally.add(chunk: part.chunk, part.counts)
             bytesDone += plan.chunks[part.chunk].size
-            progress?(CorpusProgress(bytesDone: bytesDone, totalBytes: plan.totalBytes, chunksDone: part.chunk + 1,
-                                     chunks: plan.chunks.count))
+            progress?(
+                CorpusProgress(
+                    bytesDone: bytesDone, totalBytes: plan.totalBytes, chunksDone: part.chunk + 1,
+                    chunks: plan.chunks.count))
         }
         tally.finish()
-        return Report(builder: builder, format: format, files: plan.files.count, chunks: plan.chunks.count, bytes: tally.bytes,
-                      skippedBinaryFiles: tally.binaryFiles, skippedRecords: tally.skippedRecords,
-                      invalidUTF8Sequences: tally.invalidUTF8)
+        return Report(
+            builder: builder, format: format, files: plan.files.count, chunks: plan.chunks.count, bytes: tally.bytes,
+            skippedBinaryFiles: tally.binaryFiles, skippedRecords: tally.skippedRecords,
+            invalidUTF8Sequences: tally.invalidUTF8)
     }
 }

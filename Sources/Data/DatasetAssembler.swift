@@ -24,8 +24,10 @@ final class DatasetAssembler {
     private var runs = [DatasetPreparer.RepeatRunCounter(), DatasetPreparer.RepeatRunCounter()]
 
     /// `repeated`: the corpus was tokenized before in this run (its file and record warnings were given then).
-    init(plan: CorpusPlan, seed: UInt64, fraction: Double, fallback: Int?, writers: [ShardWriter], repeated: Bool = false,
-         warn: @escaping (String) -> Void) {
+    init(
+        plan: CorpusPlan, seed: UInt64, fraction: Double, fallback: Int?, writers: [ShardWriter], repeated: Bool = false,
+        warn: @escaping (String) -> Void
+    ) {
         self.plan = plan
         self.seed = seed
         self.fraction = fraction

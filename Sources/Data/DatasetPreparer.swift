@@ -1,7 +1,8 @@
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `sift prepare`: tokenizes a corpus into packed, sharded MLM training data, on every core of every rank.
@@ -45,11 +46,13 @@ public struct DatasetPreparer {
         /// Target bytes per chunk of a large file (`CorpusPlan`); any value gives the same dataset.
         public var chunkBytes: Int
 
-        public init(corpus: [String], vocabPath: String, cased: Bool = false, seqLen: Int = 128,
-                    outDirectory: String, validationFraction: Double = 0.01, seed: UInt64 = 0,
-                    sequencesPerShard: Int = 65536, format: CorpusFormat? = nil,
-                    textField: String = CorpusFilter.defaultTextField, threads: Int = 1,
-                    chunkBytes: Int = CorpusPlan.defaultChunkBytes) {
+        public init(
+            corpus: [String], vocabPath: String, cased: Bool = false, seqLen: Int = 128,
+            outDirectory: String, validationFraction: Double = 0.01, seed: UInt64 = 0,
+            sequencesPerShard: Int = 65536, format: CorpusFormat? = nil,
+            textField: String = CorpusFilter.defaultTextField, threads: Int = 1,
+            chunkBytes: Int = CorpusPlan.defaultChunkBytes
+        ) {
             self.format = format
             self.textField = textField
             self.corpus = corpus
@@ -102,7 +105,10 @@ public struct DatasetPreparer {
         for i in 0..<documents {
             let u = CounterHash.unit(CounterHash.hash(seed, UInt64(i), RandomStream.validationSplit.rawValue))
             if u < fraction { return nil }
-            if u < bestValue { bestValue = u; best = i }
+            if u < bestValue {
+                bestValue = u
+                best = i
+            }
         }
         return best
     }
@@ -162,26 +168,32 @@ public struct DatasetPreparer {
                     throw DataError.outputNotADataset(path: out.path)
                 }
             }
-            plan = try CorpusPlan(paths: options.corpus, format: options.format, textField: options.textField,
-                                  chunkBytes: options.chunkBytes)
+            plan = try CorpusPlan(
+                paths: options.corpus, format: options.format, textField: options.textField,
+                chunkBytes: options.chunkBytes)
         }
-        return Job(options: options, tokenizer: tokenizer, template: template, plan: plan, out: out,
-                   destinationExists: destinationExists)
+        return Job(
+            options: options, tokenizer: tokenizer, template: template, plan: plan, out: out,
+            destinationExists: destinationExists)
     }
 
     /// Runs the preparation on one process and returns the written manifest. `warn` receives one-line
     /// warnings, `progress` rank 0's progress after every chunk.
     @discardableResult
-    public static func prepare(_ options: Options, warn: @escaping (String) -> Void,
-                               progress: ((Progress) -> Void)? = nil) throws -> DatasetManifest {
+    public static func prepare(
+        _ options: Options, warn: @escaping (String) -> Void,
+        progress: ((Progress) -> Void)? = nil
+    ) throws -> DatasetManifest {
         try run(setUp(options), ranks: nil, warn: warn, progress: progress)!.manifest
     }
 
     /// Runs a set-up job on every rank of `ranks` (nil: this process alone). Rank 0 returns the report; the
     /// other ranks return nil. Every rank throws when any rank fails (the error met, on rank 0; a
     /// `DataError.failedOnRank` carrying it, on the others), after rank 0 has removed its temporary output.
-    public static func run(_ job: Job, ranks: RankMessaging?, warn: @escaping (String) -> Void,
-                           progress: ((Progress) -> Void)? = nil) throws -> Report? {
+    public static func run(
+        _ job: Job, ranks: RankMessaging?, warn: @escaping (String) -> Void,
+        progress: ((Progress) -> Void)? = nil
+    ) throws -> Report? {
         let size = ranks?.size ?? 1
         var plan = job.plan
         if let ranks, size > 1 {
@@ -250,8 +262,10 @@ public struct DatasetPreparer {
     }
 
     /// Rank 0: tokenizes its share, receives the others' parts, writes every chunk in order, then the manifest.
-    private static func write(_ job: Job, plan: CorpusPlan, tokenize: ChunkTokenizer, ranks: RankMessaging?,
-                              warn: @escaping (String) -> Void, progress: ((Progress) -> Void)?) throws -> Report {
+    private static func write(
+        _ job: Job, plan: CorpusPlan, tokenize: ChunkTokenizer, ranks: RankMessaging?,
+        warn: @escaping (String) -> Void, progress: ((Progress) -> Void)?
+    ) throws -> Report {
         let options = job.options
         let size = ranks?.size ?? 1
         let fm = FileManager.default
@@ -280,8 +294,9 @@ public struct DatasetPreparer {
                 passes += 1
                 finished = []
                 try freshTemp()
-                let assembler = try writePass(plan: plan, tokenize: tokenize, options: options, template: job.template,
-                                              temp: temp, fallback: fallback, ranks: ranks, warn: warn, progress: progress)
+                let assembler = try writePass(
+                    plan: plan, tokenize: tokenize, options: options, template: job.template,
+                    temp: temp, fallback: fallback, ranks: ranks, warn: warn, progress: progress)
                 if let ranks {
                     for r in 1..<size {
                         guard case .finished = PrepareMessage.decodeData(ranks.receive(from: r, tag: PrepareMessage.dataTag)) else {
@@ -292,8 +307,10 @@ public struct DatasetPreparer {
                 }
                 if assembler.documents == 0 { throw DataError.noUsableText(corpus: options.corpus) }
                 if fallback == nil && !assembler.anyHashed,
-                   let f = fallbackValidationDocument(documents: assembler.documents, seed: options.seed,
-                                                      fraction: options.validationFraction) {
+                    let f = fallbackValidationDocument(
+                        documents: assembler.documents, seed: options.seed,
+                        fraction: options.validationFraction)
+                {
                     fallback = f
                     tellRanks(.again(fallback: f))
                     continue
@@ -304,8 +321,9 @@ public struct DatasetPreparer {
                 try moveIntoPlace(temp: temp, out: out, parent: parent, destinationExists: job.destinationExists)
                 tellRanks(.done)
                 let skipped = assembler.tally.skippedRecords
-                return Report(manifest: manifest, files: plan.files.count, chunks: plan.chunks.count,
-                              skippedRecords: skipped, passes: passes, ranks: size, threads: options.threads)
+                return Report(
+                    manifest: manifest, files: plan.files.count, chunks: plan.chunks.count,
+                    skippedRecords: skipped, passes: passes, ranks: size, threads: options.threads)
             }
         } catch {
             if let ranks, size > 1 {
@@ -325,17 +343,21 @@ public struct DatasetPreparer {
     }
 
     /// One pass over the corpus on rank 0: every chunk's parts written in chunk order.
-    private static func writePass(plan: CorpusPlan, tokenize: ChunkTokenizer, options: Options, template: DatasetManifest,
-                                  temp: String, fallback: Int?, ranks: RankMessaging?, warn: @escaping (String) -> Void,
-                                  progress: ((Progress) -> Void)?) throws -> DatasetAssembler {
+    private static func writePass(
+        plan: CorpusPlan, tokenize: ChunkTokenizer, options: Options, template: DatasetManifest,
+        temp: String, fallback: Int?, ranks: RankMessaging?, warn: @escaping (String) -> Void,
+        progress: ((Progress) -> Void)?
+    ) throws -> DatasetAssembler {
         let size = ranks?.size ?? 1
         let writers = DatasetSplit.allCases.map {
-            ShardWriter(split: $0, directory: temp, seqLen: options.seqLen, sequencesPerShard: options.sequencesPerShard,
-                        tokenBytes: template.tokenBytes, cls: tokenize.tokenizer.vocabulary.clsId,
-                        sep: tokenize.tokenizer.vocabulary.sepId, pad: tokenize.tokenizer.vocabulary.padId)
+            ShardWriter(
+                split: $0, directory: temp, seqLen: options.seqLen, sequencesPerShard: options.sequencesPerShard,
+                tokenBytes: template.tokenBytes, cls: tokenize.tokenizer.vocabulary.clsId,
+                sep: tokenize.tokenizer.vocabulary.sepId, pad: tokenize.tokenizer.vocabulary.padId)
         }
-        let assembler = DatasetAssembler(plan: plan, seed: options.seed, fraction: options.validationFraction,
-                                         fallback: fallback, writers: writers, repeated: fallback != nil, warn: warn)
+        let assembler = DatasetAssembler(
+            plan: plan, seed: options.seed, fraction: options.validationFraction,
+            fallback: fallback, writers: writers, repeated: fallback != nil, warn: warn)
         let local = plan.chunks.indices.filter { $0 % size == 0 }
         let pipeline = ChunkPipeline<ChunkPart>(order: local, workers: options.threads) { try tokenize.tokenize($0, $1) }
         defer { pipeline.cancel() }
@@ -343,7 +365,9 @@ public struct DatasetPreparer {
             if let ranks, chunk % size != 0 {
                 switch PrepareMessage.decodeData(ranks.receive(from: chunk % size, tag: PrepareMessage.dataTag)) {
                 case .part(let part):
-                    guard part.chunk == chunk else { throw DataError.invalidArgument("rank \(chunk % size) sent chunk \(part.chunk), expected \(chunk)") }
+                    guard part.chunk == chunk else {
+                        throw DataError.invalidArgument("rank \(chunk % size) sent chunk \(part.chunk), expected \(chunk)")
+                    }
                     return part
                 case .error(_, let message, let io):
                     throw DataError.failedOnRank(rank: chunk % size, message: message, io: io)
@@ -371,8 +395,10 @@ public struct DatasetPreparer {
                 }
             }
             bytesDone += plan.chunks[chunk].size
-            progress?(Progress(bytesDone: bytesDone, totalBytes: plan.totalBytes, chunksDone: chunk + 1,
-                               chunks: plan.chunks.count))
+            progress?(
+                Progress(
+                    bytesDone: bytesDone, totalBytes: plan.totalBytes, chunksDone: chunk + 1,
+                    chunks: plan.chunks.count))
         }
         return assembler
     }
@@ -396,8 +422,10 @@ public struct DatasetPreparer {
         if destinationExists {
             let old = (parent as NSString).appendingPathComponent(".\(out.lastPathComponent).old-\(getpid())")
             guard rename(out.path, old) == 0 else {
-                throw DataError.io(path: out.path, reason: "cannot move the previous dataset aside: "
-                    + "\(String(cString: strerror(errno)))")
+                throw DataError.io(
+                    path: out.path,
+                    reason: "cannot move the previous dataset aside: "
+                        + "\(String(cString: strerror(errno)))")
             }
             guard rename(temp, out.path) == 0 else {
                 let reason = String(cString: strerror(errno))
@@ -422,12 +450,21 @@ public struct DatasetPreparer {
 
         mutating func add<C: Collection>(_ ids: C) where C.Element == Int32 {
             for id in ids {
-                if id == last { run += 1 } else { flush(); last = id; run = 1 }
+                if id == last {
+                    run += 1
+                } else {
+                    flush()
+                    last = id
+                    run = 1
+                }
             }
             tokens += ids.count
         }
 
-        mutating func endDocument() { flush(); last = -1 }
+        mutating func endDocument() {
+            flush()
+            last = -1
+        }
 
         private mutating func flush() {
             if run >= TokenStatistics.runLength { inRuns += run }

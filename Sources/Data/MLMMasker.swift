@@ -34,13 +34,19 @@ public struct MLMMasker: Sendable {
 
     /// `specialIds` must contain padId and maskId (plus [CLS] [SEP] [UNK]); all must be < vocabSize.
     /// `wholeWords` (the vocabulary's `continuationPieces`) selects whole-word masking.
-    public init(specialIds: [Int32], padId: Int32, maskId: Int32, vocabSize: Int,
-                probability: Double = 0.15, seed: UInt64, wholeWords: ContinuationPieces? = nil) {
+    public init(
+        specialIds: [Int32], padId: Int32, maskId: Int32, vocabSize: Int,
+        probability: Double = 0.15, seed: UInt64, wholeWords: ContinuationPieces? = nil
+    ) {
         let sorted = Array(Set(specialIds + [padId, maskId])).sorted()
         precondition(sorted.count <= 5 && vocabSize > sorted.count, "MLMMasker needs ≤ 5 special ids and a larger vocabulary")
         self.specialIds = sorted
         let padded = sorted + Array(repeating: sorted.last!, count: 5 - sorted.count)
-        s0 = padded[0]; s1 = padded[1]; s2 = padded[2]; s3 = padded[3]; s4 = padded[4]
+        s0 = padded[0]
+        s1 = padded[1]
+        s2 = padded[2]
+        s3 = padded[3]
+        s4 = padded[4]
         self.padId = padId
         self.maskId = maskId
         self.vocabSize = vocabSize
@@ -51,9 +57,10 @@ public struct MLMMasker: Sendable {
 
     /// Masker for `vocabulary`'s special tokens, masking single tokens or (`.words`) whole words.
     public init(vocabulary: Vocabulary, probability: Double = 0.15, seed: UInt64, mode: MaskingMode = .tokens) {
-        self.init(specialIds: vocabulary.specialIds, padId: vocabulary.padId, maskId: vocabulary.maskId,
-                  vocabSize: vocabulary.count, probability: probability, seed: seed,
-                  wholeWords: mode == .words ? vocabulary.continuationPieces : nil)
+        self.init(
+            specialIds: vocabulary.specialIds, padId: vocabulary.padId, maskId: vocabulary.maskId,
+            vocabSize: vocabulary.count, probability: probability, seed: seed,
+            wholeWords: mode == .words ? vocabulary.continuationPieces : nil)
     }
 
     /// Whether single tokens or whole words are drawn.
@@ -64,8 +71,9 @@ public struct MLMMasker: Sendable {
 
     @inline(__always)
     private func key(_ epoch: Int, _ index: Int, _ position: Int, _ stream: RandomStream) -> UInt64 {
-        CounterHash.hash(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)),
-                         UInt64(bitPattern: Int64(position)), stream.rawValue)
+        CounterHash.hash(
+            seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)),
+            UInt64(bitPattern: Int64(position)), stream.rawValue)
     }
 
     /// Corruption of one selected position.
@@ -84,11 +92,14 @@ public struct MLMMasker: Sendable {
 
     /// Masks `tokens[0..<length]` into `inputIds`/`labels` (both `length` long).
     /// `inputIds` may alias `tokens` (in-place masking). Allocation-free.
-    public func mask(tokens: UnsafePointer<Int32>, length: Int, epoch: Int, globalIndex: Int,
-                     inputIds: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) {
+    public func mask(
+        tokens: UnsafePointer<Int32>, length: Int, epoch: Int, globalIndex: Int,
+        inputIds: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>
+    ) {
         if let wholeWords {
-            maskWords(tokens: tokens, length: length, epoch: epoch, globalIndex: globalIndex, inputIds: inputIds, labels: labels,
-                      continuation: wholeWords)
+            maskWords(
+                tokens: tokens, length: length, epoch: epoch, globalIndex: globalIndex, inputIds: inputIds, labels: labels,
+                continuation: wholeWords)
             return
         }
         var eligible = 0
@@ -128,9 +139,11 @@ public struct MLMMasker: Sendable {
     /// Whole-word masking of `tokens[0..<length]` (the type's comment says how). The words (first position,
     /// piece count) are listed before any position is corrupted, in scratch space on the stack, so that
     /// in-place masking never reads a replaced token as a boundary.
-    private func maskWords(tokens: UnsafePointer<Int32>, length: Int, epoch: Int, globalIndex: Int,
-                           inputIds: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>,
-                           continuation: ContinuationPieces) {
+    private func maskWords(
+        tokens: UnsafePointer<Int32>, length: Int, epoch: Int, globalIndex: Int,
+        inputIds: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>,
+        continuation: ContinuationPieces
+    ) {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * max(length, 1)) { scratch in
             let starts = scratch.baseAddress!, counts = starts + length
             var words = 0, eligible = 0

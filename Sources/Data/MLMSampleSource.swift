@@ -4,9 +4,10 @@
 public protocol MLMSampleSource {
     var count: Int { get }
     var seqLen: Int { get }
-    func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
-              tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
-              labels: UnsafeMutablePointer<Int32>)
+    func fill(
+        index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+        tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+        labels: UnsafeMutablePointer<Int32>)
 }
 
 /// One split of a `ShardedDataset` with MLM masking applied on the fly.
@@ -34,9 +35,11 @@ public struct MaskedDatasetSamples: MLMSampleSource, @unchecked Sendable {
     public var seqLen: Int { dataset.seqLen }
 
     /// `index` is the global sequence index within the split; it also keys the mask randomness.
-    public func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
-                     tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
-                     labels: UnsafeMutablePointer<Int32>) {
+    public func fill(
+        index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+        tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+        labels: UnsafeMutablePointer<Int32>
+    ) {
         let n = dataset.seqLen
         dataset.copySequence(split, index: index, into: inputIds)
         let pad = masker.padId
@@ -44,6 +47,8 @@ public struct MaskedDatasetSamples: MLMSampleSource, @unchecked Sendable {
             tokenTypeIds[i] = 0
             attentionMask[i] = inputIds[i] == pad ? 0 : 1
         }
-        masker.mask(tokens: inputIds, length: n, epoch: maskCycle > 0 ? epoch % maskCycle : epoch, globalIndex: index, inputIds: inputIds, labels: labels)
+        masker.mask(
+            tokens: inputIds, length: n, epoch: maskCycle > 0 ? epoch % maskCycle : epoch, globalIndex: index, inputIds: inputIds,
+            labels: labels)
     }
 }

@@ -17,7 +17,8 @@ public struct PremaskedSamples: MLMSampleSource, Sendable {
     /// given `seqLen` are an error.
     public init(path: String, vocabSize: Int, padId: Int32, seqLen: Int? = nil) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileManager.default.fileExists(atPath: path) ? DataError.unreadable(path: path, reason: "read failed")
+            throw FileManager.default.fileExists(atPath: path)
+                ? DataError.unreadable(path: path, reason: "read failed")
                 : DataError.fileNotFound(path: path)
         }
         struct Row { var ids, types, mask, labels: [Int32] }
@@ -82,9 +83,11 @@ public struct PremaskedSamples: MLMSampleSource, Sendable {
     }
 
     /// Copies sample `index`; `epoch` is ignored (the masks are fixed by the file).
-    public func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
-                     tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
-                     labels: UnsafeMutablePointer<Int32>) {
+    public func fill(
+        index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+        tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+        labels: UnsafeMutablePointer<Int32>
+    ) {
         let offset = index * seqLen
         self.inputIds.withUnsafeBufferPointer { inputIds.update(from: $0.baseAddress! + offset, count: seqLen) }
         self.tokenTypeIds.withUnsafeBufferPointer { tokenTypeIds.update(from: $0.baseAddress! + offset, count: seqLen) }

@@ -30,18 +30,24 @@ enum PrepareMessage {
         switch data {
         case .part(let p):
             w.int(0)
-            w.int(p.chunk); w.bool(p.first); w.bool(p.last)
+            w.int(p.chunk)
+            w.bool(p.first)
+            w.bool(p.last)
             w.int(p.tokens.count)
             p.tokens.withUnsafeBytes { w.bytes.append(contentsOf: $0) }
             w.ints(p.documentEnds)
-            w.carry(p.startCarry); w.carry(p.endCarry)
+            w.carry(p.startCarry)
+            w.carry(p.endCarry)
             let c = p.counts
             for v in [c.bytes, c.invalidUTF8, c.lines, c.removedLines, c.brokenLines, c.recordsWithoutText] { w.int(v) }
             w.bool(c.binary)
             w.ints(c.brokenPlaces)
             w.ints(c.textlessPlaces)
         case .error(let chunk, let message, let io):
-            w.int(1); w.int(chunk); w.string(message); w.bool(io)
+            w.int(1)
+            w.int(chunk)
+            w.string(message)
+            w.bool(io)
         case .finished:
             w.int(2)
         }
@@ -53,7 +59,8 @@ enum PrepareMessage {
         switch r.int() {
         case 0:
             var p = ChunkPart(chunk: r.int())
-            p.first = r.bool(); p.last = r.bool()
+            p.first = r.bool()
+            p.last = r.bool()
             let n = r.int()
             p.tokens = [Int32](repeating: 0, count: n)
             p.tokens.withUnsafeMutableBytes { dst in
@@ -63,7 +70,8 @@ enum PrepareMessage {
             }
             r.offset += 4 * n
             p.documentEnds = r.ints()
-            p.startCarry = r.carry(); p.endCarry = r.carry()
+            p.startCarry = r.carry()
+            p.endCarry = r.carry()
             p.counts.bytes = r.int()
             p.counts.invalidUTF8 = r.int()
             p.counts.lines = r.int()
@@ -86,8 +94,13 @@ enum PrepareMessage {
         var w = ByteWriter()
         switch outcome {
         case .done: w.int(0)
-        case .again(let fallback): w.int(1); w.int(fallback)
-        case .failed(let message, let io): w.int(2); w.string(message); w.bool(io)
+        case .again(let fallback):
+            w.int(1)
+            w.int(fallback)
+        case .failed(let message, let io):
+            w.int(2)
+            w.string(message)
+            w.bool(io)
         }
         return w.bytes
     }
@@ -109,9 +122,19 @@ private struct ByteWriter {
     var bytes: [UInt8] = []
     mutating func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
-    mutating func ints(_ v: [Int]) { int(v.count); for x in v { int(x) } }
-    mutating func string(_ s: String) { let u = Array(s.utf8); int(u.count); bytes.append(contentsOf: u) }
-    mutating func carry(_ c: CorpusFilter.Carry) { bool(c.openDocument); int(c.skipDeeperThan ?? -1) }
+    mutating func ints(_ v: [Int]) {
+        int(v.count)
+        for x in v { int(x) }
+    }
+    mutating func string(_ s: String) {
+        let u = Array(s.utf8)
+        int(u.count)
+        bytes.append(contentsOf: u)
+    }
+    mutating func carry(_ c: CorpusFilter.Carry) {
+        bool(c.openDocument)
+        int(c.skipDeeperThan ?? -1)
+    }
 }
 
 /// Reads what `ByteWriter` wrote, in the same order.
@@ -125,7 +148,10 @@ private struct ByteReader {
         offset += 8
         return Int(Int64(littleEndian: v))
     }
-    mutating func bool() -> Bool { defer { offset += 1 }; return bytes[offset] != 0 }
+    mutating func bool() -> Bool {
+        defer { offset += 1 }
+        return bytes[offset] != 0
+    }
     mutating func ints() -> [Int] {
         let n = int()
         var out: [Int] = []

@@ -1,7 +1,8 @@
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Packs one split's token stream into fixed-length `[CLS] content… [SEP]` sequences and
@@ -35,14 +36,18 @@ final class ShardWriter {
     private(set) var documents = 0
     private(set) var contentTokens = 0
 
-    init(split: DatasetSplit, directory: String, seqLen: Int, sequencesPerShard: Int, tokenBytes: Int,
-         cls: Int32, sep: Int32, pad: Int32) {
+    init(
+        split: DatasetSplit, directory: String, seqLen: Int, sequencesPerShard: Int, tokenBytes: Int,
+        cls: Int32, sep: Int32, pad: Int32
+    ) {
         self.split = split
         self.directory = directory
         self.seqLen = seqLen
         self.sequencesPerShard = sequencesPerShard
         self.tokenBytes = tokenBytes
-        self.cls = cls; self.sep = sep; self.pad = pad
+        self.cls = cls
+        self.sep = sep
+        self.pad = pad
         content = .allocate(capacity: seqLen)
         stagingCapacity = max(1 << 20, seqLen * tokenBytes)
         staging = .allocate(capacity: stagingCapacity)
@@ -61,7 +66,10 @@ final class ShardWriter {
             separatorPending = false
             try push(sep)
         }
-        if !documentHasTokens { documentHasTokens = true; documents += 1 }
+        if !documentHasTokens {
+            documentHasTokens = true
+            documents += 1
+        }
         contentTokens += tokens.count
         for t in tokens { try push(t) }
     }
@@ -125,8 +133,10 @@ final class ShardWriter {
         if fsync(fd) != 0 { throw DataError.io(path: shardPath, reason: "fsync failed") }
         close(fd)
         fd = -1
-        shards.append(ShardInfo(file: (shardPath as NSString).lastPathComponent, sequences: shardSequences,
-                                fnv1a64: shardHash.hex))
+        shards.append(
+            ShardInfo(
+                file: (shardPath as NSString).lastPathComponent, sequences: shardSequences,
+                fnv1a64: shardHash.hex))
     }
 
     /// Pads and writes the final partial sequence and closes the last shard.

@@ -1,7 +1,8 @@
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Read-only view of a dataset written by `sift prepare`: validates `manifest.json` and the
@@ -37,8 +38,10 @@ public final class ShardedDataset: @unchecked Sendable {
             throw DataError.malformedManifest(path: path, reason: "unknown token dtype \(manifest.tokenDtype)")
         }
         guard DatasetPreparer.seqLenRange.contains(manifest.seqLen), manifest.sequencesPerShard > 0 else {
-            throw DataError.malformedManifest(path: path, reason: "seqLen \(manifest.seqLen) / sequencesPerShard "
-                + "\(manifest.sequencesPerShard) out of range")
+            throw DataError.malformedManifest(
+                path: path,
+                reason: "seqLen \(manifest.seqLen) / sequencesPerShard "
+                    + "\(manifest.sequencesPerShard) out of range")
         }
         tokenBytes = manifest.tokenBytes
         sequenceBytes = manifest.seqLen * tokenBytes
@@ -53,21 +56,29 @@ public final class ShardedDataset: @unchecked Sendable {
                     // Counts come from the manifest (untrusted): bounded before any product or sum uses them.
                     if i < shards.count - 1 && info.sequences != manifest.sequencesPerShard || info.sequences < 1
                         || info.sequences > manifest.sequencesPerShard || info.file.contains("/")
-                        || info.sequences > (Int.max / 4) / sequenceBytes {
+                        || info.sequences > (Int.max / 4) / sequenceBytes
+                    {
                         throw DataError.malformedManifest(path: path, reason: "shard \(info.file) has \(info.sequences) sequences")
                     }
                     let (sum, overflow) = total.addingReportingOverflow(info.sequences)
-                    if overflow { throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold "
-                        + "more sequences than can be counted") }
+                    if overflow {
+                        throw DataError.malformedManifest(
+                            path: path,
+                            reason: "\(split.rawValue) shards hold "
+                                + "more sequences than can be counted")
+                    }
                     total = sum
-                    let m = try Self.map((directory as NSString).appendingPathComponent(info.file),
-                                         expectedBytes: info.sequences * sequenceBytes, info: info)
+                    let m = try Self.map(
+                        (directory as NSString).appendingPathComponent(info.file),
+                        expectedBytes: info.sequences * sequenceBytes, info: info)
                     opened.append(m)
                     list.append(m)
                 }
                 if total != manifest.sequences(split) {
-                    throw DataError.malformedManifest(path: path, reason: "\(split.rawValue) shards hold \(total) "
-                        + "sequences, manifest says \(manifest.sequences(split))")
+                    throw DataError.malformedManifest(
+                        path: path,
+                        reason: "\(split.rawValue) shards hold \(total) "
+                            + "sequences, manifest says \(manifest.sequences(split))")
                 }
                 mapped[split] = list
             }

@@ -74,7 +74,8 @@ public struct UnigramReference: Sendable {
     public func totalLoss(labels: UnsafePointer<Int32>, count: Int) -> (sum: Double, positions: Int) {
         var sum = 0.0, n = 0
         for i in 0..<count where labels[i] >= 0 && Int(labels[i]) < negativeLogProbability.count {
-            sum += Double(negativeLogProbability[Int(labels[i])]); n += 1
+            sum += Double(negativeLogProbability[Int(labels[i])])
+            n += 1
         }
         return (sum, n)
     }
@@ -91,17 +92,22 @@ public struct SubsetSamples: MLMSampleSource, @unchecked Sendable {
     public init(base: MLMSampleSource, count: Int, key: UInt64 = RandomStream.trainSubset.rawValue) {
         precondition(count >= 1 && count <= base.count, "subset size out of range")
         self.base = base
-        let ranked = (0..<base.count).map { (CounterHash.hash(key, UInt64($0), RandomStream.trainSubset.rawValue), $0) }.sorted { $0.0 < $1.0 }
+        let ranked = (0..<base.count).map { (CounterHash.hash(key, UInt64($0), RandomStream.trainSubset.rawValue), $0) }.sorted {
+            $0.0 < $1.0
+        }
         indices = ranked.prefix(count).map { $0.1 }.sorted()
     }
 
     public var count: Int { indices.count }
     public var seqLen: Int { base.seqLen }
 
-    public func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
-                     tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
-                     labels: UnsafeMutablePointer<Int32>) {
-        base.fill(index: indices[index], epoch: epoch, inputIds: inputIds, tokenTypeIds: tokenTypeIds,
-                  attentionMask: attentionMask, labels: labels)
+    public func fill(
+        index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>,
+        tokenTypeIds: UnsafeMutablePointer<Int32>, attentionMask: UnsafeMutablePointer<Int32>,
+        labels: UnsafeMutablePointer<Int32>
+    ) {
+        base.fill(
+            index: indices[index], epoch: epoch, inputIds: inputIds, tokenTypeIds: tokenTypeIds,
+            attentionMask: attentionMask, labels: labels)
     }
 }

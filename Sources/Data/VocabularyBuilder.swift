@@ -79,13 +79,19 @@ public struct VocabularyBuilder {
             if scalars.count > BertTokenizer.maxWordScalars { continue }
             var first = true
             for s in scalars {
-                if first { initial[s, default: 0] += n; first = false } else { continuation[s, default: 0] += n }
+                if first {
+                    initial[s, default: 0] += n
+                    first = false
+                } else {
+                    continuation[s, default: 0] += n
+                }
             }
         }
         func ranked(_ d: [Unicode.Scalar: Int]) -> [Unicode.Scalar] {
             d.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }.map(\.key)
         }
-        var alphabet: [(String, Int)] = ranked(initial).map { (String(Character($0)), initial[$0]!) }
+        var alphabet: [(String, Int)] =
+            ranked(initial).map { (String(Character($0)), initial[$0]!) }
             + ranked(continuation).map { ("##" + String(Character($0)), continuation[$0]!) }
         let budget = size - specials.count
         if alphabet.count > budget {
@@ -109,10 +115,16 @@ public struct VocabularyBuilder {
             seq.reserveCapacity(scalars.count)
             var ok = true
             for (i, s) in scalars.enumerated() {
-                guard let id = symbolId[(i == 0 ? "" : "##") + String(Character(s))] else { ok = false; break }
+                guard let id = symbolId[(i == 0 ? "" : "##") + String(Character(s))] else {
+                    ok = false
+                    break
+                }
                 seq.append(id)
             }
-            if ok { words.append(seq); freqs.append(n) }
+            if ok {
+                words.append(seq)
+                freqs.append(n)
+            }
         }
 
         @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
@@ -146,7 +158,12 @@ public struct VocabularyBuilder {
             for w in pairWords[top.key] ?? [] {
                 let seq = words[Int(w)]
                 var contains = false
-                if seq.count > 1 { for i in 0..<(seq.count - 1) where seq[i] == a && seq[i + 1] == b { contains = true; break } }
+                if seq.count > 1 {
+                    for i in 0..<(seq.count - 1) where seq[i] == a && seq[i + 1] == b {
+                        contains = true
+                        break
+                    }
+                }
                 if !contains { continue }
                 let n = freqs[Int(w)]
                 for i in 0..<(seq.count - 1) {
@@ -158,7 +175,13 @@ public struct VocabularyBuilder {
                 out.reserveCapacity(seq.count)
                 var i = 0
                 while i < seq.count {
-                    if i + 1 < seq.count && seq[i] == a && seq[i + 1] == b { out.append(m); i += 2 } else { out.append(seq[i]); i += 1 }
+                    if i + 1 < seq.count && seq[i] == a && seq[i + 1] == b {
+                        out.append(m)
+                        i += 2
+                    } else {
+                        out.append(seq[i])
+                        i += 1
+                    }
                 }
                 if out.count > 1 {
                     for j in 0..<(out.count - 1) {

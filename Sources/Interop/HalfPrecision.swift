@@ -18,7 +18,10 @@ public enum HalfPrecision {
             if mantissa == 0 { return Float(bitPattern: sign) }
             // Subnormal: value = mantissa × 2^-24; normalise the mantissa into Float32's implicit-1 form.
             var e: Int32 = -14
-            while mantissa & 0x0400 == 0 { mantissa <<= 1; e -= 1 }
+            while mantissa & 0x0400 == 0 {
+                mantissa <<= 1
+                e -= 1
+            }
             mantissa &= 0x03FF
             return Float(bitPattern: sign | UInt32(e + 127) << 23 | (mantissa << 13))
         }

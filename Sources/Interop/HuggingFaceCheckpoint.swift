@@ -50,8 +50,10 @@ public enum HuggingFaceCheckpoint {
     /// Everything is written to a temporary sibling directory first and renamed into place, so a
     /// failure leaves nothing half-written. An existing `dir` is replaced only if `overwrite` is true
     /// and `replacementProblem` finds none (it is empty or holds the marker, written into every export).
-    public static func export(config: BertConfig, layout: ParameterLayout, parameters: FloatBuffer,
-                              vocabPath: String?, to dir: String, overwrite: Bool = false) throws {
+    public static func export(
+        config: BertConfig, layout: ParameterLayout, parameters: FloatBuffer,
+        vocabPath: String?, to dir: String, overwrite: Bool = false
+    ) throws {
         guard layout.config == config else { throw HuggingFaceError.layoutMismatch }
         guard parameters.count == layout.totalCount else {
             throw HuggingFaceError.parameterCountMismatch(expected: layout.totalCount, actual: parameters.count)
@@ -77,8 +79,9 @@ public enum HuggingFaceCheckpoint {
                 try configData.withUnsafeBytes { try file.write($0.baseAddress!, count: $0.count) }
             }
             let tensors = layout.tensors.map {
-                SafetensorsWriter.Tensor(name: $0.name, shape: $0.shape,
-                                         data: UnsafePointer(parameters.pointer + $0.offset), count: $0.count)
+                SafetensorsWriter.Tensor(
+                    name: $0.name, shape: $0.shape,
+                    data: UnsafePointer(parameters.pointer + $0.offset), count: $0.count)
             }
             try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: staging + "/" + weightsFile)
             if let vocabPath {
@@ -132,7 +135,8 @@ public enum HuggingFaceCheckpoint {
     /// legacy `LayerNorm.gamma`/`beta` names, and F16/BF16 weights (widened exactly). The pooler and
     /// `position_ids` buffers are ignored; other unknown tensors produce a warning.
     public static func load(from dir: String, seed: UInt64 = 0) throws
-        -> (config: BertConfig, parameters: FloatBuffer, vocabPath: String?, warnings: [String]) {
+        -> (config: BertConfig, parameters: FloatBuffer, vocabPath: String?, warnings: [String])
+    {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -145,12 +149,16 @@ public enum HuggingFaceCheckpoint {
         let weightsPath = dir + "/" + weightsFile
         if !fm.fileExists(atPath: weightsPath) {
             if fm.fileExists(atPath: dir + "/model.safetensors.index.json") {
-                throw HuggingFaceError.unsupportedWeights(path: dir, reason: "sharded safetensors checkpoints are not "
-                    + "supported; merge them into one model.safetensors")
+                throw HuggingFaceError.unsupportedWeights(
+                    path: dir,
+                    reason: "sharded safetensors checkpoints are not "
+                        + "supported; merge them into one model.safetensors")
             }
             for other in ["pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"] where fm.fileExists(atPath: dir + "/" + other) {
-                throw HuggingFaceError.unsupportedWeights(path: dir + "/" + other, reason: "only model.safetensors "
-                    + "weights are supported; convert with transformers' save_pretrained(safe_serialization=True)")
+                throw HuggingFaceError.unsupportedWeights(
+                    path: dir + "/" + other,
+                    reason: "only model.safetensors "
+                        + "weights are supported; convert with transformers' save_pretrained(safe_serialization=True)")
             }
             throw HuggingFaceError.missingFile(path: weightsPath)
         }
@@ -217,7 +225,10 @@ public enum HuggingFaceCheckpoint {
         // Where each tensor comes from (nil: freshly initialised), checked before anything is allocated.
         var sources: [String?] = []
         for t in layout.tensors {
-            if headMissing && t.name.hasPrefix("cls.") { sources.append(nil); continue }
+            if headMissing && t.name.hasPrefix("cls.") {
+                sources.append(nil)
+                continue
+            }
             let names = candidates(t.name)
             guard let found = names.first(where: { file.tensors[$0] != nil }), let info = file.tensors[found] else {
                 throw HuggingFaceError.missingTensor(path: path, tensor: names[0], tried: names)
@@ -240,7 +251,8 @@ public enum HuggingFaceCheckpoint {
             used.insert(decoderBiasName)
             let bias = layout.head.decoderBias
             if info.shape == [layout.config.vocabSize], info.dtype.convertsToFloat32,
-               try !equal(file.floats(decoderBiasName), parameters.pointer + bias) {
+                try !equal(file.floats(decoderBiasName), parameters.pointer + bias)
+            {
                 warnings.append("\(path): \(decoderBiasName) differs from cls.predictions.bias; using cls.predictions.bias")
             }
         }
@@ -250,8 +262,9 @@ public enum HuggingFaceCheckpoint {
             let comparable = info.shape == [layout.config.vocabSize, layout.config.hiddenSize] && info.dtype.convertsToFloat32
             let tied = try comparable && equal(file.floats(decoderWeightName), parameters.pointer + word)
             if !tied {
-                warnings.append("\(path): \(decoderWeightName) differs from the word embeddings; untied decoders are "
-                    + "not supported, it is ignored")
+                warnings.append(
+                    "\(path): \(decoderWeightName) differs from the word embeddings; untied decoders are "
+                        + "not supported, it is ignored")
             }
         }
 

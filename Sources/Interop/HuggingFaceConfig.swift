@@ -28,7 +28,7 @@ public enum HuggingFaceConfig {
             "torch_dtype": "float32",
             "use_cache": true,
             "classifier_dropout": NSNull(),
-            "tie_word_embeddings": true,
+            "tie_word_embeddings": true
         ]
         var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         data.append(UInt8(ascii: "\n"))
@@ -51,7 +51,8 @@ public enum HuggingFaceConfig {
         func int(_ key: String, _ fallback: Int) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded(),
-                  abs(n.doubleValue) < 1e15 else {
+                abs(n.doubleValue) < 1e15
+            else {
                 throw HuggingFaceError.invalidConfig(path: path, reason: "\(key) must be an integer")
             }
             return Int(n.doubleValue)

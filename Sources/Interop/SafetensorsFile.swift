@@ -1,7 +1,7 @@
 import Foundation
 
 #if _endian(big)
-#error("safetensors data is little-endian; big-endian hosts are not supported")
+    #error("safetensors data is little-endian; big-endian hosts are not supported")
 #endif
 
 /// A validated, memory-mapped safetensors file.
@@ -63,7 +63,7 @@ public struct SafetensorsFile: @unchecked Sendable {
         let n = Int(headerLength)
         dataStart = 8 + n
         let dataSize = size - dataStart
-        let headerBytes = bytes.subdata(in: bytes.startIndex + 8 ..< bytes.startIndex + 8 + n)
+        let headerBytes = bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + n)
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw SafetensorsError.invalidHeader(path: path, reason: "does not start with '{'")
         }
@@ -143,7 +143,8 @@ public struct SafetensorsFile: @unchecked Sendable {
             shape.append(d)
         }
         guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-              let begin = integer(offsets[0]), let end = integer(offsets[1]) else {
+            let begin = integer(offsets[0]), let end = integer(offsets[1])
+        else {
             throw bad("'data_offsets' must be two non-negative integers")
         }
         guard begin <= end, end <= dataSize else {
@@ -151,8 +152,9 @@ public struct SafetensorsFile: @unchecked Sendable {
         }
         let expected = elements * dtype.size
         guard end - begin == expected else {
-            throw SafetensorsError.byteCountMismatch(path: path, tensor: name, shape: shape, dtype: dtypeName,
-                                                     expected: expected, actual: end - begin)
+            throw SafetensorsError.byteCountMismatch(
+                path: path, tensor: name, shape: shape, dtype: dtypeName,
+                expected: expected, actual: end - begin)
         }
         return TensorInfo(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
     }

@@ -37,7 +37,8 @@ public enum SafetensorsWriter {
             }
             let end = offset + 4 * t.count
             if json.count > 1 { json += "," }
-            json += "\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+            json +=
+                "\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
                 + "\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }

@@ -5,10 +5,12 @@ public enum CrossEntropy {
     /// (first maximum wins). When `gradientScale` is non-nil, the row is overwritten with
     /// `gradientScale · (softmax(logits[r]) - onehot(label))`, the gradient of `gradientScale · Σ losses`.
     @inlinable
-    public static func forwardBackward(logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>,
-                                       rows: Int, classes: Int,
-                                       losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>,
-                                       gradientScale: Float?) {
+    public static func forwardBackward(
+        logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>,
+        rows: Int, classes: Int,
+        losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>,
+        gradientScale: Float?
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.crossEntropy, t0, bytes: 8 * Double(rows * classes)) }
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
@@ -16,7 +18,10 @@ public enum CrossEntropy {
                 let z = logits + r * classes
                 let label = Int(labels[r])
                 var maximum = z[0], argmax = 0
-                for c in 1..<max(classes, 1) where z[c] > maximum { maximum = z[c]; argmax = c }
+                for c in 1..<max(classes, 1) where z[c] > maximum {
+                    maximum = z[c]
+                    argmax = c
+                }
                 let target = z[label]
                 // With a gradient, exp(z - max) stays in place so the gradient pass does not recompute it.
                 let sum = expShiftedSum(z, count: classes, shift: maximum, store: gradientScale != nil)
@@ -43,9 +48,11 @@ extension CrossEntropy {
     /// - correct: `[rows]` whether the label's logit is the first maximum of the subset and the label
     ///   (the label counts as last when it is outside the subset).
     @inlinable
-    public static func subsetLosses(logits: UnsafeMutablePointer<Float>, classes: Int, labelLogits: UnsafePointer<Float>,
-                                    labelColumns: UnsafePointer<Int32>, rows: Int,
-                                    losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>) {
+    public static func subsetLosses(
+        logits: UnsafeMutablePointer<Float>, classes: Int, labelLogits: UnsafePointer<Float>,
+        labelColumns: UnsafePointer<Int32>, rows: Int,
+        losses: UnsafeMutablePointer<Float>, correct: UnsafeMutablePointer<Bool>
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.crossEntropy, t0, bytes: 4 * Double(rows * classes)) }
         Parallel.forRanges(rows, minimumPerWorker: max(1, (1 << 16) / max(classes, 1))) { range in
@@ -53,7 +60,10 @@ extension CrossEntropy {
                 let z = logits + r * classes
                 let target = labelLogits[r], column = Int(labelColumns[r])
                 var maximum = classes > 0 ? z[0] : -.infinity, argmax = 0
-                for c in 1..<max(classes, 1) where z[c] > maximum { maximum = z[c]; argmax = c }
+                for c in 1..<max(classes, 1) where z[c] > maximum {
+                    maximum = z[c]
+                    argmax = c
+                }
                 let inside = column >= 0
                 correct[r] = inside ? argmax == column : target > maximum
                 let shift = inside ? maximum : Swift.max(maximum, target)

@@ -8,8 +8,10 @@ public enum Dropout {
     /// `y[i] = keep(i) ? x[i] / (1 - p) : 0` for `i in 0..<count`, element index `firstIndex + i`.
     /// `x` and `y` may alias.
     @inlinable
-    public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
-                               probability p: Float, key: UInt64, firstIndex: Int = 0) {
+    public static func forward(
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, key: UInt64, firstIndex: Int = 0
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.dropout, t0, bytes: 8 * Double(count)) }
         let scale = 1 / (1 - p)
@@ -24,8 +26,10 @@ public enum Dropout {
     /// Backward of `forward` with the same `key`/`firstIndex`: `dx[i] = keep(i) ? dy[i] / (1 - p) : 0`.
     /// `dx` may alias `dy`.
     @inlinable
-    public static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
-                                probability p: Float, key: UInt64, firstIndex: Int = 0) {
+    public static func backward(
+        dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, key: UInt64, firstIndex: Int = 0
+    ) {
         forward(x: dy, y: dx, count: count, probability: p, key: key, firstIndex: firstIndex)
     }
 
@@ -34,8 +38,10 @@ public enum Dropout {
     /// stays non-zero); where `x[i]` was 0 it gives 0 — right for attention probabilities, whose softmax
     /// backward multiplies that element's gradient by the probability, 0. `dx` may alias `dy`.
     @inlinable
-    public static func backward(dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
-                                probability p: Float, keptWhereNonZero y: UnsafePointer<Float>) {
+    public static func backward(
+        dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, keptWhereNonZero y: UnsafePointer<Float>
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.dropout, t0, bytes: 12 * Double(count)) }
         let scale = 1 / (1 - p)

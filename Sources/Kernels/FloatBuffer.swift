@@ -12,8 +12,9 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Allocates `count` floats, all zero.
     public init(count: Int) {
         precondition(count >= 0, "FloatBuffer count must be non-negative")
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride,
+            alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
         self.count = count

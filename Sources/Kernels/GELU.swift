@@ -29,8 +29,10 @@ public enum GELU {
     /// `dx[i] = dy[i] · gelu'(x[i])` with `gelu'(x) = Φ(x) + x · φ(x)`; `x` is the forward input.
     /// `dx` may alias `dy`.
     @inlinable
-    public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                count: Int) {
+    public static func backward(
+        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.gelu, t0, bytes: 12 * Double(count)) }
         Parallel.forRanges(count, minimumPerWorker: 1 << 15) { range in

@@ -24,9 +24,15 @@ public enum Lanes {
     public static func sum(count: Int, _ wide: (Int) -> SIMD8<Float>, _ single: (Int) -> Float) -> Float {
         var lanes = SIMD8<Float>()
         var i = 0
-        while i + 8 <= count { lanes += wide(i); i += 8 }
+        while i + 8 <= count {
+            lanes += wide(i)
+            i += 8
+        }
         var tail: Float = 0
-        while i < count { tail += single(i); i += 1 }
+        while i < count {
+            tail += single(i)
+            i += 1
+        }
         return lanes.sum() + tail
     }
 

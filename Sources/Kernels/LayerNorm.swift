@@ -5,9 +5,11 @@ public enum LayerNorm {
     /// `rstd[rows] = 1/sqrt(var + eps)` (biased variance, as PyTorch) for the backward pass.
     /// `y` must not alias `x` (the backward pass recomputes x̂ from `x`).
     @inlinable
-    public static func forward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                               y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
-                               rstd: UnsafeMutablePointer<Float>?, rows: Int, width: Int, eps: Float) {
+    public static func forward(
+        x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
+        rstd: UnsafeMutablePointer<Float>?, rows: Int, width: Int, eps: Float
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.layerNorm, t0, bytes: 8 * Double(rows * width)) }
         let inverseWidth = 1 / Float(width)
@@ -16,8 +18,16 @@ public enum LayerNorm {
                 let xr = x + r * width, yr = y + r * width
                 let m = Lanes.sum(xr, count: width) * inverseWidth
                 let mv = SIMD8<Float>(repeating: m)
-                let squares = Lanes.sum(count: width, { let d = Lanes.load(xr, $0) - mv; return d * d },
-                                        { let d = xr[$0] - m; return d * d })
+                let squares = Lanes.sum(
+                    count: width,
+                    {
+                        let d = Lanes.load(xr, $0) - mv
+                        return d * d
+                    },
+                    {
+                        let d = xr[$0] - m
+                        return d * d
+                    })
                 let s = 1 / (squares * inverseWidth + eps).squareRoot()
                 for c in 0..<width { yr[c] = (xr[c] - m) * s * gamma[c] + beta[c] }
                 mean?[r] = m
@@ -32,11 +42,13 @@ public enum LayerNorm {
     /// added (+=) when `accumulateInput`. `dGamma += Σ dy · x̂`, `dBeta += Σ dy`. `dx` must not alias `dy`
     /// unless `accumulateInput` is false (then aliasing is allowed: each row is read before written).
     @inlinable
-    public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-                                dx: UnsafeMutablePointer<Float>, accumulateInput: Bool,
-                                dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
-                                rows: Int, width: Int) {
+    public static func backward(
+        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, accumulateInput: Bool,
+        dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
+        rows: Int, width: Int
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.layerNorm, t0, bytes: (accumulateInput ? 16 : 12) * Double(rows * width)) }
         let inverseWidth = 1 / Float(width)
@@ -59,8 +71,9 @@ public enum LayerNorm {
                 let m = mean[r], s = rstd[r]
                 let mv = SIMD8<Float>(repeating: m), sv = SIMD8<Float>(repeating: s)
                 let sumG = Lanes.dot(dyr, gamma, count: width)
-                let sumGX = Lanes.sum(count: width, { Lanes.load(dyr, $0) * Lanes.load(gamma, $0) * ((Lanes.load(xr, $0) - mv) * sv) },
-                                      { dyr[$0] * gamma[$0] * ((xr[$0] - m) * s) })
+                let sumGX = Lanes.sum(
+                    count: width, { Lanes.load(dyr, $0) * Lanes.load(gamma, $0) * ((Lanes.load(xr, $0) - mv) * sv) },
+                    { dyr[$0] * gamma[$0] * ((xr[$0] - m) * s) })
                 let meanG = sumG * inverseWidth, meanGX = sumGX * inverseWidth
                 if accumulateInput {
                     for c in 0..<width {

@@ -1,7 +1,8 @@
 import COpenBLAS
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spreads a kernel's element-wise or row-wise work over the threads this rank may use.
@@ -24,7 +25,10 @@ public enum Parallel {
     @inlinable
     public static func forRanges(_ count: Int, minimumPerWorker: Int, _ body: (Range<Int>) -> Void) {
         let n = min(workers, maximumWorkers, count / max(1, minimumPerWorker))
-        if n <= 1 { body(0..<count); return }
+        if n <= 1 {
+            body(0..<count)
+            return
+        }
         DispatchQueue.concurrentPerform(iterations: n) { w in
             body((count * w / n)..<(count * (w + 1) / n))
         }
@@ -47,7 +51,10 @@ public enum Parallel {
         DispatchQueue.concurrentPerform(iterations: n) { w in
             var t = tasks * w / n
             let end = tasks * (w + 1) / n
-            while t < end { body(t, w); t += 1 }
+            while t < end {
+                body(t, w)
+                t += 1
+            }
         }
     }
 }

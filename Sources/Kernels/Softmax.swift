@@ -10,8 +10,10 @@ public enum Softmax {
     /// `x` and `y` may alias. Stable: subtracts the row maximum; a row whose entries are all `-inf`
     /// becomes uniform (the limit HuggingFace reaches with finite masking).
     @inlinable
-    public static func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                               scale: Float = 1, columnBias: UnsafePointer<Float>? = nil) {
+    public static func forward(
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        scale: Float = 1, columnBias: UnsafePointer<Float>? = nil
+    ) {
         for r in 0..<rows {
             let xr = x + r * columns, yr = y + r * columns
             // Eight lanes at a time; the maximum is order-independent, so this equals a scalar loop's.
@@ -46,8 +48,10 @@ public enum Softmax {
     /// Backward of `forward`: `dx[r, c] = scale · y[r, c] · (dy[r, c] - Σ_j dy[r, j] · y[r, j])`.
     /// `dx` may alias `dy`.
     @inlinable
-    public static func backward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                rows: Int, columns: Int, scale: Float = 1) {
+    public static func backward(
+        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        rows: Int, columns: Int, scale: Float = 1
+    ) {
         for r in 0..<rows {
             let yr = y + r * columns, dyr = dy + r * columns, dxr = dx + r * columns
             let dot = Lanes.dot(dyr, yr, count: columns)

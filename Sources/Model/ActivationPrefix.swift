@@ -5,7 +5,10 @@ import Kernels
 public struct PrefixSlot: Sendable, Equatable {
     public var chunk: Int
     public var row: Int
-    public init(chunk: Int, row: Int) { self.chunk = chunk; self.row = row }
+    public init(chunk: Int, row: Int) {
+        self.chunk = chunk
+        self.row = row
+    }
 }
 
 /// Saved activations of the embeddings and the first `depth` encoder layers, computed with the
@@ -41,8 +44,10 @@ public final class ActivationPrefix {
     /// The next free chunk, sized for `batch` samples of `seqLen` tokens, and its index.
     func nextChunk(batch: Int, seqLen: Int, samples: [Int]) -> (Workspace, Int) {
         if used == chunks.count {
-            chunks.append(Workspace(config: config, cachedLayers: depth, hiddenSlots: depth + 1, withBackward: false,
-                                    withDroppedProbs: config.attentionDropout > 0))
+            chunks.append(
+                Workspace(
+                    config: config, cachedLayers: depth, hiddenSlots: depth + 1, withBackward: false,
+                    withDroppedProbs: config.attentionDropout > 0))
             chunkSamples.append([])
         }
         let ws = chunks[used]
@@ -68,28 +73,34 @@ extension BertForMaskedLM {
         if B == 0 { return chunk }
         let dropout = dropoutKeys(ws, seed: dropoutSeed, batch: batch)
         batch.inputIds.withUnsafeBufferPointer { ids in
-        batch.tokenTypeIds.withUnsafeBufferPointer { types in
-        batch.attentionMask.withUnsafeBufferPointer { mask in
-            fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
-            embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T, dropoutKeys: dropout)
-            for l in 0..<prefix.depth {
-                layerForward(l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1], batch: B,
-                             seqLen: T, dropoutKeys: dropout)
+            batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                batch.attentionMask.withUnsafeBufferPointer { mask in
+                    fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
+                    embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T, dropoutKeys: dropout)
+                    for l in 0..<prefix.depth {
+                        layerForward(
+                            l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1], batch: B,
+                            seqLen: T, dropoutKeys: dropout)
+                    }
+                }
             }
-        } } }
+        }
         return chunk
     }
 
     /// Approximate losses at exit layer `prefix.depth` computed by `forwardPrefix` — so with the
     /// training dropout, unlike `sampleLosses` — keeping the activations for `forwardBackward(resumingFrom:)`.
     /// With a `vocabulary` the head scores only its classes and each label (`ScoringVocabulary`).
-    public func scoreKeepingPrefix(_ batch: MLMBatch, dropoutSeed: UInt64?, into prefix: ActivationPrefix,
-                                   vocabulary: ScoringVocabulary? = nil) -> (losses: [SampleLoss], chunk: Int) {
+    public func scoreKeepingPrefix(
+        _ batch: MLMBatch, dropoutSeed: UInt64?, into prefix: ActivationPrefix,
+        vocabulary: ScoringVocabulary? = nil
+    ) -> (losses: [SampleLoss], chunk: Int) {
         let chunk = forwardPrefix(batch, dropoutSeed: dropoutSeed, into: prefix)
         var results = [SampleLoss](repeating: SampleLoss(), count: batch.count)
         if batch.count > 0 {
-            let m = gatherMaskedRows(batch, firstSample: 0, count: batch.count,
-                                     from: prefix.chunks[chunk].hidden[prefix.depth])
+            let m = gatherMaskedRows(
+                batch, firstSample: 0, count: batch.count,
+                from: prefix.chunks[chunk].hidden[prefix.depth])
             runScoringHead(rows: m, decoder: gatherSubsetDecoder(vocabulary))
             accumulate(into: &results, firstSample: 0, seqLen: batch.seqLen, rows: m)
         }
@@ -109,12 +120,19 @@ extension BertForMaskedLM {
         for l in 0...depth { copy(source.hidden[l], ws.hidden[l], T * H) }
         for l in 0..<depth {
             let s = source.layers[l], d = ws.layers[l]
-            copy(s.q, d.q, T * H); copy(s.k, d.k, T * H); copy(s.v, d.v, T * H); copy(s.context, d.context, T * H)
-            copy(s.attentionSum, d.attentionSum, T * H); copy(s.attentionNormed, d.attentionNormed, T * H)
+            copy(s.q, d.q, T * H)
+            copy(s.k, d.k, T * H)
+            copy(s.v, d.v, T * H)
+            copy(s.context, d.context, T * H)
+            copy(s.attentionSum, d.attentionSum, T * H)
+            copy(s.attentionNormed, d.attentionNormed, T * H)
             copy(s.outputSum, d.outputSum, T * H)
-            copy(s.intermediatePre, d.intermediatePre, T * I); copy(s.intermediateAct, d.intermediateAct, T * I)
-            copy(s.attentionMean, d.attentionMean, T); copy(s.attentionRstd, d.attentionRstd, T)
-            copy(s.outputMean, d.outputMean, T); copy(s.outputRstd, d.outputRstd, T)
+            copy(s.intermediatePre, d.intermediatePre, T * I)
+            copy(s.intermediateAct, d.intermediateAct, T * I)
+            copy(s.attentionMean, d.attentionMean, T)
+            copy(s.attentionRstd, d.attentionRstd, T)
+            copy(s.outputMean, d.outputMean, T)
+            copy(s.outputRstd, d.outputRstd, T)
             copy(s.probs, d.probs, A * T * T)
             if let x = s.droppedProbs, let y = d.droppedProbs { copy(x, y, A * T * T) }
         }

@@ -32,10 +32,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
     /// Size of one attention head, H / A.
     public var headSize: Int { hiddenSize / numHeads }
 
-    public init(vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int,
-                intermediateSize: Int? = nil, maxPositions: Int = 512, typeVocabSize: Int = 2,
-                layerNormEps: Float = 1e-12, hiddenDropout: Float = 0.1, attentionDropout: Float = 0.1,
-                initializerRange: Float = 0.02, padTokenId: Int = 0) {
+    public init(
+        vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int,
+        intermediateSize: Int? = nil, maxPositions: Int = 512, typeVocabSize: Int = 2,
+        layerNormEps: Float = 1e-12, hiddenDropout: Float = 0.1, attentionDropout: Float = 0.1,
+        initializerRange: Float = 0.02, padTokenId: Int = 0
+    ) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.numLayers = numLayers
@@ -55,7 +57,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     /// BERT-base while a step costs about as much as mini's.
     public static let namedSizes: [(name: String, layers: Int, hidden: Int, heads: Int)] = [
         ("tiny", 2, 128, 2), ("mini", 4, 256, 4), ("small", 4, 512, 8),
-        ("medium", 8, 512, 8), ("base", 12, 768, 12), ("deep12", 12, 128, 2), ("large", 24, 1024, 16),
+        ("medium", 8, 512, 8), ("base", 12, 768, 12), ("deep12", 12, 128, 2), ("large", 24, 1024, 16)
     ]
 
     /// The named sizes as a comma-separated list, for help texts and error messages.
@@ -81,11 +83,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
         // product (ParameterLayout, workspaces, FLOP counts) inside Int: sizes come from files (config.json,
         // checkpoint headers), so they are checked before anything is computed or allocated from them.
         if vocabSize > Self.limits.vocab || hiddenSize > Self.limits.hidden || numLayers > Self.limits.layers
-            || intermediateSize > Self.limits.intermediate || maxPositions > Self.limits.positions || typeVocabSize > Self.limits.types {
+            || intermediateSize > Self.limits.intermediate || maxPositions > Self.limits.positions || typeVocabSize > Self.limits.types
+        {
             let l = Self.limits
             return "model sizes beyond what sift supports (vocab \(vocabSize) ≤ \(l.vocab), hidden \(hiddenSize) ≤ "
                 + "\(l.hidden), layers \(numLayers) ≤ \(l.layers), intermediate \(intermediateSize) ≤ "
-                    + "\(l.intermediate), positions \(maxPositions) ≤ \(l.positions), token types \(typeVocabSize) ≤ \(l.types))"
+                + "\(l.intermediate), positions \(maxPositions) ≤ \(l.positions), token types \(typeVocabSize) ≤ \(l.types))"
         }
         if hiddenSize % numHeads != 0 { return "hidden size \(hiddenSize) is not divisible by \(numHeads) heads" }
         if maxPositions <= 0 || typeVocabSize <= 0 { return "max positions and type vocab size must be positive" }

@@ -5,8 +5,8 @@ extension BertForMaskedLM {
     static func layerForwardFLOPs(config c: BertConfig, batch: Int, seqLen: Int, queryRows: Int? = nil) -> Double {
         let n = Double(batch * seqLen), q = Double(queryRows ?? batch * seqLen)
         let H = Double(c.hiddenSize), I = Double(c.intermediateSize), T = Double(seqLen)
-        let projections = 2 * 2 * n * H * H + 2 * 2 * q * H * H   // K, V at every row; Q, attention output
-        let attention = 2 * 2 * q * T * H                        // scores and context over all heads
+        let projections = 2 * 2 * n * H * H + 2 * 2 * q * H * H  // K, V at every row; Q, attention output
+        let attention = 2 * 2 * q * T * H  // scores and context over all heads
         let feedForward = 2 * 2 * q * H * I
         return projections + attention + feedForward
     }
@@ -25,8 +25,10 @@ extension BertForMaskedLM {
     /// `executed: false` counts the dense-equivalent work (every layer at every position, the usual
     /// basis of model FLOPs); `true` what the default engine executes, the last layer at the masked
     /// positions only (`denseLastLayer` off).
-    public static func trainingFLOPs(config: BertConfig, batch: Int, seqLen: Int, maskedTokens: Int,
-                                     executed: Bool = false) -> Double {
+    public static func trainingFLOPs(
+        config: BertConfig, batch: Int, seqLen: Int, maskedTokens: Int,
+        executed: Bool = false
+    ) -> Double {
         let L = Double(config.numLayers), layer = layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
         let last = executed ? layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen, queryRows: maskedTokens) : layer
         return 3 * ((L - 1) * layer + last + headForwardFLOPs(config: config, maskedTokens: maskedTokens))
@@ -36,8 +38,10 @@ extension BertForMaskedLM {
     /// decoder over `classes` classes (nil: all). `executed` as in `trainingFLOPs`: the exit layer at
     /// the masked positions only (as `sampleLosses` runs it; the kept prefix of `scoreKeepingPrefix`
     /// feeds training and is dense).
-    public static func scoringFLOPs(config: BertConfig, exitLayer: Int, batch: Int, seqLen: Int,
-                                    maskedTokens: Int, classes: Int? = nil, executed: Bool = false) -> Double {
+    public static func scoringFLOPs(
+        config: BertConfig, exitLayer: Int, batch: Int, seqLen: Int,
+        maskedTokens: Int, classes: Int? = nil, executed: Bool = false
+    ) -> Double {
         let layer = layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen)
         let exit = executed ? layerForwardFLOPs(config: config, batch: batch, seqLen: seqLen, queryRows: maskedTokens) : layer
         return Double(exitLayer - 1) * layer + exit

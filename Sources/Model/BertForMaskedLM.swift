@@ -1,9 +1,10 @@
 import Core
 import Kernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// HuggingFace `BertForMaskedLM` (post-LN BERT encoder + MLM head with decoder tied to the word
@@ -50,17 +51,20 @@ public final class BertForMaskedLM {
     /// A model using `parameters` (laid out as `ParameterLayout(config:)`) as its weights, not copied.
     public init(config: BertConfig, parameters: FloatBuffer) {
         let layout = ParameterLayout(config: config)
-        precondition(parameters.count == layout.totalCount,
-                     "parameter buffer has \(parameters.count) floats, layout needs \(layout.totalCount)")
+        precondition(
+            parameters.count == layout.totalCount,
+            "parameter buffer has \(parameters.count) floats, layout needs \(layout.totalCount)")
         precondition(config.validationError() == nil, config.validationError() ?? "")
         self.config = config
         self.layout = layout
         self.parameters = parameters
         self.gradients = FloatBuffer(count: layout.totalCount)
-        training = Workspace(config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
-                             withBackward: true, withDroppedProbs: config.attentionDropout > 0, withQueryRows: true)
-        scoring = Workspace(config: config, cachedLayers: 1, hiddenSlots: 2, withBackward: false, withDroppedProbs: false,
-                            withQueryRows: true)
+        training = Workspace(
+            config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
+            withBackward: true, withDroppedProbs: config.attentionDropout > 0, withQueryRows: true)
+        scoring = Workspace(
+            config: config, cachedLayers: 1, hiddenSlots: 2, withBackward: false, withDroppedProbs: false,
+            withQueryRows: true)
         head = HeadWorkspace(config: config)
     }
 
@@ -123,67 +127,83 @@ public final class BertForMaskedLM {
     /// With `resumingFrom`, sample `b`'s embeddings and layers 1…depth are not computed but copied from
     /// `slots[b]` of the prefix (computed by `forwardPrefix` with the same `dropoutSeed`, hence the same
     /// values); the forward resumes at layer depth + 1.
-    public func forwardBackward(_ batch: MLMBatch, lossWeight: Float, dropoutSeed: UInt64?,
-                                resumingFrom: (prefix: ActivationPrefix, slots: [PrefixSlot])? = nil,
-                                onGradientsReady: ((Int) -> Void)? = nil) -> [SampleLoss] {
+    public func forwardBackward(
+        _ batch: MLMBatch, lossWeight: Float, dropoutSeed: UInt64?,
+        resumingFrom: (prefix: ActivationPrefix, slots: [PrefixSlot])? = nil,
+        onGradientsReady: ((Int) -> Void)? = nil
+    ) -> [SampleLoss] {
         precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
         let B = batch.count, T = batch.seqLen, L = config.numLayers
         var results = [SampleLoss](repeating: SampleLoss(), count: B)
-        if B == 0 { onGradientsReady?(layout.head.start); for l in stride(from: L - 1, through: 0, by: -1) { onGradientsReady?(layout.layers[l].start) }; onGradientsReady?(0); return results }
+        if B == 0 {
+            onGradientsReady?(layout.head.start)
+            for l in stride(from: L - 1, through: 0, by: -1) { onGradientsReady?(layout.layers[l].start) }
+            onGradientsReady?(0)
+            return results
+        }
         let ws = training
         ws.reserve(batch: B, seqLen: T)
         let dropout = dropoutKeys(ws, seed: dropoutSeed, batch: batch)
         batch.inputIds.withUnsafeBufferPointer { ids in
-        batch.tokenTypeIds.withUnsafeBufferPointer { types in
-        batch.attentionMask.withUnsafeBufferPointer { mask in
-            fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
-            var firstLayer = 0
-            if let (prefix, slots) = resumingFrom {
-                precondition(slots.count == B, "\(slots.count) prefix slots for a batch of \(B)")
-                for (b, slot) in slots.enumerated() {
-                    precondition(slot.chunk < prefix.used && prefix.chunkSamples[slot.chunk][slot.row] == batch.sampleIndices[b],
-                                 "prefix slot \(slot) does not hold sample \(batch.sampleIndices[b])")
-                    copyPrefix(from: prefix.chunks[slot.chunk], row: slot.row, to: ws, slot: b, depth: prefix.depth, seqLen: T)
+            batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                batch.attentionMask.withUnsafeBufferPointer { mask in
+                    fillKeyBias(ws, mask: mask.baseAddress!, count: B * T)
+                    var firstLayer = 0
+                    if let (prefix, slots) = resumingFrom {
+                        precondition(slots.count == B, "\(slots.count) prefix slots for a batch of \(B)")
+                        for (b, slot) in slots.enumerated() {
+                            precondition(
+                                slot.chunk < prefix.used && prefix.chunkSamples[slot.chunk][slot.row] == batch.sampleIndices[b],
+                                "prefix slot \(slot) does not hold sample \(batch.sampleIndices[b])")
+                            copyPrefix(from: prefix.chunks[slot.chunk], row: slot.row, to: ws, slot: b, depth: prefix.depth, seqLen: T)
+                        }
+                        firstLayer = prefix.depth
+                    } else {
+                        embeddingsForward(
+                            ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
+                            dropoutKeys: dropout)
+                    }
+                    // The last layer at the masked rows only, unless it came from the prefix (dense, cached there).
+                    let sparse = !denseLastLayer && firstLayer < L
+                    for l in firstLayer..<(sparse ? L - 1 : L) {
+                        layerForward(
+                            l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1],
+                            batch: B, seqLen: T, dropoutKeys: dropout)
+                    }
+                    let m: Int
+                    if sparse {
+                        m = collectMaskedRows(batch, firstSample: 0, count: B)
+                        sparseLayerForward(
+                            L - 1, ws, cache: ws.layers[L - 1], input: ws.hidden[L - 1], rows: m,
+                            output: head.gathered, batch: B, seqLen: T, dropoutKeys: dropout)
+                    } else {
+                        m = gatherMaskedRows(batch, firstSample: 0, count: B, from: ws.hidden[L])
+                    }
+                    runHead(rows: m, lossWeight: lossWeight)
+                    accumulate(into: &results, firstSample: 0, seqLen: T, rows: m)
+                    headBackward(rows: m, into: sparse ? nil : ws.gradA, batch: B, seqLen: T)
+                    onGradientsReady?(layout.head.start)
+                    var dOut = ws.gradA!, dIn = ws.gradB!
+                    for l in stride(from: L - 1, through: 0, by: -1) {
+                        if sparse && l == L - 1 {
+                            sparseLayerBackward(
+                                l, ws, input: ws.hidden[l], rows: m, dOutput: head.gradGathered, dInput: dIn,
+                                batch: B, seqLen: T, dropoutKeys: dropout, progress: onGradientsReady)
+                        } else {
+                            layerBackward(
+                                l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
+                                dropoutKeys: dropout, progress: onGradientsReady)
+                        }
+                        onGradientsReady?(layout.layers[l].start)
+                        swap(&dOut, &dIn)
+                    }
+                    embeddingsBackward(
+                        ws, dHidden: dOut, ids: ids.baseAddress!, types: types.baseAddress!, batch: B,
+                        seqLen: T, dropoutKeys: dropout)
+                    onGradientsReady?(0)
                 }
-                firstLayer = prefix.depth
-            } else {
-                embeddingsForward(ws, ids: ids.baseAddress!, types: types.baseAddress!, batch: B, seqLen: T,
-                                  dropoutKeys: dropout)
             }
-            // The last layer at the masked rows only, unless it came from the prefix (dense, cached there).
-            let sparse = !denseLastLayer && firstLayer < L
-            for l in firstLayer..<(sparse ? L - 1 : L) {
-                layerForward(l, ws, cache: ws.layers[l], input: ws.hidden[l], output: ws.hidden[l + 1],
-                             batch: B, seqLen: T, dropoutKeys: dropout)
-            }
-            let m: Int
-            if sparse {
-                m = collectMaskedRows(batch, firstSample: 0, count: B)
-                sparseLayerForward(L - 1, ws, cache: ws.layers[L - 1], input: ws.hidden[L - 1], rows: m,
-                                   output: head.gathered, batch: B, seqLen: T, dropoutKeys: dropout)
-            } else {
-                m = gatherMaskedRows(batch, firstSample: 0, count: B, from: ws.hidden[L])
-            }
-            runHead(rows: m, lossWeight: lossWeight)
-            accumulate(into: &results, firstSample: 0, seqLen: T, rows: m)
-            headBackward(rows: m, into: sparse ? nil : ws.gradA, batch: B, seqLen: T)
-            onGradientsReady?(layout.head.start)
-            var dOut = ws.gradA!, dIn = ws.gradB!
-            for l in stride(from: L - 1, through: 0, by: -1) {
-                if sparse && l == L - 1 {
-                    sparseLayerBackward(l, ws, input: ws.hidden[l], rows: m, dOutput: head.gradGathered, dInput: dIn,
-                                        batch: B, seqLen: T, dropoutKeys: dropout, progress: onGradientsReady)
-                } else {
-                    layerBackward(l, ws, input: ws.hidden[l], dOutput: dOut, dInput: dIn, batch: B, seqLen: T,
-                                  dropoutKeys: dropout, progress: onGradientsReady)
-                }
-                onGradientsReady?(layout.layers[l].start)
-                swap(&dOut, &dIn)
-            }
-            embeddingsBackward(ws, dHidden: dOut, ids: ids.baseAddress!, types: types.baseAddress!, batch: B,
-                               seqLen: T, dropoutKeys: dropout)
-            onGradientsReady?(0)
-        } } }
+        }
         return results
     }
 
@@ -197,34 +217,39 @@ public final class BertForMaskedLM {
         precondition(batch.validationError(for: config) == nil, batch.validationError(for: config)!.description)
         let T = batch.seqLen, ws = scoring
         batch.inputIds.withUnsafeBufferPointer { ids in
-        batch.tokenTypeIds.withUnsafeBufferPointer { types in
-        batch.attentionMask.withUnsafeBufferPointer { mask in
-            var first = 0
-            while first < batch.count {
-                let B = min(max(scoringChunk, 1), batch.count - first)
-                ws.reserve(batch: B, seqLen: T)
-                let o = first * T
-                fillKeyBias(ws, mask: mask.baseAddress! + o, count: B * T)
-                embeddingsForward(ws, ids: ids.baseAddress! + o, types: types.baseAddress! + o, batch: B, seqLen: T,
-                                  dropoutKeys: nil)
-                // The exit layer at the masked rows only: nothing but the head reads its output here.
-                let sparse = !denseLastLayer
-                for l in 0..<(sparse ? exitLayer - 1 : exitLayer) {
-                    layerForward(l, ws, cache: ws.layers[0], input: ws.hidden[l % 2], output: ws.hidden[(l + 1) % 2],
-                                 batch: B, seqLen: T, dropoutKeys: nil)
+            batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                batch.attentionMask.withUnsafeBufferPointer { mask in
+                    var first = 0
+                    while first < batch.count {
+                        let B = min(max(scoringChunk, 1), batch.count - first)
+                        ws.reserve(batch: B, seqLen: T)
+                        let o = first * T
+                        fillKeyBias(ws, mask: mask.baseAddress! + o, count: B * T)
+                        embeddingsForward(
+                            ws, ids: ids.baseAddress! + o, types: types.baseAddress! + o, batch: B, seqLen: T,
+                            dropoutKeys: nil)
+                        // The exit layer at the masked rows only: nothing but the head reads its output here.
+                        let sparse = !denseLastLayer
+                        for l in 0..<(sparse ? exitLayer - 1 : exitLayer) {
+                            layerForward(
+                                l, ws, cache: ws.layers[0], input: ws.hidden[l % 2], output: ws.hidden[(l + 1) % 2],
+                                batch: B, seqLen: T, dropoutKeys: nil)
+                        }
+                        let m: Int
+                        if sparse {
+                            m = collectMaskedRows(batch, firstSample: first, count: B)
+                            sparseLayerForward(
+                                exitLayer - 1, ws, cache: ws.layers[0], input: ws.hidden[(exitLayer - 1) % 2],
+                                rows: m, output: head.gathered, batch: B, seqLen: T, dropoutKeys: nil)
+                        } else {
+                            m = gatherMaskedRows(batch, firstSample: first, count: B, from: ws.hidden[exitLayer % 2])
+                        }
+                        body(first, m)
+                        first += B
+                    }
                 }
-                let m: Int
-                if sparse {
-                    m = collectMaskedRows(batch, firstSample: first, count: B)
-                    sparseLayerForward(exitLayer - 1, ws, cache: ws.layers[0], input: ws.hidden[(exitLayer - 1) % 2],
-                                       rows: m, output: head.gathered, batch: B, seqLen: T, dropoutKeys: nil)
-                } else {
-                    m = gatherMaskedRows(batch, firstSample: first, count: B, from: ws.hidden[exitLayer % 2])
-                }
-                body(first, m)
-                first += B
             }
-        } } }
+        }
     }
 
     /// Adds the head's per-row losses to per-sample results.
@@ -254,8 +279,9 @@ public final class BertForMaskedLM {
         let sites = Workspace.siteCount(layers: config.numLayers)
         for s in 0..<sites {
             for b in 0..<count {
-                ws.dropoutKeys[s * count + b] = CounterHash.key(seed, UInt64(bitPattern: Int64(sampleIndices[firstSample + b])),
-                                                                UInt64(s))
+                ws.dropoutKeys[s * count + b] = CounterHash.key(
+                    seed, UInt64(bitPattern: Int64(sampleIndices[firstSample + b])),
+                    UInt64(s))
             }
         }
     }

@@ -16,15 +16,19 @@ extension BertForMaskedLM {
     /// Applies hidden dropout in place: per sample slab of `T*H` floats, or with `queries` to the compact
     /// query rows `[M, H]`, where row i (position t of sample b) draws the slab's element indices
     /// `t·H ..< (t+1)·H` with sample b's key — the dense path's mask at that position.
-    func hiddenDropout(_ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows? = nil, batch B: Int,
-                       seqLen T: Int, keys: UnsafePointer<UInt64>) {
+    func hiddenDropout(
+        _ x: UnsafeMutablePointer<Float>, site: Int, queries: Attention.QueryRows? = nil, batch B: Int,
+        seqLen T: Int, keys: UnsafePointer<UInt64>
+    ) {
         hiddenDropout(from: x, into: x, site: site, queries: queries, batch: B, seqLen: T, keys: keys)
     }
 
     /// `hiddenDropout` reading `source` and writing `x` (one pass where a copy and the dropout make two);
     /// they may alias. Without dropout (`p` 0) nothing is written.
-    func hiddenDropout(from source: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, site: Int,
-                       queries: Attention.QueryRows? = nil, batch B: Int, seqLen T: Int, keys: UnsafePointer<UInt64>) {
+    func hiddenDropout(
+        from source: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, site: Int,
+        queries: Attention.QueryRows? = nil, batch B: Int, seqLen T: Int, keys: UnsafePointer<UInt64>
+    ) {
         let p = config.hiddenDropout, H = config.hiddenSize, slab = T * H
         if p == 0 { return }
         for b in 0..<B {
@@ -41,15 +45,19 @@ extension BertForMaskedLM {
     }
 
     /// `hidden[0] = dropout(LayerNorm(word[id] + position[t] + tokenType[tt]))`.
-    func embeddingsForward(_ ws: Workspace, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
-                           batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+    func embeddingsForward(
+        _ ws: Workspace, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
+        batch B: Int, seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?
+    ) {
         let H = config.hiddenSize, N = B * T, e = layout.embeddings
         Embedding.gather(table: w(e.wordEmbeddings), ids: ids, rows: N, width: H, out: ws.embeddingSum, accumulate: false)
-        Embedding.gather(table: w(e.tokenTypeEmbeddings), ids: types, rows: N, width: H, out: ws.embeddingSum,
-                         accumulate: true)
+        Embedding.gather(
+            table: w(e.tokenTypeEmbeddings), ids: types, rows: N, width: H, out: ws.embeddingSum,
+            accumulate: true)
         Vector.addToEachRow(w(e.positionEmbeddings), into: ws.embeddingSum, rows: B, n: T * H)
-        LayerNorm.forward(x: ws.embeddingSum, gamma: w(e.layerNormGamma), beta: w(e.layerNormBeta), y: ws.hidden[0],
-                          mean: ws.embeddingMean, rstd: ws.embeddingRstd, rows: N, width: H, eps: config.layerNormEps)
+        LayerNorm.forward(
+            x: ws.embeddingSum, gamma: w(e.layerNormGamma), beta: w(e.layerNormBeta), y: ws.hidden[0],
+            mean: ws.embeddingMean, rstd: ws.embeddingRstd, rows: N, width: H, eps: config.layerNormEps)
         if let dropoutKeys {
             hiddenDropout(ws.hidden[0], site: DropoutSite.embeddings, batch: B, seqLen: T, keys: dropoutKeys)
         }
@@ -57,48 +65,60 @@ extension BertForMaskedLM {
 
     /// One post-LN encoder layer: `output = LN(h1 + drop(FFN(h1)))`, `h1 = LN(x + drop(Attn(x)))`.
     /// `input` and `output` must differ.
-    func layerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
-                      output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
-                      dropoutKeys: UnsafePointer<UInt64>?) {
+    func layerForward(
+        _ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+        dropoutKeys: UnsafePointer<UInt64>?
+    ) {
         let H = config.hiddenSize, N = B * T, o = layout.layers[l]
         Linear.forward(x: x, weight: w(o.queryWeight), bias: w(o.queryBias), y: a.q, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
         let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
         let attentionDropout = attentionDropoutKeys(l, batch: B, keys: dropoutKeys)
-        Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, probs: a.probs,
-                          droppedProbs: a.droppedProbs, dropout: attentionDropout, context: a.context)
-        projectionAndFeedForward(l, a, residual: x, rows: N, output: output, queries: nil, batch: B, seqLen: T,
-                                 dropoutKeys: dropoutKeys)
+        Attention.forward(
+            q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, probs: a.probs,
+            droppedProbs: a.droppedProbs, dropout: attentionDropout, context: a.context)
+        projectionAndFeedForward(
+            l, a, residual: x, rows: N, output: output, queries: nil, batch: B, seqLen: T,
+            dropoutKeys: dropoutKeys)
     }
 
     /// The part of a layer after the attention core, on `R` rows (all N, or the compact query rows):
     /// `output = LN(h1 + drop(FFN(h1)))`, `h1 = LN(residual + drop(dense(a.context)))`.
-    func projectionAndFeedForward(_ l: Int, _ a: LayerActivations, residual x: UnsafePointer<Float>, rows R: Int,
-                                  output: UnsafeMutablePointer<Float>, queries: Attention.QueryRows?, batch B: Int,
-                                  seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?) {
+    func projectionAndFeedForward(
+        _ l: Int, _ a: LayerActivations, residual x: UnsafePointer<Float>, rows R: Int,
+        output: UnsafeMutablePointer<Float>, queries: Attention.QueryRows?, batch B: Int,
+        seqLen T: Int, dropoutKeys: UnsafePointer<UInt64>?
+    ) {
         let H = config.hiddenSize, I = config.intermediateSize, o = layout.layers[l]
-        Linear.forward(x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
-                       y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
+        Linear.forward(
+            x: a.context, weight: w(o.attentionOutputWeight), bias: w(o.attentionOutputBias),
+            y: a.attentionSum, rows: R, inFeatures: H, outFeatures: H)
         if let dropoutKeys {
-            hiddenDropout(a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
-                          keys: dropoutKeys)
+            hiddenDropout(
+                a.attentionSum, site: DropoutSite.attentionOutput(l), queries: queries, batch: B, seqLen: T,
+                keys: dropoutKeys)
         }
         Vector.add(x, into: a.attentionSum, count: R * H)
-        LayerNorm.forward(x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
-                          y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
-                          eps: config.layerNormEps)
-        Linear.forward(x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
-                       y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
+        LayerNorm.forward(
+            x: a.attentionSum, gamma: w(o.attentionLayerNormGamma), beta: w(o.attentionLayerNormBeta),
+            y: a.attentionNormed, mean: a.attentionMean, rstd: a.attentionRstd, rows: R, width: H,
+            eps: config.layerNormEps)
+        Linear.forward(
+            x: a.attentionNormed, weight: w(o.intermediateWeight), bias: w(o.intermediateBias),
+            y: a.intermediatePre, rows: R, inFeatures: H, outFeatures: I)
         GELU.forward(x: a.intermediatePre, y: a.intermediateAct, count: R * I)
-        Linear.forward(x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
-                       rows: R, inFeatures: I, outFeatures: H)
+        Linear.forward(
+            x: a.intermediateAct, weight: w(o.outputWeight), bias: w(o.outputBias), y: a.outputSum,
+            rows: R, inFeatures: I, outFeatures: H)
         if let dropoutKeys {
             hiddenDropout(a.outputSum, site: DropoutSite.ffnOutput(l), queries: queries, batch: B, seqLen: T, keys: dropoutKeys)
         }
         Vector.add(a.attentionNormed, into: a.outputSum, count: R * H)
-        LayerNorm.forward(x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
-                          mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
+        LayerNorm.forward(
+            x: a.outputSum, gamma: w(o.outputLayerNormGamma), beta: w(o.outputLayerNormBeta), y: output,
+            mean: a.outputMean, rstd: a.outputRstd, rows: R, width: H, eps: config.layerNormEps)
     }
 
     /// `layerForward` with the output read at the masked rows `head.rows[0..<m]` only (from
@@ -106,9 +126,11 @@ extension BertForMaskedLM {
     /// LayerNorms and feed-forward at those rows, written compactly — `output [m, H]` row i is position
     /// `head.rows[i]`. Every row equals `layerForward`'s at that position, its dropout draws included
     /// (the same element indices); the cache holds the compact rows (see `LayerActivations`).
-    func sparseLayerForward(_ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
-                            rows m: Int, output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
-                            dropoutKeys: UnsafePointer<UInt64>?) {
+    func sparseLayerForward(
+        _ l: Int, _ ws: Workspace, cache a: LayerActivations, input x: UnsafeMutablePointer<Float>,
+        rows m: Int, output: UnsafeMutablePointer<Float>, batch B: Int, seqLen T: Int,
+        dropoutKeys: UnsafePointer<UInt64>?
+    ) {
         let H = config.hiddenSize, N = B * T, o = layout.layers[l]
         let queries = queryRows(ws, rows: m, batch: B, seqLen: T), xg = ws.gatheredInput!
         Embedding.gatherRows(x, rowIndices: head.rows, rows: m, width: H, out: xg)
@@ -116,11 +138,13 @@ extension BertForMaskedLM {
         Linear.forward(x: x, weight: w(o.keyWeight), bias: w(o.keyBias), y: a.k, rows: N, inFeatures: H, outFeatures: H)
         Linear.forward(x: x, weight: w(o.valueWeight), bias: w(o.valueBias), y: a.v, rows: N, inFeatures: H, outFeatures: H)
         let shape = Attention.Shape(batch: B, seqLen: T, hidden: H, heads: config.numHeads)
-        Attention.forward(q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, queries: queries, probs: a.probs,
-                          droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
-                          context: a.context)
-        projectionAndFeedForward(l, a, residual: xg, rows: m, output: output, queries: queries, batch: B, seqLen: T,
-                                 dropoutKeys: dropoutKeys)
+        Attention.forward(
+            q: a.q, k: a.k, v: a.v, keyBias: ws.keyBias, shape: shape, queries: queries, probs: a.probs,
+            droppedProbs: a.droppedProbs, dropout: attentionDropoutKeys(l, batch: B, keys: dropoutKeys),
+            context: a.context)
+        projectionAndFeedForward(
+            l, a, residual: xg, rows: m, output: output, queries: queries, batch: B, seqLen: T,
+            dropoutKeys: dropoutKeys)
     }
 
     /// `head.rows[0..<m]` (ascending flat positions) as `Attention.QueryRows`, with each sample's first
@@ -136,8 +160,9 @@ extension BertForMaskedLM {
 
     func attentionDropoutKeys(_ l: Int, batch B: Int, keys: UnsafePointer<UInt64>?) -> Attention.DropoutKeys? {
         guard let keys, config.attentionDropout > 0 else { return nil }
-        return Attention.DropoutKeys(probability: config.attentionDropout,
-                                     keys: keys + DropoutSite.attentionProbs(l) * B)
+        return Attention.DropoutKeys(
+            probability: config.attentionDropout,
+            keys: keys + DropoutSite.attentionProbs(l) * B)
     }
 
     /// Copies the rows with a label (in position order) from `hidden` into the head workspace, with
@@ -172,18 +197,21 @@ extension BertForMaskedLM {
     func headForward(rows m: Int) {
         let H = config.hiddenSize, V = config.vocabSize
         headTransform(rows: m)
-        Linear.forward(x: head.normed, weight: w(layout.embeddings.wordEmbeddings), bias: w(layout.head.decoderBias),
-                       y: head.logits, rows: m, inFeatures: H, outFeatures: V)
+        Linear.forward(
+            x: head.normed, weight: w(layout.embeddings.wordEmbeddings), bias: w(layout.head.decoderBias),
+            y: head.logits, rows: m, inFeatures: H, outFeatures: V)
     }
 
     /// The head's transform (dense, GELU, LayerNorm) of the M gathered rows → `head.normed [M, H]`.
     func headTransform(rows m: Int) {
         let H = config.hiddenSize, o = layout.head
-        Linear.forward(x: head.gathered, weight: w(o.transformWeight), bias: w(o.transformBias), y: head.transformPre,
-                       rows: m, inFeatures: H, outFeatures: H)
+        Linear.forward(
+            x: head.gathered, weight: w(o.transformWeight), bias: w(o.transformBias), y: head.transformPre,
+            rows: m, inFeatures: H, outFeatures: H)
         GELU.forward(x: head.transformPre, y: head.transformAct, count: m * H)
-        LayerNorm.forward(x: head.transformAct, gamma: w(o.layerNormGamma), beta: w(o.layerNormBeta), y: head.normed,
-                          mean: head.mean, rstd: head.rstd, rows: m, width: H, eps: config.layerNormEps)
+        LayerNorm.forward(
+            x: head.transformAct, gamma: w(o.layerNormGamma), beta: w(o.layerNormBeta), y: head.normed,
+            mean: head.mean, rstd: head.rstd, rows: m, width: H, eps: config.layerNormEps)
     }
 
     /// The scoring head's losses of the M gathered rows into `head.losses`/`head.correct`: the full head
@@ -191,24 +219,30 @@ extension BertForMaskedLM {
     /// vocabulary's K classes (gathered by `gatherSubsetDecoder` since the weights last changed) and
     /// each row's label (`CrossEntropy.subsetLosses`).
     func runScoringHead(rows m: Int, decoder: SubsetDecoder?) {
-        guard let decoder else { runHead(rows: m, lossWeight: nil); return }
+        guard let decoder else {
+            runHead(rows: m, lossWeight: nil)
+            return
+        }
         let H = config.hiddenSize, K = decoder.vocabulary.count
         let embeddings = w(layout.embeddings.wordEmbeddings), decoderBias = w(layout.head.decoderBias)
         headTransform(rows: m)
-        Linear.forward(x: head.normed, weight: decoder.weights.pointer, bias: decoder.bias.pointer, y: head.logits,
-                       rows: m, inFeatures: H, outFeatures: K)
+        Linear.forward(
+            x: head.normed, weight: decoder.weights.pointer, bias: decoder.bias.pointer, y: head.logits,
+            rows: m, inFeatures: H, outFeatures: K)
         decoder.reserve(m)
         decoder.vocabulary.columns.withUnsafeBufferPointer { columns in
             for r in 0..<m {
                 let label = Int(head.labels[r]), column = columns[label]
                 decoder.labelColumns[r] = column
-                decoder.labelLogits.pointer[r] = column >= 0
+                decoder.labelLogits.pointer[r] =
+                    column >= 0
                     ? head.logits[r * K + Int(column)]
                     : Lanes.dot(head.normed + r * H, embeddings + label * H, count: H) + decoderBias[label]
             }
         }
-        CrossEntropy.subsetLosses(logits: head.logits, classes: K, labelLogits: decoder.labelLogits.pointer,
-                                  labelColumns: decoder.labelColumns, rows: m, losses: head.losses, correct: head.correct)
+        CrossEntropy.subsetLosses(
+            logits: head.logits, classes: K, labelLogits: decoder.labelLogits.pointer,
+            labelColumns: decoder.labelColumns, rows: m, losses: head.losses, correct: head.correct)
     }
 
     /// The decoder rows and biases of `vocabulary` copied from the current weights (nil when the
@@ -229,7 +263,8 @@ extension BertForMaskedLM {
     /// Head forward plus cross-entropy; with `lossWeight` the logits are replaced by their gradient.
     func runHead(rows m: Int, lossWeight: Float?) {
         headForward(rows: m)
-        CrossEntropy.forwardBackward(logits: head.logits, labels: head.labels, rows: m, classes: config.vocabSize,
-                                     losses: head.losses, correct: head.correct, gradientScale: lossWeight)
+        CrossEntropy.forwardBackward(
+            logits: head.logits, labels: head.labels, rows: m, classes: config.vocabSize,
+            losses: head.losses, correct: head.correct, gradientScale: lossWeight)
     }
 }

@@ -58,8 +58,10 @@ public struct MLMBatch: Sendable {
         if seqLen > config.maxPositions {
             return .shape("seqLen \(seqLen) exceeds the model's \(config.maxPositions) positions")
         }
-        for (name, array) in [("inputIds", inputIds), ("tokenTypeIds", tokenTypeIds),
-                              ("attentionMask", attentionMask), ("labels", labels)] where array.count != n {
+        for (name, array) in [
+            ("inputIds", inputIds), ("tokenTypeIds", tokenTypeIds),
+            ("attentionMask", attentionMask), ("labels", labels)
+        ] where array.count != n {
             return .shape("\(name) has \(array.count) entries, expected \(n)")
         }
         if sampleIndices.count != count {
@@ -70,8 +72,9 @@ public struct MLMBatch: Sendable {
                 return .value(field: "inputIds", position: i, value: Int(inputIds[i]), expected: "0..<\(config.vocabSize)")
             }
             if tokenTypeIds[i] < 0 || Int(tokenTypeIds[i]) >= config.typeVocabSize {
-                return .value(field: "tokenTypeIds", position: i, value: Int(tokenTypeIds[i]),
-                              expected: "0..<\(config.typeVocabSize)")
+                return .value(
+                    field: "tokenTypeIds", position: i, value: Int(tokenTypeIds[i]),
+                    expected: "0..<\(config.typeVocabSize)")
             }
             if attentionMask[i] != 0 && attentionMask[i] != 1 {
                 return .value(field: "attentionMask", position: i, value: Int(attentionMask[i]), expected: "0 or 1")

@@ -14,8 +14,10 @@ extension ParameterLayout {
     /// The one initialiser of model weights: writes `tensor`'s initial values into `parameters` (a buffer in
     /// this layout) as HuggingFace's `_init_weights` does — zeros, ones, or Normal(0, `std`) by Box–Muller on
     /// two counter-based uniforms per element, keyed by (seed, `key`, element), so that they depend on nothing else.
-    public static func initialise(_ tensor: Tensor, in parameters: UnsafeMutablePointer<Float>, std: Float, seed: UInt64,
-                                  keyedBy key: InitialisationKey) {
+    public static func initialise(
+        _ tensor: Tensor, in parameters: UnsafeMutablePointer<Float>, std: Float, seed: UInt64,
+        keyedBy key: InitialisationKey
+    ) {
         let out = parameters + tensor.offset
         switch tensor.initialisation {
         case .zeros: out.update(repeating: 0, count: tensor.count)
@@ -30,12 +32,13 @@ extension ParameterLayout {
                     out[i] = Float(BoxMuller.normal(u1, u2)) * std
                 }
             case .name:
-                let base = CounterHash.mix(RandomStream.initialisationByName.seed(from: seed)
-                                           ^ CounterHash.mix(FNV1a64(tensor.name).value))
+                let base = CounterHash.mix(
+                    RandomStream.initialisationByName.seed(from: seed)
+                        ^ CounterHash.mix(FNV1a64(tensor.name).value))
                 for i in 0..<tensor.count {
                     let r = CounterHash.mix(base &+ UInt64(i) &* 2)
                     let s = CounterHash.mix(base &+ UInt64(i) &* 2 &+ 1)
-                    let u1 = (Double(r >> 11) + 1) * 0x1p-53   // (0, 1], so log is finite
+                    let u1 = (Double(r >> 11) + 1) * 0x1p-53  // (0, 1], so log is finite
                     let u2 = Double(s >> 11) * 0x1p-53
                     out[i] = Float(BoxMuller.normal(u1, u2)) * std
                 }

@@ -32,23 +32,23 @@ public struct ParameterLayout: Sendable {
 
     /// Offsets of the embedding block.
     public struct EmbeddingOffsets: Sendable {
-        public let wordEmbeddings: Int      // [V, H]; also the tied MLM decoder weight
+        public let wordEmbeddings: Int  // [V, H]; also the tied MLM decoder weight
         public let positionEmbeddings: Int  // [P, H]
-        public let tokenTypeEmbeddings: Int // [T, H]
-        public let layerNormGamma: Int      // [H]
-        public let layerNormBeta: Int       // [H]
+        public let tokenTypeEmbeddings: Int  // [T, H]
+        public let layerNormGamma: Int  // [H]
+        public let layerNormBeta: Int  // [H]
     }
 
     /// Offsets of one encoder layer.
     public struct LayerOffsets: Sendable {
-        public let queryWeight: Int, queryBias: Int                   // [H, H], [H]
-        public let keyWeight: Int, keyBias: Int                       // [H, H], [H]
-        public let valueWeight: Int, valueBias: Int                   // [H, H], [H]
-        public let attentionOutputWeight: Int, attentionOutputBias: Int // [H, H], [H]
-        public let attentionLayerNormGamma: Int, attentionLayerNormBeta: Int // [H], [H]
-        public let intermediateWeight: Int, intermediateBias: Int     // [I, H], [I]
-        public let outputWeight: Int, outputBias: Int                 // [H, I], [H]
-        public let outputLayerNormGamma: Int, outputLayerNormBeta: Int // [H], [H]
+        public let queryWeight: Int, queryBias: Int  // [H, H], [H]
+        public let keyWeight: Int, keyBias: Int  // [H, H], [H]
+        public let valueWeight: Int, valueBias: Int  // [H, H], [H]
+        public let attentionOutputWeight: Int, attentionOutputBias: Int  // [H, H], [H]
+        public let attentionLayerNormGamma: Int, attentionLayerNormBeta: Int  // [H], [H]
+        public let intermediateWeight: Int, intermediateBias: Int  // [I, H], [I]
+        public let outputWeight: Int, outputBias: Int  // [H, I], [H]
+        public let outputLayerNormGamma: Int, outputLayerNormBeta: Int  // [H], [H]
         /// First element of this layer in the flat buffer.
         public let start: Int
         /// One past the last element of this layer.
@@ -57,9 +57,9 @@ public struct ParameterLayout: Sendable {
 
     /// Offsets of the MLM prediction head (the decoder weight is tied to the word embeddings).
     public struct HeadOffsets: Sendable {
-        public let transformWeight: Int, transformBias: Int          // [H, H], [H]
-        public let layerNormGamma: Int, layerNormBeta: Int            // [H], [H]
-        public let decoderBias: Int                                   // [V]
+        public let transformWeight: Int, transformBias: Int  // [H, H], [H]
+        public let layerNormGamma: Int, layerNormBeta: Int  // [H], [H]
+        public let decoderBias: Int  // [V]
         public let start: Int
         public let end: Int
     }
@@ -79,8 +79,10 @@ public struct ParameterLayout: Sendable {
         func add(_ name: String, _ shape: [Int], decays: Bool, _ initialisation: Initialisation) -> Int {
             let count = shape.reduce(1, *)
             let offset = next
-            tensors.append(Tensor(name: name, shape: shape, offset: offset, count: count,
-                                  decays: decays, initialisation: initialisation))
+            tensors.append(
+                Tensor(
+                    name: name, shape: shape, offset: offset, count: count,
+                    decays: decays, initialisation: initialisation))
             // Keep every tensor 16-float (64-byte) aligned for vector loads.
             next += (count + 15) / 16 * 16
             return offset
@@ -112,12 +114,13 @@ public struct ParameterLayout: Sendable {
             let oB = add(p + "output.dense.bias", [H], decays: false, .zeros)
             let oLg = add(p + "output.LayerNorm.weight", [H], decays: false, .ones)
             let oLb = add(p + "output.LayerNorm.bias", [H], decays: false, .zeros)
-            layers.append(LayerOffsets(
-                queryWeight: qW, queryBias: qB, keyWeight: kW, keyBias: kB, valueWeight: vW, valueBias: vB,
-                attentionOutputWeight: aoW, attentionOutputBias: aoB,
-                attentionLayerNormGamma: aLg, attentionLayerNormBeta: aLb,
-                intermediateWeight: iW, intermediateBias: iB, outputWeight: oW, outputBias: oB,
-                outputLayerNormGamma: oLg, outputLayerNormBeta: oLb, start: start, end: next))
+            layers.append(
+                LayerOffsets(
+                    queryWeight: qW, queryBias: qB, keyWeight: kW, keyBias: kB, valueWeight: vW, valueBias: vB,
+                    attentionOutputWeight: aoW, attentionOutputBias: aoB,
+                    attentionLayerNormGamma: aLg, attentionLayerNormBeta: aLb,
+                    intermediateWeight: iW, intermediateBias: iB, outputWeight: oW, outputBias: oB,
+                    outputLayerNormGamma: oLg, outputLayerNormBeta: oLb, start: start, end: next))
         }
         self.layers = layers
         let headStart = next
@@ -126,8 +129,9 @@ public struct ParameterLayout: Sendable {
         let hLg = add("cls.predictions.transform.LayerNorm.weight", [H], decays: false, .ones)
         let hLb = add("cls.predictions.transform.LayerNorm.bias", [H], decays: false, .zeros)
         let dB = add("cls.predictions.bias", [c.vocabSize], decays: false, .zeros)
-        head = HeadOffsets(transformWeight: tW, transformBias: tB, layerNormGamma: hLg, layerNormBeta: hLb,
-                           decoderBias: dB, start: headStart, end: next)
+        head = HeadOffsets(
+            transformWeight: tW, transformBias: tB, layerNormGamma: hLg, layerNormBeta: hLb,
+            decoderBias: dB, start: headStart, end: next)
         self.config = c
         self.tensors = tensors
         self.totalCount = next

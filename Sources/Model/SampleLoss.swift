@@ -8,7 +8,9 @@ public struct SampleLoss: Sendable, Equatable {
     public var correct: Int
 
     public init(lossSum: Float = 0, maskedTokens: Int = 0, correct: Int = 0) {
-        self.lossSum = lossSum; self.maskedTokens = maskedTokens; self.correct = correct
+        self.lossSum = lossSum
+        self.maskedTokens = maskedTokens
+        self.correct = correct
     }
 
     /// Mean cross-entropy per masked token (0 when the sample has none).

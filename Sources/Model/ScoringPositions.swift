@@ -15,8 +15,10 @@ public enum ScoringPositions {
     ///   - key: e.g. a hash of (seed, step); the same on every rank.
     /// - Returns: the number of labelled positions left.
     @discardableResult
-    public static func keep(atMost limit: Int, labels: UnsafeMutablePointer<Int32>, count: Int,
-                            sample: Int, key: UInt64) -> Int {
+    public static func keep(
+        atMost limit: Int, labels: UnsafeMutablePointer<Int32>, count: Int,
+        sample: Int, key: UInt64
+    ) -> Int {
         precondition(limit >= 1, "keep at least one position")
         var masked = 0
         for t in 0..<count where labels[t] != MLMBatch.ignoredLabel { masked += 1 }
@@ -32,7 +34,8 @@ public enum ScoringPositions {
                 let v = h(t)
                 if (!haveBound || v > bound) && v <= next { next = v }
             }
-            bound = next; haveBound = true
+            bound = next
+            haveBound = true
         }
         var kept = 0
         for t in 0..<count where labels[t] != MLMBatch.ignoredLabel {

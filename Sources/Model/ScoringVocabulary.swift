@@ -41,10 +41,10 @@ public struct ScoringVocabulary: Sendable, Equatable {
 /// Decoder rows and biases of a `ScoringVocabulary`, gathered from the weights before each use.
 final class SubsetDecoder {
     let vocabulary: ScoringVocabulary
-    let weights: FloatBuffer     // [K, H]
-    let bias: FloatBuffer        // [K]
-    var labelLogits = FloatBuffer(count: 0)   // [M]
-    var labelColumns = UnsafeMutablePointer<Int32>.allocate(capacity: 1)   // [M]
+    let weights: FloatBuffer  // [K, H]
+    let bias: FloatBuffer  // [K]
+    var labelLogits = FloatBuffer(count: 0)  // [M]
+    var labelColumns = UnsafeMutablePointer<Int32>.allocate(capacity: 1)  // [M]
     private var capacity = 0
 
     init(_ vocabulary: ScoringVocabulary, hidden: Int) {

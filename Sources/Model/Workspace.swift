@@ -4,17 +4,17 @@ import Kernels
 /// positions only (`sparseLayerForward`), every `[N, …]` array but `k` and `v` holds the M gathered
 /// rows compactly, and `probs`/`droppedProbs` the `[Σ_b A·m_b·T]` blocks of `Attention.forward(…queries:…)`.
 struct LayerActivations {
-    var q, k, v: UnsafeMutablePointer<Float>            // [N, H]
-    var probs: UnsafeMutablePointer<Float>              // [B, A, T, T] softmax output
-    var droppedProbs: UnsafeMutablePointer<Float>?      // [B, A, T, T] after attention dropout
-    var context: UnsafeMutablePointer<Float>            // [N, H]
-    var attentionSum: UnsafeMutablePointer<Float>       // [N, H] x + dropout(dense(context)), LN input
-    var attentionMean, attentionRstd: UnsafeMutablePointer<Float> // [N]
-    var attentionNormed: UnsafeMutablePointer<Float>    // [N, H]
-    var intermediatePre: UnsafeMutablePointer<Float>    // [N, I] before GELU
-    var intermediateAct: UnsafeMutablePointer<Float>    // [N, I] after GELU
-    var outputSum: UnsafeMutablePointer<Float>          // [N, H] LN input
-    var outputMean, outputRstd: UnsafeMutablePointer<Float> // [N]
+    var q, k, v: UnsafeMutablePointer<Float>  // [N, H]
+    var probs: UnsafeMutablePointer<Float>  // [B, A, T, T] softmax output
+    var droppedProbs: UnsafeMutablePointer<Float>?  // [B, A, T, T] after attention dropout
+    var context: UnsafeMutablePointer<Float>  // [N, H]
+    var attentionSum: UnsafeMutablePointer<Float>  // [N, H] x + dropout(dense(context)), LN input
+    var attentionMean, attentionRstd: UnsafeMutablePointer<Float>  // [N]
+    var attentionNormed: UnsafeMutablePointer<Float>  // [N, H]
+    var intermediatePre: UnsafeMutablePointer<Float>  // [N, I] before GELU
+    var intermediateAct: UnsafeMutablePointer<Float>  // [N, I] after GELU
+    var outputSum: UnsafeMutablePointer<Float>  // [N, H] LN input
+    var outputMean, outputRstd: UnsafeMutablePointer<Float>  // [N]
 }
 
 /// Carves named arrays out of one flat buffer: a first pass with no base only counts.
@@ -41,33 +41,42 @@ final class Workspace {
     private(set) var batchCapacity = 0, seqCapacity = 0
     private var storage = FloatBuffer(count: 0)
 
-    var keyBias: UnsafeMutablePointer<Float>! = nil         // [N] additive attention mask
-    var embeddingSum: UnsafeMutablePointer<Float>! = nil    // [N, H] LN input
+    var keyBias: UnsafeMutablePointer<Float>! = nil  // [N] additive attention mask
+    var embeddingSum: UnsafeMutablePointer<Float>! = nil  // [N, H] LN input
     var embeddingMean: UnsafeMutablePointer<Float>! = nil, embeddingRstd: UnsafeMutablePointer<Float>! = nil
-    var hidden: [UnsafeMutablePointer<Float>] = []          // hiddenSlots × [N, H]
+    var hidden: [UnsafeMutablePointer<Float>] = []  // hiddenSlots × [N, H]
     var layers: [LayerActivations] = []
     // Backward-only buffers.
-    var gradA: UnsafeMutablePointer<Float>! = nil, gradB: UnsafeMutablePointer<Float>! = nil // [N, H] ping-pong
-    var gradSum: UnsafeMutablePointer<Float>! = nil, gradTmp: UnsafeMutablePointer<Float>! = nil // [N, H]
-    var gradContext: UnsafeMutablePointer<Float>! = nil     // [N, H]
+    var gradA: UnsafeMutablePointer<Float>! = nil, gradB: UnsafeMutablePointer<Float>! = nil  // [N, H] ping-pong
+    var gradSum: UnsafeMutablePointer<Float>! = nil, gradTmp: UnsafeMutablePointer<Float>! = nil  // [N, H]
+    var gradContext: UnsafeMutablePointer<Float>! = nil  // [N, H]
     var gradQ: UnsafeMutablePointer<Float>! = nil, gradK: UnsafeMutablePointer<Float>! = nil
-    var gradV: UnsafeMutablePointer<Float>! = nil           // [N, H]
-    var gradIntermediate: UnsafeMutablePointer<Float>! = nil // [N, I]
-    var attentionScratch: UnsafeMutablePointer<Float>! = nil // [workers, T, T]
+    var gradV: UnsafeMutablePointer<Float>! = nil  // [N, H]
+    var gradIntermediate: UnsafeMutablePointer<Float>! = nil  // [N, I]
+    var attentionScratch: UnsafeMutablePointer<Float>! = nil  // [workers, T, T]
     // Query-row buffers (`withQueryRows`).
-    var gatheredInput: UnsafeMutablePointer<Float>! = nil   // [M ≤ N, H] the layer input at the masked rows
+    var gatheredInput: UnsafeMutablePointer<Float>! = nil  // [M ≤ N, H] the layer input at the masked rows
     /// First gathered row of each sample, `[batchCapacity + 1]` (`Attention.QueryRows.rowStart`).
     var queryRowStart = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     /// Dropout keys per (site, sample): `[sites × batchCapacity]`.
     var dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
-    init(config: BertConfig, cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool,
-         withQueryRows: Bool = false) {
-        self.config = config; self.cachedLayers = cachedLayers; self.hiddenSlots = hiddenSlots
-        self.withBackward = withBackward; self.withDroppedProbs = withDroppedProbs; self.withQueryRows = withQueryRows
+    init(
+        config: BertConfig, cachedLayers: Int, hiddenSlots: Int, withBackward: Bool, withDroppedProbs: Bool,
+        withQueryRows: Bool = false
+    ) {
+        self.config = config
+        self.cachedLayers = cachedLayers
+        self.hiddenSlots = hiddenSlots
+        self.withBackward = withBackward
+        self.withDroppedProbs = withDroppedProbs
+        self.withQueryRows = withQueryRows
     }
 
-    deinit { dropoutKeys.deallocate(); queryRowStart.deallocate() }
+    deinit {
+        dropoutKeys.deallocate()
+        queryRowStart.deallocate()
+    }
 
     /// Floats held by the activation storage.
     var floatCount: Int { storage.count }
@@ -88,27 +97,38 @@ final class Workspace {
         dropoutKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: Workspace.siteCount(layers: config.numLayers) * b)
         queryRowStart.deallocate()
         queryRowStart = UnsafeMutablePointer<Int32>.allocate(capacity: b + 1)
-        batchCapacity = b; seqCapacity = t
+        batchCapacity = b
+        seqCapacity = t
     }
 
     private func carve(_ c: inout BufferCarver, batch: Int, seqLen: Int) {
         let n = batch * seqLen, H = config.hiddenSize, I = config.intermediateSize
         let probs = batch * config.numHeads * seqLen * seqLen
         keyBias = c.take(n)
-        embeddingSum = c.take(n * H); embeddingMean = c.take(n); embeddingRstd = c.take(n)
+        embeddingSum = c.take(n * H)
+        embeddingMean = c.take(n)
+        embeddingRstd = c.take(n)
         hidden = (0..<hiddenSlots).map { _ in c.take(n * H) }
         layers = (0..<cachedLayers).map { _ in
-            LayerActivations(q: c.take(n * H), k: c.take(n * H), v: c.take(n * H), probs: c.take(probs),
-                             droppedProbs: withDroppedProbs ? c.take(probs) : nil,
-                             context: c.take(n * H), attentionSum: c.take(n * H),
-                             attentionMean: c.take(n), attentionRstd: c.take(n), attentionNormed: c.take(n * H),
-                             intermediatePre: c.take(n * I), intermediateAct: c.take(n * I),
-                             outputSum: c.take(n * H), outputMean: c.take(n), outputRstd: c.take(n))
+            LayerActivations(
+                q: c.take(n * H), k: c.take(n * H), v: c.take(n * H), probs: c.take(probs),
+                droppedProbs: withDroppedProbs ? c.take(probs) : nil,
+                context: c.take(n * H), attentionSum: c.take(n * H),
+                attentionMean: c.take(n), attentionRstd: c.take(n), attentionNormed: c.take(n * H),
+                intermediatePre: c.take(n * I), intermediateAct: c.take(n * I),
+                outputSum: c.take(n * H), outputMean: c.take(n), outputRstd: c.take(n))
         }
         if withBackward {
-            gradA = c.take(n * H); gradB = c.take(n * H); gradSum = c.take(n * H); gradTmp = c.take(n * H)
-            gradContext = c.take(n * H); gradQ = c.take(n * H); gradK = c.take(n * H); gradV = c.take(n * H)
-            gradIntermediate = c.take(n * I); attentionScratch = c.take(seqLen * seqLen * Parallel.maximumWorkers)
+            gradA = c.take(n * H)
+            gradB = c.take(n * H)
+            gradSum = c.take(n * H)
+            gradTmp = c.take(n * H)
+            gradContext = c.take(n * H)
+            gradQ = c.take(n * H)
+            gradK = c.take(n * H)
+            gradV = c.take(n * H)
+            gradIntermediate = c.take(n * I)
+            attentionScratch = c.take(seqLen * seqLen * Parallel.maximumWorkers)
         }
         if withQueryRows { gatheredInput = c.take(n * H) }
     }
@@ -119,21 +139,25 @@ final class HeadWorkspace {
     let config: BertConfig
     private(set) var capacity = 0
     private var storage = FloatBuffer(count: 0)
-    var gathered: UnsafeMutablePointer<Float>! = nil       // [M, H]
-    var transformPre: UnsafeMutablePointer<Float>! = nil   // [M, H] dense output, GELU input
-    var transformAct: UnsafeMutablePointer<Float>! = nil   // [M, H] GELU output, LN input
-    var mean: UnsafeMutablePointer<Float>! = nil, rstd: UnsafeMutablePointer<Float>! = nil // [M]
-    var normed: UnsafeMutablePointer<Float>! = nil         // [M, H] decoder input
-    var logits: UnsafeMutablePointer<Float>! = nil         // [M, V], overwritten by dlogits
+    var gathered: UnsafeMutablePointer<Float>! = nil  // [M, H]
+    var transformPre: UnsafeMutablePointer<Float>! = nil  // [M, H] dense output, GELU input
+    var transformAct: UnsafeMutablePointer<Float>! = nil  // [M, H] GELU output, LN input
+    var mean: UnsafeMutablePointer<Float>! = nil, rstd: UnsafeMutablePointer<Float>! = nil  // [M]
+    var normed: UnsafeMutablePointer<Float>! = nil  // [M, H] decoder input
+    var logits: UnsafeMutablePointer<Float>! = nil  // [M, V], overwritten by dlogits
     var gradNormed: UnsafeMutablePointer<Float>! = nil, gradAct: UnsafeMutablePointer<Float>! = nil
-    var gradGathered: UnsafeMutablePointer<Float>! = nil   // [M, H]
-    var losses: UnsafeMutablePointer<Float>! = nil         // [M]
-    var rows = UnsafeMutablePointer<Int32>.allocate(capacity: 1)   // flat position b*T+t of each masked row
+    var gradGathered: UnsafeMutablePointer<Float>! = nil  // [M, H]
+    var losses: UnsafeMutablePointer<Float>! = nil  // [M]
+    var rows = UnsafeMutablePointer<Int32>.allocate(capacity: 1)  // flat position b*T+t of each masked row
     var labels = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     var correct = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
 
     init(config: BertConfig) { self.config = config }
-    deinit { rows.deallocate(); labels.deallocate(); correct.deallocate() }
+    deinit {
+        rows.deallocate()
+        labels.deallocate()
+        correct.deallocate()
+    }
 
     func reserve(_ m: Int) {
         if m <= capacity { return }
@@ -144,15 +168,27 @@ final class HeadWorkspace {
         storage = FloatBuffer(count: counter.used)
         var real = BufferCarver(base: storage.pointer)
         carve(&real, cap, H, V)
-        rows.deallocate(); labels.deallocate(); correct.deallocate()
-        rows = .allocate(capacity: cap); labels = .allocate(capacity: cap); correct = .allocate(capacity: cap)
+        rows.deallocate()
+        labels.deallocate()
+        correct.deallocate()
+        rows = .allocate(capacity: cap)
+        labels = .allocate(capacity: cap)
+        correct = .allocate(capacity: cap)
         capacity = cap
     }
 
     private func carve(_ c: inout BufferCarver, _ m: Int, _ H: Int, _ V: Int) {
-        gathered = c.take(m * H); transformPre = c.take(m * H); transformAct = c.take(m * H)
-        mean = c.take(m); rstd = c.take(m); normed = c.take(m * H); logits = c.take(m * V)
-        gradNormed = c.take(m * H); gradAct = c.take(m * H); gradGathered = c.take(m * H); losses = c.take(m)
+        gathered = c.take(m * H)
+        transformPre = c.take(m * H)
+        transformAct = c.take(m * H)
+        mean = c.take(m)
+        rstd = c.take(m)
+        normed = c.take(m * H)
+        logits = c.take(m * V)
+        gradNormed = c.take(m * H)
+        gradAct = c.take(m * H)
+        gradGathered = c.take(m * H)
+        losses = c.take(m)
     }
 }
 
@@ -162,14 +198,18 @@ final class HeadWorkspace {
 public enum ActivationMemory {
     /// Bytes per sequence of `seqLen` tokens of the training workspace (every layer, with backward).
     public static func trainingBytesPerSample(config: BertConfig, seqLen: Int) -> Int {
-        bytes(Workspace(config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
-                        withBackward: true, withDroppedProbs: config.attentionDropout > 0, withQueryRows: true), seqLen: seqLen)
+        bytes(
+            Workspace(
+                config: config, cachedLayers: config.numLayers, hiddenSlots: config.numLayers + 1,
+                withBackward: true, withDroppedProbs: config.attentionDropout > 0, withQueryRows: true), seqLen: seqLen)
     }
 
     /// Bytes per candidate of the scoring prefix kept at exit layer `depth` (`ActivationPrefix`).
     public static func prefixBytesPerSample(config: BertConfig, depth: Int, seqLen: Int) -> Int {
-        bytes(Workspace(config: config, cachedLayers: depth, hiddenSlots: depth + 1, withBackward: false,
-                        withDroppedProbs: config.attentionDropout > 0), seqLen: seqLen)
+        bytes(
+            Workspace(
+                config: config, cachedLayers: depth, hiddenSlots: depth + 1, withBackward: false,
+                withDroppedProbs: config.attentionDropout > 0), seqLen: seqLen)
     }
 
     private static func bytes(_ ws: Workspace, seqLen: Int) -> Int {

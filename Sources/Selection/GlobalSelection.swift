@@ -19,8 +19,10 @@ public struct GlobalSelectionResult: Sendable {
     public var invalidLosses = 0
     public var infiniteLosses = 0
 
-    public init(selectedPositions: [Int], threshold: Float?, selectedPerRank: [Int], poolLosses: [Float],
-                poolScores: [Float] = []) {
+    public init(
+        selectedPositions: [Int], threshold: Float?, selectedPerRank: [Int], poolLosses: [Float],
+        poolScores: [Float] = []
+    ) {
         self.selectedPositions = selectedPositions
         self.threshold = threshold
         self.selectedPerRank = selectedPerRank
@@ -68,11 +70,14 @@ public struct GlobalSelection {
     ///   - pool: global sample indices of the whole pool (the same on every rank).
     ///   - count: b, how many to keep.
     ///   - seed, step: key the random draw of `proportional`.
-    public func select(localLosses: [Float], pool: [Int], count: Int, rule: SelectionRule?,
-                       seed: UInt64, step: Int) -> GlobalSelectionResult {
+    public func select(
+        localLosses: [Float], pool: [Int], count: Int, rule: SelectionRule?,
+        seed: UInt64, step: Int
+    ) -> GlobalSelectionResult {
         var history: ScoreHistory? = nil
-        return select(localLosses: localLosses, localScores: nil, pool: pool, count: count, rule: rule,
-                      history: &history, beta: 1, seed: seed, step: step)
+        return select(
+            localLosses: localLosses, localScores: nil, pool: pool, count: count, rule: rule,
+            history: &history, beta: 1, seed: seed, step: step)
     }
 
     /// Selects `count` of the pool's candidates by `rule`.
@@ -91,14 +96,17 @@ public struct GlobalSelection {
     ///   - seed, step: key the random draws of `relative` and `proportional`.
     ///   - exchange: `threshold` selects `top` by `selectByThreshold` (when no history is kept); every
     ///     other case allgathers.
-    public func select(localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int,
-                       rule: SelectionRule?, history: inout ScoreHistory?, beta: Double,
-                       seed: UInt64, step: Int, exchange: SelectionExchange = .allgather) -> GlobalSelectionResult {
+    public func select(
+        localLosses: [Float], localScores: [Float]?, pool: [Int], count: Int,
+        rule: SelectionRule?, history: inout ScoreHistory?, beta: Double,
+        seed: UInt64, step: Int, exchange: SelectionExchange = .allgather
+    ) -> GlobalSelectionResult {
         let p = communicator.size
         guard let rule else {
             let perRank = (0..<p).map { GlobalSelection.share(poolSize: pool.count, rank: $0, size: p).count }
-            return GlobalSelectionResult(selectedPositions: Array(pool.indices), threshold: nil,
-                                         selectedPerRank: perRank, poolLosses: [], poolScores: [])
+            return GlobalSelectionResult(
+                selectedPositions: Array(pool.indices), threshold: nil,
+                selectedPerRank: perRank, poolLosses: [], poolScores: [])
         }
         if exchange == .threshold && rule == .top && history == nil {
             return selectByThreshold(localLosses: localLosses, localScores: localScores, pool: pool, count: count)
@@ -107,7 +115,10 @@ public struct GlobalSelection {
         if let localScores {
             precondition(localScores.count == localLosses.count, "one score per loss")
             var pairs = [Float](repeating: 0, count: 2 * localLosses.count)
-            for i in localLosses.indices { pairs[2 * i] = localLosses[i]; pairs[2 * i + 1] = localScores[i] }
+            for i in localLosses.indices {
+                pairs[2 * i] = localLosses[i]
+                pairs[2 * i + 1] = localScores[i]
+            }
             let all = communicator.allgatherv(pairs)
             losses = stride(from: 0, to: all.count, by: 2).map { all[$0] }
             scores = stride(from: 1, to: all.count, by: 2).map { all[$0] }
@@ -117,8 +128,9 @@ public struct GlobalSelection {
         }
         precondition(losses.count == pool.count, "gathered \(losses.count) losses for a pool of \(pool.count)")
         if history != nil { history!.append(scores) }
-        let selected = TopSelection.select(rule: rule, scores: scores, globalIndices: pool, count: count,
-                                           history: history, beta: beta, seed: seed, step: step)
+        let selected = TopSelection.select(
+            rule: rule, scores: scores, globalIndices: pool, count: count,
+            history: history, beta: beta, seed: seed, step: step)
         var perRank = [Int](repeating: 0, count: p)
         for r in 0..<p {
             let share = GlobalSelection.share(poolSize: pool.count, rank: r, size: p)
@@ -127,8 +139,9 @@ public struct GlobalSelection {
         // +∞ (a `last-loss` candidate never backpropagated) is no threshold; −0 is reported as 0, as the
         // threshold exchange's key (which does not tell the zeros apart) reports it.
         let threshold = selected.map { scores[$0] }.min().flatMap { $0.isFinite ? ($0 == 0 ? 0 : $0) : nil }
-        var result = GlobalSelectionResult(selectedPositions: selected, threshold: threshold,
-                                           selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
+        var result = GlobalSelectionResult(
+            selectedPositions: selected, threshold: threshold,
+            selectedPerRank: perRank, poolLosses: losses, poolScores: scores)
         result.meanCandidateLoss = GlobalSelection.finiteMean(losses)
         result.meanSelectedLoss = GlobalSelection.finiteMean(selected.map { losses[$0] })
         result.invalidLosses = losses.lazy.filter { !$0.isFinite && $0 != .infinity }.count
@@ -147,8 +160,10 @@ public struct GlobalSelection {
     /// With `rebalance`, the selected list is cut into `size` contiguous pieces whose sizes differ by
     /// at most one (any rank can read any sample by global index, so moving work costs no data
     /// transfer). Without it, a rank backpropagates the selected candidates of its own share.
-    public static func assignment(_ result: GlobalSelectionResult, poolSize: Int, rank: Int, size: Int,
-                                  rebalance: Bool) -> [Int] {
+    public static func assignment(
+        _ result: GlobalSelectionResult, poolSize: Int, rank: Int, size: Int,
+        rebalance: Bool
+    ) -> [Int] {
         let selected = result.selectedPositions
         if rebalance {
             return Array(selected[share(poolSize: selected.count, rank: rank, size: size)])

@@ -32,13 +32,19 @@ public struct ScoreHistory: Sendable, Equatable, Codable {
 
     private func lowerBound(_ a: [Float], _ x: Float) -> Int {
         var lo = 0, hi = a.count
-        while lo < hi { let mid = (lo + hi) / 2; if a[mid] < x { lo = mid + 1 } else { hi = mid } }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
         return lo
     }
 
     private func upperBound(_ a: [Float], _ x: Float) -> Int {
         var lo = 0, hi = a.count
-        while lo < hi { let mid = (lo + hi) / 2; if a[mid] <= x { lo = mid + 1 } else { hi = mid } }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
         return lo
     }
 }

@@ -16,14 +16,18 @@ public enum SelectionExchange: String, CaseIterable, Sendable, Codable {
     /// scaling model prices them; `bytesPerCandidate` is what the allgather carries per candidate (4: the
     /// loss; 8: loss and score). The threshold exchange is counted without tie rounds (continuous scores
     /// rarely tie at the b-th largest); each tie that needs resolving adds ⌈log₁₆ pool⌉ rounds.
-    public static func collectives(_ exchange: SelectionExchange, pool: Int, ranks: Int,
-                                   bytesPerCandidate: Int = 4) -> (smallAllreduces: Int, allgatherBytes: Double) {
+    public static func collectives(
+        _ exchange: SelectionExchange, pool: Int, ranks: Int,
+        bytesPerCandidate: Int = 4
+    ) -> (smallAllreduces: Int, allgatherBytes: Double) {
         switch exchange {
         case .auto, .allgather:
             return (0, Double(bytesPerCandidate * pool))
         case .threshold:
             // Each rank's share is padded to whole bytes.
-            let bytes = (0..<max(1, ranks)).reduce(0) { $0 + (GlobalSelection.share(poolSize: pool, rank: $1, size: max(1, ranks)).count + 7) / 8 }
+            let bytes = (0..<max(1, ranks)).reduce(0) {
+                $0 + (GlobalSelection.share(poolSize: pool, rank: $1, size: max(1, ranks)).count + 7) / 8
+            }
             return (ThresholdSelection.keyRounds, Double(bytes))
         }
     }

@@ -17,8 +17,9 @@ public enum SelectionFidelity {
     /// The one fidelity computation: Spearman correlation and top-`count` overlap of a pool's
     /// `approximate` losses with its `exact` losses (`globalIndices` break ties as the selection does).
     public static func agreement(approximate: [Float], exact: [Float], globalIndices: [Int], count: Int) -> Agreement {
-        Agreement(spearman: spearman(approximate, exact),
-                  topOverlap: topOverlap(approximate: approximate, exact: exact, globalIndices: globalIndices, count: count))
+        Agreement(
+            spearman: spearman(approximate, exact),
+            topOverlap: topOverlap(approximate: approximate, exact: exact, globalIndices: globalIndices, count: count))
     }
 
     /// Ranks 1…n of `values`, ties given the average of the ranks they span (as Spearman's ρ needs).

@@ -32,19 +32,24 @@ extension TopSelection {
     ///   - history: for `relative`, the score history *including* this pool's scores.
     ///   - beta: the exponent of `relative`.
     ///   - seed, step: key the random draws of `relative` and `proportional`.
-    public static func select(rule: SelectionRule, scores: [Float], globalIndices: [Int], count: Int,
-                              history: ScoreHistory?, beta: Double, seed: UInt64, step: Int) -> [Int] {
+    public static func select(
+        rule: SelectionRule, scores: [Float], globalIndices: [Int], count: Int,
+        history: ScoreHistory?, beta: Double, seed: UInt64, step: Int
+    ) -> [Int] {
         switch rule {
         case .top:
             return top(scores: scores, globalIndices: globalIndices, count: count)
         case .proportional:
-            return top(scores: proportionalKeys(weights: scores, globalIndices: globalIndices, seed: seed, step: step),
-                       globalIndices: globalIndices, count: count)
+            return top(
+                scores: proportionalKeys(weights: scores, globalIndices: globalIndices, seed: seed, step: step),
+                globalIndices: globalIndices, count: count)
         case .relative:
-            let weights = relativeWeights(scores: scores, history: history ?? ScoreHistory(capacity: max(1, scores.count), values: scores),
-                                          beta: beta)
-            return top(scores: proportionalKeys(weights: weights, globalIndices: globalIndices, seed: seed, step: step),
-                       globalIndices: globalIndices, count: count)
+            let weights = relativeWeights(
+                scores: scores, history: history ?? ScoreHistory(capacity: max(1, scores.count), values: scores),
+                beta: beta)
+            return top(
+                scores: proportionalKeys(weights: weights, globalIndices: globalIndices, seed: seed, step: step),
+                globalIndices: globalIndices, count: count)
         }
     }
 }

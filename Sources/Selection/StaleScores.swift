@@ -67,9 +67,12 @@ public struct StaleScoreTable: Sendable, Equatable {
             return d.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
         }
         guard snapshot.count == samples, snapshot.maxAge >= 1,
-              let l = decode(snapshot.losses, as: Float.self), let s = decode(snapshot.scores, as: Float.self),
-              let t = decode(snapshot.stamps, as: Int32.self) else { return nil }
+            let l = decode(snapshot.losses, as: Float.self), let s = decode(snapshot.scores, as: Float.self),
+            let t = decode(snapshot.stamps, as: Int32.self)
+        else { return nil }
         maxAge = snapshot.maxAge
-        losses = l; scores = s; stamps = t
+        losses = l
+        scores = s
+        stamps = t
     }
 }

@@ -40,20 +40,29 @@ extension SyntheticLoss {
         pools.append(("all-equal", down, Array(repeating: 2.5, count: 37), nil))
         let zeros: [Float] = [0, -0.0, 1, -1, .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
         pools.append(("signed-zeros", Array(0..<40), (0..<40).map { zeros[Int(hash($0, 1) % 6)] }, nil))
-        pools.append(("close-floats", down + (37..<50), (0..<50).map { i in
-            var x: Float = 3
-            for _ in 0..<(hash(i, 2) % 5) { x = hash(i, 3) % 2 == 0 ? x.nextUp : x.nextDown }
-            return x
-        }, nil))
-        let extremes: [Float] = [.infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-                                 .leastNormalMagnitude, .leastNonzeroMagnitude, Float(bitPattern: 0x0001_1170), -Float(bitPattern: 0x0001_1170), 0, 7]
+        pools.append(
+            (
+                "close-floats", down + (37..<50),
+                (0..<50).map { i in
+                    var x: Float = 3
+                    for _ in 0..<(hash(i, 2) % 5) { x = hash(i, 3) % 2 == 0 ? x.nextUp : x.nextDown }
+                    return x
+                }, nil
+            ))
+        let extremes: [Float] = [
+            .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+            .leastNormalMagnitude, .leastNonzeroMagnitude, Float(bitPattern: 0x0001_1170), -Float(bitPattern: 0x0001_1170), 0, 7
+        ]
         pools.append(("extremes", Array(0..<30), (0..<30).map { extremes[Int(hash($0, 4) % 10)] }, nil))
         pools.append(("negative", down, down.map { -loss(seed: seed, index: $0, levels: 3) }, nil))
         // A pool across an epoch boundary can draw a sample twice: equal index and score, told apart by position.
         let twice = (0..<20).map { ($0 * 7) % 20 } + Array(0..<20)
         pools.append(("repeated-samples", twice, twice.map { loss(seed: seed, index: $0, levels: 2) }, nil))
-        pools.append(("separate-scores", down, down.map { loss(seed: seed, index: $0, levels: 5) },
-                      down.map { loss(seed: seed, index: $0, levels: 5) - loss(seed: seed &+ 1, index: $0, levels: 3) }))
+        pools.append(
+            (
+                "separate-scores", down, down.map { loss(seed: seed, index: $0, levels: 5) },
+                down.map { loss(seed: seed, index: $0, levels: 5) - loss(seed: seed &+ 1, index: $0, levels: 3) }
+            ))
         // NaN stops training (the trainer rejects it); both exchanges must count it and still end.
         pools.append(("nan", down, down.map { $0 == 5 ? .nan : loss(seed: seed, index: $0, levels: 4) }, nil))
         pools.append(("continuous", Array((0..<100).map { $0 * 3 + 1 }), (0..<100).map { Float(hash($0, 5) % 1_000_003) / 1e5 }, nil))

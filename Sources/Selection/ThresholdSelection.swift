@@ -106,8 +106,9 @@ extension GlobalSelection {
         precondition(selected.count == count, "threshold exchange selected \(selected.count) of \(count)")
 
         let threshold = count == 0 ? nil : Optional(ThresholdSelection.score(ofKey: UInt32(t))).flatMap { $0.isFinite ? $0 : nil }
-        var result = GlobalSelectionResult(selectedPositions: selected, threshold: threshold, selectedPerRank: perRank,
-                                           poolLosses: [], poolScores: [])
+        var result = GlobalSelectionResult(
+            selectedPositions: selected, threshold: threshold, selectedPerRank: perRank,
+            poolLosses: [], poolScores: [])
         result.meanCandidateLoss = all.finite > 0 ? all.lossSum / all.finite : nil
         result.meanSelectedLoss = selectedTally.finite > 0 ? selectedTally.lossSum / selectedTally.finite : nil
         result.invalidLosses = Int(extra[0])
@@ -120,7 +121,8 @@ extension GlobalSelection {
     /// `extra` is summed over ranks in the first round. Returns the threshold and the tallies of the
     /// keys ≥ it, > it, and of all keys.
     func searchLargest(keys: [UInt64], losses: [Float], upper: UInt64, k: Int, extra: inout [Double])
-        -> (threshold: UInt64, atOrAbove: ThresholdSelection.Tally, above: ThresholdSelection.Tally, all: ThresholdSelection.Tally) {
+        -> (threshold: UInt64, atOrAbove: ThresholdSelection.Tally, above: ThresholdSelection.Tally, all: ThresholdSelection.Tally)
+    {
         typealias Tally = ThresholdSelection.Tally
         var lo: UInt64 = 0, hi = upper
         var atLo = Tally(), atHi = Tally(), all = Tally()
@@ -139,7 +141,10 @@ extension GlobalSelection {
                 for j in points.indices {
                     guard keys[i] >= points[j] else { break }
                     v[3 * j] += 1
-                    if finite { v[3 * j + 1] += Double(losses[i]); v[3 * j + 2] += 1 }
+                    if finite {
+                        v[3 * j + 1] += Double(losses[i])
+                        v[3 * j + 2] += 1
+                    }
                 }
             }
             if first { v += extra }
@@ -155,8 +160,12 @@ extension GlobalSelection {
             // Counts fall as the pivot rises: the last pivot with ≥ k keys is the new lo, the next one the new hi.
             var j = 0
             while j + 1 < points.count && Int(tallies[j + 1].count) >= k { j += 1 }
-            lo = points[j]; atLo = tallies[j]
-            if j + 1 < points.count { hi = points[j + 1]; atHi = tallies[j + 1] }
+            lo = points[j]
+            atLo = tallies[j]
+            if j + 1 < points.count {
+                hi = points[j + 1]
+                atHi = tallies[j + 1]
+            }
         } while hi - lo > 1
         return (lo, atLo, atHi, all)
     }

@@ -19,8 +19,10 @@ public struct FidelitySource {
     /// Problems met loading the model that did not stop it.
     public let warnings: [String]
 
-    public init(model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int,
-                reference: UnigramReference? = nil, warnings: [String] = []) {
+    public init(
+        model: BertForMaskedLM, samples: MLMSampleSource, description: String, pools: Int,
+        reference: UnigramReference? = nil, warnings: [String] = []
+    ) {
         self.model = model
         self.samples = samples
         self.description = description
@@ -29,7 +31,6 @@ public struct FidelitySource {
         self.warnings = warnings
     }
 }
-
 
 extension FidelitySource {
     /// The fidelity bench's trained model (`path`: a HuggingFace directory, a checkpoint file or directory) and
@@ -56,7 +57,8 @@ extension FidelitySource {
             throw SetupError("dataset sequences of \(files.train.seqLen) tokens exceed the model's \(loaded.config.maxPositions) positions")
         }
         let reference = withReference ? files.dataset.map { UnigramReference(trainingSplitOf: $0, vocabulary: vocabulary) } : nil
-        return FidelitySource(model: BertForMaskedLM(config: loaded.config, parameters: loaded.parameters), samples: files.train,
-                              description: "model \(path), data \(dir)", pools: pools, reference: reference, warnings: loaded.warnings)
+        return FidelitySource(
+            model: BertForMaskedLM(config: loaded.config, parameters: loaded.parameters), samples: files.train,
+            description: "model \(path), data \(dir)", pools: pools, reference: reference, warnings: loaded.warnings)
     }
 }

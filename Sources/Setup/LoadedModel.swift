@@ -26,18 +26,21 @@ public struct LoadedModel {
         }
         if !isDirectory.boolValue {
             let c = try TrainingCheckpoint.load(path: path)
-            return LoadedModel(config: c.state.config, parameters: c.parameters, vocabPath: nil, warnings: [],
-                               description: "checkpoint \(path) (step \(c.state.step))")
+            return LoadedModel(
+                config: c.state.config, parameters: c.parameters, vocabPath: nil, warnings: [],
+                description: "checkpoint \(path) (step \(c.state.step))")
         }
         if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(HuggingFaceCheckpoint.configFile)) {
             let hf = try HuggingFaceCheckpoint.load(from: path)
-            return LoadedModel(config: hf.config, parameters: hf.parameters, vocabPath: hf.vocabPath, warnings: hf.warnings,
-                               description: "HuggingFace model \(path)")
+            return LoadedModel(
+                config: hf.config, parameters: hf.parameters, vocabPath: hf.vocabPath, warnings: hf.warnings,
+                description: "HuggingFace model \(path)")
         }
         var warnings: [String] = []
         if let c = TrainingCheckpoint.loadNewestValid(directory: path, warn: { warnings.append($0) }) {
-            return LoadedModel(config: c.state.config, parameters: c.parameters, vocabPath: nil, warnings: warnings,
-                               description: "checkpoint \(c.path) (step \(c.state.step))")
+            return LoadedModel(
+                config: c.state.config, parameters: c.parameters, vocabPath: nil, warnings: warnings,
+                description: "checkpoint \(c.path) (step \(c.state.step))")
         }
         throw ModelSourceError(message: "\(path) holds neither a HuggingFace model (config.json) nor a valid sift checkpoint")
     }

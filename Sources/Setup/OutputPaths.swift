@@ -35,17 +35,20 @@ public enum OutputPaths {
             let damaged = TrainingCheckpoint.damagedFiles(directory: dir)
             checkpoints = found.map(\.path) + damaged
             if !options.startOver && !checkpoints.isEmpty {
-                let what = found.last.map { "\(found.count) checkpoint(s) of an earlier run, the newest at step \($0.step)" }
+                let what =
+                    found.last.map { "\(found.count) checkpoint(s) of an earlier run, the newest at step \($0.step)" }
                     ?? "\(damaged.count) damaged checkpoint(s) of an earlier run"
-                throw SetupError("--checkpoint-dir \(dir) holds \(what); continue that run with --resume, "
-                                 + "or pass --start-over to delete them and start from step 0")
+                throw SetupError(
+                    "--checkpoint-dir \(dir) holds \(what); continue that run with --resume, "
+                        + "or pass --start-over to delete them and start from step 0")
             }
         }
         for (path, flag) in [(options.metricsPath, "--metrics"), (options.selectionLogPath, "--selection-log")] {
             guard let path, !options.startOver else { continue }
             if let size = (try? fm.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 {
-                throw SetupError("\(flag) \(path) already holds an earlier run's log (\(size) bytes); continue that run "
-                                 + "with --resume, or pass --start-over to replace it")
+                throw SetupError(
+                    "\(flag) \(path) already holds an earlier run's log (\(size) bytes); continue that run "
+                        + "with --resume, or pass --start-over to replace it")
             }
         }
         var events: [String] = []
@@ -53,8 +56,9 @@ public enum OutputPaths {
             events = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(TensorBoardWriter.filePrefix) }.sorted()
                 .map { (dir as NSString).appendingPathComponent($0) }
             if !options.startOver && !events.isEmpty {
-                throw SetupError("--tensorboard \(dir) holds \(events.count) event file(s) of an earlier run; continue that run "
-                                 + "with --resume, or pass --start-over to delete them")
+                throw SetupError(
+                    "--tensorboard \(dir) holds \(events.count) event file(s) of an earlier run; continue that run "
+                        + "with --resume, or pass --start-over to delete them")
             }
         }
         for path in checkpoints + events where unlink(path) != 0 && errno != ENOENT {
@@ -95,7 +99,10 @@ public enum OutputPaths {
         while !ancestor.isEmpty && !fm.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
             ancestor = (ancestor as NSString).deletingLastPathComponent
         }
-        if ancestor.isEmpty { ancestor = path.hasPrefix("/") ? "/" : "."; _ = fm.fileExists(atPath: ancestor, isDirectory: &isDirectory) }
+        if ancestor.isEmpty {
+            ancestor = path.hasPrefix("/") ? "/" : "."
+            _ = fm.fileExists(atPath: ancestor, isDirectory: &isDirectory)
+        }
         guard isDirectory.boolValue else { throw SetupError("\(flag) \(path) cannot be created: \(ancestor) is a file") }
         guard access(ancestor, W_OK) == 0 else { throw SetupError("\(flag) \(path) cannot be created: \(ancestor) is not writable") }
     }

@@ -23,8 +23,10 @@ public struct SampleScores {
     /// file or directory), `batchSize` samples per forward.
     /// - Parameter exitLayer: 1…L (nil: L, the exact loss).
     /// - Throws: `SetupError` for samples or an exit layer that do not fit the model; the loaders' errors.
-    public static func compute(model path: String, samples file: String, exitLayer: Int?, batchSize: Int,
-                               withLogits: Bool) throws -> SampleScores {
+    public static func compute(
+        model path: String, samples file: String, exitLayer: Int?, batchSize: Int,
+        withLogits: Bool
+    ) throws -> SampleScores {
         let loaded = try LoadedModel.load(path)
         let config = loaded.config
         let exit = exitLayer ?? config.numLayers
@@ -45,14 +47,18 @@ public struct SampleScores {
                 let (positions, values) = bert.maskedLogits(batch, exitLayer: exit)
                 for (row, flat) in positions.enumerated() {
                     let numbers = (0..<config.vocabSize).map { String(format: "%.7g", values[row * config.vocabSize + $0]) }
-                    logitsLines.append("{\"index\": \(first + flat / batch.seqLen), \"position\": \(flat % batch.seqLen), "
-                                       + "\"logits\": [\(numbers.joined(separator: ","))]}\n")
+                    logitsLines.append(
+                        "{\"index\": \(first + flat / batch.seqLen), \"position\": \(flat % batch.seqLen), "
+                            + "\"logits\": [\(numbers.joined(separator: ","))]}\n")
                 }
             }
         } catch let error as BatchError { throw SetupError(error.description) }
-        let atEnd = exit == config.numLayers ? atExit
+        let atEnd =
+            exit == config.numLayers
+            ? atExit
             : try Scorer(model: bert, path: .exact(numLayers: config.numLayers), microBatch: batchSize).sampleLosses(all, from: samples)
-        return SampleScores(modelDescription: loaded.description, config: config, exitLayer: exit, atExit: atExit, atEnd: atEnd,
-                            logitsLines: logitsLines, warnings: loaded.warnings)
+        return SampleScores(
+            modelDescription: loaded.description, config: config, exitLayer: exit, atExit: atExit, atEnd: atEnd,
+            logitsLines: logitsLines, warnings: loaded.warnings)
     }
 }

@@ -24,9 +24,11 @@ public struct TrainingInputs: Sendable {
     public var export: String?
     public var overwriteExport: Bool
 
-    public init(config: String, data: String? = nil, trainJsonl: String? = nil, validationJsonl: String? = nil,
-                vocab: String? = nil, seqLen: Int? = nil, trainSubset: Int? = nil, maskCycle: Int = 0,
-                initFrom: String? = nil, dropout: Float = 0.1, export: String? = nil, overwriteExport: Bool = false) {
+    public init(
+        config: String, data: String? = nil, trainJsonl: String? = nil, validationJsonl: String? = nil,
+        vocab: String? = nil, seqLen: Int? = nil, trainSubset: Int? = nil, maskCycle: Int = 0,
+        initFrom: String? = nil, dropout: Float = 0.1, export: String? = nil, overwriteExport: Bool = false
+    ) {
         self.config = config
         self.data = data
         self.trainJsonl = trainJsonl

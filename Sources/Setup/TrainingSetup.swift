@@ -32,7 +32,8 @@ public struct TrainingSetup {
             throw SetupError("\(error)")
         }
         if let c = point.checkpoint,
-           let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash) {
+            let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash)
+        {
             throw SetupError("checkpoint \(c.path) \(problem)")
         }
         return (point.checkpoint, point.warnings.map { "damaged checkpoint: \($0)" })
@@ -44,8 +45,11 @@ public struct TrainingSetup {
     public static func make(_ inputs: TrainingInputs, options: TrainingOptions, ranks: Int) throws -> TrainingSetup {
         var warnings: [String] = []
         if let dir = inputs.data, !FileManager.default.fileExists(atPath: dir) { throw SetupError.missingDataset(dir) }
-        if let dir = inputs.data, !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(DatasetManifest.fileName)) {
-            throw SetupError("\(dir) is not a sift dataset (no \(DatasetManifest.fileName)); --data takes a directory written by `sift prepare`")
+        if let dir = inputs.data,
+            !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(DatasetManifest.fileName))
+        {
+            throw SetupError(
+                "\(dir) is not a sift dataset (no \(DatasetManifest.fileName)); --data takes a directory written by `sift prepare`")
         }
         let initial = try inputs.initFrom.map { try LoadedModel.load($0) }
         // Vocabulary: explicit, or the dataset's own copy, or the one beside --init-from's model.
@@ -53,9 +57,13 @@ public struct TrainingSetup {
             throw SetupError("no vocabulary: pass --vocab FILE (the vocab.txt the data was prepared with)")
         }
         let vocabulary = try Vocabulary(path: vocabPath)
-        var data = try inputs.data.map { try DatasetFiles.open($0, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed,
-                                                               maskCycle: inputs.maskCycle, masking: options.masking,
-                                                               seqLen: inputs.seqLen) }
+        var data =
+            try inputs.data.map {
+                try DatasetFiles.open(
+                    $0, vocabulary: vocabulary, vocabPath: vocabPath, seed: options.seed,
+                    maskCycle: inputs.maskCycle, masking: options.masking,
+                    seqLen: inputs.seqLen)
+            }
             ?? premaskedData(inputs, vocabulary: vocabulary, options: options)
         if let n = inputs.trainSubset {
             guard n <= data.train.count else {
@@ -71,29 +79,34 @@ public struct TrainingSetup {
         if inputs.data != nil && data.validation == nil {
             warnings.append("dataset \(inputs.data!) has no validation split; evaluation is skipped")
         }
-        let (model, modelWarnings) = try makeModel(inputs, initial: initial, vocabulary: vocabulary, vocabPath: vocabPath,
-                                                   seed: options.seed)
+        let (model, modelWarnings) = try makeModel(
+            inputs, initial: initial, vocabulary: vocabulary, vocabPath: vocabPath,
+            seed: options.seed)
         warnings += modelWarnings
         guard data.train.seqLen <= model.config.maxPositions else {
             throw SetupError("sequence length \(data.train.seqLen) exceeds the model's \(model.config.maxPositions) positions")
         }
         if let problem = options.validationError(numLayers: model.config.numLayers, ranks: ranks) { throw SetupError(problem) }
         if options.policy.selects && options.poolSize > data.train.count {
-            warnings.append("the pool of \(options.poolSize) candidates per step (--batch-size \(options.batchSize) / "
-                            + "--select-fraction \(options.selectFraction)) exceeds the \(data.train.count) training samples: "
-                            + "each step scores some samples more than once")
+            warnings.append(
+                "the pool of \(options.poolSize) candidates per step (--batch-size \(options.batchSize) / "
+                    + "--select-fraction \(options.selectFraction)) exceeds the \(data.train.count) training samples: "
+                    + "each step scores some samples more than once")
         }
         let memory = MemoryEstimate(options: options, config: model.config, seqLen: data.train.seqLen, ranks: ranks)
-        if let problem = memory.problem(physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: ranksOnThisMachine(ranks),
-                                        pool: options.poolSize, batchSize: options.batchSize) {
+        if let problem = memory.problem(
+            physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: ranksOnThisMachine(ranks),
+            pool: options.poolSize, batchSize: options.batchSize)
+        {
             throw SetupError(problem)
         }
         if let dir = inputs.export, FileManager.default.fileExists(atPath: dir) {
             guard inputs.overwriteExport else { throw SetupError("--export \(dir) already exists (pass --overwrite-export to replace it)") }
             if let reason = HuggingFaceCheckpoint.replacementProblem(dir) { throw SetupError("--export \(dir) \(reason); not replaced") }
         }
-        return TrainingSetup(options: options, model: model, train: data.train, validation: data.validation,
-                             vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
+        return TrainingSetup(
+            options: options, model: model, train: data.train, validation: data.validation,
+            vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
     }
 
     /// Ranks of this job on this machine: OpenMPI's local size; else 1, so that a launcher that does not
@@ -126,13 +139,16 @@ public struct TrainingSetup {
     }
 
     /// The model: `--init-from`'s weights, or a fresh one of `--config` (a size name or a config.json).
-    private static func makeModel(_ inputs: TrainingInputs, initial: LoadedModel?, vocabulary: Vocabulary, vocabPath: String,
-                                  seed: UInt64) throws -> (BertForMaskedLM, [String]) {
+    private static func makeModel(
+        _ inputs: TrainingInputs, initial: LoadedModel?, vocabulary: Vocabulary, vocabPath: String,
+        seed: UInt64
+    ) throws -> (BertForMaskedLM, [String]) {
         if let initial {
             var config = initial.config
             guard config.vocabSize == vocabulary.count else {
-                throw SetupError("--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has "
-                                 + "\(vocabulary.count) tokens")
+                throw SetupError(
+                    "--init-from model has \(config.vocabSize) vocabulary rows but \(vocabPath) has "
+                        + "\(vocabulary.count) tokens")
             }
             config.hiddenDropout = inputs.dropout
             config.attentionDropout = inputs.dropout

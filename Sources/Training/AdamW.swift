@@ -1,6 +1,6 @@
+import Foundation
 import Kernels
 import Model
-import Foundation
 
 /// AdamW (Loshchilov & Hutter) over the flat parameter buffer, with decoupled weight decay skipped
 /// for biases and LayerNorm parameters (as BERT pretraining does).
@@ -18,8 +18,10 @@ public final class AdamW {
     public let v: FloatBuffer
     private let layout: ParameterLayout
 
-    public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6,
-                weightDecay: Float = 0.01) {
+    public init(
+        layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6,
+        weightDecay: Float = 0.01
+    ) {
         self.layout = layout
         self.beta1 = beta1
         self.beta2 = beta2
@@ -31,8 +33,10 @@ public final class AdamW {
 
     /// Applies one update. `step` counts from 1 (bias correction); `gradientScale` multiplies every
     /// gradient first (global-norm clipping folds in here instead of a separate pass).
-    public func update(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, step: Int,
-                       gradientScale: Float = 1) {
+    public func update(
+        parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, step: Int,
+        gradientScale: Float = 1
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.optimizer, t0, bytes: 28 * Double(layout.totalCount)) }
         let b1 = beta1, b2 = beta2, eps = epsilon
@@ -57,6 +61,9 @@ public final class AdamW {
 public func globalNorm(_ buffer: FloatBuffer) -> Double {
     var sum = 0.0
     let p = buffer.pointer
-    for i in 0..<buffer.count { let x = Double(p[i]); sum += x * x }
+    for i in 0..<buffer.count {
+        let x = Double(p[i])
+        sum += x * x
+    }
     return sum.squareRoot()
 }

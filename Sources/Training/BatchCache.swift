@@ -16,8 +16,10 @@ struct BatchCache {
     /// A batch filled with `samples` (global index, epoch) of `source`; with `positions`, at most `limit`
     /// masked positions per sample are kept (`ScoringPositions`, keyed by `key`). The cached batch is
     /// taken out while it is filled, so that the writes go in place instead of copying its arrays.
-    mutating func fill<C: Collection>(_ samples: C, from source: MLMSampleSource,
-                                      positions: (limit: Int, key: UInt64)? = nil) -> MLMBatch
+    mutating func fill<C: Collection>(
+        _ samples: C, from source: MLMSampleSource,
+        positions: (limit: Int, key: UInt64)? = nil
+    ) -> MLMBatch
     where C.Element == (index: Int, epoch: Int) {
         let n = samples.count
         var b = n < batches.count ? batches[n] ?? MLMBatch(count: n, seqLen: seqLen) : MLMBatch(count: n, seqLen: seqLen)

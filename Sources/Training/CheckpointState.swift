@@ -32,8 +32,10 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     /// The `--sift-start-learned` gate: its average learned share and, once open, the first selecting step.
     public var siftStart: SiftStart? = nil
 
-    public init(config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
-                elapsedSeconds: Double, runFingerprint: String, vocabHash: String) {
+    public init(
+        config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,
+        elapsedSeconds: Double, runFingerprint: String, vocabHash: String
+    ) {
         self.config = config
         self.step = step
         self.seed = seed

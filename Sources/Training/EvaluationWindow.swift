@@ -16,7 +16,8 @@ public struct EvaluationWindow: Equatable, Sendable {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         let range = parts.first?.split(separator: "-", omittingEmptySubsequences: false) ?? []
         guard parts.count == 2, range.count == 2, let from = Int(range[0]), let to = Int(range[1]),
-              let every = Int(parts[1]) else {
+            let every = Int(parts[1])
+        else {
             return .failure(WindowError(message: "'\(text)' is not FROM-TO:EVERY (e.g. 6500-8000:25)"))
         }
         guard from >= 1, to >= from, every >= 1 else {

@@ -1,7 +1,7 @@
 import Communication
 import CostModel
-import Kernels
 import Foundation
+import Kernels
 
 /// Sums gradients over ranks in buckets, overlapping communication with the rest of the backward.
 ///

@@ -25,8 +25,10 @@ public final class Lamb: ParameterOptimizer {
     public let v: FloatBuffer
     private let layout: ParameterLayout
 
-    public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6,
-                weightDecay: Float = 0.01) {
+    public init(
+        layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6,
+        weightDecay: Float = 0.01
+    ) {
         self.layout = layout
         self.beta1 = beta1
         self.beta2 = beta2
@@ -45,8 +47,10 @@ public final class Lamb: ParameterOptimizer {
 
     /// Applies one update. Two passes per tensor: the first advances the moments and sums ‖p‖² and ‖u‖²,
     /// the second applies −lr·r·u from the stored moments, so no update buffer is kept.
-    public func update(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, step: Int,
-                       gradientScale: Float = 1) {
+    public func update(
+        parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, step: Int,
+        gradientScale: Float = 1
+    ) {
         let t0 = KernelProfile.begin()
         defer { KernelProfile.end(.optimizer, t0, bytes: 44 * Double(layout.totalCount)) }
         let b1 = beta1, b2 = beta2, eps = epsilon
@@ -68,7 +72,8 @@ public final class Lamb: ParameterOptimizer {
                 parameterSquares += Double(p[i]) * Double(p[i])
                 updateSquares += Double(u) * Double(u)
             }
-            let ratio = tensor.decays
+            let ratio =
+                tensor.decays
                 ? Self.trustRatio(parameterNorm: parameterSquares.squareRoot(), updateNorm: updateSquares.squareRoot())
                 : 1
             let rate = Float(Double(learningRate) * ratio)

@@ -36,4 +36,3 @@ public struct LearningRateSchedule: Sendable, Equatable {
         return decayStartRate * Float(remaining) / Float(span)
     }
 }
-

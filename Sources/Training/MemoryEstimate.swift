@@ -37,13 +37,16 @@ public struct MemoryEstimate: Sendable {
             scoredHere = 0
             scoringBytes = 0
         }
-        trainingBytes = Double(microBatch)
+        trainingBytes =
+            Double(microBatch)
             * (Double(ActivationMemory.trainingBytesPerSample(config: config, seqLen: seqLen)) + heads)
     }
 
     /// One line with the estimate and its parts, in GiB.
     public var description: String {
-        func gib(_ b: Double) -> String { b >= Double(1 << 40) ? String(format: "%.3g TiB", b / Double(1 << 40)) : String(format: "%.2f GiB", b / Double(1 << 30)) }
+        func gib(_ b: Double) -> String {
+            b >= Double(1 << 40) ? String(format: "%.3g TiB", b / Double(1 << 40)) : String(format: "%.2f GiB", b / Double(1 << 30))
+        }
         return "about \(gib(totalBytes)) per rank: parameters and AdamW moments \(gib(parameterBytes)), "
             + "pool bookkeeping \(gib(poolBytes)), scoring activations of \(scoredHere) candidates \(gib(scoringBytes)), "
             + "a micro-batch of \(microBatch) \(gib(trainingBytes))"

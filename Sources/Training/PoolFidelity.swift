@@ -13,8 +13,10 @@ public enum PoolFidelity {
     /// epoch 0, scored as `sift train` with that seed scores its step p: each of `scorers` and `exact`
     /// score pool p with (seed, counter p). Pools are split over the ranks; every rank returns the same rows,
     /// one per scorer, in order.
-    public static func measure(scorers: [Scorer], exact: Scorer, samples: MLMSampleSource, pools: Int, poolSize: Int,
-                               keep: Int, seed: UInt64, communicator: any Collectives) throws -> [Agreement] {
+    public static func measure(
+        scorers: [Scorer], exact: Scorer, samples: MLMSampleSource, pools: Int, poolSize: Int,
+        keep: Int, seed: UInt64, communicator: any Collectives
+    ) throws -> [Agreement] {
         let stream = CandidateStream(sampleCount: samples.count, seed: seed)
         // sums[3i...3i+2] = (Σ Spearman, Σ overlap, pools with a defined Spearman) of scorer i
         var sums = [Double](repeating: 0, count: 3 * scorers.count)
@@ -24,8 +26,9 @@ public enum PoolFidelity {
             let reference = try exact.losses(pool, from: samples, seed: seed, counter: p)
             for (i, scorer) in scorers.enumerated() {
                 let approximate = try scorer.losses(pool, from: samples, seed: seed, counter: p)
-                let agreement = SelectionFidelity.agreement(approximate: approximate, exact: reference, globalIndices: indices,
-                                                            count: keep)
+                let agreement = SelectionFidelity.agreement(
+                    approximate: approximate, exact: reference, globalIndices: indices,
+                    count: keep)
                 if let s = agreement.spearman {
                     sums[3 * i] += s
                     sums[3 * i + 2] += 1
@@ -35,8 +38,9 @@ public enum PoolFidelity {
         }
         sums = communicator.allreduceSum(sums)
         return scorers.indices.map { i in
-            Agreement(spearman: sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil,
-                      topOverlap: sums[3 * i + 1] / Double(max(1, pools)))
+            Agreement(
+                spearman: sums[3 * i + 2] > 0 ? sums[3 * i] / sums[3 * i + 2] : nil,
+                topOverlap: sums[3 * i + 1] / Double(max(1, pools)))
         }
     }
 }

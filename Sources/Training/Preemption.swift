@@ -1,6 +1,7 @@
 import Core
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Set from a signal handler when the scheduler asks the job to stop (SIGTERM, SIGINT, SIGUSR1).

@@ -11,18 +11,19 @@ extension Trainer {
             plan.share.contains(position) ? prefixSlots[position - plan.share.lowerBound] : nil
         }
         let missing = assigned.filter { kept($0) == nil }
-        var computed: [PrefixSlot] = []   // in the order of `missing`, which keeps `assigned`'s order
+        var computed: [PrefixSlot] = []  // in the order of `missing`, which keeps `assigned`'s order
         inMicroBatches(missing) { positions in
             let chunk = model.forwardPrefix(fill(plan.samples(positions), from: train), dropoutSeed: dropoutSeed, into: prefix)
             computed += positions.indices.map { PrefixSlot(chunk: chunk, row: $0 - positions.startIndex) }
         }
         var slots: [[PrefixSlot]?] = [], next = 0
         inMicroBatches(assigned) { positions in
-            slots.append(positions.map { position in
-                if let slot = kept(position) { return slot }
-                next += 1
-                return computed[next - 1]
-            })
+            slots.append(
+                positions.map { position in
+                    if let slot = kept(position) { return slot }
+                    next += 1
+                    return computed[next - 1]
+                })
         }
         return slots
     }

@@ -11,7 +11,9 @@ public struct RunSummary: Equatable, Sendable {
         public var loss: Double
         public var accuracy: Double
         public init(step: Int, loss: Double, accuracy: Double) {
-            self.step = step; self.loss = loss; self.accuracy = accuracy
+            self.step = step
+            self.loss = loss
+            self.accuracy = accuracy
         }
     }
 
@@ -50,15 +52,26 @@ public struct RunSummary: Equatable, Sendable {
 
     /// Parses a metrics file's text. Throws when it holds no step record; ignores a torn last line.
     public init(metricsJSONLines text: String) throws {
-        steps = 0; ranks = 1; selectingSteps = 0; samplesScored = 0; samplesBackpropagated = 0
-        evaluations = []; final = nil; validationTokens = nil; meanSpearman = nil; meanTopOverlap = nil
-        fidelityChecks = 0; trainingSeconds = 0; phaseSeconds = [:]
+        steps = 0
+        ranks = 1
+        selectingSteps = 0
+        samplesScored = 0
+        samplesBackpropagated = 0
+        evaluations = []
+        final = nil
+        validationTokens = nil
+        meanSpearman = nil
+        meanTopOverlap = nil
+        fidelityChecks = 0
+        trainingSeconds = 0
+        phaseSeconds = [:]
         var plain = (count: 0, seconds: 0.0), selecting = (count: 0, seconds: 0.0, cost: 0.0)
         var spearman = (count: 0, sum: 0.0), overlap = (count: 0, sum: 0.0)
         var lastScored = 0, records = 0
         for line in text.split(separator: "\n") {
             guard let data = line.data(using: .utf8),
-                  let row = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { continue }
+                let row = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            else { continue }
             let step = (row["step"] as? NSNumber)?.intValue ?? 0
             if (row["final"] as? Bool) == true {
                 if let loss = row["val_loss"] as? Double, let accuracy = row["val_accuracy"] as? Double {
@@ -88,13 +101,22 @@ public struct RunSummary: Equatable, Sendable {
             lastScored = scored
             if selected {
                 selectingSteps += 1
-                selecting.count += 1; selecting.seconds += stepSeconds
-                selecting.cost += ((times["scoring"] as? NSNumber)?.doubleValue ?? 0) + ((times["selection"] as? NSNumber)?.doubleValue ?? 0)
+                selecting.count += 1
+                selecting.seconds += stepSeconds
+                selecting.cost +=
+                    ((times["scoring"] as? NSNumber)?.doubleValue ?? 0) + ((times["selection"] as? NSNumber)?.doubleValue ?? 0)
             } else {
-                plain.count += 1; plain.seconds += stepSeconds
+                plain.count += 1
+                plain.seconds += stepSeconds
             }
-            if let s = row["fidelity_spearman"] as? Double { spearman.count += 1; spearman.sum += s }
-            if let o = row["fidelity_top_overlap"] as? Double { overlap.count += 1; overlap.sum += o }
+            if let s = row["fidelity_spearman"] as? Double {
+                spearman.count += 1
+                spearman.sum += s
+            }
+            if let o = row["fidelity_top_overlap"] as? Double {
+                overlap.count += 1
+                overlap.sum += o
+            }
             if let loss = row["val_loss"] as? Double, let accuracy = row["val_accuracy"] as? Double {
                 evaluations.append(Evaluation(step: step, loss: loss, accuracy: accuracy))
             }
@@ -114,4 +136,3 @@ public struct RunSummary: Equatable, Sendable {
     /// Seconds of all phases summed over the run (rank 0).
     public var phaseTotal: Double { phaseSeconds.values.reduce(0, +) }
 }
-

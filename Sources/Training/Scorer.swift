@@ -20,8 +20,9 @@ public final class Scorer {
     ///   - reference: the training data's unigram reference; required when `path.classes > 0`.
     ///   - microBatch: samples per forward pass.
     public init(model: BertForMaskedLM, path: ScoringPath, reference: UnigramReference? = nil, microBatch: Int) {
-        precondition(path.classes == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
-                     "a scoring vocabulary needs the unigram counts of the model's vocabulary")
+        precondition(
+            path.classes == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
+            "a scoring vocabulary needs the unigram counts of the model's vocabulary")
         precondition((1...model.config.numLayers).contains(path.exitLayer) && microBatch >= 1, "invalid scoring path")
         self.model = model
         self.path = path
@@ -41,10 +42,13 @@ public final class Scorer {
     ///   - seed, counter: key the path's random streams (dropout, kept positions): the run's seed and the step.
     ///   - times: adds the time spent filling batches to `data` and scoring them to `scoring`.
     /// - Throws: `BatchError` when `validatesBatches` is set and a batch does not fit the model.
-    public func score(_ samples: [(index: Int, epoch: Int)], from source: MLMSampleSource, seed: UInt64, counter: Int,
-                      times: inout PhaseTimes, _ body: (Int, MLMBatch, [SampleLoss], Int?) -> Void) throws {
+    public func score(
+        _ samples: [(index: Int, epoch: Int)], from source: MLMSampleSource, seed: UInt64, counter: Int,
+        times: inout PhaseTimes, _ body: (Int, MLMBatch, [SampleLoss], Int?) -> Void
+    ) throws {
         if batches?.seqLen != source.seqLen { batches = BatchCache(largest: microBatch, seqLen: source.seqLen) }
-        let positions = path.positions > 0
+        let positions =
+            path.positions > 0
             ? (limit: path.positions, key: RandomStream.scoringPositions.key(seed: seed, counter: counter)) : nil
         let dropoutSeed = Scorer.dropoutSeed(seed: seed, counter: counter)
         prefix?.reset()

@@ -24,8 +24,7 @@ public struct SiftStart: Codable, Sendable, Equatable {
     /// The gate of `options`: already decided when it does not depend on the learned share — at
     /// `--sift-delay`, or never for a policy that does not select.
     public init(options: TrainingOptions) {
-        if !options.policy.selects { startStep = Int.max }
-        else if !options.startsByLearnedShare { startStep = options.siftDelay }
+        if !options.policy.selects { startStep = Int.max } else if !options.startsByLearnedShare { startStep = options.siftDelay }
     }
 
     /// Whether `observe` still needs the step's unigram loss.

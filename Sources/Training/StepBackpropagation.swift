@@ -18,8 +18,9 @@ extension Trainer {
     /// tokens), so the summed gradient is that of the mean over all selected tokens; the last micro-batch's
     /// backward starts the bucket allreduces, and the step waits for them here.
     func backpropagate(_ plan: StepPlan, _ result: GlobalSelectionResult) throws -> TrainedSums {
-        let assigned = GlobalSelection.assignment(result, poolSize: plan.pool.count, rank: communicator.rank,
-                                                  size: communicator.size, rebalance: options.rebalance)
+        let assigned = GlobalSelection.assignment(
+            result, poolSize: plan.pool.count, rank: communicator.rank,
+            size: communicator.size, rebalance: options.rebalance)
         var microBatches: [MLMBatch] = []
         var microBatchPositions: [ArraySlice<Int>] = []
         var localMasked = 0
@@ -30,7 +31,9 @@ extension Trainer {
                 let mb = fill(plan.samples(positions), from: train)
                 localMasked += mb.maskedTokenCount
                 if let waiting {
-                    unigramSum += mb.labels.withUnsafeBufferPointer { waiting.totalLoss(labels: $0.baseAddress!, count: mb.count * mb.seqLen).sum }
+                    unigramSum += mb.labels.withUnsafeBufferPointer {
+                        waiting.totalLoss(labels: $0.baseAddress!, count: mb.count * mb.seqLen).sum
+                    }
                 }
                 microBatches.append(mb)
                 microBatchPositions.append(positions)
@@ -53,8 +56,9 @@ extension Trainer {
             for (k, mb) in microBatches.enumerated() {
                 let last = k == microBatches.count - 1
                 let resume = k < microBatchSlots.count ? microBatchSlots[k].map { (prefix: prefix!, slots: $0) } : nil
-                let stats = model.forwardBackward(mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed, resumingFrom: resume,
-                                                  onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
+                let stats = model.forwardBackward(
+                    mb, lossWeight: lossWeight, dropoutSeed: dropoutSeed, resumingFrom: resume,
+                    onGradientsReady: last ? { self.buckets.gradientsReady(from: $0) } : nil)
                 for s in stats { lossSum += Double(s.lossSum) }
                 if records { trained += trainingRecords(mb, stats: stats, positions: microBatchPositions[k]) }
             }

@@ -23,9 +23,12 @@ final class StepMonitor {
     init(options: TrainingOptions, communicator: any Collectives) {
         faults = options.faults
         self.communicator = communicator
-        watchdog = options.watchdogSeconds > 0
-            ? Watchdog(timeout: options.watchdogSeconds, rank: communicator.rank,
-                       peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil) {
+        watchdog =
+            options.watchdogSeconds > 0
+            ? Watchdog(
+                timeout: options.watchdogSeconds, rank: communicator.rank,
+                peers: communicator.size > 1 ? PeerProbe(communicator: communicator) : nil
+            ) {
                 communicator.abort(code: ExitStatus.stalled.rawValue)
             }
             : nil

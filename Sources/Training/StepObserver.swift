@@ -29,21 +29,25 @@ final class StepObserver {
     /// - Parameters:
     ///   - total: the run's length in steps, 0 while it is not known (a schedule being fitted).
     ///   - elapsed: training seconds so far (all ranks agree), `runElapsed` those of this process.
-    func stepFinished(_ record: StepRecord, samplesScored: Int, samplesBackpropagated: Int, elapsed: Double,
-                      runElapsed: Double, stepsDone: Int, total: Int, times: PhaseTimes, evaluation: EvaluationResult?,
-                      ranks: Int, tokensPerSecond: Double) {
+    func stepFinished(
+        _ record: StepRecord, samplesScored: Int, samplesBackpropagated: Int, elapsed: Double,
+        runElapsed: Double, stepsDone: Int, total: Int, times: PhaseTimes, evaluation: EvaluationResult?,
+        ranks: Int, tokensPerSecond: Double
+    ) {
         if let e = evaluation { lastEvaluation = e }
         if metrics != nil || tensorboard != nil {
-            let line = record.metricsLine(samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                          elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks)
+            let line = record.metricsLine(
+                samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                elapsed: elapsed, times: times, evaluation: evaluation, ranks: ranks)
             metrics?.write(MetricsLine.json(line))
             tensorboard?.write(line, selects: selects)
             reportTensorBoardFailure()
         }
         if let trace = record.selection { selectionLog?.write(trace.json(step: record.step)) }
-        progress.update(step: record.step, of: total, record: record, evaluation: lastEvaluation,
-                        tokensPerSecond: tokensPerSecond, elapsed: runElapsed, stepsDone: stepsDone,
-                        force: evaluation != nil || record.step % logEvery == 0)
+        progress.update(
+            step: record.step, of: total, record: record, evaluation: lastEvaluation,
+            tokensPerSecond: tokensPerSecond, elapsed: runElapsed, stepsDone: stepsDone,
+            force: evaluation != nil || record.step % logEvery == 0)
     }
 
     /// A line for the log (rank 0), after ending a live progress line.
@@ -54,11 +58,14 @@ final class StepObserver {
 
     /// The final evaluation: a line for the reader and the metrics file's closing row.
     func finished(step: Int, final: EvaluationResult, elapsed: Double) {
-        say(String(format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens",
-                   final.loss, 100 * final.accuracy, final.maskedTokens))
-        let line = MetricsLine.FinalLine(step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
-                                         valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
-                                         valMaskedTokens: final.maskedTokens, elapsed: MetricsLine.rounded(elapsed, "%.3f"))
+        say(
+            String(
+                format: "final validation: loss %.4f, accuracy %.2f%% over %d masked tokens",
+                final.loss, 100 * final.accuracy, final.maskedTokens))
+        let line = MetricsLine.FinalLine(
+            step: step, valLoss: MetricsLine.rounded(final.loss, "%.6f"),
+            valAccuracy: MetricsLine.rounded(final.accuracy, "%.6f"),
+            valMaskedTokens: final.maskedTokens, elapsed: MetricsLine.rounded(elapsed, "%.3f"))
         metrics?.write(MetricsLine.json(line))
         tensorboard?.write(line)
         reportTensorBoardFailure()

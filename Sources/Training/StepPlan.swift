@@ -32,7 +32,8 @@ extension Trainer {
         let (pool, epochs) = stream.candidates(from: siftStart.streamStart(atStep: step, options: options), count: size)
         let fresh: [Bool] = selects && scorer != nil ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
         let share = GlobalSelection.share(poolSize: size, rank: communicator.rank, size: communicator.size)
-        return StepPlan(pool: pool, epochs: epochs, share: share, selects: selects,
-                        rule: selects ? options.effectiveRule : nil, fresh: fresh)
+        return StepPlan(
+            pool: pool, epochs: epochs, share: share, selects: selects,
+            rule: selects ? options.effectiveRule : nil, fresh: fresh)
     }
 }

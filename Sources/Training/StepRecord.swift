@@ -1,6 +1,6 @@
 import Core
-import Selection
 import Foundation
+import Selection
 
 /// Statistics of one optimizer step, identical on every rank.
 struct StepRecord {
@@ -29,8 +29,10 @@ struct StepRecord {
     var selection: SelectionTrace? = nil
 
     /// The step's line of the metrics file (docs/METRICS.md), rounded as documented there.
-    func metricsLine(samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
-                     evaluation: EvaluationResult?, ranks: Int) -> MetricsLine.StepLine {
+    func metricsLine(
+        samplesScored: Int, samplesBackpropagated: Int, elapsed: Double, times: PhaseTimes,
+        evaluation: EvaluationResult?, ranks: Int
+    ) -> MetricsLine.StepLine {
         func r(_ x: Double, _ format: String = "%.6f") -> Double { MetricsLine.rounded(x, format) }
         return MetricsLine.StepLine(
             step: step, elapsed: r(elapsed, "%.3f"), ranks: ranks, samplesScored: samplesScored,
@@ -38,7 +40,8 @@ struct StepRecord {
             gradNorm: r(gradientNorm), threshold: threshold.map { r(Double($0)) }, meanCandidateLoss: meanCandidateLoss.map { r($0) },
             meanSelectedLoss: meanSelectedLoss.map { r($0) }, selectedPerRank: selectedPerRank, imbalance: r(imbalance, "%.4f"),
             maskedTokens: maskedTokens, times: times.rounded, fidelitySpearman: fidelity?.spearman.map { r($0) },
-            fidelityTopOverlap: fidelity.map { r($0.topOverlap, "%.4f") }, learnedShare: learnedShare.map { r($0) }, valLoss: evaluation.map { r($0.loss) },
+            fidelityTopOverlap: fidelity.map { r($0.topOverlap, "%.4f") }, learnedShare: learnedShare.map { r($0) },
+            valLoss: evaluation.map { r($0.loss) },
             valAccuracy: evaluation.map { r($0.accuracy) })
     }
 }

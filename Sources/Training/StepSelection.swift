@@ -8,9 +8,10 @@ extension Trainer {
     func select(_ plan: StepPlan, losses: [Float], scores: [Float]?) throws -> GlobalSelectionResult {
         let exchange = options.selectionExchange  // resolved by `Trainer.init`: never `auto`
         var result = monitor.run(.selection) {
-            selection.select(localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
-                             rule: plan.rule, history: &history, beta: options.beta,
-                             seed: options.seed, step: step, exchange: exchange)
+            selection.select(
+                localLosses: losses, localScores: scores, pool: plan.pool, count: options.batchSize,
+                rule: plan.rule, history: &history, beta: options.beta,
+                seed: options.seed, step: step, exchange: exchange)
         }
         // +∞ is allowed only as a `last-loss` candidate without a recorded loss.
         if result.invalidLosses > 0 || (result.infiniteLosses > 0 && !options.ranksByTrainingLoss) {
@@ -32,8 +33,10 @@ extension Trainer {
     /// On `--fidelity-every` steps that select, off the training clock: how well the losses the selection
     /// used rank the pool against its exact losses (`SelectionFidelity.agreement`). `losses` are this rank's
     /// approximate losses, gathered here when the selection did not gather them.
-    func measureFidelityIfDue(_ plan: StepPlan, _ result: GlobalSelectionResult,
-                              losses: [Float]) throws -> SelectionFidelity.Agreement? {
+    func measureFidelityIfDue(
+        _ plan: StepPlan, _ result: GlobalSelectionResult,
+        losses: [Float]
+    ) throws -> SelectionFidelity.Agreement? {
         guard plan.selects, options.fidelityEvery > 0, (step + 1) % options.fidelityEvery == 0 else { return nil }
         return try monitor.offTheClock {
             let exact = try exactScorer.losses(Array(plan.samples(plan.share)), from: train, seed: options.seed, counter: step)

@@ -12,8 +12,10 @@ enum StopReason: Equatable {
     case targetReached(accuracy: Double, seconds: Double, samples: Int)
 
     /// The first reason to stop after step `step` at the agreed clock `now`, in the order above, or nil.
-    init?(options: TrainingOptions, step: Int, now: Double, preempted: Bool,
-          targetReached: (seconds: Double, samples: Int, step: Int)?) {
+    init?(
+        options: TrainingOptions, step: Int, now: Double, preempted: Bool,
+        targetReached: (seconds: Double, samples: Int, step: Int)?
+    ) {
         if preempted {
             self = .preempted
         } else if let last = options.stopAfter, step >= last {
@@ -34,8 +36,9 @@ enum StopReason: Equatable {
         case .paused: return "stopped after step \(step) as asked (--stop-after); continue with --resume"
         case .outOfTime(let budget): return "time budget of \(Int(budget)) s reached at step \(step)"
         case .targetReached(let accuracy, let seconds, let samples):
-            return String(format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
-                          100 * accuracy, step, seconds, samples)
+            return String(
+                format: "target accuracy %.1f%% reached at step %d after %.1f s and %d backpropagated samples",
+                100 * accuracy, step, seconds, samples)
         }
     }
 }

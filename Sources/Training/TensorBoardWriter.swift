@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import Core
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// Writes scalars to a TensorBoard event file (rank 0 only, `sift train --tensorboard DIR`).
 ///
@@ -113,9 +114,9 @@ public final class TensorBoardWriter {
             var done = 0
             while done < raw.count {
                 #if canImport(Glibc)
-                let n = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                    let n = Glibc.write(descriptor, raw.baseAddress! + done, raw.count - done)
                 #else
-                let n = Darwin.write(descriptor, raw.baseAddress! + done, raw.count - done)
+                    let n = Darwin.write(descriptor, raw.baseAddress! + done, raw.count - done)
                 #endif
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {

@@ -69,16 +69,20 @@ public final class Trainer {
     ///   - validation: held-out samples with fixed masks, or nil to skip evaluation.
     ///   - reference: the unigram reference of the reducible score (required when `options.score` is `.reducible`).
     ///   - output: where rank 0's progress lines go.
-    public init(options: TrainingOptions, model: BertForMaskedLM, communicator: any Collectives,
-                train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
-                reference: UnigramReference? = nil, output: @escaping (String) -> Void) {
+    public init(
+        options: TrainingOptions, model: BertForMaskedLM, communicator: any Collectives,
+        train: MLMSampleSource, validation: MLMSampleSource?, vocabHash: String,
+        reference: UnigramReference? = nil, output: @escaping (String) -> Void
+    ) {
         let options = options.resolvingExchange(ranks: communicator.size)
         precondition(options.score == .loss || reference != nil, "the reducible score needs a unigram reference")
-        precondition(options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
-                     "--score-vocabulary needs the unigram counts of the model's vocabulary")
-        precondition(!options.startsByLearnedShare
-                     || reference?.negativeLogProbability.count == model.config.vocabSize,
-                     "--sift-start-learned needs the unigram counts of the model's vocabulary")
+        precondition(
+            options.scoreVocabulary == 0 || reference?.negativeLogProbability.count == model.config.vocabSize,
+            "--score-vocabulary needs the unigram counts of the model's vocabulary")
+        precondition(
+            !options.startsByLearnedShare
+                || reference?.negativeLogProbability.count == model.config.vocabSize,
+            "--sift-start-learned needs the unigram counts of the model's vocabulary")
         siftStart = SiftStart(options: options)
         self.reference = reference
         model.denseLastLayer = options.denseLastLayer
@@ -94,9 +98,11 @@ public final class Trainer {
         self.vocabHash = vocabHash
         self.output = output
         optimizer = options.optimizer.make(layout: model.layout, weightDecay: options.weightDecay)
-        buckets = GradientBuckets(gradients: model.gradients, communicator: communicator,
-                                  bucketBytes: options.bucketBytes, overlap: options.overlap, bfloat16: options.bfloat16Gradients)
-        schedule = options.fitsScheduleToBudget
+        buckets = GradientBuckets(
+            gradients: model.gradients, communicator: communicator,
+            bucketBytes: options.bucketBytes, overlap: options.overlap, bfloat16: options.bfloat16Gradients)
+        schedule =
+            options.fitsScheduleToBudget
             ? .open(peak: options.learningRate, warmupSteps: options.warmupSteps)
             : LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps, totalSteps: options.steps)
         history = options.keepsScoreHistory ? ScoreHistory(capacity: options.historyLength) : nil

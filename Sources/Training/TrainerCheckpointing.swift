@@ -91,8 +91,9 @@ extension Trainer {
         if let gate = state.siftStart { siftStart = gate }
         if let snapshot = state.staleScores, staleTable != nil {
             guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
-                throw TrainingError(message: "checkpoint in \(dir) holds a stale-score table that does not fit "
-                                    + "the \(train.count) training samples")
+                throw TrainingError(
+                    message: "checkpoint in \(dir) holds a stale-score table that does not fit "
+                        + "the \(train.count) training samples")
             }
             staleTable = table
         }
@@ -104,17 +105,19 @@ extension Trainer {
         monitor.enter(.checkpoint, step: step)
         var failure: String?
         if isRoot {
-            var state = CheckpointState(config: model.config, step: step, seed: options.seed,
-                                        samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                        elapsedSeconds: elapsed, runFingerprint: options.fingerprint, vocabHash: vocabHash)
+            var state = CheckpointState(
+                config: model.config, step: step, seed: options.seed,
+                samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                elapsedSeconds: elapsed, runFingerprint: options.fingerprint, vocabHash: vocabHash)
             state.fittedSchedule = fittedSchedule
             state.scoreHistory = history?.values
             state.staleScores = staleTable?.snapshot
             if options.startsByLearnedShare { state.siftStart = siftStart }
             do {
-                try TrainingCheckpoint.save(state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
-                                            directory: directory, keep: options.keepCheckpoints,
-                                            pauseSeconds: options.faults.savePause)
+                try TrainingCheckpoint.save(
+                    state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,
+                    directory: directory, keep: options.keepCheckpoints,
+                    pauseSeconds: options.faults.savePause)
             } catch {
                 failure = "\(error)"
             }

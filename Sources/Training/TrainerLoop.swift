@@ -19,14 +19,16 @@ extension Trainer {
             if let e = evaluation, let target = options.targetAccuracy, e.accuracy >= target, run.targetReached == nil {
                 run.targetReached = (now, samplesBackpropagated, step)
             }
-            reporter.stepFinished(record, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                                  elapsed: now, runElapsed: now - elapsedBefore, stepsDone: step - run.firstStep,
-                                  total: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps,
-                                  times: monitor.times, evaluation: evaluation, ranks: communicator.size,
-                                  tokensPerSecond: Double(record.tokens) / run.lastStepSeconds)
+            reporter.stepFinished(
+                record, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+                elapsed: now, runElapsed: now - elapsedBefore, stepsDone: step - run.firstStep,
+                total: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps,
+                times: monitor.times, evaluation: evaluation, ranks: communicator.size,
+                tokensPerSecond: Double(record.tokens) / run.lastStepSeconds)
             stop = StopReason(options: options, step: step, now: now, preempted: preempted, targetReached: run.targetReached)
             if let dir = options.checkpointDirectory,
-               (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop != nil || step == stepLimit {
+                (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) || stop != nil || step == stepLimit
+            {
                 try saveCheckpoint(directory: dir, elapsed: now)
             }
         }
@@ -34,10 +36,11 @@ extension Trainer {
         // A preempted run skips the final evaluation: the scheduler's grace period is for the checkpoint.
         let final = stop == .preempted ? nil : try finalEvaluation(reporter, trainedFor: run.trainedFor)
         monitor.stop()
-        return TrainingResult(steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
-                               elapsedSeconds: run.trainedFor, finalEvaluation: final,
-                               targetReached: stop == .preempted ? nil : run.targetReached, phaseTimes: run.totalTimes,
-                               stepsTimed: run.stepsTimed, firstStepSeconds: run.firstStepSeconds, preempted: stop == .preempted)
+        return TrainingResult(
+            steps: step, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
+            elapsedSeconds: run.trainedFor, finalEvaluation: final,
+            targetReached: stop == .preempted ? nil : run.targetReached, phaseTimes: run.totalTimes,
+            stepsTimed: run.stepsTimed, firstStepSeconds: run.firstStepSeconds, preempted: stop == .preempted)
     }
 
     /// The step the loop runs to: `--steps`, or the fitted schedule's length once known.
@@ -51,7 +54,8 @@ extension Trainer {
     fileprivate func tallyStep(_ run: inout RunTally) throws {
         run.lastStepSeconds = monitor.stepSeconds
         if options.fitsScheduleToBudget && fittedSchedule == nil {
-            calibrate(stepSeconds: run.lastStepSeconds, elapsed: run.elapsed(before: elapsedBefore, offTheClock: monitor.secondsOffTheClock))
+            calibrate(
+                stepSeconds: run.lastStepSeconds, elapsed: run.elapsed(before: elapsedBefore, offTheClock: monitor.secondsOffTheClock))
         }
         run.totalTimes.add(monitor.times)
         if run.stepsTimed == 0 { run.firstStepSeconds = communicator.allreduceMax(run.lastStepSeconds) }
@@ -69,8 +73,10 @@ extension Trainer {
     /// The training clock and whether any rank was asked to stop (preemption), agreed in one collective so
     /// that every rank takes the same stop decision; re-fits a budget-fitted schedule to it.
     fileprivate func agreeOnClock(_ run: inout RunTally) -> (now: Double, preempted: Bool) {
-        let agreed = communicator.allreduceMax([run.elapsed(before: elapsedBefore, offTheClock: monitor.secondsOffTheClock),
-                                                Double(Preemption.requested)])
+        let agreed = communicator.allreduceMax([
+            run.elapsed(before: elapsedBefore, offTheClock: monitor.secondsOffTheClock),
+            Double(Preemption.requested)
+        ])
         run.trainedFor = agreed[0]
         refit(now: agreed[0])
         return (agreed[0], agreed[1] > 0)

@@ -23,16 +23,18 @@ extension Trainer {
         step += 1
         samplesScored += plan.freshCount
         samplesBackpropagated += options.batchSize
-        var record = StepRecord(step: step, trainLoss: trainLoss, learningRate: learningRate, gradientNorm: norm,
-                                threshold: selected.threshold,
-                                meanCandidateLoss: selected.meanCandidateLoss, meanSelectedLoss: selected.meanSelectedLoss,
-                                selectedPerRank: selected.selectedPerRank, imbalance: selected.imbalance,
-                                maskedTokens: trained.globalMasked, tokens: options.batchSize * train.seqLen, fidelity: fidelity)
+        var record = StepRecord(
+            step: step, trainLoss: trainLoss, learningRate: learningRate, gradientNorm: norm,
+            threshold: selected.threshold,
+            meanCandidateLoss: selected.meanCandidateLoss, meanSelectedLoss: selected.meanSelectedLoss,
+            selectedPerRank: selected.selectedPerRank, imbalance: selected.imbalance,
+            maskedTokens: trained.globalMasked, tokens: options.batchSize * train.seqLen, fidelity: fidelity)
         record.learnedShare = learnedShare
         if options.selectionLogPath != nil {
-            record.selection = SelectionTrace(pool: plan.pool, losses: selected.poolLosses,
-                                              scores: scores == nil ? nil : selected.poolScores,
-                                              selected: selected.selectedPositions.map { plan.pool[$0] })
+            record.selection = SelectionTrace(
+                pool: plan.pool, losses: selected.poolLosses,
+                scores: scores == nil ? nil : selected.poolScores,
+                selected: selected.selectedPositions.map { plan.pool[$0] })
         }
         return record
     }
@@ -45,8 +47,9 @@ extension Trainer {
             let scale: Float = norm > Double(options.clipNorm) ? Float(Double(options.clipNorm) / norm) : 1
             let lr = schedule.rate(at: step + 1)
             if norm.isFinite {
-                optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr,
-                                 step: step + 1, gradientScale: scale)
+                optimizer.update(
+                    parameters: model.parameters, gradients: model.gradients, learningRate: lr,
+                    step: step + 1, gradientScale: scale)
             }
             return (norm, lr)
         }
@@ -68,8 +71,10 @@ extension Trainer {
         guard waiting else { return (trainLoss, nil) }
         siftStart.observe(step: step, trainLoss: trainLoss, unigramLoss: totals[1] / Double(trained.globalMasked), options: options)
         if let start = siftStart.startStep, isRoot {
-            output(String(format: "selection starts at step %d: the model has learned %.3f of the unigram loss "
-                          + "(--sift-start-learned %.3f)", start + 1, siftStart.learnedShare, options.siftStartLearned))
+            output(
+                String(
+                    format: "selection starts at step %d: the model has learned %.3f of the unigram loss "
+                        + "(--sift-start-learned %.3f)", start + 1, siftStart.learnedShare, options.siftStartLearned))
         }
         return (trainLoss, siftStart.learnedShare)
     }

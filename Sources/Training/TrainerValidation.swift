@@ -16,7 +16,9 @@ extension Trainer {
         let mine = GlobalSelection.share(poolSize: n, rank: communicator.rank, size: communicator.size)
         var sums = [0.0, 0.0, 0.0, 0.0]
         for s in try exactScorer.sampleLosses(mine.map { (index: $0, epoch: 0) }, from: validation) {
-            sums[0] += Double(s.lossSum); sums[1] += Double(s.maskedTokens); sums[2] += Double(s.correct)
+            sums[0] += Double(s.lossSum)
+            sums[1] += Double(s.maskedTokens)
+            sums[2] += Double(s.correct)
         }
         if let reference {
             // The unigram model's loss on the same masked tokens, for the learned share.
@@ -24,13 +26,16 @@ extension Trainer {
             while start < mine.upperBound {
                 let end = min(start + options.microBatch, mine.upperBound)
                 let mb = fill((start..<end).map { (index: $0, epoch: 0) }[...], from: validation)
-                sums[3] += mb.labels.withUnsafeBufferPointer { reference.totalLoss(labels: $0.baseAddress!, count: mb.count * mb.seqLen).sum }
+                sums[3] += mb.labels.withUnsafeBufferPointer {
+                    reference.totalLoss(labels: $0.baseAddress!, count: mb.count * mb.seqLen).sum
+                }
                 start = end
             }
         }
         sums = communicator.allreduceSum(sums)
         guard sums[1] > 0 else { return EvaluationResult(loss: 0, accuracy: 0, maskedTokens: 0) }
-        return EvaluationResult(loss: sums[0] / sums[1], accuracy: sums[2] / sums[1], maskedTokens: Int(sums[1]),
-                                unigramLoss: reference == nil ? nil : sums[3] / sums[1])
+        return EvaluationResult(
+            loss: sums[0] / sums[1], accuracy: sums[2] / sums[1], maskedTokens: Int(sums[1]),
+            unigramLoss: reference == nil ? nil : sums[3] / sums[1])
     }
 }

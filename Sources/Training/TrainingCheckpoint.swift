@@ -22,8 +22,10 @@ public enum TrainingCheckpoint {
     /// between them, so a test can kill the writer in the middle of a save.
     /// - Returns: the path written.
     @discardableResult
-    public static func save(state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer,
-                            directory: String, keep: Int, pauseSeconds: Double = 0) throws -> String {
+    public static func save(
+        state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer,
+        directory: String, keep: Int, pauseSeconds: Double = 0
+    ) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let header = try JSONEncoder().encode(state)
         let final = (directory as NSString).appendingPathComponent(fileName(step: state.step))
@@ -71,7 +73,8 @@ public enum TrainingCheckpoint {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         return names.compactMap { name -> (Int, String)? in
             guard name.hasPrefix("step-"), name.hasSuffix(".ckpt"),
-                  let step = Int(name.dropFirst(5).dropLast(5)) else { return nil }
+                let step = Int(name.dropFirst(5).dropLast(5))
+            else { return nil }
             return (step, (directory as NSString).appendingPathComponent(name))
         }.sorted { $0.0 < $1.0 }
     }
@@ -90,8 +93,9 @@ public enum TrainingCheckpoint {
             // The length is untrusted: read as unsigned and bounded by the file before any slice uses it.
             let rawLength = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             guard rawLength > 0, rawLength <= UInt64(data.count - 16) else {
-                throw CheckpointError.truncated(path: path, expected: rawLength > UInt64(Int.max - 16) ? Int.max : 16 + Int(rawLength),
-                                                actual: data.count)
+                throw CheckpointError.truncated(
+                    path: path, expected: rawLength > UInt64(Int.max - 16) ? Int.max : 16 + Int(rawLength),
+                    actual: data.count)
             }
             let headerLength = Int(rawLength)
             let state: CheckpointState
@@ -129,7 +133,8 @@ public enum TrainingCheckpoint {
         let orStart = "pass --resume-or-start to start from step 0 when there is no checkpoint"
         guard fm.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             if startIfNone { return ResumePoint(checkpoint: nil) }
-            throw CheckpointError.cannotResume(directory: directory, reason: "--checkpoint-dir does not exist (check the path, or \(orStart))")
+            throw CheckpointError.cannotResume(
+                directory: directory, reason: "--checkpoint-dir does not exist (check the path, or \(orStart))")
         }
         guard isDirectory.boolValue else {
             throw CheckpointError.cannotResume(directory: directory, reason: "--checkpoint-dir is a file, not a directory")
@@ -148,9 +153,11 @@ public enum TrainingCheckpoint {
         }
         if found == nil && !startIfNone {
             if entries.isEmpty { throw CheckpointError.cannotResume(directory: directory, reason: "it holds no checkpoint (\(orStart))") }
-            throw CheckpointError.cannotResume(directory: directory, reason: "every checkpoint is damaged: "
-                + damaged.map { "\($0.error)" }.joined(separator: "; ")
-                + "; nothing was changed (pass --resume-or-start to move them aside as NAME.damaged and start from step 0)")
+            throw CheckpointError.cannotResume(
+                directory: directory,
+                reason: "every checkpoint is damaged: "
+                    + damaged.map { "\($0.error)" }.joined(separator: "; ")
+                    + "; nothing was changed (pass --resume-or-start to move them aside as NAME.damaged and start from step 0)")
         }
         var point = ResumePoint(checkpoint: found)
         for d in damaged {
@@ -176,7 +183,10 @@ public enum TrainingCheckpoint {
     /// Renames a damaged checkpoint to `NAME.damaged` (`NAME.damaged-2`, … if taken) and returns the new path.
     static func setAside(_ path: String) throws -> String {
         var target = path + ".damaged", k = 1
-        while FileManager.default.fileExists(atPath: target) { k += 1; target = path + ".damaged-\(k)" }
+        while FileManager.default.fileExists(atPath: target) {
+            k += 1
+            target = path + ".damaged-\(k)"
+        }
         guard rename(path, target) == 0 else {
             throw CheckpointError.io(path: path, reason: DurableFile.errnoText("cannot move the damaged file aside"))
         }

@@ -174,8 +174,9 @@ public struct TrainingOptions: Sendable {
         case .vanilla, .lastLoss: return nil
         case .exact: return ScoringPath(exitLayer: numLayers, reusesForward: reuseScoringForward)
         case .sift, .proportional:
-            return ScoringPath(exitLayer: exitLayer, positions: scorePositions, classes: scoreVocabulary,
-                               reusesForward: reuseScoringForward)
+            return ScoringPath(
+                exitLayer: exitLayer, positions: scorePositions, classes: scoreVocabulary,
+                reusesForward: reuseScoringForward)
         }
     }
 
@@ -282,7 +283,7 @@ extension TrainingOptions {
         "steps": ("--steps", "none (schedule fitted to --time-budget)"), "budget": ("--time-budget", "none"),
         "refit": ("--schedule-refit-every", "none"), "wd": ("--weight-decay", "none"), "clip": ("--clip-norm", "none"),
         "seed": ("--seed", "none"), "mask": ("--mask", "tokens"),
-        "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue),
+        "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue)
     ]
 
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per

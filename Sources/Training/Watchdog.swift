@@ -90,18 +90,23 @@ public final class Watchdog: @unchecked Sendable {
                 if !silent.isEmpty {
                     let me = PeerProbe.describe(peers.peers[rank])
                     for s in silent {
-                        StandardError.line(String(format: "error: watchdog: %@ lost %@: %@; waited %.0f s in phase '%@' of step %d; aborting the job\n",
-                                                  me, PeerProbe.describe(s.peer), s.reason, waited, phase.rawValue, step))
+                        StandardError.line(
+                            String(
+                                format: "error: watchdog: %@ lost %@: %@; waited %.0f s in phase '%@' of step %d; aborting the job\n",
+                                me, PeerProbe.describe(s.peer), s.reason, waited, phase.rawValue, step))
                     }
                     abort()
                 }
             }
             if waited > timeout {
-                let why = phase.isCollective
+                let why =
+                    phase.isCollective
                     ? "waiting in a collective: another rank is stuck, died, or is calling a different collective"
                     : "no progress in local work"
-                let line = String(format: "error: watchdog: rank %d stalled for %.0f s in phase '%@' of step %d (%@); aborting the job (--watchdog-seconds %.0f)\n",
-                                  rank, waited, phase.rawValue, step, why, timeout)
+                let line = String(
+                    format:
+                        "error: watchdog: rank %d stalled for %.0f s in phase '%@' of step %d (%@); aborting the job (--watchdog-seconds %.0f)\n",
+                    rank, waited, phase.rawValue, step, why, timeout)
                 StandardError.line(line)
                 abort()
             }

@@ -14,15 +14,15 @@ struct AdviseCommand: ParsableCommand {
         commandName: "advise",
         abstract: "Measure whether SIFT's selection would pay from a checkpoint on, and recommend a configuration.",
         discussion: """
-        From the model and the data, per seed: vanilla for --probe-steps N and for 3N/4 steps, and each selecting \
-        configuration (--exit-layers × --select-fractions) for 3N/4 steps, every run from the model's weights with \
-        its own schedule. The final validation accuracies, and separately the losses, give the share of vanilla's \
-        steps selection saves per backpropagated sample (the gain) on each metric; the runs' step times give its \
-        overhead; the predicted wall-clock ratio to reach vanilla's accuracy (or loss) is (1 − gain)(1 + overhead). \
-        Both are printed, with a line where they disagree; the verdict follows --metric. Also prints how well each exit layer ranks real pools \
-        against the exact loss. Run under mpirun like `sift train`: the probe uses every rank. How the method \
-        was checked: docs/EXPERIMENTS.md.
-        """)
+            From the model and the data, per seed: vanilla for --probe-steps N and for 3N/4 steps, and each selecting \
+            configuration (--exit-layers × --select-fractions) for 3N/4 steps, every run from the model's weights with \
+            its own schedule. The final validation accuracies, and separately the losses, give the share of vanilla's \
+            steps selection saves per backpropagated sample (the gain) on each metric; the runs' step times give its \
+            overhead; the predicted wall-clock ratio to reach vanilla's accuracy (or loss) is (1 − gain)(1 + overhead). \
+            Both are printed, with a line where they disagree; the verdict follows --metric. Also prints how well each exit layer ranks real pools \
+            against the exact loss. Run under mpirun like `sift train`: the probe uses every rank. How the method \
+            was checked: docs/EXPERIMENTS.md.
+            """)
 
     @Option(help: "Warm start: a HuggingFace-format directory, a checkpoint file, or a checkpoint directory.")
     var model: String
@@ -52,10 +52,11 @@ struct AdviseCommand: ParsableCommand {
     var fidelityPools: Int = ProbePlan().fidelityPools
     @Option(help: "Dropout probability (hidden and attention).")
     var dropout: Float = 0.1
-    @Option(help: """
-        The validation metric the verdict follows: accuracy (masked-token accuracy, the paper's metric: time to a \
-        target accuracy) or loss (cross-entropy, nats). Both are measured and printed.
-        """)
+    @Option(
+        help: """
+            The validation metric the verdict follows: accuracy (masked-token accuracy, the paper's metric: time to a \
+            target accuracy) or loss (cross-entropy, nats). Both are measured and printed.
+            """)
     var metric: ProbeGain.Metric = ProbePlan().metric
     @Option(help: "Also write the measurements and the verdict (both metrics) as JSON to this file.")
     var json: String?
@@ -125,12 +126,16 @@ struct AdviseCommand: ParsableCommand {
         }
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
         let o = template, c = setup.model.config
-        say("sift advise: \(model), L\(c.numLayers)/H\(c.hiddenSize)/A\(c.numHeads), \(setup.train.count) training samples; "
-            + "\(comm.size) rank(s)")
-        say("  probe per seed: vanilla \(plan.probeSteps) and \(plan.shortSteps) steps, each configuration \(plan.shortSteps) steps; "
-            + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
-            + plan.seeds.map(String.init).joined(separator: ", ") + "; verdict on \(plan.metric.rawValue)")
-        let advice = try job.run(shared: { $0 is SetupError ? ExitStatus.badInput.rawValue : $0 is TrainingError ? ExitStatus.failed.rawValue : nil }) {
+        say(
+            "sift advise: \(model), L\(c.numLayers)/H\(c.hiddenSize)/A\(c.numHeads), \(setup.train.count) training samples; "
+                + "\(comm.size) rank(s)")
+        say(
+            "  probe per seed: vanilla \(plan.probeSteps) and \(plan.shortSteps) steps, each configuration \(plan.shortSteps) steps; "
+                + "b \(o.batchSize), lr \(o.learningRate), \(o.warmupSteps) warm-up steps, linear decay to 0; seeds "
+                + plan.seeds.map(String.init).joined(separator: ", ") + "; verdict on \(plan.metric.rawValue)")
+        let advice = try job.run(shared: {
+            $0 is SetupError ? ExitStatus.badInput.rawValue : $0 is TrainingError ? ExitStatus.failed.rawValue : nil
+        }) {
             try Advisor(first: setup, setup: makeSetup, template: o, plan: plan, communicator: comm, progress: say).run()
         }
         if comm.isRoot {

@@ -33,11 +33,10 @@ func exitStatus(for error: Error) -> ExitStatus {
     case let e as DataError:
         return DatasetPreparer.isFailure(e) ? .failed : .badInput
     case is SetupError, is ModelSourceError, is HuggingFaceError, is SafetensorsError, is CheckpointError,
-         is RunSummaryError, is ReportError, is BatchError:
+        is RunSummaryError, is ReportError, is BatchError:
         return .badInput
     case is EvaluationWindow.WindowError, is ValidationError: return .usage
     default:
         return Sift.exitCode(for: error) == .validationFailure ? .usage : .failed
     }
 }
-

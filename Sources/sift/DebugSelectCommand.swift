@@ -10,10 +10,10 @@ struct DebugSelectCommand: ParsableCommand {
         commandName: "debug-select",
         abstract: "Run one global top-b selection over synthetic losses and print the result (rank 0).",
         discussion: """
-        Losses are floor(hash(seed, global index) mod levels), so ties are common; the pool holds global indices \
-        N-1 … 0 so that tie-breaking by index is exercised. Prints one JSON object. With --suite, runs every pool \
-        of SyntheticLoss.adversarialCases through both exchanges and prints one JSON object per case.
-        """,
+            Losses are floor(hash(seed, global index) mod levels), so ties are common; the pool holds global indices \
+            N-1 … 0 so that tie-breaking by index is exercised. Prints one JSON object. With --suite, runs every pool \
+            of SyntheticLoss.adversarialCases through both exchanges and prints one JSON object per case.
+            """,
         shouldDisplay: false)
 
     @Option(help: "Candidates in the global pool.") var pool: Int = 100
@@ -42,9 +42,10 @@ struct DebugSelectCommand: ParsableCommand {
         let share = GlobalSelection.share(poolSize: pool, rank: comm.rank, size: comm.size)
         let local = share.map { SyntheticLoss.loss(seed: seed, index: indices[$0], levels: levels) }
         var history: ScoreHistory? = nil
-        let result = GlobalSelection(communicator: comm).select(localLosses: local, localScores: nil, pool: indices, count: count,
-                                                                rule: policy.rule(choosing: .top), history: &history, beta: 1,
-                                                                seed: seed, step: 0, exchange: exchange)
+        let result = GlobalSelection(communicator: comm).select(
+            localLosses: local, localScores: nil, pool: indices, count: count,
+            rule: policy.rule(choosing: .top), history: &history, beta: 1,
+            seed: seed, step: 0, exchange: exchange)
         if comm.isRoot {
             let sel = result.selectedPositions.map { String(indices[$0]) }.joined(separator: ",")
             let per = result.selectedPerRank.map(String.init).joined(separator: ",")
@@ -62,14 +63,16 @@ struct DebugSelectCommand: ParsableCommand {
             var fields = ["\"case\":\"\(c.name)\"", "\"pool\":\(c.indices.count)", "\"count\":\(c.count)", "\"ranks\":\(comm.size)"]
             for exchange in [SelectionExchange.allgather, .threshold] {
                 var history: ScoreHistory? = nil
-                let r = selection.select(localLosses: Array(c.losses[share]), localScores: c.scores.map { Array($0[share]) },
-                                         pool: c.indices, count: c.count, rule: .top, history: &history, beta: 1,
-                                         seed: seed, step: 0, exchange: exchange)
+                let r = selection.select(
+                    localLosses: Array(c.losses[share]), localScores: c.scores.map { Array($0[share]) },
+                    pool: c.indices, count: c.count, rule: .top, history: &history, beta: 1,
+                    seed: seed, step: 0, exchange: exchange)
                 let threshold = r.threshold.map { "\($0.bitPattern)" } ?? "null"
-                fields.append("\"\(exchange.rawValue)\":{\"selected\":\(r.selectedPositions),\"per_rank\":\(r.selectedPerRank),"
-                    + "\"threshold_bits\":\(threshold),\"invalid\":\(r.invalidLosses),\"infinite\":\(r.infiniteLosses),"
-                    + "\"mean_candidate\":\(r.meanCandidateLoss.map { "\($0)" } ?? "null"),"
-                    + "\"mean_selected\":\(r.meanSelectedLoss.map { "\($0)" } ?? "null")}")
+                fields.append(
+                    "\"\(exchange.rawValue)\":{\"selected\":\(r.selectedPositions),\"per_rank\":\(r.selectedPerRank),"
+                        + "\"threshold_bits\":\(threshold),\"invalid\":\(r.invalidLosses),\"infinite\":\(r.infiniteLosses),"
+                        + "\"mean_candidate\":\(r.meanCandidateLoss.map { "\($0)" } ?? "null"),"
+                        + "\"mean_selected\":\(r.meanSelectedLoss.map { "\($0)" } ?? "null")}")
             }
             if comm.isRoot { print("{" + fields.joined(separator: ",") + "}") }
         }

@@ -14,12 +14,14 @@ enum ModelDirectoryCopy {
         }
         let loaded = try LoadedModel.load(source)
         for warning in loaded.warnings { StandardError.line("warning: \(warning)") }
-        try HuggingFaceCheckpoint.export(config: loaded.config, layout: ParameterLayout(config: loaded.config),
-                                         parameters: loaded.parameters, vocabPath: loaded.vocabPath,
-                                         to: destination, overwrite: overwrite)
+        try HuggingFaceCheckpoint.export(
+            config: loaded.config, layout: ParameterLayout(config: loaded.config),
+            parameters: loaded.parameters, vocabPath: loaded.vocabPath,
+            to: destination, overwrite: overwrite)
         let c = loaded.config
-        print("wrote \(destination) (\(c.numLayers) layers, hidden \(c.hiddenSize), vocab \(c.vocabSize))"
-              + (loaded.vocabPath == nil ? "; no vocab.txt (a checkpoint does not carry one)" : ""))
+        print(
+            "wrote \(destination) (\(c.numLayers) layers, hidden \(c.hiddenSize), vocab \(c.vocabSize))"
+                + (loaded.vocabPath == nil ? "; no vocab.txt (a checkpoint does not carry one)" : ""))
     }
 }
 

@@ -11,22 +11,25 @@ struct PrepareCommand: ParsableCommand {
         commandName: "prepare",
         abstract: "Tokenize a corpus into packed [CLS] … [SEP] sequences in binary shards with a manifest.",
         discussion: """
-        If --out already holds a dataset prepared with the same settings (seq-len, vocab, casing, seed, \
-        validation fraction, shard size) it is rebuilt and replaced atomically; with different settings, \
-        or if --out is a non-empty directory that is not a dataset, the command refuses and changes nothing.
+            If --out already holds a dataset prepared with the same settings (seq-len, vocab, casing, seed, \
+            validation fraction, shard size) it is rebuilt and replaced atomically; with different settings, \
+            or if --out is a non-empty directory that is not a dataset, the command refuses and changes nothing.
 
-        Runs on every core (--threads) and, started by mpirun, on every rank: the corpus is cut into \
-        chunks (files, and line-aligned 4 MiB byte ranges of large text and JSON Lines files), every rank \
-        tokenizes its share of them, and rank 0 writes the shards and the manifest. The dataset is the same, \
-        byte for byte, whatever the number of threads and ranks. Under mpirun every rank must be able to \
-        read the corpus at the same paths; only rank 0 writes --out.
-        """)
+            Runs on every core (--threads) and, started by mpirun, on every rank: the corpus is cut into \
+            chunks (files, and line-aligned 4 MiB byte ranges of large text and JSON Lines files), every rank \
+            tokenizes its share of them, and rank 0 writes the shards and the manifest. The dataset is the same, \
+            byte for byte, whatever the number of threads and ranks. Under mpirun every rank must be able to \
+            read the corpus at the same paths; only rank 0 writes --out.
+            """)
 
-    @Option(help: ArgumentHelp("Corpus files or directories (repeatable).", discussion: """
-        Read in the order given; a directory stands for every regular file under it, recursively, sorted by \
-        the bytes of their paths, hidden names (starting with '.') skipped. Files ending in .gz or .zst are \
-        decompressed as they are read (each is one unit of work: a thread or rank reads it whole).
-        """))
+    @Option(
+        help: ArgumentHelp(
+            "Corpus files or directories (repeatable).",
+            discussion: """
+                Read in the order given; a directory stands for every regular file under it, recursively, sorted by \
+                the bytes of their paths, hidden names (starting with '.') skipped. Files ending in .gz or .zst are \
+                decompressed as they are read (each is one unit of work: a thread or rank reads it whole).
+                """))
     var corpus: [String] = ["/usr/share/doc/python3.11/html/_sources"]
     @Option(help: "BERT vocab.txt.") var vocab: String
     @Flag(help: "Keep case and accents.") var cased = false
@@ -35,26 +38,34 @@ struct PrepareCommand: ParsableCommand {
     @Option(name: .customLong("validation-fraction"), help: "Fraction of documents held out.") var validationFraction = 0.01
     @Option(help: "Seed of the validation split.") var seed: UInt64 = 0
     @Option(name: .customLong("shard-sequences"), help: "Sequences per shard file.") var shardSequences = 65536
-    @Option(help: ArgumentHelp("Corpus format: auto, text, rst or jsonl.", discussion: """
-        rst removes reStructuredText markup (section adornments, table borders, directive and comment \
-        markers, link targets, inline roles) and keeps prose and code; jsonl reads one document per line \
-        from the string field "text"; auto picks rst when most files end in .rst or .rst.txt (Python's \
-        documentation sources), jsonl when most end in .jsonl, else text (a .gz or .zst suffix is looked \
-        through).
-        """))
+    @Option(
+        help: ArgumentHelp(
+            "Corpus format: auto, text, rst or jsonl.",
+            discussion: """
+                rst removes reStructuredText markup (section adornments, table borders, directive and comment \
+                markers, link targets, inline roles) and keeps prose and code; jsonl reads one document per line \
+                from the string field "text"; auto picks rst when most files end in .rst or .rst.txt (Python's \
+                documentation sources), jsonl when most end in .jsonl, else text (a .gz or .zst suffix is looked \
+                through).
+                """))
     var format: String = "auto"
-    @Option(name: .customLong("text-field"), help: ArgumentHelp(
-        "JSON Lines field holding each record's text (default: text).", discussion: """
-        A top-level string field. A line that is not a JSON object, or a record without this field as a \
-        string, is skipped: the first 20 are named by file and line, all are counted in the summary and in \
-        the manifest (skippedRecords).
-        """))
+    @Option(
+        name: .customLong("text-field"),
+        help: ArgumentHelp(
+            "JSON Lines field holding each record's text (default: text).",
+            discussion: """
+                A top-level string field. A line that is not a JSON object, or a record without this field as a \
+                string, is skipped: the first 20 are named by file and line, all are counted in the summary and in \
+                the manifest (skippedRecords).
+                """))
     var textField = CorpusFilter.defaultTextField
-    @Option(help: ArgumentHelp("Worker threads tokenizing in each process (default: the cores available to it).",
-                               discussion: """
-        Threads, at least 1. The default is the number of cores the process may run on (its CPU affinity); \
-        under mpirun without core binding, the node's cores shared evenly among the ranks on it.
-        """))
+    @Option(
+        help: ArgumentHelp(
+            "Worker threads tokenizing in each process (default: the cores available to it).",
+            discussion: """
+                Threads, at least 1. The default is the number of cores the process may run on (its CPU affinity); \
+                under mpirun without core binding, the node's cores shared evenly among the ranks on it.
+                """))
     var threads: Int?
 
     func validate() throws {
@@ -111,18 +122,22 @@ struct PrepareCommand: ParsableCommand {
         let m = r.manifest
         let mb = Double(m.corpusBytes) / 1e6
         return [
-            out + String(format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; "
-                         + "%.1f MB in %.2f s (%.1f MB/s)",
-                         m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
-                         m.seqLen, mb, seconds, mb / seconds),
-            String(format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), "
-                   + "%.2f%% (validation)", m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0,
-                   100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)),
-            String(format: "  read %d files (%.1f MB, %d chunks) on %d rank(s) × %d thread(s)%@; skipped %d binary file(s), "
-                   + "%d JSON Lines record(s); replaced %d invalid UTF-8 sequence(s); wrote %d shard(s)",
-                   r.files, mb, r.chunks, r.ranks, r.threads, r.passes > 1 ? " (tokenized twice: fallback validation document)" : "",
-                   m.skippedBinaryFiles, r.skippedRecords, m.invalidUTF8Sequences,
-                   m.trainShards.count + m.validationShards.count),
+            out
+                + String(
+                    format: ": %d documents (%d validation), %d tokens, %d train + %d validation sequences of %d; "
+                        + "%.1f MB in %.2f s (%.1f MB/s)",
+                    m.documents, m.validationDocuments, m.tokens, m.trainSequences, m.validationSequences,
+                    m.seqLen, mb, seconds, mb / seconds),
+            String(
+                format: "  format %@, %d markup lines removed; tokens in runs of ≥ 4 identical: %.2f%% (train), "
+                    + "%.2f%% (validation)", m.corpusFormat ?? "text", m.markupLinesRemoved ?? 0,
+                100 * (m.trainRepeatRunShare ?? 0), 100 * (m.validationRepeatRunShare ?? 0)),
+            String(
+                format: "  read %d files (%.1f MB, %d chunks) on %d rank(s) × %d thread(s)%@; skipped %d binary file(s), "
+                    + "%d JSON Lines record(s); replaced %d invalid UTF-8 sequence(s); wrote %d shard(s)",
+                r.files, mb, r.chunks, r.ranks, r.threads, r.passes > 1 ? " (tokenized twice: fallback validation document)" : "",
+                m.skippedBinaryFiles, r.skippedRecords, m.invalidUTF8Sequences,
+                m.trainShards.count + m.validationShards.count)
         ]
     }
 }
@@ -159,8 +174,11 @@ final class CorpusProgressLine {
         lastShown = now
         let rate = Double(p.bytesDone) / elapsed
         let remaining = rate > 0 ? Double(p.totalBytes - p.bytesDone) / rate : 0
-        let text = label + String(format: ": %.1f/%.1f MB (%.0f%%) | %.1f MB/s | ETA ", Double(p.bytesDone) / 1e6,
-                          Double(p.totalBytes) / 1e6, 100 * Double(p.bytesDone) / Double(max(1, p.totalBytes)), rate / 1e6)
+        let text =
+            label
+            + String(
+                format: ": %.1f/%.1f MB (%.0f%%) | %.1f MB/s | ETA ", Double(p.bytesDone) / 1e6,
+                Double(p.totalBytes) / 1e6, 100 * Double(p.bytesDone) / Double(max(1, p.totalBytes)), rate / 1e6)
             + formatDuration(remaining)
         line.show(text, step: p.bytesDone, of: p.totalBytes)
     }

@@ -13,17 +13,17 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project",
         abstract: "Project step time and parallel efficiency to many nodes from measured compute times and an interconnect model.",
         discussion: """
-        A node is one rank running at the measured per-sample rate (from --bench, --scaling, the per-sample flags or \
-        --gflops). Per step: compute = data + scoring + forward/backward + optimizer of the busiest rank; \
-        the gradient is reduced by a ring per bucket, 2(p−1)·α per bucket + 2(p−1)/p·S/β; SIFT adds an \
-        allgather of the pool's losses; three small allreduces synchronise. With overlap, buckets final \
-        during backward are reduced while it runs: exposed = max(0, ring(S − tail) − backward) + ring(tail), \
-        the tail being the embedding buckets, final only when backward ends. Without overlap the whole \
-        ring is exposed. Weak scaling by default (--batch-size per node: the global batch grows with the nodes, and the \
-        tables give the time per sample); --global-batch for strong scaling. \
-        --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times; \
-        --check-network FILE does the same for launch/cluster_bench.sh's runs across emulated hosts on shaped links.
-        """)
+            A node is one rank running at the measured per-sample rate (from --bench, --scaling, the per-sample flags or \
+            --gflops). Per step: compute = data + scoring + forward/backward + optimizer of the busiest rank; \
+            the gradient is reduced by a ring per bucket, 2(p−1)·α per bucket + 2(p−1)/p·S/β; SIFT adds an \
+            allgather of the pool's losses; three small allreduces synchronise. With overlap, buckets final \
+            during backward are reduced while it runs: exposed = max(0, ring(S − tail) − backward) + ring(tail), \
+            the tail being the embedding buckets, final only when backward ends. Without overlap the whole \
+            ring is exposed. Weak scaling by default (--batch-size per node: the global batch grows with the nodes, and the \
+            tables give the time per sample); --global-batch for strong scaling. \
+            --check FILE reads launch/scaling.sh's JSON and prints predicted against measured step times; \
+            --check-network FILE does the same for launch/cluster_bench.sh's runs across emulated hosts on shaped links.
+            """)
 
     @Option(help: ArgumentHelp("Model size (\(BertConfig.sizeNames))."))
     var config: String = "base"
@@ -62,11 +62,15 @@ struct ProjectCommand: ParsableCommand {
     var check: String?
     @Option(help: "Check the model against launch/cluster_bench.sh's JSON (2 emulated hosts on shaped links); --latency-us fixes α.")
     var checkNetwork: String?
-    @Option(help: "With --check-network: payload share of the link rate (default: fitted on the file's allreduce benchmark, else 1448/1514).")
+    @Option(
+        help: "With --check-network: payload share of the link rate (default: fitted on the file's allreduce benchmark, else 1448/1514).")
     var linkEfficiency: Double?
     @Option(help: "With --check-network: microseconds each gradient bucket costs beyond the ring's latencies (default: fitted, else 0).")
     var perBucketUs: Double?
-    @Option(help: "With --check-network: share of backward during which started buckets progress, 0–1 (default: fitted on the file's overlapped runs, else 1).")
+    @Option(
+        help:
+            "With --check-network: share of backward during which started buckets progress, 0–1 (default: fitted on the file's overlapped runs, else 1)."
+    )
     var overlapProgress: Double?
     @Option(help: "With --check-network: relative error above which a row is flagged.")
     var tolerance: Double = 0.15
@@ -106,8 +110,9 @@ struct ProjectCommand: ParsableCommand {
         if let f = overlapProgress, !(0...1).contains(f) { throw ValidationError("--overlap-progress must be between 0 and 1") }
         guard tolerance > 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be positive") }
         if check == nil && checkNetwork == nil && bench == nil && scaling == nil && forwardBackwardMs == nil && gflops == nil {
-            throw ValidationError("give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE "
-                                  + "(from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
+            throw ValidationError(
+                "give the compute times: --bench FILE (from `sift bench --json`), --scaling FILE "
+                    + "(from launch/scaling.sh), --forward-backward-ms and --scoring-ms, or --gflops")
         }
     }
 
@@ -115,48 +120,66 @@ struct ProjectCommand: ParsableCommand {
         let say: (String) -> Void = { print($0) }
         if let check {
             let report = try ScalingCheck.run(path: check, say: say)
-            if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
+            if let json = output.json {
+                try JSONCoding.write(report, to: json)
+                say("wrote \(json)")
+            }
             return
         }
         if let checkNetwork {
-            let report = try NetworkCheck.run(path: checkNetwork, efficiency: linkEfficiency, latency: latencyUs.map { $0 * 1e-6 },
-                                              perBucketSeconds: perBucketUs.map { $0 * 1e-6 }, overlapProgress: overlapProgress,
-                                              tolerance: tolerance, say: say)
-            if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
+            let report = try NetworkCheck.run(
+                path: checkNetwork, efficiency: linkEfficiency, latency: latencyUs.map { $0 * 1e-6 },
+                perBucketSeconds: perBucketUs.map { $0 * 1e-6 }, overlapProgress: overlapProgress,
+                tolerance: tolerance, say: say)
+            if let json = output.json {
+                try JSONCoding.write(report, to: json)
+                say("wrote \(json)")
+            }
             return
         }
         let model = BertConfig.named(config, vocabSize: shape.vocabSize)!
         let (profile, source) = try computeProfile(model)
-        let report = Projection(config: config, vocabSize: shape.vocabSize, batchSize: shape.batchSize, globalBatch: globalBatch,
-                                selectFraction: shape.selectFraction, exitLayer: exitLayer, bucketBytes: Int(bucketMb * 1_048_576),
-                                microBatch: microBatch, interconnect: network(), nodeCounts: nodeCounts)
-            .run(profile: profile, source: source, say: say)
-        if let json = output.json { try JSONCoding.write(report, to: json); say("wrote \(json)") }
+        let report = Projection(
+            config: config, vocabSize: shape.vocabSize, batchSize: shape.batchSize, globalBatch: globalBatch,
+            selectFraction: shape.selectFraction, exitLayer: exitLayer, bucketBytes: Int(bucketMb * 1_048_576),
+            microBatch: microBatch, interconnect: network(), nodeCounts: nodeCounts
+        )
+        .run(profile: profile, source: source, say: say)
+        if let json = output.json {
+            try JSONCoding.write(report, to: json)
+            say("wrote \(json)")
+        }
     }
 
     /// The preset, with `--bandwidth-gbps` and `--latency-us` applied.
     func network() -> Interconnect {
         let net = Interconnect.preset(named: interconnect)!
         guard bandwidthGbps != nil || latencyUs != nil else { return net }
-        return Interconnect(name: "custom", bandwidthGbps: bandwidthGbps ?? net.bandwidthGbps,
-                            latencyMicroseconds: latencyUs ?? net.latencyMicroseconds,
-                            summary: "\(net.summary) with "
-                                + [bandwidthGbps.map { "\(fmt($0, 1)) Gb/s" }, latencyUs.map { "\(fmt($0, 2)) µs" }]
-                                .compactMap { $0 }.joined(separator: " and "))
+        return Interconnect(
+            name: "custom", bandwidthGbps: bandwidthGbps ?? net.bandwidthGbps,
+            latencyMicroseconds: latencyUs ?? net.latencyMicroseconds,
+            summary: "\(net.summary) with "
+                + [bandwidthGbps.map { "\(fmt($0, 1)) Gb/s" }, latencyUs.map { "\(fmt($0, 2)) µs" }]
+                .compactMap { $0 }.joined(separator: " and "))
     }
 
     /// Per-sample compute times of one node from the flags, a bench JSON, a scaling JSON or the FLOP count.
     func computeProfile(_ model: BertConfig) throws -> (ComputeProfile, String) {
         if let fb = forwardBackwardMs, let sc = scoringMs {
-            return (ComputeProfile(forwardBackwardPerSample: fb / 1e3, scoringPerSample: sc / 1e3, dataPerSample: dataMs / 1e3,
-                                   optimizerPerStep: optimizerMs / 1e3), "flags")
+            return (
+                ComputeProfile(
+                    forwardBackwardPerSample: fb / 1e3, scoringPerSample: sc / 1e3, dataPerSample: dataMs / 1e3,
+                    optimizerPerStep: optimizerMs / 1e3), "flags"
+            )
         }
         if let bench {
-            return try ComputeProfile.fromBench(bench, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer,
-                                                dataPerSample: dataMs / 1e3)
+            return try ComputeProfile.fromBench(
+                bench, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer,
+                dataPerSample: dataMs / 1e3)
         }
         if let scaling { return try ComputeProfile.fromScaling(scaling, config: config, vocabSize: shape.vocabSize, exitLayer: exitLayer) }
-        return ComputeProfile.fromFLOPs(model, gflops: gflops!, seqLen: shape.seqLen, exitLayer: exitLayer,
-                                        dataPerSample: dataMs / 1e3, optimizerPerStep: optimizerMs / 1e3)
+        return ComputeProfile.fromFLOPs(
+            model, gflops: gflops!, seqLen: shape.seqLen, exitLayer: exitLayer,
+            dataPerSample: dataMs / 1e3, optimizerPerStep: optimizerMs / 1e3)
     }
 }

@@ -17,7 +17,10 @@ struct RankedJob {
 
     /// Prints on rank 0 only.
     func say(_ line: String) {
-        if comm.isRoot { print(line); fflush(stdout) }
+        if comm.isRoot {
+            print(line)
+            fflush(stdout)
+        }
     }
 
     /// Builds the job's inputs on every rank; one allgather tells every rank which ranks failed, so a bad
@@ -58,7 +61,8 @@ struct RankedJob {
                 if comm.isRoot { printError("error: \(error)") }
                 let rank = comm.rank, isRoot = comm.isRoot, message = "\(error)"
                 comm.finalize(orAbortAfter: Self.sharedErrorGrace, code: code) {
-                    printError("error: rank \(rank): \(isRoot ? "" : message + "; ")the other ranks went on without this rank; aborting the job")
+                    printError(
+                        "error: rank \(rank): \(isRoot ? "" : message + "; ")the other ranks went on without this rank; aborting the job")
                 }
                 throw ExitCode(code)
             }

@@ -21,9 +21,10 @@ struct ScalingSummaryCommand: ParsableCommand {
     @Option(help: "Selection fraction ρ the runs were given (sift train --select-fraction).") var selectFraction: Double
 
     func run() throws {
-        let summary = ScalingLogReader(directory: out, config: config, vocabSize: vocabSize, cores: cores, steps: steps,
-                                     perRankBatch: perRankBatch, globalBatch: globalBatch,
-                                     ranks: ranks.split(separator: " ").compactMap { Int($0) }, selectFraction: selectFraction)
+        let summary = ScalingLogReader(
+            directory: out, config: config, vocabSize: vocabSize, cores: cores, steps: steps,
+            perRankBatch: perRankBatch, globalBatch: globalBatch,
+            ranks: ranks.split(separator: " ").compactMap { Int($0) }, selectFraction: selectFraction)
         let measurements = try summary.measurements()
         let path = (out as NSString).appendingPathComponent("scaling.json")
         try JSONCoding.write(measurements, to: path)

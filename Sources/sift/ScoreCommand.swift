@@ -9,10 +9,10 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Print each sample's loss at an exit layer and at the last layer.",
         discussion: """
-        Input is JSON Lines, one sample per line: {"input_ids": [...], "labels": [...]} with optional \
-        token_type_ids and attention_mask; labels are -100 where nothing is predicted (HuggingFace's \
-        convention). A sample's loss is the mean cross-entropy (nats) over its predicted tokens.
-        """)
+            Input is JSON Lines, one sample per line: {"input_ids": [...], "labels": [...]} with optional \
+            token_type_ids and attention_mask; labels are -100 where nothing is predicted (HuggingFace's \
+            convention). A sample's loss is the mean cross-entropy (nats) over its predicted tokens.
+            """)
 
     @Option(help: "Model: a HuggingFace-format directory, a checkpoint file, or a checkpoint directory.")
     var model: String
@@ -39,8 +39,9 @@ struct ScoreCommand: ParsableCommand {
             // The samples are read from a file; standard input goes through a private temporary file.
             let data = FileHandle.standardInput.readDataToEndOfFile()
             guard data.contains(where: { !Set(" \t\r\n".utf8).contains($0) }) else {
-                throw CommandFailure("no samples on standard input "
-                                     + "(expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", status: .badInput)
+                throw CommandFailure(
+                    "no samples on standard input "
+                        + "(expected JSON Lines: {\"input_ids\": [...], \"labels\": [...]} per line)", status: .badInput)
             }
             let t = NSTemporaryDirectory() + "sift-score-\(getpid()).jsonl"
             try data.write(to: URL(fileURLWithPath: t))
@@ -53,8 +54,9 @@ struct ScoreCommand: ParsableCommand {
         }
         let scores: SampleScores
         do {
-            scores = try SampleScores.compute(model: model, samples: path!, exitLayer: exitLayer, batchSize: batchSize,
-                                              withLogits: logits != nil)
+            scores = try SampleScores.compute(
+                model: model, samples: path!, exitLayer: exitLayer, batchSize: batchSize,
+                withLogits: logits != nil)
         } catch let error as SetupError { throw CommandFailure(error.description, status: .badInput) }
         scores.warnings.forEach { printError("warning: \($0)") }
         if let logits, !FileManager.default.createFile(atPath: logits, contents: Data(scores.logitsLines.joined().utf8)) {
@@ -72,8 +74,10 @@ struct ScoreCommand: ParsableCommand {
         }
         for (index, (atExit, atEnd)) in zip(scores.atExit, scores.atEnd).enumerated() {
             if json {
-                print(String(format: "{\"index\": %d, \"exit_layer\": %d, \"exit_loss\": %.7g, \"final_loss\": %.7g, "
-                             + "\"masked_tokens\": %d}", index, scores.exitLayer, atExit.meanLoss, atEnd.meanLoss, atEnd.maskedTokens))
+                print(
+                    String(
+                        format: "{\"index\": %d, \"exit_layer\": %d, \"exit_loss\": %.7g, \"final_loss\": %.7g, "
+                            + "\"masked_tokens\": %d}", index, scores.exitLayer, atExit.meanLoss, atEnd.meanLoss, atEnd.maskedTokens))
             } else {
                 print(String(format: "%8d  %12.6f  %12.6f  %6d", index, atExit.meanLoss, atEnd.meanLoss, atEnd.maskedTokens))
             }

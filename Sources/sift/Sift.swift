@@ -9,9 +9,12 @@ struct Sift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Distributed BERT pretraining with SIFT (sampling with approximate losses) over MPI.",
-        subcommands: [TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
-                      ScoreCommand.self, AdviseCommand.self, SummaryCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self, ProjectCommand.self,
-                      DebugSelectCommand.self, ScalingSummaryCommand.self])
+        subcommands: [
+            TokenizeCommand.self, VocabCommand.self, PrepareCommand.self, TrainCommand.self,
+            ScoreCommand.self, AdviseCommand.self, SummaryCommand.self, ExportCommand.self, ImportCommand.self, BenchCommand.self,
+            ProjectCommand.self,
+            DebugSelectCommand.self, ScalingSummaryCommand.self
+        ])
 
     /// Runs the command; every failure becomes one `error: …` line on standard error and the exit
     /// status of the one table, `ExitStatus` (64 for bad flags, as ArgumentParser does), with no usage
@@ -38,11 +41,11 @@ struct Sift: ParsableCommand {
     /// (this function and Core are compiled generic, so it runs before any such instruction could).
     static func refuseAnUnsupportedCPU() {
         #if SIFT_TARGET_HASWELL
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
-        if let line = CPUFeatures.refusal(target: "haswell", missing: CPUFeatures.missing(CPUFeatures.haswell, cpuinfo: info)) {
-            printError("error: \(line)")
-            Foundation.exit(ExitStatus.badInput.rawValue)
-        }
+            guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
+            if let line = CPUFeatures.refusal(target: "haswell", missing: CPUFeatures.missing(CPUFeatures.haswell, cpuinfo: info)) {
+                printError("error: \(line)")
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            }
         #endif
     }
 }

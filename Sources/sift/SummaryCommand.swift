@@ -22,7 +22,9 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "The run's --data directory, shown with the command that trains further.")
     var data: String?
 
-    @Option(help: "Wall-clock seconds the whole `sift train` took (the rest beyond the training clock is evaluation, start-up and checkpoints).")
+    @Option(
+        help: "Wall-clock seconds the whole `sift train` took (the rest beyond the training clock is evaluation, start-up and checkpoints)."
+    )
     var wallSeconds: Double?
 
     func run() throws {
@@ -33,11 +35,15 @@ struct SummaryCommand: ParsableCommand {
         do { summary = try RunSummary(metricsJSONLines: text) } catch let e as RunSummaryError {
             throw CommandFailure("\(metrics): \(e.message)", status: .badInput)
         }
-        print(SummaryCommand.render(summary, metrics: metrics, model: model, checkpointDir: checkpointDir, data: data, wallSeconds: wallSeconds))
+        print(
+            SummaryCommand.render(
+                summary, metrics: metrics, model: model, checkpointDir: checkpointDir, data: data, wallSeconds: wallSeconds))
     }
 
     /// The summary block, one fact per line.
-    static func render(_ s: RunSummary, metrics: String, model: String?, checkpointDir: String?, data: String?, wallSeconds: Double?) -> String {
+    static func render(_ s: RunSummary, metrics: String, model: String?, checkpointDir: String?, data: String?, wallSeconds: Double?)
+        -> String
+    {
         func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
         var lines = ["== summary of \(metrics) =="]
         if let f = s.final {
@@ -48,15 +54,23 @@ struct SummaryCommand: ParsableCommand {
         } else {
             lines.append("validation:  none (the run stopped before its final evaluation; continue it with --resume)")
         }
-        lines.append("training:    \(s.steps) steps on \(s.ranks) rank(s), \(s.samplesBackpropagated) samples backpropagated, \(s.samplesScored) scored")
+        lines.append(
+            "training:    \(s.steps) steps on \(s.ranks) rank(s), \(s.samplesBackpropagated) samples backpropagated, \(s.samplesScored) scored"
+        )
         if s.selectingSteps > 0 {
             lines.append("selection:   \(s.selectingSteps) of \(s.steps) steps selected (\(pct(s.selectingShare)))")
             if let sel = s.meanSelectingStep, let cost = s.meanSelectionCost {
-                lines.append(String(format: "             a selecting step took %.3f s, of which scoring and selecting the pool %.3f s (%.1f%%)", sel, cost, 100 * cost / sel)
-                             + (s.meanPlainStep.map { String(format: "; a plain step %.3f s", $0) } ?? ""))
+                lines.append(
+                    String(
+                        format: "             a selecting step took %.3f s, of which scoring and selecting the pool %.3f s (%.1f%%)", sel,
+                        cost, 100 * cost / sel)
+                        + (s.meanPlainStep.map { String(format: "; a plain step %.3f s", $0) } ?? ""))
             }
             if let rho = s.meanSpearman, let overlap = s.meanTopOverlap {
-                lines.append(String(format: "             fidelity to the exact loss (%d checks): Spearman %.3f, top-b overlap %.3f", s.fidelityChecks, rho, overlap))
+                lines.append(
+                    String(
+                        format: "             fidelity to the exact loss (%d checks): Spearman %.3f, top-b overlap %.3f", s.fidelityChecks,
+                        rho, overlap))
             }
         } else {
             lines.append("selection:   none (plain training: vanilla, or a sifting delay as long as the run)")
@@ -75,7 +89,8 @@ struct SummaryCommand: ParsableCommand {
             }
             lines.append("             of it (rank 0): " + parts.joined(separator: ", "))
         }
-        lines.append("outputs:     metrics \(metrics)" + (model.map { ", model \($0)" } ?? "") + (checkpointDir.map { ", checkpoints \($0)" } ?? ""))
+        lines.append(
+            "outputs:     metrics \(metrics)" + (model.map { ", model \($0)" } ?? "") + (checkpointDir.map { ", checkpoints \($0)" } ?? ""))
         lines.append("next:")
         if let dir = checkpointDir {
             lines.append("  resume:    if the run was interrupted, the same command with --resume continues from \(dir)")

@@ -16,12 +16,12 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Pretrain BERT with masked-language modelling, backpropagating only the samples SIFT selects.",
         discussion: """
-        Run under mpirun (launch/mpirun.sh sets threads, oversubscription and root variables): every rank \
-        holds a replica of the model and scores its share of each step's candidate pool with the early-exit \
-        loss at --exit-layer; ranks agree on the global top --batch-size candidates, backpropagate them and \
-        sum gradients. With a fixed --seed the selected samples and the weights do not depend on the number \
-        of ranks. Without mpirun it runs as a single rank. Why the defaults are what they are: docs/DECISIONS.md.
-        """)
+            Run under mpirun (launch/mpirun.sh sets threads, oversubscription and root variables): every rank \
+            holds a replica of the model and scores its share of each step's candidate pool with the early-exit \
+            loss at --exit-layer; ranks agree on the global top --batch-size candidates, backpropagate them and \
+            sum gradients. With a fixed --seed the selected samples and the weights do not depend on the number \
+            of ranks. Without mpirun it runs as a single rank. Why the defaults are what they are: docs/DECISIONS.md.
+            """)
 
     @Option(help: ArgumentHelp("Model size (\(BertConfig.sizeNames)) or a HuggingFace config.json path."))
     var config: String = "mini"
@@ -42,13 +42,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on a fixed subset of this many training sequences (chosen by a hash independent of --seed).")
     var trainSubset: Int?
     // .unconditional: a negative value reaches validation (and its message) instead of reading as a flag.
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks; 0: new masks every epoch.",
-        discussion: "A resumed run must be given the same value."))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Masks repeat every this many epochs (BERT's dupe_factor); 1: static masks; 0: new masks every epoch.",
+            discussion: "A resumed run must be given the same value."))
     var maskCycle: Int = 0
-    @Option(help: ArgumentHelp(
-        "What one masking draw covers: tokens (each WordPiece on its own) or words (a word and its ## pieces together).",
-        discussion: "Both mask the same share of tokens in expectation (0.15). A resumed run must keep the mode."))
+    @Option(
+        help: ArgumentHelp(
+            "What one masking draw covers: tokens (each WordPiece on its own) or words (a word and its ## pieces together).",
+            discussion: "Both mask the same share of tokens in expectation (0.15). A resumed run must keep the mode."))
     var mask: MaskingMode = trainDefaults.masking
     @Option(help: "Largest number of samples per forward/backward call on a rank (gradients accumulate beyond it).")
     var microBatch: Int = trainDefaults.microBatch
@@ -56,10 +59,12 @@ struct TrainCommand: ParsableCommand {
     var lr: Float = trainDefaults.learningRate
     @Option(help: "Linear warm-up, in steps.")
     var warmup: Int = trainDefaults.warmupSteps
-    @Option(help: ArgumentHelp("""
-        Update rule: adamw, or lamb (AdamW's step rescaled per weight matrix by ‖w‖/‖update‖, for large \
-        global batches; docs/TRAINING.md).
-        """, discussion: "A resumed run must be given the same optimizer."))
+    @Option(
+        help: ArgumentHelp(
+            """
+            Update rule: adamw, or lamb (AdamW's step rescaled per weight matrix by ‖w‖/‖update‖, for large \
+            global batches; docs/TRAINING.md).
+            """, discussion: "A resumed run must be given the same optimizer."))
     var optimizer: OptimizerKind = trainDefaults.optimizer
     @Option(help: "Decoupled weight-decay coefficient of the optimizer, unitless (not on biases and LayerNorm).")
     var weightDecay: Float = trainDefaults.weightDecay
@@ -69,8 +74,10 @@ struct TrainCommand: ParsableCommand {
     var dropout: Float = 0.1
     @Option(help: "Seed of every random choice (initialisation, data order, masks, dropout, sampling).")
     var seed: UInt64 = trainDefaults.seed
-    @Option(help: ArgumentHelp("Optimizer steps, also the length of the learning-rate schedule (default: \(trainDefaults.steps)).",
-                               discussion: "With --time-budget and no --steps, the schedule's length is fitted to the budget."))
+    @Option(
+        help: ArgumentHelp(
+            "Optimizer steps, also the length of the learning-rate schedule (default: \(trainDefaults.steps)).",
+            discussion: "With --time-budget and no --steps, the schedule's length is fitted to the budget."))
     var steps: Int?
     @Option(help: "Stop with a checkpoint after this step, keeping the --steps schedule (continue with --resume).")
     var stopAfter: Int?
@@ -82,8 +89,10 @@ struct TrainCommand: ParsableCommand {
     var targetAccuracy: Double?
     @Option(help: "Evaluate the validation split every this many steps (0: only at the end).")
     var evalEvery: Int = trainDefaults.evalEvery
-    @Option(help: ArgumentHelp("Also evaluate every EVERY steps from step FROM to TO, comma-separated windows (default: none).",
-                               valueName: "FROM-TO:EVERY,..."))
+    @Option(
+        help: ArgumentHelp(
+            "Also evaluate every EVERY steps from step FROM to TO, comma-separated windows (default: none).",
+            valueName: "FROM-TO:EVERY,..."))
     var evalDense: String?
     @Option(help: "Validation samples evaluated, the first ones of the split (0: all).")
     var evalSamples: Int = trainDefaults.evalSamples ?? 0
@@ -93,26 +102,32 @@ struct TrainCommand: ParsableCommand {
     var checkpointEvery: Int = trainDefaults.checkpointEvery
     @Option(help: "Newest checkpoints kept.")
     var keepCheckpoints: Int = trainDefaults.keepCheckpoints
-    @Flag(help: ArgumentHelp("Continue from the newest valid checkpoint in --checkpoint-dir.",
-                             discussion: "A missing or empty directory, or one whose checkpoints are all damaged, is an error."))
+    @Flag(
+        help: ArgumentHelp(
+            "Continue from the newest valid checkpoint in --checkpoint-dir.",
+            discussion: "A missing or empty directory, or one whose checkpoints are all damaged, is an error."))
     var resume = false
-    @Flag(help: """
-        Like --resume, but start from step 0 when --checkpoint-dir is missing, empty or holds only damaged \
-        checkpoints (moved aside as NAME.damaged): for a job's first launch under a restarting launcher.
-        """)
+    @Flag(
+        help: """
+            Like --resume, but start from step 0 when --checkpoint-dir is missing, empty or holds only damaged \
+            checkpoints (moved aside as NAME.damaged): for a job's first launch under a restarting launcher.
+            """)
     var resumeOrStart = false
-    @Flag(help: """
-        Start from step 0 although --checkpoint-dir, --metrics, --selection-log or --tensorboard hold an earlier \
-        run's files: its checkpoints and event files are deleted and its logs replaced. Without it (or --resume) \
-        they are an error.
-        """)
+    @Flag(
+        help: """
+            Start from step 0 although --checkpoint-dir, --metrics, --selection-log or --tensorboard hold an earlier \
+            run's files: its checkpoints and event files are deleted and its logs replaced. Without it (or --resume) \
+            they are an error.
+            """)
     var startOver = false
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
     var metrics: String?
-    @Option(help: ArgumentHelp("Directory for TensorBoard event files (rank 0, one file per run; default none; tags: docs/METRICS.md).",
-                               valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Directory for TensorBoard event files (rank 0, one file per run; default none; tags: docs/METRICS.md).",
+            valueName: "dir"))
     var tensorboard: String?
     @Option(help: "JSON Lines file for every pool, its losses and the selection.")
     var selectionLog: String?
@@ -126,10 +141,11 @@ struct TrainCommand: ParsableCommand {
     var noOverlap = false
     @Option(help: "Gradient allreduce bucket size, MiB.")
     var bucketMb: Double = Double(trainDefaults.bucketBytes) / 1_048_576
-    @Option(help: """
-        Number format of the gradient exchange: fp32, or bf16 (half the bytes over the network; every sum \
-        rounded to bfloat16, so the weights change slightly and depend on the rank count). Default fp32.
-        """)
+    @Option(
+        help: """
+            Number format of the gradient exchange: fp32, or bf16 (half the bytes over the network; every sum \
+            rounded to bfloat16, so the weights change slightly and depend on the rank count). Default fp32.
+            """)
     var gradientExchange: GradientExchange = .fp32
     @Option(help: "Compare replica checksums every this many steps (0: never).")
     var checkReplicasEvery: Int = trainDefaults.checkReplicasEvery
@@ -235,9 +251,10 @@ struct TrainCommand: ParsableCommand {
 
     /// The flags that name outside input, as `TrainingSetup` takes them.
     var inputs: TrainingInputs {
-        TrainingInputs(config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
-                       vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, maskCycle: maskCycle, initFrom: initFrom,
-                       dropout: dropout, export: export, overwriteExport: overwriteExport)
+        TrainingInputs(
+            config: config, data: data, trainJsonl: trainJsonl, validationJsonl: validationJsonl,
+            vocab: vocab, seqLen: seqLen, trainSubset: trainSubset, maskCycle: maskCycle, initFrom: initFrom,
+            dropout: dropout, export: export, overwriteExport: overwriteExport)
     }
 
     func run() throws {

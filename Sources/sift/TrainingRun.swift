@@ -31,8 +31,9 @@ struct TrainingRun {
             return s
         }
         for w in setup.warnings where comm.isRoot { printError("warning: \(w)") }
-        let trainer = Trainer(options: setup.options, model: setup.model, communicator: comm, train: setup.train,
-                              validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
+        let trainer = Trainer(
+            options: setup.options, model: setup.model, communicator: comm, train: setup.train,
+            validation: setup.validation, vocabHash: setup.vocabHash, reference: setup.reference, output: say)
         // The trainer's options: `--selection-exchange auto` resolved for these ranks.
         setup.options = trainer.options
         banner(setup, ranks: comm.size).forEach(say)
@@ -45,8 +46,9 @@ struct TrainingRun {
                 summaryLines(summary).forEach(say)
                 if let dir = command.export, !summary.preempted {
                     let model = setup.model
-                    try HuggingFaceCheckpoint.export(config: model.config, layout: model.layout, parameters: model.parameters,
-                                                     vocabPath: setup.vocabPath, to: dir, overwrite: command.overwriteExport)
+                    try HuggingFaceCheckpoint.export(
+                        config: model.config, layout: model.layout, parameters: model.parameters,
+                        vocabPath: setup.vocabPath, to: dir, overwrite: command.overwriteExport)
                     say("exported HuggingFace model to \(dir)")
                 }
             }
@@ -60,19 +62,25 @@ struct TrainingRun {
     func banner(_ setup: TrainingSetup, ranks: Int) -> [String] {
         let o = setup.options, c = setup.model.config
         let length = o.fitsScheduleToBudget ? "schedule fitted to the \(Int(o.timeBudget!)) s budget" : "\(o.steps) steps"
-        return ["sift train: \(o.policy.rawValue) on \(ranks) rank(s), model L\(c.numLayers)/H\(c.hiddenSize)/A\(c.numHeads) "
+        return [
+            "sift train: \(o.policy.rawValue) on \(ranks) rank(s), model L\(c.numLayers)/H\(c.hiddenSize)/A\(c.numHeads) "
                 + "(\(setup.model.layout.totalCount) parameters), \(setup.train.count) training samples of \(setup.train.seqLen) tokens",
-                "  b = \(o.batchSize), pool B = \(o.poolSize), \(SelectionFlags.describe(o, numLayers: c.numLayers)), "
-                + "lr \(o.learningRate), \(length)"]
+            "  b = \(o.batchSize), pool B = \(o.poolSize), \(SelectionFlags.describe(o, numLayers: c.numLayers)), "
+                + "lr \(o.learningRate), \(length)"
+        ]
     }
 
     /// Rank 0's closing lines: totals, and the mean time per step of each phase.
     func summaryLines(_ summary: TrainingResult) -> [String] {
         let t = summary.phaseTimes.mean(over: summary.stepsTimed)
-        return [String(format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
-                       summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),
-                String(format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, "
-                       + "exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
-                       t.data, t.scoring, t.selection, t.forwardBackward, t.exposedAllreduce, t.optimizer, t.waiting)]
+        return [
+            String(
+                format: "done: %d steps, %d samples scored, %d backpropagated, %.1f s", summary.steps,
+                summary.samplesScored, summary.samplesBackpropagated, summary.elapsedSeconds),
+            String(
+                format: "time per step (rank 0): data %.3f s, scoring %.3f s, selection %.3f s, forward+backward %.3f s, "
+                    + "exposed allreduce %.3f s, optimizer %.3f s, waiting %.3f s",
+                t.data, t.scoring, t.selection, t.forwardBackward, t.exposedAllreduce, t.optimizer, t.waiting)
+        ]
     }
 }

@@ -21,7 +21,8 @@ final class AdviceCodableTests: XCTestCase {
         for (path, advice) in try committedAdvice() {
             XCTAssertNil(advice.metric, path)
             XCTAssertEqual(advice.verdictMetric, .loss, path)
-            XCTAssertTrue(advice.vanilla.allSatisfy { $0.fullAccuracy == nil && $0.shortAccuracy == nil && $0.values(.accuracy) == nil }, path)
+            XCTAssertTrue(
+                advice.vanilla.allSatisfy { $0.fullAccuracy == nil && $0.shortAccuracy == nil && $0.values(.accuracy) == nil }, path)
             for c in advice.candidates {
                 XCTAssertNil(c.accuracies, path)
                 XCTAssertNil(c.prediction(.accuracy), path)
@@ -56,17 +57,20 @@ final class AdviceCodableTests: XCTestCase {
             advice.vanilla[s].fullAccuracy = 0.61
         }
         var c = advice.candidates[0]
-        let loss = SelectionAdvice.Prediction(.loss, selecting: c.losses, vanilla: advice.vanilla.map { $0.values(.loss)! },
-                                     short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
+        let loss = SelectionAdvice.Prediction(
+            .loss, selecting: c.losses, vanilla: advice.vanilla.map { $0.values(.loss)! },
+            short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
         XCTAssertEqual(loss.verdict, .select)
         // Selecting runs at 60.05%: n* = 150 + 0.0005 · 50 / 0.01 = 152.5, gain 1 − 150/152.5, ratio
         // (150/152.5)(1 + overhead) = 1.035 > 1 with the measured overhead of +5.2%.
-        let accuracy = SelectionAdvice.Prediction(.accuracy, selecting: [0.6005, 0.6005, 0.6005], vanilla: advice.vanilla.map { $0.values(.accuracy)! },
-                                         short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
+        let accuracy = SelectionAdvice.Prediction(
+            .accuracy, selecting: [0.6005, 0.6005, 0.6005], vanilla: advice.vanilla.map { $0.values(.accuracy)! },
+            short: advice.shortSteps, full: advice.probeSteps, overhead: c.overhead)
         XCTAssertEqual(try XCTUnwrap(accuracy.ratios[0]), 150 / 152.5 * (1 + c.overhead), accuracy: 1e-9)
         XCTAssertEqual(accuracy.verdict, .notYet)
-        c = SelectionAdvice.Candidate(exitLayer: c.exitLayer, selectFraction: c.selectFraction, secondsPerStep: c.secondsPerStep,
-                             overhead: c.overhead, losses: c.losses, loss: loss, accuracies: [0.6005, 0.6005, 0.6005], accuracy: accuracy)
+        c = SelectionAdvice.Candidate(
+            exitLayer: c.exitLayer, selectFraction: c.selectFraction, secondsPerStep: c.secondsPerStep,
+            overhead: c.overhead, losses: c.losses, loss: loss, accuracies: [0.6005, 0.6005, 0.6005], accuracy: accuracy)
         advice.candidates = [c]
 
         for metric in ProbeGain.Metric.allCases {
@@ -78,8 +82,9 @@ final class AdviceCodableTests: XCTestCase {
             XCTAssertTrue(text.contains("60.05%"), text)
             XCTAssertEqual(lines.filter { $0.contains("pays on loss, not on accuracy") }.count, 1, text)
             let ratioLine = try XCTUnwrap(lines.first { $0.hasPrefix("predicted wall-clock ratio") })
-            XCTAssertTrue(ratioLine.contains("on accuracy") && ratioLine.contains("not yet") && ratioLine.contains("on loss")
-                          && ratioLine.contains("turn selection on"), ratioLine)
+            XCTAssertTrue(
+                ratioLine.contains("on accuracy") && ratioLine.contains("not yet") && ratioLine.contains("on loss")
+                    && ratioLine.contains("turn selection on"), ratioLine)
             let verdict = try XCTUnwrap(lines.first { $0.contains("verdict (on") })
             switch metric {
             case .accuracy:

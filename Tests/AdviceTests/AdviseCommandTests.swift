@@ -13,21 +13,26 @@ final class AdviseCommandTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = p.root + "/advise-warm-start"
         if FileManager.default.fileExists(atPath: dir + "/model.safetensors") { return (dir, p.dataset, p.vocab) }
-        let out = try SiftProcess.run(["train", "--config", "tiny", "--data", p.dataset, "--policy", "vanilla", "--batch-size", "8",
-                                       "--micro-batch", "4", "--steps", "12", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0",
-                                       "--eval-samples", "16", "--seed", "5", "--export", dir, "--overwrite-export"])
+        let out = try SiftProcess.run([
+            "train", "--config", "tiny", "--data", p.dataset, "--policy", "vanilla", "--batch-size", "8",
+            "--micro-batch", "4", "--steps", "12", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0",
+            "--eval-samples", "16", "--seed", "5", "--export", dir, "--overwrite-export"
+        ])
         guard out.status == 0 else { throw TrainingFixture.FixtureError(message: "warm-start training failed: \(out.stderr)") }
         return (dir, p.dataset, p.vocab)
     }
 
-    static let probeFlags = ["--probe-steps", "8", "--seeds", "3,4", "--batch-size", "8", "--micro-batch", "4", "--lr", "2e-3",
-                             "--warmup", "1", "--eval-samples", "24", "--fidelity-pools", "2", "--exit-layers", "1",
-                             "--select-fractions", "0.5"]
+    static let probeFlags = [
+        "--probe-steps", "8", "--seeds", "3,4", "--batch-size", "8", "--micro-batch", "4", "--lr", "2e-3",
+        "--warmup", "1", "--eval-samples", "24", "--fidelity-pools", "2", "--exit-layers", "1",
+        "--select-fractions", "0.5"
+    ]
 
     func advise(ranks: Int?, json: String, extra: [String] = []) throws -> [String: Any] {
         let w = try Self.warmStart()
-        let out = try SiftProcess.run(["advise", "--model", w.model, "--data", w.data, "--json", json] + Self.probeFlags + extra,
-                                      ranks: ranks)
+        let out = try SiftProcess.run(
+            ["advise", "--model", w.model, "--data", w.data, "--json", json] + Self.probeFlags + extra,
+            ranks: ranks)
         XCTAssertEqual(out.status, 0, out.stderr)
         let metric = extra.contains("loss") ? "loss" : "accuracy"
         XCTAssertTrue(out.stdout.contains("verdict (on \(metric); --metric):"), out.stdout)
@@ -42,16 +47,22 @@ final class AdviseCommandTests: XCTestCase {
     func trained(policy: String, steps: Int, seed: Int, ranks: Int) throws -> (loss: Double, accuracy: Double) {
         let w = try Self.warmStart()
         let metrics = temporaryDirectory("advise-train") + "/metrics.jsonl"
-        let out = try SiftProcess.run(["train", "--init-from", w.model, "--data", w.data, "--policy", policy, "--steps", "\(steps)",
-                                       "--seed", "\(seed)", "--batch-size", "8", "--micro-batch", "4", "--lr", "2e-3", "--warmup", "1",
-                                       "--eval-every", "0", "--eval-samples", "24", "--sift-delay", "0", "--exit-layer", "1",
-                                       "--select-fraction", "0.5", "--check-replicas-every", "0", "--metrics", metrics], ranks: ranks)
+        let out = try SiftProcess.run(
+            [
+                "train", "--init-from", w.model, "--data", w.data, "--policy", policy, "--steps", "\(steps)",
+                "--seed", "\(seed)", "--batch-size", "8", "--micro-batch", "4", "--lr", "2e-3", "--warmup", "1",
+                "--eval-every", "0", "--eval-samples", "24", "--sift-delay", "0", "--exit-layer", "1",
+                "--select-fraction", "0.5", "--check-replicas-every", "0", "--metrics", metrics
+            ], ranks: ranks)
         XCTAssertEqual(out.status, 0, out.stderr)
         let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
-        let final = try XCTUnwrap(lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .last { $0["final"] as? Bool == true })
-        return (try XCTUnwrap((final["val_loss"] as? NSNumber)?.doubleValue),
-                try XCTUnwrap((final["val_accuracy"] as? NSNumber)?.doubleValue))
+        let final = try XCTUnwrap(
+            lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .last { $0["final"] as? Bool == true })
+        return (
+            try XCTUnwrap((final["val_loss"] as? NSNumber)?.doubleValue),
+            try XCTUnwrap((final["val_accuracy"] as? NSNumber)?.doubleValue)
+        )
     }
 
     func testProbeRunsAreTheTrainRunsTheyClaimAndRankInvariant() throws {
@@ -110,9 +121,15 @@ final class AdviseCommandTests: XCTestCase {
             for (s, v) in vanilla2.enumerated() {
                 let full = v["full" + key] as! Double, short = v["short" + key] as! Double
                 // Loss must fall and accuracy rise from vanilla's short to its full budget.
-                guard sign * (full - short) > 0 else { XCTAssertTrue(gains[s] is NSNull, key); continue }
+                guard sign * (full - short) > 0 else {
+                    XCTAssertTrue(gains[s] is NSNull, key)
+                    continue
+                }
                 let n = 6 + (values[s] - short) * 2 / (full - short)
-                guard n > 0 else { XCTAssertTrue(gains[s] is NSNull, key); continue }
+                guard n > 0 else {
+                    XCTAssertTrue(gains[s] is NSNull, key)
+                    continue
+                }
                 XCTAssertEqual(gains[s] as! Double, 1 - 6 / n, accuracy: 1e-9, key)
                 XCTAssertEqual(ratios[s] as! Double, (6 / n) * (1 + overhead), accuracy: 1e-9, key)
             }
@@ -129,7 +146,7 @@ final class AdviseCommandTests: XCTestCase {
             (["--model", w.model, "--data", w.data, "--seeds", "1,x"], "--seeds: 'x' is not a valid value"),
             (["--model", w.model, "--data", w.data, "--probe-steps", "4"], "--probe-steps must be at least 8"),
             (["--model", w.model, "--data", w.data, "--metric", "f1"], "'f1' is invalid for '--metric"),
-            (["--model", w.model + "/missing", "--data", w.data], "does not exist"),
+            (["--model", w.model + "/missing", "--data", w.data], "does not exist")
         ]
         for (args, message) in cases {
             let out = try SiftProcess.run(["advise"] + args)

@@ -17,8 +17,9 @@ final class ProbeGainTests: XCTestCase {
     func testEndpointsAndExtrapolation() throws {
         // Equal to vanilla's short loss: n* = short, gain 0; equal to its full loss: n* = full, gain 1 − 3/4.
         XCTAssertEqual(ProbeGain.gain(.loss, selecting: 5, short: 90, shortValue: 5, full: 120, fullValue: 4.8), 0)
-        XCTAssertEqual(try XCTUnwrap(ProbeGain.gain(.loss, selecting: 4.8, short: 90, shortValue: 5, full: 120, fullValue: 4.8)), 0.25,
-                       accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(ProbeGain.gain(.loss, selecting: 4.8, short: 90, shortValue: 5, full: 120, fullValue: 4.8)), 0.25,
+            accuracy: 1e-12)
         // Better than vanilla's full run: n* = 90 + 0.3 · 30 / 0.2 = 135, past the measured budgets.
         let n = try XCTUnwrap(ProbeGain.matchingSteps(.loss, value: 4.7, short: 90, shortValue: 5, full: 120, fullValue: 4.8))
         XCTAssertEqual(n, 135, accuracy: 1e-9)
@@ -41,15 +42,18 @@ final class ProbeGainTests: XCTestCase {
         let n = try XCTUnwrap(ProbeGain.matchingSteps(.accuracy, value: 0.51, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52))
         XCTAssertEqual(n, 175, accuracy: 1e-9)
         XCTAssertFalse(ProbeGain.isExtrapolated(matchingSteps: n, short: 150, full: 200))
-        XCTAssertEqual(try XCTUnwrap(ProbeGain.gain(.accuracy, selecting: 0.51, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52)),
-                       1.0 / 7, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(ProbeGain.gain(.accuracy, selecting: 0.51, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52)),
+            1.0 / 7, accuracy: 1e-12)
         // Above vanilla's full run: n* = 150 + 0.03 · 50 / 0.02 = 225 (extrapolated), gain 1/3.
-        let beyond = try XCTUnwrap(ProbeGain.matchingSteps(.accuracy, value: 0.53, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52))
+        let beyond = try XCTUnwrap(
+            ProbeGain.matchingSteps(.accuracy, value: 0.53, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52))
         XCTAssertEqual(beyond, 225, accuracy: 1e-9)
         XCTAssertTrue(ProbeGain.isExtrapolated(matchingSteps: beyond, short: 150, full: 200))
         // Below vanilla's short run: n* = 125, gain 1 − 150/125 = −0.2.
-        XCTAssertEqual(try XCTUnwrap(ProbeGain.gain(.accuracy, selecting: 0.49, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52)),
-                       -0.2, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(ProbeGain.gain(.accuracy, selecting: 0.49, short: 150, shortValue: 0.50, full: 200, fullValue: 0.52)),
+            -0.2, accuracy: 1e-12)
     }
 
     /// The direction: a metric that moved the wrong way between vanilla's budgets prices nothing.
@@ -69,8 +73,9 @@ final class ProbeGainTests: XCTestCase {
     /// A configuration's prediction on one metric, per seed, against the closed forms.
     func testPredictionPerSeed() throws {
         // Seed 1: n* = 175, gain 1/7, ratio (6/7)(1.05) = 0.9. Seed 2: vanilla's accuracy flat, nothing measurable.
-        let p = SelectionAdvice.Prediction(.accuracy, selecting: [0.51, 0.60], vanilla: [(0.50, 0.52), (0.55, 0.55)], short: 150, full: 200,
-                                  overhead: 0.05)
+        let p = SelectionAdvice.Prediction(
+            .accuracy, selecting: [0.51, 0.60], vanilla: [(0.50, 0.52), (0.55, 0.55)], short: 150, full: 200,
+            overhead: 0.05)
         XCTAssertEqual(try XCTUnwrap(p.matchingSteps[0]), 175, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(p.gains[0]), 1.0 / 7, accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(p.ratios[0]), 0.9, accuracy: 1e-12)
@@ -105,12 +110,14 @@ final class ProbeGainTests: XCTestCase {
     /// A candidate with the given per-seed ratios on loss and (unless nil) on accuracy.
     func candidate(_ exit: Int, loss: [Double?], accuracy: [Double?]? = nil) -> SelectionAdvice.Candidate {
         func prediction(_ ratios: [Double?]) -> SelectionAdvice.Prediction {
-            SelectionAdvice.Prediction(matchingSteps: ratios.map { _ in 100 }, extrapolated: ratios.map { _ in false },
-                              gains: ratios.map { $0.map { 1 - $0 } }, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
+            SelectionAdvice.Prediction(
+                matchingSteps: ratios.map { _ in 100 }, extrapolated: ratios.map { _ in false },
+                gains: ratios.map { $0.map { 1 - $0 } }, ratios: ratios, verdict: SelectionAdvice.verdict(ratios: ratios))
         }
-        return SelectionAdvice.Candidate(exitLayer: exit, selectFraction: 0.75, secondsPerStep: 1, overhead: 0, losses: loss.map { _ in 3 },
-                                loss: prediction(loss), accuracies: accuracy.map { $0.map { _ in 0.5 } },
-                                accuracy: accuracy.map(prediction))
+        return SelectionAdvice.Candidate(
+            exitLayer: exit, selectFraction: 0.75, secondsPerStep: 1, overhead: 0, losses: loss.map { _ in 3 },
+            loss: prediction(loss), accuracies: accuracy.map { $0.map { _ in 0.5 } },
+            accuracy: accuracy.map(prediction))
     }
 
     func testConclusionPicksTheBestWorstCase() {
@@ -150,17 +157,22 @@ final class ProbeGainTests: XCTestCase {
         XCTAssertEqual(SelectionAdvice.conclude(both, metric: .accuracy).recommended, 1)
         XCTAssertEqual(SelectionAdvice.conclude(both, metric: .loss).recommended, 0)
         // An undecided metric is named as such; agreement and missing accuracy say nothing.
-        XCTAssertEqual(AdviceReport.disagreement(candidate(1, loss: [0.9, 0.95], accuracy: [0.9, nil])),
-                       "pays on loss, undecided on accuracy")
-        XCTAssertEqual(AdviceReport.disagreement(candidate(1, loss: [0.9, 1.1], accuracy: [1.1, 1.2])),
-                       "does not pay on accuracy, undecided on loss")
+        XCTAssertEqual(
+            AdviceReport.disagreement(candidate(1, loss: [0.9, 0.95], accuracy: [0.9, nil])),
+            "pays on loss, undecided on accuracy")
+        XCTAssertEqual(
+            AdviceReport.disagreement(candidate(1, loss: [0.9, 1.1], accuracy: [1.1, 1.2])),
+            "does not pay on accuracy, undecided on loss")
         XCTAssertNil(AdviceReport.disagreement(candidate(1, loss: [0.9, 0.95], accuracy: [0.8, 0.9])))
         XCTAssertNil(AdviceReport.disagreement(candidate(1, loss: [0.9, 0.95])))
     }
 
     func testDeeperExitHint() {
-        let f = [SelectionAdvice.Fidelity(exitLayer: 1, spearman: 0.8, topOverlap: 0.70), SelectionAdvice.Fidelity(exitLayer: 2, spearman: 0.85, topOverlap: 0.79),
-                 SelectionAdvice.Fidelity(exitLayer: 3, spearman: 0.9, topOverlap: 0.81)]
+        let f = [
+            SelectionAdvice.Fidelity(exitLayer: 1, spearman: 0.8, topOverlap: 0.70),
+            SelectionAdvice.Fidelity(exitLayer: 2, spearman: 0.85, topOverlap: 0.79),
+            SelectionAdvice.Fidelity(exitLayer: 3, spearman: 0.9, topOverlap: 0.81)
+        ]
         XCTAssertEqual(SelectionAdvice.deeperExit(than: 1, fidelity: f), 3)
         XCTAssertNil(SelectionAdvice.deeperExit(than: 2, fidelity: f))
     }

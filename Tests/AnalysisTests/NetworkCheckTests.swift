@@ -1,7 +1,7 @@
-import Foundation
-import Model
 import Analysis
 import CostModel
+import Foundation
+import Model
 import SiftTestSupport
 import XCTest
 
@@ -13,20 +13,23 @@ final class NetworkCheckTests: XCTestCase {
 
     /// 10 MB in 3 buckets, 2 MB of it in 1 tail bucket; β 100 MB/s, α 100 µs.
     func model(perBucket: Double, progress: Double) -> ScalingModel {
-        var m = ScalingModel(gradientBytes: 10e6, tailBytes: 2e6, buckets: 3, tailBuckets: 1, compute: profile,
-                             medium: .network(bandwidth: 1e8, latency: 1e-4), microBatch: 32)
+        var m = ScalingModel(
+            gradientBytes: 10e6, tailBytes: 2e6, buckets: 3, tailBuckets: 1, compute: profile,
+            medium: .network(bandwidth: 1e8, latency: 1e-4), microBatch: 32)
         m.perBucketSeconds = perBucket
         m.overlapProgress = progress
         return m
     }
 
     func testDefaultsLeaveTheModelUnchanged() {
-        let plain = ScalingModel(gradientBytes: 10e6, tailBytes: 2e6, buckets: 3, tailBuckets: 1, compute: profile,
-                                 medium: .network(bandwidth: 1e8, latency: 1e-4), microBatch: 32)
+        let plain = ScalingModel(
+            gradientBytes: 10e6, tailBytes: 2e6, buckets: 3, tailBuckets: 1, compute: profile,
+            medium: .network(bandwidth: 1e8, latency: 1e-4), microBatch: 32)
         for p in [1, 2, 3, 8] {
             for policy in [ProjectedPolicy.vanilla, .sift(selectFraction: 0.5)] {
-                XCTAssertEqual(plain.predict(ranks: p, globalBatch: 16 * p, policy: policy),
-                               model(perBucket: 0, progress: 1).predict(ranks: p, globalBatch: 16 * p, policy: policy))
+                XCTAssertEqual(
+                    plain.predict(ranks: p, globalBatch: 16 * p, policy: policy),
+                    model(perBucket: 0, progress: 1).predict(ranks: p, globalBatch: 16 * p, policy: policy))
             }
         }
     }
@@ -42,8 +45,9 @@ final class NetworkCheckTests: XCTestCase {
         let s = model(perBucket: c, progress: f).predict(ranks: 2, globalBatch: 32, policy: .vanilla)
         XCTAssertEqual(s.allreduce, total, accuracy: 1e-15)
         XCTAssertEqual(s.exposedAllreduceWithOverlap, max(0, body - backward) + tail, accuracy: 1e-15)
-        XCTAssertEqual(s.communication(overlap: false) - s.communication(overlap: true), total - (body - backward + tail),
-                       accuracy: 1e-15)
+        XCTAssertEqual(
+            s.communication(overlap: false) - s.communication(overlap: true), total - (body - backward + tail),
+            accuracy: 1e-15)
         // No progress during backward: overlap hides nothing (body and tail rings add up to the whole).
         let none = model(perBucket: c, progress: 0).predict(ranks: 2, globalBatch: 32, policy: .vanilla)
         XCTAssertEqual(none.exposedAllreduceWithOverlap, none.allreduce, accuracy: 1e-15)
@@ -104,17 +108,25 @@ final class NetworkCheckTests: XCTestCase {
                 XCTAssertGreaterThan(body, f * (2.0 / 3) * fb, "the body must outlast the progressing share of backward")
                 exposed = max(0, body - f * (2.0 / 3) * fb) + tail
             }
-            var r: [String: Any] = ["rate": rate, "model": "tiny", "policy": "vanilla", "overlap": overlap, "hosts": 2, "ranks": 2,
-                                    "batch_size": 32, "per_rank_batch": 16, "bucket_mb": 0.05, "micro_batch": 32, "step_s": 1.0,
-                                    "times": ["data": 0.0, "scoring": 0.0, "selection": 0.0, "forward_backward": fb,
-                                              "exposed_allreduce": exposed, "optimizer": 0.0, "waiting": 0.0]]
+            var r: [String: Any] = [
+                "rate": rate, "model": "tiny", "policy": "vanilla", "overlap": overlap, "hosts": 2, "ranks": 2,
+                "batch_size": 32, "per_rank_batch": 16, "bucket_mb": 0.05, "micro_batch": 32, "step_s": 1.0,
+                "times": [
+                    "data": 0.0, "scoring": 0.0, "selection": 0.0, "forward_backward": fb,
+                    "exposed_allreduce": exposed, "optimizer": 0.0, "waiting": 0.0
+                ]
+            ]
             if let bits { r["rate_bits_per_s"] = bits }
             return r
         }
-        let doc: [String: Any] = ["hosts": 2, "cores": 2, "vocab_size": 400, "seq_len": 128, "steps": 12,
-                                  "runs": [run("unlimited", nil, overlap: true), run("10mbit", 1e7, overlap: true),
-                                           run("20mbit", 2e7, overlap: true), run("unlimited", nil, overlap: false),
-                                           run("10mbit", 1e7, overlap: false)]]
+        let doc: [String: Any] = [
+            "hosts": 2, "cores": 2, "vocab_size": 400, "seq_len": 128, "steps": 12,
+            "runs": [
+                run("unlimited", nil, overlap: true), run("10mbit", 1e7, overlap: true),
+                run("20mbit", 2e7, overlap: true), run("unlimited", nil, overlap: false),
+                run("10mbit", 1e7, overlap: false)
+            ]
+        ]
         let path = temporaryDirectory("progress-fit") + "/network.json"
         try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
         let fitted = try NetworkCheck.run(path: path, efficiency: 1, latency: 0, perBucketSeconds: 0, say: { _ in })

@@ -1,7 +1,7 @@
+import CostModel
 import Data
 import Foundation
 import Model
-import CostModel
 import Selection
 import SiftTestSupport
 import Training
@@ -57,11 +57,17 @@ final class BenchProjectCLITests: XCTestCase {
     func testFidelityMatchesASerialRecomputation() throws {
         let p = try TrainingFixture.paths()
         let d = tempDir()
-        _ = try runOK(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: d + "/ckpt",
-                                                     extra: ["--checkpoint-every", "3"]))
-        _ = try runOK(["bench", "--only", "fidelity", "--model", d + "/ckpt", "--data", p.dataset, "--configs", "tiny",
-                       "--vocab-size", "400", "--exit-layers", "1,2", "--score-positions", "0", "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0",
-                       "--fidelity-pools", "3", "--json", d + "/bench.json"], ranks: 2)
+        _ = try runOK(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: d + "/ckpt",
+                extra: ["--checkpoint-every", "3"]))
+        _ = try runOK(
+            [
+                "bench", "--only", "fidelity", "--model", d + "/ckpt", "--data", p.dataset, "--configs", "tiny",
+                "--vocab-size", "400", "--exit-layers", "1,2", "--score-positions", "0", "--reuse-scoring-forward", "off,on",
+                "--score-vocabularies", "0",
+                "--fidelity-pools", "3", "--json", d + "/bench.json"
+            ], ranks: 2)
         let rows = try XCTUnwrap(try readJSON(d + "/bench.json")["fidelity"] as? [[String: Any]])
         func row(_ exit: Int, _ reuse: Bool) throws -> (spearman: Double, overlap: Double) {
             let r = try XCTUnwrap(rows.first { $0["exit_layer"] as? Int == exit && $0["reuse_scoring_forward"] as? Bool == reuse })
@@ -75,7 +81,8 @@ final class BenchProjectCLITests: XCTestCase {
         let loaded = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: d + "/ckpt").last!.path)
         let model = BertForMaskedLM(config: loaded.state.config, parameters: loaded.parameters)
         let dataset = try ShardedDataset(directory: p.dataset)
-        let samples = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 1234))
+        let samples = MaskedDatasetSamples(
+            dataset: dataset, split: .train, masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 1234))
         let stream = CandidateStream(sampleCount: dataset.count(.train), seed: 7)
         var spearman = 0.0, overlap = 0.0
         let poolSize = TrainingOptions().poolSize  // b/ρ at sift train's defaults, which the bench takes
@@ -85,7 +92,9 @@ final class BenchProjectCLITests: XCTestCase {
             batch.fill(indices.map { (index: $0, epoch: 0) }, from: samples)
             let exit1 = model.approximateLosses(batch, exitLayer: 1), exact = model.approximateLosses(batch, exitLayer: 2)
             spearman += try XCTUnwrap(SelectionFidelity.spearman(exit1, exact)) / 3
-            overlap += SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: TrainingOptions().batchSize) / 3
+            overlap +=
+                SelectionFidelity.topOverlap(approximate: exit1, exact: exact, globalIndices: indices, count: TrainingOptions().batchSize)
+                / 3
         }
         XCTAssertEqual(try row(1, false).spearman, spearman, accuracy: 1e-6)
         XCTAssertEqual(try row(1, false).overlap, overlap, accuracy: 1e-9)
@@ -99,9 +108,11 @@ final class BenchProjectCLITests: XCTestCase {
     /// its exit layers' forward over the b trained samples less.
     func testStepJSONAgreesWithItself() throws {
         let d = tempDir()
-        let stdout = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
-                                "--select-fraction", "0.5", "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
-                                "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0", "--json", d + "/bench.json"])
+        let stdout = try runOK([
+            "bench", "--configs", "tiny", "--vocab-size", "400", "--only", "step", "--batch-size", "2",
+            "--select-fraction", "0.5", "--repeats", "2", "--exit-layers", "1,mid", "--score-positions", "0,4",
+            "--reuse-scoring-forward", "off,on", "--score-vocabularies", "0", "--json", d + "/bench.json"
+        ])
         XCTAssertTrue(stdout.contains("sift exit 2"), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos."), stdout)
         XCTAssertTrue(stdout.contains("sift exit 1, ≤4 pos., reuse"), stdout)
@@ -114,7 +125,9 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertEqual(steps.map { $0["score_positions"] as? Int }, [nil, nil, 4, nil, 4])
         for row in steps {
             let s = try XCTUnwrap(row["seconds"] as? Double)
-            let parts = (row["forward_backward_seconds"] as! Double) + (row["optimizer_seconds"] as! Double) + ((row["scoring_seconds"] as? Double) ?? 0)
+            let parts =
+                (row["forward_backward_seconds"] as! Double) + (row["optimizer_seconds"] as! Double)
+                + ((row["scoring_seconds"] as? Double) ?? 0)
             XCTAssertGreaterThan(parts, 0)
             XCTAssertLessThanOrEqual(parts, s * 1.001, "the measured phases exceed the step they are part of")
         }
@@ -151,7 +164,7 @@ final class BenchProjectCLITests: XCTestCase {
         }
         // vanilla: saved = 3 × (2·2·(N − M)·(H² + T·H + H·I)) with N = 2·T and 1/3 of the dense head's m·H·(H + V) per row.
         let V = 400.0, vanillaDense = flops[0], vanillaExecuted = steps[0]["executed_flops"] as! Double
-        let dense2 = 3 * 2 * layer * 2   // 2 layers over b = 2 samples
+        let dense2 = 3 * 2 * layer * 2  // 2 layers over b = 2 samples
         let masked = (vanillaDense - dense2) / (3 * 2 * H * (H + V))
         XCTAssertEqual(masked, masked.rounded(), accuracy: 1e-6, "the head's masked rows are a whole number")
         XCTAssertEqual(vanillaDense - vanillaExecuted, 3 * 4 * (2 * T - masked) * (H * H + T * H + H * I), accuracy: 1)
@@ -160,22 +173,27 @@ final class BenchProjectCLITests: XCTestCase {
         XCTAssertTrue(stdout.contains("not measured"), stdout)
 
         // sift project reads the bench JSON for the same model.
-        let projected = try runOK(["project", "--bench", d + "/bench.json", "--config", "tiny", "--vocab-size", "400",
-                                   "--nodes", "2,4", "--json", d + "/project.json"])
+        let projected = try runOK([
+            "project", "--bench", d + "/bench.json", "--config", "tiny", "--vocab-size", "400",
+            "--nodes", "2,4", "--json", d + "/project.json"
+        ])
         XCTAssertTrue(projected.contains("SIFT"), projected)
         let rows = try XCTUnwrap(try readJSON(d + "/project.json")["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.count, 6)
         let compute = try XCTUnwrap(try readJSON(d + "/project.json")["compute"] as? [String: Any])
-        XCTAssertEqual(try XCTUnwrap(compute["forward_backward_seconds_per_sample"] as? Double),
-                       (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(compute["forward_backward_seconds_per_sample"] as? Double),
+            (steps[0]["forward_backward_seconds"] as! Double) / 2, accuracy: 1e-12)
     }
 
     /// Mini at the bench's defaults (exit 1, `sift train`'s ρ 0.75, reuse, full and 2,048-class scoring): one
     /// verdict, on the default path's row, and it is that row's step time over the vanilla row's against +10%.
     func testMiniOverheadVerdictIsTheDefaultPathsStepRatio() throws {
         let d = tempDir()
-        let stdout = try runOK(["bench", "--configs", "mini", "--vocab-size", "3000", "--only", "step", "--batch-size", "2",
-                                "--repeats", "1", "--exit-layers", "1", "--json", d + "/bench.json"])
+        let stdout = try runOK([
+            "bench", "--configs", "mini", "--vocab-size", "3000", "--only", "step", "--batch-size", "2",
+            "--repeats", "1", "--exit-layers", "1", "--json", d + "/bench.json"
+        ])
         let root = try readJSON(d + "/bench.json")
         let steps = try XCTUnwrap(root["steps"] as? [[String: Any]])
         XCTAssertEqual(steps.map { $0["score_vocabulary"] as? Int }, [nil, nil, 2048])
@@ -189,7 +207,8 @@ final class BenchProjectCLITests: XCTestCase {
         let ratio = (steps[2]["seconds"] as! Double) / (steps[0]["seconds"] as! Double) - 1
         XCTAssertEqual(try XCTUnwrap(t["overhead"] as? Double), ratio, accuracy: 1e-12)
         XCTAssertEqual(t["met"] as? Bool, ratio <= 0.10)
-        XCTAssertEqual(try XCTUnwrap(t["predicted_overhead"] as? Double), try XCTUnwrap(steps[2]["predicted_overhead"] as? Double), accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(t["predicted_overhead"] as? Double), try XCTUnwrap(steps[2]["predicted_overhead"] as? Double), accuracy: 1e-12)
         XCTAssertTrue(stdout.contains("SIFT target — mini"), stdout)
         XCTAssertTrue(stdout.contains("SIFT target (base, exit layer 1, ρ = 0.75): not measured"), stdout)
     }
@@ -198,8 +217,11 @@ final class BenchProjectCLITests: XCTestCase {
     /// same run measured.
     func testAllreduceBoundIsTheModelsRingBound() throws {
         let d = tempDir()
-        _ = try runOK(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "memory,allreduce", "--repeats", "1",
-                       "--json", d + "/bench.json"], ranks: 2)
+        _ = try runOK(
+            [
+                "bench", "--configs", "tiny", "--vocab-size", "400", "--only", "memory,allreduce", "--repeats", "1",
+                "--json", d + "/bench.json"
+            ], ranks: 2)
         let root = try readJSON(d + "/bench.json")
         let memory = try XCTUnwrap(root["memory"] as? [String: Any])
         let all = try XCTUnwrap(memory["all_ranks"] as? [String: Any])
@@ -209,9 +231,12 @@ final class BenchProjectCLITests: XCTestCase {
         let bytes = Double(ParameterLayout(config: BertConfig.named("tiny", vocabSize: 400)!).totalCount * 4)
         XCTAssertEqual(row["bytes"] as? Double, bytes)
         let bound = try XCTUnwrap(row["ring_bound_seconds"] as? Double)
-        XCTAssertEqual(bound, ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: 2, buckets: 1,
-                                                                medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: 0)),
-                       accuracy: bound * 1e-9)
+        XCTAssertEqual(
+            bound,
+            ScalingModel.ringAllreduceSeconds(
+                bytes: bytes, ranks: 2, buckets: 1,
+                medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: 0)),
+            accuracy: bound * 1e-9)
         XCTAssertGreaterThan(try XCTUnwrap(allreduce["latency_seconds"] as? Double), 0)
         // The trainer's buckets ran as a ring (OpenMPI's own choice for in-place calls is a binomial tree).
         XCTAssertEqual(allreduce["iallreduce_algorithm"] as? Int, 1)
@@ -220,9 +245,12 @@ final class BenchProjectCLITests: XCTestCase {
     /// A user's choice of the non-blocking allreduce's algorithm (`mpirun --mca`) wins over sift's ring.
     func testUsersAllreduceAlgorithmIsKept() throws {
         let d = tempDir()
-        let out = try SiftProcess.run(["bench", "--configs", "tiny", "--vocab-size", "400", "--only", "allreduce", "--repeats", "1",
-                                       "--json", d + "/bench.json"], ranks: 2, timeout: 240,
-                                      extraMPIArgs: ["--mca", "coll_libnbc_iallreduce_algorithm", "2"])
+        let out = try SiftProcess.run(
+            [
+                "bench", "--configs", "tiny", "--vocab-size", "400", "--only", "allreduce", "--repeats", "1",
+                "--json", d + "/bench.json"
+            ], ranks: 2, timeout: 240,
+            extraMPIArgs: ["--mca", "coll_libnbc_iallreduce_algorithm", "2"])
         XCTAssertEqual(out.status, 0, out.stderr)
         let allreduce = try XCTUnwrap(try readJSON(d + "/bench.json")["allreduce"] as? [String: Any])
         XCTAssertEqual(allreduce["iallreduce_algorithm"] as? Int, 2)
@@ -234,8 +262,9 @@ final class BenchProjectCLITests: XCTestCase {
         let out = try runOK(["project", "--gflops", "5000", "--interconnect", "ib-hdr", "--nodes", "8,1024", "--json", d + "/p.json"])
         XCTAssertTrue(out.contains("InfiniBand HDR"), out)
         let root = try readJSON(d + "/p.json")
-        XCTAssertEqual(root["gradient_bytes"] as? Double,
-                       Double(ParameterLayout(config: BertConfig.named("base", vocabSize: 30522)!).totalCount * 4))
+        XCTAssertEqual(
+            root["gradient_bytes"] as? Double,
+            Double(ParameterLayout(config: BertConfig.named("base", vocabSize: 30522)!).totalCount * 4))
         let rows = try XCTUnwrap(root["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.map { $0["nodes"] as? Int }, [1, 8, 1024, 1, 8, 1024])
         for row in rows {
@@ -254,14 +283,17 @@ final class BenchProjectCLITests: XCTestCase {
     /// time per sample, step time over that global batch; BERT-large projects without being allocated.
     func testWeakScalingGrowsTheGlobalBatchAndGivesTheTimePerSample() throws {
         let d = tempDir()
-        let out = try runOK(["project", "--config", "large", "--gflops", "5000", "--batch-size", "64", "--micro-batch", "16",
-                             "--nodes", "8,64", "--json", d + "/p.json"])
+        let out = try runOK([
+            "project", "--config", "large", "--gflops", "5000", "--batch-size", "64", "--micro-batch", "16",
+            "--nodes", "8,64", "--json", d + "/p.json"
+        ])
         XCTAssertTrue(out.contains("BERT-large"), out)
         XCTAssertTrue(out.contains("time/sample w/ overlap"), out)
         XCTAssertTrue(out.contains("a global batch of 64 × nodes"), out)
         let root = try readJSON(d + "/p.json")
-        XCTAssertEqual(root["gradient_bytes"] as? Double,
-                       Double(ParameterLayout(config: BertConfig.named("large", vocabSize: 30522)!).totalCount * 4))
+        XCTAssertEqual(
+            root["gradient_bytes"] as? Double,
+            Double(ParameterLayout(config: BertConfig.named("large", vocabSize: 30522)!).totalCount * 4))
         let rows = try XCTUnwrap(root["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.map { $0["nodes"] as? Int }, [1, 8, 64, 1, 8, 64])
         for row in rows {
@@ -299,16 +331,23 @@ final class BenchProjectCLITests: XCTestCase {
     func testCheckUsesTheOneRankRunAsItsInput() throws {
         let d = tempDir()
         func run(_ mode: String, _ policy: String, _ p: Int, _ b: Int, step: Double) -> [String: Any] {
-            ["mode": mode, "policy": policy, "ranks": p, "batch_size": b, "select_fraction": 0.5, "step_seconds": step,
-             "times": ["data": 0.001, "scoring": policy == "sift" ? 0.05 : 0, "selection": 0.0, "forward_backward": 0.4,
-                       "exposed_allreduce": 0.0, "optimizer": 0.02, "waiting": 0.0]]
+            [
+                "mode": mode, "policy": policy, "ranks": p, "batch_size": b, "select_fraction": 0.5, "step_seconds": step,
+                "times": [
+                    "data": 0.001, "scoring": policy == "sift" ? 0.05 : 0, "selection": 0.0, "forward_backward": 0.4,
+                    "exposed_allreduce": 0.0, "optimizer": 0.02, "waiting": 0.0
+                ]
+            ]
         }
         let scaling: [String: Any] = [
             "config": "tiny", "vocab_size": 400, "cores": 2, "threads_per_rank": 1, "bucket_mb": 4.0, "micro_batch": 32,
             "memory": ["all_ranks": ["copy_bytes_per_s": 1e10, "triad_bytes_per_s": 1e10]], "latency_seconds": 1e-6,
-            "runs": [run("weak", "vanilla", 1, 8, step: 0.43), run("weak", "vanilla", 2, 16, step: 0.45),
-                     run("weak", "vanilla", 4, 32, step: 0.9), run("weak", "sift", 1, 8, step: 0.48),
-                     run("weak", "sift", 2, 16, step: 0.5)]]
+            "runs": [
+                run("weak", "vanilla", 1, 8, step: 0.43), run("weak", "vanilla", 2, 16, step: 0.45),
+                run("weak", "vanilla", 4, 32, step: 0.9), run("weak", "sift", 1, 8, step: 0.48),
+                run("weak", "sift", 2, 16, step: 0.5)
+            ]
+        ]
         try JSONSerialization.data(withJSONObject: scaling).write(to: URL(fileURLWithPath: d + "/scaling.json"))
         let out = try runOK(["project", "--check", d + "/scaling.json", "--json", d + "/check.json"])
         XCTAssertTrue(out.contains("oversubscribed"), out)
@@ -330,22 +369,28 @@ final class BenchProjectCLITests: XCTestCase {
 final class ScalingSummaryCLITests: XCTestCase {
     func testSummaryFromMetricsFiles() throws {
         let d = temporaryDirectory("scaling")
-        let machine = "{\"memory\": {\"all_ranks\": {\"copy_bytes_per_s\": 1e10, \"triad_bytes_per_s\": 1e10}}, "
+        let machine =
+            "{\"memory\": {\"all_ranks\": {\"copy_bytes_per_s\": 1e10, \"triad_bytes_per_s\": 1e10}}, "
             + "\"allreduce\": {\"gradients\": [], \"small_allreduce_seconds\": 2e-6, \"latency_seconds\": 1e-6, \"ranks\": 2}}"
         try machine.write(toFile: d + "/machine.json", atomically: true, encoding: .utf8)
         for mode in ["weak", "strong"] {
             for policy in ["vanilla", "sift"] {
                 for p in [1, 2] {
-                    let times = "{\"data\":0.001,\"scoring\":0.05,\"selection\":0,\"forward_backward\":0.4,\"exposed_allreduce\":0.01,\"optimizer\":0.02,\"waiting\":0}"
-                    let lines = (1...3).map { "{\"step\":\($0),\"elapsed\":\(Double($0) * 0.5 * Double(p)),\"times\":\(times)}" }
+                    let times =
+                        "{\"data\":0.001,\"scoring\":0.05,\"selection\":0,\"forward_backward\":0.4,\"exposed_allreduce\":0.01,\"optimizer\":0.02,\"waiting\":0}"
+                    let lines =
+                        (1...3).map { "{\"step\":\($0),\"elapsed\":\(Double($0) * 0.5 * Double(p)),\"times\":\(times)}" }
                         + ["{\"step\":3,\"val_loss\":1.0}"]
                     try lines.joined(separator: "\n").write(toFile: d + "/\(mode)-\(policy)-p\(p).jsonl", atomically: true, encoding: .utf8)
                 }
             }
         }
-        let out = try SiftProcess.run(["scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
-                                       "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2",
-                                       "--select-fraction", "0.5"], timeout: 60)
+        let out = try SiftProcess.run(
+            [
+                "scaling-summary", "--out", d, "--config", "tiny", "--vocab-size", "400", "--cores", "2",
+                "--steps", "3", "--per-rank-batch", "8", "--global-batch", "16", "--ranks", "1 2",
+                "--select-fraction", "0.5"
+            ], timeout: 60)
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stdout.contains("| 2 | weak | sift | 16 | 8 | 1.000 | 16.0 | 50% |"), out.stdout)
         let data = try XCTUnwrap(FileManager.default.contents(atPath: d + "/scaling.json"))

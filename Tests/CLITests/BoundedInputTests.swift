@@ -8,8 +8,9 @@ import XCTest
 final class BoundedInputTests: XCTestCase {
     func train(_ p: TrainingFixture.Paths, _ extra: [String], steps: Int = 1, ranks: Int? = nil) throws -> SiftProcess.Output {
         let ck = temporaryDirectory("bi-ck")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ck, extra: extra),
-                                      ranks: ranks, timeout: 180)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ck, extra: extra),
+            ranks: ranks, timeout: 180)
         XCTAssertFalse(out.timedOut)
         XCTAssertFalse(out.stderr.contains("Fatal error") || out.stderr.contains("Precondition failed"), out.stderr)
         return out
@@ -22,8 +23,9 @@ final class BoundedInputTests: XCTestCase {
         for ranks in [nil, 2] as [Int?] {
             let out = try train(p, ["--select-fraction", "1e-9"], ranks: ranks)
             XCTAssertEqual(out.status, 2, out.stderr)
-            XCTAssertTrue(out.stderr.contains("error: ") && out.stderr.contains("more than this machine's")
-                          && out.stderr.contains("12000000000 candidates") && out.stderr.contains("GiB"), out.stderr)
+            XCTAssertTrue(
+                out.stderr.contains("error: ") && out.stderr.contains("more than this machine's")
+                    && out.stderr.contains("12000000000 candidates") && out.stderr.contains("GiB"), out.stderr)
         }
         let absurd = try train(p, ["--select-fraction", "1e-14"])
         XCTAssertEqual(absurd.status, 64, absurd.stderr)
@@ -35,8 +37,9 @@ final class BoundedInputTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let out = try train(p, ["--select-fraction", "0.01"])
         XCTAssertEqual(out.status, 0, out.stderr)
-        XCTAssertTrue(out.stderr.contains("warning: the pool of 1200 candidates per step") && out.stderr.contains("615 training samples"),
-                      out.stderr)
+        XCTAssertTrue(
+            out.stderr.contains("warning: the pool of 1200 candidates per step") && out.stderr.contains("615 training samples"),
+            out.stderr)
         let fits = try train(p, ["--select-fraction", "0.5"])
         XCTAssertFalse(fits.stderr.contains("warning: the pool"), fits.stderr)
     }
@@ -60,17 +63,19 @@ final class BoundedInputTests: XCTestCase {
         let words = try String(contentsOfFile: p.root + "/corpus/text.txt", encoding: .utf8)
             .split(whereSeparator: \.isNewline).prefix(40).map { $0.replacingOccurrences(of: "\"", with: "") }
         var lines = words.map { "{\"text\": \"\($0)\"}" }
-        lines[1] = "{\"text\": \"cut off"          // line 2: not JSON
-        lines[3] = "text without braces"          // line 4: not JSON
-        lines[4] = "{\"id\": 5}"                   // line 5: no text field
+        lines[1] = "{\"text\": \"cut off"  // line 2: not JSON
+        lines[3] = "text without braces"  // line 4: not JSON
+        lines[4] = "{\"id\": 5}"  // line 5: no text field
         try FileManager.default.createDirectory(atPath: d + "/corpus", withIntermediateDirectories: true)
         let file = d + "/corpus/docs.jsonl"
         try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let out = try SiftProcess.run(["prepare", "--corpus", d + "/corpus", "--vocab", p.vocab, "--seq-len", "32", "--out", d + "/ds"])
         XCTAssertEqual(out.status, 0, out.stderr)
-        let expected = ["warning: \(file):2: not a JSON object; record skipped", "warning: \(file):4: not a JSON object; record skipped",
-                        "warning: \(file):5: no string \"text\" field; record skipped",
-                        "warning: skipped 3 JSON Lines record(s): 2 not a JSON object, 1 without a string \"text\" field"]
+        let expected = [
+            "warning: \(file):2: not a JSON object; record skipped", "warning: \(file):4: not a JSON object; record skipped",
+            "warning: \(file):5: no string \"text\" field; record skipped",
+            "warning: skipped 3 JSON Lines record(s): 2 not a JSON object, 1 without a string \"text\" field"
+        ]
         XCTAssertEqual(out.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("warning:") }, expected, out.stderr)
         XCTAssertTrue(out.stdout.contains("3 JSON Lines record(s)"), out.stdout)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: d + "/ds/manifest.json")))

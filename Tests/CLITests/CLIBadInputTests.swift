@@ -10,8 +10,10 @@ final class CLIBadInputTests: XCTestCase {
 
     /// Runs sift and checks the failure is clean; returns stderr.
     @discardableResult
-    func expectFailure(_ args: [String], ranks: Int? = nil, mentions needle: String,
-                       file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func expectFailure(
+        _ args: [String], ranks: Int? = nil, mentions needle: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let out = try SiftProcess.run(args, ranks: ranks, timeout: 90)
         XCTAssertFalse(out.timedOut, "\(args) hung", file: file, line: line)
         XCTAssertNotEqual(out.status, 0, "\(args) succeeded", file: file, line: line)
@@ -39,13 +41,17 @@ final class CLIBadInputTests: XCTestCase {
     func testCorpusProblems() throws {
         let p = try TrainingFixture.paths()
         let empty = tempDir("empty")
-        try expectFailure(["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: "corpus \(empty) contains no usable text")
+        try expectFailure(
+            ["prepare", "--corpus", empty, "--vocab", p.vocab, "--out", empty + "/out"], mentions: "corpus \(empty) contains no usable text"
+        )
         let binary = tempDir("binary")
         try Data([0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2, 0, 255]).write(to: URL(fileURLWithPath: binary + "/a.bin"))
         // The documented wording, with paths that do not contain it.
-        try expectFailure(["prepare", "--corpus", binary, "--vocab", p.vocab, "--out", binary + "/out"], mentions: "contains no usable text")
-        try expectFailure(["prepare", "--corpus", binary + "/absent", "--vocab", p.vocab, "--out", binary + "/o2"],
-                          mentions: binary + "/absent: no such file or directory")
+        try expectFailure(
+            ["prepare", "--corpus", binary, "--vocab", p.vocab, "--out", binary + "/out"], mentions: "contains no usable text")
+        try expectFailure(
+            ["prepare", "--corpus", binary + "/absent", "--vocab", p.vocab, "--out", binary + "/o2"],
+            mentions: binary + "/absent: no such file or directory")
         // An existing directory that is not a dataset is refused and left as it was.
         let precious = tempDir("precious")
         try "keep me".write(toFile: precious + "/notes.txt", atomically: true, encoding: .utf8)
@@ -62,19 +68,22 @@ final class CLIBadInputTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let d = tempDir("status")
         try "not a model".write(toFile: d + "/text", atomically: true, encoding: .utf8)
-        for (args, status) in [(["prepare", "--corpus", d + "/absent", "--vocab", p.vocab, "--out", d + "/o"], 2),
-                               (["vocab", "--corpus", d + "/absent", "--size", "100", "--out", d + "/v.txt"], 2),
-                               (["export", "--model", d + "/text", "--hf", d + "/hf"], 2),
-                               (["import", "--hf", d + "/absent", "--out", d + "/m"], 2),
-                               (["train", "--no-such-flag"], 64)] {
+        for (args, status) in [
+            (["prepare", "--corpus", d + "/absent", "--vocab", p.vocab, "--out", d + "/o"], 2),
+            (["vocab", "--corpus", d + "/absent", "--size", "100", "--out", d + "/v.txt"], 2),
+            (["export", "--model", d + "/text", "--hf", d + "/hf"], 2),
+            (["import", "--hf", d + "/absent", "--out", d + "/m"], 2),
+            (["train", "--no-such-flag"], 64)
+        ] {
             let out = try SiftProcess.run(args, timeout: 90)
             XCTAssertEqual(out.status, Int32(status), "\(args): \(out.stderr)")
             XCTAssertEqual(out.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }.count, 1, "\(args): \(out.stderr)")
         }
         let launcher = SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path
-        let bad = try SiftProcess.run(["-np", "2", "--max-restarts", "2", "--"]
-                                      + TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: d + "/ck")
-                                      .map { $0 == p.dataset ? d + "/absent" : $0 }, timeout: 120, launcher: launcher)
+        let bad = try SiftProcess.run(
+            ["-np", "2", "--max-restarts", "2", "--"]
+                + TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: d + "/ck")
+                .map { $0 == p.dataset ? d + "/absent" : $0 }, timeout: 120, launcher: launcher)
         XCTAssertEqual(bad.status, 2, bad.stderr)
         XCTAssertFalse(bad.stderr.contains("restart "), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("launch: exit code 2 is not restarted"), bad.stderr)
@@ -86,22 +95,26 @@ final class CLIBadInputTests: XCTestCase {
         XCTAssertEqual(listed, table)
         // And docs/RELIABILITY.md has a row for every status of the table.
         let doc = try String(contentsOfFile: SiftProcess.repository.appendingPathComponent("docs/RELIABILITY.md").path, encoding: .utf8)
-        for s in ExitStatus.allCases { XCTAssertTrue(doc.contains("| \(s.rawValue) | \(s.meaning) |"), "RELIABILITY.md lacks status \(s.rawValue)") }
+        for s in ExitStatus.allCases {
+            XCTAssertTrue(doc.contains("| \(s.rawValue) | \(s.meaning) |"), "RELIABILITY.md lacks status \(s.rawValue)")
+        }
     }
 
     func testVocabularyProblems() throws {
         let p = try TrainingFixture.paths()
         let d = tempDir("vocab")
-        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/none.txt", "--out", d + "/o"],
-                          mentions: d + "/none.txt: no such file or directory")
+        try expectFailure(
+            ["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/none.txt", "--out", d + "/o"],
+            mentions: d + "/none.txt: no such file or directory")
         let text = try String(contentsOfFile: p.vocab, encoding: .utf8)
         try text.replacingOccurrences(of: "[MASK]\n", with: "").write(toFile: d + "/nomask.txt", atomically: true, encoding: .utf8)
         try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/nomask.txt", "--out", d + "/o"], mentions: "[MASK]")
         try (text + "[CLS]\n").write(toFile: d + "/again.txt", atomically: true, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let first = lines.firstIndex(of: "[CLS]")! + 1, appended = lines.count - (text.hasSuffix("\n") ? 1 : 0) + 1
-        try expectFailure(["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/again.txt", "--out", d + "/o"],
-                          mentions: "again.txt:\(appended): duplicate vocabulary entry \"[CLS]\" (first seen on line \(first))")
+        try expectFailure(
+            ["prepare", "--corpus", p.root + "/corpus", "--vocab", d + "/again.txt", "--out", d + "/o"],
+            mentions: "again.txt:\(appended): duplicate vocabulary entry \"[CLS]\" (first seen on line \(first))")
         try expectFailure(["tokenize", "--vocab", d + "/none.txt"], mentions: d + "/none.txt: no such file or directory")
     }
 
@@ -110,10 +123,12 @@ final class CLIBadInputTests: XCTestCase {
     /// one is due after every step).
     func expectEveryRankRefuses(_ args: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let metrics = tempDir("metrics") + "/m.jsonl"
-        let err = try expectFailure(args + ["--checkpoint-every", "1", "--metrics", metrics], ranks: 2, mentions: needle, file: file, line: line)
+        let err = try expectFailure(
+            args + ["--checkpoint-every", "1", "--metrics", metrics], ranks: 2, mentions: needle, file: file, line: line)
         for rank in 0..<2 {
-            XCTAssertTrue(err.split(separator: "\n").contains { $0.hasPrefix("error: rank \(rank): ") && $0.contains(needle) },
-                          "rank \(rank) did not report '\(needle)': \(err)", file: file, line: line)
+            XCTAssertTrue(
+                err.split(separator: "\n").contains { $0.hasPrefix("error: rank \(rank): ") && $0.contains(needle) },
+                "rank \(rank) did not report '\(needle)': \(err)", file: file, line: line)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: metrics), "a step ran", file: file, line: line)
     }
@@ -153,7 +168,7 @@ final class CLIBadInputTests: XCTestCase {
             ("--micro-batch", "0", "micro-batch"), ("--warmup", "-1", "warmup"), ("--steps", "0", "steps"),
             ("--dropout", "1", "dropout"), ("--time-budget", "0", "time-budget"), ("--target-accuracy", "1.5", "target-accuracy"),
             ("--keep-checkpoints", "0", "keep-checkpoints"), ("--seq-len", "4", "seq-len"), ("--seq-len", "64", "seq-len"),
-            ("--config", "huge", "config"), ("--watchdog-seconds", "-1", "watchdog"), ("--eval-samples", "-3", "eval-samples"),
+            ("--config", "huge", "config"), ("--watchdog-seconds", "-1", "watchdog"), ("--eval-samples", "-3", "eval-samples")
         ]
         for (flag, value, needle) in cases {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)
@@ -174,7 +189,8 @@ final class CLIBadInputTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: d + "/hf", withIntermediateDirectories: true)
         try expectFailure(["import", "--hf", d + "/hf", "--out", d + "/imported"], mentions: "config.json")
         XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/imported"))
-        try "{\"model_type\": \"bert\", \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}"
+        try
+            "{\"model_type\": \"bert\", \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}"
             .write(toFile: d + "/hf/config.json", atomically: true, encoding: .utf8)
         try expectFailure(["import", "--hf", d + "/hf", "--out", d + "/imported"], mentions: "model.safetensors")
         // A safetensors file whose tensor has an unsupported dtype.
@@ -205,15 +221,20 @@ final class CLIBadInputTests: XCTestCase {
             try p.run()
             let deadline = Date().addingTimeInterval(60)
             while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            if p.isRunning { p.terminate(); XCTFail("launcher hung on \(hostfile)") }
+            if p.isRunning {
+                p.terminate()
+                XCTFail("launcher hung on \(hostfile)")
+            }
             p.waitUntilExit()
             return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         }
         try "localhost slots=2\nnode one slots=x\n".write(toFile: d + "/syntax", atomically: true, encoding: .utf8)
         let (s1, e1) = try run(d + "/syntax")
-        XCTAssertEqual(s1, 2); XCTAssertTrue(e1.contains("syntax:2"), e1)
+        XCTAssertEqual(s1, 2)
+        XCTAssertTrue(e1.contains("syntax:2"), e1)
         let (s2, e2) = try run(d + "/missing")
-        XCTAssertEqual(s2, 2); XCTAssertTrue(e2.contains("cannot read hostfile"), e2)
+        XCTAssertEqual(s2, 2)
+        XCTAssertTrue(e2.contains("cannot read hostfile"), e2)
         let (s3, _) = try run(d + "/syntax", np: "zero")
         XCTAssertEqual(s3, 2)
         try "no-such-host-sift.invalid slots=1\n".write(toFile: d + "/unknown", atomically: true, encoding: .utf8)
@@ -246,8 +267,10 @@ final class CLIBadInputTests: XCTestCase {
             env["SIFT_BINARY"] = SiftProcess.binary
             p.environment = env
             let out = Pipe()
-            p.standardOutput = out; p.standardError = FileHandle.nullDevice
-            try p.run(); p.waitUntilExit()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, 0, args.joined(separator: " "))
             return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
@@ -283,11 +306,16 @@ final class CLIBadInputTests: XCTestCase {
             env.removeValue(forKey: "OPENBLAS_NUM_THREADS")
             p.environment = env
             let out = Pipe(), err = Pipe()
-            p.standardOutput = out; p.standardError = err
+            p.standardOutput = out
+            p.standardError = err
             try p.run()
             let deadline = Date().addingTimeInterval(20)
             while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-            if p.isRunning { p.terminate(); XCTFail("case \(k): the launcher hung"); continue }
+            if p.isRunning {
+                p.terminate()
+                XCTFail("case \(k): the launcher hung")
+                continue
+            }
             p.waitUntilExit()
             let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -327,4 +355,3 @@ final class CLIBadInputTests: XCTestCase {
         return total
     }
 }
-

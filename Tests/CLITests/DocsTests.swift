@@ -25,7 +25,10 @@ final class DocsTests: XCTestCase {
     static func withoutFencedCode(_ markdown: String) -> String {
         var inFence = false
         return markdown.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
-            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inFence.toggle(); return false }
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") {
+                inFence.toggle()
+                return false
+            }
             return !inFence
         }.joined(separator: "\n")
     }
@@ -49,8 +52,14 @@ final class DocsTests: XCTestCase {
         var code = [String]()
         var inFence = false
         for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inFence.toggle(); continue }
-            if inFence { code.append(String(line)); continue }
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") {
+                inFence.toggle()
+                continue
+            }
+            if inFence {
+                code.append(String(line))
+                continue
+            }
             let spans = try! NSRegularExpression(pattern: "`([^`]+)`")
             let s = String(line)
             for m in spans.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
@@ -83,12 +92,12 @@ final class DocsTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: base + "/docs/sub", withIntermediateDirectories: true)
         try "x".write(toFile: base + "/docs/sub/there.md", atomically: true, encoding: .utf8)
         let text = """
-        [ok](sub/there.md) [anchor](sub/there.md#part) [gone](sub/missing.md) ![img](../nope.png)
-        [web](https://example.org/x) [here](#top)
-        ```
-        [in code](not/checked.md)
-        ```
-        """
+            [ok](sub/there.md) [anchor](sub/there.md#part) [gone](sub/missing.md) ![img](../nope.png)
+            [web](https://example.org/x) [here](#top)
+            ```
+            [in code](not/checked.md)
+            ```
+            """
         try text.write(toFile: base + "/docs/page.md", atomically: true, encoding: .utf8)
         XCTAssertEqual(try Self.brokenLinks(in: "docs/page.md", base: base), ["docs/page.md: sub/missing.md", "docs/page.md: ../nope.png"])
     }
@@ -100,7 +109,8 @@ final class DocsTests: XCTestCase {
         let commands = Self.shownCommands(readme)
         XCTAssertTrue(commands.isSuperset(of: ["train", "prepare", "vocab"]), "README shows no \(commands)")
         for command in commands.sorted() {
-            XCTAssertTrue(try Self.commandExists(command), "README shows `sift \(command)`, but `sift \(command) --help` does not describe it")
+            XCTAssertTrue(
+                try Self.commandExists(command), "README shows `sift \(command)`, but `sift \(command) --help` does not describe it")
         }
     }
 
@@ -113,14 +123,15 @@ final class DocsTests: XCTestCase {
 
     /// The command extraction finds what a reader would type, and an unknown command fails `--help`.
     func testTheCommandCheckCanFail() throws {
-        let shown = Self.shownCommands("""
-        Run `sift vocab --corpus C` then
-        ```sh
-        launch/mpirun.sh -np 2 -- train --config mini
-        .build/release/sift frobnicate --x
-        ```
-        sift is a trainer (prose, not a command).
-        """)
+        let shown = Self.shownCommands(
+            """
+            Run `sift vocab --corpus C` then
+            ```sh
+            launch/mpirun.sh -np 2 -- train --config mini
+            .build/release/sift frobnicate --x
+            ```
+            sift is a trainer (prose, not a command).
+            """)
         XCTAssertEqual(shown, ["vocab", "train", "frobnicate"])
         XCTAssertFalse(try Self.commandExists("frobnicate"))
         XCTAssertTrue(try Self.commandExists("summary"))

@@ -5,8 +5,10 @@ import XCTest
 /// `--help` says what a flag does, its unit and its default: no measured percentages and no pointers into
 /// README sections (the evidence for defaults is in docs/DECISIONS.md), through the real binary.
 final class HelpTextTests: XCTestCase {
-    static let commands = ["", "tokenize", "vocab", "prepare", "train", "score", "advise", "export", "import", "bench",
-                           "project", "debug-select", "scaling-summary"]
+    static let commands = [
+        "", "tokenize", "vocab", "prepare", "train", "score", "advise", "export", "import", "bench",
+        "project", "debug-select", "scaling-summary"
+    ]
 
     func testHelpHasNoPercentagesAndNoReadmeReferences() throws {
         for command in Self.commands {
@@ -24,8 +26,10 @@ final class HelpTextTests: XCTestCase {
     func testTrainHelpShowsTheLibraryDefaults() throws {
         let help = try SiftProcess.run(["train", "--help"], timeout: 60).stdout.replacingOccurrences(of: "\n", with: " ")
             .replacingOccurrences(of: "  ", with: " ")
-        for needle in ["--rule <rule>", "--history-length <history-length>", "--sift-delay <sift-delay>", "default: 0.75",
-                       "default: 1000", "default: top", "default: 500"] {
+        for needle in [
+            "--rule <rule>", "--history-length <history-length>", "--sift-delay <sift-delay>", "default: 0.75",
+            "default: 1000", "default: top", "default: 500"
+        ] {
             XCTAssertTrue(help.contains(needle), "sift train --help lacks '\(needle)'")
         }
         for old in ["--selection <", "--history <", "--selection-warmup"] {
@@ -36,8 +40,11 @@ final class HelpTextTests: XCTestCase {
     /// The old spellings still parse (scripts use them): the run gets as far as the missing dataset.
     func testOldFlagNamesStillParse() throws {
         let d = temporaryDirectory("aliases")
-        let out = try SiftProcess.run(["train", "--data", d + "/none", "--selection", "relative", "--history", "7",
-                                       "--selection-warmup", "3"], timeout: 60)
+        let out = try SiftProcess.run(
+            [
+                "train", "--data", d + "/none", "--selection", "relative", "--history", "7",
+                "--selection-warmup", "3"
+            ], timeout: 60)
         XCTAssertNotEqual(out.status, 0)
         XCTAssertTrue(out.stderr.contains("does not exist"), out.stderr)
     }

@@ -8,8 +8,9 @@ final class NewcomerDefectTests: XCTestCase {
     func checkpointDirectory() throws -> String {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("ckpt")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir),
-                                      ranks: 1, timeout: 120)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir),
+            ranks: 1, timeout: 120)
         XCTAssertEqual(out.status, 0, out.stderr)
         return dir
     }
@@ -36,8 +37,9 @@ final class NewcomerDefectTests: XCTestCase {
         let file = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: ckpt).filter { $0.hasSuffix(".ckpt") }.sorted().last)
         let fromFile = try SiftProcess.run(["export", "--model", ckpt + "/" + file, "--hf", out + "/b"], timeout: 60)
         XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
-        XCTAssertEqual(FileManager.default.contents(atPath: out + "/a/model.safetensors"),
-                       FileManager.default.contents(atPath: out + "/b/model.safetensors"))
+        XCTAssertEqual(
+            FileManager.default.contents(atPath: out + "/a/model.safetensors"),
+            FileManager.default.contents(atPath: out + "/b/model.safetensors"))
     }
 
     /// An existing file that is not a model is reported as such, not as missing.
@@ -54,7 +56,8 @@ final class NewcomerDefectTests: XCTestCase {
     func testExitLayerIsCheckedAgainstTheInitialModel() throws {
         let p = try TrainingFixture.paths()
         let d = temporaryDirectory("init-from")
-        var export = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: d + "/c0", extra: ["--export", d + "/mini"])
+        var export = TrainingFixture.trainArguments(
+            p, policy: "vanilla", steps: 1, checkpointDir: d + "/c0", extra: ["--export", d + "/mini"])
         export[export.firstIndex(of: "tiny")!] = "mini"
         let made = try SiftProcess.run(export, timeout: 300)
         XCTAssertEqual(made.status, 0, made.stderr)
@@ -71,8 +74,9 @@ final class NewcomerDefectTests: XCTestCase {
     }
 
     func testTrainNamesTheMissingDataset() throws {
-        let err = try expectError(["train", "--config", "tiny", "--data", "/nonexistent-sift-dataset", "--steps", "1"],
-                                  mentions: "/nonexistent-sift-dataset")
+        let err = try expectError(
+            ["train", "--config", "tiny", "--data", "/nonexistent-sift-dataset", "--steps", "1"],
+            mentions: "/nonexistent-sift-dataset")
         XCTAssertFalse(err.contains("no vocabulary"), err)
     }
 

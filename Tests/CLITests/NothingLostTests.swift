@@ -22,8 +22,10 @@ final class NothingLostTests: XCTestCase {
 
     /// Runs sift and checks a clean refusal: exit `status`, one `error:` line mentioning every needle, no trap.
     @discardableResult
-    func expectRefusal(_ args: [String], ranks: Int? = nil, status: Int32 = 2, mentions needles: [String],
-                       file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func expectRefusal(
+        _ args: [String], ranks: Int? = nil, status: Int32 = 2, mentions needles: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let out = try SiftProcess.run(args, ranks: ranks, timeout: 120)
         XCTAssertFalse(out.timedOut, "\(args) hung", file: file, line: line)
         XCTAssertEqual(out.status, status, "\(args): \(out.stderr)", file: file, line: line)
@@ -38,8 +40,10 @@ final class NothingLostTests: XCTestCase {
 
     /// A checkpoint directory of a 2-step run on the fixture (a checkpoint after every step).
     func trainedCheckpoints(_ p: TrainingFixture.Paths, into dir: String, steps: Int = 2, extra: [String] = []) throws {
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: steps, checkpointDir: dir,
-                                                                    extra: ["--checkpoint-every", "1", "--keep-checkpoints", "5"] + extra))
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: steps, checkpointDir: dir,
+                extra: ["--checkpoint-every", "1", "--keep-checkpoints", "5"] + extra))
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertEqual(checkpoints(dir).count, steps)
     }
@@ -65,9 +69,11 @@ final class NothingLostTests: XCTestCase {
         let before = snapshot(ck)
         let metrics = temporaryDirectory("nl-metrics") + "/m.jsonl"
         for export in [ck, ck + "/model", ck + "/../" + (ck as NSString).lastPathComponent] {
-            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                             extra: ["--resume", "--export", export, "--overwrite-export", "--metrics", metrics]),
-                              status: 64, mentions: ["--export", "--checkpoint-dir"])
+            try expectRefusal(
+                TrainingFixture.trainArguments(
+                    p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                    extra: ["--resume", "--export", export, "--overwrite-export", "--metrics", metrics]),
+                status: 64, mentions: ["--export", "--checkpoint-dir"])
             XCTAssertFalse(FileManager.default.fileExists(atPath: metrics), "a step ran")
             XCTAssertEqual(snapshot(ck), before)
         }
@@ -93,15 +99,19 @@ final class NothingLostTests: XCTestCase {
         let file = d + "/file.txt"
         try "a file".write(toFile: file, atomically: true, encoding: .utf8)
 
-        let cases: [(String, String)] = [(precious, "no .sift-export marker"), (dataset, "is a sift dataset"),
-                                         (old, "delete it by hand"), (file, "is a file")]
+        let cases: [(String, String)] = [
+            (precious, "no .sift-export marker"), (dataset, "is a sift dataset"),
+            (old, "delete it by hand"), (file, "is a file")
+        ]
         for (target, why) in cases {
             let before = snapshot(target), bytes = FileManager.default.contents(atPath: target)
             try expectRefusal(["export", "--model", ck, "--hf", target, "--overwrite"], mentions: [target, why])
             try expectRefusal(["import", "--hf", old, "--out", target, "--overwrite"], mentions: [target, why])
-            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: d + "/ck2",
-                                                             extra: ["--export", target, "--overwrite-export"]),
-                              mentions: [target, why])
+            try expectRefusal(
+                TrainingFixture.trainArguments(
+                    p, policy: "vanilla", steps: 1, checkpointDir: d + "/ck2",
+                    extra: ["--export", target, "--overwrite-export"]),
+                mentions: [target, why])
             XCTAssertEqual(snapshot(target), before, target)
             XCTAssertEqual(FileManager.default.contents(atPath: target), bytes, target)
             XCTAssertTrue(checkpoints(d + "/ck2").isEmpty, "train ran before refusing \(target)")
@@ -120,8 +130,10 @@ final class NothingLostTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: hf + "/.sift-export"))
         let again = try SiftProcess.run(["export", "--model", ck + "/step-00000001.ckpt", "--hf", hf, "--overwrite"])
         XCTAssertEqual(again.status, 0, again.stderr)
-        let trained = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: d + "/ck3",
-                                                                         extra: ["--export", hf, "--overwrite-export"]))
+        let trained = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 1, checkpointDir: d + "/ck3",
+                extra: ["--export", hf, "--overwrite-export"]))
         XCTAssertEqual(trained.status, 0, trained.stderr)
         XCTAssertTrue(trained.stdout.contains("exported HuggingFace model to \(hf)"), trained.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: hf + "/model.safetensors"))
@@ -140,19 +152,24 @@ final class NothingLostTests: XCTestCase {
         let d = temporaryDirectory("nl-missing")
         let metrics = d + "/m.jsonl"
         for ranks in [nil, 2] as [Int?] {
-            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: d + "/chekpoints",
-                                                             extra: ["--resume", "--metrics", metrics]),
-                              ranks: ranks, mentions: [d + "/chekpoints", "does not exist", "--resume-or-start"])
+            try expectRefusal(
+                TrainingFixture.trainArguments(
+                    p, policy: "vanilla", steps: 2, checkpointDir: d + "/chekpoints",
+                    extra: ["--resume", "--metrics", metrics]),
+                ranks: ranks, mentions: [d + "/chekpoints", "does not exist", "--resume-or-start"])
             XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/chekpoints"))
             XCTAssertFalse(FileManager.default.fileExists(atPath: metrics), "a step ran")
         }
         try FileManager.default.createDirectory(atPath: d + "/empty", withIntermediateDirectories: true)
-        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: d + "/empty", extra: ["--resume"]),
-                          mentions: [d + "/empty", "holds no checkpoint"])
+        try expectRefusal(
+            TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: d + "/empty", extra: ["--resume"]),
+            mentions: [d + "/empty", "holds no checkpoint"])
         // --resume-or-start: the first launch of a restarting job starts from step 0, missing or empty.
         for dir in [d + "/empty", d + "/new"] {
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir,
-                                                                         extra: ["--resume-or-start"]))
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "vanilla", steps: 2, checkpointDir: dir,
+                    extra: ["--resume-or-start"]))
             XCTAssertEqual(out.status, 0, out.stderr)
             XCTAssertTrue(out.stdout.contains("starting from step 0"), out.stdout)
             XCTAssertEqual(checkpoints(dir), ["step-00000002.ckpt"])
@@ -173,12 +190,15 @@ final class NothingLostTests: XCTestCase {
         try cut.write(to: URL(fileURLWithPath: one))
         let before = snapshot(ck)
         for ranks in [nil, 2] as [Int?] {
-            try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck, extra: ["--resume"]),
-                              ranks: ranks, mentions: ["\(two) is corrupt: checksum mismatch", "\(one) is truncated", "nothing was changed"])
+            try expectRefusal(
+                TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck, extra: ["--resume"]),
+                ranks: ranks, mentions: ["\(two) is corrupt: checksum mismatch", "\(one) is truncated", "nothing was changed"])
             XCTAssertEqual(snapshot(ck), before)
         }
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
-                                                                     extra: ["--resume-or-start", "--checkpoint-every", "1"]))
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                extra: ["--resume-or-start", "--checkpoint-every", "1"]))
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stderr.contains("moved to \(two).damaged") && out.stderr.contains("moved to \(one).damaged"), out.stderr)
         XCTAssertTrue(out.stdout.contains("starting from step 0"), out.stdout)
@@ -198,16 +218,22 @@ final class NothingLostTests: XCTestCase {
         let ck = dir + "/ck", metrics = dir + "/metrics.jsonl"
         try trainedCheckpoints(p, into: ck, steps: 3, extra: ["--metrics", metrics])
         let before = snapshot(dir)
-        let again = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
-                                                   extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--metrics", metrics])
+        let again = TrainingFixture.trainArguments(
+            p, policy: "vanilla", steps: 2, checkpointDir: ck,
+            extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--metrics", metrics])
         for ranks in [nil, 2] as [Int?] {
-            try expectRefusal(again, ranks: ranks, mentions: ["--checkpoint-dir \(ck) holds 3 checkpoint(s) of an earlier run, the newest at step 3",
-                                                              "--resume", "--start-over"])
+            try expectRefusal(
+                again, ranks: ranks,
+                mentions: [
+                    "--checkpoint-dir \(ck) holds 3 checkpoint(s) of an earlier run, the newest at step 3",
+                    "--resume", "--start-over"
+                ])
             XCTAssertEqual(snapshot(dir), before)
         }
         let other = dir + "/ck-new"
-        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: other, extra: ["--metrics", metrics]),
-                          mentions: ["--metrics \(metrics) already holds an earlier run's log", "--start-over"])
+        try expectRefusal(
+            TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: other, extra: ["--metrics", metrics]),
+            mentions: ["--metrics \(metrics) already holds an earlier run's log", "--start-over"])
         XCTAssertEqual(snapshot(dir), before)
         try expectRefusal(again + ["--start-over", "--resume"], status: 64, mentions: ["--start-over and --resume exclude each other"])
 
@@ -238,27 +264,37 @@ final class NothingLostTests: XCTestCase {
             ((try? FileManager.default.contentsOfDirectory(atPath: tb)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }.sorted()
         }
         // Three steps planned, stopped after two (checkpointed), so that a resumed run may finish them.
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                                      extra: ["--stop-after", "2", "--tensorboard", tb]))
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                extra: ["--stop-after", "2", "--tensorboard", tb]))
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(events().count, 1)
         try "kept".write(toFile: tb + "/notes.txt", atomically: true, encoding: .utf8)
         let before = snapshot(dir)
-        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
-                                                         extra: ["--tensorboard", tb]),
-                          ranks: 2, mentions: ["--tensorboard \(tb) holds 1 event file(s) of an earlier run", "--resume", "--start-over"])
+        try expectRefusal(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
+                extra: ["--tensorboard", tb]),
+            ranks: 2, mentions: ["--tensorboard \(tb) holds 1 event file(s) of an earlier run", "--resume", "--start-over"])
         XCTAssertEqual(snapshot(dir), before)
-        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
-                                                         extra: ["--tensorboard", tb + "/notes.txt"]),
-                          mentions: ["--tensorboard \(tb)/notes.txt is a file, not a directory"])
+        try expectRefusal(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 2, checkpointDir: dir + "/ck-new",
+                extra: ["--tensorboard", tb + "/notes.txt"]),
+            mentions: ["--tensorboard \(tb)/notes.txt is a file, not a directory"])
         XCTAssertEqual(snapshot(dir), before)
 
-        let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                                        extra: ["--tensorboard", tb, "--resume"]))
+        let resumed = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                extra: ["--tensorboard", tb, "--resume"]))
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(events().count, 2, "a resumed run adds a file")
-        let fresh = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
-                                                                      extra: ["--tensorboard", tb, "--start-over"]))
+        let fresh = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                extra: ["--tensorboard", tb, "--start-over"]))
         XCTAssertEqual(fresh.status, 0, fresh.stderr)
         XCTAssertEqual(events().count, 1, "--start-over deletes the earlier event files")
         XCTAssertEqual(try String(contentsOfFile: tb + "/notes.txt", encoding: .utf8), "kept", "other files are left alone")
@@ -270,21 +306,30 @@ final class NothingLostTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("nl-mask")
         let ck = dir + "/ck"
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                                      extra: ["--stop-after", "2"]))
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                extra: ["--stop-after", "2"]))
         XCTAssertEqual(first.status, 0, first.stderr)
         let before = snapshot(dir)
-        try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                         extra: ["--resume", "--mask", "words"]),
-                          mentions: ["--mask: checkpoint tokens, now words"])
+        try expectRefusal(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                extra: ["--resume", "--mask", "words"]),
+            mentions: ["--mask: checkpoint tokens, now words"])
         XCTAssertEqual(snapshot(dir), before)
-        try expectRefusal(["train", "--train-jsonl", dir + "/none.jsonl", "--vocab", p.vocab, "--mask", "words"], status: 64,
-                          mentions: ["--mask words needs --data"])
-        let words = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
-                                                                      extra: ["--mask", "words", "--stop-after", "2"]))
+        try expectRefusal(
+            ["train", "--train-jsonl", dir + "/none.jsonl", "--vocab", p.vocab, "--mask", "words"], status: 64,
+            mentions: ["--mask words needs --data"])
+        let words = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
+                extra: ["--mask", "words", "--stop-after", "2"]))
         XCTAssertEqual(words.status, 0, words.stderr)
-        let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
-                                                                        extra: ["--mask", "words", "--resume"]))
+        let resumed = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: dir + "/ck-words",
+                extra: ["--mask", "words", "--resume"]))
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
     }
 
@@ -298,8 +343,10 @@ final class NothingLostTests: XCTestCase {
         var bytes = [UInt8](FileManager.default.contents(atPath: three)!)
         bytes[40] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: three))
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 3, checkpointDir: ck,
-                                                                     extra: ["--resume", "--checkpoint-every", "1", "--keep-checkpoints", "5"]))
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 3, checkpointDir: ck,
+                extra: ["--resume", "--checkpoint-every", "1", "--keep-checkpoints", "5"]))
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stdout.contains("resumed from \(ck)/step-00000002.ckpt at step 2"), out.stdout)
         XCTAssertTrue(out.stderr.contains("warning: damaged checkpoint: ") && out.stderr.contains("moved to \(three).damaged"), out.stderr)
@@ -313,9 +360,11 @@ final class NothingLostTests: XCTestCase {
         let ck = temporaryDirectory("nl-settings")
         try trainedCheckpoints(p, into: ck)
         let before = snapshot(ck)
-        let err = try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: ck,
-                                                                   extra: ["--resume", "--seed", "7"]),
-                                    mentions: ["--steps: checkpoint 2, now 4", "--seed: checkpoint 99, now 7"])
+        let err = try expectRefusal(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 4, checkpointDir: ck,
+                extra: ["--resume", "--seed", "7"]),
+            mentions: ["--steps: checkpoint 2, now 4", "--seed: checkpoint 99, now 7"])
         XCTAssertFalse(err.contains("policy=vanilla"), "the settings strings are printed whole: \(err)")
         XCTAssertEqual(snapshot(ck), before)
     }
@@ -328,9 +377,11 @@ final class NothingLostTests: XCTestCase {
             let ck = temporaryDirectory("nl-optimizer-\(written)")
             try trainedCheckpoints(p, into: ck, extra: ["--optimizer", written])
             let before = snapshot(ck)
-            let err = try expectRefusal(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 2, checkpointDir: ck,
-                                                                       extra: ["--resume", "--optimizer", resumed]),
-                                        mentions: ["--optimizer: checkpoint \(written), now \(resumed)"])
+            let err = try expectRefusal(
+                TrainingFixture.trainArguments(
+                    p, policy: "vanilla", steps: 2, checkpointDir: ck,
+                    extra: ["--resume", "--optimizer", resumed]),
+                mentions: ["--optimizer: checkpoint \(written), now \(resumed)"])
             XCTAssertEqual(err.split(separator: "\n").filter { $0.hasPrefix("error: ") }.count, 1, err)
             XCTAssertEqual(snapshot(ck), before, "\(written) checkpoint resumed with \(resumed)")
         }

@@ -10,9 +10,14 @@ final class PrepareWorkersTests: XCTestCase {
     /// a 1.5 MB line (cut into pieces by the reader), and invalid UTF-8.
     static func writeCorpus(_ dir: String) throws {
         var state: UInt64 = 0x5EED
-        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
-        let words = ["the", "data", "model", "token", "shard", "rank", "thread", "corpus", "line", "alpha", "beta",
-                     "gamma", "delta", "river", "stone", "light", "north", "quiet", "paper", "seven", "zephyr"]
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33)
+        }
+        let words = [
+            "the", "data", "model", "token", "shard", "rank", "thread", "corpus", "line", "alpha", "beta",
+            "gamma", "delta", "river", "stone", "light", "north", "quiet", "paper", "seven", "zephyr"
+        ]
         func sentence() -> String {
             (0..<(3 + next() % 12)).map { _ in words[next() % words.count] + (next() % 9 == 0 ? "\(next() % 100)" : "") }
                 .joined(separator: " ") + "."
@@ -42,8 +47,10 @@ final class PrepareWorkersTests: XCTestCase {
 
     /// Shard checksums of the corpus above from the single-threaded prepare of commit 626f11d (before
     /// chunks and workers), with `--seq-len 64 --validation-fraction 0.05 --shard-sequences 20000`.
-    static let recordedShards = ["train-00000.bin": "427c4e9679596912", "train-00001.bin": "13ff6eba34704b04",
-                                 "validation-00000.bin": "fcbaf1efb4a7dfb8"]
+    static let recordedShards = [
+        "train-00000.bin": "427c4e9679596912", "train-00001.bin": "13ff6eba34704b04",
+        "validation-00000.bin": "fcbaf1efb4a7dfb8"
+    ]
 
     /// Every file of a dataset directory, by name.
     func contents(_ dir: String) throws -> [String: Data] {
@@ -59,8 +66,10 @@ final class PrepareWorkersTests: XCTestCase {
         try Self.writeCorpus(d + "/corpus")
         let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/corpus/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
         XCTAssertEqual(vocab.status, 0, vocab.stderr)
-        let common = ["prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--seq-len", "64",
-                      "--validation-fraction", "0.05", "--shard-sequences", "20000"]
+        let common = [
+            "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--seq-len", "64",
+            "--validation-fraction", "0.05", "--shard-sequences", "20000"
+        ]
         func prepare(_ name: String, threads: Int, ranks: Int? = nil) throws -> (out: SiftProcess.Output, files: [String: Data]) {
             let out = try SiftProcess.run(common + ["--out", d + "/" + name, "--threads", "\(threads)"], ranks: ranks, timeout: 600)
             XCTAssertEqual(out.status, 0, "\(name): \(out.stderr)")
@@ -74,7 +83,8 @@ final class PrepareWorkersTests: XCTestCase {
         let shards = ((manifest["trainShards"] as! [[String: Any]]) + (manifest["validationShards"] as! [[String: Any]]))
         let checksums = Dictionary(uniqueKeysWithValues: shards.map { ($0["file"] as! String, $0["fnv1a64"] as! String) })
         XCTAssertEqual(checksums, Self.recordedShards, "not the shards of the single-threaded prepare")
-        for (name, threads, ranks) in [("t2", 2, nil), ("t3", 3, nil), ("r2", 1, 2), ("r3", 1, 3), ("r2t2", 2, 2)] as [(String, Int, Int?)] {
+        for (name, threads, ranks) in [("t2", 2, nil), ("t3", 3, nil), ("r2", 1, 2), ("r3", 1, 3), ("r2t2", 2, 2)] as [(String, Int, Int?)]
+        {
             let other = try prepare(name, threads: threads, ranks: ranks)
             XCTAssertEqual(Set(other.files.keys), Set(one.files.keys), name)
             for (file, bytes) in one.files {
@@ -109,11 +119,15 @@ final class PrepareWorkersTests: XCTestCase {
             for name in try FileManager.default.contentsOfDirectory(atPath: corpus) {
                 try runTool(tool, tool == "gzip" ? ["-q", "-n", corpus + "/" + name] : ["-q", "--rm", corpus + "/" + name])
             }
-            let out = try SiftProcess.run(["prepare", "--corpus", corpus, "--vocab", d + "/vocab.txt", "--seq-len", "64",
-                                           "--validation-fraction", "0.05", "--shard-sequences", "20000", "--out", d + "/ds-" + tool,
-                                           "--threads", "\(threads)"], ranks: ranks, timeout: 600)
+            let out = try SiftProcess.run(
+                [
+                    "prepare", "--corpus", corpus, "--vocab", d + "/vocab.txt", "--seq-len", "64",
+                    "--validation-fraction", "0.05", "--shard-sequences", "20000", "--out", d + "/ds-" + tool,
+                    "--threads", "\(threads)"
+                ], ranks: ranks, timeout: 600)
             XCTAssertEqual(out.status, 0, "\(tool): \(out.stderr)")
-            XCTAssertTrue(out.stdout.contains("read 4 files (") && out.stdout.contains(", 4 chunks)"), "\(tool): one chunk per file: \(out.stdout)")
+            XCTAssertTrue(
+                out.stdout.contains("read 4 files (") && out.stdout.contains(", 4 chunks)"), "\(tool): one chunk per file: \(out.stdout)")
             XCTAssertTrue(out.stderr.contains("b-large.txt\(suffix): replaced 2 invalid UTF-8 sequence(s)"), out.stderr)
             let data = try Data(contentsOf: URL(fileURLWithPath: d + "/ds-" + tool + "/manifest.json"))
             let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -135,14 +149,18 @@ final class PrepareWorkersTests: XCTestCase {
         try whole.prefix(whole.count - 10).write(to: URL(fileURLWithPath: d + "/corpus/c.txt.gz"))
         try FileManager.default.createDirectory(atPath: d + "/out", withIntermediateDirectories: true)
         for ranks in [nil, 2] as [Int?] {
-            let out = try SiftProcess.run(["prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
-                                           "--threads", "2"], ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                [
+                    "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
+                    "--threads", "2"
+                ], ranks: ranks, timeout: 300)
             XCTAssertFalse(out.timedOut)
             XCTAssertEqual(out.status, 2, out.stderr)
             let errors = out.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
             XCTAssertEqual(errors.count, 1, out.stderr)
-            XCTAssertTrue(errors.first?.contains("\(d)/corpus/c.txt.gz: truncated gzip data: the file ends inside a compressed member")
-                          ?? false, out.stderr)
+            XCTAssertTrue(
+                errors.first?.contains("\(d)/corpus/c.txt.gz: truncated gzip data: the file ends inside a compressed member")
+                    ?? false, out.stderr)
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d + "/out"), [], "something was left in the output's folder")
         }
     }
@@ -160,8 +178,11 @@ final class PrepareWorkersTests: XCTestCase {
         let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/gen/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
         XCTAssertEqual(vocab.status, 0, vocab.stderr)
         try FileManager.default.createDirectory(atPath: d + "/out", withIntermediateDirectories: true)
-        let out = try SiftProcess.run(["prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
-                                       "--threads", "1"], ranks: 2, timeout: 300)
+        let out = try SiftProcess.run(
+            [
+                "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
+                "--threads", "1"
+            ], ranks: 2, timeout: 300)
         XCTAssertFalse(out.timedOut, "the job hung after one rank's error")
         XCTAssertEqual(out.status, 2, out.stderr)
         let errors = out.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }

@@ -25,7 +25,8 @@ final class RegenerateReportsTests: XCTestCase {
     /// (the numbers `tools/verdict_report.py` writes the verdict bullets from).
     func generatedFiles(under root: String) throws -> [String] {
         let folders = try FileManager.default.contentsOfDirectory(atPath: root + "/docs/experiment").sorted()
-        return ["docs/EXPERIMENTS.md"] + folders.flatMap { ["docs/experiment/\($0)/results.md", "docs/experiment/\($0)/verdict.json"] }
+        return ["docs/EXPERIMENTS.md"]
+            + folders.flatMap { ["docs/experiment/\($0)/results.md", "docs/experiment/\($0)/verdict.json"] }
             .filter { FileManager.default.fileExists(atPath: root + "/" + $0) }
     }
 

@@ -12,15 +12,19 @@ final class SetupFuzzTests: XCTestCase {
     static let casesPerFile = 20
 
     /// Runs `args`, checks it ended in status 0 or 2 (with an `error:` line) and returns whether it trained.
-    func trainsOrRefuses(_ args: [String], ranks: Int? = nil, change: String, file: StaticString = #filePath, line: UInt = #line) throws -> Bool {
+    func trainsOrRefuses(_ args: [String], ranks: Int? = nil, change: String, file: StaticString = #filePath, line: UInt = #line) throws
+        -> Bool
+    {
         let out = try SiftProcess.run(args, ranks: ranks, timeout: 120)
         XCTAssertFalse(out.timedOut, "\(change): hung", file: file, line: line)
-        XCTAssertFalse(out.stderr.contains("Fatal error") || out.stderr.contains("Precondition failed"), "\(change): trapped: \(out.stderr)",
-                       file: file, line: line)
+        XCTAssertFalse(
+            out.stderr.contains("Fatal error") || out.stderr.contains("Precondition failed"), "\(change): trapped: \(out.stderr)",
+            file: file, line: line)
         XCTAssertTrue(out.status == 0 || out.status == 2, "\(change): status \(out.status): \(out.stderr)", file: file, line: line)
         if out.status == 2 {
-            XCTAssertTrue(out.stderr.split(separator: "\n").contains { $0.hasPrefix("error: ") }, "\(change): no error line: \(out.stderr)",
-                          file: file, line: line)
+            XCTAssertTrue(
+                out.stderr.split(separator: "\n").contains { $0.hasPrefix("error: ") }, "\(change): no error line: \(out.stderr)",
+                file: file, line: line)
         }
         return out.status == 0
     }
@@ -73,8 +77,10 @@ final class SetupFuzzTests: XCTestCase {
     func testConfigFieldsToTheFirstStep() throws {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("sf-config")
-        let base = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ck",
-                                                                      extra: ["--export", dir + "/hf"]))
+        let base = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ck",
+                extra: ["--export", dir + "/hf"]))
         XCTAssertEqual(base.status, 0, base.stderr)
         let original = [UInt8](FileManager.default.contents(atPath: dir + "/hf/config.json")!)
         var m = Mutator(seed: 37)
@@ -97,8 +103,10 @@ final class SetupFuzzTests: XCTestCase {
     func testCheckpointHeaderFieldsToTheFirstStep() throws {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("sf-ckpt")
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir + "/ck",
-                                                                       extra: ["--stop-after", "1", "--checkpoint-every", "1"]))
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 3, checkpointDir: dir + "/ck",
+                extra: ["--stop-after", "1", "--checkpoint-every", "1"]))
         XCTAssertEqual(first.status, 0, first.stderr)
         let saved = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ck").last).path)
         let original = [UInt8](try JSONEncoder().encode(saved.state))
@@ -112,7 +120,11 @@ final class SetupFuzzTests: XCTestCase {
             let ck = dir + "/case\(cases)"
             try TrainingCheckpoint.save(state: state, parameters: saved.parameters, m: saved.m, v: saved.v, directory: ck, keep: 1)
             let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: ck, extra: ["--resume"])
-            if try trainsOrRefuses(args, ranks: cases % 4 == 0 ? 2 : nil, change: "checkpoint \(change)") { trained += 1 } else { refused += 1 }
+            if try trainsOrRefuses(args, ranks: cases % 4 == 0 ? 2 : nil, change: "checkpoint \(change)") {
+                trained += 1
+            } else {
+                refused += 1
+            }
             cases += 1
         }
         XCTAssertGreaterThan(refused, 0)

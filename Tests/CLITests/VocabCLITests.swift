@@ -23,8 +23,10 @@ final class VocabCLITests: XCTestCase {
         zstd.waitUntilExit()
         var vocabularies: [Data] = []
         for threads in [1, 2] {
-            let out = try SiftProcess.run(["vocab", "--corpus", d + "/corpus", "--text-field", "body", "--size", "300",
-                                           "--out", d + "/v\(threads).txt", "--threads", "\(threads)"])
+            let out = try SiftProcess.run([
+                "vocab", "--corpus", d + "/corpus", "--text-field", "body", "--size", "300",
+                "--out", d + "/v\(threads).txt", "--threads", "\(threads)"
+            ])
             XCTAssertEqual(out.status, 0, out.stderr)
             XCTAssertTrue(out.stderr.contains(" MB, 1 chunks, format jsonl) on \(threads) thread(s)"), out.stderr)
             XCTAssertTrue(out.stderr.contains("counts exact (no pruning)"), out.stderr)
@@ -40,9 +42,12 @@ final class VocabCLITests: XCTestCase {
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: d + "/corpus/d.jsonl.zst"))
         let bad = try SiftProcess.run(["vocab", "--corpus", d + "/corpus", "--size", "300", "--out", d + "/bad.txt"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
-        XCTAssertEqual(bad.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") },
-                       ["error: \(d)/corpus/d.jsonl.zst: truncated zstd data: the file ends inside a frame, after "
-                        + "\(whole.count / 2) compressed bytes"], bad.stderr)
+        XCTAssertEqual(
+            bad.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") },
+            [
+                "error: \(d)/corpus/d.jsonl.zst: truncated zstd data: the file ends inside a frame, after "
+                    + "\(whole.count / 2) compressed bytes"
+            ], bad.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/bad.txt"))
     }
 }

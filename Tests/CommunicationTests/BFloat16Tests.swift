@@ -35,8 +35,12 @@ final class BFloat16Tests: XCTestCase {
     func weights(exchange: String, ranks: Int, steps: Int = 4) throws -> [Float] {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("bf16-\(exchange)-\(ranks)")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir, extra: [
-            "--gradient-exchange", exchange, "--check-replicas-every", "1"]), ranks: ranks)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: steps, checkpointDir: dir,
+                extra: [
+                    "--gradient-exchange", exchange, "--check-replicas-every", "1"
+                ]), ranks: ranks)
         XCTAssertEqual(out.status, 0, out.stderr)
         return try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last).path).parameters.array
     }

@@ -45,13 +45,19 @@ final class ClusterTests: XCTestCase {
         for _ in 0..<5 {
             let env = ["SIFT_CLUSTER_DIR": dir]
             addTeardownBlock { _ = try? ClusterTests.shell(ClusterTests.script, ["down", "--id", "\(id)"], environment: env) }
-            let (status, out) = try ClusterTests.shell(ClusterTests.script, ["up", "\(hosts)", "--id", "\(id)"] + (rate.map { ["--rate", $0] } ?? []),
-                                                       environment: env)
+            let (status, out) = try ClusterTests.shell(
+                ClusterTests.script, ["up", "\(hosts)", "--id", "\(id)"] + (rate.map { ["--rate", $0] } ?? []),
+                environment: env)
             if status == 0 { return Cluster(id: id, dir: dir) }
-            if out.contains("needs root") || out.contains("not available") || out.contains("is not installed") || out.contains("no bridge support") {
+            if out.contains("needs root") || out.contains("not available") || out.contains("is not installed")
+                || out.contains("no bridge support")
+            {
                 throw XCTSkip("no cluster in a box here: \(out.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            guard out.contains("already in use") else { XCTFail("cluster.sh up failed: \(out)"); throw XCTSkip("cluster.sh up failed") }
+            guard out.contains("already in use") else {
+                XCTFail("cluster.sh up failed: \(out)")
+                throw XCTSkip("cluster.sh up failed")
+            }
             id = 100 + (id - 100 + 37) % 150
         }
         throw XCTSkip("no free cluster number")
@@ -59,14 +65,17 @@ final class ClusterTests: XCTestCase {
 
     /// Runs `launch/mpirun.sh ARGS` (one OpenBLAS thread per rank); `during` is called every 0.1 s
     /// while it runs, with its stderr so far, and may act on the job. A hang ends after `timeout` s.
-    func launch(_ args: [String], environment: [String: String] = [:], timeout: Double,
-                during: ((String) -> Void)? = nil) throws -> SiftProcess.Output {
+    func launch(
+        _ args: [String], environment: [String: String] = [:], timeout: Double,
+        during: ((String) -> Void)? = nil
+    ) throws -> SiftProcess.Output {
         try SiftProcess.run(args, timeout: timeout, environment: environment, launcher: ClusterTests.launcher, during: during)
     }
 
     /// The step and weights of the newest checkpoint in `dir`.
     func lastCheckpoint(_ dir: String) throws -> (step: Int, weights: [Float]) {
-        let c = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last, "no checkpoint in \(dir)").path)
+        let c = try TrainingCheckpoint.load(
+            path: try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last, "no checkpoint in \(dir)").path)
         return (c.state.step, c.parameters.array)
     }
 
@@ -78,8 +87,9 @@ final class ClusterTests: XCTestCase {
             let local = temporaryDirectory("cluster-local"), remote = temporaryDirectory("cluster-remote")
             let one = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: local), ranks: 1)
             XCTAssertEqual(one.status, 0, one.stderr)
-            let two = try launch(["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--"]
-                                 + TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: remote), timeout: 240)
+            let two = try launch(
+                ["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--"]
+                    + TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: remote), timeout: 240)
             XCTAssertFalse(two.timedOut, "two-host run hung: \(two.stderr)")
             XCTAssertEqual(two.status, 0, two.stderr)
             XCTAssertTrue(two.stdout.contains("on 2 rank(s)"), two.stdout)
@@ -98,10 +108,14 @@ final class ClusterTests: XCTestCase {
         var runs: [(log: String, weights: [Float])] = []
         for exchange in ["allgather", "threshold"] {
             let dir = temporaryDirectory("cluster-\(exchange)")
-            let out = try launch(["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--"]
-                                 + TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
-                                                                  extra: ["--rule", "top", "--selection-exchange", exchange,
-                                                                          "--selection-log", dir + "/s.jsonl"]), timeout: 240)
+            let out = try launch(
+                ["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--"]
+                    + TrainingFixture.trainArguments(
+                        p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                        extra: [
+                            "--rule", "top", "--selection-exchange", exchange,
+                            "--selection-log", dir + "/s.jsonl"
+                        ]), timeout: 240)
             XCTAssertFalse(out.timedOut, "\(exchange) across two hosts hung: \(out.stderr)")
             XCTAssertEqual(out.status, 0, out.stderr)
             XCTAssertTrue(out.stdout.contains("on 2 rank(s)"), out.stdout)
@@ -124,14 +138,21 @@ final class ClusterTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let steps = 12, watchdog = 30.0
         let reference = temporaryDirectory("cluster-ref")
-        XCTAssertEqual(try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: reference), ranks: 1).status, 0)
+        XCTAssertEqual(
+            try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: reference), ranks: 1).status,
+            0)
         let dir = temporaryDirectory("cluster-lost")
         var cutAt: Date?, watchdogAt: Date?
-        let run = try launch(["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--max-restarts", "1", "--min-np", "1", "--"]
-                             + TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir,
-                                                              extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4",
-                                                                      "--watchdog-seconds", "\(Int(watchdog))"]),
-                             environment: ["SIFT_ABORT_GRACE": "5"], timeout: 300) { stderr in
+        let run = try launch(
+            ["-np", "2", "--hostfile", c.hostfile, "--agent", c.agent, "--max-restarts", "1", "--min-np", "1", "--"]
+                + TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: steps, checkpointDir: dir,
+                    extra: [
+                        "--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4",
+                        "--watchdog-seconds", "\(Int(watchdog))"
+                    ]),
+            environment: ["SIFT_ABORT_GRACE": "5"], timeout: 300
+        ) { stderr in
             if cutAt == nil, (TrainingCheckpoint.list(directory: dir).last?.step ?? 0) >= 3 {
                 _ = try? ClusterTests.shell("/usr/sbin/ip", ["-n", c.host(2), "link", "set", "eth0", "down"])
                 cutAt = Date()
@@ -142,7 +163,8 @@ final class ClusterTests: XCTestCase {
         let cut = try XCTUnwrap(cutAt, "the run ended before host 2's link could be cut: \(run.stderr)")
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("lost rank 1 on host \(c.host(2)) (10.213.\(c.id).2)"), run.stderr)
-        XCTAssertLessThanOrEqual(try XCTUnwrap(watchdogAt).timeIntervalSince(cut), watchdog, "the survivor did not stop within its watchdog limit")
+        XCTAssertLessThanOrEqual(
+            try XCTUnwrap(watchdogAt).timeIntervalSince(cut), watchdog, "the survivor did not stop within its watchdog limit")
         XCTAssertTrue(run.stderr.contains("relaunching without them") && run.stderr.contains("restart 1 of 1 on 1 ranks"), run.stderr)
         XCTAssertTrue(run.stdout.contains("resumed from"), run.stdout)
         for checkpoint in TrainingCheckpoint.list(directory: dir) {

@@ -1,5 +1,5 @@
-import XCTest
 import Core
+import XCTest
 
 final class CRC32CTests: XCTestCase {
     /// The standard check value of CRC-32C (the CRC of the ASCII digits "123456789"), the CRC of no bytes,

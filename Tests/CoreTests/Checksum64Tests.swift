@@ -1,5 +1,5 @@
-import XCTest
 import Core
+import XCTest
 
 final class Checksum64Tests: XCTestCase {
     private func checksum(_ bytes: [UInt8]) -> UInt64 {

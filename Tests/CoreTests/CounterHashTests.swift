@@ -1,5 +1,5 @@
-import XCTest
 import Core
+import XCTest
 
 /// Fixed values recorded from the four copies `Core` replaced (checked to agree bit for bit on
 /// 200,000 random inputs each before they were deleted): any change here changes data order, masks,
@@ -39,10 +39,12 @@ final class CounterHashTests: XCTestCase {
     func testBoxMullerKeepsItsValues() {
         // The two initialisations' uniforms (interop's fresh tensors and BertForMaskedLM's).
         let r = CounterHash.mix(5 &+ 3 &* 2), s = CounterHash.mix(5 &+ 3 &* 2 &+ 1)
-        XCTAssertEqual(BoxMuller.normal((Double(r >> 11) + 1) * 0x1p-53, Double(s >> 11) * 0x1p-53).bitPattern,
-                       13_832_057_794_011_177_168)
-        let m = BoxMuller.normal(max(Double(CounterHash.mix(5 ^ 6) >> 11) * 0x1p-53, 0x1p-60),
-                                 Double(CounterHash.mix(5 ^ 7) >> 11) * 0x1p-53)
+        XCTAssertEqual(
+            BoxMuller.normal((Double(r >> 11) + 1) * 0x1p-53, Double(s >> 11) * 0x1p-53).bitPattern,
+            13_832_057_794_011_177_168)
+        let m = BoxMuller.normal(
+            max(Double(CounterHash.mix(5 ^ 6) >> 11) * 0x1p-53, 0x1p-60),
+            Double(CounterHash.mix(5 ^ 7) >> 11) * 0x1p-53)
         XCTAssertEqual(m.bitPattern, 13_833_946_306_817_513_408)
         XCTAssertEqual(BoxMuller.normal(1, 0), 0)
         XCTAssertEqual(BoxMuller.normal(0x1p-2, 0), (2 * 2 * 0.6931471805599453).squareRoot(), accuracy: 1e-15)

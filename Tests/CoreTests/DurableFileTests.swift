@@ -1,6 +1,6 @@
-import XCTest
-import Foundation
 import Core
+import Foundation
+import XCTest
 
 final class DurableFileTests: XCTestCase {
     private var dir = ""
@@ -24,10 +24,11 @@ final class DurableFileTests: XCTestCase {
         struct Stop: Error {}
         let path = dir + "/keep.txt"
         try DurableFile.write(Array("old".utf8), to: path)
-        XCTAssertThrowsError(try DurableFile.write(to: path) { w in
-            try w.write(Array("partial".utf8))
-            throw Stop()
-        })
+        XCTAssertThrowsError(
+            try DurableFile.write(to: path) { w in
+                try w.write(Array("partial".utf8))
+                throw Stop()
+            })
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["keep.txt"])
     }

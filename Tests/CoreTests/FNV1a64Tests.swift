@@ -1,5 +1,5 @@
-import XCTest
 import Core
+import XCTest
 
 final class FNV1a64Tests: XCTestCase {
     /// Test vectors published with the FNV reference code (FNV-1a, 64 bits).

@@ -1,12 +1,13 @@
-import Model
 import CostModel
+import Model
 import XCTest
 
 /// Properties of the scaling model that a wrong formula would break. No timings: the inputs are
 /// made-up compute times, the checks are relations and independently derived closed forms.
 final class ScalingModelTests: XCTestCase {
-    let profile = ComputeProfile(forwardBackwardPerSample: 0.05, scoringPerSample: 0.004, dataPerSample: 0.0002,
-                                 optimizerPerStep: 0.03)
+    let profile = ComputeProfile(
+        forwardBackwardPerSample: 0.05, scoringPerSample: 0.004, dataPerSample: 0.0002,
+        optimizerPerStep: 0.03)
     let ranks = [1, 2, 3, 4, 8, 16, 64, 256, 1024]
 
     func model(_ medium: CommunicationMedium, config: String = "base") -> ScalingModel {
@@ -49,19 +50,25 @@ final class ScalingModelTests: XCTestCase {
         let bytes = 10_000_000.0, beta = 1.25e9, alpha = 7e-6
         let buckets = Int((bytes / Double(4 << 20)).rounded(.up))
         let expected = Double(2 * buckets) * alpha + bytes / beta
-        XCTAssertEqual(ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: 2, buckets: buckets,
-                                                         medium: .network(bandwidth: beta, latency: alpha)),
-                       expected, accuracy: expected * 1e-12)
+        XCTAssertEqual(
+            ScalingModel.ringAllreduceSeconds(
+                bytes: bytes, ranks: 2, buckets: buckets,
+                medium: .network(bandwidth: beta, latency: alpha)),
+            expected, accuracy: expected * 1e-12)
         // Shared memory, two ranks: the reduce-scatter reads both halves of both ranks' buffers and
         // writes half of each (3·S of triad traffic); the allgather copies half of each (2·S of copy traffic).
         let copy = 9e9, triad = 8e9
         let sharedExpected = Double(2 * buckets) * alpha + 3 * bytes / triad + 2 * bytes / copy
-        XCTAssertEqual(ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: 2, buckets: buckets,
-                                                         medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: alpha)),
-                       sharedExpected, accuracy: sharedExpected * 1e-12)
+        XCTAssertEqual(
+            ScalingModel.ringAllreduceSeconds(
+                bytes: bytes, ranks: 2, buckets: buckets,
+                medium: .sharedMemory(copyBandwidth: copy, triadBandwidth: triad, latency: alpha)),
+            sharedExpected, accuracy: sharedExpected * 1e-12)
         // One rank reduces nothing.
-        XCTAssertEqual(ScalingModel.ringAllreduceSeconds(bytes: bytes, ranks: 1, buckets: buckets,
-                                                         medium: .network(bandwidth: beta, latency: alpha)), 0)
+        XCTAssertEqual(
+            ScalingModel.ringAllreduceSeconds(
+                bytes: bytes, ranks: 1, buckets: buckets,
+                medium: .network(bandwidth: beta, latency: alpha)), 0)
     }
 
     func testRingBandwidthTermApproachesTwiceTheBytes() {
@@ -81,12 +88,14 @@ final class ScalingModelTests: XCTestCase {
     func testOverlapNeverMakesAStepSlower() {
         var draws = Draws(state: 42)
         for _ in 0..<300 {
-            let compute = ComputeProfile(forwardBackwardPerSample: draws.logUniform(1e-4, 2), scoringPerSample: draws.logUniform(1e-5, 0.5),
-                                         dataPerSample: draws.logUniform(1e-6, 1e-2), optimizerPerStep: draws.logUniform(1e-4, 1))
+            let compute = ComputeProfile(
+                forwardBackwardPerSample: draws.logUniform(1e-4, 2), scoringPerSample: draws.logUniform(1e-5, 0.5),
+                dataPerSample: draws.logUniform(1e-6, 1e-2), optimizerPerStep: draws.logUniform(1e-4, 1))
             let medium = CommunicationMedium.network(bandwidth: draws.logUniform(1e8, 1e11), latency: draws.logUniform(1e-7, 1e-4))
             let config = ["tiny", "mini", "small", "medium", "base"][Int(draws.next() * 5)]
-            let m = ScalingModel(config: BertConfig.named(config, vocabSize: 30522)!, bucketBytes: Int(draws.logUniform(1e5, 1e8)),
-                                 compute: compute, medium: medium, microBatch: 1 + Int(draws.next() * 64))
+            let m = ScalingModel(
+                config: BertConfig.named(config, vocabSize: 30522)!, bucketBytes: Int(draws.logUniform(1e5, 1e8)),
+                compute: compute, medium: medium, microBatch: 1 + Int(draws.next() * 64))
             let p = ranks[Int(draws.next() * Double(ranks.count))]
             let b = p * (1 + Int(draws.next() * 64))
             for policy in [ProjectedPolicy.vanilla, .sift(selectFraction: 0.1 + 0.9 * draws.next())] {
@@ -100,15 +109,17 @@ final class ScalingModelTests: XCTestCase {
 
     func testOverlapHidesEverythingButTheTailWhenBackwardIsLong() {
         let slow = ComputeProfile(forwardBackwardPerSample: 1e3, scoringPerSample: 0)
-        let m = ScalingModel(config: BertConfig.named("base", vocabSize: 30522)!, bucketBytes: 4 << 20, compute: slow,
-                             medium: .network(bandwidth: 1e9, latency: 1e-5))
+        let m = ScalingModel(
+            config: BertConfig.named("base", vocabSize: 30522)!, bucketBytes: 4 << 20, compute: slow,
+            medium: .network(bandwidth: 1e9, latency: 1e-5))
         let s = m.predict(ranks: 16, globalBatch: 16 * 8, policy: .vanilla)
         let tail = ScalingModel.ringAllreduceSeconds(bytes: m.tailBytes, ranks: 16, buckets: m.tailBuckets, medium: m.medium)
         XCTAssertEqual(s.exposedAllreduceWithOverlap, tail, accuracy: tail * 1e-12)
         XCTAssertGreaterThan(s.allreduce, tail)
         // On shared memory the cores make the copies, so overlap hides nothing.
-        let shared = ScalingModel(config: BertConfig.named("base", vocabSize: 30522)!, bucketBytes: 4 << 20, compute: slow,
-                                  medium: .sharedMemory(copyBandwidth: 1e10, triadBandwidth: 1e10, latency: 1e-6))
+        let shared = ScalingModel(
+            config: BertConfig.named("base", vocabSize: 30522)!, bucketBytes: 4 << 20, compute: slow,
+            medium: .sharedMemory(copyBandwidth: 1e10, triadBandwidth: 1e10, latency: 1e-6))
         let t = shared.predict(ranks: 2, globalBatch: 16, policy: .vanilla)
         XCTAssertEqual(t.exposedAllreduceWithOverlap, t.allreduce)
     }
@@ -130,9 +141,11 @@ final class ScalingModelTests: XCTestCase {
     }
 
     func testMoreRanksNeverHelpAWeaklyScaledStep() {
-        for medium in [CommunicationMedium.network(bandwidth: 25e9 / 8, latency: 20e-6),
-                       .network(bandwidth: 200e9 / 8, latency: 1e-6),
-                       .sharedMemory(copyBandwidth: 1e10, triadBandwidth: 9e9, latency: 5e-7)] {
+        for medium in [
+            CommunicationMedium.network(bandwidth: 25e9 / 8, latency: 20e-6),
+            .network(bandwidth: 200e9 / 8, latency: 1e-6),
+            .sharedMemory(copyBandwidth: 1e10, triadBandwidth: 9e9, latency: 5e-7)
+        ] {
             let m = model(medium)
             for policy in [ProjectedPolicy.vanilla, .sift(selectFraction: 0.5)] {
                 for overlap in [false, true] {

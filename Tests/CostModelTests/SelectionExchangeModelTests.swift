@@ -1,5 +1,5 @@
-import Foundation
 import CostModel
+import Foundation
 import Selection
 import XCTest
 
@@ -14,18 +14,22 @@ final class SelectionExchangeModelTests: XCTestCase {
 
     func testExchangeSecondsMatchTheClosedForms() {
         for p in [2, 3, 4, 8, 64, 1000] {
-            for pool in [64 * p, 800 * p, 100_000 * p] {   // multiples of 8p: no padding in the mask
+            for pool in [64 * p, 800 * p, 100_000 * p] {  // multiples of 8p: no padding in the mask
                 let L = ceil(log2(Double(p))), f = Double(p - 1) / Double(p)
                 let allgather = L * alpha + f * 4 * Double(pool) / beta
                 let threshold = 9 * L * alpha + f * Double(pool) / 8 / beta
-                XCTAssertEqual(ScalingModel.selectionExchangeSeconds(.allgather, pool: pool, ranks: p, medium: net), allgather,
-                               accuracy: 1e-15, "p=\(p) pool=\(pool)")
-                XCTAssertEqual(ScalingModel.selectionExchangeSeconds(.threshold, pool: pool, ranks: p, medium: net), threshold,
-                               accuracy: 1e-15, "p=\(p) pool=\(pool)")
-                XCTAssertEqual(ScalingModel.selectionExchangeSeconds(.auto, pool: pool, ranks: p, medium: net), min(allgather, threshold),
-                               accuracy: 1e-15)
-                XCTAssertEqual(ScalingModel.selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: 8, medium: net),
-                               L * alpha + f * 8 * Double(pool) / beta, accuracy: 1e-15)
+                XCTAssertEqual(
+                    ScalingModel.selectionExchangeSeconds(.allgather, pool: pool, ranks: p, medium: net), allgather,
+                    accuracy: 1e-15, "p=\(p) pool=\(pool)")
+                XCTAssertEqual(
+                    ScalingModel.selectionExchangeSeconds(.threshold, pool: pool, ranks: p, medium: net), threshold,
+                    accuracy: 1e-15, "p=\(p) pool=\(pool)")
+                XCTAssertEqual(
+                    ScalingModel.selectionExchangeSeconds(.auto, pool: pool, ranks: p, medium: net), min(allgather, threshold),
+                    accuracy: 1e-15)
+                XCTAssertEqual(
+                    ScalingModel.selectionExchangeSeconds(.allgather, pool: pool, ranks: p, bytesPerCandidate: 8, medium: net),
+                    L * alpha + f * 8 * Double(pool) / beta, accuracy: 1e-15)
             }
         }
         XCTAssertEqual(ScalingModel.selectionExchangeSeconds(.threshold, pool: 100, ranks: 1, medium: net), 0)
@@ -36,7 +40,7 @@ final class SelectionExchangeModelTests: XCTestCase {
     func testCrossoverPoolMatchesTheClosedForm() throws {
         for p in [2, 3, 4, 16, 128, 1024] {
             let L = ceil(log2(Double(p)))
-            let X = 8 * L * alpha * beta * Double(p) / Double(p - 1)   // bytes 4B − m must exceed
+            let X = 8 * L * alpha * beta * Double(p) / Double(p - 1)  // bytes 4B − m must exceed
             let c = try XCTUnwrap(ScalingModel.thresholdCrossoverPool(ranks: p, medium: net), "p=\(p)")
             XCTAssertGreaterThan(Double(c), X * 8 / 31, "p=\(p)")
             XCTAssertLessThanOrEqual(Double(c), (X + Double(p)) * 8 / 31 + 1, "p=\(p)")
@@ -59,8 +63,9 @@ final class SelectionExchangeModelTests: XCTestCase {
 
     /// The step prediction carries the exchange asked for; the default is the allgather it always modelled.
     func testPredictionUsesTheChosenExchange() {
-        let m = ScalingModel(gradientBytes: 4e6, tailBytes: 1e6, buckets: 2, tailBuckets: 1,
-                             compute: ComputeProfile(forwardBackwardPerSample: 0.01, scoringPerSample: 0.001), medium: net)
+        let m = ScalingModel(
+            gradientBytes: 4e6, tailBytes: 1e6, buckets: 2, tailBuckets: 1,
+            compute: ComputeProfile(forwardBackwardPerSample: 0.01, scoringPerSample: 0.001), medium: net)
         for (p, b) in [(2, 64), (8, 4_000_000)] {
             let pool = 2 * b
             let old = m.predict(ranks: p, globalBatch: b, policy: .sift(selectFraction: 0.5))

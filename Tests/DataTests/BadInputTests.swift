@@ -1,13 +1,16 @@
-import XCTest
-import Foundation
 import Data
+import Foundation
+import XCTest
 
 final class BadInputTests: XCTestCase {
     let vocabPath = referenceVocabularyPath()
 
-    func prepare(_ corpus: String, out: String, seqLen: Int = 16, warnings: UnsafeMutablePointer<[String]>? = nil) throws -> DatasetManifest {
-        try DatasetPreparer.prepare(.init(corpus: [corpus], vocabPath: vocabPath, seqLen: seqLen, outDirectory: out,
-                                          validationFraction: 0.5), warn: { warnings?.pointee.append($0) })
+    func prepare(_ corpus: String, out: String, seqLen: Int = 16, warnings: UnsafeMutablePointer<[String]>? = nil) throws -> DatasetManifest
+    {
+        try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus], vocabPath: vocabPath, seqLen: seqLen, outDirectory: out,
+                validationFraction: 0.5), warn: { warnings?.pointee.append($0) })
     }
 
     func testEmptyCorpusIsAnError() throws {
@@ -66,7 +69,10 @@ final class BadInputTests: XCTestCase {
         var reader = try CorpusReader(paths: [dir], warn: { _ in })
         var bytes = 0, pieces = 0
         try reader.read { event in
-            if case .text(let t) = event { bytes += t.utf8.count; pieces += 1 }
+            if case .text(let t) = event {
+                bytes += t.utf8.count
+                pieces += 1
+            }
         }
         XCTAssertEqual(bytes, 12_000_000 + 12_000_000)
         XCTAssertGreaterThanOrEqual(pieces, 2 * 5, "overlong lines arrive in pieces of at most about 2 MiB")
@@ -89,7 +95,8 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(error as? DataError, .missingSpecialToken(path: "v.txt", token: "[MASK]"))
             XCTAssertTrue("\(error)".contains("[MASK]"))
         }
-        XCTAssertThrowsError(try Vocabulary(bytes: Array("[PAD]\n[UNK]\n[CLS]\nhello\n[SEP]\nhello\n[MASK]\n".utf8), path: "v.txt")) { error in
+        XCTAssertThrowsError(try Vocabulary(bytes: Array("[PAD]\n[UNK]\n[CLS]\nhello\n[SEP]\nhello\n[MASK]\n".utf8), path: "v.txt")) {
+            error in
             XCTAssertEqual(error as? DataError, .duplicateVocabularyEntry(path: "v.txt", token: "hello", firstLine: 4, line: 6))
         }
         XCTAssertThrowsError(try Vocabulary(bytes: [], path: "v.txt")) { error in
@@ -134,11 +141,13 @@ final class BadInputTests: XCTestCase {
     func testPremaskedSamplesValidation() throws {
         let dir = makeTempDirectory()
         let good = dir + "/good.jsonl"
-        writeFile(good, """
-        {"input_ids": [2, 4, 115, 3], "labels": [-100, 116, -100, -100]}
+        writeFile(
+            good,
+            """
+            {"input_ids": [2, 4, 115, 3], "labels": [-100, 116, -100, -100]}
 
-        {"input_ids": [2, 115, 116, 4, 3], "labels": [-100, -100, -100, 84, -100], "attention_mask": [1, 1, 1, 1, 1]}
-        """)
+            {"input_ids": [2, 115, 116, 4, 3], "labels": [-100, -100, -100, 84, -100], "attention_mask": [1, 1, 1, 1, 1]}
+            """)
         let samples = try PremaskedSamples(path: good, vocabSize: 170, padId: 0)
         XCTAssertEqual(samples.count, 2)
         XCTAssertEqual(samples.seqLen, 5)
@@ -154,7 +163,7 @@ final class BadInputTests: XCTestCase {
             ("{\"input_ids\": [2, 999], \"labels\": [-100, -100]}", "outside 0..<170"),
             ("{\"input_ids\": [2, 3], \"labels\": [-100, 500]}", "neither -100"),
             ("{\"input_ids\": [2, 3]}", "missing \"labels\""),
-            ("not json", "not a JSON object"),
+            ("not json", "not a JSON object")
         ]
         for (line, reason) in cases {
             let path = dir + "/bad.jsonl"

@@ -25,8 +25,10 @@ final class ChunkedPrepareTests: XCTestCase {
 
     func prepared(_ paths: [String], vocab: String, format: CorpusFormat, threads: Int, chunkBytes: Int) throws -> [[Int32]] {
         let out = makeTempDirectory("chunked") + "/ds"
-        try DatasetPreparer.prepare(.init(corpus: paths, vocabPath: vocab, seqLen: 16, outDirectory: out, validationFraction: 0,
-                                          format: format, threads: threads, chunkBytes: chunkBytes), warn: { _ in })
+        try DatasetPreparer.prepare(
+            .init(
+                corpus: paths, vocabPath: vocab, seqLen: 16, outDirectory: out, validationFraction: 0,
+                format: format, threads: threads, chunkBytes: chunkBytes), warn: { _ in })
         return unpackDocuments(try ShardedDataset(directory: out), .train, vocab: try Vocabulary(path: vocab))
     }
 

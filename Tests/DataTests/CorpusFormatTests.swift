@@ -54,20 +54,22 @@ final class CorpusFormatTests: XCTestCase {
             "",
             "   x = 1",
             "",
-            ".. versionadded:: 3.2",
+            ".. versionadded:: 3.2"
         ]
         let out = run(.rst, source)
-        XCTAssertEqual(out, [
-            "  Built-in Types", "<end>",
-            "The following sections describe the standard types that are built into the",
-            "interpreter, see os.path.join and len(x).  Use bold and emphasis.", "<end>",
-            "Truth Value Testing", "<end>",
-            "print(*objects, sep=' ')", "<end>",
-            "   Print objects to the text stream, see the docs.", "<end>",
-            "  a      b     ", "<end>",
-            "Example:", "<end>",
-            "   x = 1", "<end>",
-        ])
+        XCTAssertEqual(
+            out,
+            [
+                "  Built-in Types", "<end>",
+                "The following sections describe the standard types that are built into the",
+                "interpreter, see os.path.join and len(x).  Use bold and emphasis.", "<end>",
+                "Truth Value Testing", "<end>",
+                "print(*objects, sep=' ')", "<end>",
+                "   Print objects to the text stream, see the docs.", "<end>",
+                "  a      b     ", "<end>",
+                "Example:", "<end>",
+                "   x = 1", "<end>"
+            ])
     }
 
     func testPlainTextIsUnchanged() {

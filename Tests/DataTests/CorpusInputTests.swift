@@ -28,12 +28,15 @@ final class CorpusInputTests: XCTestCase {
         return out
     }
 
-    func prepare(_ corpus: [String], vocab: String, threads: Int, format: CorpusFormat? = nil,
-                 textField: String = "text", warnings: ((String) -> Void)? = nil) throws -> (manifest: DatasetManifest, out: String) {
+    func prepare(
+        _ corpus: [String], vocab: String, threads: Int, format: CorpusFormat? = nil,
+        textField: String = "text", warnings: ((String) -> Void)? = nil
+    ) throws -> (manifest: DatasetManifest, out: String) {
         let out = makeTempDirectory("input") + "/ds"
         let manifest = try DatasetPreparer.prepare(
-            .init(corpus: corpus, vocabPath: vocab, seqLen: 16, outDirectory: out, validationFraction: 0.1, seed: 5,
-                  sequencesPerShard: 50, format: format, textField: textField, threads: threads, chunkBytes: 4096),
+            .init(
+                corpus: corpus, vocabPath: vocab, seqLen: 16, outDirectory: out, validationFraction: 0.1, seed: 5,
+                sequencesPerShard: 50, format: format, textField: textField, threads: threads, chunkBytes: 4096),
             warn: warnings ?? { _ in })
         return (manifest, out)
     }
@@ -55,8 +58,9 @@ final class CorpusInputTests: XCTestCase {
             let files = try CorpusReader.corpusFiles([corpus.directory])
             for file in files {
                 let target = copy + "/" + String(file.dropFirst(corpus.directory.count + 1)) + (tool == "gzip" ? ".gz" : ".zst")
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (target as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true)
                 if file.hasSuffix("b.txt") {
                     // Two members/frames: the file's halves compressed apart and concatenated.
                     let bytes = [UInt8](FileManager.default.contents(atPath: file)!)
@@ -66,7 +70,8 @@ final class CorpusInputTests: XCTestCase {
                     writeBytes(scratch + "/h2", Array(bytes[half...]))
                     try runTool(tool, ["-q", "-f", scratch + "/h1", scratch + "/h2"])
                     let suffix = tool == "gzip" ? ".gz" : ".zst"
-                    let joined = FileManager.default.contents(atPath: scratch + "/h1" + suffix)!
+                    let joined =
+                        FileManager.default.contents(atPath: scratch + "/h1" + suffix)!
                         + FileManager.default.contents(atPath: scratch + "/h2" + suffix)!
                     _ = FileManager.default.createFile(atPath: target, contents: joined)
                 } else {
@@ -112,7 +117,7 @@ final class CorpusInputTests: XCTestCase {
             ("crc.txt.gz", flipped(gz, at: gz.count - 6), "not valid gzip data (incorrect data check)"),
             ("plain.txt.gz", Array(text.utf8), "not valid gzip data (incorrect header check)"),
             ("cut.txt.zst", Array(zst.prefix(zst.count / 2)), "truncated zstd data: the file ends inside a frame"),
-            ("bad.txt.zst", flipped(zst, at: 2), "not valid zstd data (Unknown frame descriptor)"),
+            ("bad.txt.zst", flipped(zst, at: 2), "not valid zstd data (Unknown frame descriptor)")
         ]
         for c in cases {
             let dir = makeTempDirectory("bad-input")
@@ -121,8 +126,10 @@ final class CorpusInputTests: XCTestCase {
             let parent = makeTempDirectory("bad-out")
             let out = parent + "/ds"
             for threads in [1, 2] {
-                XCTAssertThrowsError(try DatasetPreparer.prepare(
-                    .init(corpus: [dir], vocabPath: vocab, seqLen: 16, outDirectory: out, threads: threads), warn: { _ in })) { error in
+                XCTAssertThrowsError(
+                    try DatasetPreparer.prepare(
+                        .init(corpus: [dir], vocabPath: vocab, seqLen: 16, outDirectory: out, threads: threads), warn: { _ in })
+                ) { error in
                     guard case DataError.corruptInput(let path, let reason) = error else { return XCTFail("\(c.name): \(error)") }
                     XCTAssertEqual(path, dir + "/" + c.name)
                     XCTAssertTrue(reason.hasPrefix(c.message), "\(c.name): \(reason)")
@@ -174,8 +181,10 @@ final class CorpusInputTests: XCTestCase {
         XCTAssertEqual(warnings.first, "warning: \(file):4: not a JSON object; record skipped")
         XCTAssertEqual(warnings[1], "warning: \(file):6: no string \"content\" field; record skipped")
         XCTAssertEqual(warnings[19], "warning: \(file):42: no string \"content\" field; record skipped")
-        XCTAssertEqual(warnings.last, "warning: skipped 29 JSON Lines record(s): 15 not a JSON object, 14 without a string "
-                       + "\"content\" field (the first 20 named above)")
+        XCTAssertEqual(
+            warnings.last,
+            "warning: skipped 29 JSON Lines record(s): 15 not a JSON object, 14 without a string "
+                + "\"content\" field (the first 20 named above)")
         // The default field, "text", is a number in every record here: nothing usable.
         XCTAssertThrowsError(try prepare([dir], vocab: vocab, threads: 1)) { error in
             guard case DataError.noUsableText = error else { return XCTFail("\(error)") }

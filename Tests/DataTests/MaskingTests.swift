@@ -1,14 +1,15 @@
-import XCTest
-import Foundation
-import Data
 import Core
+import Data
+import Foundation
+import XCTest
 
 final class MaskingTests: XCTestCase {
     func testMaskingStatistics() {
         // vocab of 1000 ids with the specials scattered (looked up by name, not fixed ids)
         let pad: Int32 = 0, unk: Int32 = 100, cls: Int32 = 101, sep: Int32 = 102, maskId: Int32 = 103
-        let masker = MLMMasker(specialIds: [pad, unk, cls, sep, maskId], padId: pad, maskId: maskId,
-                               vocabSize: 1000, probability: 0.15, seed: 11)
+        let masker = MLMMasker(
+            specialIds: [pad, unk, cls, sep, maskId], padId: pad, maskId: maskId,
+            vocabSize: 1000, probability: 0.15, seed: 11)
         let specials: Set<Int32> = [pad, unk, cls, sep, maskId]
         var rng = SplitMix(seed: 5)
         let n = 128
@@ -27,13 +28,22 @@ final class MaskingTests: XCTestCase {
             masker.mask(tokens: tokens, length: n, epoch: 2, globalIndex: index, inputIds: &input, labels: &labels)
             for i in 0..<n {
                 if specials.contains(tokens[i]) {
-                    XCTAssertEqual(labels[i], -100); XCTAssertEqual(input[i], tokens[i]); continue
+                    XCTAssertEqual(labels[i], -100)
+                    XCTAssertEqual(input[i], tokens[i])
+                    continue
                 }
                 eligible += 1
-                if labels[i] == -100 { XCTAssertEqual(input[i], tokens[i]); continue }
+                if labels[i] == -100 {
+                    XCTAssertEqual(input[i], tokens[i])
+                    continue
+                }
                 XCTAssertEqual(labels[i], tokens[i])
                 selected += 1
-                if input[i] == maskId { masked += 1 } else if input[i] == tokens[i] { kept += 1 } else {
+                if input[i] == maskId {
+                    masked += 1
+                } else if input[i] == tokens[i] {
+                    kept += 1
+                } else {
                     random += 1
                     XCTAssertFalse(specials.contains(input[i]), "random replacement must not be special")
                     XCTAssertTrue(input[i] >= 0 && input[i] < 1000)
@@ -66,13 +76,17 @@ final class MaskingTests: XCTestCase {
         let corpus = GeneratedCorpus()
         let vocabPath = try learnVocabulary(corpus)
         let out = makeTempDirectory("out") + "/ds"
-        try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
-                                          outDirectory: out, validationFraction: 0.2), warn: { _ in })
+        try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
+                outDirectory: out, validationFraction: 0.2), warn: { _ in })
         let vocab = try Vocabulary(path: vocabPath)
-        let a = MaskedDatasetSamples(dataset: try ShardedDataset(directory: out), split: .train,
-                                     masker: MLMMasker(vocabulary: vocab, seed: 99))
-        let b = MaskedDatasetSamples(dataset: try ShardedDataset(directory: out), split: .train,
-                                     masker: MLMMasker(vocabulary: vocab, seed: 99))
+        let a = MaskedDatasetSamples(
+            dataset: try ShardedDataset(directory: out), split: .train,
+            masker: MLMMasker(vocabulary: vocab, seed: 99))
+        let b = MaskedDatasetSamples(
+            dataset: try ShardedDataset(directory: out), split: .train,
+            masker: MLMMasker(vocabulary: vocab, seed: 99))
         XCTAssertGreaterThan(a.count, 3)
         let n = a.seqLen
         var ia = [Int32](repeating: 0, count: n), ta = ia, ma = ia, la = ia
@@ -84,7 +98,10 @@ final class MaskingTests: XCTestCase {
                 a.fill(index: index, epoch: epoch, inputIds: &ia, tokenTypeIds: &ta, attentionMask: &ma, labels: &la)
                 b.fill(index: a.count - 1 - index, epoch: epoch, inputIds: &ib, tokenTypeIds: &tb, attentionMask: &mb, labels: &lb)
                 b.fill(index: index, epoch: epoch, inputIds: &ib, tokenTypeIds: &tb, attentionMask: &mb, labels: &lb)
-                XCTAssertEqual(ia, ib); XCTAssertEqual(la, lb); XCTAssertEqual(ma, mb); XCTAssertEqual(ta, tb)
+                XCTAssertEqual(ia, ib)
+                XCTAssertEqual(la, lb)
+                XCTAssertEqual(ma, mb)
+                XCTAssertEqual(ta, tb)
                 XCTAssertTrue(la.contains { $0 != -100 }, "every sample has a loss")
                 XCTAssertEqual(ta, [Int32](repeating: 0, count: n))
                 var raw = [Int32](repeating: 0, count: n)
@@ -106,8 +123,10 @@ final class MaskingTests: XCTestCase {
         let corpus = GeneratedCorpus()
         let vocabPath = try learnVocabulary(corpus)
         let out = makeTempDirectory("out") + "/ds"
-        try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
-                                          outDirectory: out, validationFraction: 0.2), warn: { _ in })
+        try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
+                outDirectory: out, validationFraction: 0.2), warn: { _ in })
         let vocab = try Vocabulary(path: vocabPath), dataset = try ShardedDataset(directory: out)
         let masker = MLMMasker(vocabulary: vocab, seed: 7)
         let n = dataset.seqLen
@@ -125,7 +144,8 @@ final class MaskingTests: XCTestCase {
             for epoch in 0..<5 {
                 XCTAssertEqual(labels(fixed, index, epoch), e0, "static masks: sample \(index), epoch \(epoch)")
             }
-            XCTAssertEqual(labels(two, index, 2), e0); XCTAssertEqual(labels(two, index, 3), e1)
+            XCTAssertEqual(labels(two, index, 2), e0)
+            XCTAssertEqual(labels(two, index, 3), e1)
             XCTAssertEqual(labels(two, index, 1), e1)
             if e1 != e0 { freshDiffers += 1 }
             if labels(two, index, 1) != labels(two, index, 2) { twoDiffersAtOddEpochs += 1 }
@@ -204,8 +224,9 @@ final class MaskingTests: XCTestCase {
     /// tokens that is ±0.27 points, which a binomial count leaves with probability 6·10⁻⁵.
     func testWholeWordMaskingNeverSplitsAWordAndKeepsTheRate() {
         let pieces = Self.wordVocabulary()
-        let masker = MLMMasker(specialIds: Array(Self.wordSpecials), padId: 0, maskId: 103, vocabSize: 1000, seed: 11,
-                               wholeWords: pieces)
+        let masker = MLMMasker(
+            specialIds: Array(Self.wordSpecials), padId: 0, maskId: 103, vocabSize: 1000, seed: 11,
+            wholeWords: pieces)
         XCTAssertEqual(masker.mode, .words)
         var rng = SplitMix(seed: 9)
         let n = 128
@@ -301,14 +322,18 @@ final class MaskingTests: XCTestCase {
         let corpus = GeneratedCorpus()
         let vocabPath = try learnVocabulary(corpus)
         let out = makeTempDirectory("out") + "/ds"
-        try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
-                                          outDirectory: out, validationFraction: 0.2), warn: { _ in })
+        try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 32,
+                outDirectory: out, validationFraction: 0.2), warn: { _ in })
         let vocab = try Vocabulary(path: vocabPath)
         let special = Set(vocab.specialIds)
-        let a = MaskedDatasetSamples(dataset: try ShardedDataset(directory: out), split: .train,
-                                     masker: MLMMasker(vocabulary: vocab, seed: 99, mode: .words))
-        let b = MaskedDatasetSamples(dataset: try ShardedDataset(directory: out), split: .train,
-                                     masker: MLMMasker(vocabulary: vocab, seed: 99, mode: .words))
+        let a = MaskedDatasetSamples(
+            dataset: try ShardedDataset(directory: out), split: .train,
+            masker: MLMMasker(vocabulary: vocab, seed: 99, mode: .words))
+        let b = MaskedDatasetSamples(
+            dataset: try ShardedDataset(directory: out), split: .train,
+            masker: MLMMasker(vocabulary: vocab, seed: 99, mode: .words))
         let n = a.seqLen
         var ia = [Int32](repeating: 0, count: n), ta = ia, ma = ia, la = ia
         var ib = ia, tb = ia, mb = ia, lb = ia

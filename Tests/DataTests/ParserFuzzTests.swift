@@ -11,8 +11,10 @@ final class DataParserFuzzTests: XCTestCase {
     static let vocabularyCases = 3000, manifestCases = 1500, shardCases = 300, premaskedCases = 2000, corpusCases = 1000
 
     /// A small valid vocabulary: the five specials and 60 pieces.
-    static let vocabulary: [UInt8] = Array((["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        + (0..<30).map { "w\($0)" } + (0..<30).map { "##s\($0)" }).joined(separator: "\n").utf8) + [0x0A]
+    static let vocabulary: [UInt8] =
+        Array(
+            (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+                + (0..<30).map { "w\($0)" } + (0..<30).map { "##s\($0)" }).joined(separator: "\n").utf8) + [0x0A]
 
     func testVocabularyFuzz() {
         var m = Mutator(seed: 11)
@@ -27,12 +29,17 @@ final class DataParserFuzzTests: XCTestCase {
     /// A prepared dataset (two shards per split) whose manifest or shard bytes the cases mutate.
     func preparedDataset() throws -> (dir: String, vocab: String) {
         let corpus = makeTempDirectory(), outer = makeTempDirectory(), out = outer + "/ds"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: corpus); try? FileManager.default.removeItem(atPath: outer) }
+        addTeardownBlock {
+            try? FileManager.default.removeItem(atPath: corpus)
+            try? FileManager.default.removeItem(atPath: outer)
+        }
         let vocab = outer + "/vocab.txt"
         writeBytes(vocab, Self.vocabulary)
         for d in 0..<12 { writeFile(corpus + "/doc\(d).txt", (0..<40).map { "w\(($0 * 7 + d) % 30)" }.joined(separator: " ") + "\n") }
-        _ = try DatasetPreparer.prepare(.init(corpus: [corpus], vocabPath: vocab, seqLen: 16, outDirectory: out,
-                                              validationFraction: 0.3, sequencesPerShard: 8), warn: { _ in })
+        _ = try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus], vocabPath: vocab, seqLen: 16, outDirectory: out,
+                validationFraction: 0.3, sequencesPerShard: 8), warn: { _ in })
         return (out, vocab)
     }
 
@@ -55,7 +62,10 @@ final class DataParserFuzzTests: XCTestCase {
         var accepted = 0, refused = 0
         for _ in 0..<Self.manifestCases {
             writeBytes(manifestPath, m.mutate(original))
-            do { try openAndRead(dir); accepted += 1 } catch { refused += 1 }
+            do {
+                try openAndRead(dir)
+                accepted += 1
+            } catch { refused += 1 }
         }
         writeBytes(manifestPath, original)
         XCTAssertGreaterThan(accepted, 20)
@@ -64,7 +74,8 @@ final class DataParserFuzzTests: XCTestCase {
 
     func testShardFuzz() throws {
         let (dir, _) = try preparedDataset()
-        let shard = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).sorted().first { $0.hasPrefix("train-") && $0.hasSuffix(".bin") })
+        let shard = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: dir).sorted().first { $0.hasPrefix("train-") && $0.hasSuffix(".bin") })
         let original = [UInt8](FileManager.default.contents(atPath: dir + "/" + shard)!)
         var m = Mutator(seed: 13)
         var refused = 0, changed = 0
@@ -84,12 +95,13 @@ final class DataParserFuzzTests: XCTestCase {
     func testPremaskedJSONLinesFuzz() throws {
         let dir = makeTempDirectory()
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let valid = Array(("""
-        {"input_ids": [2, 10, 4, 12, 3], "labels": [-100, -100, 11, -100, -100], "attention_mask": [1, 1, 1, 1, 1]}
-        {"input_ids": [2, 4, 20, 3], "labels": [-100, 30, -100, -100], "token_type_ids": [0, 0, 0, 0]}
+        let valid = Array(
+            ("""
+            {"input_ids": [2, 10, 4, 12, 3], "labels": [-100, -100, 11, -100, -100], "attention_mask": [1, 1, 1, 1, 1]}
+            {"input_ids": [2, 4, 20, 3], "labels": [-100, 30, -100, -100], "token_type_ids": [0, 0, 0, 0]}
 
-        {"input_ids": [2, 5, 6, 7, 4, 3, 0], "labels": [-100, -100, -100, -100, 8, -100, -100], "attention_mask": [1, 1, 1, 1, 1, 1, 0]}
-        """ + "\n").utf8)
+            {"input_ids": [2, 5, 6, 7, 4, 3, 0], "labels": [-100, -100, -100, -100, 8, -100, -100], "attention_mask": [1, 1, 1, 1, 1, 1, 0]}
+            """ + "\n").utf8)
         let path = dir + "/s.jsonl"
         writeBytes(path, valid)
         XCTAssertEqual(try PremaskedSamples(path: path, vocabSize: 65, padId: 0).count, 3)

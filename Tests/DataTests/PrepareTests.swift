@@ -1,7 +1,7 @@
 import Core
-import XCTest
-import Foundation
 import Data
+import Foundation
+import XCTest
 
 /// A generated corpus: documents made of words unique to each document, spread over files.
 struct GeneratedCorpus {
@@ -40,8 +40,10 @@ struct GeneratedCorpus {
 
 /// Reads every sequence of a split and returns the token stream of each document in it
 /// (packing undone: [CLS], closing [SEP] and [PAD] removed, split at separator [SEP]).
-func unpackDocuments(_ dataset: ShardedDataset, _ split: DatasetSplit, vocab: Vocabulary,
-                     file: StaticString = #filePath, line: UInt = #line) -> [[Int32]] {
+func unpackDocuments(
+    _ dataset: ShardedDataset, _ split: DatasetSplit, vocab: Vocabulary,
+    file: StaticString = #filePath, line: UInt = #line
+) -> [[Int32]] {
     let n = dataset.seqLen
     let buffer = UnsafeMutablePointer<Int32>.allocate(capacity: n)
     defer { buffer.deallocate() }
@@ -78,8 +80,9 @@ final class PrepareTests: XCTestCase {
         let vocab = try Vocabulary(path: vocabPath)
         let out = makeTempDirectory("out") + "/dataset"
         let manifest = try DatasetPreparer.prepare(
-            .init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 16, outDirectory: out,
-                  validationFraction: 0.2, seed: 3, sequencesPerShard: 4), warn: { XCTFail("unexpected warning \($0)") })
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 16, outDirectory: out,
+                validationFraction: 0.2, seed: 3, sequencesPerShard: 4), warn: { XCTFail("unexpected warning \($0)") })
         let tokenizer = BertTokenizer(vocabulary: vocab, cased: false)
         let expectedDocs = corpus.documents.map { tokenizer.encode($0) }
         XCTAssertFalse(expectedDocs.contains { $0.contains(vocab.unkId) }, "learned vocab covers its corpus")
@@ -95,8 +98,13 @@ final class PrepareTests: XCTestCase {
         // Every document appears whole, in order, in exactly one split.
         var t = 0, v = 0
         for doc in expectedDocs {
-            if t < train.count && train[t] == doc { t += 1 } else if v < validation.count && validation[v] == doc { v += 1 } else {
-                XCTFail("document \(doc) not found whole at the next position of either split"); return
+            if t < train.count && train[t] == doc {
+                t += 1
+            } else if v < validation.count && validation[v] == doc {
+                v += 1
+            } else {
+                XCTFail("document \(doc) not found whole at the next position of either split")
+                return
             }
         }
         XCTAssertEqual(t, train.count)
@@ -113,8 +121,10 @@ final class PrepareTests: XCTestCase {
         let corpus = GeneratedCorpus(documentCount: 3)
         let vocabPath = try learnVocabulary(corpus, size: 100)
         let out = makeTempDirectory("out") + "/ds"
-        let m = try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 8,
-                                                  outDirectory: out, validationFraction: 1e-9), warn: { _ in })
+        let m = try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 8,
+                outDirectory: out, validationFraction: 1e-9), warn: { _ in })
         XCTAssertEqual(m.validationDocuments, 1)
         XCTAssertEqual(m.trainDocuments, 2)
     }
@@ -123,8 +133,10 @@ final class PrepareTests: XCTestCase {
         let corpus = GeneratedCorpus()
         let vocabPath = try learnVocabulary(corpus)
         let out = makeTempDirectory("out") + "/ds"
-        let m = try DatasetPreparer.prepare(.init(corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 16,
-                                                  outDirectory: out, validationFraction: 0.2), warn: { _ in })
+        let m = try DatasetPreparer.prepare(
+            .init(
+                corpus: [corpus.directory], vocabPath: vocabPath, seqLen: 16,
+                outDirectory: out, validationFraction: 0.2), warn: { _ in })
         let shard = out + "/" + m.trainShards[0].file
         var bytes = [UInt8](FileManager.default.contents(atPath: shard)!)
         bytes[5] ^= 0x01
@@ -166,8 +178,10 @@ final class PrepareTests: XCTestCase {
         writeFile(dir + "/corpus.txt", "hello world, running\n\nunaffable cafe\n")
         let vocab = try Vocabulary(path: vocabPath)
         let out = dir + "/ds"
-        let m = try DatasetPreparer.prepare(.init(corpus: [dir + "/corpus.txt"], vocabPath: vocabPath, seqLen: 8,
-                                                  outDirectory: out, validationFraction: 0.5), warn: { _ in })
+        let m = try DatasetPreparer.prepare(
+            .init(
+                corpus: [dir + "/corpus.txt"], vocabPath: vocabPath, seqLen: 8,
+                outDirectory: out, validationFraction: 0.5), warn: { _ in })
         XCTAssertEqual(m.tokenDtype, "uint32")
         let dataset = try ShardedDataset(directory: out)
         try dataset.verify()
@@ -175,7 +189,8 @@ final class PrepareTests: XCTestCase {
         let expected = ["hello world, running", "unaffable cafe"].map { tokenizer.encode($0) }
         XCTAssertTrue(expected.allSatisfy { $0.allSatisfy { $0 > 65535 } })
         let all = unpackDocuments(dataset, .train, vocab: vocab) + unpackDocuments(dataset, .validation, vocab: vocab)
-        XCTAssertEqual(Set(all.map { $0.map(String.init).joined(separator: ",") }),
-                       Set(expected.map { $0.map(String.init).joined(separator: ",") }))
+        XCTAssertEqual(
+            Set(all.map { $0.map(String.init).joined(separator: ",") }),
+            Set(expected.map { $0.map(String.init).joined(separator: ",") }))
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Data
+import Foundation
 
 /// Fresh temporary directory for one test.
 func makeTempDirectory(_ name: String = "sift-data-test") -> String {

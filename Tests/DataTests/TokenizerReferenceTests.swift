@@ -1,5 +1,5 @@
-import XCTest
 import Data
+import XCTest
 
 final class TokenizerReferenceTests: XCTestCase {
     func testUncasedMatchesHuggingFace() throws {

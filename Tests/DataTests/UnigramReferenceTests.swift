@@ -5,7 +5,7 @@ import XCTest
 /// The unigram reference of the reducible score and `--sift-start-learned` against its closed form.
 final class UnigramReferenceTests: XCTestCase {
     func testUnigramReferenceIsSmoothedNegativeLogFrequency() {
-        let r = UnigramReference(counts: [3, 0, 1])   // total with add-one: 4 + 3 = 7
+        let r = UnigramReference(counts: [3, 0, 1])  // total with add-one: 4 + 3 = 7
         XCTAssertEqual(Double(r.negativeLogProbability[0]), -log(4.0 / 7), accuracy: 1e-6)
         XCTAssertEqual(Double(r.negativeLogProbability[1]), -log(1.0 / 7), accuracy: 1e-6)
         let labels: [Int32] = [-100, 0, 2, -100, 0]

@@ -8,7 +8,8 @@ import XCTest
 final class VocabularyCountingTests: XCTestCase {
     /// The counts of one reader going through the corpus line by line (how `sift vocab` counted before threads).
     func sequentialCounts(_ paths: [String], maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords) throws
-        -> VocabularyBuilder {
+        -> VocabularyBuilder
+    {
         var reader = try CorpusReader(paths: paths, warn: { _ in })
         var builder = VocabularyBuilder(cased: false, maxDistinctWords: maxDistinctWords)
         let basic = BasicTokenizer(cased: false)
@@ -16,10 +17,14 @@ final class VocabularyCountingTests: XCTestCase {
         return builder
     }
 
-    func counted(_ paths: [String], threads: Int, chunkBytes: Int, maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords,
-                 format: CorpusFormat? = nil, textField: String = "text") throws -> CorpusWordCounter.Report {
-        try CorpusWordCounter.count(.init(corpus: paths, format: format, textField: textField, threads: threads,
-                                          chunkBytes: chunkBytes, maxDistinctWords: maxDistinctWords), warn: { _ in })
+    func counted(
+        _ paths: [String], threads: Int, chunkBytes: Int, maxDistinctWords: Int = VocabularyBuilder.defaultMaxDistinctWords,
+        format: CorpusFormat? = nil, textField: String = "text"
+    ) throws -> CorpusWordCounter.Report {
+        try CorpusWordCounter.count(
+            .init(
+                corpus: paths, format: format, textField: textField, threads: threads,
+                chunkBytes: chunkBytes, maxDistinctWords: maxDistinctWords), warn: { _ in })
     }
 
     /// Files cut into 700-byte chunks, a 1.5 MiB line, 1–3 threads: the sequential reader's counts and vocabulary.
@@ -85,9 +90,11 @@ final class VocabularyCountingTests: XCTestCase {
             let prunedVocabulary = try pruned.learn(size: size)
             let shared = Set(prunedVocabulary).intersection(exactVocabulary).count
             shares.append(Double(shared) / Double(exactVocabulary.count))
-            print(String(format: "pruning at %d words: %d distinct words exact, %d kept (%d prunes, %d dropped, largest threshold %d); "
-                         + "vocabularies of %d share %d tokens (%.1f%%)", cap, exact.builder.wordCounts.count, pruned.wordCounts.count,
-                         pruned.prunes, pruned.prunedWords, pruned.pruneThreshold, exactVocabulary.count, shared, 100 * shares.last!))
+            print(
+                String(
+                    format: "pruning at %d words: %d distinct words exact, %d kept (%d prunes, %d dropped, largest threshold %d); "
+                        + "vocabularies of %d share %d tokens (%.1f%%)", cap, exact.builder.wordCounts.count, pruned.wordCounts.count,
+                    pruned.prunes, pruned.prunedWords, pruned.pruneThreshold, exactVocabulary.count, shared, 100 * shares.last!))
         }
         XCTAssertGreaterThanOrEqual(shares[0], shares[2], "a larger table changes the vocabulary less")
         XCTAssertLessThan(shares[2], 1.0, "a table of a tenth of the words changes the vocabulary")
@@ -97,8 +104,10 @@ final class VocabularyCountingTests: XCTestCase {
     /// another field; reStructuredText is counted as it stands unless asked for.
     func testJSONLinesCountTheTextFieldOnly() throws {
         let dir = makeTempDirectory("vocab-jsonl")
-        writeFile(dir + "/a.jsonl", "{\"text\": \"alpha beta\", \"meta\": \"zzz\", \"body\": \"gamma\"}\n{bad\n"
-                  + "{\"text\": \"beta\", \"body\": \"delta gamma\"}\n")
+        writeFile(
+            dir + "/a.jsonl",
+            "{\"text\": \"alpha beta\", \"meta\": \"zzz\", \"body\": \"gamma\"}\n{bad\n"
+                + "{\"text\": \"beta\", \"body\": \"delta gamma\"}\n")
         try runTool("gzip", ["-q", "-n", dir + "/a.jsonl"])
         let text = try counted([dir], threads: 2, chunkBytes: 1 << 20)
         XCTAssertEqual(text.format, .jsonl)

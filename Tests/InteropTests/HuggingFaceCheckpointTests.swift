@@ -16,8 +16,10 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         return path
     }
 
-    func assertTensorsEqual(_ a: FloatBuffer, _ b: FloatBuffer, layout: ParameterLayout,
-                            only: (String) -> Bool = { _ in true }, file: StaticString = #filePath, line: UInt = #line) {
+    func assertTensorsEqual(
+        _ a: FloatBuffer, _ b: FloatBuffer, layout: ParameterLayout,
+        only: (String) -> Bool = { _ in true }, file: StaticString = #filePath, line: UInt = #line
+    ) {
         for t in layout.tensors where only(t.name) {
             for i in 0..<t.count where a[t.offset + i].bitPattern != b[t.offset + i].bitPattern {
                 XCTFail("\(t.name)[\(i)]: \(a[t.offset + i]) vs \(b[t.offset + i])", file: file, line: line)
@@ -31,18 +33,21 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         let parameters = randomParameters(layout)
         let vocab = try writeVocab(smallConfig.vocabSize)
         let out = dir + "/hf"
-        try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                         vocabPath: vocab, to: out)
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)),
-                       ["config.json", "model.safetensors", "vocab.txt", HuggingFaceCheckpoint.markerFile])
+        try HuggingFaceCheckpoint.export(
+            config: smallConfig, layout: layout, parameters: parameters,
+            vocabPath: vocab, to: out)
+        XCTAssertEqual(
+            Set(try FileManager.default.contentsOfDirectory(atPath: out)),
+            ["config.json", "model.safetensors", "vocab.txt", HuggingFaceCheckpoint.markerFile])
         let loaded = try HuggingFaceCheckpoint.load(from: out)
         XCTAssertEqual(loaded.config, smallConfig)
         XCTAssertEqual(loaded.warnings, [])
         XCTAssertEqual(loaded.parameters.count, layout.totalCount)
         assertTensorsEqual(parameters, loaded.parameters, layout: layout)
         XCTAssertEqual(loaded.vocabPath, out + "/vocab.txt")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/vocab.txt")),
-                       try Data(contentsOf: URL(fileURLWithPath: vocab)))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: out + "/vocab.txt")),
+            try Data(contentsOf: URL(fileURLWithPath: vocab)))
 
         // Exactly the layout tensors, under their HF names, tied decoder weight and decoder bias omitted.
         let file = try SafetensorsFile(path: out + "/model.safetensors")
@@ -51,7 +56,8 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         XCTAssertNil(file.tensors["cls.predictions.decoder.bias"])
         XCTAssertEqual(file.metadata["format"], "pt")
 
-        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
+        let config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
         XCTAssertEqual(config["architectures"] as? [String], ["BertForMaskedLM"])
         XCTAssertEqual(config["model_type"] as? String, "bert")
         XCTAssertEqual(config["hidden_act"] as? String, "gelu")
@@ -67,43 +73,55 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         let out = dir + "/hf"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
         try "keep me".write(toFile: out + "/notes.txt", atomically: true, encoding: .utf8)
-        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: nil, to: out), containing: ["already exists", "--overwrite"])
+        assertThrows(
+            try HuggingFaceCheckpoint.export(
+                config: smallConfig, layout: layout, parameters: parameters,
+                vocabPath: nil, to: out), containing: ["already exists", "--overwrite"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
 
         // With overwrite, a folder sift did not export is refused too, and left as it was (issue 36).
-        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: nil, to: out, overwrite: true),
-                     containing: ["no \(HuggingFaceCheckpoint.markerFile) marker", "not replaced"])
+        assertThrows(
+            try HuggingFaceCheckpoint.export(
+                config: smallConfig, layout: layout, parameters: parameters,
+                vocabPath: nil, to: out, overwrite: true),
+            containing: ["no \(HuggingFaceCheckpoint.markerFile) marker", "not replaced"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
 
         // Failing part-way (missing vocab) over sift's own export leaves the old export intact and no debris.
         let exported = dir + "/exported"
         try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters, vocabPath: nil, to: exported)
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: exported))
-        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: dir + "/nope.txt", to: exported, overwrite: true),
-                     containing: ["nope.txt"])
+        assertThrows(
+            try HuggingFaceCheckpoint.export(
+                config: smallConfig, layout: layout, parameters: parameters,
+                vocabPath: dir + "/nope.txt", to: exported, overwrite: true),
+            containing: ["nope.txt"])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: exported)), before)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf", "exported"])
 
         // A regular file is never replaced, even with overwrite.
         let plain = dir + "/plain"
         try "file".write(toFile: plain, atomically: true, encoding: .utf8)
-        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                                      vocabPath: nil, to: plain, overwrite: true), containing: ["is a file"])
+        assertThrows(
+            try HuggingFaceCheckpoint.export(
+                config: smallConfig, layout: layout, parameters: parameters,
+                vocabPath: nil, to: plain, overwrite: true), containing: ["is a file"])
         XCTAssertEqual(try String(contentsOfFile: plain, encoding: .utf8), "file")
 
         // Wrong buffer size is rejected before touching anything.
-        assertThrows(try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: FloatBuffer(count: 3),
-                                                      vocabPath: nil, to: dir + "/new"), containing: ["3 floats"])
+        assertThrows(
+            try HuggingFaceCheckpoint.export(
+                config: smallConfig, layout: layout, parameters: FloatBuffer(count: 3),
+                vocabPath: nil, to: dir + "/new"), containing: ["3 floats"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/new"))
 
         // With overwrite, sift's own export is replaced completely.
-        try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: parameters,
-                                         vocabPath: nil, to: exported, overwrite: true)
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: exported)),
-                       ["config.json", "model.safetensors", HuggingFaceCheckpoint.markerFile])
+        try HuggingFaceCheckpoint.export(
+            config: smallConfig, layout: layout, parameters: parameters,
+            vocabPath: nil, to: exported, overwrite: true)
+        XCTAssertEqual(
+            Set(try FileManager.default.contentsOfDirectory(atPath: exported)),
+            ["config.json", "model.safetensors", HuggingFaceCheckpoint.markerFile])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["hf", "exported", "plain"])
     }
 
@@ -115,8 +133,9 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         try writeCheckpoint(dir: missing, config: smallConfig, parameters: parameters) {
             $0 == "bert.encoder.layer.1.attention.self.key.bias" ? nil : $0
         }
-        assertThrows(try HuggingFaceCheckpoint.load(from: missing),
-                     containing: ["missing tensor", "bert.encoder.layer.1.attention.self.key.bias"])
+        assertThrows(
+            try HuggingFaceCheckpoint.load(from: missing),
+            containing: ["missing tensor", "bert.encoder.layer.1.attention.self.key.bias"])
 
         // Config says 3 heads' worth of positions but the file has 10 rows: shape error naming both shapes.
         let wrong = dir + "/wrong"
@@ -125,8 +144,9 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         var bigger = smallConfig
         bigger.maxPositions = 16
         try HuggingFaceConfig.json(for: bigger).write(to: URL(fileURLWithPath: wrong + "/config.json"))
-        assertThrows(try HuggingFaceCheckpoint.load(from: wrong),
-                     containing: ["bert.embeddings.position_embeddings.weight", "[10, 8]", "expected [16, 8]"])
+        assertThrows(
+            try HuggingFaceCheckpoint.load(from: wrong),
+            containing: ["bert.embeddings.position_embeddings.weight", "[10, 8]", "expected [16, 8]"])
     }
 
     func testEncoderOnlyCheckpointGetsFreshHeadAndWarning() throws {
@@ -139,8 +159,10 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         let bertModel = dir + "/bertmodel"
         try FileManager.default.createDirectory(atPath: bertModel, withIntermediateDirectories: false)
         let pooler = [Float](repeating: 0.5, count: 32 * 32)
-        try writeCheckpoint(dir: bertModel, config: config, parameters: parameters,
-                            extra: [("pooler.dense.weight", [32, 32], pooler), ("pooler.dense.bias", [32], Array(pooler[0..<32]))]) { name in
+        try writeCheckpoint(
+            dir: bertModel, config: config, parameters: parameters,
+            extra: [("pooler.dense.weight", [32, 32], pooler), ("pooler.dense.bias", [32], Array(pooler[0..<32]))]
+        ) { name in
             name.hasPrefix("cls.") ? nil : String(name.dropFirst("bert.".count))
         }
         let loaded = try HuggingFaceCheckpoint.load(from: bertModel, seed: 7)
@@ -182,10 +204,14 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         // gamma/beta names, decoder bias instead of cls.predictions.bias, tied decoder weight, position_ids.
         let legacy = dir + "/legacy"
         try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: false)
-        try writeCheckpoint(dir: legacy, config: smallConfig, parameters: parameters,
-                            extra: [("cls.predictions.decoder.weight", word.shape, wordValues),
-                                    ("cls.predictions.decoder.bias", bias.shape, biasValues),
-                                    ("bert.embeddings.position_ids", [1, 10], (0..<10).map(Float.init))]) { name in
+        try writeCheckpoint(
+            dir: legacy, config: smallConfig, parameters: parameters,
+            extra: [
+                ("cls.predictions.decoder.weight", word.shape, wordValues),
+                ("cls.predictions.decoder.bias", bias.shape, biasValues),
+                ("bert.embeddings.position_ids", [1, 10], (0..<10).map(Float.init))
+            ]
+        ) { name in
             if name == "cls.predictions.bias" { return nil }
             return name.replacingOccurrences(of: "LayerNorm.weight", with: "LayerNorm.gamma")
                 .replacingOccurrences(of: "LayerNorm.bias", with: "LayerNorm.beta")
@@ -197,9 +223,12 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         // An untied decoder weight and unknown tensors are warned about, not fatal.
         let untied = dir + "/untied"
         try FileManager.default.createDirectory(atPath: untied, withIntermediateDirectories: false)
-        try writeCheckpoint(dir: untied, config: smallConfig, parameters: parameters,
-                            extra: [("cls.predictions.decoder.weight", word.shape, wordValues.map { $0 + 1 }),
-                                    ("cls.seq_relationship.weight", [2, 8], [Float](repeating: 0, count: 16))])
+        try writeCheckpoint(
+            dir: untied, config: smallConfig, parameters: parameters,
+            extra: [
+                ("cls.predictions.decoder.weight", word.shape, wordValues.map { $0 + 1 }),
+                ("cls.seq_relationship.weight", [2, 8], [Float](repeating: 0, count: 16))
+            ])
         let loadedUntied = try HuggingFaceCheckpoint.load(from: untied)
         XCTAssertTrue(loadedUntied.warnings.contains { $0.contains("untied decoders are not supported") }, "\(loadedUntied.warnings)")
         XCTAssertTrue(loadedUntied.warnings.contains { $0.contains("cls.seq_relationship.weight") }, "\(loadedUntied.warnings)")
@@ -219,7 +248,8 @@ final class HuggingFaceCheckpointTests: XCTestCase {
         try HuggingFaceConfig.json(for: smallConfig).write(to: URL(fileURLWithPath: sharded + "/config.json"))
         try #"{"metadata": {}, "weight_map": {"bert.embeddings.word_embeddings.weight": "model-00001-of-00002.safetensors"}}"#
             .write(toFile: sharded + "/model.safetensors.index.json", atomically: true, encoding: .utf8)
-        assertThrows(try HuggingFaceCheckpoint.load(from: sharded), containing: ["sharded safetensors checkpoints are not supported", "merge them"])
+        assertThrows(
+            try HuggingFaceCheckpoint.load(from: sharded), containing: ["sharded safetensors checkpoints are not supported", "merge them"])
 
         try #"{"model_type": "bert", "hidden_act": "gelu_new"}"#.write(toFile: only + "/config.json", atomically: true, encoding: .utf8)
         assertThrows(try HuggingFaceCheckpoint.load(from: only), containing: ["hidden_act", "gelu_new"])
@@ -232,7 +262,10 @@ final class HuggingFaceCheckpointTests: XCTestCase {
     }
 
     func testConfigDefaultsFollowTransformers() throws {
-        let parsed = try HuggingFaceConfig.parse(Data(#"{"vocab_size": 100, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 256}"#.utf8), path: "c")
+        let parsed = try HuggingFaceConfig.parse(
+            Data(
+                #"{"vocab_size": 100, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 256}"#.utf8),
+            path: "c")
         let c = parsed.config
         XCTAssertEqual(c.vocabSize, 100)
         XCTAssertEqual(c.maxPositions, 512)
@@ -249,8 +282,9 @@ final class HuggingFaceCheckpointTests: XCTestCase {
     func testVocabLargerThanEmbeddingIsRejected() throws {
         let layout = ParameterLayout(config: smallConfig)
         let out = dir + "/hf"
-        try HuggingFaceCheckpoint.export(config: smallConfig, layout: layout, parameters: randomParameters(layout),
-                                         vocabPath: try writeVocab(smallConfig.vocabSize + 1), to: out)
+        try HuggingFaceCheckpoint.export(
+            config: smallConfig, layout: layout, parameters: randomParameters(layout),
+            vocabPath: try writeVocab(smallConfig.vocabSize + 1), to: out)
         assertThrows(try HuggingFaceCheckpoint.load(from: out), containing: ["vocab.txt", "24 tokens", "23"])
     }
 }

@@ -23,8 +23,14 @@ final class HuggingFaceParityTests: XCTestCase {
         .appendingPathComponent("Fixtures").appendingPathComponent("hf-tiny").path
 
     struct Reference: Decodable {
-        struct LogitSample: Decodable { var positions: [Int]; var values: [[Double]] }
-        struct Expected: Decodable { var losses: [String: [Double]]; var logits: [String: LogitSample] }
+        struct LogitSample: Decodable {
+            var positions: [Int]
+            var values: [[Double]]
+        }
+        struct Expected: Decodable {
+            var losses: [String: [Double]]
+            var logits: [String: LogitSample]
+        }
         struct Batch: Decodable {
             var count: Int
             var seq_len: Int
@@ -48,8 +54,11 @@ final class HuggingFaceParityTests: XCTestCase {
         // The same import path as `sift import --hf` and `sift train --init-from`.
         let loaded = try HuggingFaceCheckpoint.load(from: dir)
         XCTAssertEqual(loaded.warnings, [], "a transformers-written checkpoint should load without warnings")
-        XCTAssertEqual(loaded.config, BertConfig(vocabSize: 120, hiddenSize: 32, numLayers: 3, numHeads: 4,
-                                                 intermediateSize: 64, maxPositions: 64, typeVocabSize: 2))
+        XCTAssertEqual(
+            loaded.config,
+            BertConfig(
+                vocabSize: 120, hiddenSize: 32, numLayers: 3, numHeads: 4,
+                intermediateSize: 64, maxPositions: 64, typeVocabSize: 2))
         XCTAssertEqual(loaded.vocabPath, dir + "/vocab.txt")
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/reference.json"))
         let reference = try JSONDecoder().decode(Reference.self, from: data)
@@ -67,16 +76,22 @@ final class HuggingFaceParityTests: XCTestCase {
 
     /// Largest relative difference of `ours` from `expected`; a sample whose expected loss is 0 (no
     /// masked token) must be exactly 0.
-    func compareLosses(_ ours: [Float], _ expected: [Double], what: String,
-                       file: StaticString = #filePath, line: UInt = #line) -> Double {
+    func compareLosses(
+        _ ours: [Float], _ expected: [Double], what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> Double {
         XCTAssertEqual(ours.count, expected.count, "\(what): sample count", file: file, line: line)
         var worst = 0.0
         for (i, (a, e)) in zip(ours, expected).enumerated() {
-            if e == 0 { XCTAssertEqual(a, 0, "\(what) sample \(i): no masked token", file: file, line: line); continue }
+            if e == 0 {
+                XCTAssertEqual(a, 0, "\(what) sample \(i): no masked token", file: file, line: line)
+                continue
+            }
             let rel = abs(Double(a) - e) / abs(e)
             worst = max(worst, rel)
-            XCTAssertLessThanOrEqual(rel, Self.lossRelativeTolerance,
-                                     "\(what) sample \(i): sift \(a), HuggingFace \(e)", file: file, line: line)
+            XCTAssertLessThanOrEqual(
+                rel, Self.lossRelativeTolerance,
+                "\(what) sample \(i): sift \(a), HuggingFace \(e)", file: file, line: line)
         }
         return worst
     }
@@ -113,9 +128,10 @@ final class HuggingFaceParityTests: XCTestCase {
         let first = reference.batches[0].reference.losses
         XCTAssertGreaterThan(zip(first["1"]!, first[String(L)]!).map { abs($0 - $1) / $1 }.max()!, 100 * Self.lossRelativeTolerance)
 
-        print("HF parity (torch \(reference.torch), transformers \(reference.transformers)): max relative loss difference "
-              + (1...L).map { "exit \($0): \(String(format: "%.2e", worst[$0] ?? 0))" }.joined(separator: ", ")
-              + ", forwardBackward: \(String(format: "%.2e", worstTraining))")
+        print(
+            "HF parity (torch \(reference.torch), transformers \(reference.transformers)): max relative loss difference "
+                + (1...L).map { "exit \($0): \(String(format: "%.2e", worst[$0] ?? 0))" }.joined(separator: ", ")
+                + ", forwardBackward: \(String(format: "%.2e", worstTraining))")
     }
 
     func testLogitsMatchHuggingFace() throws {
@@ -138,8 +154,9 @@ final class HuggingFaceParityTests: XCTestCase {
                         let a = Double(ours.logits[row * V + c])
                         worst = max(worst, abs(a - e))
                         checked += 1
-                        XCTAssertEqual(a, e, accuracy: Self.logitAbsoluteTolerance,
-                                       "batch \(n) exit \(layer) position \(position) logit \(c)")
+                        XCTAssertEqual(
+                            a, e, accuracy: Self.logitAbsoluteTolerance,
+                            "batch \(n) exit \(layer) position \(position) logit \(c)")
                     }
                 }
             }

@@ -40,12 +40,14 @@ final class NamedSizeRoundTripTests: XCTestCase {
         XCTAssertEqual(loaded.parameters.count, layout.totalCount)
         // Every tensor of the layout (the flat buffer's alignment padding between tensors carries nothing).
         var differing: [String] = []
-        for t in layout.tensors where (0..<t.count).contains(where: { parameters[t.offset + $0].bitPattern != loaded.parameters[t.offset + $0].bitPattern }) {
+        for t in layout.tensors
+        where (0..<t.count).contains(where: { parameters[t.offset + $0].bitPattern != loaded.parameters[t.offset + $0].bitPattern }) {
             differing.append(t.name)
         }
         XCTAssertEqual(differing, [], "tensors that differ after the round trip")
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/hf/config.json")))
-                                 as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/hf/config.json")))
+                as? [String: Any])
         XCTAssertEqual(json["num_hidden_layers"] as? Int, 12)
         XCTAssertEqual(json["hidden_size"] as? Int, 128)
         XCTAssertEqual(json["num_attention_heads"] as? Int, 2)

@@ -12,15 +12,19 @@ import XCTest
 final class InteropParserFuzzTests: XCTestCase {
     static let safetensorsCases = 3000, configCases = 3000, directoryCases = 600
 
-    static let safetensors: [UInt8] = Array(rawSafetensors(
-        header: #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F16","shape":[4],"data_offsets":[24,32]},"c":{"dtype":"BF16","shape":[1,2],"data_offsets":[32,36]},"d":{"dtype":"F32","shape":[0],"data_offsets":[36,36]}}"#,
-        data: bytes32([1, -2, 3.5, 0, 1e-3, 7]) + bytes16([0x3C00, 0xC000, 0x0001, 0x7BFF]) + bytes16([0x3F80, 0xBF80])))
+    static let safetensors: [UInt8] = Array(
+        rawSafetensors(
+            header:
+                #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F16","shape":[4],"data_offsets":[24,32]},"c":{"dtype":"BF16","shape":[1,2],"data_offsets":[32,36]},"d":{"dtype":"F32","shape":[0],"data_offsets":[36,36]}}"#,
+            data: bytes32([1, -2, 3.5, 0, 1e-3, 7]) + bytes16([0x3C00, 0xC000, 0x0001, 0x7BFF]) + bytes16([0x3F80, 0xBF80])))
 
     func testSafetensorsFuzz() throws {
         let clean = try SafetensorsFile(bytes: Data(Self.safetensors), path: "fuzz.safetensors")
         XCTAssertEqual(try clean.floats("a"), [1, -2, 3.5, 0, 1e-3, 7])
         var m = Mutator(seed: 21)
-        let (accepted, refused) = m.run(Self.safetensors, cases: Self.safetensorsCases, naming: "fuzz.safetensors", problem: { XCTFail($0) }) {
+        let (accepted, refused) = m.run(
+            Self.safetensors, cases: Self.safetensorsCases, naming: "fuzz.safetensors", problem: { XCTFail($0) }
+        ) {
             let f = try SafetensorsFile(bytes: Data($0), path: "fuzz.safetensors")
             for name in f.names { _ = try? f.floats(name) }
         }

@@ -16,7 +16,10 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
     let h = Array(header.utf8)
     var bytes: [UInt8] = []
     var n = UInt64(h.count)
-    for _ in 0..<8 { bytes.append(UInt8(n & 0xFF)); n >>= 8 }
+    for _ in 0..<8 {
+        bytes.append(UInt8(n & 0xFF))
+        n >>= 8
+    }
     return Data(bytes + h + data)
 }
 
@@ -25,19 +28,25 @@ func bytes16(_ values: [UInt16]) -> [UInt8] { values.flatMap { [UInt8($0 & 0xFF)
 
 /// Little-endian bytes of Float32 values.
 func bytes32(_ values: [Float]) -> [UInt8] {
-    values.flatMap { v -> [UInt8] in let b = v.bitPattern; return (0..<4).map { UInt8((b >> (8 * $0)) & 0xFF) } }
+    values.flatMap { v -> [UInt8] in
+        let b = v.bitPattern
+        return (0..<4).map { UInt8((b >> (8 * $0)) & 0xFF) }
+    }
 }
 
 /// A small BERT config for tests.
-let smallConfig = BertConfig(vocabSize: 23, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12,
-                             maxPositions: 10, typeVocabSize: 2)
+let smallConfig = BertConfig(
+    vocabSize: 23, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12,
+    maxPositions: 10, typeVocabSize: 2)
 
 /// A parameter buffer filled with deterministic pseudo-random values (xorshift, test-local).
 func randomParameters(_ layout: ParameterLayout, seed: UInt64 = 0x1234_5678) -> FloatBuffer {
     let buffer = FloatBuffer(count: layout.totalCount)
     var state = seed | 1
     for i in 0..<layout.totalCount {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
         buffer[i] = Float(Int64(bitPattern: state % 2_000_001) - 1_000_000) * 1e-6
     }
     return buffer
@@ -45,9 +54,11 @@ func randomParameters(_ layout: ParameterLayout, seed: UInt64 = 0x1234_5678) -> 
 
 /// Writes `names`→tensor data of the layout (renamed via `rename`, nil = omit) as model.safetensors
 /// in `dir`, plus a config.json for `config`.
-func writeCheckpoint(dir: String, config: BertConfig, parameters: FloatBuffer,
-                     extra: [(String, [Int], [Float])] = [],
-                     rename: (String) -> String? = { $0 }) throws {
+func writeCheckpoint(
+    dir: String, config: BertConfig, parameters: FloatBuffer,
+    extra: [(String, [Int], [Float])] = [],
+    rename: (String) -> String? = { $0 }
+) throws {
     let layout = ParameterLayout(config: config)
     var tensors: [SafetensorsWriter.Tensor] = []
     for t in layout.tensors {
@@ -65,8 +76,10 @@ func writeCheckpoint(dir: String, config: BertConfig, parameters: FloatBuffer,
 }
 
 /// Asserts that `body` throws an error whose description contains all `fragments`.
-func assertThrows<T>(_ body: @autoclosure () throws -> T, containing fragments: [String],
-                     file: StaticString = #filePath, line: UInt = #line) {
+func assertThrows<T>(
+    _ body: @autoclosure () throws -> T, containing fragments: [String],
+    file: StaticString = #filePath, line: UInt = #line
+) {
     do {
         _ = try body()
         XCTFail("expected an error containing \(fragments)", file: file, line: line)

@@ -1,11 +1,12 @@
-import XCTest
 import Foundation
 import Kernels
+import XCTest
 
 final class ElementwiseTests: XCTestCase {
     func gelu(_ x: [Float]) -> [Float] {
         var x = x, y = [Float](repeating: 0, count: x.count)
-        let n = x.count; x.ptr { xp in y.ptr { yp in GELU.forward(x: xp, y: yp, count: n) } }
+        let n = x.count
+        x.ptr { xp in y.ptr { yp in GELU.forward(x: xp, y: yp, count: n) } }
         return y
     }
 
@@ -26,13 +27,17 @@ final class ElementwiseTests: XCTestCase {
         for i in 0...n {
             let x = -6 + 12 * Float(i) / Float(n)
             let e = abs(erfRational(x) - Foundation.erff(x))
-            if e > worst { worst = e; at = x }
+            if e > worst {
+                worst = e
+                at = x
+            }
             XCTAssertEqual(erfRational(-x), -erfRational(x))
         }
         XCTAssertLessThanOrEqual(worst, 5e-7, "worst error \(worst) at \(at)")
         for x: Float in [4, 5, 100, .infinity] { XCTAssertEqual(erfRational(x), 1, accuracy: 1e-7, "erf(\(x))") }
         XCTAssertEqual(erfRational(0), 0)
-        XCTAssertTrue(gelu([.nan, 1, 2, 3, 4, 5, 6, 7, .nan])[0].isNaN, "GELU must keep a NaN (the trainer's non-finite check relies on it)")
+        XCTAssertTrue(
+            gelu([.nan, 1, 2, 3, 4, 5, 6, 7, .nan])[0].isNaN, "GELU must keep a NaN (the trainer's non-finite check relies on it)")
         XCTAssertTrue(gelu([.nan, 1, 2, 3, 4, 5, 6, 7, .nan])[8].isNaN)
     }
 
@@ -47,13 +52,20 @@ final class ElementwiseTests: XCTestCase {
             let y = expNonPositive(x)
             for lane in 0..<8 {
                 let e = abs(y[lane] - Foundation.expf(x[lane])) / Foundation.expf(x[lane])
-                if e > worst { worst = e; at = x[lane] }
+                if e > worst {
+                    worst = e
+                    at = x[lane]
+                }
             }
         }
         XCTAssertLessThanOrEqual(worst, 3e-7, "worst relative error \(worst) at \(at)")
         let edges = expNonPositive(SIMD8<Float>(0, -0.0, -1e-30, -88, -1000, -.infinity, -87, -1))
-        XCTAssertEqual(edges[0], 1); XCTAssertEqual(edges[1], 1); XCTAssertEqual(edges[2], 1)
-        XCTAssertEqual(edges[3], 0); XCTAssertEqual(edges[4], 0); XCTAssertEqual(edges[5], 0)
+        XCTAssertEqual(edges[0], 1)
+        XCTAssertEqual(edges[1], 1)
+        XCTAssertEqual(edges[2], 1)
+        XCTAssertEqual(edges[3], 0)
+        XCTAssertEqual(edges[4], 0)
+        XCTAssertEqual(edges[5], 0)
         XCTAssertEqual(edges[6], Foundation.expf(-87), accuracy: 3e-7 * Foundation.expf(-87))
         XCTAssertEqual(edges[7], Foundation.expf(-1), accuracy: 3e-7 * Foundation.expf(-1))
         XCTAssertTrue(expNonPositive(SIMD8<Float>(repeating: .nan))[0].isNaN, "a NaN must stay NaN (the non-finite checks rely on it)")
@@ -71,8 +83,15 @@ final class ElementwiseTests: XCTestCase {
 
     func layerNorm(_ x: [Float], _ g: [Float], _ b: [Float], rows: Int, width: Int, eps: Float) -> [Float] {
         var x = x, g = g, b = b, y = [Float](repeating: 0, count: x.count)
-        x.ptr { xp in g.ptr { gp in b.ptr { bp in y.ptr { yp in
-            LayerNorm.forward(x: xp, gamma: gp, beta: bp, y: yp, mean: nil, rstd: nil, rows: rows, width: width, eps: eps) } } } }
+        x.ptr { xp in
+            g.ptr { gp in
+                b.ptr { bp in
+                    y.ptr { yp in
+                        LayerNorm.forward(x: xp, gamma: gp, beta: bp, y: yp, mean: nil, rstd: nil, rows: rows, width: width, eps: eps)
+                    }
+                }
+            }
+        }
         return y
     }
 
@@ -98,12 +117,39 @@ final class ElementwiseTests: XCTestCase {
         }
         var mean = [Float](repeating: 0, count: rows), rstd = mean
         var yy = y
-        x.ptr { xp in g.ptr { gp in b.ptr { bp in yy.ptr { yp in mean.ptr { mp in rstd.ptr { sp in
-            LayerNorm.forward(x: xp, gamma: gp, beta: bp, y: yp, mean: mp, rstd: sp, rows: rows, width: width, eps: eps) } } } } } }
+        x.ptr { xp in
+            g.ptr { gp in
+                b.ptr { bp in
+                    yy.ptr { yp in
+                        mean.ptr { mp in
+                            rstd.ptr { sp in
+                                LayerNorm.forward(x: xp, gamma: gp, beta: bp, y: yp, mean: mp, rstd: sp, rows: rows, width: width, eps: eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         var dx = [Float](repeating: 0, count: x.count), dg = [Float](repeating: 0, count: width), db = dg
-        x.ptr { xp in r.ptr { rp in g.ptr { gp in mean.ptr { mp in rstd.ptr { sp in dx.ptr { dxp in dg.ptr { dgp in db.ptr { dbp in
-            LayerNorm.backward(x: xp, dy: rp, gamma: gp, mean: mp, rstd: sp, dx: dxp, accumulateInput: false,
-                               dGamma: dgp, dBeta: dbp, rows: rows, width: width) } } } } } } } }
+        x.ptr { xp in
+            r.ptr { rp in
+                g.ptr { gp in
+                    mean.ptr { mp in
+                        rstd.ptr { sp in
+                            dx.ptr { dxp in
+                                dg.ptr { dgp in
+                                    db.ptr { dbp in
+                                        LayerNorm.backward(
+                                            x: xp, dy: rp, gamma: gp, mean: mp, rstd: sp, dx: dxp, accumulateInput: false,
+                                            dGamma: dgp, dBeta: dbp, rows: rows, width: width)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let (x0, g0, b0) = (x, g, b)
         assertGradient("ln dx", &x, analytic: dx) { project(self.layerNorm($0, g0, b0, rows: rows, width: width, eps: eps), r) }
         assertGradient("ln dgamma", &g, analytic: dg) { project(self.layerNorm(x0, $0, b0, rows: rows, width: width, eps: eps), r) }
@@ -134,8 +180,13 @@ final class ElementwiseTests: XCTestCase {
         var fromKey = xz, fromOutput = xz
         xz.ptr { xp in yz.ptr { yp in Dropout.forward(x: xp, y: yp, count: n, probability: p, key: 42) } }
         g.ptr { gp in fromKey.ptr { dp in Dropout.backward(dy: gp, dx: dp, count: n, probability: p, key: 42) } }
-        g.ptr { gp in yz.ptr { yp in fromOutput.ptr { dp in
-            Dropout.backward(dy: gp, dx: dp, count: n, probability: p, keptWhereNonZero: yp) } } }
+        g.ptr { gp in
+            yz.ptr { yp in
+                fromOutput.ptr { dp in
+                    Dropout.backward(dy: gp, dx: dp, count: n, probability: p, keptWhereNonZero: yp)
+                }
+            }
+        }
         for i in 0..<n { XCTAssertEqual(fromOutput[i], xz[i] == 0 ? 0 : fromKey[i], "element \(i)") }
         // Neighbouring elements are independent: both dropped at rate p².
         let pairs = (0..<n - 1).filter { y[$0] == 0 && y[$0 + 1] == 0 }.count
@@ -149,10 +200,20 @@ final class ElementwiseTests: XCTestCase {
         let ids: [Int32] = [0, 3, 3, 5, 1, 0, 3, 2, 5]
         var g = rng.array(rows * width)
         var out = [Float](repeating: 0, count: rows * width), dTable = [Float](repeating: 0, count: vocab * width)
-        table.ptr { tp in out.ptr { op in ids.withUnsafeBufferPointer { ip in
-            Embedding.gather(table: tp, ids: ip.baseAddress!, rows: rows, width: width, out: op, accumulate: false) } } }
-        g.ptr { gp in dTable.ptr { dp in ids.withUnsafeBufferPointer { ip in
-            Embedding.scatterAdd(dOut: gp, ids: ip.baseAddress!, rows: rows, width: width, dTable: dp) } } }
+        table.ptr { tp in
+            out.ptr { op in
+                ids.withUnsafeBufferPointer { ip in
+                    Embedding.gather(table: tp, ids: ip.baseAddress!, rows: rows, width: width, out: op, accumulate: false)
+                }
+            }
+        }
+        g.ptr { gp in
+            dTable.ptr { dp in
+                ids.withUnsafeBufferPointer { ip in
+                    Embedding.scatterAdd(dOut: gp, ids: ip.baseAddress!, rows: rows, width: width, dTable: dp)
+                }
+            }
+        }
         for r in 0..<rows { for c in 0..<width { XCTAssertEqual(out[r * width + c], table[Int(ids[r]) * width + c]) } }
         XCTAssertEqual(project(out, g), project(table, dTable), accuracy: 1e-5)
         XCTAssertTrue(dTable[4 * width..<5 * width].allSatisfy { $0 == 0 })
@@ -160,9 +221,17 @@ final class ElementwiseTests: XCTestCase {
 
     func crossEntropy(_ z: [Float], _ labels: [Int32], rows: Int, classes: Int, scale: Float?) -> ([Float], [Float], [Bool]) {
         var z = z, losses = [Float](repeating: 0, count: rows), correct = [Bool](repeating: false, count: rows)
-        z.ptr { zp in labels.withUnsafeBufferPointer { lp in losses.ptr { lsp in correct.withUnsafeMutableBufferPointer { cp in
-            CrossEntropy.forwardBackward(logits: zp, labels: lp.baseAddress!, rows: rows, classes: classes,
-                                         losses: lsp, correct: cp.baseAddress!, gradientScale: scale) } } } }
+        z.ptr { zp in
+            labels.withUnsafeBufferPointer { lp in
+                losses.ptr { lsp in
+                    correct.withUnsafeMutableBufferPointer { cp in
+                        CrossEntropy.forwardBackward(
+                            logits: zp, labels: lp.baseAddress!, rows: rows, classes: classes,
+                            losses: lsp, correct: cp.baseAddress!, gradientScale: scale)
+                    }
+                }
+            }
+        }
         return (z, losses, correct)
     }
 

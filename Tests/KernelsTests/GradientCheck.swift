@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// Deterministic test data (SplitMix64-based), independent of the code under test's RNG use.
 struct TestRandom {
@@ -18,9 +18,11 @@ struct TestRandom {
 }
 
 /// Compares an analytic gradient with central finite differences of a Double-valued loss.
-func assertGradient(_ name: String, _ input: inout [Float], analytic: [Float], eps: Float = 1e-2,
-                    rtol: Double = 2e-2, atol: Double = 2e-3, indices: [Int]? = nil,
-                    loss: ([Float]) -> Double, file: StaticString = #filePath, line: UInt = #line) {
+func assertGradient(
+    _ name: String, _ input: inout [Float], analytic: [Float], eps: Float = 1e-2,
+    rtol: Double = 2e-2, atol: Double = 2e-3, indices: [Int]? = nil,
+    loss: ([Float]) -> Double, file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(input.count, analytic.count, "\(name): gradient size", file: file, line: line)
     var failures = 0
     for i in indices ?? Array(input.indices) {

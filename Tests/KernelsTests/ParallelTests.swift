@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// The element-wise and attention kernels split their work over threads; these tests run each one
 /// above its parallel threshold with one and with two threads and require bit-identical results
@@ -19,8 +19,9 @@ final class ParallelTests: XCTestCase {
     }
 
     func bothThreadCounts(_ what: String, _ body: () -> [Float]) throws {
-        try XCTSkipIf(Parallel.maximumWorkers < 2,
-                      "one processor online: the kernels never split work, so 1- vs 2-thread bit identity cannot be tested on this machine")
+        try XCTSkipIf(
+            Parallel.maximumWorkers < 2,
+            "one processor online: the kernels never split work, so 1- vs 2-thread bit identity cannot be tested on this machine")
         assertSameBits(run(threads: 1, body), run(threads: 2, body), what)
     }
 
@@ -50,8 +51,12 @@ final class ParallelTests: XCTestCase {
             }
         }
         XCTAssertTrue(seen.allSatisfy { $0 == 1 })
-        XCTAssertEqual(run(threads: 2) { () -> Int in Parallel.forTasks(3) { _, _ in }; return BLAS.threads }, 2,
-                       "forTasks restores the thread count")
+        XCTAssertEqual(
+            run(threads: 2) { () -> Int in
+                Parallel.forTasks(3) { _, _ in }
+                return BLAS.threads
+            }, 2,
+            "forTasks restores the thread count")
     }
 
     func testElementwiseKernelsAreIdenticalAcrossThreadCounts() throws {
@@ -89,21 +94,47 @@ final class ParallelTests: XCTestCase {
             var xs = x, g = gamma, b = beta, d = dy
             var y = [Float](repeating: 0, count: rows * width), mean = [Float](repeating: 0, count: rows), rstd = mean
             var dx = [Float](repeating: 0.5, count: rows * width), dGamma = [Float](repeating: 0.25, count: width), dBeta = dGamma
-            xs.ptr { xp in g.ptr { gp in b.ptr { bp in y.ptr { yp in mean.ptr { mp in rstd.ptr { rp in d.ptr { dp in
-                dx.ptr { dxp in dGamma.ptr { dgp in dBeta.ptr { dbp in
-                    LayerNorm.forward(x: xp, gamma: gp, beta: bp, y: yp, mean: mp, rstd: rp, rows: rows, width: width, eps: 1e-12)
-                    LayerNorm.backward(x: xp, dy: dp, gamma: gp, mean: mp, rstd: rp, dx: dxp, accumulateInput: true,
-                                       dGamma: dgp, dBeta: dbp, rows: rows, width: width)
-                } } } } } } } } } }
+            xs.ptr { xp in
+                g.ptr { gp in
+                    b.ptr { bp in
+                        y.ptr { yp in
+                            mean.ptr { mp in
+                                rstd.ptr { rp in
+                                    d.ptr { dp in
+                                        dx.ptr { dxp in
+                                            dGamma.ptr { dgp in
+                                                dBeta.ptr { dbp in
+                                                    LayerNorm.forward(
+                                                        x: xp, gamma: gp, beta: bp, y: yp, mean: mp, rstd: rp, rows: rows, width: width,
+                                                        eps: 1e-12)
+                                                    LayerNorm.backward(
+                                                        x: xp, dy: dp, gamma: gp, mean: mp, rstd: rp, dx: dxp, accumulateInput: true,
+                                                        dGamma: dgp, dBeta: dbp, rows: rows, width: width)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             return y + mean + rstd + dx + dGamma + dBeta
         }
         try bothThreadCounts("column sums and scatter-add with repeated ids") {
             var d = dy, sums = [Float](repeating: 1, count: width), table = [Float](repeating: 0, count: 10 * width)
             var ids = (0..<rows).map { Int32($0 * 7 % 10) }
-            d.ptr { dp in sums.ptr { sp in table.ptr { tp in ids.withUnsafeMutableBufferPointer { ip in
-                Linear.columnSums(dp, rows: rows, columns: width, into: sp)
-                Embedding.scatterAdd(dOut: dp, ids: ip.baseAddress!, rows: rows, width: width, dTable: tp)
-            } } } }
+            d.ptr { dp in
+                sums.ptr { sp in
+                    table.ptr { tp in
+                        ids.withUnsafeMutableBufferPointer { ip in
+                            Linear.columnSums(dp, rows: rows, columns: width, into: sp)
+                            Embedding.scatterAdd(dOut: dp, ids: ip.baseAddress!, rows: rows, width: width, dTable: tp)
+                        }
+                    }
+                }
+            }
             return sums + table
         }
         let classes = 5000, ceRows = 40
@@ -111,10 +142,17 @@ final class ParallelTests: XCTestCase {
         try bothThreadCounts("cross-entropy") {
             var z = logits, labels = (0..<ceRows).map { Int32($0 * 113 % classes) }
             var losses = [Float](repeating: 0, count: ceRows), correct = [Bool](repeating: false, count: ceRows)
-            z.ptr { zp in labels.withUnsafeMutableBufferPointer { lp in losses.ptr { l in correct.withUnsafeMutableBufferPointer { c in
-                CrossEntropy.forwardBackward(logits: zp, labels: lp.baseAddress!, rows: ceRows, classes: classes,
-                                             losses: l, correct: c.baseAddress!, gradientScale: 0.01)
-            } } } }
+            z.ptr { zp in
+                labels.withUnsafeMutableBufferPointer { lp in
+                    losses.ptr { l in
+                        correct.withUnsafeMutableBufferPointer { c in
+                            CrossEntropy.forwardBackward(
+                                logits: zp, labels: lp.baseAddress!, rows: ceRows, classes: classes,
+                                losses: l, correct: c.baseAddress!, gradientScale: 0.01)
+                        }
+                    }
+                }
+            }
             return z + losses
         }
     }
@@ -131,16 +169,41 @@ final class ParallelTests: XCTestCase {
             var probs = [Float](repeating: 0, count: shape.probabilityCount), dropped = probs, ctx = q
             var dq = q, dk = q, dv = q
             var scratch = [Float](repeating: 0, count: shape.seqLen * shape.seqLen * Parallel.maximumWorkers)
-            qs.ptr { qp in ks.ptr { kp in vs.ptr { vp in b.ptr { bp in probs.ptr { pp in dropped.ptr { dp in ctx.ptr { cp in
-                dcs.ptr { dcp in dq.ptr { dqp in dk.ptr { dkp in dv.ptr { dvp in scratch.ptr { sp in
-                    keys.withUnsafeBufferPointer { kb in
-                        let drop = Attention.DropoutKeys(probability: 0.1, keys: kb.baseAddress!)
-                        Attention.forward(q: qp, k: kp, v: vp, keyBias: bp, shape: shape, probs: pp, droppedProbs: dp,
-                                          dropout: drop, context: cp)
-                        Attention.backward(dContext: dcp, q: qp, k: kp, v: vp, probs: pp, droppedProbs: dp, dropout: drop,
-                                           shape: shape, dq: dqp, dk: dkp, dv: dvp, scratch: sp)
+            qs.ptr { qp in
+                ks.ptr { kp in
+                    vs.ptr { vp in
+                        b.ptr { bp in
+                            probs.ptr { pp in
+                                dropped.ptr { dp in
+                                    ctx.ptr { cp in
+                                        dcs.ptr { dcp in
+                                            dq.ptr { dqp in
+                                                dk.ptr { dkp in
+                                                    dv.ptr { dvp in
+                                                        scratch.ptr { sp in
+                                                            keys.withUnsafeBufferPointer { kb in
+                                                                let drop = Attention.DropoutKeys(probability: 0.1, keys: kb.baseAddress!)
+                                                                Attention.forward(
+                                                                    q: qp, k: kp, v: vp, keyBias: bp, shape: shape, probs: pp,
+                                                                    droppedProbs: dp,
+                                                                    dropout: drop, context: cp)
+                                                                Attention.backward(
+                                                                    dContext: dcp, q: qp, k: kp, v: vp, probs: pp, droppedProbs: dp,
+                                                                    dropout: drop,
+                                                                    shape: shape, dq: dqp, dk: dkp, dv: dvp, scratch: sp)
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                } } } } } } } } } } } }
+                }
+            }
             return ctx + dq + dk + dv
         }
     }

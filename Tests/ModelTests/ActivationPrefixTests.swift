@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 /// The scoring forward's kept activations (`ActivationPrefix`) against the full training forward.
 final class ActivationPrefixTests: XCTestCase {
@@ -23,9 +23,11 @@ final class ActivationPrefixTests: XCTestCase {
             // Scored in two chunks, neither in the batch's order.
             let first = model.scoreKeepingPrefix(batch.subset([3, 0]), dropoutSeed: seed, into: prefix)
             let second = model.forwardPrefix(batch.subset([4, 1, 2]), dropoutSeed: seed, into: prefix)
-            let slots = [PrefixSlot(chunk: first.chunk, row: 1), PrefixSlot(chunk: second, row: 1),
-                         PrefixSlot(chunk: second, row: 2), PrefixSlot(chunk: first.chunk, row: 0),
-                         PrefixSlot(chunk: second, row: 0)]
+            let slots = [
+                PrefixSlot(chunk: first.chunk, row: 1), PrefixSlot(chunk: second, row: 1),
+                PrefixSlot(chunk: second, row: 2), PrefixSlot(chunk: first.chunk, row: 0),
+                PrefixSlot(chunk: second, row: 0)
+            ]
             model.gradients.zero()
             let resumed = model.forwardBackward(batch, lossWeight: 0.1, dropoutSeed: seed, resumingFrom: (prefix, slots))
             let g = model.gradients.array

@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 /// deep12's depth at a width small enough for finite differences: the analytic gradient of a 12-layer
 /// encoder (the depth of the exit-layer experiments' deep model) against central differences.

@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 final class GradientTests: XCTestCase {
     /// Whole-model analytic gradient vs central differences on elements sampled from every tensor. By
@@ -17,7 +17,9 @@ final class GradientTests: XCTestCase {
         _ = model.forwardBackward(batch, lossWeight: lossWeight, dropoutSeed: dropoutSeed)
         let analytic = model.gradients.array
         func loss() -> Double {
-            let losses = dropoutSeed == nil ? model.sampleLosses(batch, exitLayer: config.numLayers)
+            let losses =
+                dropoutSeed == nil
+                ? model.sampleLosses(batch, exitLayer: config.numLayers)
                 : model.forwardBackward(batch, lossWeight: 0, dropoutSeed: dropoutSeed)
             return Double(lossWeight) * Fixtures.totalLoss(losses)
         }
@@ -67,7 +69,10 @@ final class GradientTests: XCTestCase {
         var progressCalls = 0
         _ = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: nil) { offset in
             // Int.max: nothing new is final, only a chance to progress communication.
-            if offset == Int.max { progressCalls += 1; return }
+            if offset == Int.max {
+                progressCalls += 1
+                return
+            }
             offsets.append(offset)
             snapshots.append((offset, Array(model.gradients.array[offset...])))
         }

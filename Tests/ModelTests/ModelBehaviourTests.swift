@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 final class ModelBehaviourTests: XCTestCase {
     func testInitialisationFollowsHuggingFace() {
@@ -17,7 +17,10 @@ final class ModelBehaviourTests: XCTestCase {
             case .normal:
                 let mean = v.reduce(0, +) / Double(v.count)
                 let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
-                if v.count >= 1000 { XCTAssertEqual(sd, 0.02, accuracy: 0.003, t.name); XCTAssertEqual(mean, 0, accuracy: 0.003, t.name) }
+                if v.count >= 1000 {
+                    XCTAssertEqual(sd, 0.02, accuracy: 0.003, t.name)
+                    XCTAssertEqual(mean, 0, accuracy: 0.003, t.name)
+                }
             }
         }
         let pad = model.layout.embeddings.wordEmbeddings + 3 * 32
@@ -109,10 +112,14 @@ final class ModelBehaviourTests: XCTestCase {
         let noDropout = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: nil)
         let otherSeed = model.forwardBackward(batch, lossWeight: 1, dropoutSeed: 10)
         let tol: (Float) -> Float = { 1e-4 * max(1, abs($0)) }
-        for (slot, b) in [2, 0, 3, 1].enumerated() { XCTAssertEqual(reordered[slot].lossSum, whole[b].lossSum, accuracy: tol(whole[b].lossSum)) }
+        for (slot, b) in [2, 0, 3, 1].enumerated() {
+            XCTAssertEqual(reordered[slot].lossSum, whole[b].lossSum, accuracy: tol(whole[b].lossSum))
+        }
         for b in 0..<2 { XCTAssertEqual(first[b].lossSum, whole[b].lossSum, accuracy: tol(whole[b].lossSum)) }
         for b in 0..<2 { XCTAssertEqual(second[b].lossSum, whole[b + 2].lossSum, accuracy: tol(whole[b + 2].lossSum)) }
-        for i in wholeGradients.indices { XCTAssertEqual(splitGradients[i], wholeGradients[i], accuracy: 1e-4 + 1e-3 * abs(wholeGradients[i])) }
+        for i in wholeGradients.indices {
+            XCTAssertEqual(splitGradients[i], wholeGradients[i], accuracy: 1e-4 + 1e-3 * abs(wholeGradients[i]))
+        }
         XCTAssertNotEqual(whole.map(\.lossSum), noDropout.map(\.lossSum))
         XCTAssertNotEqual(whole.map(\.lossSum), otherSeed.map(\.lossSum))
     }

@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 /// SplitMix64 test randomness, independent of the model's generator.
 struct TestRandom {
@@ -19,9 +19,10 @@ struct TestRandom {
 
 enum Fixtures {
     static func smallConfig(dropout: Float = 0, layers: Int = 2) -> BertConfig {
-        BertConfig(vocabSize: 37, hiddenSize: 16, numLayers: layers, numHeads: 2, intermediateSize: 32,
-                   maxPositions: 10, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: dropout,
-                   attentionDropout: dropout, initializerRange: 0.02)
+        BertConfig(
+            vocabSize: 37, hiddenSize: 16, numLayers: layers, numHeads: 2, intermediateSize: 32,
+            maxPositions: 10, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: dropout,
+            attentionDropout: dropout, initializerRange: 0.02)
     }
 
     /// A model whose every parameter (including biases and LayerNorm) is randomised, so that no
@@ -48,7 +49,11 @@ enum Fixtures {
                 let i = s * seqLen + t
                 b.inputIds[i] = Int32(1 + rng.below(config.vocabSize - 1))
                 b.tokenTypeIds[i] = t >= seqLen / 2 ? 1 : 0
-                if t >= seqLen - padded { b.attentionMask[i] = 0; b.inputIds[i] = 0; continue }
+                if t >= seqLen - padded {
+                    b.attentionMask[i] = 0
+                    b.inputIds[i] = 0
+                    continue
+                }
                 if t > 0 && (rng.below(3) == 0 || t == 1 + s % 3) { b.labels[i] = Int32(rng.below(config.vocabSize)) }
             }
             b.sampleIndices[s] = 100 + 7 * s

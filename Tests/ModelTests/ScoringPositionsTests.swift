@@ -1,5 +1,5 @@
-import XCTest
 import Model
+import XCTest
 
 /// `ScoringPositions.keep`: the subset `sift train --score-positions` scores a candidate from.
 final class ScoringPositionsTests: XCTestCase {
@@ -31,7 +31,9 @@ final class ScoringPositionsTests: XCTestCase {
         let masked = Array(stride(from: 1, to: 128, by: 6))
         func choice(sample: Int, key: UInt64) -> [Int] {
             var l = labels(count: 128, masked: masked)
-            l.withUnsafeMutableBufferPointer { _ = ScoringPositions.keep(atMost: 4, labels: $0.baseAddress!, count: 128, sample: sample, key: key) }
+            l.withUnsafeMutableBufferPointer {
+                _ = ScoringPositions.keep(atMost: 4, labels: $0.baseAddress!, count: 128, sample: sample, key: key)
+            }
             return l.indices.filter { l[$0] != MLMBatch.ignoredLabel }
         }
         XCTAssertEqual(choice(sample: 5, key: 1), choice(sample: 5, key: 1))
@@ -55,7 +57,9 @@ final class ScoringPositionsTests: XCTestCase {
         let trials = 8000
         for key in 0..<trials {
             var l = labels(count: 128, masked: masked)
-            l.withUnsafeMutableBufferPointer { _ = ScoringPositions.keep(atMost: 4, labels: $0.baseAddress!, count: 128, sample: 3, key: UInt64(key)) }
+            l.withUnsafeMutableBufferPointer {
+                _ = ScoringPositions.keep(atMost: 4, labels: $0.baseAddress!, count: 128, sample: 3, key: UInt64(key))
+            }
             for t in 0..<128 where l[t] != MLMBatch.ignoredLabel { counts[t] += 1 }
         }
         let p = 0.25, se = (p * (1 - p) / Double(trials)).squareRoot()

@@ -1,6 +1,6 @@
-import XCTest
 import Kernels
 import Model
+import XCTest
 
 /// `--score-vocabulary`: the scoring head over a subset of the classes plus each label.
 final class ScoringVocabularyTests: XCTestCase {
@@ -34,7 +34,7 @@ final class ScoringVocabularyTests: XCTestCase {
             let expectedIds = (0..<config.vocabSize).sorted { (reference[$0], $0) < (reference[$1], $1) }.prefix(size)
             XCTAssertEqual(vocabulary.ids.map(Int.init), Array(expectedIds))
             let (expected, correct) = subsetLosses(model, batch, subset: Set(expectedIds), exitLayer: 1)
-            for chunk in [5, 2] {   // one chunk, and chunks that split the batch
+            for chunk in [5, 2] {  // one chunk, and chunks that split the batch
                 model.scoringChunk = chunk
                 let scored = model.sampleLosses(batch, exitLayer: 1, vocabulary: vocabulary)
                 for b in 0..<batch.count {
@@ -62,7 +62,9 @@ final class ScoringVocabularyTests: XCTestCase {
         let prefix = model.activationPrefix(depth: 1)
         let kept = model.scoreKeepingPrefix(batch, dropoutSeed: nil, into: prefix, vocabulary: vocabulary).losses
         let evaluated = model.sampleLosses(batch, exitLayer: 1, vocabulary: vocabulary)
-        for b in 0..<batch.count { XCTAssertEqual(kept[b].lossSum, evaluated[b].lossSum, accuracy: 1e-5 * max(1, abs(evaluated[b].lossSum))) }
+        for b in 0..<batch.count {
+            XCTAssertEqual(kept[b].lossSum, evaluated[b].lossSum, accuracy: 1e-5 * max(1, abs(evaluated[b].lossSum)))
+        }
         XCTAssertNotEqual(kept.map(\.lossSum), model.sampleLosses(batch, exitLayer: 1).map(\.lossSum))
     }
 }

@@ -1,7 +1,7 @@
-import XCTest
 import Kernels
 import Model
 import SiftTestSupport
+import XCTest
 
 /// The layer only the head reads, run at the masked positions (`sparseLayerForward`), against the same
 /// model with `denseLastLayer` (every position): the same losses, logits and gradients, dropout included.
@@ -25,7 +25,10 @@ final class SparseLastLayerTests: XCTestCase {
     /// Largest |a − b| over all elements, and over the largest |b| (for the report).
     func largestDifference(_ a: [Float], _ b: [Float]) -> (absolute: Float, relative: Float) {
         var worst: Float = 0, scale: Float = 0
-        for i in a.indices { worst = max(worst, abs(a[i] - b[i])); scale = max(scale, abs(b[i])) }
+        for i in a.indices {
+            worst = max(worst, abs(a[i] - b[i]))
+            scale = max(scale, abs(b[i]))
+        }
         return (worst, worst / max(scale, .leastNormalMagnitude))
     }
 
@@ -50,8 +53,10 @@ final class SparseLastLayerTests: XCTestCase {
         let rows = batch.count * seqLen
         let gradientBound = RoundingBound.twoOrders(terms: rows) * Float(config.numLayers + 1)
         let lossBound = RoundingBound.twoOrders(terms: max(config.hiddenSize, config.intermediateSize))
-        print("sparse vs dense last layer, H \(config.hiddenSize) T \(seqLen) dropout \(seed != nil): "
-              + "loss \(lossGap) (bound \(lossBound)), gradients \(gap.absolute) (\(gap.relative) of the largest; bound \(gradientBound))")
+        print(
+            "sparse vs dense last layer, H \(config.hiddenSize) T \(seqLen) dropout \(seed != nil): "
+                + "loss \(lossGap) (bound \(lossBound)), gradients \(gap.absolute) (\(gap.relative) of the largest; bound \(gradientBound))"
+        )
         XCTAssertLessThanOrEqual(lossGap, lossBound, "losses differ")
         XCTAssertLessThanOrEqual(gap.relative, gradientBound, "gradients differ")
         // The earlier layers' gradients come through the last layer's input gradient: not all zero.
@@ -66,17 +71,19 @@ final class SparseLastLayerTests: XCTestCase {
     }
 
     func testTrainingEqualsTheDenseLastLayerAtALargerSize() {
-        let config = BertConfig(vocabSize: 61, hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256,
-                                maxPositions: 48, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1,
-                                attentionDropout: 0.1, initializerRange: 0.02)
+        let config = BertConfig(
+            vocabSize: 61, hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256,
+            maxPositions: 48, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1,
+            attentionDropout: 0.1, initializerRange: 0.02)
         checkTraining(config, seqLen: 48, seed: 5)
     }
 
     /// tiny's width at T 128 and B 8: 1,024 rows, more than one block of OpenBLAS's row-sum products.
     func testTrainingEqualsTheDenseLastLayerAtTinyWidth() {
-        let config = BertConfig(vocabSize: 97, hiddenSize: 128, numLayers: 2, numHeads: 2, intermediateSize: 512,
-                                maxPositions: 128, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1,
-                                attentionDropout: 0.1, initializerRange: 0.02)
+        let config = BertConfig(
+            vocabSize: 97, hiddenSize: 128, numLayers: 2, numHeads: 2, intermediateSize: 512,
+            maxPositions: 128, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1,
+            attentionDropout: 0.1, initializerRange: 0.02)
         checkTraining(config, seqLen: 128, count: 8, seed: 6)
     }
 

@@ -13,8 +13,11 @@ final class DistributedSelectionTests: XCTestCase {
         let serial = TopSelection.top(scores: losses, globalIndices: indices, count: count).map { indices[$0] }
         XCTAssertGreaterThan(Set(losses).count, 1)
         for ranks in 1...3 {
-            let out = try SiftProcess.run(["debug-select", "--pool", "\(pool)", "--count", "\(count)",
-                                           "--seed", "\(seed)", "--levels", "\(levels)"], ranks: ranks, timeout: 120)
+            let out = try SiftProcess.run(
+                [
+                    "debug-select", "--pool", "\(pool)", "--count", "\(count)",
+                    "--seed", "\(seed)", "--levels", "\(levels)"
+                ], ranks: ranks, timeout: 120)
             XCTAssertEqual(out.status, 0, out.stderr)
             let line = out.stdout.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
             let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -44,7 +47,10 @@ final class DistributedSelectionTests: XCTestCase {
                 let a = try XCTUnwrap(json["allgather"] as? [String: Any]), t = try XCTUnwrap(json["threshold"] as? [String: Any])
                 let what = "\(c.name) b=\(c.count) at \(ranks) ranks"
                 for key in ["invalid", "infinite"] { XCTAssertEqual(t[key] as? Int, a[key] as? Int, "\(key): \(what)") }
-                if c.name == "nan" { XCTAssertEqual(t["invalid"] as? Int, 1, what); continue }
+                if c.name == "nan" {
+                    XCTAssertEqual(t["invalid"] as? Int, 1, what)
+                    continue
+                }
                 let serial = TopSelection.top(scores: c.scores ?? c.losses, globalIndices: c.indices, count: c.count)
                 XCTAssertEqual(t["selected"] as? [Int], serial, what)
                 XCTAssertEqual(a["selected"] as? [Int], serial, what)
@@ -78,11 +84,13 @@ final class DistributedSelectionTests: XCTestCase {
                     let a = GlobalSelection.assignment(result, poolSize: pool, rank: rank, size: size, rebalance: true)
                     let b = GlobalSelection.assignment(result, poolSize: pool, rank: rank, size: size, rebalance: false)
                     // Rebalanced: floor or ceil of |selected| / size, contiguous in the selected list.
-                    XCTAssertTrue(a.count == selected.count / size || a.count == (selected.count + size - 1) / size, "\(pool)/\(size) rank \(rank)")
+                    XCTAssertTrue(
+                        a.count == selected.count / size || a.count == (selected.count + size - 1) / size, "\(pool)/\(size) rank \(rank)")
                     // Own share: rank r scored positions [pool·r/size, pool·(r+1)/size).
                     let lo = pool * rank / size, hi = pool * (rank + 1) / size
                     XCTAssertEqual(b, selected.filter { $0 >= lo && $0 < hi }, "\(pool)/\(size) rank \(rank)")
-                    balanced += a; own += b
+                    balanced += a
+                    own += b
                 }
                 XCTAssertEqual(balanced, selected)
                 XCTAssertEqual(own, selected)

@@ -1,6 +1,6 @@
 import Core
-import XCTest
 import Selection
+import XCTest
 
 /// Spearman correlation and top-b overlap against independent formulas and properties.
 final class SelectionFidelityTests: XCTestCase {
@@ -38,7 +38,8 @@ final class SelectionFidelityTests: XCTestCase {
         let idx = [10, 11, 12, 13, 14]
         XCTAssertEqual(SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [5, 4, 3, 2, 1], globalIndices: idx, count: 2), 1)
         XCTAssertEqual(SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [1, 2, 3, 4, 5], globalIndices: idx, count: 2), 0)
-        XCTAssertEqual(SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [5, 1, 4, 2, 3], globalIndices: idx, count: 2), 0.5)
+        XCTAssertEqual(
+            SelectionFidelity.topOverlap(approximate: [5, 4, 3, 2, 1], exact: [5, 1, 4, 2, 3], globalIndices: idx, count: 2), 0.5)
     }
 
     /// The agreement the trainer logs and the fidelity bench averages: both numbers of one pool at once.

@@ -22,7 +22,7 @@ final class SelectionRuleTests: XCTestCase {
     func testRelativeWeightsArePercentilePowers() {
         let h = ScoreHistory(capacity: 8, values: [1, 2, 3, 4])
         let w = TopSelection.relativeWeights(scores: [2.5, 4], history: h, beta: 2)
-        XCTAssertEqual(Double(w[0]), 0.25, accuracy: 1e-7)   // percentile 2/4, squared
+        XCTAssertEqual(Double(w[0]), 0.25, accuracy: 1e-7)  // percentile 2/4, squared
         XCTAssertEqual(Double(w[1]), 0.765625, accuracy: 1e-7)  // (3.5/4)²
     }
 
@@ -35,8 +35,9 @@ final class SelectionRuleTests: XCTestCase {
         var counts = [0, 0, 0, 0]
         let trials = 20000
         for step in 0..<trials {
-            let s = TopSelection.select(rule: .relative, scores: scores, globalIndices: [10, 11, 12, 13], count: 1,
-                                        history: h, beta: 1, seed: 7, step: step)
+            let s = TopSelection.select(
+                rule: .relative, scores: scores, globalIndices: [10, 11, 12, 13], count: 1,
+                history: h, beta: 1, seed: 7, step: step)
             counts[s[0]] += 1
         }
         let total = w.reduce(0, +)
@@ -48,7 +49,9 @@ final class SelectionRuleTests: XCTestCase {
     }
 
     func testTopRuleIsGreedy() {
-        XCTAssertEqual(TopSelection.select(rule: .top, scores: [3, 9, 1, 9], globalIndices: [0, 5, 2, 1], count: 2,
-                                           history: nil, beta: 1, seed: 0, step: 0), [1, 3])
+        XCTAssertEqual(
+            TopSelection.select(
+                rule: .top, scores: [3, 9, 1, 9], globalIndices: [0, 5, 2, 1], count: 2,
+                history: nil, beta: 1, seed: 0, step: 0), [1, 3])
     }
 }

@@ -1,6 +1,6 @@
 import Core
-import XCTest
 import Selection
+import XCTest
 
 /// The serial selection rule, checked against properties a correct top-b must have.
 final class SelectionTests: XCTestCase {
@@ -18,8 +18,9 @@ final class SelectionTests: XCTestCase {
             let chosen = Set(selected)
             for s in chosen {
                 for u in 0..<n where !chosen.contains(u) {
-                    XCTAssertTrue(scores[s] > scores[u] || (scores[s] == scores[u] && indices[s] < indices[u]),
-                                  "selected \(s) must beat unselected \(u)")
+                    XCTAssertTrue(
+                        scores[s] > scores[u] || (scores[s] == scores[u] && indices[s] < indices[u]),
+                        "selected \(s) must beat unselected \(u)")
                 }
             }
         }

@@ -34,7 +34,9 @@ final class TrainingSetupTests: XCTestCase {
         let train = MaskedDatasetSamples(dataset: dataset, split: .train, masker: MLMMasker(vocabulary: vocabulary, seed: 21))
         XCTAssertEqual(rows(setup.train, 4), rows(train, 4))
         let validation = try XCTUnwrap(setup.validation)
-        let expected = MaskedDatasetSamples(dataset: dataset, split: .validation, masker: MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: 21)))
+        let expected = MaskedDatasetSamples(
+            dataset: dataset, split: .validation,
+            masker: MLMMasker(vocabulary: vocabulary, seed: RandomStream.validationMasks.seed(from: 21)))
         XCTAssertEqual(rows(validation, 2), rows(expected, 2))
         let sameAsTraining = MaskedDatasetSamples(dataset: dataset, split: .validation, masker: MLMMasker(vocabulary: vocabulary, seed: 21))
         XCTAssertNotEqual(rows(validation, 2)[1], rows(sameAsTraining, 2)[1], "validation masks must not be the training seed's")
@@ -59,7 +61,10 @@ final class TrainingSetupTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let d = temporaryDirectory("setup")
         func message(_ inputs: TrainingInputs, _ o: TrainingOptions = TrainingOptions()) -> String {
-            do { _ = try TrainingSetup.make(inputs, options: o, ranks: 1); return "no error" } catch { return "\(error)" }
+            do {
+                _ = try TrainingSetup.make(inputs, options: o, ranks: 1)
+                return "no error"
+            } catch { return "\(error)" }
         }
         XCTAssertTrue(message(TrainingInputs(config: "tiny", data: d + "/none")).contains("does not exist"))
         try "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nother\n".write(toFile: d + "/vocab.txt", atomically: true, encoding: .utf8)

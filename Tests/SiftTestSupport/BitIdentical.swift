@@ -10,7 +10,10 @@ public func bitDifference(_ a: [Float], _ b: [Float]) -> String? {
         count += 1
         if first < 0 { first = i }
         let d = abs(a[i] - b[i])
-        if !(d <= largest) { largest = d; at = i }
+        if !(d <= largest) {
+            largest = d
+            at = i
+        }
     }
     guard count > 0 else { return nil }
     return "\(count) of \(a.count) entries differ; first at \(first) (\(a[first]) against \(b[first])); "
@@ -18,7 +21,9 @@ public func bitDifference(_ a: [Float], _ b: [Float]) -> String? {
 }
 
 /// Asserts that `a` and `b` are bit-identical, reporting where they differ instead of printing both arrays.
-public func assertBitIdentical(_ a: [Float], _ b: [Float], _ message: @autoclosure () -> String = "",
-                               file: StaticString = #filePath, line: UInt = #line) {
+public func assertBitIdentical(
+    _ a: [Float], _ b: [Float], _ message: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     if let difference = bitDifference(a, b) { XCTFail("\(message()): \(difference)", file: file, line: line) }
 }

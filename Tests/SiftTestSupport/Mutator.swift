@@ -13,8 +13,10 @@ public struct Mutator {
 
     /// Numbers a field might be set to: past Int64, Int64's and UInt64's limits, 2^32, negative,
     /// zero, fractional, exponent overflow.
-    static let hostileNumbers = ["99999999999999999999999", "9223372036854775807", "18446744073709551615", "4294967296",
-                                 "-1", "-9223372036854775808", "0", "0.5", "1e308", "-1e400", "65536", "2147483648"]
+    static let hostileNumbers = [
+        "99999999999999999999999", "9223372036854775807", "18446744073709551615", "4294967296",
+        "-1", "-9223372036854775808", "0", "0.5", "1e308", "-1e400", "65536", "2147483648"
+    ]
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -50,7 +52,8 @@ public struct Mutator {
         case 4 where n > 0:  // a random byte
             b[below(n)] = UInt8(truncatingIfNeeded: next())
         case 5:  // non-UTF-8 bytes
-            b.insert(contentsOf: [[0xFF], [0xC3], [0x80, 0x80], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]][below(5)], at: below(n + 1))
+            b.insert(
+                contentsOf: [[0xFF], [0xC3], [0x80, 0x80], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]][below(5)], at: below(n + 1))
         case 6, 7:  // a number replaced by a hostile one
             let digits = b.indices.filter { b[$0] >= 0x30 && b[$0] <= 0x39 && ($0 == 0 || !(b[$0 - 1] >= 0x30 && b[$0 - 1] <= 0x39)) }
             guard !digits.isEmpty else { return b }
@@ -82,11 +85,16 @@ extension Mutator {
     /// Feeds `cases` mutations of `valid` to `parse` and counts the inputs it accepted and refused. A
     /// refusal must be a thrown error whose message contains `naming` (the file the parser was told),
     /// reported through `problem`; a trap ends the process and a hang stalls it, failing the test either way.
-    public mutating func run(_ valid: [UInt8], cases: Int, naming: String,
-                             problem: (String) -> Void, _ parse: ([UInt8]) throws -> Void) -> (accepted: Int, refused: Int) {
+    public mutating func run(
+        _ valid: [UInt8], cases: Int, naming: String,
+        problem: (String) -> Void, _ parse: ([UInt8]) throws -> Void
+    ) -> (accepted: Int, refused: Int) {
         var accepted = 0, refused = 0
         for _ in 0..<cases {
-            do { try parse(mutate(valid)); accepted += 1 } catch {
+            do {
+                try parse(mutate(valid))
+                accepted += 1
+            } catch {
                 if !"\(error)".contains(naming) { problem("error without '\(naming)': \(error)") }
                 refused += 1
             }
@@ -95,11 +103,12 @@ extension Mutator {
     }
 }
 
-
 extension Mutator {
     /// Values a string field is swapped to when another valid value of its kind exists (dtypes, policies, formats).
-    static let swaps = ["uint16": "uint32", "uint32": "uint16", "text": "jsonl", "jsonl": "text", "bert": "roberta",
-                        "gelu": "relu", "F32": "F16", "sift-mlm-shards": "sift-mlm-shard"]
+    static let swaps = [
+        "uint16": "uint32", "uint32": "uint16", "text": "jsonl", "jsonl": "text", "bert": "roberta",
+        "gelu": "relu", "F32": "F16", "sift-mlm-shards": "sift-mlm-shard"
+    ]
 
     /// A valid-but-wrong version of a JSON document: one field (a number, string or bool, at any depth) set to
     /// another value of its type, as a careless edit or a file from another run would have it — a size or count

@@ -10,7 +10,8 @@ public enum SiftProcess {
     }
 
     /// The repository root (three levels above this file).
-    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The binary under test: $SIFT_BINARY (set by launch/test.sh), else this checkout's release build.
     public static var binary: String {
@@ -22,9 +23,11 @@ public enum SiftProcess {
     /// directly when `ranks` is nil, or `launcher ARGS` (a script that starts sift, told the binary by
     /// $SIFT_BINARY) when given. Kills the job after `timeout` seconds so a hang fails the test
     /// instead of stalling CI. `during` is called about every 0.1 s while it runs, with its stderr so far.
-    public static func run(_ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
-                    extraMPIArgs: [String] = [], environment: [String: String] = [:],
-                    launcher: String? = nil, during: ((String) -> Void)? = nil) throws -> Output {
+    public static func run(
+        _ args: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
+        extraMPIArgs: [String] = [], environment: [String: String] = [:],
+        launcher: String? = nil, during: ((String) -> Void)? = nil
+    ) throws -> Output {
         let p = Process()
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -39,7 +42,8 @@ public enum SiftProcess {
             p.arguments = args
         } else if let ranks {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-            p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS"]
+            p.arguments =
+                ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS"]
                 + extraMPIArgs + [binary] + args
         } else {
             p.executableURL = URL(fileURLWithPath: binary)
@@ -49,7 +53,10 @@ public enum SiftProcess {
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("sift-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
         p.standardInput = FileHandle.nullDevice
@@ -79,8 +86,9 @@ public enum SiftProcess {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
-                  exe.hasSuffix("/sift"),
-                  let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                exe.hasSuffix("/sift"),
+                let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { return false }
             return String(decoding: cmd, as: UTF8.self).contains(needle)
         }.sorted()
     }

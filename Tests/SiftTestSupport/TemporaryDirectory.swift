@@ -15,6 +15,9 @@ extension XCTestCase {
 /// ‖a − b‖ / ‖a‖ over two weight vectors of the same length, in Double.
 public func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
     var diff = 0.0, norm = 0.0
-    for i in a.indices { diff += Double(a[i] - b[i]) * Double(a[i] - b[i]); norm += Double(a[i]) * Double(a[i]) }
+    for i in a.indices {
+        diff += Double(a[i] - b[i]) * Double(a[i] - b[i])
+        norm += Double(a[i]) * Double(a[i])
+    }
     return (diff / max(norm, 1e-30)).squareRoot()
 }

@@ -15,8 +15,9 @@ final class CheckpointFuzzTests: XCTestCase {
 
     func testCheckpointFuzz() throws {
         let config = BertConfig(vocabSize: 13, hiddenSize: 4, numLayers: 2, numHeads: 2, intermediateSize: 8, maxPositions: 8)
-        var state = CheckpointState(config: config, step: 3, seed: 7, samplesScored: 30, samplesBackpropagated: 15,
-                                    elapsedSeconds: 3, runFingerprint: "fuzz", vocabHash: "abc")
+        var state = CheckpointState(
+            config: config, step: 3, seed: 7, samplesScored: 30, samplesBackpropagated: 15,
+            elapsedSeconds: 3, runFingerprint: "fuzz", vocabHash: "abc")
         state.scoreHistory = [1.5, 2.5, 0.25]
         var table = StaleScoreTable(samples: 10, maxAge: 4)
         table.record(3, loss: 2, score: 1, step: 2)
@@ -24,8 +25,9 @@ final class CheckpointFuzzTests: XCTestCase {
         state.fittedSchedule = FittedSchedule(totalSteps: 40, decayStart: 11)
         let n = ParameterLayout(config: config).totalCount
         let dir = temporaryDirectory("ckpt-fuzz")
-        try TrainingCheckpoint.save(state: state, parameters: FloatBuffer((0..<n).map { Float($0) }), m: FloatBuffer(count: n),
-                                    v: FloatBuffer(count: n), directory: dir, keep: 1)
+        try TrainingCheckpoint.save(
+            state: state, parameters: FloatBuffer((0..<n).map { Float($0) }), m: FloatBuffer(count: n),
+            v: FloatBuffer(count: n), directory: dir, keep: 1)
         let path = try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last?.path)
         let original = [UInt8](FileManager.default.contents(atPath: path)!)
         var m = Mutator(seed: 31)
@@ -48,7 +50,8 @@ final class CheckpointFuzzTests: XCTestCase {
             if bytes.count >= 16 {
                 let length = bytes[8..<16].reversed().reduce(0) { $0 << 8 | Int($1) }
                 if length > 0, length <= bytes.count - 16,
-                   let header = try? JSONDecoder().decode(CheckpointState.self, from: Data(bytes[16..<(16 + length)])) {
+                    let header = try? JSONDecoder().decode(CheckpointState.self, from: Data(bytes[16..<(16 + length)]))
+                {
                     _ = ScoreHistory(capacity: 5, values: header.scoreHistory ?? [])
                     if let s = header.staleScores { _ = StaleScoreTable(snapshot: s, samples: 10) }
                     _ = header.config.validationError()

@@ -1,24 +1,27 @@
 import Core
-import SiftTestSupport
-import XCTest
 import Kernels
 import Model
+import SiftTestSupport
 import Training
+import XCTest
 
 /// Checkpoints: bit-exact round trip, and every kind of damage detected without losing older ones.
 final class CheckpointTests: XCTestCase {
     let config = BertConfig(vocabSize: 13, hiddenSize: 4, numLayers: 2, numHeads: 2, intermediateSize: 8, maxPositions: 8)
 
     func state(step: Int) -> CheckpointState {
-        CheckpointState(config: config, step: step, seed: 7, samplesScored: step * 10, samplesBackpropagated: step * 5,
-                        elapsedSeconds: Double(step), runFingerprint: "test", vocabHash: "abc")
+        CheckpointState(
+            config: config, step: step, seed: 7, samplesScored: step * 10, samplesBackpropagated: step * 5,
+            elapsedSeconds: Double(step), runFingerprint: "test", vocabHash: "abc")
     }
 
     func buffers(_ salt: Int) -> (FloatBuffer, FloatBuffer, FloatBuffer) {
         let n = ParameterLayout(config: config).totalCount
-        return (FloatBuffer((0..<n).map { Float($0 * salt) * 0.001 }),
-                FloatBuffer((0..<n).map { Float(-$0) * 1e-7 - Float(salt) }),
-                FloatBuffer((0..<n).map { Float($0 % 7) + .ulpOfOne }))
+        return (
+            FloatBuffer((0..<n).map { Float($0 * salt) * 0.001 }),
+            FloatBuffer((0..<n).map { Float(-$0) * 1e-7 - Float(salt) }),
+            FloatBuffer((0..<n).map { Float($0 % 7) + .ulpOfOne })
+        )
     }
 
     func tempDir() -> String {
@@ -82,16 +85,21 @@ final class CheckpointTests: XCTestCase {
 final class ChecksumTests: XCTestCase {
     func testSplitIndependenceAndSensitivity() {
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-        var whole = Checksum64(); whole.update(bytes)
+        var whole = Checksum64()
+        whole.update(bytes)
         for cut in [1, 3, 7, 8, 9, 500, 999] {
             var split = Checksum64()
-            split.update(Array(bytes[..<cut])); split.update(Array(bytes[cut...]))
+            split.update(Array(bytes[..<cut]))
+            split.update(Array(bytes[cut...]))
             XCTAssertEqual(split.value, whole.value, "split at \(cut)")
         }
-        var shorter = Checksum64(); shorter.update(Array(bytes.dropLast()))
+        var shorter = Checksum64()
+        shorter.update(Array(bytes.dropLast()))
         XCTAssertNotEqual(shorter.value, whole.value)
-        var flipped = bytes; flipped[123] ^= 1
-        var other = Checksum64(); other.update(flipped)
+        var flipped = bytes
+        flipped[123] ^= 1
+        var other = Checksum64()
+        other.update(flipped)
         XCTAssertNotEqual(other.value, whole.value)
     }
 }
@@ -101,8 +109,9 @@ final class CheckpointDurabilityTests: XCTestCase {
     let config = BertConfig(vocabSize: 13, hiddenSize: 4, numLayers: 2, numHeads: 2, intermediateSize: 8, maxPositions: 8)
 
     func state(_ step: Int) -> CheckpointState {
-        CheckpointState(config: config, step: step, seed: 1, samplesScored: 0, samplesBackpropagated: 0,
-                        elapsedSeconds: 0, runFingerprint: "t", vocabHash: "v")
+        CheckpointState(
+            config: config, step: step, seed: 1, samplesScored: 0, samplesBackpropagated: 0,
+            elapsedSeconds: 0, runFingerprint: "t", vocabHash: "v")
     }
 
     func buffers() -> (FloatBuffer, FloatBuffer, FloatBuffer) {
@@ -140,17 +149,25 @@ final class CheckpointDurabilityTests: XCTestCase {
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
         mount.arguments = ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]
         mount.standardError = FileHandle.nullDevice
-        try mount.run(); mount.waitUntilExit()
+        try mount.run()
+        mount.waitUntilExit()
         guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (not root?)") }
         defer {
-            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [dir]
-            try? u.run(); u.waitUntilExit()
+            let u = Process()
+            u.executableURL = URL(fileURLWithPath: "/bin/umount")
+            u.arguments = [dir]
+            try? u.run()
+            u.waitUntilExit()
         }
         let (p, m, v) = buffers()
         let first = try TrainingCheckpoint.save(state: state(1), parameters: p, m: m, v: v, directory: dir, keep: 3)
         let bytes = FileManager.default.contents(atPath: first)
         // Fill the rest of the filesystem.
-        let filler = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: dir + "/filler", contents: nil); return dir + "/filler" }())!
+        let filler = FileHandle(
+            forWritingAtPath: {
+                _ = FileManager.default.createFile(atPath: dir + "/filler", contents: nil)
+                return dir + "/filler"
+            }())!
         let chunk = Data(count: 4096)
         while (try? filler.write(contentsOf: chunk)) != nil {}
         try? filler.close()

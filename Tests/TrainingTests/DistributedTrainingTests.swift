@@ -35,10 +35,12 @@ final class DistributedTrainingTests: XCTestCase {
         for ranks in 1...largest {
             let dir = temporaryDirectory("inv-\(policy)-\(ranks)")
             let log = dir + "/selection.jsonl"
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"]
-                                                                                + (policy == "proportional" || policy == "vanilla" ? [] : ["--rule", "top"]) + extra),
-                                          ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: policy, steps: 4, checkpointDir: dir + "/ckpt",
+                    extra: ["--selection-log", log, "--metrics", dir + "/m.jsonl"]
+                        + (policy == "proportional" || policy == "vanilla" ? [] : ["--rule", "top"]) + extra),
+                ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(policy) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
             XCTAssertFalse(out.timedOut)
             let ckpt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last)
@@ -52,8 +54,10 @@ final class DistributedTrainingTests: XCTestCase {
                 for (k, s) in steps.enumerated() {
                     // The distributed choice equals the serial rule over the same candidates, ties included.
                     let rule: SelectionRule = policy == "proportional" ? .proportional : .top
-                    let serial = TopSelection.select(rule: rule, scores: s.losses, globalIndices: s.pool, count: 12,
-                                                     history: nil, beta: 1, seed: 99, step: k).map { s.pool[$0] }
+                    let serial = TopSelection.select(
+                        rule: rule, scores: s.losses, globalIndices: s.pool, count: 12,
+                        history: nil, beta: 1, seed: 99, step: k
+                    ).map { s.pool[$0] }
                     XCTAssertEqual(s.selected, serial)
                     XCTAssertEqual(s.pool.count, 24)
                 }
@@ -81,12 +85,16 @@ final class DistributedTrainingTests: XCTestCase {
         for policy in [SelectionPolicy.sift, .vanilla, .exact] {
             for warm in [0, 1, 3] {
                 var o = TrainingOptions()
-                o.policy = policy; o.batchSize = 8; o.selectFraction = 0.25; o.siftDelay = warm
+                o.policy = policy
+                o.batchSize = 8
+                o.selectFraction = 0.25
+                o.siftDelay = warm
                 let gate = SiftStart(options: o)
                 XCTAssertEqual(gate.streamStart(atStep: 0, options: o), 0)
                 for s in 0..<10 {
-                    XCTAssertEqual(gate.streamStart(atStep: s + 1, options: o) - gate.streamStart(atStep: s, options: o),
-                                   gate.poolSize(atStep: s, options: o), "\(policy) warm-up \(warm) step \(s)")
+                    XCTAssertEqual(
+                        gate.streamStart(atStep: s + 1, options: o) - gate.streamStart(atStep: s, options: o),
+                        gate.poolSize(atStep: s, options: o), "\(policy) warm-up \(warm) step \(s)")
                     XCTAssertEqual(gate.poolSize(atStep: s, options: o), policy == .vanilla || s < warm ? 8 : 32)
                 }
             }
@@ -99,11 +107,17 @@ final class DistributedTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let warmDir = temporaryDirectory("warm"), plainDir = temporaryDirectory("plain")
         let warmLog = warmDir + "/selection.jsonl", plainLog = plainDir + "/selection.jsonl"
-        let warm = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: warmDir + "/ckpt",
-                                                                      extra: ["--rule", "top", "--sift-delay", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+        let warm = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 4, checkpointDir: warmDir + "/ckpt",
+                extra: [
+                    "--rule", "top", "--sift-delay", "2", "--selection-log", warmLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"
+                ]), ranks: 2)
         XCTAssertEqual(warm.status, 0, warm.stderr)
-        let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: plainDir + "/ckpt",
-                                                                       extra: ["--selection-log", plainLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
+        let plain = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 4, checkpointDir: plainDir + "/ckpt",
+                extra: ["--selection-log", plainLog, "--checkpoint-every", "1", "--keep-checkpoints", "5"]), ranks: 2)
         XCTAssertEqual(plain.status, 0, plain.stderr)
         let w = try selections(warmLog), v = try selections(plainLog)
         XCTAssertEqual(w.count, 4)
@@ -119,7 +133,8 @@ final class DistributedTrainingTests: XCTestCase {
         // The first two (plain) steps give vanilla's weights: compare the step-2 checkpoints.
         let w2 = try XCTUnwrap(TrainingCheckpoint.list(directory: warmDir + "/ckpt").first { $0.step == 2 })
         let v2 = try XCTUnwrap(TrainingCheckpoint.list(directory: plainDir + "/ckpt").first { $0.step == 2 })
-        assertBitIdentical(try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
+        assertBitIdentical(
+            try TrainingCheckpoint.load(path: w2.path).parameters.array, try TrainingCheckpoint.load(path: v2.path).parameters.array)
     }
 
     /// The selection follows losses computed outside the trainer: step 2's pool is re-scored here, in this
@@ -128,17 +143,22 @@ final class DistributedTrainingTests: XCTestCase {
     func testSelectionFollowsLossesScoredIndependently() throws {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("independent")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ckpt",
-            extra: ["--rule", "top", "--no-reuse-scoring-forward", "--checkpoint-every", "1", "--keep-checkpoints", "3",
-                    "--selection-log", dir + "/sel.jsonl"]), ranks: 2, timeout: 300)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 2, checkpointDir: dir + "/ckpt",
+                extra: [
+                    "--rule", "top", "--no-reuse-scoring-forward", "--checkpoint-every", "1", "--keep-checkpoints", "3",
+                    "--selection-log", dir + "/sel.jsonl"
+                ]), ranks: 2, timeout: 300)
         XCTAssertEqual(out.status, 0, out.stderr)
         let step2 = try XCTUnwrap(try selections(dir + "/sel.jsonl").last)
         let checkpoint = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").first { $0.step == 1 })
         let loaded = try TrainingCheckpoint.load(path: checkpoint.path)
         let model = BertForMaskedLM(config: loaded.state.config, parameters: loaded.parameters)
         let dataset = try ShardedDataset(directory: p.dataset)
-        let source = MaskedDatasetSamples(dataset: dataset, split: .train,
-                                          masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99))
+        let source = MaskedDatasetSamples(
+            dataset: dataset, split: .train,
+            masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99))
         // Step 2's pool is the stream's second block of 24 (pool 24 per step, no sifting delay).
         let (indices, epochs) = CandidateStream(sampleCount: dataset.count(.train), seed: 99).candidates(from: 24, count: 24)
         XCTAssertEqual(indices, step2.pool)
@@ -169,13 +189,14 @@ final class DistributedTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         func weights(_ ranks: Int, _ flags: [String]) throws -> [Float] {
             let dir = temporaryDirectory("buckets-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir, extra: flags), ranks: ranks)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir, extra: flags), ranks: ranks)
             XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
             return try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir).last!.path).parameters.array
         }
         let reference = try weights(1, [])
         for ranks in [2, 3] {
-            let many = try weights(ranks, ["--bucket-mb", "0.01"])   // ~10 KB buckets: over a hundred of them
+            let many = try weights(ranks, ["--bucket-mb", "0.01"])  // ~10 KB buckets: over a hundred of them
             let after = try weights(ranks, ["--bucket-mb", "0.01", "--no-overlap"])
             let one = try weights(ranks, ["--bucket-mb", "64"])
             XCTAssertLessThan(relativeDifference(reference, many), 1e-5, "\(ranks) ranks, many buckets")
@@ -191,18 +212,24 @@ final class DistributedTrainingTests: XCTestCase {
     /// [24·r/3, 24·(r+1)/3) of the pool, times 3, over b = 12.
     func testNoRebalanceTrainsTheSameModelAndImbalanceMatchesTheSelection() throws {
         let p = try TrainingFixture.paths()
-        func run(_ ranks: Int, _ flags: [String]) throws -> (weights: [Float], log: [(pool: [Int], losses: [Float], selected: [Int])], imbalance: [Double], perRank: [[Int]]) {
+        func run(_ ranks: Int, _ flags: [String]) throws -> (
+            weights: [Float], log: [(pool: [Int], losses: [Float], selected: [Int])], imbalance: [Double], perRank: [[Int]]
+        ) {
             let dir = temporaryDirectory("rebalance-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl", "--metrics", dir + "/m.jsonl"] + flags),
-                                          ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                    extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl", "--metrics", dir + "/m.jsonl"] + flags),
+                ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
             let rows = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
                 try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }.filter { $0["imbalance"] != nil }
-            return (try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
-                    try selections(dir + "/s.jsonl"), rows.map { ($0["imbalance"] as! NSNumber).doubleValue },
-                    rows.map { $0["selected_per_rank"] as! [Int] })
+            return (
+                try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
+                try selections(dir + "/s.jsonl"), rows.map { ($0["imbalance"] as! NSNumber).doubleValue },
+                rows.map { $0["selected_per_rank"] as! [Int] }
+            )
         }
         let one = try run(1, []), balanced = try run(3, []), own = try run(3, ["--no-rebalance"])
         XCTAssertEqual(balanced.log.map(\.selected), own.log.map(\.selected))
@@ -215,7 +242,8 @@ final class DistributedTrainingTests: XCTestCase {
             let counts = (0..<3).map { r in positions.filter { $0 >= 8 * r && $0 < 8 * (r + 1) }.count }
             XCTAssertEqual(own.perRank[k], counts, "step \(k + 1)")
             XCTAssertEqual(own.imbalance[k], Double(counts.max()!) * 3 / 12, accuracy: 1e-4, "step \(k + 1)")
-            XCTAssertEqual(balanced.imbalance[k], own.imbalance[k], accuracy: 1e-12, "the metric describes the selection, not the assignment")
+            XCTAssertEqual(
+                balanced.imbalance[k], own.imbalance[k], accuracy: 1e-12, "the metric describes the selection, not the assignment")
             if counts.max()! > 4 { uneven += 1 }
         }
         XCTAssertGreaterThan(uneven, 0, "no step selected unevenly; the test would not tell rebalancing apart")
@@ -229,21 +257,26 @@ final class DistributedTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         func run(_ ranks: Int, _ flags: [String]) throws -> (weights: [Float], selected: [[Int]]) {
             let dir = temporaryDirectory("sparse-last-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
-                                                                         extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl"] + flags),
-                                          ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                    extra: ["--rule", "top", "--selection-log", dir + "/s.jsonl"] + flags),
+                ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(flags) at \(ranks) ranks: \(out.stderr)")
-            return (try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
-                    try selections(dir + "/s.jsonl").map(\.selected))
+            return (
+                try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array,
+                try selections(dir + "/s.jsonl").map(\.selected)
+            )
         }
         for reuse in [[], ["--no-reuse-scoring-forward"]] {
             let sparse = try run(1, reuse), dense = try run(1, reuse + ["--dense-last-layer"])
             let sparse2 = try run(2, reuse), dense2 = try run(2, reuse + ["--dense-last-layer"])
             XCTAssertEqual(sparse.selected, dense.selected, "\(reuse): selections, sparse vs dense")
             XCTAssertEqual(sparse2.selected, sparse.selected, "\(reuse): selections, 2 vs 1 rank")
-            print("\(reuse) sparse vs dense last layer, weights after 4 steps: 1 rank "
-                  + (bitDifference(sparse.weights, dense.weights) ?? "bit-identical") + "; 2 ranks "
-                  + (bitDifference(sparse2.weights, dense2.weights) ?? "bit-identical"))
+            print(
+                "\(reuse) sparse vs dense last layer, weights after 4 steps: 1 rank "
+                    + (bitDifference(sparse.weights, dense.weights) ?? "bit-identical") + "; 2 ranks "
+                    + (bitDifference(sparse2.weights, dense2.weights) ?? "bit-identical"))
             XCTAssertLessThan(relativeDifference(sparse.weights, dense.weights), 1e-6, "\(reuse): weights, sparse vs dense")
             XCTAssertLessThan(relativeDifference(sparse2.weights, dense2.weights), 1e-6, "\(reuse): weights at 2 ranks")
             XCTAssertLessThan(relativeDifference(sparse.weights, sparse2.weights), 1e-5, "\(reuse): sparse, 1 vs 2 ranks")
@@ -258,17 +291,22 @@ final class DistributedTrainingTests: XCTestCase {
     func assertResumeIsBitIdentical(_ flags: [String] = []) throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("straight"), split = temporaryDirectory("split")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags),
-                                    ranks: 2)
+        let a = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags),
+            ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
         // The same run interrupted after step 3 (checkpointed there), then resumed to step 6.
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                       extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]),
-                                        ranks: 2)
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: split,
+                extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]),
+            ranks: 2)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(TrainingCheckpoint.list(directory: split).last?.step, 3)
-        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                        extra: flags + ["--resume"]), ranks: 2)
+        let second = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: split,
+                extra: flags + ["--resume"]), ranks: 2)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("resumed from"), second.stdout)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
@@ -293,7 +331,7 @@ final class DistributedTrainingTests: XCTestCase {
             (["--lr", "-1"], "lr"),
             (["--policy", "last-loss", "--stale-scores", "3"], "--stale-scores shapes a scoring forward, and --policy last-loss has none"),
             (["--mask-cycle", "-1"], "--mask-cycle must be non-negative"),
-            (["--score-vocabulary", "-1"], "--score-vocabulary must be non-negative"),
+            (["--score-vocabulary", "-1"], "--score-vocabulary must be non-negative")
         ]
         for (flags, needle) in cases {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)

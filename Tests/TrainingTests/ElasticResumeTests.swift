@@ -10,15 +10,20 @@ final class ElasticResumeTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let flags = ["--rule", "relative", "--history-length", "50"]
         let reference = temporaryDirectory("elastic-ref")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: reference, extra: flags), ranks: 1)
+        let a = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: reference, extra: flags), ranks: 1)
         XCTAssertEqual(a.status, 0, a.stderr)
         for (first, second) in [(3, 2), (2, 3)] {
             let dir = temporaryDirectory("elastic-\(first)-\(second)")
-            let stop = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir,
-                                                                          extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: first)
+            let stop = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 6, checkpointDir: dir,
+                    extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: first)
             XCTAssertEqual(stop.status, 0, stop.stderr)
-            let resume = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir,
-                                                                            extra: flags + ["--resume"]), ranks: second)
+            let resume = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 6, checkpointDir: dir,
+                    extra: flags + ["--resume"]), ranks: second)
             XCTAssertEqual(resume.status, 0, resume.stderr)
             XCTAssertTrue(resume.stdout.contains("resumed from") && resume.stdout.contains("at step 3"), resume.stdout)
             XCTAssertTrue(resume.stdout.contains("on \(second) rank(s)"), resume.stdout)
@@ -36,20 +41,26 @@ final class ElasticResumeTests: XCTestCase {
     func testLauncherRelaunchesOnFewerRanksAfterARankDies() throws {
         let p = try TrainingFixture.paths()
         let reference = temporaryDirectory("elastic-launch-ref")
-        XCTAssertEqual(try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: reference), ranks: 1).status, 0)
+        XCTAssertEqual(
+            try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: reference), ranks: 1).status, 0)
         let dir = temporaryDirectory("elastic-launch")
         let launcher = Process()
         launcher.executableURL = ReliabilityTests.repository.appendingPathComponent("launch/mpirun.sh")
-        launcher.arguments = ["-np", "3", "--max-restarts", "1", "--min-np", "2", "--"]
-            + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: dir,
-                                             extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4"])
+        launcher.arguments =
+            ["-np", "3", "--max-restarts", "1", "--min-np", "2", "--"]
+            + TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 8, checkpointDir: dir,
+                extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.4"])
         var env = ProcessInfo.processInfo.environment
         env["SIFT_BINARY"] = SiftProcess.binary
         env["OPENBLAS_NUM_THREADS"] = "1"
         launcher.environment = env
         let errPath = dir + "-stderr.txt", outPath = dir + "-stdout.txt"
         for f in [errPath, outPath] { _ = FileManager.default.createFile(atPath: f, contents: nil) }
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: errPath); try? FileManager.default.removeItem(atPath: outPath) }
+        addTeardownBlock {
+            try? FileManager.default.removeItem(atPath: errPath)
+            try? FileManager.default.removeItem(atPath: outPath)
+        }
         launcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         launcher.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         try launcher.run()

@@ -1,5 +1,5 @@
-import XCTest
 import Training
+import XCTest
 
 /// `--eval-dense` windows: parsing, refusal of malformed text, and the steps the loop evaluates.
 final class EvaluationWindowTests: XCTestCase {

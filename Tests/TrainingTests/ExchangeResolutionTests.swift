@@ -28,7 +28,8 @@ final class ExchangeResolutionTests: XCTestCase {
         XCTAssertEqual(o.resolvedExchange(ranks: 1), .allgather, "one rank exchanges nothing: the tie goes to allgather")
         // A reducible score allgathers 8 bytes per candidate, which the rule prices.
         o.score = .reducible
-        XCTAssertEqual(o.resolvedExchange(ranks: 2), ScalingModel.cheaperSelectionExchange(pool: o.poolSize, ranks: 2, bytesPerCandidate: 8))
+        XCTAssertEqual(
+            o.resolvedExchange(ranks: 2), ScalingModel.cheaperSelectionExchange(pool: o.poolSize, ranks: 2, bytesPerCandidate: 8))
         // The small pools of a usual run allgather.
         o = TrainingOptions()
         XCTAssertEqual(o.resolvedExchange(ranks: 2), .allgather)
@@ -63,8 +64,9 @@ final class ExchangeResolutionTests: XCTestCase {
         var o = TrainingOptions()
         o.watchdogSeconds = 0
         let train = InMemorySamples.random(count: 16, seqLen: 8, vocab: 64, every: 3, seed: 1)
-        let trainer = Trainer(options: o, model: BertForMaskedLM(config: config, seed: 1), communicator: SingleProcess(),
-                              train: train, validation: nil, vocabHash: "test", output: { _ in })
+        let trainer = Trainer(
+            options: o, model: BertForMaskedLM(config: config, seed: 1), communicator: SingleProcess(),
+            train: train, validation: nil, vocabHash: "test", output: { _ in })
         XCTAssertEqual(trainer.options.selectionExchange, o.resolvedExchange(ranks: 1))
         XCTAssertNotEqual(trainer.options.selectionExchange, .auto)
     }

@@ -86,9 +86,11 @@ final class LambTests: XCTestCase {
             lamb.update(parameters: params, gradients: grads, learningRate: 0.01, step: step, gradientScale: 0.5)
         }
         let tensors = layout.tensors.map { ["name": $0.name, "offset": $0.offset, "count": $0.count, "decays": $0.decays] as [String: Any] }
-        let json: [String: Any] = ["tensors": tensors, "parameters": start.map(Double.init), "gradients": steps.map { $0.map(Double.init) },
-                                   "learning_rate": 0.01, "weight_decay": Double(Float(0.1)), "gradient_scale": 0.5,
-                                   "result": params.array.map(Double.init)]
+        let json: [String: Any] = [
+            "tensors": tensors, "parameters": start.map(Double.init), "gradients": steps.map { $0.map(Double.init) },
+            "learning_rate": 0.01, "weight_decay": Double(Float(0.1)), "gradient_scale": 0.5,
+            "result": params.array.map(Double.init)
+        ]
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
     }
 

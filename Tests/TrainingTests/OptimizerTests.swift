@@ -16,7 +16,12 @@ final class OptimizerTests: XCTestCase {
         var refM = [Double](repeating: 0, count: n), refV = [Double](repeating: 0, count: n)
         let adam = AdamW(layout: layout, weightDecay: 0.1)
         var decays = [Bool](repeating: false, count: n), inTensor = [Bool](repeating: false, count: n)
-        for t in layout.tensors { for i in t.offset..<(t.offset + t.count) { decays[i] = t.decays; inTensor[i] = true } }
+        for t in layout.tensors {
+            for i in t.offset..<(t.offset + t.count) {
+                decays[i] = t.decays
+                inTensor[i] = true
+            }
+        }
         for step in 1...4 {
             let grads = FloatBuffer((0..<n).map { Float(cos(Double($0 * step)) * 0.3) })
             let lr: Float = 0.01, scale: Float = 0.5

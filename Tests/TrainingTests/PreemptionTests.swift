@@ -18,12 +18,16 @@ final class PreemptionTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
         var state = seed
-        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
         for (trial, sig) in [SIGTERM, SIGUSR1, SIGINT].enumerated() {
             let dir = temporaryDirectory("pre-\(trial)")
             let metrics = dir + "/metrics.jsonl"
-            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: dir + "/ckpt",
-                                                      extra: ["--checkpoint-every", "1", "--debug-step-delay", "0.3", "--metrics", metrics])
+            let args = TrainingFixture.trainArguments(
+                p, policy: "sift", steps: steps, checkpointDir: dir + "/ckpt",
+                extra: ["--checkpoint-every", "1", "--debug-step-delay", "0.3", "--metrics", metrics])
             let job = try start(args, ranks: 2)
             let atStep = 1 + next(4), rank = next(2), extraDelay = Double(next(300)) / 1000
             let deadline = Date().addingTimeInterval(120)
@@ -31,14 +35,18 @@ final class PreemptionTests: XCTestCase {
             Thread.sleep(forTimeInterval: extraDelay)
             let ranks = SiftProcess.rankPIDs(matching: dir + "/ckpt")
             XCTAssertEqual(ranks.count, 2, "trial \(trial) (seed \(seed)): ranks not found")
-            guard ranks.count == 2, job.process.isRunning else { job.process.terminate(); continue }
+            guard ranks.count == 2, job.process.isRunning else {
+                job.process.terminate()
+                continue
+            }
             kill(ranks[rank], sig)
             guard waitForPreemption(job, within: 60, "trial \(trial), signal \(sig), rank \(rank) (seed \(seed))") != nil else { continue }
             let stoppedAt = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last?.step)
             XCTAssertLessThan(stoppedAt, steps, "trial \(trial): the run was not interrupted")
 
-            try assertResumesBitIdentical(args, checkpoints: dir + "/ckpt", from: "at step \(stoppedAt)", steps: steps,
-                                          reference: reference, "trial \(trial)")
+            try assertResumesBitIdentical(
+                args, checkpoints: dir + "/ckpt", from: "at step \(stoppedAt)", steps: steps,
+                reference: reference, "trial \(trial)")
         }
     }
 
@@ -53,13 +61,17 @@ final class PreemptionTests: XCTestCase {
 
         let dir = temporaryDirectory("pre2")
         let metrics = dir + "/metrics.jsonl", ckpt = dir + "/ckpt"
-        let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ckpt,
-                                                  extra: ["--checkpoint-every", "100", "--debug-step-delay", "0.3", "--metrics", metrics])
+        let args = TrainingFixture.trainArguments(
+            p, policy: "sift", steps: steps, checkpointDir: ckpt,
+            extra: ["--checkpoint-every", "100", "--debug-step-delay", "0.3", "--metrics", metrics])
         let job = try start(args + ["--debug-save-pause", "0.1"], ranks: 2)
         let deadline = Date().addingTimeInterval(120)
         while linesIn(metrics) < 2 && job.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         let ranks = SiftProcess.rankPIDs(matching: ckpt)
-        guard ranks.count == 2, job.process.isRunning else { job.process.terminate(); return XCTFail("ranks not found or the run ended early") }
+        guard ranks.count == 2, job.process.isRunning else {
+            job.process.terminate()
+            return XCTFail("ranks not found or the run ended early")
+        }
         kill(ranks[0], SIGTERM)
         // Wait for the save to start (its temporary file appears), then signal again inside it.
         var inSave = false
@@ -75,8 +87,9 @@ final class PreemptionTests: XCTestCase {
         XCTAssertNoThrow(try TrainingCheckpoint.load(path: saved.path))
         XCTAssertLessThan(saved.step, steps)
 
-        try assertResumesBitIdentical(args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)", steps: steps,
-                                      reference: reference, "second signal")
+        try assertResumesBitIdentical(
+            args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)", steps: steps,
+            reference: reference, "second signal")
     }
 
     /// An interrupt to the job's front process stops the job like a preemption: every rank checkpoints,
@@ -96,9 +109,12 @@ final class PreemptionTests: XCTestCase {
         for (trial, front) in [Front.launcher(SIGINT), .launcher(SIGTERM), .terminal, .mpirun(SIGUSR1)].enumerated() {
             let dir = temporaryDirectory("int-\(trial)")
             let metrics = dir + "/metrics.jsonl", ckpt = dir + "/ckpt"
-            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: ckpt,
-                                                      extra: ["--checkpoint-every", "100", "--debug-step-delay", "0.5",
-                                                              "--metrics", metrics])
+            let args = TrainingFixture.trainArguments(
+                p, policy: "sift", steps: steps, checkpointDir: ckpt,
+                extra: [
+                    "--checkpoint-every", "100", "--debug-step-delay", "0.5",
+                    "--metrics", metrics
+                ])
             let job: Job
             var keyboard: Pipe?
             switch front {
@@ -114,7 +130,10 @@ final class PreemptionTests: XCTestCase {
             }
             let deadline = Date().addingTimeInterval(120)
             while linesIn(metrics) < 2 && job.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            guard job.process.isRunning else { XCTFail("trial \(trial): the run ended early: \(job.output())"); continue }
+            guard job.process.isRunning else {
+                XCTFail("trial \(trial): the run ended early: \(job.output())")
+                continue
+            }
             switch front {
             case .launcher(let sig), .mpirun(let sig): kill(job.process.processIdentifier, sig)
             case .terminal: keyboard!.fileHandleForWriting.write(Data([0x03]))
@@ -122,11 +141,15 @@ final class PreemptionTests: XCTestCase {
             guard let out = waitForPreemption(job, within: 90, "trial \(trial)") else { continue }
             XCTAssertFalse(out.stderr.contains("restart") || out.stdout.contains("restart"), "trial \(trial): restarted: \(out.stderr)")
             XCTAssertFalse(out.stdout.contains("resumed from"), "trial \(trial): a second attempt ran: \(out.stdout)")
-            guard let saved = TrainingCheckpoint.list(directory: ckpt).last else { XCTFail("trial \(trial): no checkpoint"); continue }
+            guard let saved = TrainingCheckpoint.list(directory: ckpt).last else {
+                XCTFail("trial \(trial): no checkpoint")
+                continue
+            }
             XCTAssertLessThan(saved.step, steps, "trial \(trial): the run was not interrupted")
 
-            try assertResumesBitIdentical(args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)",
-                                          steps: steps, reference: reference, "trial \(trial)")
+            try assertResumesBitIdentical(
+                args, checkpoints: ckpt, from: "resumed from \(saved.path) at step \(saved.step)",
+                steps: steps, reference: reference, "trial \(trial)")
         }
     }
 
@@ -136,7 +159,10 @@ final class PreemptionTests: XCTestCase {
         let done = Date().addingTimeInterval(seconds)
         while job.process.isRunning && Date() < done { Thread.sleep(forTimeInterval: 0.05) }
         XCTAssertFalse(job.process.isRunning, "\(label): the preempted job hung")
-        if job.process.isRunning { job.process.terminate(); return nil }
+        if job.process.isRunning {
+            job.process.terminate()
+            return nil
+        }
         let out = job.output()
         XCTAssertEqual(job.process.terminationStatus, Preemption.exitCode, "\(label): \(out.stderr)")
         XCTAssertTrue(out.stdout.contains("preempted at step"), "\(label): \(out.stdout)")
@@ -145,9 +171,11 @@ final class PreemptionTests: XCTestCase {
 
     /// `args` run again with `--resume` on 2 ranks: it says it resumed (`from` is in its output), ends at `steps`,
     /// and its final weights and moments equal `reference`'s bit for bit.
-    func assertResumesBitIdentical(_ args: [String], checkpoints: String, from: String, steps: Int,
-                                   reference: (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer),
-                                   _ label: String) throws {
+    func assertResumesBitIdentical(
+        _ args: [String], checkpoints: String, from: String, steps: Int,
+        reference: (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer),
+        _ label: String
+    ) throws {
         let resumed = try SiftProcess.run(args + ["--resume"], ranks: 2)
         XCTAssertEqual(resumed.status, 0, "\(label): \(resumed.stderr)")
         XCTAssertTrue(resumed.stdout.contains("resumed from") && resumed.stdout.contains(from), "\(label): \(resumed.stdout)")
@@ -159,7 +187,9 @@ final class PreemptionTests: XCTestCase {
     }
 
     /// The final checkpoint of an uninterrupted 2-rank run of `steps` steps: what a resumed run must equal.
-    func uninterrupted(_ p: TrainingFixture.Paths, steps: Int, tag: String) throws -> (state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer) {
+    func uninterrupted(_ p: TrainingFixture.Paths, steps: Int, tag: String) throws -> (
+        state: CheckpointState, parameters: FloatBuffer, m: FloatBuffer, v: FloatBuffer
+    ) {
         let straight = temporaryDirectory(tag)
         let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: steps, checkpointDir: straight), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
@@ -190,7 +220,8 @@ final class PreemptionTests: XCTestCase {
             p.arguments = args
         } else {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-            p.arguments = ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
+            p.arguments =
+                ["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", "-x", "OPENBLAS_NUM_THREADS", SiftProcess.binary] + args
         }
         let outPath = temporaryDirectory("pre-out") + "/out", errPath = outPath + ".err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)

@@ -14,8 +14,9 @@ final class ReliabilityTests: XCTestCase {
 
     func testWatchdogEndsJobWhenOneRankStalls() throws {
         let p = try TrainingFixture.paths()
-        let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: tempDir("stall"),
-                                                  extra: ["--watchdog-seconds", "3", "--debug-stall-rank", "1", "--debug-stall-step", "2"])
+        let args = TrainingFixture.trainArguments(
+            p, policy: "sift", steps: 6, checkpointDir: tempDir("stall"),
+            extra: ["--watchdog-seconds", "3", "--debug-stall-rank", "1", "--debug-stall-step", "2"])
         let started = Date()
         let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
         XCTAssertFalse(out.timedOut, "the job hung despite the watchdog")
@@ -32,12 +33,14 @@ final class ReliabilityTests: XCTestCase {
     func testErrorOnOneRankAloneEndsEveryRankWithItsMessage() throws {
         let p = try TrainingFixture.paths()
         for rank in 0..<2 {
-            let args = TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: tempDir("alone-\(rank)"),
-                                                      extra: ["--debug-fail-rank", "\(rank)", "--debug-fail-step", "2"])
+            let args = TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: tempDir("alone-\(rank)"),
+                extra: ["--debug-fail-rank", "\(rank)", "--debug-fail-step", "2"])
             let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
             XCTAssertFalse(out.timedOut, "rank \(rank): the job hung")
             XCTAssertNotEqual(out.status, 0, out.stderr)
-            XCTAssertTrue(out.stderr.contains("error: ") && out.stderr.contains("injected failure on rank \(rank) after step 2"), out.stderr)
+            XCTAssertTrue(
+                out.stderr.contains("error: ") && out.stderr.contains("injected failure on rank \(rank) after step 2"), out.stderr)
             XCTAssertFalse(out.stderr.contains("Fatal error"), out.stderr)
         }
     }
@@ -49,17 +52,21 @@ final class ReliabilityTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = tempDir("outputs")
         let metrics = dir + "/not/yet/metrics.jsonl"
-        let ok = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ck",
-                                                                    extra: ["--metrics", metrics]), ranks: 2, timeout: 90)
+        let ok = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 2, checkpointDir: dir + "/ck",
+                extra: ["--metrics", metrics]), ranks: 2, timeout: 90)
         XCTAssertFalse(ok.timedOut, "the job hung")
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertEqual(try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").count, 3)
         try "a file".write(toFile: dir + "/plain", atomically: true, encoding: .utf8)
-        for (flag, path, says) in [("--metrics", dir + "/plain/m.jsonl", "cannot create its folder \(dir)/plain"),
-                                   ("--selection-log", dir, "is a directory"),
-                                   ("--checkpoint-dir", dir + "/plain/ck", "cannot be created: \(dir)/plain is a file"),
-                                   ("--export", dir + "/plain/hf", "cannot be created: \(dir)/plain is a file"),
-                                   ("--tensorboard", dir + "/plain", "is a file, not a directory")] {
+        for (flag, path, says) in [
+            ("--metrics", dir + "/plain/m.jsonl", "cannot create its folder \(dir)/plain"),
+            ("--selection-log", dir, "is a directory"),
+            ("--checkpoint-dir", dir + "/plain/ck", "cannot be created: \(dir)/plain is a file"),
+            ("--export", dir + "/plain/hf", "cannot be created: \(dir)/plain is a file"),
+            ("--tensorboard", dir + "/plain", "is a file, not a directory")
+        ] {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir + "/ck2")
             if let i = args.firstIndex(of: flag) { args[i + 1] = path } else { args += [flag, path] }
             let out = try SiftProcess.run(args, ranks: 2, timeout: 90)
@@ -73,9 +80,11 @@ final class ReliabilityTests: XCTestCase {
     func testNonFiniteGradientOnOneRankStopsEveryRankWithTheStep() throws {
         let p = try TrainingFixture.paths()
         let dir = tempDir("nan")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir,
-                                                                     extra: ["--debug-nan-step", "3", "--checkpoint-every", "1"]),
-                                      ranks: 2, timeout: 90)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: dir,
+                extra: ["--debug-nan-step", "3", "--checkpoint-every", "1"]),
+            ranks: 2, timeout: 90)
         XCTAssertFalse(out.timedOut)
         XCTAssertEqual(out.status, 1, out.stderr)
         XCTAssertTrue(out.stderr.contains("non-finite gradient norm at step 3"), out.stderr)
@@ -92,9 +101,11 @@ final class ReliabilityTests: XCTestCase {
         let killed = tempDir("killed")
         let launcher = Process()
         launcher.executableURL = URL(fileURLWithPath: SiftProcess.repository.appendingPathComponent("launch/mpirun.sh").path)
-        launcher.arguments = ["-np", "2", "--max-restarts", "2", "--"]
-            + TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: killed,
-                                             extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.5"])
+        launcher.arguments =
+            ["-np", "2", "--max-restarts", "2", "--"]
+            + TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 8, checkpointDir: killed,
+                extra: ["--checkpoint-every", "1", "--resume-or-start", "--debug-step-delay", "0.5"])
         var env = ProcessInfo.processInfo.environment
         env["SIFT_BINARY"] = SiftProcess.binary
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -162,8 +173,9 @@ final class ReliabilityTests: XCTestCase {
             let dir = tempDir("kill-\(trial)")
             let writer = Process()
             writer.executableURL = URL(fileURLWithPath: SiftProcess.binary)
-            writer.arguments = TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
-                                                              extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--debug-save-pause", "0.1"])
+            writer.arguments = TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 5, checkpointDir: dir,
+                extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--debug-save-pause", "0.1"])
             var env = ProcessInfo.processInfo.environment
             env["OPENBLAS_NUM_THREADS"] = "1"
             writer.environment = env
@@ -182,11 +194,14 @@ final class ReliabilityTests: XCTestCase {
             let left = TrainingCheckpoint.list(directory: dir)
             for c in left { XCTAssertNoThrow(try TrainingCheckpoint.load(path: c.path), "trial \(trial): \(c.path) is torn") }
 
-            let resumed = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
-                                                                             extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--resume-or-start"]))
+            let resumed = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 5, checkpointDir: dir,
+                    extra: ["--checkpoint-every", "1", "--keep-checkpoints", "2", "--resume-or-start"]))
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             if let newest = left.last {
-                XCTAssertTrue(resumed.stdout.contains("resumed from \(newest.path) at step \(newest.step)"), "trial \(trial): \(resumed.stdout)")
+                XCTAssertTrue(
+                    resumed.stdout.contains("resumed from \(newest.path) at step \(newest.step)"), "trial \(trial): \(resumed.stdout)")
             } else {
                 XCTAssertTrue(resumed.stdout.contains("starting from step 0"), "trial \(trial): \(resumed.stdout)")
             }
@@ -196,7 +211,8 @@ final class ReliabilityTests: XCTestCase {
             assertBitIdentical(x.m.array, y.m.array, "trial \(trial): first moments")
             assertBitIdentical(x.v.array, y.v.array, "trial \(trial): second moments")
             let after = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-            XCTAssertFalse(after.contains { $0.hasPrefix(".tmp-") }, "trial \(trial): the dead writer's temporary file is still there: \(after)")
+            XCTAssertFalse(
+                after.contains { $0.hasPrefix(".tmp-") }, "trial \(trial): the dead writer's temporary file is still there: \(after)")
         }
         XCTAssertGreaterThan(midWrite, 0, "no kill landed in the middle of a save")
     }
@@ -206,16 +222,20 @@ final class ReliabilityTests: XCTestCase {
     func testReplicaCheckFiresWhenOneReplicaDiverges() throws {
         let p = try TrainingFixture.paths()
         let dir = tempDir("diverge")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 5, checkpointDir: dir,
-            extra: ["--check-replicas-every", "1", "--checkpoint-every", "1", "--debug-diverge-rank", "2", "--debug-diverge-step", "2"]),
-                                      ranks: 3, timeout: 120)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 5, checkpointDir: dir,
+                extra: ["--check-replicas-every", "1", "--checkpoint-every", "1", "--debug-diverge-rank", "2", "--debug-diverge-step", "2"]),
+            ranks: 3, timeout: 120)
         XCTAssertFalse(out.timedOut)
         XCTAssertEqual(out.status, 1, out.stderr)
         XCTAssertTrue(out.stderr.contains("error: model replicas diverged at step 2: ranks [2] differ from rank 0"), out.stderr)
         XCTAssertEqual(TrainingCheckpoint.list(directory: dir).last?.step, 1)
         // Without the perturbation the same run passes every check.
-        let clean = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: tempDir("clean"),
-                                                                       extra: ["--check-replicas-every", "1"]), ranks: 3, timeout: 120)
+        let clean = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 3, checkpointDir: tempDir("clean"),
+                extra: ["--check-replicas-every", "1"]), ranks: 3, timeout: 120)
         XCTAssertEqual(clean.status, 0, clean.stderr)
     }
 
@@ -225,8 +245,10 @@ final class ReliabilityTests: XCTestCase {
         let p = try TrainingFixture.paths()
         // A run without a target: the first evaluation with a non-zero accuracy (step s, accuracy a).
         let probe = tempDir("target-probe")
-        let plain = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 8, checkpointDir: probe + "/c",
-            extra: ["--eval-every", "2", "--metrics", probe + "/m.jsonl"]), ranks: 2, timeout: 120)
+        let plain = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 8, checkpointDir: probe + "/c",
+                extra: ["--eval-every", "2", "--metrics", probe + "/m.jsonl"]), ranks: 2, timeout: 120)
         XCTAssertEqual(plain.status, 0, plain.stderr)
         let evals = try String(contentsOfFile: probe + "/m.jsonl", encoding: .utf8).split(separator: "\n")
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -235,14 +257,18 @@ final class ReliabilityTests: XCTestCase {
         let s = first["step"] as! Int, a = first["val_accuracy"] as! Double
         // The same run with --target-accuracy a stops exactly there.
         let dir = tempDir("target")
-        let reached = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 8, checkpointDir: dir,
-            extra: ["--eval-every", "2", "--target-accuracy", "\(a * 0.9999)"]), ranks: 2, timeout: 120)  // metrics round to 6 decimals
+        let reached = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 8, checkpointDir: dir,
+                extra: ["--eval-every", "2", "--target-accuracy", "\(a * 0.9999)"]), ranks: 2, timeout: 120)  // metrics round to 6 decimals
         XCTAssertEqual(reached.status, 0, reached.stderr)
         XCTAssertTrue(reached.stdout.contains("reached at step \(s) after"), reached.stdout)
         XCTAssertEqual(TrainingCheckpoint.list(directory: dir).last?.step, s)
         let far = tempDir("target-far")
-        let unreached = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 4, checkpointDir: far,
-            extra: ["--eval-every", "2", "--target-accuracy", "1"]), ranks: 2, timeout: 120)
+        let unreached = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 4, checkpointDir: far,
+                extra: ["--eval-every", "2", "--target-accuracy", "1"]), ranks: 2, timeout: 120)
         XCTAssertEqual(unreached.status, 0, unreached.stderr)
         XCTAssertFalse(unreached.stdout.contains("target accuracy"), unreached.stdout)
         XCTAssertEqual(TrainingCheckpoint.list(directory: far).last?.step, 4)
@@ -251,7 +277,8 @@ final class ReliabilityTests: XCTestCase {
     func testResumeWithAnotherModelSizeIsRefusedAndKeepsTheCheckpoint() throws {
         let p = try TrainingFixture.paths()
         let dir = tempDir("wrongcfg")
-        XCTAssertEqual(try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir), ranks: 2).status, 0)
+        XCTAssertEqual(
+            try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir), ranks: 2).status, 0)
         let path = try XCTUnwrap(TrainingCheckpoint.list(directory: dir).last?.path)
         let before = FileManager.default.contents(atPath: path)
         var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir, extra: ["--resume"])

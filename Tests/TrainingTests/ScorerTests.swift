@@ -21,15 +21,27 @@ final class ScorerTests: XCTestCase {
             let initial = BertForMaskedLM(config: config, parameters: FloatBuffer(count: model.parameters.count))
             initial.parameters.copy(from: model.parameters)
             var o = TrainingOptions()
-            o.policy = .sift; o.batchSize = 6; o.selectFraction = 0.5; o.microBatch = 5; o.steps = 2; o.stopAfter = 1
-            o.siftDelay = 0; o.scorePositions = positions; o.scoreVocabulary = classes; o.reuseScoringForward = reuse
-            o.seed = 7; o.evalEvery = 0; o.checkReplicasEvery = 0; o.watchdogSeconds = 0
+            o.policy = .sift
+            o.batchSize = 6
+            o.selectFraction = 0.5
+            o.microBatch = 5
+            o.steps = 2
+            o.stopAfter = 1
+            o.siftDelay = 0
+            o.scorePositions = positions
+            o.scoreVocabulary = classes
+            o.reuseScoringForward = reuse
+            o.seed = 7
+            o.evalEvery = 0
+            o.checkReplicasEvery = 0
+            o.watchdogSeconds = 0
             let dir = NSTemporaryDirectory() + "sift-scorer-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             o.selectionLogPath = dir + "/selection.jsonl"
-            let trainer = Trainer(options: o, model: model, communicator: SingleProcess(), train: source, validation: nil,
-                                  vocabHash: "test", reference: reference, output: { _ in })
+            let trainer = Trainer(
+                options: o, model: model, communicator: SingleProcess(), train: source, validation: nil,
+                vocabHash: "test", reference: reference, output: { _ in })
             _ = try trainer.run()
             let line = try String(contentsOfFile: o.selectionLogPath!, encoding: .utf8).split(separator: "\n")[0]
             let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -41,8 +53,9 @@ final class ScorerTests: XCTestCase {
             let path = try XCTUnwrap(o.scoringPath(numLayers: config.numLayers))
             let bench = try Scorer(model: initial, path: path, reference: reference, microBatch: 5)
                 .losses(pool.map { (index: $0, epoch: 0) }, from: source, seed: 7, counter: 0)
-            assertBitIdentical(bench, logged,
-                           "positions \(positions), classes \(classes), reuse \(reuse): bench and trainer losses differ")
+            assertBitIdentical(
+                bench, logged,
+                "positions \(positions), classes \(classes), reuse \(reuse): bench and trainer losses differ")
             // And the keys matter: another step's keys change a path with random streams.
             if positions > 0 || reuse {
                 let other = try Scorer(model: initial, path: path, reference: reference, microBatch: 5)

@@ -8,14 +8,20 @@ import XCTest
 
 /// The relative rule, the reducible score and the budget-fitted schedule in real multi-rank runs.
 final class SelectionRuleTrainingTests: XCTestCase {
-    struct LoggedStep { var pool: [Int]; var losses: [Float]; var scores: [Float]; var selected: [Int] }
+    struct LoggedStep {
+        var pool: [Int]
+        var losses: [Float]
+        var scores: [Float]
+        var selected: [Int]
+    }
 
     func steps(_ path: String) throws -> [LoggedStep] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let losses = (o["losses"] as! [NSNumber]).map(\.floatValue)
-            return LoggedStep(pool: o["pool"] as! [Int], losses: losses,
-                              scores: (o["scores"] as? [NSNumber])?.map(\.floatValue) ?? losses, selected: o["selected"] as! [Int])
+            return LoggedStep(
+                pool: o["pool"] as! [Int], losses: losses,
+                scores: (o["scores"] as? [NSNumber])?.map(\.floatValue) ?? losses, selected: o["selected"] as! [Int])
         }
     }
 
@@ -49,9 +55,13 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var logs: [[LoggedStep]] = [], weights: [[Float]] = []
         for ranks in 1...3 {
             let dir = temporaryDirectory("rel-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
-                extra: ["--rule", "relative", "--score", "reducible", "--history-length", "30", "--beta", "2",
-                        "--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
+                    extra: [
+                        "--rule", "relative", "--score", "reducible", "--history-length", "30", "--beta", "2",
+                        "--selection-log", dir + "/sel.jsonl"
+                    ]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
             logs.append(try steps(dir + "/sel.jsonl"))
             weights.append(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array)
@@ -60,15 +70,18 @@ final class SelectionRuleTrainingTests: XCTestCase {
         XCTAssertEqual(logs[0].map(\.selected), logs[2].map(\.selected), "1 vs 3 ranks")
         for k in 1...2 {
             let a = weights[0], b = weights[k]
-            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = a.map { Double($0) * Double($0) }.reduce(0, +)
+            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +),
+                norm = a.map { Double($0) * Double($0) }.reduce(0, +)
             XCTAssertLessThan((diff / norm).squareRoot(), 1e-5, "weights 1 vs \(k + 1) ranks")
         }
         var history = ScoreHistory(capacity: 30)
         for (s, step) in logs[0].enumerated() {
             XCTAssertEqual(step.pool.count, 24)
             history.append(step.scores)
-            let serial = TopSelection.select(rule: .relative, scores: step.scores, globalIndices: step.pool, count: 12,
-                                             history: history, beta: 2, seed: 99, step: s).map { step.pool[$0] }
+            let serial = TopSelection.select(
+                rule: .relative, scores: step.scores, globalIndices: step.pool, count: 12,
+                history: history, beta: 2, seed: 99, step: s
+            ).map { step.pool[$0] }
             XCTAssertEqual(step.selected, serial, "step \(s + 1)")
             let reference = try referenceLosses(p, pool: step.pool)
             for i in step.pool.indices {
@@ -76,9 +89,10 @@ final class SelectionRuleTrainingTests: XCTestCase {
             }
         }
         // Not a top-b choice: with β = 2 over 6 steps, some selection differs from the greedy one.
-        XCTAssertTrue(logs[0].contains { step in
-            step.selected != TopSelection.top(scores: step.scores, globalIndices: step.pool, count: 12).map { step.pool[$0] }
-        })
+        XCTAssertTrue(
+            logs[0].contains { step in
+                step.selected != TopSelection.top(scores: step.scores, globalIndices: step.pool, count: 12).map { step.pool[$0] }
+            })
     }
 
     /// `--score-vocabulary`: the same selections and losses at 1 and 3 ranks; at the first step (the same
@@ -89,8 +103,10 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var logs: [[LoggedStep]] = []
         for (ranks, extra) in [(1, ["--score-vocabulary", "30"]), (3, ["--score-vocabulary", "30"]), (1, [])] {
             let dir = temporaryDirectory("voc-\(ranks)-\(extra.count)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 3, checkpointDir: dir + "/ckpt",
-                extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 3, checkpointDir: dir + "/ckpt",
+                    extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks \(extra): \(out.stderr)")
             if ranks == 1 && !extra.isEmpty { XCTAssertTrue(out.stdout.contains("scored over the 30 most frequent tokens"), out.stdout) }
             logs.append(try steps(dir + "/sel.jsonl"))
@@ -111,15 +127,20 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("hstraight"), split = temporaryDirectory("hsplit")
         let flags = ["--rule", "relative", "--history-length", "40", "--beta", "1"]
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags), ranks: 2)
+        let a = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: straight, extra: flags), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr)
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                       extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: 2)
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: split,
+                extra: flags + ["--checkpoint-every", "3", "--stop-after", "3"]), ranks: 2)
         XCTAssertEqual(first.status, 0, first.stderr)
         let mid = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
         XCTAssertEqual(mid.state.scoreHistory?.count, 40, "three pools of 24 fill a history of 40")
-        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: split,
-                                                                        extra: flags + ["--resume"]), ranks: 2)
+        let second = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "sift", steps: 6, checkpointDir: split,
+                extra: flags + ["--resume"]), ranks: 2)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("resumed from"), second.stdout)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
@@ -135,8 +156,9 @@ final class SelectionRuleTrainingTests: XCTestCase {
     func testTimeBudgetFitsTheScheduleLength() throws {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("budget")
-        var args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ckpt",
-                                                  extra: ["--time-budget", "4", "--schedule-refit-every", "0", "--metrics", dir + "/m.jsonl"])
+        var args = TrainingFixture.trainArguments(
+            p, policy: "vanilla", steps: 1, checkpointDir: dir + "/ckpt",
+            extra: ["--time-budget", "4", "--schedule-refit-every", "0", "--metrics", dir + "/m.jsonl"])
         let at = args.firstIndex(of: "--steps")!
         args.removeSubrange(at...(at + 1))
         let out = try SiftProcess.run(args, ranks: 2, timeout: 120)
@@ -151,7 +173,9 @@ final class SelectionRuleTrainingTests: XCTestCase {
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["lr"] != nil }
         for r in rows {
             let step = r["step"] as! Int, lr = (r["lr"] as! NSNumber).doubleValue
-            let expected = step <= 2 ? 2e-3 * Double(step) / 2
+            let expected =
+                step <= 2
+                ? 2e-3 * Double(step) / 2
                 : step <= fitted.decayStart ? 2e-3 : 2e-3 * Double(fitted.totalSteps - step) / Double(fitted.totalSteps - fitted.decayStart)
             XCTAssertEqual(lr, expected, accuracy: 1e-8, "step \(step)")
         }
@@ -159,12 +183,14 @@ final class SelectionRuleTrainingTests: XCTestCase {
         // Re-fitted every 5 steps: the rate keeps decaying without a jump, and from the last re-fit on it
         // is linear from that step's rate to 0 at the last re-fit's end.
         let again = temporaryDirectory("budget-refit")
-        args = TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1, checkpointDir: again + "/ckpt",
-                                              extra: ["--time-budget", "4", "--schedule-refit-every", "5", "--metrics", again + "/m.jsonl"])
+        args = TrainingFixture.trainArguments(
+            p, policy: "vanilla", steps: 1, checkpointDir: again + "/ckpt",
+            extra: ["--time-budget", "4", "--schedule-refit-every", "5", "--metrics", again + "/m.jsonl"])
         args.removeSubrange(at...(at + 1))
         let refitted = try SiftProcess.run(args, ranks: 2, timeout: 120)
         XCTAssertEqual(refitted.status, 0, refitted.stderr)
-        let last = try XCTUnwrap(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: again + "/ckpt").last!.path).state.fittedSchedule)
+        let last = try XCTUnwrap(
+            try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: again + "/ckpt").last!.path).state.fittedSchedule)
         XCTAssertGreaterThan(last.decayStart, 12, "no re-fit happened: \(refitted.stdout)")
         let start = try XCTUnwrap(last.startRate)
         let rates = try String(contentsOfFile: again + "/m.jsonl", encoding: .utf8).split(separator: "\n")
@@ -175,7 +201,8 @@ final class SelectionRuleTrainingTests: XCTestCase {
             XCTAssertLessThan(a.1 - b.1, 2e-3 / 4, "the rate jumped from step \(a.0) to \(b.0)")
         }
         for (s, lr) in rates where s >= last.decayStart {
-            XCTAssertEqual(lr, Double(start) * Double(last.totalSteps - s) / Double(last.totalSteps - last.decayStart), accuracy: 1e-8, "step \(s)")
+            XCTAssertEqual(
+                lr, Double(start) * Double(last.totalSteps - s) / Double(last.totalSteps - last.decayStart), accuracy: 1e-8, "step \(s)")
         }
     }
 
@@ -185,12 +212,15 @@ final class SelectionRuleTrainingTests: XCTestCase {
     func testTimeBudgetStopsTheRunOnTheClock() throws {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("budget-stop")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "vanilla", steps: 1000, checkpointDir: dir + "/ckpt",
-            extra: ["--time-budget", "3", "--debug-step-delay", "0.25", "--eval-samples", "0", "--metrics", dir + "/m.jsonl"]),
-                                      ranks: 2, timeout: 120)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: "vanilla", steps: 1000, checkpointDir: dir + "/ckpt",
+                extra: ["--time-budget", "3", "--debug-step-delay", "0.25", "--eval-samples", "0", "--metrics", dir + "/m.jsonl"]),
+            ranks: 2, timeout: 120)
         XCTAssertEqual(out.status, 0, out.stderr)
-        let match = try XCTUnwrap(out.stdout.range(of: #"time budget of 3 s reached at step (\d+)"#, options: .regularExpression),
-                                  out.stdout)
+        let match = try XCTUnwrap(
+            out.stdout.range(of: #"time budget of 3 s reached at step (\d+)"#, options: .regularExpression),
+            out.stdout)
         let step = Int(out.stdout[match].split(separator: " ").last!)!
         XCTAssertTrue((2...12).contains(step), "stopped at step \(step)")
         let state = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state
@@ -209,19 +239,27 @@ final class SelectionRuleTrainingTests: XCTestCase {
 
     /// An 8-step run on 2 ranks, and the same run stopped at step 4 and resumed, end with the same
     /// stale-score table (present at the stop) and bit-identical weights.
-    func assertStopAndResumeIsBitIdentical(policy: String, flags: [String], tag: String,
-                                           file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertStopAndResumeIsBitIdentical(
+        policy: String, flags: [String], tag: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let p = try TrainingFixture.paths()
         let straight = temporaryDirectory("\(tag)-straight"), split = temporaryDirectory("\(tag)-split")
-        let a = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
+        let a = try SiftProcess.run(
+            TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: straight, extra: flags), ranks: 2)
         XCTAssertEqual(a.status, 0, a.stderr, file: file, line: line)
-        let first = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: split,
-                                                                       extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
+        let first = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: policy, steps: 8, checkpointDir: split,
+                extra: flags + ["--checkpoint-every", "4", "--stop-after", "4"]), ranks: 2)
         XCTAssertEqual(first.status, 0, first.stderr, file: file, line: line)
-        XCTAssertNotNil(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores,
-                        "no table in the step-4 checkpoint", file: file, line: line)
-        let second = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: 8, checkpointDir: split,
-                                                                        extra: flags + ["--resume"]), ranks: 2)
+        XCTAssertNotNil(
+            try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path).state.staleScores,
+            "no table in the step-4 checkpoint", file: file, line: line)
+        let second = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: policy, steps: 8, checkpointDir: split,
+                extra: flags + ["--resume"]), ranks: 2)
         XCTAssertEqual(second.status, 0, second.stderr, file: file, line: line)
         let x = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: straight).last!.path)
         let y = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: split).last!.path)
@@ -240,8 +278,10 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var scored: [Int] = []
         for ranks in 1...3 {
             let dir = temporaryDirectory("stale-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 8, checkpointDir: dir + "/ckpt",
-                extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 8, checkpointDir: dir + "/ckpt",
+                    extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
             logs.append(try steps(dir + "/sel.jsonl"))
             let last = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
@@ -292,14 +332,17 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var table: StaleScoreTable?
         for ranks in 1...3 {
             let dir = temporaryDirectory("last-loss-\(ranks)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "last-loss", steps: 8, checkpointDir: dir + "/ckpt",
-                extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "last-loss", steps: 8, checkpointDir: dir + "/ckpt",
+                    extra: flags + ["--selection-log", dir + "/sel.jsonl", "--metrics", dir + "/m.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(ranks) ranks: \(out.stderr)")
             logs.append(try logged(dir + "/sel.jsonl"))
             if ranks == 2 {
                 metrics = try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
                     .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                let snapshot = try XCTUnwrap(try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state.staleScores)
+                let snapshot = try XCTUnwrap(
+                    try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).state.staleScores)
                 table = StaleScoreTable(snapshot: snapshot, samples: 48)
             }
         }
@@ -310,13 +353,19 @@ final class SelectionRuleTrainingTests: XCTestCase {
         var trainedSince: Set<Int> = []
         for (k, step) in logs[1].enumerated() {
             XCTAssertEqual(step.pool.count, 24)
-            XCTAssertEqual(step.selected, TopSelection.top(scores: step.losses, globalIndices: step.pool, count: 12).map { step.pool[$0] }, "step \(k + 1)")
+            XCTAssertEqual(
+                step.selected, TopSelection.top(scores: step.losses, globalIndices: step.pool, count: 12).map { step.pool[$0] },
+                "step \(k + 1)")
             for (i, sample) in step.pool.enumerated() {
                 if let seen = lastSeen[sample], !trainedSince.contains(sample) {
                     XCTAssertEqual(step.losses[i], seen.loss, "step \(k + 1) sample \(sample): changed without being trained")
                 }
-                if trainedSince.contains(sample) { XCTAssertTrue(step.losses[i].isFinite, "step \(k + 1) sample \(sample): trained but unrecorded") }
-                if !(lastSeen[sample] != nil || trainedSince.contains(sample)) { XCTAssertEqual(step.losses[i], .infinity, "step \(k + 1) sample \(sample)") }
+                if trainedSince.contains(sample) {
+                    XCTAssertTrue(step.losses[i].isFinite, "step \(k + 1) sample \(sample): trained but unrecorded")
+                }
+                if !(lastSeen[sample] != nil || trainedSince.contains(sample)) {
+                    XCTAssertEqual(step.losses[i], .infinity, "step \(k + 1) sample \(sample)")
+                }
                 lastSeen[sample] = (k, step.losses[i])
                 trainedSince.remove(sample)
             }
@@ -328,8 +377,10 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let final = try XCTUnwrap(logs[1].last)
         XCTAssertEqual(Set((0..<48).filter { t.isRecorded($0) && t.stamps[$0] == 7 }), Set(final.selected))
         let dataset = try ShardedDataset(directory: p.dataset)
-        let source = SubsetSamples(base: MaskedDatasetSamples(dataset: dataset, split: .train,
-                                                              masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99)), count: 48)
+        let source = SubsetSamples(
+            base: MaskedDatasetSamples(
+                dataset: dataset, split: .train,
+                masker: MLMMasker(vocabulary: try Vocabulary(path: p.vocab), seed: 99)), count: 48)
         let (indices, epochs) = CandidateStream(sampleCount: 48, seed: 99).candidates(from: 7 * 24, count: 24)
         XCTAssertEqual(indices, final.pool)
         var weighted = 0.0, masked = 0
@@ -339,7 +390,8 @@ final class SelectionRuleTrainingTests: XCTestCase {
             weighted += Double(t.entry(index).loss) * Double(batch.maskedTokenCount)
             masked += batch.maskedTokenCount
         }
-        let trainLoss = try XCTUnwrap((metrics.last { $0["step"] as? Int == 8 && $0["train_loss"] != nil }?["train_loss"] as? NSNumber)?.doubleValue)
+        let trainLoss = try XCTUnwrap(
+            (metrics.last { $0["step"] as? Int == 8 && $0["train_loss"] != nil }?["train_loss"] as? NSNumber)?.doubleValue)
         XCTAssertEqual(weighted / Double(masked), trainLoss, accuracy: 2e-6 + 1e-6 * trainLoss)
 
         try assertStopAndResumeIsBitIdentical(policy: "last-loss", flags: flags, tag: "last-loss")
@@ -353,8 +405,10 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         func losses(_ extra: [String], ranks: Int, tag: String) throws -> [LoggedStep] {
             let dir = temporaryDirectory("positions-\(tag)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
-                extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 4, checkpointDir: dir + "/ckpt",
+                    extra: extra + ["--selection-log", dir + "/sel.jsonl"]), ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(tag): \(out.stderr)")
             return try steps(dir + "/sel.jsonl")
         }
@@ -383,16 +437,25 @@ final class SelectionRuleTrainingTests: XCTestCase {
         let p = try TrainingFixture.paths()
         func run(_ extra: [String], ranks: Int, tag: String) throws -> (log: [LoggedStep], weights: [Float]) {
             let dir = temporaryDirectory("reuse-\(tag)")
-            let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
-                extra: ["--train-subset", "48", "--stale-scores", "2", "--selection-log", dir + "/sel.jsonl"] + extra),
+            let out = try SiftProcess.run(
+                TrainingFixture.trainArguments(
+                    p, policy: "sift", steps: 6, checkpointDir: dir + "/ckpt",
+                    extra: ["--train-subset", "48", "--stale-scores", "2", "--selection-log", dir + "/sel.jsonl"] + extra),
                 ranks: ranks, timeout: 300)
             XCTAssertEqual(out.status, 0, "\(tag): \(out.stderr)")
-            if ranks == 1 { XCTAssertTrue(out.stdout.contains("training resumes from the scoring forward") == !extra.contains("--no-reuse-scoring-forward"), out.stdout) }
-            return (try steps(dir + "/sel.jsonl"),
-                    try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array)
+            if ranks == 1 {
+                XCTAssertTrue(
+                    out.stdout.contains("training resumes from the scoring forward") == !extra.contains("--no-reuse-scoring-forward"),
+                    out.stdout)
+            }
+            return (
+                try steps(dir + "/sel.jsonl"),
+                try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: dir + "/ckpt").last!.path).parameters.array
+            )
         }
         func relativeDistance(_ a: [Float], _ b: [Float]) -> Double {
-            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = a.map { Double($0) * Double($0) }.reduce(0, +)
+            let diff = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +),
+                norm = a.map { Double($0) * Double($0) }.reduce(0, +)
             return (diff / norm).squareRoot()
         }
         let runs = try (1...3).map { try run(["--reuse-scoring-forward"], ranks: $0, tag: "\($0)") }

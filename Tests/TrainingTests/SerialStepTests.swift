@@ -12,10 +12,15 @@ struct InMemorySamples: MLMSampleSource {
     var labels: [[Int32]]
     var count: Int { ids.count }
     var seqLen: Int { ids[0].count }
-    func fill(index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>, tokenTypeIds: UnsafeMutablePointer<Int32>,
-              attentionMask: UnsafeMutablePointer<Int32>, labels out: UnsafeMutablePointer<Int32>) {
+    func fill(
+        index: Int, epoch: Int, inputIds: UnsafeMutablePointer<Int32>, tokenTypeIds: UnsafeMutablePointer<Int32>,
+        attentionMask: UnsafeMutablePointer<Int32>, labels out: UnsafeMutablePointer<Int32>
+    ) {
         for t in 0..<seqLen {
-            inputIds[t] = ids[index][t]; tokenTypeIds[t] = 0; attentionMask[t] = 1; out[t] = labels[index][t]
+            inputIds[t] = ids[index][t]
+            tokenTypeIds[t] = 0
+            attentionMask[t] = 1
+            out[t] = labels[index][t]
         }
     }
 }
@@ -25,7 +30,10 @@ extension InMemorySamples {
     /// and about one in `every` other positions carry a random label.
     static func random(count: Int, seqLen: Int, vocab: Int, every: Int, seed: UInt64) -> InMemorySamples {
         var state = seed
-        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
         var ids: [[Int32]] = [], labels: [[Int32]] = []
         for _ in 0..<count {
             ids.append((0..<seqLen).map { _ in Int32(5 + next(vocab - 5)) })
@@ -42,7 +50,10 @@ extension InMemorySamples {
 final class SerialStepTests: XCTestCase {
     func testOneStepMatchesASerialReference() throws {
         var state: UInt64 = 42
-        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
         let V = 60, T = 12, N = 10
         var ids: [[Int32]] = [], labels: [[Int32]] = []
         for _ in 0..<N {
@@ -52,21 +63,33 @@ final class SerialStepTests: XCTestCase {
         labels[0][0] = 7  // at least one label everywhere below
         let source = InMemorySamples(ids: ids, labels: labels)
         var config = BertConfig.named("tiny", vocabSize: V)!
-        config.hiddenDropout = 0; config.attentionDropout = 0
+        config.hiddenDropout = 0
+        config.attentionDropout = 0
         let model = BertForMaskedLM(config: config, seed: 3)
         let initial = FloatBuffer(count: model.parameters.count)
         initial.copy(from: model.parameters)
 
         var o = TrainingOptions()
-        o.policy = .vanilla; o.batchSize = 6; o.microBatch = 4; o.steps = 10; o.stopAfter = 1
-        o.warmupSteps = 0; o.learningRate = 2e-3; o.clipNorm = 0.05; o.weightDecay = 0.1; o.seed = 11
-        o.evalEvery = 0; o.checkReplicasEvery = 0; o.watchdogSeconds = 0
+        o.policy = .vanilla
+        o.batchSize = 6
+        o.microBatch = 4
+        o.steps = 10
+        o.stopAfter = 1
+        o.warmupSteps = 0
+        o.learningRate = 2e-3
+        o.clipNorm = 0.05
+        o.weightDecay = 0.1
+        o.seed = 11
+        o.evalEvery = 0
+        o.checkReplicasEvery = 0
+        o.watchdogSeconds = 0
         let dir = NSTemporaryDirectory() + "sift-serial-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         o.metricsPath = dir + "/m.jsonl"
-        let trainer = Trainer(options: o, model: model, communicator: SingleProcess(), train: source, validation: nil,
-                              vocabHash: "test", output: { _ in })
+        let trainer = Trainer(
+            options: o, model: model, communicator: SingleProcess(), train: source, validation: nil,
+            vocabHash: "test", output: { _ in })
         let summary = try trainer.run()
         XCTAssertEqual(summary.steps, 1)
 
@@ -79,8 +102,11 @@ final class SerialStepTests: XCTestCase {
         var lossSum = 0.0
         for i in chosen {
             var b = MLMBatch(count: 1, seqLen: T)
-            b.inputIds = ids[i]; b.labels = labels[i]; b.sampleIndices = [i]
-            b.tokenTypeIds = [Int32](repeating: 0, count: T); b.attentionMask = [Int32](repeating: 1, count: T)
+            b.inputIds = ids[i]
+            b.labels = labels[i]
+            b.sampleIndices = [i]
+            b.tokenTypeIds = [Int32](repeating: 0, count: T)
+            b.attentionMask = [Int32](repeating: 1, count: T)
             for s in reference.forwardBackward(b, lossWeight: 1 / Float(masked), dropoutSeed: nil) { lossSum += Double(s.lossSum) }
         }
         let g = reference.gradients.array
@@ -90,8 +116,9 @@ final class SerialStepTests: XCTestCase {
         for k in g.indices { worst = max(worst, Double(abs(g[k] - trained[k]))) }
         XCTAssertLessThan(worst, 1e-6 * max(1, g.map { Double(abs($0)) }.max()!), "summed gradient differs from the serial one")
 
-        let row = try XCTUnwrap(try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
-            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first)
+        let row = try XCTUnwrap(
+            try String(contentsOfFile: dir + "/m.jsonl", encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first)
         XCTAssertEqual((row["grad_norm"] as! NSNumber).doubleValue, norm, accuracy: 1e-5 * norm)
         XCTAssertEqual((row["train_loss"] as! NSNumber).doubleValue, lossSum / Double(masked), accuracy: 1e-5)
         XCTAssertEqual((row["masked_tokens"] as! NSNumber).intValue, masked)

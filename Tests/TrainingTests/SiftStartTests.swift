@@ -14,7 +14,11 @@ import XCTest
 final class SiftStartTests: XCTestCase {
     func options(learned: Double, delay: Int) -> TrainingOptions {
         var o = TrainingOptions()
-        o.policy = .sift; o.batchSize = 8; o.selectFraction = 0.5; o.siftDelay = delay; o.siftStartLearned = learned
+        o.policy = .sift
+        o.batchSize = 8
+        o.selectFraction = 0.5
+        o.siftDelay = delay
+        o.siftStartLearned = learned
         return o
     }
 
@@ -41,7 +45,7 @@ final class SiftStartTests: XCTestCase {
         let o = options(learned: 0.3, delay: 5)
         var gate = SiftStart(options: o)
         for k in 0..<4 {
-            gate.observe(step: k, trainLoss: 3, unigramLoss: 5, options: o)   // share 0.4 ≥ 0.3, but before the delay
+            gate.observe(step: k, trainLoss: 3, unigramLoss: 5, options: o)  // share 0.4 ≥ 0.3, but before the delay
             XCTAssertEqual(gate.learnedShare, 0.4, accuracy: 1e-12)
             XCTAssertNil(gate.startStep, "step \(k) is inside the sifting delay")
         }
@@ -53,7 +57,7 @@ final class SiftStartTests: XCTestCase {
         XCTAssertEqual((0..<8).map { gate.selects(atStep: $0) }, [false, false, false, false, false, true, true, true])
 
         var below = SiftStart(options: o)
-        for k in 0..<500 { below.observe(step: k, trainLoss: 4, unigramLoss: 5, options: o) }   // share 0.2 < 0.3
+        for k in 0..<500 { below.observe(step: k, trainLoss: 4, unigramLoss: 5, options: o) }  // share 0.2 < 0.3
         XCTAssertNil(below.startStep)
 
         XCTAssertEqual(SiftStart(options: options(learned: 0, delay: 7)).startStep, 7, "without a share the delay decides at once")
@@ -70,12 +74,16 @@ final class SiftStartTests: XCTestCase {
         // Shares 0.2 ×5 then 0.9: the average passes 0.5 some steps after the jump.
         var g = gate
         var k = 6
-        while g.isPending && k < 1000 { g.observe(step: k, trainLoss: 0.5, unigramLoss: 5, options: o); k += 1 }
+        while g.isPending && k < 1000 {
+            g.observe(step: k, trainLoss: 0.5, unigramLoss: 5, options: o)
+            k += 1
+        }
         let start = try XCTUnwrap(g.startStep)
         XCTAssertGreaterThan(start, 6)
         XCTAssertEqual(g.streamStart(atStep: 0, options: o), 0)
         for s in 0..<(start + 5) {
-            XCTAssertEqual(g.streamStart(atStep: s + 1, options: o) - g.streamStart(atStep: s, options: o), g.poolSize(atStep: s, options: o))
+            XCTAssertEqual(
+                g.streamStart(atStep: s + 1, options: o) - g.streamStart(atStep: s, options: o), g.poolSize(atStep: s, options: o))
             XCTAssertEqual(g.poolSize(atStep: s, options: o), s < start ? 8 : 16, "step \(s)")
         }
     }
@@ -88,17 +96,30 @@ final class SiftStartTests: XCTestCase {
     /// share is positive from the first step and moves as the model learns.
     static let reference = UnigramReference(counts: [1_000_000] + Array(repeating: 1, count: V - 1))
 
-    func run(learned: Double, steps: Int = 14, checkpoints: String? = nil, stopAfter: Int? = nil, resume: Bool = false,
-             metrics: String) throws -> [Float] {
+    func run(
+        learned: Double, steps: Int = 14, checkpoints: String? = nil, stopAfter: Int? = nil, resume: Bool = false,
+        metrics: String
+    ) throws -> [Float] {
         let model = BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: Self.V)!, seed: 3)
         var o = options(learned: learned, delay: 0)
-        o.steps = steps; o.warmupSteps = 0; o.learningRate = 3e-3; o.evalEvery = 0; o.evalSamples = nil
-        o.checkReplicasEvery = 0; o.watchdogSeconds = 0; o.metricsPath = metrics; o.scoreVocabulary = 0
-        o.checkpointDirectory = checkpoints; o.checkpointEvery = checkpoints == nil ? 0 : 1; o.keepCheckpoints = 30
-        o.stopAfter = stopAfter; o.resume = resume
+        o.steps = steps
+        o.warmupSteps = 0
+        o.learningRate = 3e-3
+        o.evalEvery = 0
+        o.evalSamples = nil
+        o.checkReplicasEvery = 0
+        o.watchdogSeconds = 0
+        o.metricsPath = metrics
+        o.scoreVocabulary = 0
+        o.checkpointDirectory = checkpoints
+        o.checkpointEvery = checkpoints == nil ? 0 : 1
+        o.keepCheckpoints = 30
+        o.stopAfter = stopAfter
+        o.resume = resume
         let train = InMemorySamples.random(count: 64, seqLen: 12, vocab: Self.V, every: 3, seed: 11)
-        let trainer = Trainer(options: o, model: model, communicator: SingleProcess(), train: train, validation: nil,
-                              vocabHash: "test", reference: Self.reference, output: { _ in })
+        let trainer = Trainer(
+            options: o, model: model, communicator: SingleProcess(), train: train, validation: nil,
+            vocabHash: "test", reference: Self.reference, output: { _ in })
         let point = resume ? try TrainingCheckpoint.resumePoint(directory: checkpoints!, startIfNone: false).checkpoint : nil
         try trainer.resume(from: point)
         _ = try trainer.run()
@@ -136,8 +157,9 @@ final class SiftStartTests: XCTestCase {
 
         let open = try run(learned: flag, metrics: dir + "/open.jsonl")
         let lines = try stepLines(dir + "/open.jsonl")
-        XCTAssertEqual(lines.map { $0["threshold"] is NSNull }, (1...14).map { $0 <= opening },
-                       "plain through step \(opening), selecting after it")
+        XCTAssertEqual(
+            lines.map { $0["threshold"] is NSNull }, (1...14).map { $0 <= opening },
+            "plain through step \(opening), selecting after it")
         XCTAssertEqual(lines.map { $0["learned_share"] != nil }, (1...14).map { $0 <= opening })
         for k in 0..<opening {
             XCTAssertEqual(lines[k]["train_loss"] as? Double, closed[k]["train_loss"] as? Double, "plain step \(k + 1) is the closed run's")
@@ -158,10 +180,16 @@ final class SiftStartTests: XCTestCase {
     func testValidationReportsTheUnigramLossOfItsLabels() throws {
         let validation = InMemorySamples.random(count: 10, seqLen: 12, vocab: Self.V, every: 3, seed: 5)
         var o = options(learned: 0, delay: 0)
-        o.policy = .vanilla; o.evalSamples = 7; o.checkReplicasEvery = 0; o.watchdogSeconds = 0; o.scoreVocabulary = 0; o.microBatch = 3
-        let trainer = Trainer(options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: Self.V)!, seed: 2),
-                              communicator: SingleProcess(), train: validation, validation: validation, vocabHash: "test",
-                              reference: Self.reference, output: { _ in })
+        o.policy = .vanilla
+        o.evalSamples = 7
+        o.checkReplicasEvery = 0
+        o.watchdogSeconds = 0
+        o.scoreVocabulary = 0
+        o.microBatch = 3
+        let trainer = Trainer(
+            options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: Self.V)!, seed: 2),
+            communicator: SingleProcess(), train: validation, validation: validation, vocabHash: "test",
+            reference: Self.reference, output: { _ in })
         let e = try XCTUnwrap(try trainer.measureValidation())
         let labels = validation.labels.prefix(7).flatMap { $0 }.filter { $0 >= 0 }
         let expected = labels.map { Double(Self.reference.negativeLogProbability[Int($0)]) }.reduce(0, +) / Double(labels.count)
@@ -178,9 +206,11 @@ final class SiftStartTests: XCTestCase {
         let p = try TrainingFixture.paths()
         let dir = p.root + "/sift-start-warm-start"
         if FileManager.default.fileExists(atPath: dir + "/model.safetensors") { return dir }
-        let out = try SiftProcess.run(["train", "--config", "tiny", "--data", p.dataset, "--policy", "vanilla", "--batch-size", "12",
-                                       "--micro-batch", "12", "--steps", "\(warmSteps)", "--warmup", "10", "--lr", "3e-3",
-                                       "--eval-every", "0", "--eval-samples", "16", "--seed", "8", "--export", dir, "--overwrite-export"])
+        let out = try SiftProcess.run([
+            "train", "--config", "tiny", "--data", p.dataset, "--policy", "vanilla", "--batch-size", "12",
+            "--micro-batch", "12", "--steps", "\(warmSteps)", "--warmup", "10", "--lr", "3e-3",
+            "--eval-every", "0", "--eval-samples", "16", "--seed", "8", "--export", dir, "--overwrite-export"
+        ])
         guard out.status == 0 else { throw TrainingFixture.FixtureError(message: "warm-start training failed: \(out.stderr)") }
         return dir
     }
@@ -188,14 +218,19 @@ final class SiftStartTests: XCTestCase {
 
     func train(ranks: Int, learned: Double, dir: String) throws -> (lines: [[String: Any]], output: String, weights: [Float]) {
         let p = try TrainingFixture.paths()
-        let out = try SiftProcess.run(["train", "--init-from", try Self.warmStart(), "--data", p.dataset, "--policy", "sift",
-                                       "--exit-layer", "1", "--select-fraction", "0.5", "--batch-size", "12", "--micro-batch", "4",
-                                       "--steps", "12", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
-                                       "--seed", "99", "--sift-delay", "0", "--sift-start-learned", "\(learned)",
-                                       "--checkpoint-dir", dir + "/ckpt", "--metrics", dir + "/metrics.jsonl"], ranks: ranks)
+        let out = try SiftProcess.run(
+            [
+                "train", "--init-from", try Self.warmStart(), "--data", p.dataset, "--policy", "sift",
+                "--exit-layer", "1", "--select-fraction", "0.5", "--batch-size", "12", "--micro-batch", "4",
+                "--steps", "12", "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
+                "--seed", "99", "--sift-delay", "0", "--sift-start-learned", "\(learned)",
+                "--checkpoint-dir", dir + "/ckpt", "--metrics", dir + "/metrics.jsonl"
+            ], ranks: ranks)
         XCTAssertEqual(out.status, 0, out.stderr)
         let last = try XCTUnwrap(TrainingCheckpoint.list(directory: dir + "/ckpt").last)
-        return (try stepLines(dir + "/metrics.jsonl"), out.stdout + out.stderr, try TrainingCheckpoint.load(path: last.path).parameters.array)
+        return (
+            try stepLines(dir + "/metrics.jsonl"), out.stdout + out.stderr, try TrainingCheckpoint.load(path: last.path).parameters.array
+        )
     }
 
     func testOneAndTwoRanksOpenTheGateAtTheSameStep() throws {

@@ -32,7 +32,8 @@ final class SlurmTests: XCTestCase {
             let up = try slurmCommand(SlurmTests.script, ["up"], env: env, timeout: 600)
             if up.status == 0 { return env }
             if up.stderr.contains("apt-get is not available") || up.stderr.contains("apt-get update failed")
-                || up.stderr.contains("apt-get install") {
+                || up.stderr.contains("apt-get install")
+            {
                 throw XCTSkip("SLURM cannot be installed here: \(up.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             guard up.stderr.contains("already in use") else {
@@ -56,8 +57,10 @@ final class SlurmTests: XCTestCase {
 
     /// Waits until job `id` reaches a final state (at most `timeout` s; it is cancelled then), calling
     /// `during` every 0.2 s while it has not; returns its fields.
-    func waitForEnd(_ id: String, env: [String: String], timeout: Double, log: String,
-                    during: (() throws -> Void)? = nil) throws -> [String: String] {
+    func waitForEnd(
+        _ id: String, env: [String: String], timeout: Double, log: String,
+        during: (() throws -> Void)? = nil
+    ) throws -> [String: String] {
         let final: Set = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED"]
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -92,19 +95,25 @@ final class SlurmTests: XCTestCase {
         let steps = 12
         // The model and schedule replace the script's BERT-base settings; the step is slowed by 0.3 s
         // (no effect on the numbers) so that the preemption lands mid-run.
-        let settings = ["--config", "tiny", "--policy", "sift", "--exit-layer", "1", "--select-fraction", "0.5",
-                        "--sift-delay", "0", "--batch-size", "12", "--micro-batch", "4", "--steps", "\(steps)",
-                        "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
-                        "--checkpoint-every", "100", "--log-every", "1", "--seed", "99", "--debug-step-delay", "0.3"]
+        let settings = [
+            "--config", "tiny", "--policy", "sift", "--exit-layer", "1", "--select-fraction", "0.5",
+            "--sift-delay", "0", "--batch-size", "12", "--micro-batch", "4", "--steps", "\(steps)",
+            "--warmup", "2", "--lr", "2e-3", "--eval-every", "0", "--eval-samples", "16",
+            "--checkpoint-every", "100", "--log-every", "1", "--seed", "99", "--debug-step-delay", "0.3"
+        ]
 
         /// Submits the script as shipped, with sbatch options that fit one 2-CPU node (2 ranks).
         func submit(_ name: String) throws -> (id: String, ckpt: String, log: String) {
-            let ckpt = work + "/\(name)/checkpoints"   // neither it nor its parent exists yet
+            let ckpt = work + "/\(name)/checkpoints"  // neither it nor its parent exists yet
             let log = work + "/\(name).log"
             let jobEnv = env.merging(["SIFT": SiftProcess.binary, "DATA": p.dataset, "VOCAB": p.vocab, "CKPT": ckpt]) { $1 }
-            let out = try slurmCommand("sbatch", ["--parsable", "--job-name=\(name)", "--nodes=1", "--ntasks-per-node=2",
-                                                  "--cpus-per-task=1", "--time=20", "--chdir=\(work)", "--output=\(log)",
-                                                  SlurmTests.sbatch] + settings, env: jobEnv)
+            let out = try slurmCommand(
+                "sbatch",
+                [
+                    "--parsable", "--job-name=\(name)", "--nodes=1", "--ntasks-per-node=2",
+                    "--cpus-per-task=1", "--time=20", "--chdir=\(work)", "--output=\(log)",
+                    SlurmTests.sbatch
+                ] + settings, env: jobEnv)
             XCTAssertEqual(out.status, 0, "sbatch failed: \(out.stderr)")
             let id = out.stdout.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
             XCTAssertFalse(id.isEmpty, "sbatch printed no job id: \(out.stdout) \(out.stderr)")
@@ -117,8 +126,11 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(a["JobState"], "COMPLETED", "first submission: \(a); log:\n\(text(first.log))")
         XCTAssertEqual(a["ExitCode"], "0:0")
         XCTAssertTrue(text(first.log).contains("final validation:"), text(first.log))
-        let reference = try TrainingCheckpoint.load(path: try XCTUnwrap(TrainingCheckpoint.list(directory: first.ckpt).last,
-                                                                        "no checkpoint in \(first.ckpt)").path)
+        let reference = try TrainingCheckpoint.load(
+            path: try XCTUnwrap(
+                TrainingCheckpoint.list(directory: first.ckpt).last,
+                "no checkpoint in \(first.ckpt)"
+            ).path)
         XCTAssertEqual(reference.state.step, steps)
 
         // 2. Preempted by `scancel --signal=USR1` after a few steps; the script requeues it and it resumes.

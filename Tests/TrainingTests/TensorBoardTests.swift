@@ -129,9 +129,10 @@ final class TensorBoardTests: XCTestCase {
 
     func run(_ o: TrainingOptions) throws {
         func samples(_ n: Int) -> InMemorySamples { InMemorySamples.random(count: n, seqLen: 12, vocab: Self.V, every: 3, seed: UInt64(n)) }
-        let trainer = Trainer(options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: Self.V)!, seed: 1),
-                              communicator: SingleProcess(), train: samples(30), validation: samples(6), vocabHash: "test",
-                              output: { _ in })
+        let trainer = Trainer(
+            options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: Self.V)!, seed: 1),
+            communicator: SingleProcess(), train: samples(30), validation: samples(6), vocabHash: "test",
+            output: { _ in })
         let point = o.resume ? try TrainingCheckpoint.resumePoint(directory: o.checkpointDirectory!, startIfNone: false).checkpoint : nil
         try trainer.resume(from: point)
         _ = try trainer.run()

@@ -14,15 +14,21 @@ final class ThresholdExchangeTrainingTests: XCTestCase {
         var log: [String]
     }
 
-    func train(_ ranks: Int, _ exchange: String, policy: String = "sift", steps: Int = 4, log: Bool = false,
-               extra: [String] = []) throws -> Run {
+    func train(
+        _ ranks: Int, _ exchange: String, policy: String = "sift", steps: Int = 4, log: Bool = false,
+        extra: [String] = []
+    ) throws -> Run {
         let p = try TrainingFixture.paths()
         let dir = temporaryDirectory("exchange-\(exchange)-\(policy)-\(ranks)-\(log)-\(extra.count)")
-        let out = try SiftProcess.run(TrainingFixture.trainArguments(p, policy: policy, steps: steps, checkpointDir: dir + "/ckpt",
-                                                                     extra: ["--rule", "top", "--selection-exchange", exchange,
-                                                                             "--metrics", dir + "/m.jsonl"]
-                                                                         + (log ? ["--selection-log", dir + "/s.jsonl"] : []) + extra),
-                                      ranks: ranks, timeout: 300)
+        let out = try SiftProcess.run(
+            TrainingFixture.trainArguments(
+                p, policy: policy, steps: steps, checkpointDir: dir + "/ckpt",
+                extra: [
+                    "--rule", "top", "--selection-exchange", exchange,
+                    "--metrics", dir + "/m.jsonl"
+                ]
+                    + (log ? ["--selection-log", dir + "/s.jsonl"] : []) + extra),
+            ranks: ranks, timeout: 300)
         XCTAssertEqual(out.status, 0, "\(exchange) at \(ranks) ranks: \(out.stderr)\n\(out.stdout)")
         XCTAssertFalse(out.timedOut)
         if exchange == "threshold" { XCTAssertTrue(out.stdout.contains("threshold exchange"), out.stdout) }
@@ -42,8 +48,9 @@ final class ThresholdExchangeTrainingTests: XCTestCase {
         XCTAssertFalse(a.rows.isEmpty, what, file: file, line: line)
         for (x, y) in zip(a.rows, b.rows) {
             for key in ["step", "train_loss", "grad_norm", "threshold", "selected_per_rank", "imbalance", "masked_tokens"] {
-                XCTAssertEqual("\(x[key] ?? "absent")", "\(y[key] ?? "absent")", "\(key) at step \(x["step"] ?? "?"): \(what)",
-                               file: file, line: line)
+                XCTAssertEqual(
+                    "\(x[key] ?? "absent")", "\(y[key] ?? "absent")", "\(key) at step \(x["step"] ?? "?"): \(what)",
+                    file: file, line: line)
             }
             for key in ["mean_candidate_loss", "mean_selected_loss"] {
                 let u = (x[key] as? NSNumber)?.doubleValue, v = (y[key] as? NSNumber)?.doubleValue
@@ -89,12 +96,15 @@ final class ThresholdExchangeTrainingTests: XCTestCase {
 
     /// Asking for the threshold exchange where it cannot select is a one-line error before any work.
     func testThresholdWithAnotherRuleFailsInOneLine() throws {
-        for (flags, needle) in [(["--rule", "relative"], "serves only --rule top"),
-                                (["--policy", "proportional"], "serves only --rule top"),
-                                (["--policy", "vanilla"], "needs a selecting policy"),
-                                (["--stale-scores", "2"], "--stale-scores")] {
-            let out = try SiftProcess.run(["train", "--data", "/nonexistent-sift-data", "--selection-exchange", "threshold"] + flags,
-                                          timeout: 60)
+        for (flags, needle) in [
+            (["--rule", "relative"], "serves only --rule top"),
+            (["--policy", "proportional"], "serves only --rule top"),
+            (["--policy", "vanilla"], "needs a selecting policy"),
+            (["--stale-scores", "2"], "--stale-scores")
+        ] {
+            let out = try SiftProcess.run(
+                ["train", "--data", "/nonexistent-sift-data", "--selection-exchange", "threshold"] + flags,
+                timeout: 60)
             XCTAssertNotEqual(out.status, 0, "\(flags)")
             XCTAssertTrue(out.stderr.contains(needle), "\(flags): \(out.stderr)")
             XCTAssertTrue(out.stderr.contains("--selection-exchange threshold"), "\(flags): \(out.stderr)")

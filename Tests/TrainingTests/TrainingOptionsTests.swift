@@ -8,7 +8,8 @@ import XCTest
 final class TrainingOptionsTests: XCTestCase {
     func testFingerprintNamesTheRule() {
         var o = TrainingOptions()
-        o.rule = .relative; o.beta = 2
+        o.rule = .relative
+        o.beta = 2
         XCTAssertTrue(o.fingerprint.contains("rule=relative"))
         XCTAssertTrue(o.fingerprint.contains("beta=2.0"))
         o.policy = .proportional
@@ -34,8 +35,9 @@ final class TrainingOptionsTests: XCTestCase {
 
     func testThePoolIsBOverRhoRoundedForASelectingPolicyAndBForVanilla() {
         var o = TrainingOptions()
-        o.batchSize = 32; o.selectFraction = 0.75
-        XCTAssertEqual(o.poolSize, 43)   // 42.67 rounded
+        o.batchSize = 32
+        o.selectFraction = 0.75
+        XCTAssertEqual(o.poolSize, 43)  // 42.67 rounded
         o.selectFraction = 0.3
         XCTAssertEqual(o.poolSize, 107)  // 106.67
         for policy in SelectionPolicy.allCases {
@@ -49,7 +51,9 @@ final class TrainingOptionsTests: XCTestCase {
         for policy in SelectionPolicy.allCases {
             for learned in [0, 0.2] {
                 var o = TrainingOptions()
-                o.policy = policy; o.siftStartLearned = learned; o.siftDelay = 3
+                o.policy = policy
+                o.siftStartLearned = learned
+                o.siftDelay = 3
                 XCTAssertEqual(o.startsByLearnedShare, policy != .vanilla && learned > 0, "\(policy) \(learned)")
                 XCTAssertEqual(SiftStart(options: o).isPending, o.startsByLearnedShare, "\(policy) \(learned)")
                 XCTAssertEqual(o.fingerprint.contains("sift-start-learned"), o.startsByLearnedShare)

@@ -12,14 +12,19 @@ final class WatchdogLifetimeTests: XCTestCase {
         let V = 40
         let validation = InMemorySamples.random(count: 4, seqLen: 12, vocab: V, every: 3, seed: 4)
         var o = TrainingOptions()
-        o.policy = .vanilla; o.batchSize = 2; o.steps = 1; o.evalSamples = nil; o.checkReplicasEvery = 0
+        o.policy = .vanilla
+        o.batchSize = 2
+        o.steps = 1
+        o.evalSamples = nil
+        o.checkReplicasEvery = 0
         // Longer than the test: a watchdog left running fails the assertion below instead of ending the process.
         o.watchdogSeconds = 3600
         var watchdog: Watchdog?
         do {
-            let trainer = Trainer(options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: V)!, seed: 1),
-                                  communicator: SingleProcess(), train: validation, validation: validation, vocabHash: "test",
-                                  output: { _ in })
+            let trainer = Trainer(
+                options: o, model: BertForMaskedLM(config: BertConfig.named("tiny", vocabSize: V)!, seed: 1),
+                communicator: SingleProcess(), train: validation, validation: validation, vocabHash: "test",
+                output: { _ in })
             XCTAssertNotNil(try trainer.measureValidation())
             watchdog = trainer.watchdog
             XCTAssertEqual(watchdog?.isRunning, true, "the trainer watches its phases")
