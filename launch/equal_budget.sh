@@ -104,30 +104,13 @@ for stage in $stages; do
                 steps=$(python3 -c 'import json, sys; print(round(int(sys.argv[2]) / json.load(open(sys.argv[1]))[sys.argv[3]]))' \
                     "$out/$stage/step-costs.json" "$budget" "$policy")
                 run="$work/runs/$stage-$regime-$policy-s$seed"
-                metrics="$run/metrics.jsonl"
-                mkdir -p "$run"
-                resume=()
-                if ls "$run"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume); else rm -f "$metrics"; fi
                 flags=(--policy vanilla); [ "$policy" = sift ] && flags=(--policy sift --fidelity-every 50)
                 [ "$regime" = subset ] && flags+=(--train-subset 2800)
-                if ! metrics_finished "$run/metrics"; then
-                    echo "equal-budget: $id ($steps steps${resume:+, resuming})" >&2
-                    set +e
-                    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$warm" --data "$data" \
-                        --sift-delay 0 --batch-size 32 --seed "$seed" --steps "$steps" --warmup 30 --lr 1e-3 "${flags[@]}" \
-                        --eval-every "$eval_every" --eval-samples "$eval_samples" --check-replicas-every 0 --log-every 20 \
-                        --checkpoint-dir "$run" --checkpoint-every 100 --keep-checkpoints 1 \
-                        --metrics "$metrics" "${resume[@]}" >> "$run/train.log" 2>&1
-                    status=$?
-                    set -e
-                    if [ "$status" -eq 75 ] || [ "$stopped" -eq 1 ]; then
-                        echo "equal-budget: $id interrupted; run the same command to continue" >&2; exit 75
-                    fi
-                    [ "$status" -eq 0 ] || { echo "error: $id failed (exit $status); see $run/train.log" >&2; exit 1; }
-                fi
-                cp "$metrics" "$out/$id.jsonl.tmp" && mv "$out/$id.jsonl.tmp" "$out/$id.jsonl"
-                metrics_finish "$out/$id"
-                cp "$run/train.log" "$out/$id.log"
+                run_resumable "$run" "equal-budget: $id ($steps steps)" --init-from "$warm" --data "$data" \
+                    --sift-delay 0 --batch-size 32 --seed "$seed" --steps "$steps" --warmup 30 --lr 1e-3 "${flags[@]}" \
+                    --eval-every "$eval_every" --eval-samples "$eval_samples" --check-replicas-every 0 --log-every 20 \
+                    --checkpoint-every 100 --keep-checkpoints 1
+                run_commit "$run" "$out/$id"
                 report
             done
         done

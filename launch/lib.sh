@@ -10,6 +10,7 @@
 #                               compressed for committing)
 #   script_help / usage_error MESSAGE / need_value "$@"    argument parsing
 #   cpu_name                    the CPU as the measurements name it (model, family/model, AVX2, AVX-512)
+#   run_resumable / run_commit  a long 2-rank `sift train` run that survives interruptions, and its committed log
 # The helpers that can fail exit the script with one `error:` line.
 
 # The checkout this file belongs to (absolute).
@@ -115,4 +116,36 @@ cpu_name() {
     printf '%s (family %s model %s, %s, %s)' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
         "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" \
         "$([[ $f == *avx2* ]] && echo AVX2 || echo 'no AVX2')" "$([[ $f == *avx512f* ]] && echo AVX-512 || echo 'no AVX-512')"
+}
+
+# run_resumable RUN LABEL TRAIN_ARGS...: a 2-rank `sift train` run kept in folder RUN (its checkpoints,
+# RUN/metrics.jsonl and RUN/train.log), continued bit-exactly from its newest checkpoint when there is one
+# (a fresh start drops a stale metrics log) and skipped when its metrics already end with the final
+# evaluation. LABEL names it in the progress lines. An interrupted run (exit 75: Ctrl-C, SIGTERM or a
+# preemption signal, or the caller's $stopped set by its trap) exits the script with 75, a failed one with 1.
+run_resumable() {
+    local run="$1" label="$2" resume=() status
+    shift 2
+    mkdir -p "$run"
+    metrics_finished "$run/metrics" && return 0
+    if ls "$run"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume); else rm -f "$run/metrics.jsonl"; fi
+    echo "$label${resume:+ (resuming)}" >&2
+    set +e
+    SIFT_PROGRESS=plain "$sift_root/launch/mpirun.sh" -np 2 -- train "$@" --checkpoint-dir "$run" \
+        --metrics "$run/metrics.jsonl" "${resume[@]}" >> "$run/train.log" 2>&1
+    status=$?
+    set -e
+    if [ "$status" -eq 75 ] || [ "${stopped:-0}" -eq 1 ]; then
+        echo "$label: interrupted; run the same command to continue" >&2
+        exit 75
+    fi
+    [ "$status" -eq 0 ] || { echo "error: $label failed (exit $status); see $run/train.log" >&2; exit 1; }
+}
+
+# run_commit RUN STEM: a finished run's metrics, thinned and compressed, as STEM.jsonl.gz (the rows the report
+# tools read) and its log as STEM.log: what an experiment commits.
+run_commit() {
+    cp "$1/metrics.jsonl" "$2.jsonl.tmp" && mv "$2.jsonl.tmp" "$2.jsonl"
+    metrics_finish "$2"
+    cp "$1/train.log" "$2.log"
 }

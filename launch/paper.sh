@@ -92,32 +92,14 @@ for seed in $seeds; do
             [ -n "$only" ] && [[ "$id" != *"$only"* ]] && continue
             [ -f "$out/$id.jsonl.gz" ] && continue
             run="$work/runs/$c-$policy-s$seed"
-            metrics="$run/metrics.jsonl"
-            mkdir -p "$run" "$out/$c"
-            resume=()
-            if ls "$run"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume)
-            else rm -f "$metrics"; fi
+            mkdir -p "$out/$c"
             flags=(--policy vanilla)
             [ "$policy" = sift ] && flags=(--policy sift --sift-delay 0 --sift-start-learned 0.45)
-            if ! metrics_finished "$run/metrics"; then
-                echo "paper: $id ($steps steps${resume:+, resuming})" >&2
-                set +e
-                SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config mini --data "$work/$c/dataset" \
-                    --batch-size 32 --steps "$steps" --warmup 300 --lr 1e-3 --seed "$seed" "${flags[@]}" \
-                    --eval-every 100 --eval-dense "$dense" --eval-samples 1700 --check-replicas-every 0 \
-                    --log-every 25 --checkpoint-dir "$run" --checkpoint-every 250 --keep-checkpoints 2 \
-                    --metrics "$metrics" "${resume[@]}" >> "$run/train.log" 2>&1
-                status=$?
-                set -e
-                if [ "$status" -eq 75 ] || [ "$stopped" -eq 1 ]; then
-                    echo "paper: $id interrupted; run the same command to continue" >&2; exit 75
-                fi
-                [ "$status" -eq 0 ] || { echo "error: $id failed (exit $status); see $run/train.log" >&2; exit 1; }
-            fi
-            # Committed thinned (the rows tools/paper_report.py reads) and compressed.
-            cp "$metrics" "$out/$id.jsonl.tmp" && mv "$out/$id.jsonl.tmp" "$out/$id.jsonl"
-            metrics_finish "$out/$id"
-            cp "$run/train.log" "$out/$id.log"
+            run_resumable "$run" "paper: $id ($steps steps)" --config mini --data "$work/$c/dataset" \
+                --batch-size 32 --steps "$steps" --warmup 300 --lr 1e-3 --seed "$seed" "${flags[@]}" \
+                --eval-every 100 --eval-dense "$dense" --eval-samples 1700 --check-replicas-every 0 \
+                --log-every 25 --checkpoint-every 250 --keep-checkpoints 2
+            run_commit "$run" "$out/$id"
             report
         done
     done
