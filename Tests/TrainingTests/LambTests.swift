@@ -67,13 +67,13 @@ final class LambTests: XCTestCase {
         print("LAMB vs Double reference: largest difference \(worst) of the tolerance")
     }
 
-    /// By hand only (skipped unless SIFT_LAMB_CASE names a file): writes four steps of `Lamb` on this
-    /// layout (tensors, starting parameters, gradients, settings, result) for tools/lamb_reference.py,
-    /// which runs them through timm's `Lamb` from PyPI and prints the largest difference.
+    /// Writes four steps of `Lamb` on this layout (tensors, starting parameters, gradients, settings,
+    /// result) to $SIFT_LAMB_CASE (else a temporary file, removed) for tools/lamb_reference.py, which runs
+    /// them through timm's `Lamb` from PyPI by hand and prints the largest difference; checks the case whole.
     func testWritesTheByHandReferenceCase() throws {
-        guard let path = ProcessInfo.processInfo.environment["SIFT_LAMB_CASE"] else {
-            throw XCTSkip("set SIFT_LAMB_CASE=FILE to write the case for tools/lamb_reference.py")
-        }
+        let path =
+            ProcessInfo.processInfo.environment["SIFT_LAMB_CASE"]
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lamb-case-\(getpid()).json").path
         let layout = ParameterLayout(config: config)
         let n = layout.totalCount
         let start = (0..<n).map { Float(sin(Double($0))) }
@@ -92,6 +92,16 @@ final class LambTests: XCTestCase {
             "result": params.array.map(Double.init)
         ]
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        // The case reads back whole, and the four steps moved every decaying tensor.
+        let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        let result = try XCTUnwrap(back["result"] as? [Double])
+        XCTAssertEqual(result.count, n)
+        XCTAssertEqual((back["gradients"] as? [[Double]])?.count, 4)
+        for tensor in layout.tensors where tensor.decays {
+            let range = tensor.offset..<(tensor.offset + tensor.count)
+            XCTAssertNotEqual(Array(result[range]), range.map { Double(start[$0]) }, tensor.name)
+        }
+        if ProcessInfo.processInfo.environment["SIFT_LAMB_CASE"] == nil { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// r = ‖p‖/‖u‖, and 1 when either norm is 0 or the ratio is not finite.
