@@ -56,12 +56,7 @@ work="${SIFT_WORK:-work-data}/equal-budget"
 stages_work="${SIFT_WORK:-work-data}/stages"
 sift_binary
 mkdir -p "$out" "$work"
-sum=$(sha256sum "$bin" | cut -c1-16)
-if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt" && ls "$out"/*/*.jsonl.gz >/dev/null 2>&1; then
-    echo "error: $out was measured with another binary ($(head -n 1 "$out/binary.txt")); pin it with SIFT_BINARY" >&2
-    exit 2
-fi
-[ -f "$out/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$out/binary.txt"
+pin_binary "$out"
 
 report() {  # the index's tables are the committed folder's only (not a trial's --out elsewhere)
     local index=(); case "$out" in docs/experiment/*) index=(--index docs/EXPERIMENTS.md) ;; esac

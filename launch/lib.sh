@@ -11,6 +11,7 @@
 #   script_help / usage_error MESSAGE / need_value "$@"    argument parsing
 #   cpu_name                    the CPU as the measurements name it (model, family/model, AVX2, AVX-512)
 #   run_resumable / run_commit  a long 2-rank `sift train` run that survives interruptions, and its committed log
+#   pin_binary OUT              one build per experiment folder (OUT/binary.txt)
 # The helpers that can fail exit the script with one `error:` line.
 
 # The checkout this file belongs to (absolute).
@@ -148,4 +149,16 @@ run_commit() {
     cp "$1/metrics.jsonl" "$2.jsonl.tmp" && mv "$2.jsonl.tmp" "$2.jsonl"
     metrics_finish "$2"
     cp "$1/train.log" "$2.log"
+}
+
+# pin_binary OUT: one build per experiment folder. The first call writes OUT/binary.txt (commit, the binary's
+# sha256, the CPU); a later call with another binary is refused (exit 2) once a run in OUT/*/ has finished.
+pin_binary() {
+    local sum
+    sum=$(sha256sum "$bin" | cut -c1-16)
+    if [ -f "$1/binary.txt" ] && ! grep -q "sha256 $sum" "$1/binary.txt" && ls "$1"/*/*.jsonl.gz >/dev/null 2>&1; then
+        echo "error: $1 was measured with another binary ($(head -n 1 "$1/binary.txt")); pin it with SIFT_BINARY" >&2
+        exit 2
+    fi
+    [ -f "$1/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git -C "$sift_root" rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$1/binary.txt"
 }

@@ -51,15 +51,7 @@ if ! [[ "$steps" =~ ^[1-9][0-9]*$ ]] || [ "$steps" -le 300 ]; then usage_error "
 work="${SIFT_WORK:-work-data}/paper"
 sift_binary
 mkdir -p "$out"
-# One build per experiment: the binary's checksum and the commit are recorded with the first run.
-sum=$(sha256sum "$bin" | cut -c1-16)
-if [ -f "$out/binary.txt" ] && ! grep -q "sha256 $sum" "$out/binary.txt"; then
-    if ls "$out"/*/*.jsonl.gz >/dev/null 2>&1; then
-        echo "error: $out was measured with another binary ($(head -n 1 "$out/binary.txt")); pin it with SIFT_BINARY" >&2
-        exit 2
-    fi
-fi
-[ -f "$out/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$out/binary.txt"
+pin_binary "$out"
 read -r -a corpus_names <<<"$corpora"
 launch/corpora.sh "$work" "${corpus_names[@]}"
 
