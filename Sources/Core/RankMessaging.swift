@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Messages between the ranks of one job, for work that is not a collective step of training: ranks
 /// that each produce a share and hand it to rank 0 (`sift prepare` under mpirun). Communication's
 /// `Communicator` provides it over MPI; only the thread that started MPI may call it.
@@ -19,20 +15,4 @@ public protocol RankMessaging: AnyObject {
     func receive(from: Int, tag: Int32) -> [UInt8]
     /// `bytes` of rank `root` on every rank (a collective: every rank calls it).
     func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8]
-}
-
-/// A send in flight.
-public protocol PendingSend: AnyObject {
-    /// Whether the send has completed (the receiver may not have it yet, but the buffer is free).
-    func isComplete() -> Bool
-}
-
-extension PendingSend {
-    /// Waits, polling every `interval` seconds, until the send completes; `meanwhile` runs between polls.
-    public func wait(interval: Double = 0.0005, meanwhile: () -> Void = {}) {
-        while !isComplete() {
-            meanwhile()
-            usleep(UInt32(interval * 1e6))
-        }
-    }
 }

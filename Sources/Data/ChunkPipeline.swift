@@ -1,13 +1,5 @@
 import Foundation
 
-/// A piece of a chunk's output that `ChunkPipeline` carries: the chunk's last piece says so.
-protocol ChunkOutput: Sendable {
-    /// Whether this is the chunk's last piece.
-    var last: Bool { get }
-}
-
-extension ChunkPart: ChunkOutput {}
-
 /// Reads a list of chunks on worker threads (tokenizing them, or counting their words) and hands their
 /// parts back in list order.
 ///

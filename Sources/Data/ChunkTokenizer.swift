@@ -1,44 +1,5 @@
 import Foundation
 
-/// What reading one chunk found, beside its text: bytes, lines, and what was skipped or replaced.
-public struct ChunkCounts: Sendable {
-    /// Bytes of text read (decompressed; 0 when the file is binary).
-    public var bytes = 0
-    public var invalidUTF8 = 0
-    /// Lines of the chunk, to number the lines of the next chunk of the same file.
-    public var lines = 0
-    /// The file was skipped as binary.
-    public var binary = false
-    public var removedLines = 0
-    public var brokenLines = 0
-    public var recordsWithoutText = 0
-    /// Line numbers (from 1 at the chunk's start) of the first `ChunkTokenizer.keptPlaces` skipped JSON Lines records.
-    public var brokenPlaces: [Int] = []
-    public var textlessPlaces: [Int] = []
-
-    public init() {}
-}
-
-/// A piece of one chunk's tokenized output, in chunk order: its token ids and where documents end.
-/// A chunk's output comes in one or more parts (a part holds at most `ChunkTokenizer.partTokens` ids, so
-/// memory stays bounded whatever the chunk); the chunk's counts ride on its last part.
-public struct ChunkPart: Sendable {
-    public var chunk: Int
-    public var first = true
-    public var last = false
-    /// Token ids of the part's text, in order.
-    public var tokens: [Int32] = []
-    /// Offsets into `tokens` at which a document ends (equal offsets: a document without tokens).
-    public var documentEnds: [Int] = []
-    /// The filter carry the chunk was tokenized from (first part) and ended with (last part).
-    public var startCarry = CorpusFilter.Carry()
-    public var endCarry = CorpusFilter.Carry()
-    /// What reading the chunk found; set on the last part only.
-    public var counts = ChunkCounts()
-
-    public init(chunk: Int) { self.chunk = chunk }
-}
-
 /// Reads and tokenizes one chunk of a plan: the same reader, format filter and tokenizer as a
 /// whole-corpus pass, on the chunk's byte range.
 public struct ChunkTokenizer: Sendable {

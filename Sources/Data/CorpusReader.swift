@@ -4,23 +4,6 @@ import Foundation
     import Glibc
 #endif
 
-/// One item of a streamed corpus.
-public enum CorpusEvent {
-    /// A piece of text inside the current document: a whole line, or a part of an overlong
-    /// line cut at whitespace (so a multi-GB line never has to sit in memory).
-    case text(String)
-    /// The current document ended (blank line or end of file after at least one text line).
-    case endOfDocument
-}
-
-/// Where a corpus reader is: the file and 1-based line of the event it is delivering. A reference, so a
-/// caller can read it inside `CorpusReader.read`'s callback (e.g. to name the line of a broken record).
-public final class CorpusPosition: @unchecked Sendable {
-    public internal(set) var file = ""
-    public internal(set) var line = 0
-    public init() {}
-}
-
 /// Streams a corpus of UTF-8 text files in a fixed order with bounded memory.
 ///
 /// - Paths may be files or directories (every regular file under them, in `corpusFiles`' order).

@@ -1,15 +1,5 @@
 import Foundation
 
-/// One chunk's word counts (`CorpusWordCounter`), with the filter carry it was read from and ended with.
-struct ChunkWords: ChunkOutput {
-    var chunk: Int
-    var last: Bool { true }
-    var words: [String: Int] = [:]
-    var startCarry = CorpusFilter.Carry()
-    var endCarry = CorpusFilter.Carry()
-    var counts = ChunkCounts()
-}
-
 /// `sift vocab`'s first half: the words of a corpus counted on every core with bounded memory.
 ///
 /// The corpus is planned into chunks as for `sift prepare` (`CorpusPlan`: files, line-aligned byte ranges

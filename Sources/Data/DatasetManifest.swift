@@ -1,18 +1,3 @@
-/// Which held-out part of a prepared dataset to read.
-public enum DatasetSplit: String, Codable, Sendable, CaseIterable {
-    case train
-    case validation
-}
-
-/// One binary shard: `sequences × seqLen` little-endian token ids.
-public struct ShardInfo: Codable, Equatable, Sendable {
-    /// File name relative to the dataset directory.
-    public var file: String
-    public var sequences: Int
-    /// FNV-1a 64 (hex) of the shard's bytes.
-    public var fnv1a64: String
-}
-
 /// `manifest.json` of a dataset written by `sift prepare`. Its presence marks a complete
 /// dataset: it is written last, inside a temporary directory that is renamed into place.
 public struct DatasetManifest: Codable, Equatable, Sendable {

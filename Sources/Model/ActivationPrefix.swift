@@ -1,16 +1,6 @@
 import Core
 import Kernels
 
-/// Where one sample's saved prefix activations are: chunk (one forward call) and row within it.
-public struct PrefixSlot: Sendable, Equatable {
-    public var chunk: Int
-    public var row: Int
-    public init(chunk: Int, row: Int) {
-        self.chunk = chunk
-        self.row = row
-    }
-}
-
 /// Saved activations of the embeddings and the first `depth` encoder layers, computed with the
 /// training forward's dropout, so that a sample scored at exit layer `depth` is trained by resuming
 /// at layer `depth` instead of recomputing layers 1…depth (reuse of SIFT's scoring forward).

@@ -265,9 +265,4 @@ struct TrainCommand: ParsableCommand {
 /// `--mask`: single tokens or whole words.
 extension MaskingMode: ExpressibleByArgument {}
 
-/// `--gradient-exchange`: the number format gradients cross the network in.
-enum GradientExchange: String, ExpressibleByArgument, CaseIterable {
-    case fp32, bf16
-}
-
 extension OptimizerKind: ExpressibleByArgument {}

@@ -1,0 +1,16 @@
+extension DatasetPreparer {
+    /// What a run found and wrote, for the closing summary.
+    public struct Report: Sendable {
+        public var manifest: DatasetManifest
+        /// Files in the corpus and chunks it was cut into.
+        public var files: Int
+        public var chunks: Int
+        /// JSON Lines records skipped (not an object, or no string text field).
+        public var skippedRecords: Int
+        /// Times the corpus was tokenized (2 when the fallback validation document was needed).
+        public var passes: Int
+        /// Ranks and threads per rank that tokenized.
+        public var ranks: Int
+        public var threads: Int
+    }
+}
