@@ -22,21 +22,46 @@ public struct TrainingSetup {
     public var resumePoint: LoadedCheckpoint?
 
     /// Rank 0's part of setting up a resumed run: the checkpoint to continue from
-    /// (`TrainingCheckpoint.resumePoint`), checked against this run's model, vocabulary and settings, and
-    /// the warnings to print. Nil without `--resume`, or with `--resume-or-start` and nothing usable.
+    /// (`TrainingCheckpoint.resumePoint`), checked against this run's model, vocabulary, settings and
+    /// sequence length, and the warnings to print. Nil without `--resume`, or with `--resume-or-start` and
+    /// nothing usable. With `--phase-from`, the newest valid checkpoint of that folder, which is only read
+    /// (`phaseStartPoint`).
     /// - Throws: `SetupError` naming the directory and the problem (each damaged file, each field that differs).
     public func findResumePoint() throws -> (checkpoint: LoadedCheckpoint?, warnings: [String]) {
+        if let from = options.phaseFrom { return try phaseStartPoint(from) }
         guard options.resume, let dir = options.checkpointDirectory else { return (nil, []) }
         let point: ResumePoint
         do { point = try TrainingCheckpoint.resumePoint(directory: dir, startIfNone: options.resumeOrStart) } catch {
             throw SetupError("\(error)")
         }
         if let c = point.checkpoint,
-            let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash)
+            let problem = c.state.mismatch(options: options, config: model.config, vocabHash: vocabHash, seqLen: train.seqLen)
         {
             throw SetupError("checkpoint \(c.path) \(problem)")
         }
         return (point.checkpoint, point.warnings.map { "damaged checkpoint: \($0)" })
+    }
+
+    /// The checkpoint a new phase (`--phase-from DIR`) starts from: the newest in `dir` that verifies,
+    /// checked as for a resume except for the sequence length and the schedule. Nothing in `dir` is
+    /// changed: a damaged newer checkpoint is skipped with a warning, not set aside.
+    /// - Throws: `SetupError` when `dir` holds no valid checkpoint or the checkpoint does not fit this run.
+    func phaseStartPoint(_ dir: String) throws -> (checkpoint: LoadedCheckpoint?, warnings: [String]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SetupError("--phase-from \(dir) is not a directory (give the earlier phase's --checkpoint-dir)")
+        }
+        var skipped: [String] = []
+        guard let c = TrainingCheckpoint.loadNewestValid(directory: dir, warn: { skipped.append($0) }) else {
+            let why = skipped.isEmpty ? "holds no checkpoint" : "holds no valid checkpoint (" + skipped.joined(separator: "; ") + ")"
+            throw SetupError("--phase-from \(dir) \(why)")
+        }
+        if let problem = c.state.mismatch(
+            options: options, config: model.config, vocabHash: vocabHash, seqLen: train.seqLen, newPhase: true)
+        {
+            throw SetupError("checkpoint \(c.path) \(problem)")
+        }
+        return (c, skipped.map { "--phase-from: \($0) (left as it is)" })
     }
 
     /// Builds the run's vocabulary, data and model from `inputs` and checks `options` against them.

@@ -31,6 +31,13 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var staleScores: StaleScoreTable.Snapshot? = nil
     /// The `--sift-start-learned` gate: its average learned share and, once open, the first selecting step.
     public var siftStart: SiftStart? = nil
+    /// Tokens per training sequence of the data this checkpoint was trained on (nil in checkpoints written
+    /// before it was recorded, which are not checked). A plain resume must keep it; a new phase
+    /// (`--phase-from`) may change it.
+    public var seqLen: Int? = nil
+    /// The global step at which this checkpoint's phase began (`--phase-from`; nil: 0, the first phase).
+    /// The learning-rate schedule of the phase counts from it; `step` counts over every phase.
+    public var phaseStart: Int? = nil
 
     public init(
         config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,

@@ -53,7 +53,11 @@ public final class Trainer {
     let selection: GlobalSelection
     /// Reusable batches of the training forward and evaluation, so steady-state steps allocate none.
     var batches: BatchCache
+    /// Optimizer steps completed over every phase (what the metrics, progress lines and checkpoints show).
     var step = 0
+    /// The step at which this phase began (`--phase-from`; 0 for a first phase): the learning-rate schedule
+    /// counts from here and the run ends at `phaseStart + --steps`.
+    var phaseStart = 0
     var samplesScored = 0
     var samplesBackpropagated = 0
     var elapsedBefore = 0.0

@@ -8,10 +8,16 @@ import Selection
 
 extension CheckpointState {
     /// Why this checkpoint cannot continue a run of `options` on a model of `config` with the vocabulary
-    /// hashed `vocabHash`, naming each field that differs with both values (e.g. `--steps: checkpoint 300,
-    /// now 400`), or nil when it can. The phrase follows "checkpoint in DIR".
-    public func mismatch(options: TrainingOptions, config: BertConfig, vocabHash: String) -> String? {
-        if let problem = implausibility(steps: options.steps) { return "has an impossible header: \(problem)" }
+    /// hashed `vocabHash` and sequences of `seqLen` tokens, naming each field that differs with both values
+    /// (e.g. `--steps: checkpoint 300, now 400`), or nil when it can. The phrase follows "checkpoint in DIR".
+    /// A new phase (`newPhase`, `--phase-from`) may change the sequence length and the learning-rate
+    /// schedule (`TrainingOptions.phaseScheduleKeys`); everything else must match as for a resume.
+    public func mismatch(options: TrainingOptions, config: BertConfig, vocabHash: String, seqLen: Int, newPhase: Bool = false)
+        -> String?
+    {
+        // A new phase continues the step count past its own --steps, so only the counters are checked.
+        let limit = newPhase ? 1 << 52 : (phaseStart ?? 0) + options.steps
+        if let problem = implausibility(steps: limit) { return "has an impossible header: \(problem)" }
         if self.config != config {
             let now = Mirror(reflecting: config).children
             let fields = zip(Mirror(reflecting: self.config).children, now).compactMap { a, b -> String? in
@@ -23,9 +29,14 @@ extension CheckpointState {
         if self.vocabHash != vocabHash {
             return "was trained with a different vocabulary (hash \(self.vocabHash), this run's \(vocabHash))"
         }
-        if runFingerprint != options.fingerprint {
-            return "was written with other settings, which a resumed run must keep: "
-                + options.fingerprintDifference(from: runFingerprint)
+        let ignored = newPhase ? TrainingOptions.phaseScheduleKeys : []
+        let difference = options.fingerprintDifference(from: runFingerprint, ignoring: ignored)
+        if !difference.isEmpty {
+            return "was written with other settings, which a resumed run must keep: " + difference
+        }
+        if !newPhase, let trained = self.seqLen, trained != seqLen {
+            return "was trained at sequence length \(trained), and this run's data has \(seqLen); a resume keeps "
+                + "the length (start a new phase at another length with --phase-from into a new --checkpoint-dir)"
         }
         return nil
     }
@@ -61,12 +72,16 @@ extension CheckpointState {
 
 /// Resuming from the newest valid checkpoint and writing checkpoints (rank 0 writes, every rank learns the outcome).
 extension Trainer {
-    /// Continues from `loaded` (rank 0's; ignored on the other ranks), broadcast to every rank; with
+    /// Continues from `loaded` (rank 0's; ignored on the other ranks), broadcast to every rank. A new phase
+    /// (`--phase-from`) also starts its own learning-rate schedule at the checkpoint's step, drops the
+    /// budget-fitted schedule and the stale-score table (the samples are new), and writes its starting
+    /// checkpoint into `--checkpoint-dir`. With
     /// nothing loaded on rank 0, every rank starts from step 0. Every rank returns the same answer.
     /// Rank 0 finds `loaded` with `TrainingCheckpoint.resumePoint`, which refuses a folder with nothing
     /// to resume unless `--resume-or-start` was given, so a run never starts over in silence.
     public func resume(from loaded: LoadedCheckpoint?) throws {
-        guard options.resume, let dir = options.checkpointDirectory else { return }
+        let newPhase = options.phaseFrom != nil
+        guard options.resume || newPhase, let dir = options.phaseFrom ?? options.checkpointDirectory else { return }
         var header: [UInt8] = []
         if isRoot, let l = loaded { header = (try? JSONEncoder().encode(l.state)).map { Array($0) } ?? [] }
         header = communicator.broadcast(header)
@@ -75,7 +90,9 @@ extension Trainer {
             return
         }
         let state = try JSONDecoder().decode(CheckpointState.self, from: Data(header))
-        if let problem = state.mismatch(options: options, config: model.config, vocabHash: vocabHash) {
+        if let problem = state.mismatch(
+            options: options, config: model.config, vocabHash: vocabHash, seqLen: train.seqLen, newPhase: newPhase)
+        {
             throw TrainingError(message: "checkpoint in \(dir) \(problem)")
         }
         for (k, target) in [model.parameters, optimizer.m, optimizer.v].enumerated() {
@@ -86,10 +103,13 @@ extension Trainer {
         samplesScored = state.samplesScored
         samplesBackpropagated = state.samplesBackpropagated
         elapsedBefore = state.elapsedSeconds
-        if let f = state.fittedSchedule { fixSchedule(f) }
+        // A new phase starts its own schedule at this step; a resume continues the checkpoint's phase.
+        phaseStart = newPhase ? state.step : state.phaseStart ?? 0
+        if let f = state.fittedSchedule, !newPhase { fixSchedule(f) }
         if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
         if let gate = state.siftStart { siftStart = gate }
-        if let snapshot = state.staleScores, staleTable != nil {
+        // A new phase trains on other samples, whose indices the old stale-score table does not describe.
+        if let snapshot = state.staleScores, staleTable != nil, !newPhase {
             guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
                 throw TrainingError(
                     message: "checkpoint in \(dir) holds a stale-score table that does not fit "
@@ -97,7 +117,20 @@ extension Trainer {
             }
             staleTable = table
         }
-        if isRoot { output("resumed from \(loaded!.path) at step \(step)") }
+        // A new phase's folder holds its start from the first moment, so that a phase stopped before its
+        // first checkpoint continues with --resume like any run (and shows where the phase began).
+        if newPhase, let target = options.checkpointDirectory { try saveCheckpoint(directory: target, elapsed: elapsedBefore) }
+        guard isRoot else { return }
+        if newPhase {
+            if let trained = state.seqLen, trained != train.seqLen {
+                output("resuming at sequence length \(train.seqLen) from a checkpoint trained at \(trained)")
+            }
+            output(
+                "new phase from \(loaded!.path) at step \(step): its own schedule of \(options.steps) steps "
+                    + "(to step \(step + options.steps)), the optimizer state and the step count continued")
+        } else {
+            output("resumed from \(loaded!.path) at step \(step)")
+        }
     }
 
     /// Rank 0 writes a checkpoint; every rank learns whether it succeeded.
@@ -113,6 +146,8 @@ extension Trainer {
             state.scoreHistory = history?.values
             state.staleScores = staleTable?.snapshot
             if options.startsByLearnedShare { state.siftStart = siftStart }
+            state.seqLen = train.seqLen
+            state.phaseStart = phaseStart > 0 ? phaseStart : nil
             do {
                 try TrainingCheckpoint.save(
                     state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,

@@ -22,7 +22,7 @@ extension Trainer {
             reporter.stepFinished(
                 record, samplesScored: samplesScored, samplesBackpropagated: samplesBackpropagated,
                 elapsed: now, runElapsed: now - elapsedBefore, stepsDone: step - run.firstStep,
-                total: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : options.steps,
+                total: options.fitsScheduleToBudget ? (fittedSchedule?.totalSteps ?? 0) : phaseStart + options.steps,
                 times: monitor.times, evaluation: evaluation, ranks: communicator.size,
                 tokensPerSecond: Double(record.tokens) / run.lastStepSeconds)
             stop = StopReason(options: options, step: step, now: now, preempted: preempted, targetReached: run.targetReached)
@@ -43,9 +43,9 @@ extension Trainer {
             stepsTimed: run.stepsTimed, firstStepSeconds: run.firstStepSeconds, preempted: stop == .preempted)
     }
 
-    /// The step the loop runs to: `--steps`, or the fitted schedule's length once known.
+    /// The step the loop runs to: `--steps` past the phase's start, or the fitted schedule's length once known.
     var stepLimit: Int {
-        guard options.fitsScheduleToBudget else { return options.steps }
+        guard options.fitsScheduleToBudget else { return phaseStart + options.steps }
         return min(options.steps, fittedSchedule?.totalSteps ?? Int.max)
     }
 

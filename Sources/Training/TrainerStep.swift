@@ -45,7 +45,7 @@ extension Trainer {
         monitor.run(.optimizer) { () -> (Double, Float) in
             let norm = globalNorm(model.gradients)
             let scale: Float = norm > Double(options.clipNorm) ? Float(Double(options.clipNorm) / norm) : 1
-            let lr = schedule.rate(at: step + 1)
+            let lr = schedule.rate(at: step + 1 - phaseStart)
             if norm.isFinite {
                 optimizer.update(
                     parameters: model.parameters, gradients: model.gradients, learningRate: lr,

@@ -1,4 +1,5 @@
 import Data
+import Foundation
 import Selection
 
 /// Everything a training run is configured with, validated before any MPI work starts; its defaults are
@@ -105,6 +106,11 @@ public struct TrainingOptions: Sendable {
     /// and replace its metrics and selection log. Without this flag such leftovers are an error, because
     /// a run from step 0 would overwrite the log and rotate the earlier run's checkpoints away.
     public var startOver: Bool = false
+    /// Start a new phase (`--phase-from DIR`) from the newest valid checkpoint in this directory, which is
+    /// only read: weights, optimizer moments and the step count continue, while the sequence length (the
+    /// data) and the learning-rate schedule (`--lr`, `--warmup`, `--steps`, counted from the phase's first
+    /// step) may differ. Checkpoints go to `checkpointDirectory`, which must be another folder.
+    public var phaseFrom: String? = nil
     /// Move selected samples between ranks so each backpropagates b/p (±1).
     public var rebalance: Bool = true
     /// How ranks agree on a `top` selection; both exchanges select the same samples. `auto` is resolved
@@ -240,6 +246,17 @@ public struct TrainingOptions: Sendable {
         if !(watchdogSeconds >= 0) { return "--watchdog-seconds must be non-negative" }
         if bucketBytes < 4096 { return "--bucket-mb is too small" }
         if resume && checkpointDirectory == nil { return "--\(resumeOrStart ? "resume-or-start" : "resume") needs --checkpoint-dir" }
+        if let from = phaseFrom {
+            if resume {
+                return
+                    "--phase-from starts a new phase and --\(resumeOrStart ? "resume-or-start" : "resume") continues one; pass one of them"
+            }
+            if fitsScheduleToBudget { return "--phase-from needs --steps: a new phase's schedule is its own number of steps" }
+            if let dir = checkpointDirectory, Self.sameFolder(dir, from) {
+                return "--phase-from and --checkpoint-dir name the same folder \(dir); a new phase writes its "
+                    + "checkpoints into a new folder, so the earlier phase's stay as they were"
+            }
+        }
         if resume && startOver { return "--start-over and --\(resumeOrStart ? "resume-or-start" : "resume") exclude each other" }
         if selectionExchange == .threshold, let problem = thresholdExchangeProblem {
             return "--selection-exchange threshold \(problem); use allgather or auto"
@@ -286,9 +303,22 @@ extension TrainingOptions {
         "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue)
     ]
 
+    /// The `fingerprint` keys of the learning-rate schedule, which a new phase (`--phase-from`) sets afresh.
+    public static let phaseScheduleKeys: Set<String> = ["lr", "warmup", "steps"]
+
+    /// Whether two paths name the same folder (after standardizing; an existing folder by its real path).
+    static func sameFolder(_ a: String, _ b: String) -> Bool {
+        func canonical(_ p: String) -> String {
+            let url = URL(fileURLWithPath: p).standardizedFileURL
+            return url.resolvingSymlinksInPath().path
+        }
+        return canonical(a) == canonical(b)
+    }
+
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per
-    /// field, as `--steps: checkpoint 300, now 400`, joined by "; " (empty when they agree).
-    public func fingerprintDifference(from recorded: String) -> String {
+    /// field, as `--steps: checkpoint 300, now 400`, joined by "; " (empty when they agree); the keys in
+    /// `ignoring` are not compared.
+    public func fingerprintDifference(from recorded: String, ignoring: Set<String> = []) -> String {
         func fields(_ s: String) -> [String: String] {
             var d: [String: String] = [:]
             for token in s.split(separator: " ") {
@@ -301,7 +331,7 @@ extension TrainingOptions {
             return d
         }
         let then = fields(recorded), now = fields(fingerprint)
-        return Set(then.keys).union(now.keys).sorted().compactMap { key -> String? in
+        return Set(then.keys).union(now.keys).subtracting(ignoring).sorted().compactMap { key -> String? in
             let known = Self.fingerprintFlags[key]
             let absent = known?.absent ?? "none"
             let a = then[key] ?? absent, b = now[key] ?? absent

@@ -120,6 +120,18 @@ struct TrainCommand: ParsableCommand {
             they are an error.
             """)
     var startOver = false
+    @Option(
+        help: ArgumentHelp(
+            "Start a new phase from the newest valid checkpoint in this directory (default: none).",
+            discussion: """
+                The weights, the optimizer's moments and the step count continue; the data may have another \
+                sequence length, and --lr, --warmup and --steps set the new phase's own schedule, counted from its \
+                first step (the run ends --steps steps after the checkpoint's). Every other setting must match. \
+                The directory is only read: checkpoints go to --checkpoint-dir, another folder. Continue a \
+                stopped phase with --resume.
+                """,
+            valueName: "dir"))
+    var phaseFrom: String?
     @Option(help: "Initialise from a HuggingFace BERT directory (config.json + model.safetensors).")
     var initFrom: String?
     @Option(help: "JSON Lines file for per-step metrics (schema: docs/METRICS.md).")
@@ -172,6 +184,9 @@ struct TrainCommand: ParsableCommand {
         if data != nil && trainJsonl != nil { throw ValidationError("give either --data or --train-jsonl, not both") }
         if let export, let checkpointDir, let problem = Self.overlap(export: export, checkpointDir: checkpointDir) {
             throw ValidationError(problem)
+        }
+        if phaseFrom != nil && initFrom != nil {
+            throw ValidationError("--phase-from continues a checkpoint's weights, and --init-from loads others; pass one of them")
         }
         if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if evalSamples < 0 { throw ValidationError("--eval-samples must be non-negative") }
@@ -233,6 +248,7 @@ struct TrainCommand: ParsableCommand {
         o.resume = resume || resumeOrStart
         o.resumeOrStart = resumeOrStart
         o.startOver = startOver
+        o.phaseFrom = phaseFrom
         o.rebalance = !noRebalance
         o.overlap = !noOverlap
         o.bfloat16Gradients = gradientExchange == .bf16
