@@ -101,7 +101,8 @@ let package = Package(
             ]),
         .testTarget(name: "CostModelTests", dependencies: ["CostModel", "Model", "Selection"]),
         .testTarget(
-            name: "AnalysisTests", dependencies: ["Analysis", "Bench", "CostModel", "Core", "Model", "Selection", "SiftTestSupport"]),
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Bench", "CostModel", "Core", "Model", "Selection", "SiftTestSupport", "Training"]),
         .testTarget(name: "AdviceTests", dependencies: ["Advice", "Selection", "Training", "SiftTestSupport"]),
         .testTarget(name: "SetupTests", dependencies: ["Setup", "Training", "Data", "Core", "Model", "SiftTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "Model", "CostModel", "Data", "Selection", "Training", "SiftTestSupport"])

@@ -26,7 +26,16 @@ public struct Bench {
     }
 
     /// Runs the plan's sections on every rank at once and returns the report (complete on rank 0).
+    /// - Throws: `SetupError` on every rank when a model size's step would not fit the memory of some rank's
+    ///   machine (`BenchPlan.memoryProblem`), before anything model-sized is allocated.
     public func run() throws -> BenchReport {
+        let problem = plan.memoryProblem(
+            ranks: comm.size, ranksHere: MemoryEstimate.ranksOnThisMachine(comm.size),
+            physicalBytes: ProcessInfo.processInfo.physicalMemory)
+        // Machines may differ: every rank stops if any would run out, so no collective waits for a lost rank.
+        if comm.allreduceMax(problem == nil ? 0 : 1) > 0 {
+            throw SetupError(problem ?? "another rank's machine lacks the memory for these --configs (it names them)")
+        }
         let started = Date()
         let rankThreads = BLAS.threads
         let cores = ProcessInfo.processInfo.activeProcessorCount

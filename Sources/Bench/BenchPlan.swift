@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Training
 
 /// What one `sift bench` run measures, after `--quick` is applied.
 public struct BenchPlan: Sendable {
@@ -70,6 +71,33 @@ public struct BenchPlan: Sendable {
         let L = config.numLayers
         let requested = exitLayers.split(separator: ",").map { $0 == "mid" ? max(2, L / 2) : Int($0) ?? 1 }
         return Array(Set(requested.map { min(max(1, $0), L) })).sorted()
+    }
+
+    /// Why the trainer steps this plan times would not fit this machine's memory, or nil: per model size,
+    /// `MemoryEstimate` of its largest step (SIFT at the largest exit layer over every class, the plan's
+    /// b per rank and ρ, keeping the scoring activations when any row reuses them) for `ranksHere` of
+    /// `ranks` ranks on a machine of `physicalBytes`. Only the step, profile and fidelity sections build
+    /// trainers; BERT-large's step needs several GiB per rank.
+    public func memoryProblem(ranks: Int, ranksHere: Int, physicalBytes: UInt64) -> String? {
+        guard !sections.isDisjoint(with: ["step", "profile", "fidelity"]) else { return nil }
+        for name in names {
+            let config = config(name)
+            var o = TrainingOptions()
+            o.policy = .sift
+            o.batchSize = batch[name]! * ranks
+            o.microBatch = batch[name]!
+            o.selectFraction = selectFraction
+            o.exitLayer = exits(for: config).last ?? 1
+            o.reuseScoringForward = reuse.contains(true)
+            let estimate = MemoryEstimate(options: o, config: config, seqLen: seqLen, ranks: ranks)
+            if estimate.totalBytes * Double(max(ranksHere, 1)) > Double(physicalBytes) {
+                let here = ranksHere > 1 ? " × \(ranksHere) ranks on this machine" : ""
+                return "model size \(name) needs \(estimate.description)\(here), more than this machine's "
+                    + String(format: "%.1f GiB of memory; ", Double(physicalBytes) / Double(1 << 30))
+                    + "leave it out of --configs, or lower --batch-size or the ranks per machine"
+            }
+        }
+        return nil
     }
 
     var settingsReport: BenchSettingsReport {

@@ -120,7 +120,7 @@ public struct TrainingSetup {
         }
         let memory = MemoryEstimate(options: options, config: model.config, seqLen: data.train.seqLen, ranks: ranks)
         if let problem = memory.problem(
-            physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: ranksOnThisMachine(ranks),
+            physicalBytes: ProcessInfo.processInfo.physicalMemory, ranksHere: MemoryEstimate.ranksOnThisMachine(ranks),
             pool: options.poolSize, batchSize: options.batchSize)
         {
             throw SetupError(problem)
@@ -132,12 +132,6 @@ public struct TrainingSetup {
         return TrainingSetup(
             options: options, model: model, train: data.train, validation: data.validation,
             vocabHash: vocabulary.hash, vocabPath: vocabPath, reference: reference, warnings: warnings)
-    }
-
-    /// Ranks of this job on this machine: OpenMPI's local size; else 1, so that a launcher that does not
-    /// say (a multi-node job could share nothing) never makes the memory check refuse a run that fits.
-    static func ranksOnThisMachine(_ ranks: Int) -> Int {
-        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { min(max($0, 1), ranks) } ?? 1
     }
 
     /// `--train-jsonl` (and `--validation-jsonl`): samples masked already, without the counts a dataset has.

@@ -52,6 +52,12 @@ public struct MemoryEstimate: Sendable {
             + "a micro-batch of \(microBatch) \(gib(trainingBytes))"
     }
 
+    /// Ranks of this job on this machine: OpenMPI's local size; else 1, so that a launcher that does not
+    /// say (a multi-node job could share nothing) never makes the memory check refuse a run that fits.
+    public static func ranksOnThisMachine(_ ranks: Int) -> Int {
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { min(max($0, 1), ranks) } ?? 1
+    }
+
     /// Why `ranksHere` ranks of this estimate do not fit `physicalBytes` of memory, or nil.
     public func problem(physicalBytes: UInt64, ranksHere: Int, pool: Int, batchSize: Int) -> String? {
         let needed = totalBytes * Double(max(ranksHere, 1))

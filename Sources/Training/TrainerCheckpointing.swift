@@ -10,8 +10,8 @@ extension CheckpointState {
     /// Why this checkpoint cannot continue a run of `options` on a model of `config` with the vocabulary
     /// hashed `vocabHash` and sequences of `seqLen` tokens, naming each field that differs with both values
     /// (e.g. `--steps: checkpoint 300, now 400`), or nil when it can. The phrase follows "checkpoint in DIR".
-    /// A new phase (`newPhase`, `--phase-from`) may change the sequence length and the learning-rate
-    /// schedule (`TrainingOptions.phaseScheduleKeys`); everything else must match as for a resume.
+    /// A new phase (`newPhase`, `--phase-from`) may change the sequence length, the learning-rate schedule
+    /// and the batch size (`TrainingOptions.newPhaseKeys`); everything else must match as for a resume.
     public func mismatch(options: TrainingOptions, config: BertConfig, vocabHash: String, seqLen: Int, newPhase: Bool = false)
         -> String?
     {
@@ -29,7 +29,7 @@ extension CheckpointState {
         if self.vocabHash != vocabHash {
             return "was trained with a different vocabulary (hash \(self.vocabHash), this run's \(vocabHash))"
         }
-        let ignored = newPhase ? TrainingOptions.phaseScheduleKeys : []
+        let ignored = newPhase ? TrainingOptions.newPhaseKeys : []
         let difference = options.fingerprintDifference(from: runFingerprint, ignoring: ignored)
         if !difference.isEmpty {
             return "was written with other settings, which a resumed run must keep: " + difference

@@ -52,7 +52,7 @@ struct PrepareCommand: ParsableCommand {
     @Option(
         name: .customLong("text-field"),
         help: ArgumentHelp(
-            "JSON Lines field holding each record's text (default: text).",
+            "JSON Lines field holding each record's text.",
             discussion: """
                 A top-level string field. A line that is not a JSON object, or a record without this field as a \
                 string, is skipped: the first 20 are named by file and line, all are counted in the summary and in \

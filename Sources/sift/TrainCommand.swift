@@ -125,8 +125,9 @@ struct TrainCommand: ParsableCommand {
             "Start a new phase from the newest valid checkpoint in this directory (default: none).",
             discussion: """
                 The weights, the optimizer's moments and the step count continue; the data may have another \
-                sequence length, and --lr, --warmup and --steps set the new phase's own schedule, counted from its \
-                first step (the run ends --steps steps after the checkpoint's). Every other setting must match. \
+                sequence length, --batch-size may change, and --lr, --warmup and --steps set the new phase's own \
+                schedule, counted from its first step (the run ends --steps steps after the checkpoint's). Every \
+                other setting must match. \
                 The directory is only read: checkpoints go to --checkpoint-dir, another folder. Continue a \
                 stopped phase with --resume.
                 """,

@@ -3,7 +3,8 @@ import SiftTestSupport
 import XCTest
 
 /// `--help` says what a flag does, its unit and its default: no measured percentages and no pointers into
-/// README sections (the evidence for defaults is in docs/DECISIONS.md), through the real binary.
+/// README sections (the evidence for defaults is in docs/DECISIONS.md), and no default stated twice, through
+/// the real binary.
 final class HelpTextTests: XCTestCase {
     static let commands = [
         "", "tokenize", "vocab", "prepare", "train", "score", "advise", "export", "import", "bench",
@@ -19,6 +20,12 @@ final class HelpTextTests: XCTestCase {
                 XCTAssertFalse(line.contains("%"), "sift \(command) --help quotes a percentage: \(line)")
                 XCTAssertFalse(line.contains("README"), "sift \(command) --help points into README: \(line)")
             }
+            // A default stated in the help string and again by the parser reads "(default: x). (default: x)".
+            let flat = out.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let twice = try NSRegularExpression(pattern: #"\(default: ([^)]*)\)\.? \(default: \1\)"#)
+            let match = twice.firstMatch(in: flat, range: NSRange(flat.startIndex..., in: flat))
+            XCTAssertNil(
+                match, "sift \(command) --help states a default twice: \(match.map { (flat as NSString).substring(with: $0.range) } ?? "")")
         }
     }
 

@@ -108,12 +108,37 @@ final class PhaseTests: XCTestCase {
         assertBitIdentical(a.v.array, b.v.array, "second moments")
     }
 
+    /// NVIDIA's phase 2 runs at half phase 1's global batch: a new phase may set its own `--batch-size`
+    /// (the start still equals phase 1's end), and a resume of that phase must then keep the new size.
+    func testANewPhaseMayChangeTheBatchSizeAndItsResumeKeepsIt() throws {
+        let p = try TrainingFixture.paths()
+        let one = try phaseOne(p)
+        let two = temporaryDirectory("phase2-batch")
+        var args = try phaseTwoArguments(p, from: one, into: two, extra: ["--stop-after", "5"])
+        args[args.firstIndex(of: "--batch-size")! + 1] = "8"
+        let run = try SiftProcess.run(args, ranks: 2, timeout: 180)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let end = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: one).last!.path)
+        let start = try TrainingCheckpoint.load(path: TrainingCheckpoint.list(directory: two).first!.path)
+        XCTAssertEqual(start.state.step, 4)
+        assertBitIdentical(start.parameters.array, end.parameters.array, "weights")
+        XCTAssertTrue(start.state.runFingerprint.contains(" b=8 "), start.state.runFingerprint)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: two).last?.step, 5)
+        // Resuming phase 2 at phase 1's batch size is a resume, which keeps the size.
+        var resume = try phaseTwoArguments(p, from: one, into: two)
+        let k = resume.firstIndex(of: "--phase-from")!
+        resume.replaceSubrange(k...k + 1, with: ["--resume"])
+        let out = try SiftProcess.run(resume, ranks: 2, timeout: 120)
+        XCTAssertEqual(out.status, 2, out.stderr)
+        XCTAssertTrue(out.stderr.contains("--batch-size: checkpoint 8, now 12"), out.stderr)
+    }
+
     func testEveryOtherDifferenceIsRefusedAndNothingIsWritten() throws {
         let p = try TrainingFixture.paths()
         let one = try phaseOne(p)
         let before = snapshot(one)
         for (extra, expected) in [
-            (["--batch-size", "8"], "--batch-size: checkpoint 12, now 8"),
+            (["--weight-decay", "0.1"], "--weight-decay: checkpoint 0.01, now 0.1"),
             (["--policy", "vanilla"], "--policy: checkpoint sift, now vanilla"),
             (["--optimizer", "lamb"], "--optimizer: checkpoint adamw, now lamb"),
             (["--mask", "words"], "--mask: checkpoint tokens, now words")
@@ -135,14 +160,32 @@ final class PhaseTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("was trained at sequence length 32, and this run's data has 64"), out.stderr)
         // The new phase must write elsewhere, and cannot be both a phase start and a resume.
         for (extra, expected) in [
-            (["--checkpoint-dir", one], "name the same folder"), (["--resume"], "--phase-from starts a new phase")
+            (["--checkpoint-dir", one], "name the same folder"), (["--resume"], "--phase-from starts a new phase"),
+            (["--init-from", one], "--init-from loads others"),
+            (["--steps", "", "--time-budget", "60"], "--phase-from needs --steps")
         ] {
             var args = try phaseTwoArguments(p, from: one, into: temporaryDirectory("phase2-flags"))
             if let k = args.firstIndex(of: extra[0]) { args.removeSubrange(k...k + 1) }
-            let bad = try SiftProcess.run(args + extra)
+            let bad = try SiftProcess.run(args + extra.filter { $0 != "--steps" && !$0.isEmpty })
             XCTAssertEqual(bad.status, 64, "\(extra): \(bad.stderr)")
             XCTAssertTrue(bad.stderr.contains(expected), "\(extra): \(bad.stderr)")
         }
+        // A folder that is missing or holds no valid checkpoint (a damaged one is named, not moved).
+        let empty = temporaryDirectory("phase1-empty")
+        let damaged = temporaryDirectory("phase1-damaged")
+        let only = damaged + "/" + TrainingCheckpoint.fileName(step: 4)
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: only))
+        for (from, expected) in [
+            (empty + "/missing", "is not a directory"), (empty, "holds no checkpoint"), (damaged, "holds no valid checkpoint")
+        ] {
+            let two = temporaryDirectory("phase2-nothing")
+            let out = try SiftProcess.run(try phaseTwoArguments(p, from: from, into: two), ranks: 2, timeout: 120)
+            XCTAssertFalse(out.timedOut)
+            XCTAssertEqual(out.status, 2, "\(from): \(out.stderr)")
+            XCTAssertTrue(out.stderr.contains("--phase-from \(from) \(expected)"), "\(from): \(out.stderr)")
+            XCTAssertTrue(TrainingCheckpoint.list(directory: two).isEmpty, "\(from): nothing written")
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: only), Data(repeating: 7, count: 4096), "the damaged file stays")
         XCTAssertEqual(snapshot(one), before, "phase 1's folder must stay as it was")
     }
 }
