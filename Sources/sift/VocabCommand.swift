@@ -33,7 +33,7 @@ struct VocabCommand: ParsableCommand {
                 text: reStructuredText is counted as it stands unless rst is given.
                 """))
     var format: String = "auto"
-    @Option(name: .customLong("text-field"), help: "JSON Lines field holding each record's text (default: text).")
+    @Option(name: .customLong("text-field"), help: "JSON Lines field holding each record's text.")
     var textField = CorpusFilter.defaultTextField
     @Option(help: "Worker threads counting words (default: the cores available to the process).")
     var threads: Int?

@@ -38,10 +38,10 @@ final class BenchProjectCLITests: XCTestCase {
         try expectFailure(["bench", "--configs", "tiny,huge"], mentions: "huge")
         try expectFailure(["bench", "--exit-layers", "1,x"], mentions: "'x'")
         try expectFailure(["bench", "--json", "/nonexistent-dir/b.json"], mentions: "/nonexistent-dir")
-        // BERT-large at 4,096 samples per rank needs far more than any test machine has: refused before
-        // anything model-sized is allocated (at 2 ranks too, where every rank must stop).
-        try expectFailure(["bench", "--configs", "large", "--only", "step", "--batch-size", "4096"], mentions: "model size large needs")
-        let two = try SiftProcess.run(["bench", "--configs", "tiny,large", "--only", "step", "--batch-size", "4096"], ranks: 2, timeout: 60)
+        // BERT-large at 256 samples per rank needs about 70 GiB per rank (tiny at that batch about 4): refused
+        // before anything model-sized is allocated, and at 2 ranks every rank stops.
+        try expectFailure(["bench", "--configs", "large", "--only", "step", "--batch-size", "256"], mentions: "model size large needs")
+        let two = try SiftProcess.run(["bench", "--configs", "large", "--only", "step", "--batch-size", "256"], ranks: 2, timeout: 60)
         XCTAssertFalse(two.timedOut, "a refused bench must not hang")
         XCTAssertEqual(two.status, 2, two.stderr)
         XCTAssertTrue(two.stderr.contains("model size large needs"), two.stderr)
