@@ -103,8 +103,9 @@ def main():
                  "`--policy vanilla`"
                  + (f", global batch {', '.join(str(b) for b in batches)}" if batches else "")
                  + ", warm-up over 10% of the steps and linear decay to 0 at the last step; validation"
-                 + (f" over {', '.join(f'{m:,}' for m in masked)} masked tokens" if masked else "")
-                 + ". Samples seen count from the warm start.")
+                 + (f" over {masked[0]:,}" + (f"–{masked[-1]:,}" if len(masked) > 1 else "") + " masked tokens" if masked else "")
+                 + " (the masks are keyed by the seed: both optimizers of a seed are scored on the same tokens, the "
+                 "warm start's evaluation on its own seed's). Samples seen count from the warm start.")
     lines.append("")
     if warm and warm["evals"]:
         e = warm["evals"][-1]
