@@ -29,13 +29,25 @@ final class LaunchScriptArgumentTests: XCTestCase {
             ("per_sample.sh", ["--steps"], "--steps", 2), ("paper.sh", ["--seeds"], "--seeds", 64),
             ("scaling.sh", ["--ranks"], "--ranks", 2), ("soak.sh", ["--out"], "--out", 2),
             ("cluster_bench.sh", ["--id"], "--id", 2), ("mpirun.sh", ["-np"], "-np", 2),
-            ("equal_budget.sh", ["--budget"], "--budget", 64), ("step_costs.sh", ["--model"], "--model", 2)
+            ("equal_budget.sh", ["--budget"], "--budget", 64), ("step_costs.sh", ["--model"], "--model", 2),
+            ("lamb_compare.sh", ["--configs"], "--configs", 64)
         ]
         for (script, args, flag, status) in cases {
             let out = try launch(script, args)
             XCTAssertEqual(out.status, status, "\(script) \(args): \(out.stderr)")
             XCTAssertEqual(out.stderr, "error: \(flag) needs a value (see launch/\(script) --help)\n", script)
         }
+        // launch/lamb_compare.sh: a configuration that is not OPTIMIZER:LR, and a warm start that is not an export,
+        // are refused before anything is built or run.
+        let config = try launch("lamb_compare.sh", ["--configs", "adamw:2.83e-3 sgd:1e-3"])
+        XCTAssertEqual(config.status, 64)
+        XCTAssertEqual(
+            config.stderr,
+            "error: a configuration is OPTIMIZER:LR with OPTIMIZER adamw or lamb, e.g. lamb:4.42e-4 (got 'sgd:1e-3') "
+                + "(see launch/lamb_compare.sh --help)\n")
+        let warm = try launch("lamb_compare.sh", ["--warm-start", "/nonexistent/model"])
+        XCTAssertEqual(warm.status, 2)
+        XCTAssertEqual(warm.stderr, "error: --warm-start /nonexistent/model is not a HuggingFace export (no model.safetensors in it)\n")
         let unknown = try launch("stages.sh", ["--model", "mini"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
