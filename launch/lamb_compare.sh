@@ -12,10 +12,11 @@
 # linear decay to 0 at the last step:
 #   adamw  AdamW at 2.83e-3: the quickstart's 1e-3 at b 32, × √(256/32) (square-root scaling)
 #   lamb   LAMB at 4.42e-4: the LAMB paper's rule, 5/(2^3·10^3) at b 512 scaled by √(256/512)
+#   lamb   LAMB at 2.83e-3, AdamW's rate: the control for a paper rate too small for 200 steps of mini
 # (docs/TRAINING.md derives both). Validation on the whole held-out split (≈ 30,000 masked tokens) every
 # 10% of the steps. tools/lamb_report.py writes OUT/results.md and OUT/verdict.json after every run.
 #
-#   launch/lamb_compare.sh [--configs "adamw:2.83e-3 lamb:4.42e-4"] [--seeds "1 2 3"] [--steps 200]
+#   launch/lamb_compare.sh [--configs "adamw:2.83e-3 lamb:4.42e-4 lamb:2.83e-3"] [--seeds "1 2 3"] [--steps 200]
 #                          [--eval-every N] [--eval-samples 0] [--batch-size 256] [--micro-batch 32]
 #                          [--warm-start DIR] [--only TEXT] [--out DIR]
 #       defaults as shown; --eval-every defaults to a tenth of --steps (eval steps, 0 = only at the end);
@@ -23,7 +24,8 @@
 #       OPTIMIZER:LR (adamw or lamb); its runs are OUT/bBATCH/OPTIMIZER-lrLR-sSEED. --warm-start DIR uses that
 #       HuggingFace export (e.g. `sift train --export`) instead of making the quickstart's. --only runs only
 #       the runs whose name (bBATCH/OPTIMIZER-lrLR-sSEED) contains TEXT. Sized for ≤ 3 hours on an idle
-#       2-core machine (6 runs of 6.4 s per step; docs/TRAINING.md).
+#       2-core machine per pair of configurations (6 runs of 6.4 s per step; docs/TRAINING.md): the three
+#       defaults take about 3.6 hours, resumable across sessions.
 #
 # Resumable: a finished run is never re-run; an interrupted one continues bit-exactly from its newest
 # checkpoint. Stop it at any time (Ctrl-C, or SIGUSR1 to mpirun: the ranks checkpoint and exit 75) and run
@@ -35,7 +37,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
 usage_status=64
-configs="adamw:2.83e-3 lamb:4.42e-4"; seeds="1 2 3"; steps=200; eval_every=""; eval_samples=0
+configs="adamw:2.83e-3 lamb:4.42e-4 lamb:2.83e-3"; seeds="1 2 3"; steps=200; eval_every=""; eval_samples=0
 batch=256; micro=32; warm=""; only=""; out=docs/experiment/lamb-vs-adamw
 while [ $# -gt 0 ]; do
     case "$1" in
