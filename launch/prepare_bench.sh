@@ -23,7 +23,8 @@
 # Each measurement records the CPU, the exact command and the load average at its start and end; one
 # started with a 1-minute load average above 0.5 is flagged as busy. The table for docs/BENCHMARKS.md is
 # printed at the end and written to table-N.md (tools/prepare_bench_report.py table). Run it on an idle
-# machine: a 1.1 GB run takes about 45 minutes on 2 cores.
+# machine: a 1.1 GB run takes about 35 minutes on 2 cores and needs about 4 GB of disk (the corpus and
+# three datasets of about 0.75 GB each, kept for the comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh

@@ -81,7 +81,8 @@ def bench(args):
 
 
 def sample_lines(files, count):
-    """`count` non-blank lines, the first whole line at or after each of `count` evenly spaced offsets."""
+    """`count` non-blank lines (fewer only at the corpus's very end): the first whole line at or after each of
+    `count` evenly spaced offsets."""
     sizes = [os.path.getsize(f) for f in files]
     total = sum(sizes)
     picked = []
@@ -91,16 +92,20 @@ def sample_lines(files, count):
         while i < len(files) - 1 and offset >= sizes[i]:
             offset -= sizes[i]
             i += 1
-        with open(files[i], "rb") as fh:
-            if offset > 0:
-                fh.seek(offset - 1)
-                if fh.read(1) != b"\n":
-                    fh.readline()  # the rest of the line the offset fell in
-            for raw in fh:
-                line = raw.rstrip(b"\n")
-                if line.strip(b" \t\r\v\f"):
-                    picked.append(line)
-                    break
+        line = None
+        while line is None and i < len(files):  # a line, or the first of the next file when none follows
+            with open(files[i], "rb") as fh:
+                if offset > 0:
+                    fh.seek(offset - 1)
+                    if fh.read(1) != b"\n":
+                        fh.readline()  # the rest of the line the offset fell in
+                for raw in fh:
+                    if raw.strip(b" \t\r\v\f\n"):
+                        line = raw.rstrip(b"\n")
+                        break
+            i, offset = i + 1, 0
+        if line is not None:
+            picked.append(line)
     return picked
 
 

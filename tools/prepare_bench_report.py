@@ -3,7 +3,7 @@
 a rerun skips what is finished, and turned into the Markdown table of docs/BENCHMARKS.md.
 
   prepare_bench_report.py init RESULTS --size-mb N --cpu CPU --corpus-json FILE --binary BIN
-      Starts RESULTS, or keeps it when it was measured on the same corpus (bytes and distinct text)
+      Starts RESULTS, or keeps it when it was measured on the same corpus (bytes, files, distinct text)
       and CPU; one from another corpus or CPU is moved aside to RESULTS.stale (its figures no longer
       apply). Warns when measurements in it were made with a sift binary other than BIN.
   prepare_bench_report.py corpus CORPUS_JSON
@@ -88,7 +88,7 @@ def cmd_init(args):
         binary = hashlib.sha256(fh.read()).hexdigest()[:16]
     if os.path.exists(args.results):
         old = load(args.results)
-        kept = {k: old.get("corpus", {}).get(k) for k in ("bytes", "distinct_bytes")}
+        kept = {k: old.get("corpus", {}).get(k) for k in ("bytes", "distinct_bytes", "files")}
         if kept == {k: corpus.get(k) for k in kept} and old.get("cpu") == args.cpu:
             others = sorted({m["binary_sha256"] for m in old["measurements"].values() if m.get("binary_sha256")} - {binary})
             if others:
