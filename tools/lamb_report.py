@@ -19,7 +19,7 @@ Standard library only.
 import argparse, json, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from metrics_io import crossing, metrics_files, read_rows, update_index  # noqa: E402
+from metrics_io import crossing, metrics_files, rows_by_step, update_index  # noqa: E402
 
 RUN = re.compile(r"(adamw|lamb)-lr([0-9.eE+-]+)-s(\d+)")
 NAMES = {"adamw": "AdamW", "lamb": "LAMB"}
@@ -28,12 +28,7 @@ NAMES = {"adamw": "AdamW", "lamb": "LAMB"}
 def load(path):
     """A run: evaluations [(step, samples seen, val loss, val acc)], last step, finished, batch, peak lr,
     masked validation tokens."""
-    by_step, final = {}, None
-    for r in read_rows(path):
-        if r.get("final"):
-            final = r
-        elif "step" in r:
-            by_step[r["step"]] = r  # the resumed copy of a step replaces the first
+    by_step, final = rows_by_step(path)
     steps = sorted(by_step)
     batches = [by_step[s]["samples_backpropagated"] / s for s in steps if s > 0 and "samples_backpropagated" in by_step[s]]
     batch = round(batches[-1]) if batches else None

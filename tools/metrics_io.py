@@ -66,6 +66,18 @@ def step_rows(path):
     return sorted((r for r in read_rows(path) if "times" in r), key=lambda r: r["step"])
 
 
+def rows_by_step(path):
+    """(by_step, final): a metrics log's rows keyed by step, a resumed run's later copy of a step replacing
+    the first, and its closing row (None while the run is unfinished)."""
+    by_step, final = {}, None
+    for r in read_rows(path):
+        if r.get("final"):
+            final = r
+        elif "step" in r:
+            by_step[r["step"]] = r
+    return by_step, final
+
+
 def settings(directory, given, defaults=None):
     """The report settings of an experiment folder: the values given on the command line, else those saved
     in directory/report.json by the run that wrote it, else defaults; saved back so that a later run of the

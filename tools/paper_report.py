@@ -21,7 +21,7 @@ import argparse, json, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from verdict_report import write as write_verdict  # noqa: E402
-from metrics_io import crossing, metrics_files, read_rows, update_index  # noqa: E402
+from metrics_io import crossing, metrics_files, rows_by_step, update_index  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -35,12 +35,7 @@ CORPORA = {"gcide": "GCIDE dictionary (prose)", "licenses": "Debian copyright fi
 
 def load(path):
     """A run: its evaluations [(step, clock s, val loss, val acc)], last step, whether finished, start step."""
-    by_step, final = {}, None
-    for r in read_rows(path):
-        if r.get("final"):
-            final = r
-        elif "step" in r:
-            by_step[r["step"]] = r  # the resumed copy of a step replaces the first
+    by_step, final = rows_by_step(path)
     steps = sorted(by_step)
     evals = [(s, by_step[s]["elapsed"], by_step[s]["val_loss"], by_step[s]["val_accuracy"])
              for s in steps if "val_loss" in by_step[s]]
