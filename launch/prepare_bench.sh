@@ -20,8 +20,9 @@
 # work-data/prepare-bench): corpus-N/ (kept between runs; rebuilt when missing or of another size),
 # vocab-N.txt, the datasets, logs-N/, and results-N.json, written as each measurement finishes, so a
 # rerun skips what is measured (delete a measurement from the file, or the file, to measure again).
-# Each measurement records the CPU, the exact command and the load average at its start and end; one
-# started with a 1-minute load average above 0.5 is flagged as busy. The table for docs/BENCHMARKS.md is
+# Each measurement records the CPU, the exact command and the load average at its start and end; before
+# each, it waits up to 3 minutes for the 1-minute load average (which still holds the previous
+# measurement's own load) to fall to 0.5, and one started above 0.5 is flagged as busy. The table for docs/BENCHMARKS.md is
 # printed at the end and written to table-N.md (tools/prepare_bench_report.py table). Run it on an idle
 # machine: a 1.1 GB run takes about 35 minutes on 2 cores and needs about 4 GB of disk (the corpus and
 # three datasets of about 0.75 GB each, kept for the comparison).
@@ -116,6 +117,14 @@ measure() {
         echo "prepare-bench: $label: measured already (in $results)" >&2
         return 0
     fi
+    # The 1-minute load average still holds the previous measurement's own load (it decays with a 1-minute
+    # time constant): wait up to 3 minutes for it to fall to 0.5, so that "busy" means other work.
+    local waited=0
+    while [ "$waited" -lt 180 ] && awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l > 0.5) }'; do
+        [ "$waited" -eq 0 ] && echo "prepare-bench: waiting for the load average to settle before $label" >&2
+        sleep 10
+        waited=$((waited + 10))
+    done
     start=$(cut -d' ' -f1-3 /proc/loadavg)
     if awk -v l="${start%% *}" 'BEGIN { exit !(l > 0.5) }'; then
         echo "warning: $label starts with a 1-minute load average of ${start%% *} (above 0.5: the machine is busy); recorded" >&2
