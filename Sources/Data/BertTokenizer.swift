@@ -14,6 +14,11 @@ public final class BertTokenizer: Sendable {
         self.basic = BasicTokenizer(cased: cased)
     }
 
+    /// The same tokenizer with a vocabulary of its own (`Vocabulary.independentCopy`), for one worker thread.
+    public func independentCopy() -> BertTokenizer {
+        BertTokenizer(vocabulary: vocabulary.independentCopy(), cased: basic.cased)
+    }
+
     /// WordPiece pieces of `text` (no [CLS]/[SEP]).
     public func tokenize(_ text: String) -> [String] {
         var pieces: [String] = []

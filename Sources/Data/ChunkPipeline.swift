@@ -27,7 +27,10 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
 
     private let order: [Int]
     private let maxBufferedParts: Int
-    private let produce: (Int, (Part) throws -> Void) throws -> Void
+    /// Reads one chunk, passing its parts in order to the given function.
+    typealias Producer = (Int, (Part) throws -> Void) throws -> Void
+
+    private let makeProducer: (Int) -> Producer
     private let condition = NSCondition()
     private var slots: [Int: Slot] = [:]  // by position in `order`
     private var nextToStart = 0
@@ -41,18 +44,19 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     /// - Parameters:
     ///   - order: the chunk indices to produce, in the order `next` returns them.
     ///   - workers: threads (≥ 1).
-    ///   - produce: reads one chunk, passing its parts in order to the given function.
+    ///   - makeProducer: the producer of worker `w` (0-based), called once on that worker's thread before
+    ///     its first chunk, so that each worker can read with state of its own.
     init(
         order: [Int], workers: Int, maxBufferedParts: Int? = nil,
-        produce: @escaping (Int, (Part) throws -> Void) throws -> Void
+        makeProducer: @escaping (Int) -> Producer
     ) {
         self.order = order
         self.maxBufferedParts = maxBufferedParts ?? 2 * max(1, workers)
-        self.produce = produce
+        self.makeProducer = makeProducer
         let count = max(1, min(workers, order.count))
         running = count
         for w in 0..<count {
-            let thread = Thread { [self] in work() }
+            let thread = Thread { [self] in work(worker: w) }
             thread.name = "sift-prepare-\(w)"
             thread.stackSize = 8 << 20
             threads.append(thread)
@@ -60,7 +64,13 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
         for thread in threads { thread.start() }
     }
 
-    private func work() {
+    /// Workers sharing one producer.
+    convenience init(order: [Int], workers: Int, maxBufferedParts: Int? = nil, produce: @escaping Producer) {
+        self.init(order: order, workers: workers, maxBufferedParts: maxBufferedParts) { _ in produce }
+    }
+
+    private func work(worker: Int) {
+        let produce = makeProducer(worker)
         while true {
             condition.lock()
             let position = nextToStart

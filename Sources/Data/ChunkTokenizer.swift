@@ -17,6 +17,18 @@ public struct ChunkTokenizer: Sendable {
         self.tokenizer = tokenizer
     }
 
+    /// The same chunk tokenizer with a tokenizer of its own, for one worker thread (`BertTokenizer.independentCopy`).
+    public func independentCopy() -> ChunkTokenizer { ChunkTokenizer(plan: plan, tokenizer: tokenizer.independentCopy()) }
+
+    /// A `ChunkPipeline` producer per worker, each tokenizing with a tokenizer of its own: threads sharing one
+    /// tokenizer contend on its reference counts, which every word's lookup touches (docs/BENCHMARKS.md).
+    func workerProducers() -> (Int) -> ChunkPipeline<ChunkPart>.Producer {
+        { _ in
+            let own = independentCopy()
+            return { try own.tokenize($0, $1) }
+        }
+    }
+
     /// Reads chunk `index` of `plan` through the format filter from state `carry` (default: the plan's
     /// assumption), handing `body` the filtered events; returns what was read and the carry it ended with.
     /// The one reader of a chunk, for `sift prepare` (tokenizing) and `sift vocab` (counting words).

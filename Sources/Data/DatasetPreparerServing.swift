@@ -17,7 +17,7 @@ extension DatasetPreparer {
             ranks.startSend(PrepareMessage.encode(message), to: 0, tag: PrepareMessage.dataTag).wait(meanwhile: watchStop)
         }
         while true {
-            let pipeline = ChunkPipeline<ChunkPart>(order: mine, workers: threads) { try tokenize.tokenize($0, $1) }
+            let pipeline = ChunkPipeline<ChunkPart>(order: mine, workers: threads, makeProducer: tokenize.workerProducers())
             loop: while !stopped {
                 do {
                     switch try pipeline.next(timeout: 0.005) {

@@ -106,7 +106,7 @@ extension DatasetPreparer {
             plan: plan, seed: options.seed, fraction: options.validationFraction,
             fallback: fallback, writers: writers, repeated: fallback != nil, warn: warn)
         let local = plan.chunks.indices.filter { $0 % size == 0 }
-        let pipeline = ChunkPipeline<ChunkPart>(order: local, workers: options.threads) { try tokenize.tokenize($0, $1) }
+        let pipeline = ChunkPipeline<ChunkPart>(order: local, workers: options.threads, makeProducer: tokenize.workerProducers())
         defer { pipeline.cancel() }
         func nextPart(_ chunk: Int) throws -> ChunkPart {
             if let ranks, chunk % size != 0 {

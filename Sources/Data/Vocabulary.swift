@@ -81,6 +81,27 @@ public struct Vocabulary: Sendable {
         self.hash = h.hex
     }
 
+    /// The same vocabulary in storage of its own (nothing shared with `self`), for a worker thread: threads
+    /// that look words up in one shared table spend their time bouncing its reference counts between cores.
+    public func independentCopy() -> Vocabulary { Vocabulary(copying: self) }
+
+    private init(copying other: Vocabulary) {
+        let tokens = other.tokens.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, token) in tokens.enumerated() { ids[token] = Int32(i) }
+        self.tokens = tokens
+        self.idByToken = ids
+        self.hash = String(decoding: Array(other.hash.utf8), as: UTF8.self)
+        self.padId = other.padId
+        self.unkId = other.unkId
+        self.clsId = other.clsId
+        self.sepId = other.sepId
+        self.maskId = other.maskId
+        self.maxPieceScalars = other.maxPieceScalars
+        self.continuationPieces = ContinuationPieces(tokens: tokens)
+    }
+
     /// The id of `token`, or nil if it is not in the vocabulary.
     @inline(__always)
     public func id(of token: String) -> Int32? { idByToken[token] }

@@ -140,7 +140,9 @@ public struct VocabularyBuilder {
         var heap = MaxHeap()
         for (k, c) in pairCounts { heap.push(priority: c, key: k) }
 
-        var changed: [UInt64] = []
+        // Net change of each pair's count in one merge: only the pairs whose count changed get a new heap entry
+        // (an unchanged pair's entry is still current), which keeps the stale entries few.
+        var changed: [UInt64: Int] = [:]
         while specials.count + symbols.count < size, let top = heap.pop() {
             guard let current = pairCounts[top.key], current == top.priority else { continue }  // stale entry
             if current < 2 { break }
@@ -169,7 +171,7 @@ public struct VocabularyBuilder {
                 for i in 0..<(seq.count - 1) {
                     let k = key(seq[i], seq[i + 1])
                     pairCounts[k]! -= n
-                    changed.append(k)
+                    changed[k, default: 0] -= n
                 }
                 var out: [Int32] = []
                 out.reserveCapacity(seq.count)
@@ -187,14 +189,14 @@ public struct VocabularyBuilder {
                     for j in 0..<(out.count - 1) {
                         let k = key(out[j], out[j + 1])
                         pairCounts[k, default: 0] += n
-                        changed.append(k)
+                        changed[k, default: 0] += n
                         if out[j] == m || out[j + 1] == m { pairWords[k, default: []].append(w) }
                     }
                 }
                 words[Int(w)] = out
             }
             pairWords[top.key] = nil
-            for k in changed {
+            for (k, delta) in changed where delta != 0 {
                 if let c = pairCounts[k] {
                     if c <= 0 { pairCounts[k] = nil } else { heap.push(priority: c, key: k) }
                 }

@@ -18,6 +18,29 @@ final class TokenizerReferenceTests: XCTestCase {
         }
     }
 
+    /// A worker's own copy (`BertTokenizer.independentCopy`) is the same tokenizer: every token keeps its id,
+    /// the vocabulary's identity and limits are the same, and HuggingFace's reference texts encode the same.
+    func testAnIndependentCopyIsTheSameTokenizer() throws {
+        let vocab = try Vocabulary(path: referenceVocabularyPath())
+        for cased in [false, true] {
+            let tokenizer = BertTokenizer(vocabulary: vocab, cased: cased)
+            let copy = tokenizer.independentCopy()
+            XCTAssertEqual(copy.basic.cased, cased)
+            let v = copy.vocabulary
+            XCTAssertEqual(v.tokens, vocab.tokens)
+            for (i, token) in vocab.tokens.enumerated() { XCTAssertEqual(v.id(of: token), Int32(i), token) }
+            XCTAssertNil(v.id(of: "no-such-token-here"))
+            XCTAssertEqual(v.hash, vocab.hash)
+            XCTAssertEqual(
+                [v.padId, v.unkId, v.clsId, v.sepId, v.maskId], [vocab.padId, vocab.unkId, vocab.clsId, vocab.sepId, vocab.maskId])
+            XCTAssertEqual(v.maxPieceScalars, vocab.maxPieceScalars)
+            XCTAssertEqual(v.continuationPieces, vocab.continuationPieces)
+            for (text, _) in cased ? HFReference.cased : HFReference.uncased {
+                XCTAssertEqual(copy.encode(text), tokenizer.encode(text), text.debugDescription)
+            }
+        }
+    }
+
     /// Property: the WordPiece pieces of each basic word, with `##` stripped, join back to the
     /// word (whenever the word is not [UNK]).
     func testPiecesJoinBackToBasicWords() throws {
