@@ -22,15 +22,16 @@ extension Communicator: RankMessaging {
         return flag != 0
     }
 
-    /// Polls with `MPI_Iprobe` and sleeps between polls (a blocking receive would spin a core the
-    /// rank's worker threads need), then receives the message whole.
+    /// Polls with `MPI_Iprobe`, sleeping between polls (`PollBackoff`: a blocking receive would spin a core
+    /// the rank's worker threads need), then receives the message whole.
     public func receive(from: Int, tag: Int32) -> [UInt8] {
         var flag: Int32 = 0
         var status = MPI_Status()
+        var backoff = PollBackoff()
         while true {
             check(MPI_Iprobe(Int32(from), tag, comm, &flag, &status), "MPI_Iprobe")
             if flag != 0 { break }
-            usleep(200)
+            backoff.sleep()
         }
         var count: Int32 = 0
         MPI_Get_count(&status, sift_mpi_byte(), &count)

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A send in flight.
 public protocol PendingSend: AnyObject {
     /// Whether the send has completed (the receiver may not have it yet, but the buffer is free).
@@ -9,11 +5,13 @@ public protocol PendingSend: AnyObject {
 }
 
 extension PendingSend {
-    /// Waits, polling every `interval` seconds, until the send completes; `meanwhile` runs between polls.
-    public func wait(interval: Double = 0.0005, meanwhile: () -> Void = {}) {
+    /// Waits, polling with `PollBackoff`'s sleeps between polls, until the send completes; `meanwhile` runs
+    /// between polls.
+    public func wait(meanwhile: () -> Void = {}) {
+        var backoff = PollBackoff()
         while !isComplete() {
             meanwhile()
-            usleep(UInt32(interval * 1e6))
+            backoff.sleep()
         }
     }
 }

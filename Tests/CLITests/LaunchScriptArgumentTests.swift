@@ -31,7 +31,7 @@ final class LaunchScriptArgumentTests: XCTestCase {
             ("cluster_bench.sh", ["--id"], "--id", 2), ("mpirun.sh", ["-np"], "-np", 2),
             ("equal_budget.sh", ["--budget"], "--budget", 64), ("step_costs.sh", ["--model"], "--model", 2),
             ("lamb_compare.sh", ["--configs"], "--configs", 64),
-            ("prepare_bench.sh", ["--size-mb"], "--size-mb", 2)
+            ("prepare_bench.sh", ["--size-mb"], "--size-mb", 2), ("prepare_scaling.sh", ["--rounds"], "--rounds", 2)
         ]
         for (script, args, flag, status) in cases {
             let out = try launch(script, args)
