@@ -40,7 +40,7 @@ struct VocabCommand: ParsableCommand {
     @Option(
         name: .customLong("max-words"),
         help: ArgumentHelp(
-            "Most distinct words held while counting, in words (default: 2000000, about 200 MB).",
+            "Most distinct words held while counting, in words; the default table takes about 200 MB.",
             discussion: """
                 Bounds memory on large corpora. When the table outgrows it, its rarest words are dropped until at \
                 most half of it is left (those seen fewer than t times so far, t ≥ 2 the smallest count that leaves \
