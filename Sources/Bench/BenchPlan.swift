@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Selection
 import Training
 
 /// What one `sift bench` run measures, after `--quick` is applied.
@@ -82,13 +83,10 @@ public struct BenchPlan: Sendable {
         guard !sections.isDisjoint(with: ["step", "profile", "fidelity"]) else { return nil }
         for name in names {
             let config = config(name)
-            var o = TrainingOptions()
-            o.policy = .sift
-            o.batchSize = batch[name]! * ranks
-            o.microBatch = batch[name]!
-            o.selectFraction = selectFraction
-            o.exitLayer = exits(for: config).last ?? 1
-            o.reuseScoringForward = reuse.contains(true)
+            // The largest step the plan times for this size: SIFT, scoring at its deepest exit.
+            let o = stepOptions(
+                policy: .sift, exitLayer: exits(for: config).last ?? 1, perRankBatch: batch[name]!, ranks: ranks,
+                reuse: reuse.contains(true))
             let estimate = MemoryEstimate(options: o, config: config, seqLen: seqLen, ranks: ranks)
             if estimate.totalBytes * Double(max(ranksHere, 1)) > Double(physicalBytes) {
                 let here = ranksHere > 1 ? " × \(ranksHere) ranks on this machine" : ""
@@ -98,6 +96,27 @@ public struct BenchPlan: Sendable {
             }
         }
         return nil
+    }
+
+    /// The options of one timed trainer step (`Bench.trainerStep`), from which `memoryProblem` also estimates
+    /// the step's memory, so that the two cannot drift apart: `perRankBatch` samples backpropagated per rank
+    /// (global b = perRankBatch × ranks, no accumulation), the plan's ρ, SIFT from the first step.
+    func stepOptions(
+        policy: SelectionPolicy, exitLayer: Int, perRankBatch: Int, ranks: Int, reuse: Bool,
+        scorePositions: Int = 0, scoreVocabulary: Int = 0, denseLastLayer: Bool = false
+    ) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.denseLastLayer = denseLastLayer
+        o.policy = policy
+        o.batchSize = perRankBatch * ranks
+        o.microBatch = perRankBatch
+        o.selectFraction = selectFraction
+        o.exitLayer = exitLayer
+        o.scorePositions = scorePositions
+        o.reuseScoringForward = reuse
+        o.scoreVocabulary = scoreVocabulary
+        o.siftDelay = 0
+        return o
     }
 
     var settingsReport: BenchSettingsReport {

@@ -26,17 +26,9 @@ extension Bench {
         scoreVocabulary: Int = 0, perRankBatch: Int, profile: Bool = false,
         denseLastLayer: Bool = false
     ) throws -> TrainerStepTiming {
-        var o = TrainingOptions()
-        o.denseLastLayer = denseLastLayer
-        o.policy = policy
-        o.batchSize = perRankBatch * comm.size
-        o.selectFraction = plan.selectFraction
-        o.exitLayer = exitLayer
-        o.scorePositions = scorePositions
-        o.reuseScoringForward = reuse
-        o.scoreVocabulary = scoreVocabulary
-        o.siftDelay = 0
-        o.microBatch = perRankBatch
+        var o = plan.stepOptions(
+            policy: policy, exitLayer: exitLayer, perRankBatch: perRankBatch, ranks: comm.size, reuse: reuse,
+            scorePositions: scorePositions, scoreVocabulary: scoreVocabulary, denseLastLayer: denseLastLayer)
         o.learningRate = 1e-6
         o.warmupSteps = 0
         o.evalEvery = 0
