@@ -38,6 +38,12 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     /// The global step at which this checkpoint's phase began (`--phase-from`; nil: 0, the first phase).
     /// The learning-rate schedule of the phase counts from it; `step` counts over every phase.
     public var phaseStart: Int? = nil
+    /// Where this checkpoint's phase began in the candidate stream (nil: 0). A new phase may change the batch
+    /// size, so its positions are counted from here, not from step 0 at its own batch size.
+    public var phaseStreamStart: Int? = nil
+    /// Where the next step's candidates start in the stream (nil in checkpoints written before it was
+    /// recorded): where a new phase from this checkpoint continues.
+    public var streamPosition: Int? = nil
 
     public init(
         config: BertConfig, step: Int, seed: UInt64, samplesScored: Int, samplesBackpropagated: Int,

@@ -54,9 +54,10 @@ public struct SiftStart: Codable, Sendable, Equatable {
     }
 
     /// Position in the candidate stream where step `step`'s pool starts: b per plain step, the pool size per
-    /// selecting step. A function of the step and the saved start alone, so a resumed run draws the same pools.
-    public func streamStart(atStep step: Int, options: TrainingOptions) -> Int {
-        let plain = min(step, startStep ?? step)
-        return plain * options.batchSize + (step - plain) * options.poolSize
+    /// selecting step, counted from `phaseStreamStart` at step `phaseStart` (a new phase may change b; the first
+    /// phase starts at 0, 0). A function of the step and the saved start alone, so a resumed run draws the same pools.
+    public func streamStart(atStep step: Int, options: TrainingOptions, phaseStart: Int = 0, phaseStreamStart: Int = 0) -> Int {
+        let plainEnd = max(phaseStart, min(step, startStep ?? step))
+        return phaseStreamStart + (plainEnd - phaseStart) * options.batchSize + (step - plainEnd) * options.poolSize
     }
 }

@@ -24,12 +24,17 @@ struct StepPlan {
 }
 
 extension Trainer {
+    /// Where step `step`'s candidates start in the stream, in this phase.
+    func streamPosition(atStep step: Int) -> Int {
+        siftStart.streamStart(atStep: step, options: options, phaseStart: phaseStart, phaseStreamStart: phaseStreamStart)
+    }
+
     /// 0. The step's plan: b candidates before the sift start, the pool after; the stale-score table says
     /// which of them need a fresh score.
     func planStep() -> StepPlan {
         let selects = siftStart.selects(atStep: step)
         let size = siftStart.poolSize(atStep: step, options: options)
-        let (pool, epochs) = stream.candidates(from: siftStart.streamStart(atStep: step, options: options), count: size)
+        let (pool, epochs) = stream.candidates(from: streamPosition(atStep: step), count: size)
         let fresh: [Bool] = selects && scorer != nil ? pool.map { staleTable?.needsScore($0, step: step) ?? true } : []
         let share = GlobalSelection.share(poolSize: size, rank: communicator.rank, size: communicator.size)
         return StepPlan(

@@ -58,6 +58,8 @@ public final class Trainer {
     /// The step at which this phase began (`--phase-from`; 0 for a first phase): the learning-rate schedule
     /// counts from here and the run ends at `phaseStart + --steps`.
     var phaseStart = 0
+    /// Where this phase began in the candidate stream (`SiftStart.streamStart`).
+    var phaseStreamStart = 0
     var samplesScored = 0
     var samplesBackpropagated = 0
     var elapsedBefore = 0.0

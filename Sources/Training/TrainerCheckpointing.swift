@@ -34,6 +34,10 @@ extension CheckpointState {
         if !difference.isEmpty {
             return "was written with other settings, which a resumed run must keep: " + difference
         }
+        if newPhase, let last = options.stopAfter, last <= step {
+            return "is at step \(step), where the new phase starts, and --stop-after \(last) is not after it "
+                + "(--stop-after counts steps over every phase)"
+        }
         if !newPhase, let trained = self.seqLen, trained != seqLen {
             return "was trained at sequence length \(trained), and this run's data has \(seqLen); a resume keeps "
                 + "the length (start a new phase at another length with --phase-from into a new --checkpoint-dir)"
@@ -66,6 +70,11 @@ extension CheckpointState {
             return "sift start after \(gate.observed) steps at \(gate.startStep.map(String.init) ?? "none")"
         }
         if let h = scoreHistory, h.contains(where: { !$0.isFinite }) { return "a score history that is not finite" }
+        if let p = phaseStart, p < 0 || p > step { return "phase start \(p) outside 0…\(step)" }
+        for (name, value) in [("phaseStreamStart", phaseStreamStart), ("streamPosition", streamPosition)]
+        where (value ?? 0) < 0 || (value ?? 0) > counterLimit {
+            return "\(name) \(value ?? 0) outside 0…\(counterLimit)"
+        }
         return nil
     }
 }
@@ -108,6 +117,16 @@ extension Trainer {
         if let f = state.fittedSchedule, !newPhase { fixSchedule(f) }
         if history != nil { history = ScoreHistory(capacity: options.historyLength, values: state.scoreHistory ?? []) }
         if let gate = state.siftStart { siftStart = gate }
+        if newPhase {
+            // The new phase's candidates continue where the checkpoint's next step would have drawn them.
+            phaseStreamStart =
+                state.streamPosition
+                ?? siftStart.streamStart(
+                    atStep: state.step, options: options, phaseStart: state.phaseStart ?? 0,
+                    phaseStreamStart: state.phaseStreamStart ?? 0)
+        } else {
+            phaseStreamStart = state.phaseStreamStart ?? 0
+        }
         // A new phase trains on other samples, whose indices the old stale-score table does not describe.
         if let snapshot = state.staleScores, staleTable != nil, !newPhase {
             guard let table = StaleScoreTable(snapshot: snapshot, samples: train.count) else {
@@ -148,6 +167,8 @@ extension Trainer {
             if options.startsByLearnedShare { state.siftStart = siftStart }
             state.seqLen = train.seqLen
             state.phaseStart = phaseStart > 0 ? phaseStart : nil
+            state.phaseStreamStart = phaseStreamStart > 0 ? phaseStreamStart : nil
+            state.streamPosition = streamPosition(atStep: step)
             do {
                 try TrainingCheckpoint.save(
                     state: state, parameters: model.parameters, m: optimizer.m, v: optimizer.v,

@@ -40,9 +40,10 @@ extension TrainingOptions {
         "optimizer": ("--optimizer", OptimizerKind.adamw.rawValue)
     ]
 
-    /// The `fingerprint` keys a new phase (`--phase-from`) sets afresh: its learning-rate schedule and its
-    /// global batch size (NVIDIA's phase 2 runs at half phase 1's batch).
-    public static let newPhaseKeys: Set<String> = ["lr", "warmup", "steps", "b"]
+    /// The `fingerprint` keys a new phase (`--phase-from`) sets afresh: its learning-rate schedule (the earlier
+    /// phase's may have been fitted to a `--time-budget`, which a new phase cannot use) and its global batch size
+    /// (NVIDIA's phase 2 runs at half phase 1's batch).
+    public static let newPhaseKeys: Set<String> = ["lr", "warmup", "steps", "budget", "refit", "b"]
 
     /// The settings that differ between a checkpoint's `fingerprint` (`recorded`) and this run's, one per
     /// field, as `--steps: checkpoint 300, now 400`, joined by "; " (empty when they agree); the keys in

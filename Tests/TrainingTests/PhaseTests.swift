@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import SiftTestSupport
 import Training
 import XCTest
@@ -124,6 +125,14 @@ final class PhaseTests: XCTestCase {
         assertBitIdentical(start.parameters.array, end.parameters.array, "weights")
         XCTAssertTrue(start.state.runFingerprint.contains(" b=8 "), start.state.runFingerprint)
         XCTAssertEqual(TrainingCheckpoint.list(directory: two).last?.step, 5)
+        // Its candidates continue where phase 1's next step would have drawn them, then at its own pool size
+        // (ρ 0.5, selecting from the first step: pools of 24 at b 12, 16 at b 8), not as if every step since
+        // step 0 had drawn phase 2's pool (5 × 16 = 80 would draw phase 1's candidates again).
+        let five = try TrainingCheckpoint.load(path: two + "/" + TrainingCheckpoint.fileName(step: 5))
+        XCTAssertEqual(end.state.streamPosition, 4 * 24)
+        XCTAssertEqual(start.state.streamPosition, 4 * 24)
+        XCTAssertEqual(five.state.phaseStreamStart, 4 * 24)
+        XCTAssertEqual(five.state.streamPosition, 4 * 24 + 16)
         // Resuming phase 2 at phase 1's batch size is a resume, which keeps the size.
         var resume = try phaseTwoArguments(p, from: one, into: two)
         let k = resume.firstIndex(of: "--phase-from")!
@@ -131,6 +140,41 @@ final class PhaseTests: XCTestCase {
         let out = try SiftProcess.run(resume, ranks: 2, timeout: 120)
         XCTAssertEqual(out.status, 2, out.stderr)
         XCTAssertTrue(out.stderr.contains("--batch-size: checkpoint 8, now 12"), out.stderr)
+    }
+
+    /// A run whose schedule was fitted to `--time-budget` records no `--steps`; a new phase, which needs its own
+    /// `--steps`, may follow it (the budget belongs to the earlier phase's schedule), while a resume may not.
+    func testAPhaseMayFollowARunFittedToATimeBudget() throws {
+        var first = TrainingOptions()
+        first.timeBudget = 3600
+        first.fitsScheduleToBudget = true
+        let config = try XCTUnwrap(BertConfig.named("tiny", vocabSize: 64))
+        let state = CheckpointState(
+            config: config, step: 40, seed: first.seed, samplesScored: 0, samplesBackpropagated: 1280,
+            elapsedSeconds: 3600, runFingerprint: first.fingerprint, vocabHash: "v")
+        var phase = first
+        phase.timeBudget = nil
+        phase.fitsScheduleToBudget = false
+        phase.steps = 500
+        XCTAssertNil(state.mismatch(options: phase, config: config, vocabHash: "v", seqLen: 32, newPhase: true))
+        let resume = try XCTUnwrap(state.mismatch(options: phase, config: config, vocabHash: "v", seqLen: 32))
+        XCTAssertTrue(resume.contains("--time-budget: checkpoint 3600"), resume)
+    }
+
+    /// `--stop-after` counts steps over every phase: one at or before the phase's first step is refused before
+    /// the phase writes anything.
+    func testAStopBeforeThePhaseStartsIsRefused() throws {
+        let p = try TrainingFixture.paths()
+        let one = try phaseOne(p)
+        let two = temporaryDirectory("phase2-stop")
+        let run = try SiftProcess.run(try phaseTwoArguments(p, from: one, into: two, extra: ["--stop-after", "4"]), ranks: 2, timeout: 180)
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertTrue(
+            run.stderr.contains(
+                "is at step 4, where the new phase starts, and --stop-after 4 is not after it (--stop-after counts steps "
+                    + "over every phase)"),
+            run.stderr)
+        XCTAssertEqual(TrainingCheckpoint.list(directory: two).count, 0)
     }
 
     func testEveryOtherDifferenceIsRefusedAndNothingIsWritten() throws {
