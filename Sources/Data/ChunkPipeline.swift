@@ -1,12 +1,14 @@
 import Foundation
 
-/// Reads a list of chunks on worker threads (tokenizing them, or counting their words) and hands their
-/// parts back in list order.
+/// Reads chunks on worker threads (tokenizing them, or counting their words) and hands their parts back
+/// in the order the chunks were taken.
 ///
-/// Workers take chunks in list order; the consumer (`next`) receives every part of the first chunk,
-/// then of the second, and so on, whatever order the workers finish in (a reorder window). Memory is
-/// bounded: a worker whose chunk is not the one being consumed waits once `maxBufferedParts` parts
-/// are waiting, while the worker on the consumed chunk never waits, so the window cannot deadlock.
+/// Workers take chunks one at a time from a source: a fixed list, or a function that hands out the next
+/// chunk (on rank 0 of `sift prepare`, shared with the other ranks; on those ranks, what rank 0 gave them).
+/// The consumer (`next`) receives every part of the first chunk taken, then of the second, and so on,
+/// whatever order the workers finish in (a reorder window). Memory is
+/// bounded: a worker whose chunk is not the one being consumed waits once parts of `maxBufferedWeight`
+/// in all (`ChunkOutput.weight`) are waiting, while the worker on the consumed chunk never waits, so the window cannot deadlock.
 /// An error in a chunk reaches the consumer in its place in the order; workers start no chunk after it.
 final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     /// What `next` found.
@@ -25,14 +27,16 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
         var error: Error?
     }
 
-    private let order: [Int]
-    private let maxBufferedParts: Int
+    private let take: () -> Int?
+    private let maxBufferedWeight: Int
     /// Reads one chunk, passing its parts in order to the given function.
     typealias Producer = (Int, (Part) throws -> Void) throws -> Void
 
     private let makeProducer: (Int) -> Producer
     private let condition = NSCondition()
-    private var slots: [Int: Slot] = [:]  // by position in `order`
+    private var slots: [Int: Slot] = [:]  // by position: the chunk taken first is at 0
+    private let takeLock = NSLock()  // held while a worker takes a chunk, so positions follow the source's order
+    private var exhausted = false  // the source has no more chunks
     private var nextToStart = 0
     private var head = 0  // position being consumed
     private var buffered = 0
@@ -42,18 +46,19 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     private var threads: [Thread] = []
 
     /// - Parameters:
-    ///   - order: the chunk indices to produce, in the order `next` returns them.
+    ///   - take: the next chunk index to produce, nil when there are no more. Workers call it one at a
+    ///     time; it may wait (and must return nil, ending the workers, before `cancel` can finish).
     ///   - workers: threads (≥ 1).
     ///   - makeProducer: the producer of worker `w` (0-based), called once on that worker's thread before
     ///     its first chunk, so that each worker can read with state of its own.
     init(
-        order: [Int], workers: Int, maxBufferedParts: Int? = nil,
+        take: @escaping () -> Int?, workers: Int, maxBufferedWeight: Int? = nil,
         makeProducer: @escaping (Int) -> Producer
     ) {
-        self.order = order
-        self.maxBufferedParts = maxBufferedParts ?? 2 * max(1, workers)
+        self.take = take
+        self.maxBufferedWeight = maxBufferedWeight ?? 2 * max(1, workers) * Part.fullWeight
         self.makeProducer = makeProducer
-        let count = max(1, min(workers, order.count))
+        let count = max(1, workers)
         running = count
         for w in 0..<count {
             let thread = Thread { [self] in work(worker: w) }
@@ -64,34 +69,57 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
         for thread in threads { thread.start() }
     }
 
+    /// The chunks of `order`, in that order.
+    convenience init(
+        order: [Int], workers: Int, maxBufferedWeight: Int? = nil, makeProducer: @escaping (Int) -> Producer
+    ) {
+        let list = ChunkList(order)
+        self.init(
+            take: list.take, workers: max(1, min(workers, order.count)), maxBufferedWeight: maxBufferedWeight,
+            makeProducer: makeProducer)
+    }
+
     /// Workers sharing one producer.
-    convenience init(order: [Int], workers: Int, maxBufferedParts: Int? = nil, produce: @escaping Producer) {
-        self.init(order: order, workers: workers, maxBufferedParts: maxBufferedParts) { _ in produce }
+    convenience init(order: [Int], workers: Int, maxBufferedWeight: Int? = nil, produce: @escaping Producer) {
+        self.init(order: order, workers: workers, maxBufferedWeight: maxBufferedWeight) { _ in produce }
     }
 
     private func work(worker: Int) {
         let produce = makeProducer(worker)
+        func leave() {
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
         while true {
+            takeLock.lock()
             condition.lock()
-            let position = nextToStart
-            guard !cancelled, position < order.count, position <= stopAfter else {
-                running -= 1
-                condition.broadcast()
-                condition.unlock()
-                return
+            guard !cancelled, !exhausted, nextToStart <= stopAfter else {
+                takeLock.unlock()
+                return leave()
             }
+            condition.unlock()
+            let chunk = take()
+            condition.lock()
+            guard let chunk else {
+                exhausted = true
+                takeLock.unlock()
+                return leave()
+            }
+            let position = nextToStart
             nextToStart += 1
             let slot = Slot()
             slots[position] = slot
             condition.unlock()
+            takeLock.unlock()
             do {
-                try produce(order[position]) { part in
+                try produce(chunk) { part in
                     condition.lock()
                     defer { condition.unlock() }
-                    while !cancelled && position != head && buffered >= maxBufferedParts { condition.wait() }
+                    while !cancelled && position != head && buffered >= maxBufferedWeight { condition.wait() }
                     if cancelled { throw Cancelled() }
                     slot.parts.append(part)
-                    buffered += 1
+                    buffered += part.weight
                     condition.broadcast()
                 }
                 condition.lock()
@@ -114,11 +142,11 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
         defer { condition.unlock() }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         while true {
-            if head >= order.count { return .end }
+            if exhausted && head >= nextToStart { return .end }
             if let slot = slots[head] {
                 if !slot.parts.isEmpty {
                     let part = slot.parts.removeFirst()
-                    buffered -= 1
+                    buffered -= part.weight
                     if part.last {
                         slots[head] = nil
                         head += 1
@@ -146,4 +174,19 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     }
 
     deinit { cancel() }
+}
+
+/// A fixed list of chunks handed out in order.
+private final class ChunkList: @unchecked Sendable {
+    private let order: [Int]
+    private var next = 0
+    private let lock = NSLock()
+    init(_ order: [Int]) { self.order = order }
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < order.count else { return nil }
+        next += 1
+        return order[next - 1]
+    }
 }

@@ -2,6 +2,8 @@
 struct ChunkWords: ChunkOutput {
     var chunk: Int
     var last: Bool { true }
+    var weight: Int { 1 }
+    static var fullWeight: Int { 1 }
     var words: [String: Int] = [:]
     var startCarry = CorpusFilter.Carry()
     var endCarry = CorpusFilter.Carry()

@@ -86,7 +86,7 @@ public enum CorpusWordCounter {
         let tally = CorpusTally(plan: plan, warn: warn)
         let pipeline = ChunkPipeline<ChunkWords>(
             order: Array(plan.chunks.indices), workers: options.threads,
-            maxBufferedParts: options.threads
+            maxBufferedWeight: options.threads
         ) { index, emit in
             try emit(try countChunk(index, carry: nil))
         }

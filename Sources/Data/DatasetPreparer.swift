@@ -9,8 +9,8 @@ import Foundation
 ///
 /// The corpus is cut into chunks (`CorpusPlan`: whole files, or line-aligned byte ranges of large files) in
 /// an order fixed by the corpus alone. Worker threads tokenize chunks side by side (`ChunkPipeline`), and
-/// under mpirun every rank tokenizes its share of them (chunk c on rank c mod ranks) and sends the token
-/// ids to rank 0. Rank 0 alone writes: it takes the chunks in order (`DatasetAssembler`), so the shards,
+/// under mpirun every rank tokenizes the chunks rank 0 deals it as its threads free up (`ChunkDealer`) and
+/// sends the token ids to rank 0. Rank 0 alone writes: it takes the chunks in order (`DatasetAssembler`), so the shards,
 /// their checksums and the validation split are the same bytes whatever the number of threads and ranks —
 /// those of one reader going through the corpus from start to end. Memory is bounded: input is streamed,
 /// and at most a few parts of ≤ 1 Mi token ids per worker wait to be written.
@@ -147,11 +147,22 @@ public struct DatasetPreparer {
         }
         guard let plan else { throw DataError.invalidArgument("no corpus plan on rank 0") }
         let tokenize = ChunkTokenizer(plan: plan, tokenizer: job.tokenizer)
+        var producers = tokenize.workerProducers()
+        if let slow = job.options.slowRank, slow.rank == (ranks?.rank ?? 0) {
+            let made = producers
+            producers = { worker in
+                let produce = made(worker)
+                return { chunk, body in
+                    Thread.sleep(forTimeInterval: slow.secondsPerChunk)
+                    try produce(chunk, body)
+                }
+            }
+        }
         if let ranks, ranks.rank != 0 {
-            try serve(plan: plan, tokenize: tokenize, threads: job.options.threads, ranks: ranks)
+            try serve(plan: plan, threads: job.options.threads, makeProducer: producers, ranks: ranks)
             return nil
         }
-        return try write(job, plan: plan, tokenize: tokenize, ranks: ranks, warn: warn, progress: progress)
+        return try write(job, plan: plan, tokenize: tokenize, local: producers, ranks: ranks, warn: warn, progress: progress)
     }
 
     /// Whether an error is a failure while running (exit status 1) rather than bad input (2).

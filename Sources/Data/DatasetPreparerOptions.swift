@@ -17,6 +17,8 @@ extension DatasetPreparer {
         public var threads: Int
         /// Target bytes per chunk of a large file (`CorpusPlan`); any value gives the same dataset.
         public var chunkBytes: Int
+        /// For tests of the hand-out of chunks: the rank whose workers wait this long before each chunk.
+        public var slowRank: (rank: Int, secondsPerChunk: Double)? = nil
 
         public init(
             corpus: [String], vocabPath: String, cased: Bool = false, seqLen: Int = 128,

@@ -12,5 +12,8 @@ extension DatasetPreparer {
         /// Ranks and threads per rank that tokenized.
         public var ranks: Int
         public var threads: Int
+        /// Bytes of corpus (as planned) each rank tokenized in the last pass: ranks ask rank 0 for chunks as
+        /// their threads free up, so a busier or slower rank takes less.
+        public var bytesByRank: [Int]
     }
 }

@@ -8,9 +8,11 @@ import Foundation
 // Rank 0 of a `sift prepare` job: every chunk written in order, the validation fallback's second pass,
 // and the clean-up when any rank fails.
 extension DatasetPreparer {
-    /// Rank 0: tokenizes its share, receives the others' parts, writes every chunk in order, then the manifest.
+    /// Rank 0: deals the chunks to its own worker threads (`local` makes their producers) and to the other
+    /// ranks as they ask, receives the others' parts, writes every chunk in order, then the manifest.
     static func write(
-        _ job: Job, plan: CorpusPlan, tokenize: ChunkTokenizer, ranks: RankMessaging?,
+        _ job: Job, plan: CorpusPlan, tokenize: ChunkTokenizer,
+        local: @escaping (Int) -> ChunkPipeline<ChunkPart>.Producer, ranks: RankMessaging?,
         warn: @escaping (String) -> Void, progress: ((Progress) -> Void)?
     ) throws -> Report {
         let options = job.options
@@ -28,6 +30,8 @@ extension DatasetPreparer {
             }
         }
         var finished = Set<Int>()  // ranks whose last message of the pass has been received
+        var dealer = ChunkDealer(sizes: plan.chunks.map(\.size))
+        let deals = DealService(ranks: size > 1 ? ranks : nil)
         func tellRanks(_ outcome: PrepareMessage.Outcome) {
             guard let ranks, size > 1 else { return }
             let sends = (1..<size).map { ranks.startSend(PrepareMessage.encode(outcome), to: $0, tag: PrepareMessage.outcomeTag) }
@@ -40,17 +44,16 @@ extension DatasetPreparer {
             while true {
                 passes += 1
                 finished = []
+                dealer = ChunkDealer(sizes: plan.chunks.map(\.size))
                 try freshTemp()
                 let assembler = try writePass(
-                    plan: plan, tokenize: tokenize, options: options, template: job.template,
-                    temp: temp, fallback: fallback, ranks: ranks, warn: warn, progress: progress)
-                if let ranks {
-                    for r in 1..<size {
-                        guard case .finished = PrepareMessage.decodeData(ranks.receive(from: r, tag: PrepareMessage.dataTag)) else {
-                            throw DataError.invalidArgument("rank \(r) sent more chunks than it was given")
-                        }
-                        finished.insert(r)
+                    plan: plan, options: options, template: job.template, temp: temp, fallback: fallback,
+                    local: local, tokenize: tokenize, dealer: dealer, deals: deals, warn: warn, progress: progress)
+                for r in 1..<size {
+                    guard case .finished = PrepareMessage.decodeData(deals.receive(from: r, tag: PrepareMessage.dataTag, dealer)) else {
+                        throw DataError.invalidArgument("rank \(r) sent more chunks than it was given")
                     }
+                    finished.insert(r)
                 }
                 if assembler.documents == 0 { throw DataError.noUsableText(corpus: options.corpus) }
                 if fallback == nil && !assembler.anyHashed,
@@ -70,15 +73,19 @@ extension DatasetPreparer {
                 let skipped = assembler.tally.skippedRecords
                 return Report(
                     manifest: manifest, files: plan.files.count, chunks: plan.chunks.count,
-                    skippedRecords: skipped, passes: passes, ranks: size, threads: options.threads)
+                    skippedRecords: skipped, passes: passes, ranks: size, threads: options.threads,
+                    bytesByRank: dealer.bytesByRank(ranks: size))
             }
         } catch {
             if let ranks, size > 1 {
-                // Stop every rank early, take what each has in flight, then tell all the job failed.
+                // Stop every rank early, take what each has in flight (answering its requests for chunks with
+                // none), then tell all the job failed.
+                dealer.close()
                 let stops = (1..<size).map { ranks.startSend([1], to: $0, tag: PrepareMessage.stopTag) }
                 for r in 1..<size where !finished.contains(r) {
                     while true {
-                        if case .finished = PrepareMessage.decodeData(ranks.receive(from: r, tag: PrepareMessage.dataTag)) { break }
+                        let message = deals.receive(from: r, tag: PrepareMessage.dataTag, dealer)
+                        if case .finished = PrepareMessage.decodeData(message) { break }
                     }
                 }
                 for s in stops { s.wait() }
@@ -89,13 +96,13 @@ extension DatasetPreparer {
         }
     }
 
-    /// One pass over the corpus on rank 0: every chunk's parts written in chunk order.
+    /// One pass over the corpus on rank 0: every chunk's parts written in chunk order, from rank 0's own
+    /// workers or from the rank that took the chunk, answering the other ranks' requests while it waits.
     private static func writePass(
-        plan: CorpusPlan, tokenize: ChunkTokenizer, options: Options, template: DatasetManifest,
-        temp: String, fallback: Int?, ranks: RankMessaging?, warn: @escaping (String) -> Void,
-        progress: ((Progress) -> Void)?
+        plan: CorpusPlan, options: Options, template: DatasetManifest, temp: String, fallback: Int?,
+        local: @escaping (Int) -> ChunkPipeline<ChunkPart>.Producer, tokenize: ChunkTokenizer, dealer: ChunkDealer,
+        deals: DealService, warn: @escaping (String) -> Void, progress: ((Progress) -> Void)?
     ) throws -> DatasetAssembler {
-        let size = ranks?.size ?? 1
         let writers = DatasetSplit.allCases.map {
             ShardWriter(
                 split: $0, directory: temp, seqLen: options.seqLen, sequencesPerShard: options.sequencesPerShard,
@@ -105,40 +112,41 @@ extension DatasetPreparer {
         let assembler = DatasetAssembler(
             plan: plan, seed: options.seed, fraction: options.validationFraction,
             fallback: fallback, writers: writers, repeated: fallback != nil, warn: warn)
-        let local = plan.chunks.indices.filter { $0 % size == 0 }
-        let pipeline = ChunkPipeline<ChunkPart>(order: local, workers: options.threads, makeProducer: tokenize.workerProducers())
+        let pipeline = ChunkPipeline<ChunkPart>(
+            take: { dealer.take(by: 0) }, workers: options.threads, makeProducer: local)
         defer { pipeline.cancel() }
-        func nextPart(_ chunk: Int) throws -> ChunkPart {
-            if let ranks, chunk % size != 0 {
-                switch PrepareMessage.decodeData(ranks.receive(from: chunk % size, tag: PrepareMessage.dataTag)) {
+        func nextPart(_ chunk: Int, from owner: Int) throws -> ChunkPart {
+            if owner != 0 {
+                switch PrepareMessage.decodeData(deals.receive(from: owner, tag: PrepareMessage.dataTag, dealer)) {
                 case .part(let part):
                     guard part.chunk == chunk else {
-                        throw DataError.invalidArgument("rank \(chunk % size) sent chunk \(part.chunk), expected \(chunk)")
+                        throw DataError.invalidArgument("rank \(owner) sent chunk \(part.chunk), expected \(chunk)")
                     }
                     return part
                 case .error(_, let message, let io):
-                    throw DataError.failedOnRank(rank: chunk % size, message: message, io: io)
+                    throw DataError.failedOnRank(rank: owner, message: message, io: io)
                 case .finished:
-                    throw DataError.invalidArgument("rank \(chunk % size) stopped before chunk \(chunk)")
+                    throw DataError.invalidArgument("rank \(owner) stopped before chunk \(chunk)")
                 }
             }
-            guard case .part(let part) = try pipeline.next() else {
+            guard case .part(let part) = try deals.next(from: pipeline, dealer) else {
                 throw DataError.invalidArgument("chunk \(chunk) missing from this rank's tokenizers")
             }
             return part
         }
         var bytesDone = 0
         for chunk in plan.chunks.indices {
-            var part = try nextPart(chunk)
+            let owner = deals.owner(of: chunk, dealer)
+            var part = try nextPart(chunk, from: owner)
             if part.startCarry != assembler.carry {
                 // Tokenized from an assumed state the previous chunk did not end in: do it again from the real one.
-                while !part.last { part = try nextPart(chunk) }
+                while !part.last { part = try nextPart(chunk, from: owner) }
                 try tokenize.tokenize(chunk, carry: assembler.carry) { try assembler.write($0) }
             } else {
                 while true {
                     try assembler.write(part)
                     if part.last { break }
-                    part = try nextPart(chunk)
+                    part = try nextPart(chunk, from: owner)
                 }
             }
             bytesDone += plan.chunks[chunk].size
@@ -148,5 +156,57 @@ extension DatasetPreparer {
                     chunks: plan.chunks.count))
         }
         return assembler
+    }
+}
+
+/// Rank 0's waits in a distributed `sift prepare`, each answering the other ranks' requests for chunks
+/// (`ChunkDealer`) while it waits, so that no rank sits idle because rank 0 is busy waiting elsewhere.
+/// Without other ranks (nil), the waits are plain blocking ones.
+final class DealService {
+    private let ranks: RankMessaging?
+
+    init(ranks: RankMessaging?) { self.ranks = ranks }
+
+    /// Answers every request for chunks that has arrived, with the next chunks of `dealer` (or none).
+    func answer(_ dealer: ChunkDealer) {
+        guard let ranks else { return }
+        for r in 1..<ranks.size where ranks.hasMessage(from: r, tag: PrepareMessage.dealTag) {
+            _ = ranks.receive(from: r, tag: PrepareMessage.dealTag)
+            let chunks = dealer.take(by: r, bytes: ChunkDealer.batchBytes)
+            ranks.startSend(PrepareMessage.encodeDealt(chunks), to: r, tag: PrepareMessage.dealTag).wait()
+        }
+    }
+
+    /// The next message from rank `from` under `tag`.
+    func receive(from: Int, tag: Int32, _ dealer: ChunkDealer) -> [UInt8] {
+        guard let ranks else { preconditionFailure("no other ranks to receive from") }
+        var backoff = PollBackoff()
+        while !ranks.hasMessage(from: from, tag: tag) {
+            answer(dealer)
+            backoff.sleep()
+        }
+        return ranks.receive(from: from, tag: tag)
+    }
+
+    /// The rank that took `chunk` (on one process, 0).
+    func owner(of chunk: Int, _ dealer: ChunkDealer) -> Int {
+        guard ranks != nil else { return 0 }
+        var backoff = PollBackoff()
+        while true {
+            if let owner = dealer.owner(of: chunk) { return owner }
+            answer(dealer)
+            backoff.sleep()
+        }
+    }
+
+    /// The next part of rank 0's own workers.
+    func next(from pipeline: ChunkPipeline<ChunkPart>, _ dealer: ChunkDealer) throws -> ChunkPipeline<ChunkPart>.Next {
+        guard ranks != nil else { return try pipeline.next() }
+        while true {
+            answer(dealer)
+            let next = try pipeline.next(timeout: 0.002)
+            if case .waiting = next { continue }
+            return next
+        }
     }
 }

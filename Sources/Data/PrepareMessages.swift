@@ -1,12 +1,29 @@
 import Foundation
 
-/// The messages the ranks of a distributed `sift prepare` exchange, as bytes: a rank's chunk parts (or
-/// the error it met) for rank 0, and rank 0's word on how the pass ended.
+/// The messages the ranks of a distributed `sift prepare` exchange, as bytes: a rank's request for a chunk
+/// and rank 0's answer, a rank's chunk parts (or the error it met) for rank 0, and rank 0's word on how the
+/// pass ended.
 enum PrepareMessage {
     /// Message tags.
     static let dataTag: Int32 = 4001
     static let stopTag: Int32 = 4002
     static let outcomeTag: Int32 = 4003
+    /// A rank asks rank 0 for chunks (one byte); rank 0 answers under the same tag (`encodeDealt`).
+    static let dealTag: Int32 = 4004
+
+    /// Rank 0's answer to a request for chunks: a run of consecutive chunk indices, or nil when none is left.
+    static func encodeDealt(_ chunks: Range<Int>?) -> [UInt8] {
+        var w = ByteWriter()
+        w.int(chunks?.lowerBound ?? 0)
+        w.int(chunks?.count ?? 0)
+        return w.bytes
+    }
+
+    static func decodeDealt(_ bytes: [UInt8]) -> Range<Int>? {
+        var r = ByteReader(bytes)
+        let first = r.int(), count = r.int()
+        return count > 0 ? first..<(first + count) : nil
+    }
 
     /// What a rank sends rank 0 under `dataTag`.
     enum Sent {

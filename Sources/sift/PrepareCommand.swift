@@ -16,8 +16,8 @@ struct PrepareCommand: ParsableCommand {
             or if --out is a non-empty directory that is not a dataset, the command refuses and changes nothing.
 
             Runs on every core (--threads) and, started by mpirun, on every rank: the corpus is cut into \
-            chunks (files, and line-aligned 4 MiB byte ranges of large text and JSON Lines files), every rank \
-            tokenizes its share of them, and rank 0 writes the shards and the manifest. The dataset is the same, \
+            chunks (files, and line-aligned 4 MiB byte ranges of large text and JSON Lines files), rank 0 deals \
+            them out in order to whichever thread or rank is free, and writes the shards and the manifest. The dataset is the same, \
             byte for byte, whatever the number of threads and ranks. Under mpirun every rank must be able to \
             read the corpus at the same paths; only rank 0 writes --out.
             """)
@@ -67,6 +67,10 @@ struct PrepareCommand: ParsableCommand {
                 under mpirun without core binding, the node's cores shared evenly among the ranks on it.
                 """))
     var threads: Int?
+    /// For the tests of the hand-out of chunks: a rank made slow, and its wait before each chunk in seconds.
+    @Option(help: .hidden) var debugSlowRank: Int?
+    @Option(help: .hidden) var debugChunkDelay: Double = 0
+    @Option(help: .hidden) var debugChunkBytes: Int = CorpusPlan.defaultChunkBytes
 
     func validate() throws {
         if format != "auto" && CorpusFormat(rawValue: format) == nil {
@@ -87,11 +91,12 @@ struct PrepareCommand: ParsableCommand {
     func run() throws {
         let start = Date()
         let localRanks = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
-        let options = DatasetPreparer.Options(
+        var options = DatasetPreparer.Options(
             corpus: corpus, vocabPath: vocab, cased: cased, seqLen: seqLen, outDirectory: out,
             validationFraction: validationFraction, seed: seed, sequencesPerShard: shardSequences,
             format: CorpusFormat(rawValue: format), textField: textField,
-            threads: threads ?? AvailableCores.perRank(localRanks: localRanks))
+            threads: threads ?? AvailableCores.perRank(localRanks: localRanks), chunkBytes: debugChunkBytes)
+        options.slowRank = debugSlowRank.map { (rank: $0, secondsPerChunk: debugChunkDelay) }
         if !Self.launchedAsRank {
             do {
                 let job = try DatasetPreparer.setUp(options)
@@ -135,7 +140,10 @@ struct PrepareCommand: ParsableCommand {
             String(
                 format: "  read %d files (%.1f MB, %d chunks) on %d rank(s) × %d thread(s)%@; skipped %d binary file(s), "
                     + "%d JSON Lines record(s); replaced %d invalid UTF-8 sequence(s); wrote %d shard(s)",
-                r.files, mb, r.chunks, r.ranks, r.threads, r.passes > 1 ? " (tokenized twice: fallback validation document)" : "",
+                r.files, mb, r.chunks, r.ranks, r.threads,
+                (r.ranks > 1
+                    ? " (MB by rank: \(r.bytesByRank.map { String(format: "%.1f", Double($0) / 1e6) }.joined(separator: ", ")))" : "")
+                    + (r.passes > 1 ? " (tokenized twice: fallback validation document)" : ""),
                 m.skippedBinaryFiles, r.skippedRecords, m.invalidUTF8Sequences,
                 m.trainShards.count + m.validationShards.count)
         ]

@@ -94,6 +94,46 @@ final class PrepareWorkersTests: XCTestCase {
         }
     }
 
+    /// Ranks take chunks as they free up, not a fixed share: with rank 1 of 3 waiting 2 s before each chunk
+    /// and the large file cut into 256 KiB chunks (dealt about 1 MiB at a time), ranks 0 and 2 tokenize
+    /// what rank 1 would have under a fixed split (a third of the bytes), and the dataset is still that of
+    /// one thread. The summary's "MB by rank" adds up to the corpus.
+    func testASlowRankTakesLessOfTheCorpus() throws {
+        let d = temporaryDirectory("prep-slow-rank")
+        try Self.writeCorpus(d + "/corpus")
+        let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/corpus/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
+        XCTAssertEqual(vocab.status, 0, vocab.stderr)
+        let common = [
+            "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--seq-len", "64",
+            "--validation-fraction", "0.05", "--shard-sequences", "20000", "--threads", "1"
+        ]
+        let one = try SiftProcess.run(common + ["--out", d + "/one"], timeout: 600)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let out = try SiftProcess.run(
+            common + [
+                "--out", d + "/slow", "--debug-chunk-bytes", "262144", "--debug-slow-rank", "1",
+                "--debug-chunk-delay", "2"
+            ], ranks: 3, timeout: 600)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertFalse(out.timedOut)
+        let slow = try contents(d + "/slow")
+        for (file, bytes) in try contents(d + "/one") {
+            XCTAssertTrue(slow[file] == bytes, "\(file) differs from the 1-thread dataset")
+        }
+        guard let range = out.stdout.range(of: #"\(MB by rank: [0-9.]+, [0-9.]+, [0-9.]+\)"#, options: .regularExpression)
+        else { return XCTFail("no MB by rank in the summary: \(out.stdout)") }
+        let megabytes = out.stdout[range].dropFirst(13).dropLast().split(separator: ",").map {
+            Double($0.trimmingCharacters(in: .whitespaces))!
+        }
+        var corpusMB = 0.0
+        for name in try FileManager.default.contentsOfDirectory(atPath: d + "/corpus") {
+            corpusMB += Double(try FileManager.default.attributesOfItem(atPath: d + "/corpus/" + name)[.size] as! Int) / 1e6
+        }
+        let total = megabytes.reduce(0, +)
+        XCTAssertEqual(total, corpusMB, accuracy: 0.2, out.stdout)
+        XCTAssertLessThan(megabytes[1], total / 4, "the slow rank took its fixed share or more: \(out.stdout)")
+    }
+
     /// Runs `/usr/bin/TOOL ARGS`; skips the test when the tool is not installed (launch/setup.sh installs both).
     func runTool(_ tool: String, _ args: [String]) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/" + tool) else { throw XCTSkip("/usr/bin/\(tool) is missing") }
@@ -173,7 +213,8 @@ final class PrepareWorkersTests: XCTestCase {
         try Self.writeCorpus(d + "/gen")
         try FileManager.default.copyItem(atPath: d + "/gen/a.txt", toPath: d + "/corpus/a.txt")
         try FileManager.default.copyItem(atPath: d + "/gen/b-large.txt", toPath: d + "/corpus/c.txt")
-        // Opens as a regular file and fails to read (EIO): chunk 1, which rank 1 of 2 tokenizes.
+        // Opens as a regular file and fails to read (EIO): chunk 1, which rank 1 of 2 takes, rank 0's worker
+        // waiting a second before each chunk (chunk 0, then the next left).
         try FileManager.default.createSymbolicLink(atPath: d + "/corpus/b.txt", withDestinationPath: "/proc/self/mem")
         let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/gen/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
         XCTAssertEqual(vocab.status, 0, vocab.stderr)
@@ -181,7 +222,7 @@ final class PrepareWorkersTests: XCTestCase {
         let out = try SiftProcess.run(
             [
                 "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--out", d + "/out/ds",
-                "--threads", "1"
+                "--threads", "1", "--debug-slow-rank", "0", "--debug-chunk-delay", "1"
             ], ranks: 2, timeout: 300)
         XCTAssertFalse(out.timedOut, "the job hung after one rank's error")
         XCTAssertEqual(out.status, 2, out.stderr)
