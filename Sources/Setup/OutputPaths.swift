@@ -46,9 +46,13 @@ public enum OutputPaths {
         for (path, flag) in [(options.metricsPath, "--metrics"), (options.selectionLogPath, "--selection-log")] {
             guard let path, !options.startOver else { continue }
             if let size = (try? fm.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 {
+                // A new phase's log is a file of its own: --resume would continue the earlier phase instead.
+                let way =
+                    options.phaseFrom == nil
+                    ? "continue that run with --resume" : "give this phase a log of its own (another \(flag) path)"
                 throw SetupError(
-                    "\(flag) \(path) already holds an earlier run's log (\(size) bytes); continue that run "
-                        + "with --resume, or pass --start-over to replace it")
+                    "\(flag) \(path) already holds an earlier run's log (\(size) bytes); \(way), "
+                        + "or pass --start-over to replace it")
             }
         }
         var events: [String] = []

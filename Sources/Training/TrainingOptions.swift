@@ -144,6 +144,10 @@ public struct TrainingOptions: Sendable {
 
     public init() {}
 
+    /// The most steps a run or a phase may ask for (and `--stop-after` may name), 2^40: far beyond any run,
+    /// and small enough that a phase's start (at most 2^52) plus its steps cannot overflow.
+    public static let maximumSteps = 1 << 40
+
     /// The largest candidate pool b/ρ accepted (2^40): beyond any machine's memory, and far inside Int.
     public static let maximumPool = 1 << 40
 

@@ -39,7 +39,9 @@ extension TrainingOptions {
         if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be positive (got \(learningRate))" }
         if warmupSteps < 0 { return "--warmup must be non-negative" }
         if steps < 1 { return "--steps must be at least 1" }
+        if steps > Self.maximumSteps { return "--steps must be at most \(Self.maximumSteps) (got \(steps))" }
         if let s = stopAfter, s < 1 { return "--stop-after must be at least 1" }
+        if let s = stopAfter, s > Self.maximumSteps { return "--stop-after must be at most \(Self.maximumSteps) (got \(s))" }
         if let t = timeBudget, !(t > 0) { return "--time-budget must be positive" }
         if let a = targetAccuracy, !(a > 0 && a <= 1) { return "--target-accuracy must be in (0, 1]" }
         if evalEvery < 0 || checkpointEvery < 0 || checkReplicasEvery < 0 || fidelityEvery < 0 { return "intervals must be non-negative" }

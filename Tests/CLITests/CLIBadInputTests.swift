@@ -168,7 +168,9 @@ final class CLIBadInputTests: XCTestCase {
             ("--micro-batch", "0", "micro-batch"), ("--warmup", "-1", "warmup"), ("--steps", "0", "steps"),
             ("--dropout", "1", "dropout"), ("--time-budget", "0", "time-budget"), ("--target-accuracy", "1.5", "target-accuracy"),
             ("--keep-checkpoints", "0", "keep-checkpoints"), ("--seq-len", "4", "seq-len"), ("--seq-len", "64", "seq-len"),
-            ("--config", "huge", "config"), ("--watchdog-seconds", "-1", "watchdog"), ("--eval-samples", "-3", "eval-samples")
+            ("--config", "huge", "config"), ("--watchdog-seconds", "-1", "watchdog"), ("--eval-samples", "-3", "eval-samples"),
+            ("--steps", "9223372036854775807", "--steps must be at most 1099511627776"),
+            ("--stop-after", "9223372036854775807", "--stop-after must be at most 1099511627776")
         ]
         for (flag, value, needle) in cases {
             var args = TrainingFixture.trainArguments(p, policy: "sift", steps: 2, checkpointDir: dir)

@@ -214,6 +214,18 @@ final class PhaseTests: XCTestCase {
             XCTAssertEqual(bad.status, 64, "\(extra): \(bad.stderr)")
             XCTAssertTrue(bad.stderr.contains(expected), "\(extra): \(bad.stderr)")
         }
+        // A log that already holds phase 1's lines: the advice is a log of the phase's own, not --resume.
+        let logs = temporaryDirectory("phase2-log")
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: logs + "/phase1.jsonl"))
+        var args = try phaseTwoArguments(p, from: one, into: logs + "/ck")
+        args[args.lastIndex(of: "--metrics")! + 1] = logs + "/phase1.jsonl"
+        let log = try SiftProcess.run(args, ranks: 2, timeout: 120)
+        XCTAssertEqual(log.status, 2, log.stderr)
+        XCTAssertTrue(
+            log.stderr.contains(
+                "--metrics \(logs)/phase1.jsonl already holds an earlier run's log (3 bytes); give this phase a log of its "
+                    + "own (another --metrics path), or pass --start-over to replace it"), log.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: logs + "/phase1.jsonl"), Data("{}\n".utf8))
         // A folder that is missing or holds no valid checkpoint (a damaged one is named, not moved).
         let empty = temporaryDirectory("phase1-empty")
         let damaged = temporaryDirectory("phase1-damaged")
