@@ -297,9 +297,10 @@ def projection(ms, args):
         f"writes the shards ({shard_per_token:.2f} bytes per token with [CLS], [SEP] and padding). At {compute:,.0f} MB/s "
         f"that is {compute * tokens_per_mb * 4 * remote / 1e9:,.2f} GB/s into rank 0's node and "
         f"{compute * tokens_per_mb * shard_per_token / 1e9:,.2f} GB/s onto its disk; a {args.link_gbit:g} Gb/s link "
-        f"caps the job at {link_cap:,.0f} MB/s of text. The in-order writer is one thread of rank 0, and rank 0 "
-        "takes chunk c from rank c mod ranks in turn, each rank sending only when rank 0 receives: the slowest "
-        "rank sets the pace (no work stealing).",
+        f"caps the job at {link_cap:,.0f} MB/s of text. The in-order writer is one thread of rank 0. Ranks ask "
+        "rank 0 for chunks as their threads free up (about 1 MiB at a time), so a slow rank takes less, but a "
+        "rank's send completes only when rank 0 receives it: no rank runs more than about a chunk ahead of the "
+        "writer, whose pace bounds the job.",
         f"- **Reading the input.** Every rank reads its chunks itself, at the same paths: the shared file system "
         f"must deliver {compute:,.0f} MB/s to {args.nodes} nodes together.",
         f"- **Units of work.** {workers} workers need {workers} chunks at a time: plain text and JSON Lines are cut "
