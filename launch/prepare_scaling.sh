@@ -11,8 +11,8 @@
 #       --rounds: rounds to have measured (default 8); --size-mb: the slice of the corpus each run reads, in
 #       MB (10^6 bytes; default 48, about 12 s at 1 thread).
 #
-# The input is the first SIZE MB (cut at a line end) of launch/prepare_bench.sh's corpus, prepared with its
-# vocabulary; run that script first. Results go to $SIFT_WORK/prepare-bench/scaling-SIZE.jsonl, one line
+# The input is the first SIZE MB (cut at a line end) of launch/prepare_bench.sh's corpus, its parts taken
+# in order (a larger SIZE than the corpus is refused), prepared with its vocabulary; run that script first. Results go to $SIFT_WORK/prepare-bench/scaling-SIZE.jsonl, one line
 # per run, written as each finishes: a rerun measures only the rounds still missing (delete the file to
 # start again). Every preparation must write the same manifest; the script stops at the first that differs.
 set -euo pipefail
@@ -29,8 +29,6 @@ while [ $# -gt 0 ]; do
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || usage_error "--rounds must be a positive integer (got '$rounds')"
 [[ "$size" =~ ^[1-9][0-9]*$ ]] || usage_error "--size-mb must be a positive integer (got '$size')"
-[ -x /usr/bin/time ] || apt_install time
-sift_binary
 work="${SIFT_WORK:-work-data}/prepare-bench"
 source_file=$(find "$work" -path "$work/corpus-*/part-00.txt" 2>/dev/null | sort | head -n 1)
 [ -n "$source_file" ] || { echo "error: no corpus in $work: run launch/prepare_bench.sh first" >&2; exit 1; }
@@ -39,10 +37,17 @@ vocab="$(dirname "$(dirname "$source_file")")/vocab-$(basename "$(dirname "$sour
 slice="$work/slice-$size"
 results="$work/scaling-$size.jsonl"
 if [ ! -f "$slice/slice.txt" ]; then
+    # The first SIZE MB of the corpus's parts in order, across files (cat ends early on a closed pipe).
+    parts=("$(dirname "$source_file")"/part-*.txt)
+    have=$(stat -c %s "${parts[@]}" | awk '{ s += $1 } END { print s }')
+    [ "$have" -ge $((size * 1000000)) ] \
+        || { echo "error: --size-mb $size is more than the corpus's $((have / 1000000)) MB: run launch/prepare_bench.sh --size-mb $size or more first" >&2; exit 2; }
     mkdir -p "$slice"
-    head -c "$((size * 1000000))" "$source_file" | head -n -1 > "$slice/slice.txt.tmp"
+    { cat "${parts[@]}" || true; } | head -c "$((size * 1000000))" | head -n -1 > "$slice/slice.txt.tmp"
     mv "$slice/slice.txt.tmp" "$slice/slice.txt"
 fi
+[ -x /usr/bin/time ] || apt_install time
+sift_binary
 bytes=$(stat -c %s "$slice/slice.txt")
 export OPENBLAS_NUM_THREADS=1 SIFT_PROGRESS=plain
 cpu=$(cpu_name)

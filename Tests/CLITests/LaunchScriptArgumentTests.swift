@@ -49,6 +49,19 @@ final class LaunchScriptArgumentTests: XCTestCase {
         let warm = try launch("lamb_compare.sh", ["--warm-start", "/nonexistent/model"])
         XCTAssertEqual(warm.status, 2)
         XCTAssertEqual(warm.stderr, "error: --warm-start /nonexistent/model is not a HuggingFace export (no model.safetensors in it)\n")
+        // launch/prepare_scaling.sh: a slice larger than the corpus is refused before anything is built or run
+        // (it was silently cut to the corpus's first file).
+        let work = temporaryDirectory("scaling-work")
+        try FileManager.default.createDirectory(atPath: work + "/prepare-bench/corpus-2", withIntermediateDirectories: true)
+        try Data(repeating: 0x0A, count: 2_000_001).write(to: URL(fileURLWithPath: work + "/prepare-bench/corpus-2/part-00.txt"))
+        try Data("[PAD]\n".utf8).write(to: URL(fileURLWithPath: work + "/prepare-bench/vocab-2.txt"))
+        let big = try SiftProcess.run(
+            ["--size-mb", "3"], timeout: 60, environment: ["SIFT_WORK": work, "SIFT_BINARY": "/nonexistent/sift"],
+            launcher: SiftProcess.repository.appendingPathComponent("launch/prepare_scaling.sh").path)
+        XCTAssertEqual(big.status, 2, big.stderr)
+        XCTAssertEqual(
+            big.stderr, "error: --size-mb 3 is more than the corpus's 2 MB: run launch/prepare_bench.sh --size-mb 3 or more first\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/prepare-bench/slice-3"))
         let unknown = try launch("stages.sh", ["--model", "mini"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
