@@ -61,8 +61,10 @@ final class PrepareWorkersTests: XCTestCase {
         return out
     }
 
-    func testSameDatasetOnAnyNumberOfThreadsAndRanks() throws {
-        let d = temporaryDirectory("prep-workers")
+    /// A fresh folder with the corpus above in corpus/ and a 300-piece vocab.txt learned from its a.txt; returns
+    /// the folder and the arguments of a preparation of that corpus (without --out and --threads).
+    func corpusAndVocabulary(_ tag: String) throws -> (dir: String, common: [String]) {
+        let d = temporaryDirectory(tag)
         try Self.writeCorpus(d + "/corpus")
         let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/corpus/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
         XCTAssertEqual(vocab.status, 0, vocab.stderr)
@@ -70,6 +72,11 @@ final class PrepareWorkersTests: XCTestCase {
             "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--seq-len", "64",
             "--validation-fraction", "0.05", "--shard-sequences", "20000"
         ]
+        return (d, common)
+    }
+
+    func testSameDatasetOnAnyNumberOfThreadsAndRanks() throws {
+        let (d, common) = try corpusAndVocabulary("prep-workers")
         func prepare(_ name: String, threads: Int, ranks: Int? = nil) throws -> (out: SiftProcess.Output, files: [String: Data]) {
             let out = try SiftProcess.run(common + ["--out", d + "/" + name, "--threads", "\(threads)"], ranks: ranks, timeout: 600)
             XCTAssertEqual(out.status, 0, "\(name): \(out.stderr)")
@@ -99,14 +106,8 @@ final class PrepareWorkersTests: XCTestCase {
     /// what rank 1 would have under a fixed split (a third of the bytes), and the dataset is still that of
     /// one thread. The summary's "MB by rank" adds up to the corpus.
     func testASlowRankTakesLessOfTheCorpus() throws {
-        let d = temporaryDirectory("prep-slow-rank")
-        try Self.writeCorpus(d + "/corpus")
-        let vocab = try SiftProcess.run(["vocab", "--corpus", d + "/corpus/a.txt", "--size", "300", "--out", d + "/vocab.txt"])
-        XCTAssertEqual(vocab.status, 0, vocab.stderr)
-        let common = [
-            "prepare", "--corpus", d + "/corpus", "--vocab", d + "/vocab.txt", "--seq-len", "64",
-            "--validation-fraction", "0.05", "--shard-sequences", "20000", "--threads", "1"
-        ]
+        let (d, prepare) = try corpusAndVocabulary("prep-slow-rank")
+        let common = prepare + ["--threads", "1"]
         let one = try SiftProcess.run(common + ["--out", d + "/one"], timeout: 600)
         XCTAssertEqual(one.status, 0, one.stderr)
         let out = try SiftProcess.run(
