@@ -1,7 +1,8 @@
 import Foundation
 
-/// Rank 0's hand-out of a distributed `sift prepare` pass: the chunks of the plan in order, each to whichever
-/// rank asks first (rank 0's own worker threads, or another rank's request), and who took each.
+/// The hand-out of a plan's chunks in order, each to whichever asks first, and who took each: in a
+/// distributed `sift prepare` pass, rank 0's own worker threads or another rank's request; in `sift vocab`,
+/// its threads.
 ///
 /// Handing chunks out as ranks ask, rather than chunk c to rank c mod ranks, lets a rank that is slower
 /// (busier cores, slower chunks, or rank 0 also writing) take fewer, so no rank waits for another's
@@ -73,18 +74,36 @@ final class ChunkDealer: @unchecked Sendable {
 /// The chunks rank 0 has dealt to this rank and its worker threads have not yet taken: the workers wait in
 /// `take` while the rank's main thread, the only one that may use MPI, asks rank 0 for more (`wanted`) and
 /// adds them (`add`), or closes the queue when rank 0 has none left or the job stops.
+///
+/// A worker that finds the queue empty calls the action of `callWhenWanted` before it waits, so the main
+/// thread can sleep until then instead of polling for it.
 final class DealtChunks: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [Int] = []
     private var waiting = 0
     private var closed = false
+    private var whenWanted: (() -> Void)? = nil
+
+    /// Has `action` called (on a worker thread) whenever a worker finds the queue empty; nil stops the calls.
+    func callWhenWanted(_ action: (() -> Void)?) {
+        condition.lock()
+        whenWanted = action
+        condition.unlock()
+    }
 
     /// The next chunk, waiting for one; nil once the queue is closed and empty.
     func take() -> Int? {
         condition.lock()
-        defer { condition.unlock() }
         waiting += 1
-        defer { waiting -= 1 }
+        if chunks.isEmpty && !closed, let action = whenWanted {
+            condition.unlock()
+            action()
+            condition.lock()
+        }
+        defer {
+            waiting -= 1
+            condition.unlock()
+        }
         while chunks.isEmpty && !closed { condition.wait() }
         return chunks.isEmpty ? nil : chunks.removeFirst()
     }

@@ -3,8 +3,9 @@ import Foundation
 /// Reads chunks on worker threads (tokenizing them, or counting their words) and hands their parts back
 /// in the order the chunks were taken.
 ///
-/// Workers take chunks one at a time from a source: a fixed list, or a function that hands out the next
-/// chunk (on rank 0 of `sift prepare`, shared with the other ranks; on those ranks, what rank 0 gave them).
+/// Workers take chunks one at a time from a source, a function that hands out the next chunk (a
+/// `ChunkDealer`: on rank 0 of `sift prepare` shared with the other ranks; on those ranks, what rank 0 gave
+/// them, `DealtChunks`).
 /// The consumer (`next`) receives every part of the first chunk taken, then of the second, and so on,
 /// whatever order the workers finish in (a reorder window). Memory is
 /// bounded: a worker whose chunk is not the one being consumed waits once parts of `maxBufferedWeight`
@@ -16,7 +17,7 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
         case part(Part)
         /// Every chunk has been consumed.
         case end
-        /// Nothing arrived within the wait (only with a timeout).
+        /// Nothing arrived within the wait (only with a timeout), or `wake` was called.
         case waiting
     }
 
@@ -42,6 +43,7 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     private var buffered = 0
     private var stopAfter = Int.max  // no chunk after a failed one is started
     private var cancelled = false
+    private var woken = false  // `wake` was called and no `next` has returned `.waiting` for it yet
     private var running = 0
     private var threads: [Thread] = []
 
@@ -67,21 +69,6 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
             threads.append(thread)
         }
         for thread in threads { thread.start() }
-    }
-
-    /// The chunks of `order`, in that order.
-    convenience init(
-        order: [Int], workers: Int, maxBufferedWeight: Int? = nil, makeProducer: @escaping (Int) -> Producer
-    ) {
-        let list = ChunkList(order)
-        self.init(
-            take: list.take, workers: max(1, min(workers, order.count)), maxBufferedWeight: maxBufferedWeight,
-            makeProducer: makeProducer)
-    }
-
-    /// Workers sharing one producer.
-    convenience init(order: [Int], workers: Int, maxBufferedWeight: Int? = nil, produce: @escaping Producer) {
-        self.init(order: order, workers: workers, maxBufferedWeight: maxBufferedWeight) { _ in produce }
     }
 
     private func work(worker: Int) {
@@ -156,12 +143,25 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
                 }
                 if slot.done, let error = slot.error { throw error }
             }
+            if woken {
+                woken = false
+                return .waiting
+            }
             if let deadline {
                 if !condition.wait(until: deadline) { return .waiting }
             } else {
                 condition.wait()
             }
         }
+    }
+
+    /// Ends a waiting `next` now with `.waiting` (or the next one, if none waits): the consumer has
+    /// something else to do, e.g. ask another rank for chunks.
+    func wake() {
+        condition.lock()
+        woken = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Stops the workers (after an error elsewhere) and waits for them to leave.
@@ -174,19 +174,4 @@ final class ChunkPipeline<Part: ChunkOutput>: @unchecked Sendable {
     }
 
     deinit { cancel() }
-}
-
-/// A fixed list of chunks handed out in order.
-private final class ChunkList: @unchecked Sendable {
-    private let order: [Int]
-    private var next = 0
-    private let lock = NSLock()
-    init(_ order: [Int]) { self.order = order }
-    func take() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < order.count else { return nil }
-        next += 1
-        return order[next - 1]
-    }
 }

@@ -84,11 +84,12 @@ public enum CorpusWordCounter {
         }
         var builder = VocabularyBuilder(cased: options.cased, maxDistinctWords: options.maxDistinctWords)
         let tally = CorpusTally(plan: plan, warn: warn)
+        let dealer = ChunkDealer(sizes: plan.chunks.map(\.size))
         let pipeline = ChunkPipeline<ChunkWords>(
-            order: Array(plan.chunks.indices), workers: options.threads,
+            take: { dealer.take(by: 0) }, workers: max(1, min(options.threads, plan.chunks.count)),
             maxBufferedWeight: options.threads
-        ) { index, emit in
-            try emit(try countChunk(index, carry: nil))
+        ) { _ in
+            { index, emit in try emit(try countChunk(index, carry: nil)) }
         }
         defer { pipeline.cancel() }
         var carry = CorpusFilter.Carry()

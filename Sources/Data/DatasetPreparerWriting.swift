@@ -161,8 +161,14 @@ extension DatasetPreparer {
 
 /// Rank 0's waits in a distributed `sift prepare`, each answering the other ranks' requests for chunks
 /// (`ChunkDealer`) while it waits, so that no rank sits idle because rank 0 is busy waiting elsewhere.
-/// Without other ranks (nil), the waits are plain blocking ones.
+/// Requests are looked for every `answerMicros` at most. Without other ranks (nil), the waits are plain
+/// blocking ones.
 final class DealService {
+    /// The longest sleep between looks for requests, in microseconds: a rank's idle worker waits about
+    /// this long per request (at least `ChunkDealer.batchBytes` of work), while rank 0's main thread
+    /// wakes no more than 200 times a second.
+    static let answerMicros: UInt32 = 5000
+
     private let ranks: RankMessaging?
 
     init(ranks: RankMessaging?) { self.ranks = ranks }
@@ -180,7 +186,7 @@ final class DealService {
     /// The next message from rank `from` under `tag`.
     func receive(from: Int, tag: Int32, _ dealer: ChunkDealer) -> [UInt8] {
         guard let ranks else { preconditionFailure("no other ranks to receive from") }
-        var backoff = PollBackoff()
+        var backoff = PollBackoff(maxMicros: Self.answerMicros)
         while !ranks.hasMessage(from: from, tag: tag) {
             answer(dealer)
             backoff.sleep()
@@ -191,7 +197,7 @@ final class DealService {
     /// The rank that took `chunk` (on one process, 0).
     func owner(of chunk: Int, _ dealer: ChunkDealer) -> Int {
         guard ranks != nil else { return 0 }
-        var backoff = PollBackoff()
+        var backoff = PollBackoff(maxMicros: Self.answerMicros)
         while true {
             if let owner = dealer.owner(of: chunk) { return owner }
             answer(dealer)
@@ -204,7 +210,7 @@ final class DealService {
         guard ranks != nil else { return try pipeline.next() }
         while true {
             answer(dealer)
-            let next = try pipeline.next(timeout: 0.002)
+            let next = try pipeline.next(timeout: Double(Self.answerMicros) / 1e6)
             if case .waiting = next { continue }
             return next
         }

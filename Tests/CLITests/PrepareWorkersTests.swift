@@ -77,8 +77,11 @@ final class PrepareWorkersTests: XCTestCase {
 
     func testSameDatasetOnAnyNumberOfThreadsAndRanks() throws {
         let (d, common) = try corpusAndVocabulary("prep-workers")
-        func prepare(_ name: String, threads: Int, ranks: Int? = nil) throws -> (out: SiftProcess.Output, files: [String: Data]) {
-            let out = try SiftProcess.run(common + ["--out", d + "/" + name, "--threads", "\(threads)"], ranks: ranks, timeout: 600)
+        func prepare(_ name: String, threads: Int, ranks: Int? = nil, _ extra: [String] = []) throws -> (
+            out: SiftProcess.Output, files: [String: Data]
+        ) {
+            let out = try SiftProcess.run(
+                common + ["--out", d + "/" + name, "--threads", "\(threads)"] + extra, ranks: ranks, timeout: 600)
             XCTAssertEqual(out.status, 0, "\(name): \(out.stderr)")
             XCTAssertFalse(out.timedOut, name)
             return (out, try contents(d + "/" + name))
@@ -90,9 +93,12 @@ final class PrepareWorkersTests: XCTestCase {
         let shards = ((manifest["trainShards"] as! [[String: Any]]) + (manifest["validationShards"] as! [[String: Any]]))
         let checksums = Dictionary(uniqueKeysWithValues: shards.map { ($0["file"] as! String, $0["fnv1a64"] as! String) })
         XCTAssertEqual(checksums, Self.recordedShards, "not the shards of the single-threaded prepare")
-        for (name, threads, ranks) in [("t2", 2, nil), ("t3", 3, nil), ("r2", 1, 2), ("r3", 1, 3), ("r2t2", 2, 2)] as [(String, Int, Int?)]
-        {
-            let other = try prepare(name, threads: threads, ranks: ranks)
+        // r2small: 64 KiB chunks, so that a rank keeps many parts in flight to rank 0 at once.
+        for (name, threads, ranks, extra) in [
+            ("t2", 2, nil, []), ("t3", 3, nil, []), ("r2", 1, 2, []), ("r3", 1, 3, []), ("r2t2", 2, 2, []),
+            ("r2small", 1, 2, ["--debug-chunk-bytes", "65536"])
+        ] as [(String, Int, Int?, [String])] {
+            let other = try prepare(name, threads: threads, ranks: ranks, extra)
             XCTAssertEqual(Set(other.files.keys), Set(one.files.keys), name)
             for (file, bytes) in one.files {
                 XCTAssertTrue(other.files[file] == bytes, "\(name): \(file) differs from the 1-thread dataset")
