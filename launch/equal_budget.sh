@@ -64,24 +64,11 @@ report() {  # the index's tables are the committed folder's only (not a trial's 
         || echo "warning: the report could not be written" >&2
 }
 
-# warm_start STAGE: the stage's exported model, made by launch/stages.sh when missing; prints its directory.
-warm_start() {
-    local corpus model step warm
-    IFS=- read -r corpus model step <<<"$1"
-    warm="$stages_work/$corpus-$model/stage-$step"
-    if [ ! -f "$warm/model.safetensors" ]; then
-        echo "equal-budget: making the warm start $1 (launch/stages.sh --warm-starts-only)" >&2
-        launch/stages.sh --warm-starts-only --models "$model" --corpora "$corpus" --stages "$step" --only "$1" >&2 \
-            || { echo "error: launch/stages.sh could not make the warm start $1" >&2; exit 1; }
-    fi
-    echo "$warm"
-}
-
 stopped=0
 trap 'stopped=1' INT TERM
 for stage in $stages; do
     corpus=${stage%%-*}
-    warm=$(warm_start "$stage")
+    warm=$(stage_warm_start "$stage")
     data="$stages_work/$corpus/dataset"
     mkdir -p "$out/$stage"
     if [ "$costs" -eq 1 ]; then

@@ -162,3 +162,19 @@ pin_binary() {
     fi
     [ -f "$1/binary.txt" ] || printf 'commit %s sha256 %s\ncpu %s\n' "$(git -C "$sift_root" rev-parse --short HEAD)" "$sum" "$(cpu_name)" > "$1/binary.txt"
 }
+
+# stage_warm_start STAGE: the exported model of a stage (CORPUS-MODEL-STEP, e.g. gcide-mini-6000) of
+# launch/stages.sh's plain run, made by `launch/stages.sh --warm-starts-only` when missing (a replay of the
+# plain run, checked against its committed log); prints its directory. The stage's dataset is
+# $SIFT_WORK/stages/CORPUS/dataset.
+stage_warm_start() {
+    local corpus model step warm
+    IFS=- read -r corpus model step <<<"$1"
+    warm="${SIFT_WORK:-work-data}/stages/$corpus-$model/stage-$step"
+    if [ ! -f "$warm/model.safetensors" ]; then
+        echo "making the warm start $1 (launch/stages.sh --warm-starts-only)" >&2
+        "$sift_root/launch/stages.sh" --warm-starts-only --models "$model" --corpora "$corpus" --stages "$step" --only "$1" >&2 \
+            || { echo "error: launch/stages.sh could not make the warm start $1" >&2; exit 1; }
+    fi
+    echo "$warm"
+}

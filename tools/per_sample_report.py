@@ -2,7 +2,9 @@
 """Turns launch/per_sample.sh's metrics into DIR/results.md: validation loss (accuracy) of every run at
 every evaluated step, and the final loss's difference to vanilla on the same seed.
 
-Usage: per_sample_report.py --dir DIR [--steps N --corpus C] [--index FILE]
+Usage: per_sample_report.py --dir DIR [--steps N --corpus C] [--warm-start W] [--regime R] [--index FILE]
+W is "experiment" (launch/experiment.sh's warm start of the corpus, the default) or "stage CORPUS-MODEL-STEP";
+R is "subset" (the fixed 2,800-sequence subset, the default) or "whole" (the whole training split).
 Reads DIR/<name>-s<seed>.jsonl[.gz]. Settings not given are read from DIR/report.json (written by the
 first run), so tools/regenerate_reports.sh reproduces every folder from its logs. With --index, the
 final-step table replaces the block `<!-- generated: DIRNAME -->` … `<!-- /generated -->` in FILE.
@@ -18,14 +20,25 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
 ap.add_argument("--steps")
 ap.add_argument("--corpus")
+ap.add_argument("--warm-start")
+ap.add_argument("--regime", choices=["subset", "whole"])
 ap.add_argument("--index")
 args = ap.parse_args()
 out = args.dir
-config = settings(out, {"tool": "per_sample_report.py", "steps": args.steps, "corpus": args.corpus})
+config = settings(out, {"tool": "per_sample_report.py", "steps": args.steps, "corpus": args.corpus,
+                        "warm_start": args.warm_start, "regime": args.regime})
 for key in ("steps", "corpus"):
     if config.get(key) is None:
         sys.exit(f"error: --{key} not given and not in {os.path.join(out, 'report.json')}")
 steps, corpus = config["steps"], config["corpus"]
+warm = config.get("warm_start") or "experiment"
+if warm == "experiment":
+    model, source = "BERT-mini", f"the {corpus} corpus's warm start"
+else:
+    _, model_name, step = warm.split()[-1].split("-")
+    model = "BERT-mini" if model_name == "mini" else model_name
+    source = f"step {step} of launch/stages.sh's plain run on {corpus}"
+data = "the whole training split" if config.get("regime") == "whole" else "2,800-sequence subset"
 
 runs = {}
 for name, path in metrics_files(out, "*-s[0-9]").items():
@@ -39,8 +52,8 @@ for name, path in metrics_files(out, "*-s[0-9]").items():
 
 all_steps = sorted({s for e in runs.values() for s in e})
 lines = [f"# Per backpropagated sample: {steps} steps, the same schedule for every policy", "",
-         "`launch/per_sample.sh` — BERT-mini, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",
-         f"policies unless the row names another), from the {corpus} corpus's warm start, 2,800-sequence subset, lr 1e-3 with 30 warm-up steps decaying",
+         f"`launch/per_sample.sh` — {model}, 2 ranks, b = 32 backpropagated per step (ρ = 0.5 for the selecting",
+         f"policies unless the row names another), from {source}, {data}, lr 1e-3 with 30 warm-up steps decaying",
          "linearly to 0 at the last step, validation loss (accuracy) on up to 1,600 held-out sequences. Equal steps",
          "are equal backpropagated samples.", "",
          "| run | " + " | ".join(f"step {s}" for s in all_steps) + " |", "|---|" + "---|" * len(all_steps)]

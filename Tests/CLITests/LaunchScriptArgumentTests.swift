@@ -62,6 +62,12 @@ final class LaunchScriptArgumentTests: XCTestCase {
         XCTAssertEqual(
             big.stderr, "error: --size-mb 3 is more than the corpus's 2 MB: run launch/prepare_bench.sh --size-mb 3 or more first\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/prepare-bench/slice-3"))
+        // launch/per_sample.sh: a stage that is not CORPUS-MODEL-STEP is refused before anything is built or run.
+        let stage = try launch("per_sample.sh", ["--stage", "gcide-6000", "--whole"])
+        XCTAssertEqual(stage.status, 2)
+        XCTAssertEqual(
+            stage.stderr,
+            "error: a stage is CORPUS-MODEL-STEP, e.g. gcide-mini-6000 (got 'gcide-6000') (see launch/per_sample.sh --help)\n")
         let unknown = try launch("stages.sh", ["--model", "mini"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
