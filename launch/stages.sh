@@ -21,7 +21,8 @@
 #       out docs/experiment/stages. --only runs only the runs whose id contains TEXT.
 #
 # Resumable and incremental: the base runs continue from their checkpoints (a stage the plain run has already
-# passed is replayed from step 0 with the same seed and checked against its log), a finished probe (its metrics
+# passed is replayed from step 0 with the same seed and checked against its log: bit-exact on the plain run's
+# CPU, within 0.05 nats of its validation losses on another), a finished probe (its metrics
 # end with the final evaluation) is never re-run, and the report is rewritten after every run. Work files
 # (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
 # are thinned to what the report reads (evaluations, every 25th step) and compressed (launch/lib.sh's
@@ -105,11 +106,15 @@ def evals(path):
     return {r["step"]: r["val_loss"] for r in read_rows(path) if "val_loss" in r}
 replay, base, stage = evals(sys.argv[1]), evals(sys.argv[2]), int(sys.argv[3])
 common = [k for k in replay if k in base and k <= stage]
-bad = [k for k in common if abs(replay[k] - base[k]) > 1e-4]
+# Bit-exact on the plain run's CPU; another CPU's kernels (AVX2 against AVX-512) round differently, and the
+# runs drift apart by far less than a changed schedule or seed moves them (0.05 nats).
+bad = [k for k in common if abs(replay[k] - base[k]) > 0.05]
 if bad:
     sys.exit(f"error: the replay to step {stage} left the plain run (validation loss at step {bad[0]}: "
              f"{replay[bad[0]]:.5f} against {base[bad[0]]:.5f}); is SIFT_BINARY the plain run's binary?")
-print(f"stages: replay to step {stage} matches the plain run at {len(common)} evaluation(s)", file=sys.stderr)
+drift = max((abs(replay[k] - base[k]) for k in common), default=0.0)
+how = "matches" if drift <= 1e-4 else f"drifted from (at most {drift:.4f} nats: another CPU's rounding)"
+print(f"stages: replay to step {stage} {how} the plain run at {len(common)} evaluation(s)", file=sys.stderr)
 PY
         rm -rf "$ckpt"
     else
