@@ -119,7 +119,8 @@ cpu_name() {
         "$([[ $f == *avx2* ]] && echo AVX2 || echo 'no AVX2')" "$([[ $f == *avx512f* ]] && echo AVX-512 || echo 'no AVX-512')"
 }
 
-# run_resumable RUN LABEL TRAIN_ARGS...: a 2-rank `sift train` run kept in folder RUN (its checkpoints,
+# run_resumable RUN LABEL TRAIN_ARGS...: a `sift train` run on SIFT_RANKS ranks (default 2; the results do not
+# depend on it, so two runs can share a machine at 1 rank each) kept in folder RUN (its checkpoints,
 # RUN/metrics.jsonl and RUN/train.log), continued bit-exactly from its newest checkpoint when there is one
 # (a fresh start drops a stale metrics log) and skipped when its metrics already end with the final
 # evaluation. LABEL names it in the progress lines. An interrupted run (exit 75: Ctrl-C, SIGTERM or a
@@ -132,7 +133,7 @@ run_resumable() {
     if ls "$run"/step-*.ckpt >/dev/null 2>&1; then resume=(--resume); else rm -f "$run/metrics.jsonl"; fi
     echo "$label${resume:+ (resuming)}" >&2
     set +e
-    SIFT_PROGRESS=plain "$sift_root/launch/mpirun.sh" -np 2 -- train "$@" --checkpoint-dir "$run" \
+    SIFT_PROGRESS=plain "$sift_root/launch/mpirun.sh" -np "${SIFT_RANKS:-2}" -- train "$@" --checkpoint-dir "$run" \
         --metrics "$run/metrics.jsonl" "${resume[@]}" >> "$run/train.log" 2>&1
     status=$?
     set -e
@@ -153,6 +154,8 @@ run_commit() {
 
 # pin_binary OUT: one build per experiment folder. The first call writes OUT/binary.txt (commit, the binary's
 # sha256, the CPU); a later call with another binary is refused (exit 2) once a run in OUT/*/ has finished.
+# A binary rebuilt from the same commit (on a fresh machine; a rebuild need not give the same bytes) is admitted
+# by appending a line `rebuilt commit C sha256 S (why)` and its `cpu` line to OUT/binary.txt by hand.
 pin_binary() {
     local sum
     sum=$(sha256sum "$bin" | cut -c1-16)
@@ -165,8 +168,7 @@ pin_binary() {
 
 # stage_warm_start STAGE: the exported model of a stage (CORPUS-MODEL-STEP, e.g. gcide-mini-6000) of
 # launch/stages.sh's plain run, made by `launch/stages.sh --warm-starts-only` when missing (a replay of the
-# plain run, checked against its committed log); prints its directory. The stage's dataset is
-# $SIFT_WORK/stages/CORPUS/dataset.
+# plain run, checked against its committed log); prints its directory. Its dataset: stage_dataset.
 stage_warm_start() {
     local corpus model step warm
     IFS=- read -r corpus model step <<<"$1"
@@ -177,4 +179,9 @@ stage_warm_start() {
             || { echo "error: launch/stages.sh could not make the warm start $1" >&2; exit 1; }
     fi
     echo "$warm"
+}
+
+# stage_dataset STAGE: the dataset a stage (CORPUS-MODEL-STEP) of launch/stages.sh was trained on.
+stage_dataset() {
+    echo "${SIFT_WORK:-work-data}/stages/${1%%-*}/dataset"
 }

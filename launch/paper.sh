@@ -27,7 +27,9 @@
 # when it finishes they are copied to OUT (metrics gzip-compressed), so OUT holds only finished runs and can be
 # committed at any time. SIFT_BINARY pins the binary: the commit it was built from is written to
 # OUT/binary.txt, and a later invocation with another binary is refused once a run has finished with the
-# first, so that one experiment is never measured with two builds.
+# first, so that one experiment is never measured with two builds. SIFT_RANKS sets the ranks of a run
+# (default 2; the results do not depend on it): two invocations with --only, SIFT_RANKS=1 and
+# OPENBLAS_NUM_THREADS=1 train two runs side by side on a 2-core machine, one core each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh

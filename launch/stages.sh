@@ -27,6 +27,8 @@
 # (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
 # are thinned to what the report reads (evaluations, every 25th step) and compressed (launch/lib.sh's
 # metrics_finish; the plain run's log is decompressed again when it continues). SIFT_BINARY pins the binary.
+# SIFT_RANKS sets the ranks of the plain run and its replays (default 2; the model does not depend on it), so
+# that two replays can run side by side on a 2-core machine at 1 rank each (with OPENBLAS_NUM_THREADS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
@@ -88,7 +90,7 @@ advance() {  # corpus model stage
     fi
     [ -n "$(ls -A "$ckpt" 2>/dev/null)" ] && resume=(--resume)
     echo "stages: $c-$m plain run to step $s${resume:+ (resuming)}" >&2
-    SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --config "$m" --data "$work/$c/dataset" --policy vanilla \
+    SIFT_PROGRESS=plain launch/mpirun.sh -np "${SIFT_RANKS:-2}" -- train --config "$m" --data "$work/$c/dataset" --policy vanilla \
         --batch-size 32 --steps "$schedule" --stop-after "$s" --warmup 300 --lr 1e-3 --seed 7 \
         --eval-every 250 --eval-samples 1600 --check-replicas-every 0 --log-every 50 \
         --checkpoint-dir "$ckpt" --checkpoint-every 250 --keep-checkpoints 1 \
