@@ -53,7 +53,6 @@ for s in $stages; do [[ "$s" =~ ^[a-z]+-[a-z0-9]+-[1-9][0-9]*$ ]] || usage_error
 for r in $regimes; do case "$r" in whole|subset) ;; *) usage_error "a regime is whole or subset (got '$r')" ;; esac; done
 [[ "$budget" =~ ^[1-9][0-9]*$ ]] || usage_error "--budget must be a positive number of seconds (got '$budget')"
 work="${SIFT_WORK:-work-data}/equal-budget"
-stages_work="${SIFT_WORK:-work-data}/stages"
 sift_binary
 mkdir -p "$out" "$work"
 pin_binary "$out"
@@ -67,9 +66,8 @@ report() {  # the index's tables are the committed folder's only (not a trial's 
 stopped=0
 trap 'stopped=1' INT TERM
 for stage in $stages; do
-    corpus=${stage%%-*}
     warm=$(stage_warm_start "$stage")
-    data="$stages_work/$corpus/dataset"
+    data=$(stage_dataset "$stage")
     mkdir -p "$out/$stage"
     if [ "$costs" -eq 1 ]; then
         launch/step_costs.sh --model "$warm" --data "$data" --out "$out/$stage/step-costs.json" --work "$work/$stage-step-costs" \

@@ -46,21 +46,17 @@ work="${SIFT_WORK:-work-data}/experiment"
 regime=subset; subset=(--train-subset 2800)
 [ "$whole" -eq 1 ] && regime=whole subset=()
 if [ -n "$stage" ]; then
-    corpus=${stage%%-*}
+    corpus=${stage%%-*} data=$(stage_dataset "$stage")
     warm_label="stage $stage"
     [ -n "$out" ] || { out=docs/experiment/per-sample-$stage; [ "$whole" -eq 1 ] && out="$out-whole"; }
 else
     warm_label="experiment"
     [ -n "$out" ] || { out=docs/experiment/per-sample; [ "$corpus" = python ] || out="$out-$corpus"; }
-    [ -f "$work/$corpus/warm-start/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
+    warm="$work/$corpus/warm-start" data="$work/$corpus/dataset"
+    [ -f "$warm/model.safetensors" ] || { echo "error: no warm start in $work/$corpus (run launch/experiment.sh --warm-start-only $corpus)" >&2; exit 2; }
 fi
 sift_binary
-if [ -n "$stage" ]; then
-    warm=$(stage_warm_start "$stage")
-    data="${SIFT_WORK:-work-data}/stages/$corpus/dataset"
-else
-    warm="$work/$corpus/warm-start" data="$work/$corpus/dataset"
-fi
+[ -z "$stage" ] || warm=$(stage_warm_start "$stage")
 [ ${#runs[@]} -gt 0 ] || runs=("vanilla --policy vanilla" "sift-relative --policy sift --rule relative" "exact --policy exact --rule relative")
 mkdir -p "$out"
 for seed in $seeds; do
