@@ -32,7 +32,10 @@
 # the same command again to continue. Work files go to $SIFT_WORK/lamb-compare (default work-data); finished
 # runs' metrics are thinned and compressed into OUT, so OUT can be committed at any time. SIFT_BINARY pins
 # the binary (OUT/binary.txt) and OUT/warm-start.txt the warm start: another of either is refused once a run
-# has finished.
+# has finished (this script's own warm start, remade on a fresh machine, is admitted when its final validation
+# loss matches the committed log's within 0.05 nats). SIFT_RANKS=1 with OPENBLAS_NUM_THREADS=1 trains two
+# invocations (--only) side by side, one core each, once the warm start is made; the runs are judged on
+# samples seen, not time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
@@ -122,11 +125,29 @@ PY
     fi
     [ -f "$out/warm-start.jsonl.gz" ] || [ ! -f "$work/warm-start/metrics.jsonl" ] || run_commit "$work/warm-start" "$out/warm-start"
 fi
-# One warm start per folder, as one binary: OUT/warm-start.txt records its weights' digest.
+# One warm start per folder, as one binary: OUT/warm-start.txt records its weights' digest. This script's own
+# warm start remade on a fresh machine (its work folder gone) differs in the last bits on another CPU; it is
+# the same warm start when its final validation loss is within 0.05 nats of the committed log's (as
+# launch/stages.sh checks its replays), and a line records its digest beside the first.
 sum=$(sha256sum "$warm/model.safetensors" | cut -c1-16)
 if [ -f "$out/warm-start.txt" ] && ! grep -q "sha256 $sum" "$out/warm-start.txt" && ls "$out"/*/*.jsonl.gz >/dev/null 2>&1; then
-    echo "error: $out was measured from another warm start ($(head -n 1 "$out/warm-start.txt")); use --out elsewhere" >&2
-    exit 2
+    if [ "$warm" = "$work/warm-start-model" ] && [ -f "$out/warm-start.jsonl.gz" ] && [ -f "$work/warm-start/metrics.jsonl" ] \
+        && drift=$(python3 - "$work/warm-start/metrics.jsonl" "$out/warm-start.jsonl.gz" <<'PY'
+import sys
+sys.path.insert(0, "tools")
+from metrics_io import read_rows
+remade, committed = ([r for r in read_rows(p) if r.get("final")][-1]["val_loss"] for p in sys.argv[1:3])
+print(f"{abs(remade - committed):.6f}")
+sys.exit(0 if abs(remade - committed) <= 0.05 else 1)
+PY
+        ); then
+        printf 'sha256 %s (model.safetensors, remade on %s; final validation loss within %s nats of the committed log)\n' \
+            "$sum" "$(cpu_name)" "$drift" >> "$out/warm-start.txt"
+        echo "lamb-compare: the warm start was remade; its final validation loss is within $drift nats of the committed one" >&2
+    else
+        echo "error: $out was measured from another warm start ($(head -n 1 "$out/warm-start.txt")); use --out elsewhere" >&2
+        exit 2
+    fi
 fi
 [ -f "$out/warm-start.txt" ] || printf 'sha256 %s (model.safetensors)\npath %s\n' "$sum" "$warm" > "$out/warm-start.txt"
 
