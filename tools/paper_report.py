@@ -106,10 +106,11 @@ for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
     best = max(e[3] for e in v["evals"])
     vfinal, sfinal = v["evals"][-1], s["evals"][-1]
     goals = {"acc": (3, best, True), "mark": (3, args.mark, True), "loss": (2, vfinal[2], False)}
-    cells, model_ratios, clock_ratios = [], [], []
+    cells, model_ratios, clock_ratios, step_pairs = [], [], [], []
     for _, key in targets:
         index, target, higher = goals[key]
         cv, cs = crossing(v["evals"], target, index, higher), crossing(s["evals"], target, index, higher)
+        step_pairs.append([None if cv is None else cv[0], None if cs is None else cs[0]])
         if cv is None:
             cells.append("vanilla never"); model_ratios.append(None); clock_ratios.append(None)
             continue
@@ -129,6 +130,7 @@ for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
                       "vanilla_final": [vfinal[2], vfinal[3]], "sift_final": [sfinal[2], sfinal[3]],
                       **{key: (None if r is None else (None if r == float("inf") else r))
                          for (_, key), r in zip(targets, model_ratios)},
+                      "sift_start": s["start"], "steps": dict(zip((key for _, key in targets), step_pairs)),
                       "never": [key for (_, key), r in zip(targets, model_ratios) if r == float("inf")]})
     table.append(f"| {corpus} | {seed} | {vfinal[2]:.4f} / {100 * vfinal[3]:.2f}% ({100 * best:.2f}%) | "
                  f"{sfinal[2]:.4f} / {100 * sfinal[3]:.2f}% | {s['start'] if s['start'] else '—'} | "

@@ -11,7 +11,8 @@ in the index with one bullet per kind of evidence:
   - the per-sample probes at each stage of training (stages): stages where every priced seed gained;
   - a SIFT step's extra cost in the timed rounds;
   - the equal-budget runs from late warm starts, whole split beside subset (equal-budget);
-  - the from-scratch runs (paper): time ratios to each target, or how far they are.
+  - the from-scratch runs (paper): time ratios to each target, or how far they are, and the share of the steps
+    after SIFT's start that it saved, against the break-even of its step cost.
 "A seed ahead" is a ratio below 1 (SIFT reached vanilla's final value in less time). Standard library only.
 """
 import argparse, glob, json, os, sys
@@ -157,11 +158,39 @@ def paper(v):
             parts.append(f"to {target} {', '.join(ratio(r) for r in rs)} "
                          f"({sum(r < 1 for r in rs)} of {len(rs)} seeds faster, {sum(r <= PAPER_RATIO for r in rs)} at ≤ {PAPER_RATIO})")
     text = head + f"{len(seeds)} seed(s) finished; time ratios (steps × idle step cost): " + "; ".join(parts) + "."
+    over = costs["sift"] / costs["vanilla"] - 1 if costs else None
+    even = over / (1 + over) if costs else None
+    saved = after_start(seeds, v["mark"])
+    if saved:
+        starts = [s["sift_start"] for s in seeds if s.get("sift_start")]
+        def side(rs):
+            if even is None:
+                return ""
+            where = ("below" if max(rs) < even else "above" if min(rs) >= even else "on both sides of")
+            return f" ({where} the break-even on {'every seed' if where != 'on both sides of' else 'the seeds'})"
+        text += (f" After SIFT started (step {span(starts, lambda x: f'{x:,}')}) it saved, of vanilla's steps from there: "
+                 + ", ".join(f"to {target} {span(rs, lambda x: pct(x, False))}{side(rs)}" for target, rs in saved) + ".")
     if costs:
-        over = costs["sift"] / costs["vanilla"] - 1
-        text += (f" At the idle step costs ({pct(over)} a SIFT step) SIFT must save {pct(over / (1 + over), False)} of the "
-                 f"steps to break even and {pct(1 - PAPER_RATIO / (1 + over), False)} to reach {PAPER_RATIO}.")
+        text += (f" At the idle step costs ({pct(over)} a SIFT step) the break-even is {pct(even, False)} of the steps "
+                 f"SIFT trains; {PAPER_RATIO} needs {pct(1 - PAPER_RATIO / (1 + over), False)} of all steps.")
     return text
+
+
+def after_start(seeds, mark):
+    """[(target, [share of vanilla's steps after SIFT's start that SIFT saved, per seed])]: the gain per step
+    once selection runs, (v − s) / (v − start + 1) for steps v and s to the target; the steps before the start
+    are the same run's. Only seeds whose log rows carry both step counts and whose vanilla crossed after the start."""
+    out = []
+    for key, target in (("acc", "vanilla's best accuracy"), ("mark", f"{100 * mark:.0f}% accuracy"), ("loss", "vanilla's final loss")):
+        rs = []
+        for s in seeds:
+            v_steps, s_steps = (s.get("steps") or {}).get(key, [None, None])
+            start = s.get("sift_start")
+            if v_steps is not None and s_steps is not None and start and v_steps >= start:
+                rs.append((v_steps - s_steps) / (v_steps - start + 1))
+        if rs:
+            out.append((target, rs))
+    return out
 
 
 def write(index, experiments=None):
