@@ -52,7 +52,7 @@ def load(path):
         start = a - round(by_step[a]["samples_scored"] / pool) + 1
     masked = final.get("val_masked_tokens") if final else None
     return {"evals": evals, "last": steps[-1] if steps else 0, "finished": final is not None,
-            "start": start, "masked": masked}
+            "start": start, "masked": masked, "ranks": by_step[steps[0]].get("ranks") if steps else None}
 
 
 def modeled(step, start, costs, policy):
@@ -138,10 +138,20 @@ for corpus, seed in sorted({(c, s) for c, s, _ in runs}):
                  + " | " + " / ".join(ratio_text(r) for r in clock_ratios) + " |")
 
 masked = sorted({r["masked"] for r in runs.values() if r["masked"]})
+# The ranks each run trained on (the results do not depend on them; launch/paper.sh's SIFT_RANKS): the usual
+# count, and the runs that differ from it.
+rank_counts = [r["ranks"] for r in runs.values() if r["ranks"]]
+usual = max(set(rank_counts), key=rank_counts.count) if rank_counts else 2
+others = {}
+for (corpus, seed, policy), run in sorted(runs.items()):
+    if run["ranks"] and run["ranks"] != usual:
+        others.setdefault(run["ranks"], []).append(f"{corpus}/{policy}-s{seed}")
+ranks_text = f"{usual} rank{'s' if usual != 1 else ''}" + "".join(
+    f" ({n} rank{'s' if n != 1 else ''}: {', '.join(ids)})" for n, ids in sorted(others.items()))
 lines.append("# SIFT judged the paper's way: time to a target accuracy, from scratch, on the whole training split")
 lines.append("")
 lines.append("Written by `tools/paper_report.py` from the logs of `launch/paper.sh` in this folder; every figure below "
-             "is computed from them. BERT-mini (L4/H256/A4) from random initialisation, 2 ranks, b 32, AdamW lr 1e-3 "
+             "is computed from them. BERT-mini (L4/H256/A4) from random initialisation, " + ranks_text + ", b 32, AdamW lr 1e-3 "
              "with 300 warm-up steps and linear decay to 0 at the last step, the whole training split (no subset); "
              "SIFT: `--policy sift` defaults (exit layer 1, greedy top-b, ρ 0.75), started by the trainer at learned "
              "share 0.45 (`--sift-delay 0 --sift-start-learned 0.45`). Validation every 100 steps and every 25 in "
