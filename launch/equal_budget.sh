@@ -27,7 +27,9 @@
 # checkpoint. Stop it at any time (Ctrl-C or SIGTERM: the run checkpoints) and run the same command again.
 # Work files go to $SIFT_WORK/equal-budget (default work-data/equal-budget); finished runs' metrics are
 # thinned and compressed into OUT, so OUT can be committed at any time. SIFT_BINARY pins the binary; OUT/binary.txt
-# records it, and another binary is refused once a run has finished.
+# records it, and another binary is refused once a run has finished. The runs are priced in steps, so two
+# invocations with --only (e.g. s1 and s2) can train side by side at one rank each (SIFT_RANKS=1
+# OPENBLAS_NUM_THREADS=1) once the warm starts and the step costs exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
