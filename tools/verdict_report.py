@@ -163,13 +163,20 @@ def paper(v):
     saved = after_start(seeds, v["mark"])
     if saved:
         starts = [s["sift_start"] for s in seeds if s.get("sift_start")]
-        def side(rs):
-            if even is None:
-                return ""
-            where = ("below" if max(rs) < even else "above" if min(rs) >= even else "on both sides of")
-            return f" ({where} the break-even on {'every seed' if where != 'on both sides of' else 'the seeds'})"
+        def note(key, rs):
+            n = sum(1 for s in seeds if key in s.get("never", []))
+            parts = []
+            if even is not None:
+                where = "below" if max(rs) < even else "above" if min(rs) >= even else "on both sides of"
+                scope = ("the seeds" if where == "on both sides of" else
+                         "every seed" if not n else f"the {len(rs)} seed{'s' if len(rs) != 1 else ''} that reached it")
+                parts.append(f"{where} the break-even on {scope}")
+            if n:
+                parts.append(f"{n} seed{'s' if n != 1 else ''} never reached it")
+            return f" ({'; '.join(parts)})" if parts else ""
         text += (f" After SIFT started (step {span(starts, lambda x: f'{x:,}')}) it saved, of vanilla's steps from there: "
-                 + ", ".join(f"to {target} {span(rs, lambda x: pct(x, False))}{side(rs)}" for target, rs in saved) + ".")
+                 + ", ".join(f"to {target} {span(rs, lambda x: pct(x, False))}{note(key, rs)}"
+                             for key, target, rs in saved) + ".")
     if costs:
         text += (f" At the idle step costs ({pct(over)} a SIFT step) the break-even is {pct(even, False)} of the steps "
                  f"SIFT trains; {PAPER_RATIO} needs {pct(1 - PAPER_RATIO / (1 + over), False)} of all steps.")
@@ -177,9 +184,10 @@ def paper(v):
 
 
 def after_start(seeds, mark):
-    """[(target, [share of vanilla's steps after SIFT's start that SIFT saved, per seed])]: the gain per step
+    """[(key, target, [share of vanilla's steps after SIFT's start that SIFT saved, per seed])]: the gain per step
     once selection runs, (v − s) / (v − start + 1) for steps v and s to the target; the steps before the start
-    are the same run's. Only seeds whose log rows carry both step counts and whose vanilla crossed after the start."""
+    are the same run's. Only seeds whose log rows carry both step counts and whose vanilla crossed after the start
+    (a seed on which SIFT never reached the target is named apart)."""
     out = []
     for key, target in (("acc", "vanilla's best accuracy"), ("mark", f"{100 * mark:.0f}% accuracy"), ("loss", "vanilla's final loss")):
         rs = []
@@ -189,7 +197,7 @@ def after_start(seeds, mark):
             if v_steps is not None and s_steps is not None and start and v_steps >= start:
                 rs.append((v_steps - s_steps) / (v_steps - start + 1))
         if rs:
-            out.append((target, rs))
+            out.append((key, target, rs))
     return out
 
 
