@@ -142,6 +142,11 @@ def step_cost(found):
     return "**Step cost:** a SIFT step cost more than a plain one in every timed round: " + ", ".join(parts) + "." if parts else None
 
 
+def paper_targets(mark):
+    """The from-scratch runs' targets, as paper_report.py keys them: (key, name)."""
+    return (("acc", "vanilla's best accuracy"), ("mark", f"{100 * mark:.0f}% accuracy"), ("loss", "vanilla's final loss"))
+
+
 def paper(v):
     seeds, runs = v["seeds"], v["runs"]
     head = "**From scratch on the whole training split, judged on accuracy** (section *The paper's experiment*): "
@@ -151,8 +156,7 @@ def paper(v):
                        "none of them a vanilla/SIFT pair yet." if runs else "being measured; no run has finished yet.")
     costs = v.get("step_costs")
     parts = []
-    for key, target in (("acc", "vanilla's best accuracy"), ("mark", f"{100 * v['mark']:.0f}% accuracy"),
-                        ("loss", "vanilla's final loss")):
+    for key, target in paper_targets(v["mark"]):
         rs = [float("inf") if key in s["never"] else s[key] for s in seeds if s[key] is not None or key in s["never"]]
         if rs:
             parts.append(f"to {target} {', '.join(ratio(r) for r in rs)} "
@@ -189,7 +193,7 @@ def after_start(seeds, mark):
     are the same run's. Only seeds whose log rows carry both step counts and whose vanilla crossed after the start
     (a seed on which SIFT never reached the target is named apart)."""
     out = []
-    for key, target in (("acc", "vanilla's best accuracy"), ("mark", f"{100 * mark:.0f}% accuracy"), ("loss", "vanilla's final loss")):
+    for key, target in paper_targets(mark):
         rs = []
         for s in seeds:
             v_steps, s_steps = (s.get("steps") or {}).get(key, [None, None])
