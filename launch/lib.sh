@@ -17,6 +17,14 @@
 # The checkout this file belongs to (absolute).
 sift_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# SIFT_RANKS: the ranks of the experiment scripts' runs (run_resumable and launch/stages.sh; default 2). Checked
+# here, where every script starts, so that a bad value stops the script before its work instead of failing
+# inside a run's train.log.
+if ! [[ "${SIFT_RANKS:-2}" =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: SIFT_RANKS must be a positive integer (got '${SIFT_RANKS}')" >&2
+    exit 2
+fi
+
 # sift_binary: the sift binary every script runs, found one way: $SIFT_BINARY when set (a pinned build, e.g. a
 # copy, so that rebuilding the checkout cannot change a running experiment), else the release build of this
 # checkout, built (with what it needs installed) by launch/setup.sh. Sets $bin and exports SIFT_BINARY, so

@@ -68,6 +68,13 @@ final class LaunchScriptArgumentTests: XCTestCase {
         XCTAssertEqual(
             stage.stderr,
             "error: a stage is CORPUS-MODEL-STEP, e.g. gcide-mini-6000 (got 'gcide-6000') (see launch/per_sample.sh --help)\n")
+        // SIFT_RANKS, the ranks of the experiment scripts' runs, is checked where lib.sh is sourced: before, a bad
+        // value failed only inside the first run, its error in that run's train.log.
+        let ranks = try SiftProcess.run(
+            ["--only", "s1"], timeout: 60, environment: ["SIFT_RANKS": "two", "SIFT_BINARY": "/nonexistent/sift"],
+            launcher: SiftProcess.repository.appendingPathComponent("launch/equal_budget.sh").path)
+        XCTAssertEqual(ranks.status, 2)
+        XCTAssertEqual(ranks.stderr, "error: SIFT_RANKS must be a positive integer (got 'two')\n")
         let unknown = try launch("stages.sh", ["--model", "mini"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
