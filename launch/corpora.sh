@@ -4,6 +4,9 @@
 #   gcide    — the GCIDE dictionary (Debian's dict-gcide), prose (3% held out)
 #   licenses — every /usr/share/doc/*/copyright file of the machine, byte-identical files kept once:
 #              license texts and templated copyright records that recur with small changes (12% held out)
+#              The machine's installed packages make this corpus: it differs between machines whose
+#              package sets differ (9,672 training sequences for the committed stage study, 10,367 on a
+#              machine of 2026-12-08), so its committed runs can be replayed only where it is the same.
 #
 #   launch/corpora.sh DIR [NAME…]     (default: all three)
 # Writes DIR/NAME/vocab.txt and DIR/NAME/dataset/ once each (idempotent); installs dict-gcide if missing.

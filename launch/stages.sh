@@ -84,6 +84,14 @@ advance() {  # corpus model stage
         # model at step s is the plain run's; its metrics are kept apart and its evaluations checked against
         # the base log's.
         ckpt="$d/replay-$s" metrics="$d/replay-$s.jsonl"
+        # Only on the same data: a corpus read off the machine (licenses) can differ from the committed run's.
+        local have want
+        have=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["trainSequences"])' "$work/$c/dataset/manifest.json")
+        want=$(sed -n '1s/.* \([0-9][0-9]*\) training samples .*/\1/p' "$out/$c-$m-base.log" 2>/dev/null)
+        if [ -n "$want" ] && [ "$have" != "$want" ]; then
+            echo "error: the $c dataset here has $have training sequences, the committed plain run's $want (this machine's corpus differs): the warm start $c-$m-$s cannot be remade" >&2
+            exit 2
+        fi
         rm -rf "$ckpt" "$metrics"; mkdir -p "$ckpt"
     else
         metrics_reopen "$base"  # the plain run continues its committed (thinned, compressed) log

@@ -75,6 +75,30 @@ final class LaunchScriptArgumentTests: XCTestCase {
             launcher: SiftProcess.repository.appendingPathComponent("launch/equal_budget.sh").path)
         XCTAssertEqual(ranks.status, 2)
         XCTAssertEqual(ranks.stderr, "error: SIFT_RANKS must be a positive integer (got 'two')\n")
+        // launch/stages.sh remakes a warm start by replaying the committed plain run, which needs the same data: a
+        // corpus read off the machine (licenses: the installed packages' copyright files) that differs is refused
+        // before the replay, not after it has trained 2,500 steps and left the committed log.
+        let stages = temporaryDirectory("stages-work"), committed = temporaryDirectory("stages-out")
+        try FileManager.default.createDirectory(atPath: stages + "/stages/licenses/dataset", withIntermediateDirectories: true)
+        for (file, text) in [
+            ("stages/licenses.txt", "text\n"), ("stages/licenses/vocab.txt", "[PAD]\n"),
+            ("stages/licenses/dataset/manifest.json", #"{"trainSequences": 10367}"#)
+        ] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: stages + "/" + file))
+        }
+        try Data("sift train: vanilla on 2 rank(s), model L4/H256/A4 (5462784 parameters), 9672 training samples of 128 tokens\n".utf8)
+            .write(to: URL(fileURLWithPath: committed + "/licenses-mini-base.log"))
+        try Data().write(to: URL(fileURLWithPath: committed + "/licenses-mini-base.jsonl.gz"))
+        let replay = try SiftProcess.run(
+            ["--warm-starts-only", "--models", "mini", "--corpora", "licenses", "--stages", "2500", "--out", committed],
+            timeout: 60, environment: ["SIFT_WORK": stages, "SIFT_BINARY": "/bin/true"],
+            launcher: SiftProcess.repository.appendingPathComponent("launch/stages.sh").path)
+        XCTAssertEqual(replay.status, 2)
+        XCTAssertEqual(
+            replay.stderr,
+            "error: the licenses dataset here has 10367 training sequences, the committed plain run's 9672 (this machine's "
+                + "corpus differs): the warm start licenses-mini-2500 cannot be remade\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stages + "/stages/licenses-mini/stage-2500"))
         let unknown = try launch("stages.sh", ["--model", "mini"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "error: unknown argument '--model' (see launch/stages.sh --help)\n")
