@@ -17,7 +17,7 @@
 # The checkout this file belongs to (absolute).
 sift_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# SIFT_RANKS: the ranks of the experiment scripts' runs (run_resumable and launch/stages.sh; default 2). Checked
+# SIFT_RANKS: the ranks of the experiment scripts' runs (run_resumable, stages.sh, per_sample.sh; default 2). Checked
 # here, where every script starts, so that a bad value stops the script before its work instead of failing
 # inside a run's train.log.
 if ! [[ "${SIFT_RANKS:-2}" =~ ^[1-9][0-9]*$ ]]; then

@@ -14,6 +14,8 @@
 #       e.g. --run "sift-top-r75 --policy sift --rule top --select-fraction 0.75"; every run gets
 #       b = 32, ρ = 0.5, exit layer 1 and N steps unless its FLAGS say otherwise (they come last, so
 #       "vanilla-112 --policy vanilla --steps 112" is vanilla with a schedule 3/4 as long).
+#       Runs train on SIFT_RANKS ranks (default 2; equal steps do not depend on it), so two invocations with
+#       --only can share a 2-core machine at one rank each (SIFT_RANKS=1 OPENBLAS_NUM_THREADS=1).
 #
 # Resumable: a finished run (its metrics end with the final evaluation) is not re-run; its metrics are
 # thinned to what the report reads and compressed (launch/lib.sh's metrics_finish). Writes
@@ -68,7 +70,7 @@ for seed in $seeds; do
         metrics_remove "$out/$id"
         echo "per-sample: $id ($steps steps)" >&2
         read -r -a flag_args <<<"$flags"
-        SIFT_PROGRESS=plain launch/mpirun.sh -np 2 -- train --init-from "$warm" --data "$data" \
+        SIFT_PROGRESS=plain launch/mpirun.sh -np "${SIFT_RANKS:-2}" -- train --init-from "$warm" --data "$data" \
             --sift-delay 0 --batch-size 32 --select-fraction 0.5 --exit-layer 1 --seed "$seed" "${subset[@]}" \
             --steps "$steps" --warmup 30 --lr 1e-3 --eval-every 40 --eval-samples 1600 --check-replicas-every 0 --log-every 20 \
             --metrics "$out/$id.jsonl" "${flag_args[@]}" > "$out/$id.log" 2>&1 || { echo "error: $id failed; see $out/$id.log" >&2; exit 1; }
