@@ -71,6 +71,11 @@ for stage in $stages; do
     warm=$(stage_warm_start "$stage")
     data=$(stage_dataset "$stage")
     mkdir -p "$out/$stage"
+    # A warm start remade on another machine (a replay of the plain run, checked by launch/stages.sh) can differ
+    # in its last bits: OUT/STAGE/warm-start.txt lists every one used, and each run's committed log names its own.
+    wsum=$(sha256sum "$warm/model.safetensors" | cut -c1-16)
+    grep -qs "sha256 $wsum" "$out/$stage/warm-start.txt" \
+        || printf 'sha256 %s (model.safetensors), first used %s on %s\n' "$wsum" "$(date -u +%F)" "$(cpu_name)" >> "$out/$stage/warm-start.txt"
     if [ "$costs" -eq 1 ]; then
         launch/step_costs.sh --model "$warm" --data "$data" --out "$out/$stage/step-costs.json" --work "$work/$stage-step-costs" \
             || exit 1
@@ -93,6 +98,7 @@ for stage in $stages; do
                     --eval-every "$eval_every" --eval-samples "$eval_samples" --check-replicas-every 0 --log-every 20 \
                     --checkpoint-every 100 --keep-checkpoints 1
                 run_commit "$run" "$out/$id"
+                echo "warm start: $warm, sha256 $wsum (model.safetensors)" >> "$out/$id.log"
                 report
             done
         done

@@ -21,8 +21,10 @@
 #       out docs/experiment/stages. --only runs only the runs whose id contains TEXT.
 #
 # Resumable and incremental: the base runs continue from their checkpoints (a stage the plain run has already
-# passed is replayed from step 0 with the same seed and checked against its log: bit-exact on the plain run's
-# CPU, within 0.05 nats of its validation losses on another), a finished probe (its metrics
+# passed is replayed from step 0 with the same seed, on a dataset of the same size, and its validation loss at
+# the stage must be within 0.05 nats of the log's; the evaluations before it are compared and reported, not
+# judged, since the committed GCIDE run, continued from step 251 by an earlier build, left today's replay
+# there and crossed the loss plateau at another step), a finished probe (its metrics
 # end with the final evaluation) is never re-run, and the report is rewritten after every run. Work files
 # (checkpoints, warm starts, datasets) go to $SIFT_WORK/stages (default work-data/stages); committed logs
 # are thinned to what the report reads (evaluations, every 25th step) and compressed (launch/lib.sh's
@@ -80,9 +82,9 @@ advance() {  # corpus model stage
     if { [ -n "$latest" ] && [ "$latest" -gt "$s" ]; } || { [ -z "$latest" ] && [ -f "$(metrics_file "$base")" ]; }; then
         # The plain run is past this stage (a stage added later), or its checkpoints are gone (another
         # machine, a cleaned work folder) while its log is committed: replay it from step 0 in a scratch
-        # directory. The run is deterministic (seed 7, same schedule), so with the same binary the replay's
-        # model at step s is the plain run's; its metrics are kept apart and its evaluations checked against
-        # the base log's.
+        # directory. The run is deterministic (seed 7, same schedule): with the plain run's build and CPU the
+        # replay's model at step s is the plain run's, with another it is the same recipe's; its metrics are
+        # kept apart and its validation loss at step s checked against the base log's.
         ckpt="$d/replay-$s" metrics="$d/replay-$s.jsonl"
         # Only on the same data: a corpus read off the machine (licenses) can differ from the committed run's.
         local have want
@@ -116,15 +118,20 @@ def evals(path):
     return {r["step"]: r["val_loss"] for r in read_rows(path) if "val_loss" in r}
 replay, base, stage = evals(sys.argv[1]), evals(sys.argv[2]), int(sys.argv[3])
 common = [k for k in replay if k in base and k <= stage]
-# Bit-exact on the plain run's CPU; another CPU's kernels (AVX2 against AVX-512) round differently, and the
-# runs drift apart by far less than a changed schedule or seed moves them (0.05 nats).
-bad = [k for k in common if abs(replay[k] - base[k]) > 0.05]
-if bad:
-    sys.exit(f"error: the replay to step {stage} left the plain run (validation loss at step {bad[0]}: "
-             f"{replay[bad[0]]:.5f} against {base[bad[0]]:.5f}); is SIFT_BINARY the plain run's binary?")
-drift = max((abs(replay[k] - base[k]) for k in common), default=0.0)
-how = "matches" if drift <= 1e-4 else f"drifted from (at most {drift:.4f} nats: another CPU's rounding)"
-print(f"stages: replay to step {stage} {how} the plain run at {len(common)} evaluation(s)", file=sys.stderr)
+# The same recipe (data, seed, schedule) trained to the same step: its validation loss there is the plain run's
+# up to rounding (another CPU's kernels, another build) amplified by training, far less than a changed schedule
+# or seed moves it. Before the stage the two can part for a while: a small difference moves the step at
+# which a run leaves the loss plateau (GCIDE's plain run and today's replay: 0.17 nats apart at step 1,250,
+# 0.009 at 6,000).
+if stage not in replay or stage not in base:
+    sys.exit(f"error: no validation loss at step {stage} in the replay or the committed plain run's log")
+if abs(replay[stage] - base[stage]) > 0.05:
+    sys.exit(f"error: the replay to step {stage} is not the plain run's stage (validation loss {replay[stage]:.5f} "
+             f"against {base[stage]:.5f}); is SIFT_BINARY a build that trains as the plain run's did?")
+drift = max(abs(replay[k] - base[k]) for k in common)
+how = ("matches the plain run" if drift <= 1e-4 else
+       f"is the plain run's stage within {abs(replay[stage] - base[stage]):.4f} nats (at most {drift:.4f} apart before it)")
+print(f"stages: replay to step {stage} {how}, at {len(common)} evaluation(s)", file=sys.stderr)
 PY
         rm -rf "$ckpt"
     else
