@@ -29,7 +29,9 @@
 # thinned and compressed into OUT, so OUT can be committed at any time. SIFT_BINARY pins the binary; OUT/binary.txt
 # records it, and another binary is refused once a run has finished. The runs are priced in steps, so two
 # invocations with --only (e.g. s1 and s2) can train side by side at one rank each (SIFT_RANKS=1
-# OPENBLAS_NUM_THREADS=1) once the warm starts and the step costs exist.
+# OPENBLAS_NUM_THREADS=1) once the warm starts and the step costs exist. A warm start remade on a fresh machine is
+# a replay (launch/stages.sh checks its loss at the stage): OUT/STAGE/warm-start.txt lists the digest of every one
+# used, each run's committed log names its own, and OUT/STAGE/warm-start.jsonl.gz keeps the first replay's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . launch/lib.sh
@@ -74,6 +76,10 @@ for stage in $stages; do
     # A warm start remade on another machine (a replay of the plain run, checked by launch/stages.sh) can differ
     # in its last bits: OUT/STAGE/warm-start.txt lists every one used, and each run's committed log names its own.
     wsum=$(sha256sum "$warm/model.safetensors" | cut -c1-16)
+    replay="${SIFT_WORK:-work-data}/stages/${stage%-*}/replay-${stage##*-}.jsonl"  # the log of the replay that made it
+    if [ -f "$replay" ] && [ ! -f "$out/$stage/warm-start.jsonl.gz" ]; then
+        cp "$replay" "$out/$stage/warm-start.jsonl" && metrics_finish "$out/$stage/warm-start"
+    fi
     grep -qs "sha256 $wsum" "$out/$stage/warm-start.txt" \
         || printf 'sha256 %s (model.safetensors), first used %s on %s\n' "$wsum" "$(date -u +%F)" "$(cpu_name)" >> "$out/$stage/warm-start.txt"
     if [ "$costs" -eq 1 ]; then

@@ -5,8 +5,9 @@ and on the fixed subset.
 
 Usage: equal_budget_report.py --dir DIR [--budget S] [--stages-dir DIR/../stages] [--index FILE]
 Reads DIR/STAGE/REGIME-POLICY-sSEED.jsonl[.gz] (sift train --metrics), DIR/STAGE/step-costs.json (idle seconds per
-step of each policy, launch/step_costs.sh) and DIR/binary.txt; the warm start's own evaluation (the plain run's log
-in --stages-dir, CORPUS-MODEL-base.jsonl.gz, at step STEP) is every run's point 0. Settings not given are read from
+step of each policy, launch/step_costs.sh) and DIR/binary.txt; the warm start's own evaluation (at step STEP of the
+replay that made it, DIR/STAGE/warm-start.jsonl.gz, else of the plain run's log in --stages-dir,
+CORPUS-MODEL-base.jsonl.gz) is every run's point 0. Settings not given are read from
 DIR/report.json.
 
 Per stage, regime and seed: vanilla's budget is its steps × c_vanilla (= the budget, up to rounding); SIFT's time to
@@ -37,15 +38,16 @@ def evaluations(path):
     return evals, final is not None
 
 
-def warm_start_point(stages_dir, stage):
-    """(0, 0, loss, accuracy) of the warm start: the plain run's evaluation at the stage's step, or None."""
+def warm_start_point(folder, stages_dir, stage):
+    """(0, 0, loss, accuracy) of the warm start, or None: the evaluation at the stage's step of the replay that made
+    the folder's warm start (FOLDER/warm-start.jsonl.gz, committed beside the runs), else of the plain run."""
     corpus, model, step = stage.rsplit("-", 2)
-    path = metrics_path(stages_dir, f"{corpus}-{model}-base")
-    if not path or not os.path.exists(path):
-        return None
-    for r in read_rows(path):
-        if r.get("step") == int(step) and "val_loss" in r:
-            return (0, 0.0, r["val_loss"], r["val_accuracy"])
+    for path in (metrics_path(folder, "warm-start"), metrics_path(stages_dir, f"{corpus}-{model}-base")):
+        if not os.path.exists(path):
+            continue
+        for r in read_rows(path):
+            if r.get("step") == int(step) and "val_loss" in r:
+                return (0, 0.0, r["val_loss"], r["val_accuracy"])
     return None
 
 
@@ -80,7 +82,7 @@ def main():
         costs = json.load(open(costs_path))
         costs_lines.append(f"{stage}: vanilla {costs['vanilla']:.3f} s, SIFT {costs['sift']:.3f} s "
                            f"({100 * (costs['sift'] / costs['vanilla'] - 1):+.1f}%; {costs.get('cpu', '?')})")
-        start = warm_start_point(stages_dir, stage)
+        start = warm_start_point(folder, stages_dir, stage)
         runs = {}
         for stem, path in metrics_files(folder).items():
             m = re.fullmatch(r"(whole|subset)-(vanilla|sift)-s(\d+)", stem)
